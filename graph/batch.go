@@ -1,0 +1,253 @@
+package graph
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Batch is everything one document asserts: the unit a Store applies
+// atomically and idempotently (keyed by Doc.Digest). Edges refer to nodes by
+// their index in Nodes, so a node named by several keys is resolved once.
+//
+// Build one with NewBatch, which adds the document's own node at index 0.
+type Batch struct {
+	Doc   Document
+	Nodes []NodeSpec
+	Edges []EdgeSpec
+
+	byKey map[string]int // kind\x00key -> index, for dedup while building
+	byRef map[EdgeRef3]int
+}
+
+// EdgeRef3 identifies an edge inside a Batch by node indices.
+type EdgeRef3 struct {
+	From int
+	Kind EdgeKind
+	To   int
+}
+
+// NodeSpec is a node as a document names it.
+type NodeSpec struct {
+	Kind  NodeKind
+	Keys  []string          // at least one; the first names a new node's id
+	Attrs map[string]string // claims about the node
+}
+
+// EdgeSpec is an edge as a document asserts it.
+type EdgeSpec struct {
+	From, To int // indices into Batch.Nodes
+	Kind     EdgeKind
+	Attrs    map[string]string
+}
+
+// DocNode is the index of the document's own node in a Batch from NewBatch.
+const DocNode = 0
+
+// NewBatch starts a batch for doc, with the Document node at index DocNode.
+func NewBatch(doc Document) *Batch {
+	b := &Batch{Doc: doc}
+	i := b.Node(KindDocument, doc.Digest)
+	b.Set(i, "type", doc.Type)
+	b.Set(i, "predicateType", doc.PredicateType)
+	b.Set(i, "status", string(doc.Status()))
+	return b
+}
+
+// Node adds (or finds) the node of kind named by keys and returns its index.
+// Keys are normalised when the batch is validated; a spec sharing any key
+// with an earlier spec of the same kind is the same node (keys merge).
+func (b *Batch) Node(kind NodeKind, keys ...string) int {
+	if b.byKey == nil {
+		b.byKey = map[string]int{}
+	}
+	idx := -1
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if nk, err := NormalizeKey(k); err == nil {
+			k = nk
+		}
+		if i, ok := b.byKey[string(kind)+"\x00"+k]; ok {
+			idx = i
+			break
+		}
+	}
+	if idx < 0 {
+		idx = len(b.Nodes)
+		b.Nodes = append(b.Nodes, NodeSpec{Kind: kind})
+	}
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if nk, err := NormalizeKey(k); err == nil {
+			k = nk
+		}
+		mk := string(kind) + "\x00" + k
+		if _, ok := b.byKey[mk]; ok {
+			continue
+		}
+		b.byKey[mk] = idx
+		b.Nodes[idx].Keys = append(b.Nodes[idx].Keys, k)
+	}
+	return idx
+}
+
+// Set claims name=value on node i; empty values are ignored.
+func (b *Batch) Set(i int, name, value string) {
+	if value == "" || i < 0 || i >= len(b.Nodes) {
+		return
+	}
+	if b.Nodes[i].Attrs == nil {
+		b.Nodes[i].Attrs = map[string]string{}
+	}
+	b.Nodes[i].Attrs[name] = value
+}
+
+// Edge asserts from -kind-> to with optional attrs (name, value pairs; empty
+// values are dropped). Repeated assertions merge.
+func (b *Batch) Edge(from int, kind EdgeKind, to int, attrs ...string) {
+	if b.byRef == nil {
+		b.byRef = map[EdgeRef3]int{}
+	}
+	ref := EdgeRef3{from, kind, to}
+	i, ok := b.byRef[ref]
+	if !ok {
+		i = len(b.Edges)
+		b.byRef[ref] = i
+		b.Edges = append(b.Edges, EdgeSpec{From: from, To: to, Kind: kind})
+	}
+	for j := 0; j+1 < len(attrs); j += 2 {
+		if attrs[j+1] == "" {
+			continue
+		}
+		if b.Edges[i].Attrs == nil {
+			b.Edges[i].Attrs = map[string]string{}
+		}
+		b.Edges[i].Attrs[attrs[j]] = attrs[j+1]
+	}
+}
+
+// Describes marks node i as a subject of the document.
+func (b *Batch) Describes(i int) { b.Edge(DocNode, Describes, i) }
+
+// Validate checks the batch against the model's rules and limits and
+// normalises its keys in place. Errors wrap ErrInvalidBatch and name the
+// document and the offending field. Stores call it before writing anything.
+func (b *Batch) Validate() error {
+	doc := b.Doc.Digest
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%w: document %s: %s", ErrInvalidBatch, docName(b.Doc), fmt.Sprintf(format, args...))
+	}
+	if !IsDigestKey(doc) {
+		return fail("doc.digest %q is not a digest key", truncate(doc, 80))
+	}
+	if nd, err := NormalizeKey(doc); err != nil || nd != doc {
+		return fail("doc.digest %q is not normalised (want lower-case %s)", truncate(doc, 80), nd)
+	}
+	if b.Doc.Type == "" {
+		return fail("doc.type is empty")
+	}
+	if len(b.Doc.Signatures) > MaxSignatures {
+		return fail("doc.signatures: %d signatures, limit %d", len(b.Doc.Signatures), MaxSignatures)
+	}
+	for i, s := range b.Doc.Signatures {
+		if !s.Status.Valid() {
+			return fail("doc.signatures[%d].status %q is not verified|failed|unverifiable|unsigned", i, s.Status)
+		}
+	}
+	if len(b.Nodes) > MaxNodesPerBatch {
+		return fail("nodes: %d nodes, limit %d", len(b.Nodes), MaxNodesPerBatch)
+	}
+	if len(b.Edges) > MaxEdgesPerBatch {
+		return fail("edges: %d edges, limit %d", len(b.Edges), MaxEdgesPerBatch)
+	}
+	seen := make(map[string]int, len(b.Nodes))
+	for i := range b.Nodes {
+		n := &b.Nodes[i]
+		if !n.Kind.Valid() {
+			return fail("nodes[%d].kind %q is not a node kind", i, n.Kind)
+		}
+		if len(n.Keys) == 0 {
+			return fail("nodes[%d] (%s) has no key", i, n.Kind)
+		}
+		if len(n.Keys) > MaxKeysPerNode {
+			return fail("nodes[%d].keys: %d keys, limit %d", i, len(n.Keys), MaxKeysPerNode)
+		}
+		for j, k := range n.Keys {
+			nk, err := NormalizeKey(k)
+			if err != nil {
+				return fail("nodes[%d].keys[%d]: %v", i, j, err)
+			}
+			n.Keys[j] = nk
+			mk := string(n.Kind) + "\x00" + nk
+			if prev, dup := seen[mk]; dup && prev != i {
+				return fail("nodes[%d].keys[%d] %q also names nodes[%d]", i, j, truncate(nk, 80), prev)
+			}
+			seen[mk] = i
+		}
+		n.Keys = uniqueKeepFirst(n.Keys)
+		if err := checkAttrs(n.Attrs); err != nil {
+			return fail("nodes[%d].attrs: %v", i, err)
+		}
+	}
+	if len(b.Nodes) == 0 || b.Nodes[DocNode].Kind != KindDocument || !slices.Contains(b.Nodes[DocNode].Keys, doc) {
+		return fail("nodes[0] must be the Document node keyed by the document digest (use NewBatch)")
+	}
+	for i, e := range b.Edges {
+		if !e.Kind.Valid() {
+			return fail("edges[%d].kind %q is not an edge kind", i, e.Kind)
+		}
+		if e.From < 0 || e.From >= len(b.Nodes) {
+			return fail("edges[%d].from %d is out of range [0, %d)", i, e.From, len(b.Nodes))
+		}
+		if e.To < 0 || e.To >= len(b.Nodes) {
+			return fail("edges[%d].to %d is out of range [0, %d)", i, e.To, len(b.Nodes))
+		}
+		if err := checkAttrs(e.Attrs); err != nil {
+			return fail("edges[%d].attrs: %v", i, err)
+		}
+	}
+	return nil
+}
+
+func docName(d Document) string {
+	if d.Source != "" && d.Digest != "" {
+		return fmt.Sprintf("%s (%s)", d.Source, truncate(d.Digest, 80))
+	}
+	if d.Source != "" {
+		return d.Source
+	}
+	return truncate(d.Digest, 80)
+}
+
+func checkAttrs(as map[string]string) error {
+	if len(as) > MaxAttrsPerItem {
+		return fmt.Errorf("%d attributes, limit %d", len(as), MaxAttrsPerItem)
+	}
+	for _, name := range slices.Sorted(maps.Keys(as)) {
+		v := as[name]
+		if name == "" || len(name) > MaxAttrNameLen || strings.ContainsAny(name, "\x00\n") {
+			return fmt.Errorf("attribute name %q is empty, too long or has control characters", truncate(name, 40))
+		}
+		if len(v) > MaxAttrValueLen {
+			return fmt.Errorf("attribute %s: value is %d bytes, limit %d", name, len(v), MaxAttrValueLen)
+		}
+	}
+	return nil
+}
+
+func uniqueKeepFirst(ks []string) []string {
+	out := ks[:0]
+	seen := make(map[string]bool, len(ks))
+	for _, k := range ks {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
