@@ -1,0 +1,38 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// NewRootCommand builds the command tree; tests drive it with SetArgs.
+func NewRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "modelgraph",
+		Short:         "ML supply-chain graph: ingest signatures, attestations and SBOMs; answer incident questions",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newVerifyCommand(),
+	)
+	return root
+}
+
+// exitError carries a process exit code (e.g. 1 for "verification failed").
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
