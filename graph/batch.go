@@ -52,7 +52,34 @@ func NewBatch(doc Document) *Batch {
 	b.Set(i, "type", doc.Type)
 	b.Set(i, "predicateType", doc.PredicateType)
 	b.Set(i, "status", string(doc.Status()))
+	for _, sig := range doc.Signatures {
+		key := SignerKey(sig)
+		if key == "" {
+			continue
+		}
+		id := b.Node(KindIdentity, key)
+		b.Set(id, "method", sig.Method)
+		b.Set(id, "identity", sig.Identity)
+		b.Set(id, "issuer", sig.Issuer)
+		b.Set(id, "keyId", sig.KeyID)
+		b.Edge(DocNode, SignedBy, id, "status", string(sig.Status), "reason", sig.Reason, "method", sig.Method)
+	}
 	return b
+}
+
+// SignerKey is the Identity node key of a signature's signer: the OIDC
+// issuer and subject for certificates, the key id for keys ("" when the
+// signature names no signer at all).
+func SignerKey(s Signature) string {
+	switch {
+	case s.Identity != "" && s.Issuer != "":
+		return IdentityKey(s.Issuer, s.Identity)
+	case s.KeyID != "":
+		return PublicKeyKey(s.KeyID)
+	case s.Identity != "":
+		return IdentityKey("", s.Identity)
+	}
+	return ""
 }
 
 // Node adds (or finds) the node of kind named by keys and returns its index.
