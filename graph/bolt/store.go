@@ -1,0 +1,717 @@
+// Package bolt is the embedded graph store: one bbolt file under the data
+// dir, fsynced before a write is acknowledged, with an in-memory adjacency
+// index rebuilt at open for fast traversal. One writer, many readers;
+// concurrent Apply calls are group-committed (one fsync for many documents).
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+// Bucket layout (schema version 1):
+//
+//	meta    "version" -> "1"
+//	docs    digest -> JSON graph.Document
+//	nodes   id(16) -> JSON nodeRec
+//	keys    key 0x00 kindcode -> id(16)
+//	kinds   kindcode id(16) -> nil       (list nodes by kind in id order)
+//	edges   from(16) kindcode to(16) -> JSON edgeRec
+var (
+	bMeta  = []byte("meta")
+	bDocs  = []byte("docs")
+	bNodes = []byte("nodes")
+	bKeys  = []byte("keys")
+	bKinds = []byte("kinds")
+	bEdges = []byte("edges")
+)
+
+const schemaVersion = "1"
+
+// Options tune Open.
+type Options struct {
+	// Timeout waits this long for the file lock held by another process
+	// (default 2 s) instead of hanging.
+	Timeout time.Duration
+	// MaxGroup caps how many concurrent documents share one commit
+	// (default 256).
+	MaxGroup int
+}
+
+// Store is the embedded backend. It implements graph.Store.
+type Store struct {
+	db       *bbolt.DB
+	idx      *index
+	reqs     chan *applyReq
+	maxGroup int
+	done     chan struct{}
+	closeMu  sync.RWMutex
+	closed   bool
+}
+
+var _ graph.Store = (*Store)(nil)
+
+type nodeRec struct {
+	Kind  graph.NodeKind `json:"k"`
+	Keys  []string       `json:"keys"`
+	Attrs []graph.Attr   `json:"a,omitempty"`
+	Docs  []string       `json:"d"`
+}
+
+type edgeRec struct {
+	Attrs []graph.Attr `json:"a,omitempty"`
+	Docs  []string     `json:"d"`
+}
+
+// Open opens (creating if needed) the store at path and rebuilds the index.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if opts.MaxGroup <= 0 {
+		opts.MaxGroup = 256
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, FreelistType: bbolt.FreelistMapType, NoFreelistSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("open graph store %q: %w", path, err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bMeta)
+		switch v := meta.Get([]byte("version")); {
+		case v == nil:
+			return meta.Put([]byte("version"), []byte(schemaVersion))
+		case string(v) != schemaVersion:
+			return fmt.Errorf("graph store schema version %q, this binary reads %q", v, schemaVersion)
+		}
+		return nil
+	}); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open graph store %q: %w", path, err)
+	}
+	s := &Store{db: db, reqs: make(chan *applyReq, opts.MaxGroup), maxGroup: opts.MaxGroup, done: make(chan struct{})}
+	if s.idx, err = rebuild(db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
+	}
+	go s.writer()
+	return s, nil
+}
+
+func rebuild(db *bbolt.DB) (*index, error) {
+	x := newIndex()
+	err := db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bKinds).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) != 17 {
+				return fmt.Errorf("kinds: bad key length %d", len(k))
+			}
+			x.addNode([16]byte(k[1:]), k[0])
+		}
+		c = tx.Bucket(bEdges).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) != 33 {
+				return fmt.Errorf("edges: bad key length %d", len(k))
+			}
+			x.addEdge([16]byte(k[:16]), [16]byte(k[17:]), k[16])
+		}
+		x.docs = int64(tx.Bucket(bDocs).Stats().KeyN)
+		return nil
+	})
+	return x, err
+}
+
+// Close waits for pending writes and closes the file.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed {
+		s.closeMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.reqs)
+	s.closeMu.Unlock()
+	<-s.done
+	return s.db.Close()
+}
+
+// DB exposes the bbolt handle for backups (bbolt's Tx.WriteTo) and checks.
+func (s *Store) DB() *bbolt.DB { return s.db }
+
+type applyReq struct {
+	ctx      context.Context
+	batches  []*graph.Batch
+	receipts []graph.Receipt
+	delta    delta
+	err      error
+	done     chan struct{}
+}
+
+// Apply writes one document atomically; see graph.Writer.
+func (s *Store) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
+	rs, err := s.submit(ctx, []*graph.Batch{b})
+	if err != nil {
+		return graph.Receipt{}, err
+	}
+	return rs[0], nil
+}
+
+// ApplyAll writes many documents in one transaction; see graph.Writer.
+func (s *Store) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
+	if len(bs) == 0 {
+		return nil, nil
+	}
+	return s.submit(ctx, bs)
+}
+
+func (s *Store) submit(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
+	for _, b := range bs {
+		if b == nil {
+			return nil, fmt.Errorf("%w: nil batch", graph.ErrInvalidBatch)
+		}
+		if err := b.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	req := &applyReq{ctx: ctx, batches: bs, done: make(chan struct{})}
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return nil, graph.ErrClosed
+	}
+	s.reqs <- req
+	s.closeMu.RUnlock()
+	<-req.done // the write is not abandoned on ctx cancel: it is already queued
+	if req.err != nil {
+		return nil, req.err
+	}
+	return req.receipts, nil
+}
+
+// writer is the single writing goroutine. It takes every request queued
+// while the previous commit was syncing and commits them together: a lone
+// request pays no waiting, concurrent ones share an fsync. If one request
+// fails, the group is rolled back and the others are retried without it,
+// so a failing document never takes another's write with it.
+func (s *Store) writer() {
+	defer close(s.done)
+	for first := range s.reqs {
+		group := []*applyReq{first}
+	drain:
+		for len(group) < s.maxGroup {
+			select {
+			case r, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		s.commit(group)
+	}
+}
+
+func (s *Store) commit(group []*applyReq) {
+	for len(group) > 0 {
+		failed := -1
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			seen := map[string]bool{}
+			for i, r := range group {
+				if err := r.run(tx, seen); err != nil {
+					failed = i
+					return err
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			r := group[failed]
+			group = slices.Delete(group, failed, failed+1)
+			if len(group) > 0 {
+				// Retry the failed one alone so a transient interaction with
+				// the group is not blamed on it.
+				r.err = s.db.Update(func(tx *bbolt.Tx) error { return r.run(tx, map[string]bool{}) })
+			} else {
+				r.err = err
+			}
+			if r.err == nil {
+				s.idx.apply(&r.delta)
+			}
+			close(r.done)
+			continue
+		}
+		for _, r := range group {
+			r.err = err
+			if err == nil {
+				s.idx.apply(&r.delta)
+			}
+			close(r.done)
+		}
+		return
+	}
+}
+
+// run applies the request's batches inside tx, resetting its results first
+// because a group may be retried.
+func (r *applyReq) run(tx *bbolt.Tx, seen map[string]bool) error {
+	r.receipts = r.receipts[:0]
+	r.delta = delta{}
+	w := &txWriter{tx: tx, ctx: r.ctx, delta: &r.delta}
+	for _, b := range r.batches {
+		rc, err := w.apply(b, seen)
+		if err != nil {
+			return err
+		}
+		r.receipts = append(r.receipts, rc)
+	}
+	return nil
+}
+
+type txWriter struct {
+	tx      *bbolt.Tx
+	ctx     context.Context
+	delta   *delta
+	written int
+}
+
+func (w *txWriter) tick() error {
+	w.written++
+	return graph.Fault(w.ctx, w.written)
+}
+
+func (w *txWriter) apply(b *graph.Batch, seen map[string]bool) (graph.Receipt, error) {
+	doc := b.Doc
+	rc := graph.Receipt{Document: doc.Digest, Status: doc.Status()}
+	docs := w.tx.Bucket(bDocs)
+	if seen[doc.Digest] || docs.Get([]byte(doc.Digest)) != nil {
+		rc.Duplicate = true
+		return rc, nil
+	}
+	seen[doc.Digest] = true
+	if doc.IngestedAt.IsZero() {
+		doc.IngestedAt = time.Now().UTC().Truncate(time.Millisecond)
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return rc, err
+	}
+	if err := docs.Put([]byte(doc.Digest), raw); err != nil {
+		return rc, err
+	}
+	w.delta.docs++
+	ids := make([][16]byte, len(b.Nodes))
+	kinds := make([]uint8, len(b.Nodes))
+	for i := range b.Nodes {
+		id, created, touched, err := w.upsertNode(&b.Nodes[i], doc.Digest)
+		if err != nil {
+			return rc, fmt.Errorf("document %s: nodes[%d]: %w", doc.Digest, i, err)
+		}
+		ids[i], kinds[i] = id, b.Nodes[i].Kind.Code()
+		switch {
+		case created:
+			rc.NodesCreated++
+		case touched:
+			rc.NodesTouched++
+		}
+		w.delta.nodes = append(w.delta.nodes, nodeAdd{id: id, kind: kinds[i]})
+		if err := w.tick(); err != nil {
+			return rc, err
+		}
+	}
+	edges := w.tx.Bucket(bEdges)
+	var key [33]byte
+	for i, e := range b.Edges {
+		copy(key[:16], ids[e.From][:])
+		key[16] = e.Kind.Code()
+		copy(key[17:], ids[e.To][:])
+		var rec edgeRec
+		created := false
+		if v := edges.Get(key[:]); v != nil {
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return rc, fmt.Errorf("document %s: edges[%d]: stored edge is corrupt: %w", doc.Digest, i, err)
+			}
+		} else {
+			created = true
+		}
+		var c1, c2 bool
+		rec.Attrs, c1 = graph.MergeAttrs(rec.Attrs, doc.Digest, e.Attrs)
+		rec.Docs, c2 = graph.AddSorted(rec.Docs, doc.Digest)
+		if !created && !c1 && !c2 {
+			continue
+		}
+		v, err := json.Marshal(rec)
+		if err != nil {
+			return rc, err
+		}
+		if err := edges.Put(key[:], v); err != nil {
+			return rc, err
+		}
+		if created {
+			rc.EdgesCreated++
+			w.delta.edges = append(w.delta.edges, edgeAdd{from: ids[e.From], to: ids[e.To], kind: key[16]})
+		} else {
+			rc.EdgesTouched++
+		}
+		if err := w.tick(); err != nil {
+			return rc, err
+		}
+	}
+	return rc, nil
+}
+
+// upsertNode resolves spec to a node: the node owning its first key that is
+// already taken (in spec order), else a new node whose id derives from the
+// first key. Keys owned by no node are attached; keys owned by another node
+// stay with it (nodes are never merged behind the caller's back).
+func (w *txWriter) upsertNode(spec *graph.NodeSpec, doc string) (id [16]byte, created, touched bool, err error) {
+	keys := w.tx.Bucket(bKeys)
+	nodes := w.tx.Bucket(bNodes)
+	kc := spec.Kind.Code()
+	found := false
+	free := make([]string, 0, len(spec.Keys))
+	for _, k := range spec.Keys {
+		if v := keys.Get(keyIndexKey(k, kc)); v != nil {
+			if !found {
+				id, found = [16]byte(v), true
+			}
+			continue
+		}
+		free = append(free, k)
+	}
+	var rec nodeRec
+	if found {
+		v := nodes.Get(id[:])
+		if v == nil {
+			return id, false, false, fmt.Errorf("key index points at missing node %x", id)
+		}
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return id, false, false, fmt.Errorf("stored node %x is corrupt: %w", id, err)
+		}
+	} else {
+		id = graph.NewNodeID(spec.Kind, spec.Keys[0]).Bytes()
+		if nodes.Get(id[:]) != nil {
+			return id, false, false, fmt.Errorf("node id %x already exists for another key", id)
+		}
+		rec = nodeRec{Kind: spec.Kind}
+		created = true
+		var kk [17]byte
+		kk[0] = kc
+		copy(kk[1:], id[:])
+		if err := w.tx.Bucket(bKinds).Put(kk[:], nil); err != nil {
+			return id, false, false, err
+		}
+	}
+	changed := created
+	for _, k := range free {
+		if err := keys.Put(keyIndexKey(k, kc), id[:]); err != nil {
+			return id, false, false, err
+		}
+		rec.Keys, _ = graph.AddSorted(rec.Keys, k)
+		changed = true
+	}
+	var c1, c2 bool
+	rec.Attrs, c1 = graph.MergeAttrs(rec.Attrs, doc, spec.Attrs)
+	rec.Docs, c2 = graph.AddSorted(rec.Docs, doc)
+	if !changed && !c1 && !c2 {
+		return id, false, false, nil
+	}
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return id, false, false, err
+	}
+	return id, created, !created, nodes.Put(id[:], v)
+}
+
+func keyIndexKey(k string, kind uint8) []byte {
+	b := make([]byte, 0, len(k)+2)
+	b = append(b, k...)
+	return append(b, 0, kind)
+}
+
+// ---- reads ----
+
+func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return graph.ErrClosed
+	}
+	return s.db.View(fn)
+}
+
+func loadNode(tx *bbolt.Tx, id [16]byte) (graph.Node, error) {
+	v := tx.Bucket(bNodes).Get(id[:])
+	if v == nil {
+		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
+	}
+	var rec nodeRec
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
+	}
+	return graph.Node{ID: graph.NodeIDFromBytes(id[:]), Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}, nil
+}
+
+func nonNil(as []graph.Attr) []graph.Attr {
+	if as == nil {
+		return []graph.Attr{}
+	}
+	return as
+}
+
+// Node implements graph.Reader.
+func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
+	if !id.Valid() {
+		return graph.Node{}, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
+	}
+	var n graph.Node
+	err := s.view(func(tx *bbolt.Tx) (err error) {
+		n, err = loadNode(tx, id.Bytes())
+		return err
+	})
+	return n, err
+}
+
+// Lookup implements graph.Reader.
+func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
+	k, err := graph.NormalizeKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: lookup: %v", graph.ErrInvalidQuery, err)
+	}
+	var out []graph.Node
+	err = s.view(func(tx *bbolt.Tx) error {
+		prefix := append([]byte(k), 0)
+		c := tx.Bucket(bKeys).Cursor()
+		for kk, v := c.Seek(prefix); kk != nil && bytes.HasPrefix(kk, prefix); kk, v = c.Next() {
+			if len(kk) != len(prefix)+1 {
+				continue
+			}
+			n, err := loadNode(tx, [16]byte(v))
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Nodes implements graph.Reader.
+func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, error) {
+	if !q.Kind.Valid() {
+		return nil, fmt.Errorf("%w: nodes: kind %q is not valid", graph.ErrInvalidQuery, q.Kind)
+	}
+	if q.After != "" && !q.After.Valid() {
+		return nil, fmt.Errorf("%w: nodes: cursor %q is not a node id", graph.ErrInvalidQuery, q.After)
+	}
+	limit := q.Limit
+	switch {
+	case limit < 0 || limit > graph.MaxListLimit:
+		return nil, fmt.Errorf("%w: nodes: limit %d is out of range [0, %d]", graph.ErrInvalidQuery, limit, graph.MaxListLimit)
+	case limit == 0:
+		limit = graph.DefaultListLimit
+	}
+	var out []graph.Node
+	err := s.view(func(tx *bbolt.Tx) error {
+		kc := q.Kind.Code()
+		seek := []byte{kc}
+		if q.After != "" {
+			b := q.After.Bytes()
+			seek = append(seek, b[:]...)
+			seek = append(seek, 0) // strictly after
+		}
+		c := tx.Bucket(bKinds).Cursor()
+		for k, _ := c.Seek(seek); k != nil && k[0] == kc && len(out) < limit; k, _ = c.Next() {
+			n, err := loadNode(tx, [16]byte(k[1:]))
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Edges implements graph.Reader.
+func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction, kinds ...graph.EdgeKind) ([]graph.Edge, error) {
+	if !dir.Valid() {
+		return nil, fmt.Errorf("%w: edges: direction %d is not valid", graph.ErrInvalidQuery, dir)
+	}
+	if !id.Valid() {
+		return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
+	}
+	hs := s.idx.adjacent(id, dir, kindSet(kinds))
+	graph.SortHalfEdges(hs)
+	refs := make([]graph.EdgeRef, len(hs))
+	for i, h := range hs {
+		refs[i] = graph.EdgeRef{From: id, Kind: h.Kind, To: h.Peer}
+		if !h.Forward {
+			refs[i] = graph.EdgeRef{From: h.Peer, Kind: h.Kind, To: id}
+		}
+	}
+	return s.LoadEdges(ctx, refs)
+}
+
+func kindSet(kinds []graph.EdgeKind) map[graph.EdgeKind]bool {
+	if len(kinds) == 0 {
+		return nil
+	}
+	m := make(map[graph.EdgeKind]bool, len(kinds))
+	for _, k := range kinds {
+		m[k] = true
+	}
+	return m
+}
+
+// Traverse implements graph.Reader with graph.Walk over the index.
+func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
+	return graph.Walk(ctx, s, req)
+}
+
+// Adjacent implements graph.Walker from the in-memory index.
+func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
+	ks := kindSet(kinds)
+	out := make([][]graph.HalfEdge, len(ids))
+	for i, id := range ids {
+		out[i] = s.idx.adjacent(id, dir, ks)
+	}
+	return out, nil
+}
+
+// LoadNodes implements graph.Walker.
+func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
+	out := make([]graph.Node, len(ids))
+	err := s.view(func(tx *bbolt.Tx) error {
+		for i, id := range ids {
+			if !id.Valid() {
+				return fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
+			}
+			n, err := loadNode(tx, id.Bytes())
+			if err != nil {
+				return err
+			}
+			out[i] = n
+		}
+		return nil
+	})
+	return out, err
+}
+
+// LoadEdges implements graph.Walker.
+func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
+	out := make([]graph.Edge, len(refs))
+	err := s.view(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bEdges)
+		var key [33]byte
+		for i, r := range refs {
+			f, t := r.From.Bytes(), r.To.Bytes()
+			copy(key[:16], f[:])
+			key[16] = r.Kind.Code()
+			copy(key[17:], t[:])
+			v := b.Get(key[:])
+			if v == nil {
+				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
+			}
+			var rec edgeRec
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("edge %s-%s->%s is corrupt: %w", r.From, r.Kind, r.To, err)
+			}
+			out[i] = graph.Edge{EdgeRef: r, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Documents implements graph.Reader.
+func (s *Store) Documents(ctx context.Context, digests ...string) ([]graph.Document, error) {
+	var out []graph.Document
+	err := s.view(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bDocs)
+		for _, d := range digests {
+			if nd, err := graph.NormalizeKey(d); err == nil {
+				d = nd
+			}
+			v := b.Get([]byte(d))
+			if v == nil {
+				continue
+			}
+			var doc graph.Document
+			if err := json.Unmarshal(v, &doc); err != nil {
+				return fmt.Errorf("document %s is corrupt: %w", d, err)
+			}
+			out = append(out, doc)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Stats implements graph.Reader.
+func (s *Store) Stats(ctx context.Context) (graph.Stats, error) {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return graph.Stats{}, graph.ErrClosed
+	}
+	return s.idx.stats(), nil
+}
+
+// Check verifies graph invariants on disk: every edge's ends exist, every
+// key points at a node that lists it, every node is in the kind index.
+// Tests run it at cleanup, as bbolt's own tests run tx.Check.
+func (s *Store) Check() error {
+	return s.view(func(tx *bbolt.Tx) error {
+		var errs []error
+		nodes := tx.Bucket(bNodes)
+		_ = tx.Bucket(bEdges).ForEach(func(k, _ []byte) error {
+			if nodes.Get(k[:16]) == nil || nodes.Get(k[17:]) == nil {
+				errs = append(errs, fmt.Errorf("edge %x has a dangling end", k))
+			}
+			return nil
+		})
+		_ = tx.Bucket(bKeys).ForEach(func(k, v []byte) error {
+			raw := nodes.Get(v)
+			if raw == nil {
+				errs = append(errs, fmt.Errorf("key %q points at missing node %x", k, v))
+				return nil
+			}
+			var rec nodeRec
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				errs = append(errs, err)
+				return nil
+			}
+			if !slices.Contains(rec.Keys, string(k[:len(k)-2])) {
+				errs = append(errs, fmt.Errorf("key %q not listed by its node %x", k[:len(k)-2], v))
+			}
+			return nil
+		})
+		n := 0
+		_ = tx.Bucket(bKinds).ForEach(func(k, _ []byte) error { n++; return nil })
+		if total := nodes.Stats().KeyN; total != n {
+			errs = append(errs, fmt.Errorf("%d nodes but %d in the kind index", total, n))
+		}
+		return errors.Join(errs...)
+	})
+}
+
