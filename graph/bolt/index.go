@@ -11,16 +11,16 @@ import (
 // records of what they reached. Nodes are numbered densely so a half-edge is
 // 8 bytes; at 1M nodes / 5M edges the index is ~200 MB.
 type index struct {
-	mu      sync.RWMutex
-	ord     map[[16]byte]uint32
-	ids     [][16]byte
-	kinds   []uint8
-	out     [][]half
-	in      [][]half
-	nkinds  [256]int64
-	ekinds  [256]int64
-	edges   int64
-	docs    int64
+	mu     sync.RWMutex
+	ord    map[[16]byte]uint32
+	ids    [][16]byte
+	kinds  []uint8
+	out    [][]half
+	in     [][]half
+	nkinds [256]int64
+	ekinds [256]int64
+	edges  int64
+	docs   int64
 }
 
 type half struct {

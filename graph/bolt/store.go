@@ -714,4 +714,3 @@ func (s *Store) Check() error {
 		return errors.Join(errs...)
 	})
 }
-
