@@ -15,7 +15,10 @@ func NewRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(
+		newServeCommand(),
+		newIngestCommand(),
 		newVerifyCommand(),
+		newVersionCommand(),
 	)
 	return root
 }

@@ -1,0 +1,105 @@
+// Package ingest turns raw documents into graph writes: it detects what a
+// document is, opens and verifies its envelope, hands the payload to the
+// format's parser and applies the resulting batch, one document per atomic
+// write. CLI ingest, the HTTP push endpoint, GraphQL and collectors all go
+// through Pipeline.
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Format is what a document was detected as.
+type Format string
+
+const (
+	FormatSigstoreBundle Format = "sigstore-bundle" // OMS signatures and signed attestations
+	FormatDSSE           Format = "dsse"            // bare DSSE envelope
+	FormatStatement      Format = "in-toto"         // bare in-toto statement (unsigned)
+	FormatJSONLines      Format = "jsonl"           // .intoto.jsonl: one envelope or statement per line
+	FormatCycloneDX      Format = "cyclonedx"       // JSON or XML
+	FormatSPDX           Format = "spdx"            // JSON or tag-value
+	FormatOpenVEX        Format = "openvex"
+	FormatCSAF           Format = "csaf"
+	FormatModelCard      Format = "model-card" // Hugging Face model/dataset card (README.md with YAML front matter)
+)
+
+// ErrUnsupported is returned when a document is none of the known formats.
+var ErrUnsupported = errors.New("unsupported document format")
+
+// ErrTooLarge is returned for documents over the size limit.
+var ErrTooLarge = errors.New("document too large")
+
+// Detect guesses the format from the content (and an optional content type).
+// It looks only at the top-level shape, so it is cheap on large inputs.
+func Detect(data []byte, contentType string) (Format, error) {
+	switch contentType {
+	case "application/vnd.dev.sigstore.bundle+json", "application/vnd.dev.sigstore.bundle.v0.3+json":
+		return FormatSigstoreBundle, nil
+	case "application/vnd.in-toto+json":
+		return FormatStatement, nil
+	case "application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/vnd.cyclonedx":
+		return FormatCycloneDX, nil
+	case "application/spdx+json", "text/spdx":
+		return FormatSPDX, nil
+	case "text/markdown":
+		return FormatModelCard, nil
+	}
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) == 0 {
+		return "", fmt.Errorf("%w: document is empty", ErrUnsupported)
+	}
+	switch {
+	case bytes.HasPrefix(trimmed, []byte("---")):
+		return FormatModelCard, nil
+	case bytes.HasPrefix(trimmed, []byte("<")):
+		if bytes.Contains(head(trimmed), []byte("cyclonedx.org/schema/bom")) {
+			return FormatCycloneDX, nil
+		}
+		return "", fmt.Errorf("%w: XML document is not a CycloneDX BOM", ErrUnsupported)
+	case bytes.HasPrefix(trimmed, []byte("SPDXVersion:")) || bytes.Contains(head(trimmed), []byte("\nSPDXVersion:")):
+		return FormatSPDX, nil
+	case trimmed[0] != '{':
+		return "", fmt.Errorf("%w: not JSON, XML, SPDX tag-value or a model card", ErrUnsupported)
+	}
+	var top map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(&top); err != nil {
+		return "", fmt.Errorf("%w: invalid JSON: %v", ErrUnsupported, err)
+	}
+	if dec.More() {
+		return FormatJSONLines, nil
+	}
+	str := func(k string) string {
+		var s string
+		_ = json.Unmarshal(top[k], &s)
+		return s
+	}
+	switch {
+	case bytes.HasPrefix([]byte(str("mediaType")), []byte("application/vnd.dev.sigstore.bundle")):
+		return FormatSigstoreBundle, nil
+	case top["payloadType"] != nil && top["signatures"] != nil:
+		return FormatDSSE, nil
+	case top["_type"] != nil:
+		return FormatStatement, nil
+	case str("bomFormat") == "CycloneDX":
+		return FormatCycloneDX, nil
+	case top["spdxVersion"] != nil:
+		return FormatSPDX, nil
+	case bytes.Contains([]byte(str("@context")), []byte("openvex")):
+		return FormatOpenVEX, nil
+	case top["document"] != nil && bytes.Contains(top["document"], []byte("csaf_version")):
+		return FormatCSAF, nil
+	}
+	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX, OpenVEX or CSAF", ErrUnsupported)
+}
+
+func head(b []byte) []byte {
+	if len(b) > 4096 {
+		return b[:4096]
+	}
+	return b
+}

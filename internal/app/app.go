@@ -1,0 +1,50 @@
+// Package app wires configured parts together (store, parser, pipeline) for
+// the commands and the server, so each command does not repeat it.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/internal/config"
+)
+
+// OpenStore opens the configured backend.
+func OpenStore(ctx context.Context, c config.Config) (graph.Store, error) {
+	if c.Neo4j() {
+		return openNeo4j(ctx, c)
+	}
+	path := c.EmbeddedPath()
+	if c.Store == "" {
+		if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+	}
+	return bolt.Open(path, bolt.Options{})
+}
+
+// openNeo4j is replaced when the Neo4j backend is wired.
+var openNeo4j = func(ctx context.Context, c config.Config) (graph.Store, error) {
+	return nil, fmt.Errorf("store %s: the Neo4j backend is not built into this binary", c.Store)
+}
+
+// NewPipeline builds the ingest pipeline for c over s.
+func NewPipeline(c config.Config, s graph.Writer, log *slog.Logger) (*ingest.Pipeline, error) {
+	return &ingest.Pipeline{Store: s, Parser: ingest.NewParser(), Log: log, MaxBytes: c.MaxBodyBytes}, nil
+}
+
+// NewLogger builds the slog logger the settings ask for.
+func NewLogger(c config.Config, w *os.File) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
