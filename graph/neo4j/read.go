@@ -1,0 +1,477 @@
+package neo4j
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+const nodeColumns = "n.id, n.kind, n.keys, n.attrs, n.docs"
+
+// decodeNode reads the five nodeColumns.
+func decodeNode(vs []any) (graph.Node, error) {
+	n := graph.Node{ID: graph.NodeID(str(vs[0])), Kind: graph.NodeKind(str(vs[1])), Keys: strs(vs[2]), Docs: strs(vs[4])}
+	as, err := decodeAttrs(vs[3])
+	if err != nil {
+		return graph.Node{}, fmt.Errorf("node %s: %w", n.ID, err)
+	}
+	n.Attrs = nonNil(as)
+	return n, nil
+}
+
+func nonNil(as []graph.Attr) []graph.Attr {
+	if as == nil {
+		return []graph.Attr{}
+	}
+	return as
+}
+
+// Node implements graph.Reader.
+func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
+	if !id.Valid() {
+		return graph.Node{}, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
+	}
+	ns, err := s.LoadNodes(ctx, []graph.NodeID{id})
+	if err != nil {
+		return graph.Node{}, err
+	}
+	return ns[0], nil
+}
+
+// Lookup implements graph.Reader: one index seek per node kind, results in
+// kind order (as graph/bolt lists them).
+func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
+	k, err := graph.NormalizeKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: lookup: %w", graph.ErrInvalidQuery, err)
+	}
+	names := make([]string, len(graph.NodeKinds))
+	for i, kind := range graph.NodeKinds {
+		names[i] = keyName(kind, k)
+	}
+	var out []graph.Node
+	err = s.read(ctx, "lookup", func(tx driver.ManagedTransaction) error {
+		out = nil
+		recs, err := run(ctx, tx, "UNWIND $ks AS kk MATCH (k:Key {k: kk}) MATCH (n:Node {id: k.node}) RETURN "+nodeColumns, map[string]any{"ks": names})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			n, err := decodeNode(r.Values)
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b graph.Node) int { return cmp.Compare(a.Kind.Code(), b.Kind.Code()) })
+	return out, nil
+}
+
+// Nodes implements graph.Reader.
+func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, error) {
+	if !q.Kind.Valid() {
+		return nil, fmt.Errorf("%w: nodes: kind %q is not valid", graph.ErrInvalidQuery, q.Kind)
+	}
+	if q.After != "" && !q.After.Valid() {
+		return nil, fmt.Errorf("%w: nodes: cursor %q is not a node id", graph.ErrInvalidQuery, q.After)
+	}
+	limit := q.Limit
+	switch {
+	case limit < 0 || limit > graph.MaxListLimit:
+		return nil, fmt.Errorf("%w: nodes: limit %d is out of range [0, %d]", graph.ErrInvalidQuery, limit, graph.MaxListLimit)
+	case limit == 0:
+		limit = graph.DefaultListLimit
+	}
+	var out []graph.Node
+	err := s.read(ctx, "nodes", func(tx driver.ManagedTransaction) error {
+		out = nil
+		recs, err := run(ctx, tx, "MATCH (n:Node) WHERE n.kind = $kind AND n.id > $after RETURN "+nodeColumns+" ORDER BY n.id LIMIT $limit",
+			map[string]any{"kind": string(q.Kind), "after": string(q.After), "limit": limit})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			n, err := decodeNode(r.Values)
+			if err != nil {
+				return err
+			}
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// halfEdge is a HalfEdge with the edge's record when asked for.
+type halfEdge struct {
+	graph.HalfEdge
+	attrs []graph.Attr
+	docs  []string
+}
+
+// typeList renders the edge kinds dir follows from one end (forward: from
+// the From end) as a relationship type expression, "" when there are none.
+// Kinds come from the closed set, so they are safe inside the query.
+func typeList(dir graph.Direction, kinds []graph.EdgeKind, forward bool) string {
+	var ts []string
+	for _, k := range graph.EdgeKinds {
+		if len(kinds) > 0 && !slices.Contains(kinds, k) {
+			continue
+		}
+		if dir.Follows(k, forward) {
+			ts = append(ts, "`"+string(k)+"`")
+		}
+	}
+	return strings.Join(ts, "|")
+}
+
+// adjacent fetches, for each id, the incident edges dir follows: one query
+// for the whole frontier (per idsPerQuery ids), each direction expanded
+// only for the types it can follow, so a dense node is not expanded on the
+// side the walk ignores.
+func (s *Store) adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind, records bool) ([][]halfEdge, error) {
+	out := make([][]halfEdge, len(ids))
+	outTypes, inTypes := typeList(dir, kinds, true), typeList(dir, kinds, false)
+	if outTypes == "" && inTypes == "" {
+		return out, nil
+	}
+	proj := "[type(r), m.id, m.kind]"
+	if records {
+		proj = "[type(r), m.id, m.kind, r.attrs, r.docs]"
+	}
+	outs, ins := "[]", "[]"
+	if outTypes != "" {
+		outs = fmt.Sprintf("[(n)-[r:%s]->(m) | %s]", outTypes, proj)
+	}
+	if inTypes != "" {
+		ins = fmt.Sprintf("[(n)<-[r:%s]-(m) | %s]", inTypes, proj)
+	}
+	q := fmt.Sprintf("UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN id, %s AS outs, %s AS ins", outs, ins)
+	pos := make(map[graph.NodeID][]int, len(ids))
+	for i, id := range ids {
+		pos[id] = append(pos[id], i)
+	}
+	err := s.read(ctx, "adjacent", func(tx driver.ManagedTransaction) error {
+		clear(out)
+		for start := 0; start < len(ids); start += idsPerQuery {
+			part := ids[start:min(len(ids), start+idsPerQuery)]
+			ps := make([]string, len(part))
+			for i, id := range part {
+				ps[i] = string(id)
+			}
+			recs, err := run(ctx, tx, q, map[string]any{"ids": ps})
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				var hs []halfEdge
+				for col, forward := range []bool{true, false} {
+					l, _ := r.Values[1+col].([]any)
+					for _, x := range l {
+						row, _ := x.([]any)
+						h := halfEdge{HalfEdge: graph.HalfEdge{Kind: graph.EdgeKind(str(row[0])), Peer: graph.NodeID(str(row[1])), PeerKind: graph.NodeKind(str(row[2])), Forward: forward}}
+						if records {
+							as, err := decodeAttrs(row[3])
+							if err != nil {
+								return fmt.Errorf("edge of %s: %w", str(r.Values[0]), err)
+							}
+							h.attrs, h.docs = nonNil(as), strs(row[4])
+						}
+						hs = append(hs, h)
+					}
+				}
+				for _, i := range pos[graph.NodeID(str(r.Values[0]))] {
+					out[i] = hs
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Edges implements graph.Reader.
+func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction, kinds ...graph.EdgeKind) ([]graph.Edge, error) {
+	if !dir.Valid() {
+		return nil, fmt.Errorf("%w: edges: direction %d is not valid", graph.ErrInvalidQuery, dir)
+	}
+	if !id.Valid() {
+		return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
+	}
+	// Unknown kinds match nothing (as on graph/bolt); they never reach Cypher.
+	valid := slices.DeleteFunc(slices.Clone(kinds), func(k graph.EdgeKind) bool { return !k.Valid() })
+	var hs []halfEdge
+	if len(kinds) == 0 || len(valid) > 0 {
+		adj, err := s.adjacent(ctx, []graph.NodeID{id}, dir, valid, true)
+		if err != nil {
+			return nil, err
+		}
+		hs = adj[0]
+	}
+	// Sort with the canonical order; (kind, peer, forward) names one edge.
+	type rec struct {
+		attrs []graph.Attr
+		docs  []string
+	}
+	recs := make(map[graph.HalfEdge]rec, len(hs))
+	plain := make([]graph.HalfEdge, len(hs))
+	for i, h := range hs {
+		plain[i] = h.HalfEdge
+		recs[h.HalfEdge] = rec{h.attrs, h.docs}
+	}
+	graph.SortHalfEdges(plain)
+	out := make([]graph.Edge, len(plain))
+	for i, h := range plain {
+		ref := graph.EdgeRef{From: id, Kind: h.Kind, To: h.Peer}
+		if !h.Forward {
+			ref = graph.EdgeRef{From: h.Peer, Kind: h.Kind, To: id}
+		}
+		out[i] = graph.Edge{EdgeRef: ref, Attrs: recs[h].attrs, Docs: recs[h].docs}
+	}
+	return out, nil
+}
+
+// Traverse implements graph.Reader with graph.Walk, so both backends visit
+// the same nodes in the same order.
+func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
+	return graph.Walk(ctx, s, req)
+}
+
+// Adjacent implements graph.Walker: one query per breadth-first level.
+func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
+	adj, err := s.adjacent(ctx, ids, dir, kinds, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]graph.HalfEdge, len(adj))
+	for i, hs := range adj {
+		if hs == nil {
+			continue
+		}
+		out[i] = make([]graph.HalfEdge, len(hs))
+		for j, h := range hs {
+			out[i][j] = h.HalfEdge
+		}
+	}
+	return out, nil
+}
+
+// LoadNodes implements graph.Walker.
+func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
+	for _, id := range ids {
+		if !id.Valid() {
+			return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
+		}
+	}
+	byID := make(map[graph.NodeID]graph.Node, len(ids))
+	err := s.read(ctx, "load nodes", func(tx driver.ManagedTransaction) error {
+		clear(byID)
+		for start := 0; start < len(ids); start += idsPerQuery {
+			part := ids[start:min(len(ids), start+idsPerQuery)]
+			ps := make([]string, len(part))
+			for i, id := range part {
+				ps[i] = string(id)
+			}
+			recs, err := run(ctx, tx, "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN "+nodeColumns, map[string]any{"ids": ps})
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				n, err := decodeNode(r.Values)
+				if err != nil {
+					return err
+				}
+				byID[n.ID] = n
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]graph.Node, len(ids))
+	for i, id := range ids {
+		n, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("node %s: %w", id, graph.ErrNotFound)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// LoadEdges implements graph.Walker.
+func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
+	for _, r := range refs {
+		if !r.Kind.Valid() || !r.From.Valid() || !r.To.Valid() {
+			return nil, fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
+		}
+	}
+	type rec struct {
+		attrs []graph.Attr
+		docs  []string
+	}
+	byRef := make(map[graph.EdgeRef]rec, len(refs))
+	err := s.read(ctx, "load edges", func(tx driver.ManagedTransaction) error {
+		clear(byRef)
+		return loadEdgeRecords(ctx, tx, refs, func(ref graph.EdgeRef, attrs []graph.Attr, docs []string) {
+			byRef[ref] = rec{nonNil(attrs), docs}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]graph.Edge, len(refs))
+	for i, r := range refs {
+		e, ok := byRef[r]
+		if !ok {
+			return nil, fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
+		}
+		out[i] = graph.Edge{EdgeRef: r, Attrs: e.attrs, Docs: e.docs}
+	}
+	return out, nil
+}
+
+// loadEdgeRecords calls fn for each of refs that exists. Refs are grouped by
+// kind so each part of the query names its relationship type, and the
+// parts are joined with UNION ALL into as few queries as idsPerQuery allows.
+func loadEdgeRecords(ctx context.Context, tx driver.ManagedTransaction, refs []graph.EdgeRef, fn func(graph.EdgeRef, []graph.Attr, []string)) error {
+	byKind := map[graph.EdgeKind][][]string{}
+	for _, r := range refs {
+		byKind[r.Kind] = append(byKind[r.Kind], []string{string(r.From), string(r.To)})
+	}
+	var parts []string
+	params := map[string]any{}
+	total := 0
+	flush := func() error {
+		if len(parts) == 0 {
+			return nil
+		}
+		recs, err := run(ctx, tx, strings.Join(parts, "\nUNION ALL\n"), params)
+		if err != nil {
+			return fmt.Errorf("read edges: %w", err)
+		}
+		for _, r := range recs {
+			ref := graph.EdgeRef{From: graph.NodeID(str(r.Values[1])), Kind: graph.EdgeKind(str(r.Values[0])), To: graph.NodeID(str(r.Values[2]))}
+			as, err := decodeAttrs(r.Values[3])
+			if err != nil {
+				return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
+			}
+			fn(ref, as, strs(r.Values[4]))
+		}
+		parts, params, total = nil, map[string]any{}, 0
+		return nil
+	}
+	for _, kind := range graph.EdgeKinds {
+		pairs := byKind[kind]
+		for len(pairs) > 0 {
+			n := min(len(pairs), idsPerQuery-total)
+			p := fmt.Sprintf("p%d", len(parts))
+			params[p] = pairs[:n]
+			parts = append(parts, fmt.Sprintf("UNWIND $%s AS p MATCH (:Node {id: p[0]})-[r:`%s`]->(:Node {id: p[1]}) RETURN '%s' AS t, p[0] AS f, p[1] AS to, r.attrs AS attrs, r.docs AS docs", p, kind, kind))
+			pairs = pairs[n:]
+			total += n
+			if total >= idsPerQuery {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// Documents implements graph.Reader.
+func (s *Store) Documents(ctx context.Context, digests ...string) ([]graph.Document, error) {
+	want := make([]string, len(digests))
+	for i, d := range digests {
+		if nd, err := graph.NormalizeKey(d); err == nil {
+			d = nd
+		}
+		want[i] = d
+	}
+	raw := map[string]string{}
+	err := s.read(ctx, "documents", func(tx driver.ManagedTransaction) error {
+		clear(raw)
+		recs, err := run(ctx, tx, "UNWIND $ds AS d MATCH (r:DocRecord {digest: d}) RETURN r.digest, r.json", map[string]any{"ds": want})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			raw[str(r.Values[0])] = str(r.Values[1])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []graph.Document
+	for _, d := range want {
+		v, ok := raw[d]
+		if !ok {
+			continue
+		}
+		var doc graph.Document
+		if err := json.Unmarshal([]byte(v), &doc); err != nil {
+			return nil, fmt.Errorf("document %s is corrupt: %w", d, err)
+		}
+		out = append(out, doc)
+	}
+	return out, nil
+}
+
+// statsQuery counts through the count store: a count of one label or of
+// one relationship type is answered without scanning anything.
+var statsQuery = func() string {
+	var parts []string
+	for _, k := range graph.NodeKinds {
+		parts = append(parts, fmt.Sprintf("MATCH (n:`%s`) RETURN 'n' AS what, '%s' AS kind, count(n) AS c", k, k))
+	}
+	for _, k := range graph.EdgeKinds {
+		parts = append(parts, fmt.Sprintf("MATCH ()-[r:`%s`]->() RETURN 'e' AS what, '%s' AS kind, count(r) AS c", k, k))
+	}
+	parts = append(parts, "MATCH (d:DocRecord) RETURN 'd' AS what, '' AS kind, count(d) AS c")
+	return strings.Join(parts, "\nUNION ALL\n")
+}()
+
+// Stats implements graph.Reader.
+func (s *Store) Stats(ctx context.Context) (graph.Stats, error) {
+	var st graph.Stats
+	err := s.read(ctx, "stats", func(tx driver.ManagedTransaction) error {
+		st = graph.Stats{NodeKinds: map[graph.NodeKind]int64{}, EdgeKinds: map[graph.EdgeKind]int64{}}
+		recs, err := run(ctx, tx, statsQuery, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			c, _ := r.Values[2].(int64)
+			if c == 0 {
+				continue
+			}
+			switch str(r.Values[0]) {
+			case "n":
+				st.NodeKinds[graph.NodeKind(str(r.Values[1]))] = c
+				st.Nodes += c
+			case "e":
+				st.EdgeKinds[graph.EdgeKind(str(r.Values[1]))] = c
+				st.Edges += c
+			case "d":
+				st.Documents = c
+			}
+		}
+		return nil
+	})
+	return st, err
+}

@@ -1,0 +1,300 @@
+// Package neo4j is the graph store on a Neo4j 5 server: the same contract
+// as the embedded store (graph/bolt), for deployments that want a shared,
+// replicated database and ad-hoc Cypher next to modelgraph's own queries.
+//
+// Writes resolve keys, merge evidence and count receipts in Go exactly as
+// graph/bolt does, inside one Neo4j transaction per document (per chunk of
+// documents for ApplyAll); Traverse is graph.Walk over one Cypher query per
+// breadth-first level. docs/neo4j.md describes the data model.
+package neo4j
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+// schemaVersion is recorded on the (:ModelgraphMeta) node; a database
+// written by another layout is refused rather than misread.
+const schemaVersion = 1
+
+const (
+	// DefaultBulkSize is how many documents ApplyAll writes per transaction.
+	DefaultBulkSize = 500
+	// maxChunkItems caps the nodes+edges of one ApplyAll transaction, so a
+	// chunk of large SBOMs does not build gigabytes of transaction state in
+	// the server's heap. A single document is never split.
+	maxChunkItems = 100_000
+	// rowsPerStatement bounds the parameter list of one UNWIND statement.
+	rowsPerStatement = 10_000
+	// idsPerQuery bounds the ids sent in one read query.
+	idsPerQuery = 50_000
+)
+
+// Config says where the server is.
+type Config struct {
+	// URI of the server: bolt://, bolt+s://, neo4j:// or neo4j+s://.
+	URI string
+	// User and Password for basic auth; no auth when User is empty.
+	User, Password string
+	// Database to use (default "neo4j", the one database of Community
+	// Edition).
+	Database string
+	// BulkSize is how many documents ApplyAll commits per transaction
+	// (DefaultBulkSize when 0).
+	BulkSize int
+}
+
+// Store implements graph.Store on Neo4j. It is safe for concurrent use.
+type Store struct {
+	drv      driver.DriverWithContext
+	db       string
+	bulkSize int
+	bm       driver.BookmarkManager
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+var (
+	_ graph.Store  = (*Store)(nil)
+	_ graph.Walker = (*Store)(nil)
+)
+
+// Open connects to the server, checks that it answers and creates the
+// constraints and indexes the store relies on (idempotently) before any
+// write can run.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.URI == "" {
+		return nil, errors.New("neo4j: open: URI is empty")
+	}
+	if cfg.Database == "" {
+		cfg.Database = "neo4j"
+	}
+	if cfg.BulkSize < 0 {
+		return nil, fmt.Errorf("neo4j: open: bulk size %d is negative", cfg.BulkSize)
+	}
+	if cfg.BulkSize == 0 {
+		cfg.BulkSize = DefaultBulkSize
+	}
+	token := driver.NoAuth()
+	if cfg.User != "" {
+		token = driver.BasicAuth(cfg.User, cfg.Password, "")
+	}
+	drv, err := driver.NewDriverWithContext(cfg.URI, token, func(c *driver.Config) {
+		c.MaxTransactionRetryTime = time.Minute
+	})
+	if err != nil {
+		return nil, fmt.Errorf("neo4j: open %s: %w", redact(cfg.URI), err)
+	}
+	s := &Store{drv: drv, db: cfg.Database, bulkSize: cfg.BulkSize}
+	// Every session shares one bookmark manager: a read after a write sees
+	// it even when a cluster routes them to different members.
+	s.bm = driver.NewBookmarkManager(driver.BookmarkManagerConfig{})
+	if err := drv.VerifyConnectivity(ctx); err != nil {
+		_ = drv.Close(ctx)
+		return nil, fmt.Errorf("neo4j: open %s: %w", redact(cfg.URI), err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = drv.Close(ctx)
+		return nil, fmt.Errorf("neo4j: open %s: %w", redact(cfg.URI), err)
+	}
+	return s, nil
+}
+
+// redact drops credentials a URI might carry before it goes into an error.
+func redact(uri string) string {
+	if i := strings.Index(uri, "@"); i >= 0 {
+		if j := strings.Index(uri, "://"); j >= 0 && j < i {
+			return uri[:j+3] + "…" + uri[i:]
+		}
+	}
+	return uri
+}
+
+// schema is created at open. Community Edition has property uniqueness
+// constraints (each backed by a range index) and plain range indexes;
+// nothing here needs Enterprise.
+var schema = []string{
+	"CREATE CONSTRAINT modelgraph_node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UNIQUE",
+	"CREATE CONSTRAINT modelgraph_key_k IF NOT EXISTS FOR (k:Key) REQUIRE k.k IS UNIQUE",
+	"CREATE CONSTRAINT modelgraph_doc_digest IF NOT EXISTS FOR (d:DocRecord) REQUIRE d.digest IS UNIQUE",
+	"CREATE CONSTRAINT modelgraph_meta_name IF NOT EXISTS FOR (m:ModelgraphMeta) REQUIRE m.name IS UNIQUE",
+	// Nodes(kind, after, limit) is an equality on kind and a range on id,
+	// ordered by id: a composite range index answers it without sorting.
+	"CREATE INDEX modelgraph_node_kind_id IF NOT EXISTS FOR (n:Node) ON (n.kind, n.id)",
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	sess := s.session(ctx, driver.AccessModeWrite)
+	defer sess.Close(ctx)
+	for _, q := range schema {
+		res, err := sess.Run(ctx, q, nil)
+		if err == nil {
+			_, err = res.Consume(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("create schema (%s): %w", q, err)
+		}
+	}
+	res, err := sess.Run(ctx, "CALL db.awaitIndexes(300)", nil)
+	if err == nil {
+		_, err = res.Consume(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("wait for indexes: %w", err)
+	}
+	_, err = sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
+		return nil, lockWriter(ctx, tx)
+	})
+	return err
+}
+
+// lockWriter takes the writer lock: an exclusive lock on the one
+// (:ModelgraphMeta) node, held until the transaction ends. Every write
+// transaction starts with it, so writers run one at a time across every
+// process sharing the database and each sees the graph exactly as the
+// previous one left it, which the key resolution and the read-modify-write
+// of evidence lists need (Neo4j isolation is read committed). It also checks
+// the schema version.
+func lockWriter(ctx context.Context, tx driver.ManagedTransaction) error {
+	recs, err := run(ctx, tx, `MERGE (m:ModelgraphMeta {name: 'modelgraph'})
+ON CREATE SET m.schema = $schema
+SET m.writes = coalesce(m.writes, 0) + 1
+RETURN m.schema`, map[string]any{"schema": schemaVersion})
+	if err != nil {
+		return fmt.Errorf("take writer lock: %w", err)
+	}
+	if len(recs) != 1 {
+		return fmt.Errorf("take writer lock: %d meta nodes", len(recs))
+	}
+	if v, _ := recs[0].Values[0].(int64); v != schemaVersion {
+		return fmt.Errorf("database has modelgraph schema version %v, this binary uses %d", recs[0].Values[0], schemaVersion)
+	}
+	return nil
+}
+
+func (s *Store) session(ctx context.Context, mode driver.AccessMode) driver.SessionWithContext {
+	return s.drv.NewSession(ctx, driver.SessionConfig{AccessMode: mode, DatabaseName: s.db, BookmarkManager: s.bm})
+}
+
+// enter holds the close lock for the duration of an operation.
+func (s *Store) enter() (release func(), err error) {
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, graph.ErrClosed
+	}
+	return s.mu.RUnlock, nil
+}
+
+// read runs fn in a managed read transaction (retried on transient errors).
+func (s *Store) read(ctx context.Context, what string, fn func(tx driver.ManagedTransaction) error) error {
+	release, err := s.enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	sess := s.session(ctx, driver.AccessModeRead)
+	defer sess.Close(ctx)
+	_, err = sess.ExecuteRead(ctx, func(tx driver.ManagedTransaction) (any, error) {
+		return nil, fn(tx)
+	})
+	if err != nil {
+		return wrap(what, err)
+	}
+	return nil
+}
+
+// wrap names the operation on driver errors; the store's own errors
+// (ErrNotFound...) already say what they are.
+func wrap(what string, err error) error {
+	if errors.Is(err, graph.ErrNotFound) || errors.Is(err, graph.ErrInvalidQuery) || errors.Is(err, graph.ErrInjectedFault) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("neo4j: %s: %w", what, err)
+}
+
+func run(ctx context.Context, tx driver.ManagedTransaction, q string, params map[string]any) ([]*driver.Record, error) {
+	res, err := tx.Run(ctx, q, params)
+	if err != nil {
+		return nil, err
+	}
+	return res.Collect(ctx)
+}
+
+// Close closes the driver; later calls fail with graph.ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if err := s.drv.Close(context.Background()); err != nil {
+		return fmt.Errorf("neo4j: close: %w", err)
+	}
+	return nil
+}
+
+// Reset deletes every node and relationship in the database (constraints
+// and indexes stay). It is for tests and development databases only.
+func (s *Store) Reset(ctx context.Context) error {
+	release, err := s.enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	sess := s.session(ctx, driver.AccessModeWrite)
+	defer sess.Close(ctx)
+	for {
+		// Bounded transactions: a large graph is not deleted in one.
+		n, err := sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
+			recs, err := run(ctx, tx, "MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*)", nil)
+			if err != nil || len(recs) != 1 {
+				return int64(0), err
+			}
+			c, _ := recs[0].Values[0].(int64)
+			return c, nil
+		})
+		if err != nil {
+			return fmt.Errorf("neo4j: reset: %w", err)
+		}
+		if n.(int64) == 0 {
+			return nil
+		}
+	}
+}
+
+// ---- value conversion from driver records ----
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func strs(v any) []string {
+	l, _ := v.([]any)
+	if l == nil {
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// keyName is the value of a (:Key) node's k property: the node kind and the
+// key, so one key may name nodes of several kinds.
+func keyName(kind graph.NodeKind, key string) string { return string(kind) + "/" + key }
