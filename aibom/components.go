@@ -1,0 +1,452 @@
+package aibom
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	packageurl "github.com/package-url/packageurl-go"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+// bomRef derives a component's bom-ref from its node: stable across exports
+// and backends (node ids derive from the first key), unique in the BOM.
+func bomRef(n graph.Node) string { return strings.ToLower(string(n.Kind)) + "-" + string(n.ID) }
+
+func isURI(k string) bool {
+	i := strings.Index(k, "://")
+	return i > 0 && !strings.ContainsAny(k[:i], "/?#")
+}
+
+// displayName picks a node's human name: a claimed name, its name: key, a
+// URI, any other key, then its id.
+func displayName(n graph.Node, a *attrs) string {
+	if v := a.first("name"); v != "" {
+		return v
+	}
+	for _, k := range n.Keys {
+		if v, ok := strings.CutPrefix(k, "name:"); ok && v != "" {
+			return v
+		}
+	}
+	for _, k := range n.Keys {
+		if isURI(k) {
+			return k
+		}
+	}
+	for _, k := range n.Keys {
+		if !graph.IsDigestKey(k) {
+			return k
+		}
+	}
+	if len(n.Keys) > 0 {
+		return n.Keys[0]
+	}
+	return string(n.ID)
+}
+
+// identity fills what every component kind shares: hashes, the purl, the
+// keys (as properties, so a reader can look the node up again), licences,
+// and distribution references for URI keys.
+func identity(c *cdx.Component, n graph.Node, a *attrs, p *props) {
+	c.Hashes = hashesOf(n.Keys, p)
+	var purls []string
+	for _, k := range n.Keys {
+		p.add(propKey, k)
+		if strings.HasPrefix(k, "pkg:") {
+			purls = append(purls, k)
+		}
+	}
+	slices.Sort(purls)
+	if len(purls) > 0 {
+		c.PackageURL = purls[0]
+		for _, u := range purls[1:] {
+			p.add(propAdditionalPurl, u)
+		}
+	}
+	c.Licenses = licensesOf(a.all("license", "licenses"))
+	c.Description = a.first("description")
+	if v := a.first("supplier"); v != "" {
+		c.Supplier = &cdx.OrganizationalEntity{Name: v}
+	}
+	for _, v := range a.all("author", "authors") {
+		if c.Authors == nil {
+			c.Authors = &[]cdx.OrganizationalContact{}
+		}
+		*c.Authors = append(*c.Authors, cdx.OrganizationalContact{Name: v})
+	}
+}
+
+// uriRefs returns external references for a node's URI keys: where the
+// artifact can be fetched (hf://, s3://, https://) or its repository.
+func uriRefs(n graph.Node) []cdx.ExternalReference {
+	var ers []cdx.ExternalReference
+	for _, k := range n.Keys {
+		if !isURI(k) {
+			continue
+		}
+		t := cdx.ERTypeDistribution
+		if strings.HasPrefix(k, "git+") || strings.HasPrefix(k, "git://") {
+			t = cdx.ERTypeVCS
+		}
+		ers = append(ers, cdx.ExternalReference{URL: k, Type: t})
+	}
+	return ers
+}
+
+func (x *exporter) modelComponent(id graph.NodeID) cdx.Component {
+	n := x.nodes[id]
+	a := newAttrs(n.Attrs)
+	var p props
+	c := cdx.Component{
+		BOMRef: x.refs[id],
+		Type:   cdx.ComponentTypeMachineLearningModel,
+		Name:   displayName(n, a),
+	}
+	c.Version = a.first("version", "revision")
+	identity(&c, n, a, &p)
+	datasets := x.outTo(id, graph.TrainedOn, graph.KindDataset)
+	for _, e := range x.out[id] {
+		if e.Kind == graph.TrainedOn {
+			for _, s := range e.AttrValues("split") {
+				p.add(propSplit+":"+x.refs[e.To], s)
+			}
+		}
+	}
+	c.ModelCard = modelCard(a, x.refList(datasets))
+	c.Components = x.files(id)
+	c.Pedigree = x.pedigree(id)
+	ers := uriRefs(n)
+	for _, s := range x.outTo(id, graph.BuiltFrom, graph.KindSource) {
+		ers = append(ers, sourceRef(x.nodes[s]))
+	}
+	x.attachEvidence(&c, id, ers, &p)
+	a.rest(&p)
+	c.Properties = p.list()
+	return c
+}
+
+func modelCard(a *attrs, datasets []string) *cdx.MLModelCard {
+	mp := cdx.MLModelParameters{
+		Task:               a.first("task", "pipeline_tag"),
+		ArchitectureFamily: a.first("architecture_family", "model_type"),
+		ModelArchitecture:  a.first("model_architecture", "architecture"),
+	}
+	if v := a.firstValid(validApproach, "approach", "learning_approach"); v != "" {
+		mp.Approach = &cdx.MLModelParametersApproach{Type: cdx.MLModelParametersApproachType(v)}
+	}
+	for _, ref := range datasets {
+		if mp.Datasets == nil {
+			mp.Datasets = &[]cdx.MLDatasetChoice{}
+		}
+		*mp.Datasets = append(*mp.Datasets, cdx.MLDatasetChoice{Ref: ref})
+	}
+	if v := a.first("input_format"); v != "" {
+		mp.Inputs = &[]cdx.MLInputOutputParameters{{Format: v}}
+	}
+	if v := a.first("output_format"); v != "" {
+		mp.Outputs = &[]cdx.MLInputOutputParameters{{Format: v}}
+	}
+	var cons cdx.MLModelCardConsiderations
+	cons.Users = nonEmpty(a.all("intended_users", "users"))
+	cons.UseCases = nonEmpty(a.all("intended_use", "use_cases"))
+	cons.TechnicalLimitations = nonEmpty(a.all("limitations", "technical_limitations"))
+	card := &cdx.MLModelCard{}
+	if mp != (cdx.MLModelParameters{}) {
+		card.ModelParameters = &mp
+	}
+	if cons != (cdx.MLModelCardConsiderations{}) {
+		card.Considerations = &cons
+	}
+	if *card == (cdx.MLModelCard{}) {
+		return nil
+	}
+	return card
+}
+
+func validApproach(v string) bool {
+	switch cdx.MLModelParametersApproachType(v) {
+	case cdx.MLModelParametersApproachTypeSupervised, cdx.MLModelParametersApproachTypeUnsupervised,
+		cdx.MLModelParametersApproachTypeReinforcementLearning, cdx.MLModelParametersApproachTypeSemiSupervised,
+		cdx.MLModelParametersApproachTypeSelfSupervised:
+		return true
+	}
+	return false
+}
+
+func (x *exporter) datasetComponent(id graph.NodeID) cdx.Component {
+	n := x.nodes[id]
+	a := newAttrs(n.Attrs)
+	var p props
+	c := cdx.Component{
+		BOMRef: x.refs[id],
+		Type:   cdx.ComponentTypeData,
+		Name:   displayName(n, a),
+	}
+	c.Version = a.first("version", "revision")
+	identity(&c, n, a, &p)
+	d := cdx.ComponentData{
+		Type:           cdx.ComponentDataTypeDataset,
+		Name:           c.Name,
+		Classification: a.first("classification", "data_classification"),
+		SensitiveData:  nonEmpty(a.all("sensitive_data", "sensitiveData")),
+	}
+	url := a.first("url")
+	if url == "" {
+		for _, k := range n.Keys {
+			if isURI(k) {
+				url = k
+				break
+			}
+		}
+	}
+	if url != "" {
+		d.Contents = &cdx.ComponentDataContents{URL: url}
+	}
+	gov := cdx.DataGovernance{
+		Owners:     parties(a.all("owner", "owners")),
+		Custodians: parties(a.all("custodian", "custodians")),
+		Stewards:   parties(a.all("steward", "stewards")),
+	}
+	if gov != (cdx.DataGovernance{}) {
+		d.Governance = &gov
+	}
+	c.Data = &[]cdx.ComponentData{d}
+	c.Components = x.files(id)
+	x.attachEvidence(&c, id, uriRefs(n), &p)
+	a.rest(&p)
+	c.Properties = p.list()
+	return c
+}
+
+// parties names governance parties as organizations: the graph records a
+// name, not whether it is a person.
+func parties(names []string) *[]cdx.ComponentDataGovernanceResponsibleParty {
+	var ps []cdx.ComponentDataGovernanceResponsibleParty
+	for _, n := range names {
+		ps = append(ps, cdx.ComponentDataGovernanceResponsibleParty{Organization: &cdx.OrganizationalEntity{Name: n}})
+	}
+	return nonEmpty(ps)
+}
+
+func (x *exporter) packageComponent(id graph.NodeID) cdx.Component {
+	n := x.nodes[id]
+	a := newAttrs(n.Attrs)
+	var p props
+	c := cdx.Component{BOMRef: x.refs[id]}
+	identity(&c, n, a, &p)
+	var pu packageurl.PackageURL
+	if c.PackageURL != "" {
+		if parsed, err := packageurl.FromString(c.PackageURL); err == nil {
+			pu = parsed
+		}
+	}
+	c.Name = a.first("name")
+	c.Version = a.first("version")
+	if c.Name == "" && pu.Name != "" {
+		c.Name, c.Group = pu.Name, pu.Namespace
+	}
+	if c.Version == "" {
+		c.Version = pu.Version
+	}
+	if c.Name == "" {
+		c.Name = displayName(n, a)
+	}
+	c.Type = packageType(a, pu.Type)
+	if ers := uriRefs(n); len(ers) > 0 {
+		c.ExternalReferences = sortRefs(ers)
+	}
+	a.rest(&p)
+	c.Properties = p.list()
+	return c
+}
+
+var componentTypes = map[cdx.ComponentType]bool{
+	cdx.ComponentTypeApplication: true, cdx.ComponentTypeContainer: true, cdx.ComponentTypeData: true,
+	cdx.ComponentTypeDevice: true, cdx.ComponentTypeDeviceDriver: true, cdx.ComponentTypeFile: true,
+	cdx.ComponentTypeFirmware: true, cdx.ComponentTypeFramework: true, cdx.ComponentTypeLibrary: true,
+	cdx.ComponentTypeMachineLearningModel: true, cdx.ComponentTypeOS: true, cdx.ComponentTypePlatform: true,
+}
+
+// packageType keeps the type the SBOM gave the component when it is a
+// CycloneDX type, else guesses from the purl type.
+func packageType(a *attrs, purlType string) cdx.ComponentType {
+	if v := a.firstValid(func(v string) bool { return componentTypes[cdx.ComponentType(v)] }, "type", "component_type"); v != "" {
+		return cdx.ComponentType(v)
+	}
+	switch purlType {
+	case "oci", "docker":
+		return cdx.ComponentTypeContainer
+	case "huggingface", "mlflow":
+		return cdx.ComponentTypeMachineLearningModel
+	}
+	return cdx.ComponentTypeLibrary
+}
+
+func (x *exporter) deploymentComponent(id graph.NodeID) cdx.Component {
+	n := x.nodes[id]
+	a := newAttrs(n.Attrs)
+	var p props
+	c := cdx.Component{
+		BOMRef: x.refs[id],
+		// A deployment is a running application built from the model and
+		// its serving image; its environment is the platform.
+		Type: cdx.ComponentTypeApplication,
+		Name: displayName(n, a),
+	}
+	c.Version = a.first("version")
+	identity(&c, n, a, &p)
+	for _, f := range []string{"environment", "cluster", "namespace", "endpoint"} {
+		for _, v := range a.all(f) {
+			p.add(propDeployment+f, v)
+		}
+	}
+	x.attachEvidence(&c, id, uriRefs(n), &p)
+	a.rest(&p)
+	c.Properties = p.list()
+	return c
+}
+
+// files lists the files a model or dataset CONTAINS as nested file
+// components. A file shared by two models appears under each, so its
+// bom-ref names the parent too.
+func (x *exporter) files(parent graph.NodeID) *[]cdx.Component {
+	var fs []cdx.Component
+	for _, e := range x.out[parent] {
+		if e.Kind != graph.Contains || x.nodes[e.To].Kind != graph.KindFile {
+			continue
+		}
+		n := x.nodes[e.To]
+		a := newAttrs(n.Attrs)
+		var p props
+		name := e.Attr("path")
+		for _, other := range e.AttrValues("path") {
+			if other != name {
+				p.add(propAttr+"path", other)
+			}
+		}
+		if name == "" {
+			name = a.first("path")
+		}
+		if name == "" {
+			name = displayName(n, a)
+		}
+		f := cdx.Component{
+			BOMRef: "file-" + string(parent) + "-" + string(n.ID),
+			Type:   cdx.ComponentTypeFile,
+			Name:   name,
+			Hashes: hashesOf(n.Keys, &p),
+		}
+		a.rest(&p)
+		f.Properties = p.list()
+		fs = append(fs, f)
+	}
+	slices.SortFunc(fs, func(a, b cdx.Component) int { return cmp.Compare(a.BOMRef, b.BOMRef) })
+	return nonEmpty(fs)
+}
+
+// pedigree lists every model id derives from, transitively, as ancestors.
+// An ancestor is also a component of its own; CycloneDX requires bom-refs
+// to be unique, so the ancestor copy has none and names the component in a
+// property instead.
+func (x *exporter) pedigree(id graph.NodeID) *cdx.Pedigree {
+	type anc struct {
+		id        graph.NodeID
+		depth     int
+		relations []string
+	}
+	found := map[graph.NodeID]*anc{id: {id: id}}
+	frontier := []graph.NodeID{id}
+	var list []*anc
+	for depth := 1; len(frontier) > 0; depth++ {
+		var next []graph.NodeID
+		for _, child := range frontier {
+			for _, e := range x.out[child] {
+				if e.Kind != graph.DerivedFrom || x.nodes[e.To].Kind != graph.KindModel {
+					continue
+				}
+				a, ok := found[e.To]
+				if !ok {
+					a = &anc{id: e.To, depth: depth}
+					found[e.To] = a
+					list = append(list, a)
+					next = append(next, e.To)
+				}
+				if a.id != id {
+					rel := e.AttrValues("relation")
+					if len(rel) == 0 {
+						rel = []string{"unspecified"}
+					}
+					a.relations = append(a.relations, rel...)
+				}
+			}
+		}
+		frontier = next
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	slices.SortFunc(list, func(a, b *anc) int {
+		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(x.refs[a.id], x.refs[b.id]))
+	})
+	ancestors := make([]cdx.Component, 0, len(list))
+	for _, an := range list {
+		n := x.nodes[an.id]
+		a := newAttrs(n.Attrs)
+		var p props
+		c := cdx.Component{
+			Type: cdx.ComponentTypeMachineLearningModel,
+			Name: displayName(n, a),
+		}
+		c.Version = a.first("version", "revision")
+		c.Hashes = hashesOf(n.Keys, nil)
+		for _, k := range n.Keys {
+			if strings.HasPrefix(k, "pkg:") {
+				c.PackageURL = k
+				break
+			}
+		}
+		p.add(propAncestorRef, x.refs[an.id])
+		p.add(propAncestorDepth, strconv.Itoa(an.depth))
+		for _, r := range an.relations {
+			p.add(propRelation, r)
+		}
+		c.Properties = p.list()
+		ancestors = append(ancestors, c)
+	}
+	return &cdx.Pedigree{Ancestors: &ancestors}
+}
+
+func sourceRef(n graph.Node) cdx.ExternalReference {
+	er := cdx.ExternalReference{Type: cdx.ERTypeVCS, URL: "urn:modelgraph:node:" + string(n.ID)}
+	for _, k := range n.Keys {
+		if isURI(k) {
+			er.URL = k
+			break
+		}
+	}
+	er.Hashes = hashesOf(n.Keys, nil)
+	er.Comment = "source " + strings.Join(n.Keys, ", ")
+	return er
+}
+
+func sortRefs(ers []cdx.ExternalReference) *[]cdx.ExternalReference {
+	slices.SortFunc(ers, func(a, b cdx.ExternalReference) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.URL, b.URL), cmp.Compare(a.Comment, b.Comment))
+	})
+	ers = slices.CompactFunc(ers, func(a, b cdx.ExternalReference) bool {
+		return a.Type == b.Type && a.URL == b.URL && a.Comment == b.Comment
+	})
+	return nonEmpty(ers)
+}
+
+func (x *exporter) refList(ids []graph.NodeID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = x.refs[id]
+	}
+	return out
+}

@@ -1,0 +1,285 @@
+package aibom
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/google/uuid"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+// Format is an output format.
+type Format string
+
+// Spec is a CycloneDX specification version.
+type Spec string
+
+const (
+	FormatJSON Format = "json"
+	FormatXML  Format = "xml"
+
+	Spec1_6 Spec = "1.6" // the default: what most consumers read today
+	Spec1_7 Spec = "1.7"
+)
+
+// serialNamespace is the UUID v5 namespace of derived serial numbers.
+var serialNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/modelgraph/modelgraph/aibom"))
+
+// Export builds the AI-BOM the request asks for. It fails with an error
+// wrapping graph.ErrNotFound when the subject does not exist and
+// ErrInvalidRequest when the request is malformed or too large.
+func Export(ctx context.Context, r graph.Reader, req Request) (*cdx.BOM, error) {
+	if r == nil {
+		return nil, errors.New("aibom: export: graph reader is nil")
+	}
+	if err := req.check(); err != nil {
+		return nil, err
+	}
+	x := &exporter{ctx: ctx, r: r, req: req}
+	starts, err := x.subjects()
+	if err != nil {
+		return nil, fmt.Errorf("aibom: %w", err)
+	}
+	if err := x.collect(starts); err != nil {
+		return nil, fmt.Errorf("aibom: %w", err)
+	}
+	bom, err := x.build()
+	if err != nil {
+		return nil, fmt.Errorf("aibom: %w", err)
+	}
+	return bom, nil
+}
+
+func (x *exporter) build() (*cdx.BOM, error) {
+	runtime := x.runtimePackages()
+	var comps, buildOnly []cdx.Component
+	var subject *cdx.Component
+	deps := map[string][]string{}
+	for _, id := range x.order {
+		if err := x.ctx.Err(); err != nil {
+			return nil, err
+		}
+		var c cdx.Component
+		var on []graph.NodeID
+		switch x.nodes[id].Kind {
+		case graph.KindModel:
+			c = x.modelComponent(id)
+			on = append(x.outTo(id, graph.DerivedFrom, graph.KindModel), x.outTo(id, graph.TrainedOn, graph.KindDataset)...)
+			on = append(on, x.outTo(id, graph.DependsOn, graph.KindPackage)...)
+		case graph.KindDataset:
+			c = x.datasetComponent(id)
+			on = x.outTo(id, graph.DerivedFrom, graph.KindDataset)
+		case graph.KindPackage:
+			c = x.packageComponent(id)
+			on = x.outTo(id, graph.DependsOn, graph.KindPackage)
+		case graph.KindDeployment:
+			c = x.deploymentComponent(id)
+			on = append(x.inFrom(id, graph.DeployedAs, graph.KindModel), x.outTo(id, graph.DependsOn, graph.KindPackage)...)
+		default:
+			continue // files nest in their parents; sources and runs are references and workflows
+		}
+		deps[c.BOMRef] = x.refList(on)
+		switch {
+		case id == x.subject:
+			subject = &c
+		case x.nodes[id].Kind == graph.KindPackage && !runtime[id]:
+			buildOnly = append(buildOnly, c)
+		default:
+			comps = append(comps, c)
+		}
+	}
+	var md props
+	switch {
+	case x.req.Model != "":
+		md.add(propExportRequest, "model "+string(x.req.Model))
+	case x.req.Deployment != "":
+		md.add(propExportRequest, "deployment "+string(x.req.Deployment))
+	default:
+		md.add(propExportRequest, "environment "+x.req.Environment)
+		env := &cdx.Component{
+			BOMRef:     "environment-" + x.req.Environment,
+			Type:       cdx.ComponentTypePlatform,
+			Name:       x.req.Environment,
+			Properties: &[]cdx.Property{{Name: propDeployment + "environment", Value: x.req.Environment}},
+		}
+		x.sortByRef(x.deployments)
+		deps[env.BOMRef] = x.refList(x.deployments)
+		subject = env
+	}
+
+	bom := cdx.NewBOM()
+	bom.SpecVersion = cdx.SpecVersion1_6
+	bom.JSONSchema = "http://cyclonedx.org/schema/bom-1.6.schema.json"
+	bom.XMLNS = "http://cyclonedx.org/schema/bom/1.6"
+	ts := x.req.Timestamp
+	if ts.IsZero() {
+		ts = x.newestDocument()
+	}
+	tool := cdx.Component{Type: cdx.ComponentTypeApplication, Name: "modelgraph", Version: x.req.ToolVersion}
+	bom.Metadata = &cdx.Metadata{
+		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{tool}},
+		Component: subject,
+	}
+	if !ts.IsZero() {
+		bom.Metadata.Timestamp = ts.UTC().Format(time.RFC3339)
+	}
+	if x.req.Timestamp.IsZero() && x.req.SerialNumber == "" {
+		md.add(propReproducible, "true")
+	}
+	bom.Metadata.Properties = md.list()
+	bom.Components = nonEmpty(comps)
+	bom.Dependencies = dependencies(deps)
+	bom.Formulation = x.formulation(buildOnly)
+	bom.Declarations = x.declarations()
+
+	bom.SerialNumber = x.req.SerialNumber
+	if bom.SerialNumber == "" {
+		s, err := derivedSerial(bom)
+		if err != nil {
+			return nil, err
+		}
+		bom.SerialNumber = s
+	}
+	return bom, nil
+}
+
+// runtimePackages are the packages reachable through DEPENDS_ON from a
+// model or deployment: what the model runs with. The rest were reached only
+// through training runs.
+func (x *exporter) runtimePackages() map[graph.NodeID]bool {
+	seen := map[graph.NodeID]bool{}
+	var stack []graph.NodeID
+	for _, id := range x.order {
+		if k := x.nodes[id].Kind; k == graph.KindModel || k == graph.KindDeployment {
+			stack = append(stack, x.outTo(id, graph.DependsOn, graph.KindPackage)...)
+		}
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		for _, e := range x.out[id] {
+			if e.Kind == graph.DependsOn && !seen[e.To] && x.nodes[e.To].Kind == graph.KindPackage {
+				stack = append(stack, e.To)
+			}
+		}
+	}
+	return seen
+}
+
+// dependencies lists one entry per component, sorted by ref, each with its
+// dependsOn sorted and unique: a component with no entry would mean
+// "unknown", one with no dependsOn means "depends on nothing we know of".
+func dependencies(deps map[string][]string) *[]cdx.Dependency {
+	refs := make([]string, 0, len(deps))
+	for r := range deps {
+		refs = append(refs, r)
+	}
+	slices.Sort(refs)
+	out := make([]cdx.Dependency, 0, len(refs))
+	for _, r := range refs {
+		on := slices.Clone(deps[r])
+		slices.Sort(on)
+		on = slices.Compact(on)
+		out = append(out, cdx.Dependency{Ref: r, Dependencies: nonEmpty(on)})
+	}
+	return nonEmpty(out)
+}
+
+// derivedSerial is a UUID v5 over the BOM's canonical JSON encoding
+// (serial number empty): the same content always gets the same serial,
+// different content a different one.
+func derivedSerial(bom *cdx.BOM) (string, error) {
+	h := sha1.New()
+	h.Write(serialNamespace[:])
+	saved := bom.SerialNumber
+	bom.SerialNumber = ""
+	err := json.NewEncoder(h).Encode(bom)
+	bom.SerialNumber = saved
+	if err != nil {
+		return "", fmt.Errorf("serial number: encode: %w", err)
+	}
+	var u uuid.UUID
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x50 // version 5
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.URN(), nil
+}
+
+// Encode writes bom in format for spec (FormatJSON and Spec1_6 when
+// empty), pretty-printed.
+func Encode(w io.Writer, bom *cdx.BOM, format Format, spec Spec) error {
+	if bom == nil {
+		return fmt.Errorf("%w: encode: BOM is nil", ErrInvalidRequest)
+	}
+	ff, sv, err := resolveFormat(format, spec)
+	if err != nil {
+		return err
+	}
+	if ff == cdx.BOMFileFormatJSON {
+		if err := cdx.NewBOMEncoder(w, ff).SetPretty(true).EncodeVersion(bom, sv); err != nil {
+			return fmt.Errorf("aibom: encode CycloneDX %s JSON: %w", sv, err)
+		}
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := cdx.NewBOMEncoder(&buf, ff).SetPretty(true).EncodeVersion(bom, sv); err != nil {
+		return fmt.Errorf("aibom: encode CycloneDX %s XML: %w", sv, err)
+	}
+	fixed, err := fixXML(buf.Bytes())
+	if err != nil {
+		return fmt.Errorf("aibom: encode CycloneDX %s XML: %w", sv, err)
+	}
+	if _, err := w.Write(fixed); err != nil {
+		return fmt.Errorf("aibom: write BOM: %w", err)
+	}
+	return nil
+}
+
+// ContentType is the media type of a BOM encoded in format for spec, for
+// HTTP responses: "application/vnd.cyclonedx+json; version=1.6".
+func ContentType(format Format, spec Spec) (string, error) {
+	ff, sv, err := resolveFormat(format, spec)
+	if err != nil {
+		return "", err
+	}
+	mt := cdx.MediaTypeJSON
+	if ff == cdx.BOMFileFormatXML {
+		mt = cdx.MediaTypeXML
+	}
+	return mt.WithVersion(sv)
+}
+
+func resolveFormat(format Format, spec Spec) (cdx.BOMFileFormat, cdx.SpecVersion, error) {
+	var ff cdx.BOMFileFormat
+	switch format {
+	case FormatJSON, "":
+		ff = cdx.BOMFileFormatJSON
+	case FormatXML:
+		ff = cdx.BOMFileFormatXML
+	default:
+		return 0, 0, fmt.Errorf("%w: format %q is not json or xml", ErrInvalidRequest, trunc(string(format), 40))
+	}
+	var sv cdx.SpecVersion
+	switch spec {
+	case Spec1_6, "":
+		sv = cdx.SpecVersion1_6
+	case Spec1_7:
+		sv = cdx.SpecVersion1_7
+	default:
+		return 0, 0, fmt.Errorf("%w: CycloneDX version %q is not 1.6 or 1.7", ErrInvalidRequest, trunc(string(spec), 40))
+	}
+	return ff, sv, nil
+}
