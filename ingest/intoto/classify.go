@@ -153,6 +153,10 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 				a.attrs["revision"] = c
 			}
 			a.keys = append(digests, hf.keys(a.kind == graph.KindDataset)...)
+			if isPurl {
+				a.keys = append(a.keys, ref)
+				a.attrs["purl"] = ref
+			}
 			a.attrs["uri"] = ""
 		} else {
 			a.keys = digests
@@ -209,10 +213,11 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 // Hugging Face ids and purls name models and datasets across documents.
 func nameRef(ref string, kind graph.NodeKind) (artifact, bool) {
 	if h, ok := parseHF(ref); ok && h.dataset == (kind == graph.KindDataset) {
-		return artifact{keys: h.keys(h.dataset), attrs: map[string]string{"revision": h.revision}}, true
-	}
-	if _, ok := parsePurl(ref); ok && strings.HasPrefix(ref, "pkg:huggingface/") {
-		return artifact{keys: []string{ref}}, true
+		keys := h.keys(h.dataset)
+		if strings.HasPrefix(ref, "pkg:") {
+			keys = append(keys, ref)
+		}
+		return artifact{keys: keys, attrs: map[string]string{"revision": h.revision}}, true
 	}
 	return artifact{}, false
 }
@@ -221,9 +226,6 @@ func nameRef(ref string, kind graph.NodeKind) (artifact, bool) {
 func looksLikeModel(ref string, training bool) bool {
 	if h, ok := parseHF(ref); ok {
 		return !h.dataset
-	}
-	if strings.HasPrefix(ref, "pkg:huggingface/") {
-		return true
 	}
 	ext := strings.ToLower(path.Ext(stripQuery(ref)))
 	return modelExts[ext] || (training && ext == ".bin")
@@ -363,6 +365,10 @@ func HFID(id string) bool {
 	return true
 }
 
+// hfWebVerbs follow the repository id in huggingface.co URLs, before a
+// revision.
+var hfWebVerbs = map[string]bool{"tree": true, "resolve": true, "blob": true, "commit": true}
+
 // parseHF recognises hf://[datasets/]org/name[@rev][/path] and
 // https://huggingface.co/[datasets/]org/name[/tree|resolve|blob/rev/...].
 func parseHF(ref string) (hfRef, bool) {
@@ -378,6 +384,16 @@ func parseHF(ref string) (hfRef, bool) {
 		rest = ref[strings.Index(ref, "://")+3:]
 		rest = rest[strings.Index(rest, "/")+1:]
 		web = true
+	case strings.HasPrefix(ref, "pkg:huggingface/"):
+		p, ok := parsePurl(ref)
+		if !ok {
+			return h, false
+		}
+		h.id = strings.Trim(p.Namespace+"/"+p.Name, "/")
+		h.revision = p.Version
+		q := p.Qualifiers.Map()
+		h.dataset = q["repository_type"] == "dataset" || q["repo_type"] == "dataset"
+		return h, HFID(h.id)
 	default:
 		return h, false
 	}
@@ -401,8 +417,8 @@ func parseHF(ref string) (hfRef, bool) {
 	if len(segs) >= 2 {
 		idSegs = segs[:2]
 	}
-	if web && len(segs) == 2 && (segs[1] == "tree" || segs[1] == "resolve" || segs[1] == "blob") {
-		idSegs = segs[:1]
+	if web && len(segs) >= 2 && hfWebVerbs[segs[1]] {
+		idSegs = segs[:1] // a legacy id without an organisation
 	}
 	// hf://org/name@rev: the revision rides on the last id segment.
 	last := idSegs[len(idSegs)-1]
@@ -412,8 +428,7 @@ func parseHF(ref string) (hfRef, bool) {
 	}
 	h.id = strings.Join(idSegs, "/")
 	if web && len(segs) > len(idSegs)+1 {
-		switch segs[len(idSegs)] {
-		case "tree", "resolve", "blob", "commit":
+		if hfWebVerbs[segs[len(idSegs)]] {
 			h.revision = segs[len(idSegs)+1]
 		}
 	}
@@ -481,6 +496,9 @@ func parseImage(ref, mediaType string, purl packageurl.PackageURL, isPurl bool) 
 	}
 	if rest == "" {
 		rest = ref
+		if i := strings.Index(rest, "://"); i > 0 {
+			rest = rest[i+3:]
+		}
 	}
 	img := imageRef{name: rest}
 	if i := strings.IndexByte(rest, '@'); i >= 0 {
