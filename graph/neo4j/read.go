@@ -13,8 +13,6 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-const nodeColumns = "n.id, n.kind, n.keys, n.attrs, n.docs"
-
 // decodeNode reads the five nodeColumns.
 func decodeNode(vs []any) (graph.Node, error) {
 	n := graph.Node{ID: graph.NodeID(str(vs[0])), Kind: graph.NodeKind(str(vs[1])), Keys: strs(vs[2]), Docs: strs(vs[4])}
@@ -59,7 +57,7 @@ func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 	var out []graph.Node
 	err = s.read(ctx, "lookup", func(tx driver.ManagedTransaction) error {
 		out = nil
-		recs, err := run(ctx, tx, "UNWIND $ks AS kk MATCH (k:Key {k: kk}) MATCH (n:Node {id: k.node}) RETURN "+nodeColumns, map[string]any{"ks": names})
+		recs, err := run(ctx, tx, qLookup, map[string]any{"ks": names})
 		if err != nil {
 			return err
 		}
@@ -97,7 +95,7 @@ func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, err
 	var out []graph.Node
 	err := s.read(ctx, "nodes", func(tx driver.ManagedTransaction) error {
 		out = nil
-		recs, err := run(ctx, tx, "MATCH (n:Node) WHERE n.kind = $kind AND n.id > $after RETURN "+nodeColumns+" ORDER BY n.id LIMIT $limit",
+		recs, err := run(ctx, tx, qNodes,
 			map[string]any{"kind": string(q.Kind), "after": string(q.After), "limit": limit})
 		if err != nil {
 			return err
@@ -121,44 +119,16 @@ type halfEdge struct {
 	docs  []string
 }
 
-// typeList renders the edge kinds dir follows from one end (forward: from
-// the From end) as a relationship type expression, "" when there are none.
-// Kinds come from the closed set, so they are safe inside the query.
-func typeList(dir graph.Direction, kinds []graph.EdgeKind, forward bool) string {
-	var ts []string
-	for _, k := range graph.EdgeKinds {
-		if len(kinds) > 0 && !slices.Contains(kinds, k) {
-			continue
-		}
-		if dir.Follows(k, forward) {
-			ts = append(ts, "`"+string(k)+"`")
-		}
-	}
-	return strings.Join(ts, "|")
-}
-
 // adjacent fetches, for each id, the incident edges dir follows: one query
 // for the whole frontier (per idsPerQuery ids), each direction expanded
 // only for the types it can follow, so a dense node is not expanded on the
 // side the walk ignores.
 func (s *Store) adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind, records bool) ([][]halfEdge, error) {
 	out := make([][]halfEdge, len(ids))
-	outTypes, inTypes := typeList(dir, kinds, true), typeList(dir, kinds, false)
-	if outTypes == "" && inTypes == "" {
+	q := qAdjacent(dir, kinds, records)
+	if q == "" {
 		return out, nil
 	}
-	proj := "[type(r), m.id, m.kind]"
-	if records {
-		proj = "[type(r), m.id, m.kind, r.attrs, r.docs]"
-	}
-	outs, ins := "[]", "[]"
-	if outTypes != "" {
-		outs = fmt.Sprintf("[(n)-[r:%s]->(m) | %s]", outTypes, proj)
-	}
-	if inTypes != "" {
-		ins = fmt.Sprintf("[(n)<-[r:%s]-(m) | %s]", inTypes, proj)
-	}
-	q := fmt.Sprintf("UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN id, %s AS outs, %s AS ins", outs, ins)
 	pos := make(map[graph.NodeID][]int, len(ids))
 	for i, id := range ids {
 		pos[id] = append(pos[id], i)
@@ -284,7 +254,7 @@ func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node
 			for i, id := range part {
 				ps[i] = string(id)
 			}
-			recs, err := run(ctx, tx, "UNWIND $ids AS id MATCH (n:Node {id: id}) RETURN "+nodeColumns, map[string]any{"ids": ps})
+			recs, err := run(ctx, tx, qLoadNodes, map[string]any{"ids": ps})
 			if err != nil {
 				return err
 			}
@@ -380,7 +350,7 @@ func loadEdgeRecords(ctx context.Context, tx driver.ManagedTransaction, refs []g
 			n := min(len(pairs), idsPerQuery-total)
 			p := fmt.Sprintf("p%d", len(parts))
 			params[p] = pairs[:n]
-			parts = append(parts, fmt.Sprintf("UNWIND $%s AS p MATCH (:Node {id: p[0]})-[r:`%s`]->(:Node {id: p[1]}) RETURN '%s' AS t, p[0] AS f, p[1] AS to, r.attrs AS attrs, r.docs AS docs", p, kind, kind))
+			parts = append(parts, qEdgePart(p, kind))
 			pairs = pairs[n:]
 			total += n
 			if total >= idsPerQuery {
@@ -405,7 +375,7 @@ func (s *Store) Documents(ctx context.Context, digests ...string) ([]graph.Docum
 	raw := map[string]string{}
 	err := s.read(ctx, "documents", func(tx driver.ManagedTransaction) error {
 		clear(raw)
-		recs, err := run(ctx, tx, "UNWIND $ds AS d MATCH (r:DocRecord {digest: d}) RETURN r.digest, r.json", map[string]any{"ds": want})
+		recs, err := run(ctx, tx, qDocuments, map[string]any{"ds": want})
 		if err != nil {
 			return err
 		}
@@ -431,20 +401,6 @@ func (s *Store) Documents(ctx context.Context, digests ...string) ([]graph.Docum
 	}
 	return out, nil
 }
-
-// statsQuery counts through the count store: a count of one label or of
-// one relationship type is answered without scanning anything.
-var statsQuery = func() string {
-	var parts []string
-	for _, k := range graph.NodeKinds {
-		parts = append(parts, fmt.Sprintf("MATCH (n:`%s`) RETURN 'n' AS what, '%s' AS kind, count(n) AS c", k, k))
-	}
-	for _, k := range graph.EdgeKinds {
-		parts = append(parts, fmt.Sprintf("MATCH ()-[r:`%s`]->() RETURN 'e' AS what, '%s' AS kind, count(r) AS c", k, k))
-	}
-	parts = append(parts, "MATCH (d:DocRecord) RETURN 'd' AS what, '' AS kind, count(d) AS c")
-	return strings.Join(parts, "\nUNION ALL\n")
-}()
 
 // Stats implements graph.Reader.
 func (s *Store) Stats(ctx context.Context) (graph.Stats, error) {

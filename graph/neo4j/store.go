@@ -102,11 +102,38 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		_ = drv.Close(ctx)
 		return nil, fmt.Errorf("neo4j: open %s: %w", redact(cfg.URI), err)
 	}
+	info, err := drv.GetServerInfo(ctx)
+	if err == nil {
+		err = checkVersion(info.Agent())
+	}
+	if err != nil {
+		_ = drv.Close(ctx)
+		return nil, fmt.Errorf("neo4j: open %s: %w", redact(cfg.URI), err)
+	}
 	if err := s.migrate(ctx); err != nil {
 		_ = drv.Close(ctx)
 		return nil, fmt.Errorf("neo4j: open %s: %w", redact(cfg.URI), err)
 	}
 	return s, nil
+}
+
+// checkVersion refuses servers older than 5.23, the first to accept the
+// CALL (a, b) { ... } subqueries the store runs; 5.26 is the LTS line.
+// Calendar versions (2025.01 onwards) are newer.
+func checkVersion(agent string) error {
+	v, ok := strings.CutPrefix(agent, "Neo4j/")
+	var major, minor int
+	if ok {
+		_, err := fmt.Sscanf(v, "%d.%d", &major, &minor)
+		ok = err == nil
+	}
+	if !ok {
+		return fmt.Errorf("server %q is not Neo4j", agent)
+	}
+	if major < 5 || major == 5 && minor < 23 {
+		return fmt.Errorf("server is %s; modelgraph needs Neo4j 5.23 or newer (5.26 LTS recommended)", agent)
+	}
+	return nil
 }
 
 // redact drops credentials a URI might carry before it goes into an error.
@@ -298,3 +325,49 @@ func strs(v any) []string {
 // keyName is the value of a (:Key) node's k property: the node kind and the
 // key, so one key may name nodes of several kinds.
 func keyName(kind graph.NodeKind, key string) string { return string(kind) + "/" + key }
+
+// checks are the graph invariants Check verifies, each returning up to ten
+// offending rows.
+var checks = []struct{ what, q string }{
+	{"key points at a missing node, or one of another kind or not listing it", `MATCH (k:Key)
+OPTIONAL MATCH (n:Node {id: k.node})
+WITH k, n WHERE n IS NULL OR n.kind <> k.kind OR NOT k.key IN n.keys
+RETURN k.k LIMIT 10`},
+	{"node key without its (:Key) entry", `MATCH (n:Node) UNWIND n.keys AS key
+OPTIONAL MATCH (k:Key {k: n.kind + '/' + key})
+WITH n, key, k WHERE k IS NULL OR k.node <> n.id
+RETURN n.id + ' ' + key LIMIT 10`},
+	{"node without its kind label", `MATCH (n:Node) WHERE NOT n.kind IN labels(n) RETURN n.id LIMIT 10`},
+	{"two edges of one kind between the same nodes", `MATCH (a:Node)-[r]->(b:Node)
+WITH a, type(r) AS t, b, count(*) AS c WHERE c > 1
+RETURN a.id + ' ' + t + ' ' + b.id LIMIT 10`},
+	{"edge or node without evidence", `MATCH (n:Node) WHERE size(n.docs) = 0 RETURN n.id AS x LIMIT 10
+UNION ALL
+MATCH (a:Node)-[r]->(b:Node) WHERE size(r.docs) = 0 RETURN a.id + ' ' + type(r) + ' ' + b.id AS x LIMIT 10`},
+}
+
+// Check verifies the graph's invariants: every key entry and node agree,
+// every node has its kind label, at most one edge of a kind joins two nodes,
+// everything has evidence. It scans the whole graph: for tests (the
+// contract harness runs it after every test, as graph/bolt's does) and for
+// operators checking a database, not for request paths.
+func (s *Store) Check(ctx context.Context) error {
+	var errs []error
+	err := s.read(ctx, "check", func(tx driver.ManagedTransaction) error {
+		errs = nil
+		for _, c := range checks {
+			recs, err := run(ctx, tx, c.q, nil)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				errs = append(errs, fmt.Errorf("%s: %v", c.what, r.Values[0]))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}

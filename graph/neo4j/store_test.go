@@ -31,8 +31,10 @@ func config(t testing.TB) neo4j.Config {
 	}
 }
 
-// open returns a store on an emptied database, closed at cleanup.
-func open(t testing.TB, cfg neo4j.Config) *neo4j.Store {
+// open returns a store on an emptied database. At cleanup it checks the
+// graph's invariants (as graph/bolt's tests do) and closes the store, or
+// whichever store Reopen put in its place.
+func open(t testing.TB, cfg neo4j.Config) *reopenable {
 	t.Helper()
 	s, err := neo4j.Open(context.Background(), cfg)
 	if err != nil {
@@ -41,12 +43,16 @@ func open(t testing.TB, cfg neo4j.Config) *neo4j.Store {
 	if err := s.Reset(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	r := &reopenable{s}
 	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
+		if err := r.Check(context.Background()); err != nil {
+			t.Errorf("graph invariants broken: %v", err)
+		}
+		if err := r.Close(); err != nil {
 			t.Error(err)
 		}
 	})
-	return s
+	return r
 }
 
 type harness struct{ cfg neo4j.Config }
@@ -56,7 +62,7 @@ type reopenable struct{ *neo4j.Store }
 
 func (h harness) Open(t *testing.T) graph.Store {
 	t.Helper()
-	return &reopenable{open(t, h.cfg)}
+	return open(t, h.cfg)
 }
 
 func (h harness) Reopen(t *testing.T, s graph.Store) graph.Store {
@@ -69,7 +75,6 @@ func (h harness) Reopen(t *testing.T, s graph.Store) graph.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ns.Close() })
 	r.Store = ns
 	return r
 }

@@ -172,7 +172,7 @@ func (p *planner) loadDocs(ctx context.Context, tx driver.ManagedTransaction, bs
 	for i, b := range bs {
 		digests[i] = b.Doc.Digest
 	}
-	recs, err := run(ctx, tx, "UNWIND $ds AS d MATCH (r:DocRecord {digest: d}) RETURN r.digest", map[string]any{"ds": digests})
+	recs, err := run(ctx, tx, qStoredDocs, map[string]any{"ds": digests})
 	if err != nil {
 		return nil, fmt.Errorf("read documents: %w", err)
 	}
@@ -201,11 +201,7 @@ func (p *planner) loadKeys(ctx context.Context, tx driver.ManagedTransaction, bs
 	for len(names) > 0 {
 		part := names[:min(len(names), idsPerQuery)]
 		names = names[len(part):]
-		recs, err := run(ctx, tx, `UNWIND $ks AS kk
-MATCH (k:Key {k: kk})
-WITH k.node AS id, collect(kk) AS kks
-MATCH (n:Node {id: id})
-RETURN kks, n.id, n.kind, n.keys, n.attrs, n.docs`, map[string]any{"ks": part})
+		recs, err := run(ctx, tx, qKeyOwners, map[string]any{"ks": part})
 		if err != nil {
 			return fmt.Errorf("read keys: %w", err)
 		}
@@ -392,7 +388,7 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 		return nil
 	}
 	created := func(c driver.Counters) int { return c.NodesCreated() }
-	if err := exec("documents", "UNWIND $rows AS row CREATE (:DocRecord {digest: row.digest, json: row.json})", p.docRows, created, false); err != nil {
+	if err := exec("documents", qCreateDocs, p.docRows, created, false); err != nil {
 		return err
 	}
 	newNodes := map[graph.NodeKind][]map[string]any{}
@@ -415,16 +411,15 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 	}
 	for _, kind := range graph.NodeKinds {
 		// Kinds come from the closed, validated set: safe to put in the query.
-		q := fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` {id: row.id, kind: '%s', keys: row.keys, attrs: row.attrs, docs: row.docs})", kind, kind)
-		if err := exec("nodes", q, newNodes[kind], created, true); err != nil {
+		if err := exec("nodes", qCreateNodes(kind), newNodes[kind], created, true); err != nil {
 			return err
 		}
 	}
-	if err := exec("nodes", "UNWIND $rows AS row MATCH (n:Node {id: row.id}) SET n.keys = row.keys, n.attrs = row.attrs, n.docs = row.docs RETURN count(*)",
+	if err := exec("nodes", qUpdateNodes,
 		updNodes, nil, true); err != nil {
 		return err
 	}
-	if err := exec("keys", "UNWIND $rows AS row CREATE (:Key {k: row.k, kind: row.kind, key: row.key, node: row.node})", p.newKeys, created, false); err != nil {
+	if err := exec("keys", qCreateKeys, p.newKeys, created, false); err != nil {
 		return err
 	}
 	newEdges := map[graph.EdgeKind][]map[string]any{}
@@ -447,12 +442,10 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 		}
 	}
 	for _, kind := range graph.EdgeKinds {
-		q := fmt.Sprintf("UNWIND $rows AS row MATCH (a:Node {id: row.f}) MATCH (b:Node {id: row.t}) CREATE (a)-[:`%s` {attrs: row.attrs, docs: row.docs}]->(b)", kind)
-		if err := exec("edges", q, newEdges[kind], func(c driver.Counters) int { return c.RelationshipsCreated() }, true); err != nil {
+		if err := exec("edges", qCreateEdges(kind), newEdges[kind], func(c driver.Counters) int { return c.RelationshipsCreated() }, true); err != nil {
 			return err
 		}
-		q = fmt.Sprintf("UNWIND $rows AS row MATCH (:Node {id: row.f})-[r:`%s`]->(:Node {id: row.t}) SET r.attrs = row.attrs, r.docs = row.docs RETURN count(*)", kind)
-		if err := exec("edges", q, updEdges[kind], nil, true); err != nil {
+		if err := exec("edges", qUpdateEdges(kind), updEdges[kind], nil, true); err != nil {
 			return err
 		}
 	}
