@@ -53,3 +53,14 @@ func (harness) Reopen(t *testing.T, s graph.Store) graph.Store {
 func TestContract(t *testing.T) {
 	graphtest.Run(t, harness{})
 }
+
+func BenchmarkStore(b *testing.B) {
+	graphtest.RunBenchmarks(b, func(b *testing.B) graph.Store {
+		s, err := bolt.Open(filepath.Join(b.TempDir(), "graph.db"), bolt.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = s.Close() })
+		return s
+	}, 20_000)
+}

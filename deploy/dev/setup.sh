@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what modelgraph's tests need on a fresh Debian machine, once:
+# Java 17 + Maven (the test Neo4j), libxml2-utils (xmllint for CycloneDX XML
+# schema checks), the reference model-signing tool (Python venv), staticcheck.
+# Idempotent: a second run only checks.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+
+need=()
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]} with apt-get" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ -x "$here/install-model-signing.sh" ] || [ -f "$here/install-model-signing.sh" ]; then
+  bash "$here/install-model-signing.sh" >/dev/null
+fi
+
+make -s -C "$repo" "$repo/.cache/bin/staticcheck" >/dev/null
