@@ -15,22 +15,22 @@ import (
 // lineage, so ours live under "modelgraph:", spelled after the taxonomy's
 // ABNF (":"-separated namespaces, names of letters, digits, "-", "_").
 const (
-	propPrefix            = "modelgraph:"
-	propAttr              = "modelgraph:attr:" // + attribute name: a claim with no CycloneDX field
-	propKey               = "modelgraph:key"
-	propVerification      = "modelgraph:verification:status"
-	propEvidence          = "modelgraph:evidence:" // + index + ":" + fact
-	propRelation          = "modelgraph:lineage:relation"
-	propAncestorRef       = "modelgraph:lineage:ancestor_ref"
-	propAncestorDepth     = "modelgraph:lineage:depth"
-	propSplit             = "modelgraph:lineage:split"
-	propDeployment        = "modelgraph:deployment:" // + environment|cluster|namespace|endpoint
-	propTask              = "modelgraph:task"
-	propBuilder           = "modelgraph:builder:id"
-	propExportRequest     = "modelgraph:export:request"
-	propReproducible      = "cdx:reproducible" // registered in the cdx taxonomy
-	propUnmappedDigest    = "modelgraph:digest"
-	propAdditionalPurl    = "modelgraph:purl"
+	propAttr               = "modelgraph:attr:" // + attribute name: a claim with no CycloneDX field
+	propKey                = "modelgraph:key"
+	propVerification       = "modelgraph:verification:status"
+	propVerificationFailed = "modelgraph:verification:failed_documents"
+	propEvidence           = "modelgraph:evidence:" // + index + ":" + fact
+	propRelation           = "modelgraph:lineage:relation"
+	propAncestorRef        = "modelgraph:lineage:ancestor_ref"
+	propAncestorDepth      = "modelgraph:lineage:depth"
+	propSplit              = "modelgraph:lineage:split"
+	propDeployment         = "modelgraph:deployment:" // + environment|cluster|namespace|endpoint
+	propTask               = "modelgraph:task"
+	propBuilder            = "modelgraph:builder:id"
+	propExportRequest      = "modelgraph:export:request"
+	propReproducible       = "cdx:reproducible" // registered in the cdx taxonomy
+	propUnmappedDigest     = "modelgraph:digest"
+	propAdditionalPurl     = "modelgraph:purl"
 )
 
 // attrs hands out a node's claims to CycloneDX fields and remembers which

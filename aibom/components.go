@@ -238,14 +238,19 @@ func (x *exporter) packageComponent(id graph.NodeID) cdx.Component {
 	var p props
 	c := cdx.Component{BOMRef: x.refs[id]}
 	identity(&c, n, a, &p)
-	var pu packageurl.PackageURL
-	if c.PackageURL != "" {
-		if parsed, err := packageurl.FromString(c.PackageURL); err == nil {
-			pu = parsed
-		}
-	}
 	c.Name = a.first("name")
 	c.Version = a.first("version")
+	var pu packageurl.PackageURL
+	if c.PackageURL != "" {
+		// Parsing is a third of the cost of a package: only when needed.
+		if c.Name == "" || c.Version == "" {
+			if parsed, err := packageurl.FromString(c.PackageURL); err == nil {
+				pu = parsed
+			}
+		} else if t, _, ok := strings.Cut(strings.TrimPrefix(c.PackageURL, "pkg:"), "/"); ok {
+			pu.Type = strings.ToLower(t)
+		}
+	}
 	if c.Name == "" && pu.Name != "" {
 		c.Name, c.Group = pu.Name, pu.Namespace
 	}

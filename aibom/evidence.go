@@ -95,7 +95,7 @@ func docComment(d graph.Document) string {
 // signature. Unverified and failed signatures appear only as properties.
 func (x *exporter) attachEvidence(c *cdx.Component, id graph.NodeID, ers []cdx.ExternalReference, p *props) {
 	best := graph.Status("")
-	i := 0
+	i, failed := 0, 0
 	for _, digest := range x.evidence(id) {
 		d, ok := x.docs[digest]
 		if !ok {
@@ -118,6 +118,9 @@ func (x *exporter) attachEvidence(c *cdx.Component, id graph.NodeID, ers []cdx.E
 		if best == "" || st.Rank() > best.Rank() {
 			best = st
 		}
+		if st == graph.StatusFailed {
+			failed++
+		}
 		for j, s := range d.Signatures {
 			sp := pre + "signature:" + strconv.Itoa(j) + ":"
 			p.add(sp+"verification:status", string(s.Status))
@@ -137,8 +140,13 @@ func (x *exporter) attachEvidence(c *cdx.Component, id graph.NodeID, ers []cdx.E
 			}
 		}
 	}
+	// The strongest status is what the graph's claims rest on; a failed
+	// signature among the documents must not hide behind it.
 	if best != "" {
 		p.add(propVerification, string(best))
+	}
+	if failed > 0 {
+		p.add(propVerificationFailed, strconv.Itoa(failed))
 	}
 	c.ExternalReferences = sortRefs(ers)
 }

@@ -61,9 +61,10 @@ func Export(ctx context.Context, r graph.Reader, req Request) (*cdx.BOM, error) 
 
 func (x *exporter) build() (*cdx.BOM, error) {
 	runtime := x.runtimePackages()
-	var comps, buildOnly []cdx.Component
+	comps := make([]cdx.Component, 0, len(x.order))
+	var buildOnly []cdx.Component
 	var subject *cdx.Component
-	deps := map[string][]string{}
+	deps := make(map[string][]string, len(x.order))
 	for _, id := range x.order {
 		if err := x.ctx.Err(); err != nil {
 			return nil, err
@@ -160,18 +161,15 @@ func (x *exporter) runtimePackages() map[graph.NodeID]bool {
 	var stack []graph.NodeID
 	for _, id := range x.order {
 		if k := x.nodes[id].Kind; k == graph.KindModel || k == graph.KindDeployment {
-			stack = append(stack, x.outTo(id, graph.DependsOn, graph.KindPackage)...)
+			stack = append(stack, id)
 		}
 	}
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
 		for _, e := range x.out[id] {
 			if e.Kind == graph.DependsOn && !seen[e.To] && x.nodes[e.To].Kind == graph.KindPackage {
+				seen[e.To] = true
 				stack = append(stack, e.To)
 			}
 		}
@@ -200,14 +198,26 @@ func dependencies(deps map[string][]string) *[]cdx.Dependency {
 
 // derivedSerial is a UUID v5 over the BOM's canonical JSON encoding
 // (serial number empty): the same content always gets the same serial,
-// different content a different one.
+// different content a different one. The large lists are encoded element
+// by element, each as its own JSON value, so the encoder never holds the
+// whole document.
 func derivedSerial(bom *cdx.BOM) (string, error) {
 	h := sha1.New()
 	h.Write(serialNamespace[:])
-	saved := bom.SerialNumber
-	bom.SerialNumber = ""
-	err := json.NewEncoder(h).Encode(bom)
-	bom.SerialNumber = saved
+	enc := json.NewEncoder(h)
+	shell := *bom
+	shell.SerialNumber = ""
+	shell.Components, shell.Dependencies = nil, nil
+	err := enc.Encode(&shell)
+	if bom.Components != nil {
+		err = errors.Join(err, enc.Encode("components"))
+		for i := range *bom.Components {
+			err = errors.Join(err, enc.Encode(&(*bom.Components)[i]))
+		}
+	}
+	if bom.Dependencies != nil {
+		err = errors.Join(err, enc.Encode("dependencies"), enc.Encode(bom.Dependencies))
+	}
 	if err != nil {
 		return "", fmt.Errorf("serial number: encode: %w", err)
 	}

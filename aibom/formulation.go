@@ -100,14 +100,14 @@ func (x *exporter) workflow(id graph.NodeID) cdx.Workflow {
 	a.rest(&p)
 
 	task := cdx.Task{
-		BOMRef:     ref + "-train",
-		UID:        uid + "#train",
-		Name:       "train",
-		TaskTypes:  &[]cdx.TaskType{cdx.TaskTypeBuild},
-		Inputs:     nonEmpty(inputs),
-		Outputs:    nonEmpty(outputs),
-		TimeStart:  start,
-		TimeEnd:    end,
+		BOMRef:    ref + "-train",
+		UID:       uid + "#train",
+		Name:      "train",
+		TaskTypes: &[]cdx.TaskType{cdx.TaskTypeBuild},
+		Inputs:    nonEmpty(inputs),
+		Outputs:   nonEmpty(outputs),
+		TimeStart: start,
+		TimeEnd:   end,
 		// No task properties: cyclonedx-go writes them where the XSD
 		// does not allow them; modelgraph:task is on the workflow.
 	}
