@@ -69,7 +69,7 @@ const (
 	DependsOn EdgeKind = "DEPENDS_ON"
 	// BuiltFrom: Model -> Source.
 	BuiltFrom EdgeKind = "BUILT_FROM"
-	// ProducedBy: Model|Dataset -> TrainingRun.
+	// ProducedBy: Model|Dataset|File -> TrainingRun (File: outputs of builds that are not models).
 	ProducedBy EdgeKind = "PRODUCED_BY"
 	// SignedBy: Document -> Identity (attr "status": the verification status).
 	SignedBy EdgeKind = "SIGNED_BY"

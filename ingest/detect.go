@@ -93,6 +93,8 @@ func Detect(data []byte, contentType string) (Format, error) {
 		return FormatOpenVEX, nil
 	case top["document"] != nil && bytes.Contains(top["document"], []byte("csaf_version")):
 		return FormatCSAF, nil
+	case top["statements"] != nil && top["@id"] != nil:
+		return FormatOpenVEX, nil // OpenVEX with an empty or non-standard @context
 	}
 	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX, OpenVEX or CSAF", ErrUnsupported)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/bolt"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/config"
 )
 
@@ -33,9 +34,27 @@ var openNeo4j = func(ctx context.Context, c config.Config) (graph.Store, error) 
 	return nil, fmt.Errorf("store %s: the Neo4j backend is not built into this binary", c.Store)
 }
 
-// NewPipeline builds the ingest pipeline for c over s.
+// NewPipeline builds the ingest pipeline for c over s, verifying signatures
+// against the trust policy file c names. Without one, nothing is trusted:
+// signatures are recorded as unverifiable, never as verified.
 func NewPipeline(c config.Config, s graph.Writer, log *slog.Logger) (*ingest.Pipeline, error) {
-	return &ingest.Pipeline{Store: s, Parser: ingest.NewParser(), Log: log, MaxBytes: c.MaxBodyBytes}, nil
+	pol, err := LoadTrust(c)
+	if err != nil {
+		return nil, err
+	}
+	return &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol), Log: log, MaxBytes: c.MaxBodyBytes}, nil
+}
+
+// LoadTrust loads the configured trust policy (nil when none is configured).
+func LoadTrust(c config.Config) (*trust.Policy, error) {
+	if c.TrustPolicy == "" {
+		return nil, nil
+	}
+	pol, err := trust.Load(c.TrustPolicy)
+	if err != nil {
+		return nil, fmt.Errorf("trust-policy: %w", err)
+	}
+	return pol, nil
 }
 
 // NewLogger builds the slog logger the settings ask for.
