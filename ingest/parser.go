@@ -162,4 +162,3 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 	}
 	return Parsed{Format: f, Batch: b}, nil
 }
-
