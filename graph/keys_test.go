@@ -1,0 +1,108 @@
+package graph
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNormalizeAlgorithm(t *testing.T) {
+	for in, want := range map[string]string{
+		"SHA-256": "sha256", "sha256": "sha256", "SHA256": "sha256", "sha-512": "sha512",
+		"SHA-1": "sha1", "BLAKE2b-512": "blake2b", "BLAKE3": "blake3", "SHA3-256": "sha3-256", " sha384 ": "sha384",
+	} {
+		if got := NormalizeAlgorithm(in); got != want {
+			t.Errorf("NormalizeAlgorithm(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDigestKey(t *testing.T) {
+	hex := strings.Repeat("AB", 32)
+	k, err := DigestKey("SHA-256", hex)
+	if err != nil || k != "sha256:"+strings.ToLower(hex) {
+		t.Fatalf("DigestKey = %q, %v", k, err)
+	}
+	for _, bad := range [][2]string{{"sha256", "xyz"}, {"sha256", "abcd"}, {"", "ab"}, {"sha256", ""}} {
+		if _, err := DigestKey(bad[0], bad[1]); err == nil {
+			t.Errorf("DigestKey(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}
+
+func TestNormalizeKey(t *testing.T) {
+	hex := strings.Repeat("cd", 32)
+	cases := map[string]string{
+		"SHA-256:" + strings.ToUpper(hex): "sha256:" + hex,
+		"pkg:pypi/torch@2.3.0":            "pkg:pypi/torch@2.3.0",
+		"hf://acme/llm-7b":                "hf://acme/llm-7b",
+		"  name:acme/llm-7b ":             "name:acme/llm-7b",
+	}
+	for in, want := range cases {
+		if got, err := NormalizeKey(in); err != nil || got != want {
+			t.Errorf("NormalizeKey(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "noscheme", ":x", "sha256:zz", strings.Repeat("a", MaxKeyLen) + ":x"} {
+		if _, err := NormalizeKey(bad); err == nil {
+			t.Errorf("NormalizeKey(%q) accepted", bad)
+		}
+	}
+}
+
+func TestBatchDedupesNodesAndEdges(t *testing.T) {
+	b := NewBatch(Document{Digest: SHA256Key([]byte("d")), Type: "t", Signatures: []Signature{{Method: "key", KeyID: "k1", Status: StatusVerified}}})
+	m1 := b.Node(KindModel, "SHA-256:"+strings.Repeat("AA", 32))
+	m2 := b.Node(KindModel, NameKey("x"), "sha256:"+strings.Repeat("aa", 32))
+	if m1 != m2 || len(b.Nodes[m1].Keys) != 2 {
+		t.Fatalf("same model named twice gave %d and %d (%v)", m1, m2, b.Nodes[m1].Keys)
+	}
+	f := b.Node(KindFile, "sha256:"+strings.Repeat("aa", 32))
+	if f == m1 {
+		t.Fatal("a file and a model with one digest merged")
+	}
+	b.Edge(m1, Contains, f, "path", "a")
+	b.Edge(m1, Contains, f, "path", "a")
+	if n := len(b.Edges); n != 2 { // SIGNED_BY from NewBatch + CONTAINS
+		t.Fatalf("%d edges, want 2", n)
+	}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Nodes[1].Kind != KindIdentity || b.Nodes[1].Keys[0] != "key:k1" {
+		t.Fatalf("signer not recorded: %+v", b.Nodes[1])
+	}
+}
+
+func TestDocumentStatus(t *testing.T) {
+	sig := func(s Status) Signature { return Signature{Status: s} }
+	cases := []struct {
+		sigs []Signature
+		want Status
+	}{
+		{nil, StatusUnsigned},
+		{[]Signature{sig(StatusFailed), sig(StatusVerified)}, StatusVerified},
+		{[]Signature{sig(StatusUnverifiable), sig(StatusFailed)}, StatusFailed},
+		{[]Signature{sig(StatusUnverifiable)}, StatusUnverifiable},
+	}
+	for _, c := range cases {
+		if got := (Document{Signatures: c.sigs}).Status(); got != c.want {
+			t.Errorf("%v: %s, want %s", c.sigs, got, c.want)
+		}
+	}
+}
+
+func FuzzNormalizeKey(f *testing.F) {
+	for _, s := range []string{"sha256:" + strings.Repeat("ab", 32), "SHA-256:AB", "pkg:npm/x@1", "hf://a/b", "name:x", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := NormalizeKey(s)
+		if err != nil {
+			return
+		}
+		again, err := NormalizeKey(k)
+		if err != nil || again != k {
+			t.Fatalf("not idempotent: %q -> %q -> %q (%v)", s, k, again, err)
+		}
+	})
+}
