@@ -1,0 +1,310 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+// Node is a node as answers show it.
+type Node struct {
+	ID   graph.NodeID   `json:"id"`
+	Kind graph.NodeKind `json:"kind"`
+	// Name is a human label: the claimed name (and version), the advisory
+	// id, the deployment location, the signer, else the first key.
+	Name  string   `json:"name"`
+	Keys  []string `json:"keys"`
+	Attrs []Attr   `json:"attrs,omitempty"`
+	// Documents lists every document that mentioned the node.
+	Documents []string `json:"documents,omitempty"`
+}
+
+// Attr is one claimed attribute value and the documents claiming it.
+type Attr struct {
+	Name      string   `json:"name"`
+	Value     string   `json:"value"`
+	Documents []string `json:"documents"`
+}
+
+// NodeRef is the short form of a node used inside hops.
+type NodeRef struct {
+	ID   graph.NodeID   `json:"id"`
+	Kind graph.NodeKind `json:"kind"`
+	Name string         `json:"name"`
+}
+
+// Evidence is one document behind a claim.
+type Evidence struct {
+	Document      string       `json:"document"` // sha256:<hex> of the bytes ingested
+	Type          string       `json:"type"`
+	PredicateType string       `json:"predicateType,omitempty"`
+	Source        string       `json:"source,omitempty"`
+	IngestedAt    time.Time    `json:"ingestedAt"`
+	Status        graph.Status `json:"status"` // the document's aggregate status
+	Signers       []Signer     `json:"signers,omitempty"`
+}
+
+// Signer is one signature on a document and how its verification went.
+type Signer struct {
+	Method   string       `json:"method"`
+	Identity string       `json:"identity,omitempty"`
+	Issuer   string       `json:"issuer,omitempty"`
+	KeyID    string       `json:"keyId,omitempty"`
+	Status   graph.Status `json:"status"`
+	Reason   string       `json:"reason,omitempty"`
+}
+
+// Hop is one edge of a path, in the direction its documents state it
+// ("ft DERIVED_FROM base"), with the documents that claim it.
+type Hop struct {
+	From  NodeRef        `json:"from"`
+	Kind  graph.EdgeKind `json:"kind"`
+	To    NodeRef        `json:"to"`
+	Attrs []Attr         `json:"attrs,omitempty"`
+	// Status is the strongest status among the evidence: a hop claimed by
+	// one verified and one unsigned document is verified.
+	Status   graph.Status `json:"status"`
+	Verified bool         `json:"verified"`
+	// Weakness says why the hop is not verified ("" when it is).
+	Weakness string     `json:"weakness,omitempty"`
+	Evidence []Evidence `json:"evidence"`
+}
+
+// Identity is the evidence for a node itself: the documents that name it
+// as their subject (DESCRIBES). A model is "verified" when one of them is a
+// document whose signature verified (an OMS signature over the weights, a
+// signed provenance or deployment record).
+type Identity struct {
+	Status   graph.Status `json:"status"`
+	Verified bool         `json:"verified"`
+	// Reason says why the node is not verified ("" when it is).
+	Reason      string     `json:"reason,omitempty"`
+	DescribedBy []Evidence `json:"describedBy"`
+}
+
+func toNode(n graph.Node) Node {
+	out := Node{ID: n.ID, Kind: n.Kind, Name: displayName(n), Keys: n.Keys, Documents: n.Docs}
+	for _, a := range n.Attrs {
+		out.Attrs = append(out.Attrs, Attr{Name: a.Name, Value: a.Value, Documents: a.Docs})
+	}
+	return out
+}
+
+func toRef(n graph.Node) NodeRef { return NodeRef{ID: n.ID, Kind: n.Kind, Name: displayName(n)} }
+
+// displayName picks the label a responder recognises.
+func displayName(n graph.Node) string {
+	if v := n.Attr("name"); v != "" {
+		if ver := n.Attr("version"); ver != "" && !strings.Contains(v, ver) {
+			return v + "@" + ver
+		}
+		return v
+	}
+	switch n.Kind {
+	case graph.KindAdvisory, graph.KindVulnerability:
+		if v := n.Attr("advisoryId"); v != "" {
+			return v
+		}
+	case graph.KindIdentity:
+		if v := n.Attr("identity"); v != "" {
+			return v
+		}
+		if v := n.Attr("keyId"); v != "" {
+			return "key " + v
+		}
+	}
+	for _, prefix := range []string{"name:", "deployment:", "advisory:", "vuln:", "pkg:", "hf://"} {
+		for _, k := range n.Keys {
+			if strings.HasPrefix(k, prefix) {
+				if prefix == "pkg:" || prefix == "hf://" {
+					return k
+				}
+				return k[len(prefix):]
+			}
+		}
+	}
+	if len(n.Keys) > 0 {
+		return n.Keys[0]
+	}
+	return string(n.ID)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, graph.ErrNotFound) }
+
+// loader fetches documents once per question.
+type loader struct {
+	r    graph.Reader
+	docs map[string]*Evidence // nil value: asked for, not stored
+}
+
+func (s *Service) loader() *loader { return &loader{r: s.r, docs: map[string]*Evidence{}} }
+
+// evidence returns the stored documents among digests, in order.
+func (l *loader) evidence(ctx context.Context, digests []string) ([]Evidence, error) {
+	var missing []string
+	for _, d := range digests {
+		if _, ok := l.docs[d]; !ok && !slices.Contains(missing, d) {
+			missing = append(missing, d)
+		}
+	}
+	if len(missing) > 0 {
+		docs, err := l.r.Documents(ctx, missing...)
+		if err != nil {
+			return nil, fmt.Errorf("documents: %w", err)
+		}
+		for _, d := range missing {
+			l.docs[d] = nil
+		}
+		for _, d := range docs {
+			e := toEvidence(d)
+			l.docs[d.Digest] = &e
+		}
+	}
+	out := make([]Evidence, 0, len(digests))
+	for _, d := range digests {
+		if e := l.docs[d]; e != nil {
+			out = append(out, *e)
+		}
+	}
+	return out, nil
+}
+
+func toEvidence(d graph.Document) Evidence {
+	e := Evidence{Document: d.Digest, Type: d.Type, PredicateType: d.PredicateType, Source: d.Source, IngestedAt: d.IngestedAt, Status: d.Status()}
+	for _, s := range d.Signatures {
+		e.Signers = append(e.Signers, Signer{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID, Status: s.Status, Reason: s.Reason})
+	}
+	return e
+}
+
+// hop builds the evidence-carrying form of e.
+func (l *loader) hop(ctx context.Context, e graph.Edge, from, to graph.Node) (Hop, error) {
+	ev, err := l.evidence(ctx, e.Docs)
+	if err != nil {
+		return Hop{}, err
+	}
+	h := Hop{From: toRef(from), Kind: e.Kind, To: toRef(to), Evidence: ev}
+	for _, a := range e.Attrs {
+		h.Attrs = append(h.Attrs, Attr{Name: a.Name, Value: a.Value, Documents: a.Docs})
+	}
+	h.Status, h.Weakness = strength(ev)
+	h.Verified = h.Status == graph.StatusVerified
+	return h, nil
+}
+
+// strength is the strongest status among ev and, when it is not verified,
+// a sentence saying what the claim rests on.
+func strength(ev []Evidence) (graph.Status, string) {
+	if len(ev) == 0 {
+		return graph.StatusUnsigned, "no stored document backs it"
+	}
+	best := ev[0].Status
+	for _, e := range ev[1:] {
+		if e.Status.Rank() > best.Rank() {
+			best = e.Status
+		}
+	}
+	if best == graph.StatusVerified {
+		return best, ""
+	}
+	var parts []string
+	for _, e := range ev {
+		p := e.Type + " " + short(e.Document) + " (" + string(e.Status)
+		for _, s := range e.Signers {
+			if s.Reason != "" && s.Status != graph.StatusVerified {
+				p += ": " + s.Reason
+				break
+			}
+		}
+		parts = append(parts, p+")")
+	}
+	return best, "no verified document backs it: " + strings.Join(parts, ", ")
+}
+
+// short abbreviates a digest for messages.
+func short(d string) string {
+	if i := strings.IndexByte(d, ':'); i > 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	return d
+}
+
+// Identity returns the evidence for node id itself (see Identity).
+func (s *Service) Identity(ctx context.Context, id graph.NodeID) (Identity, error) {
+	return s.loader().identity(ctx, id)
+}
+
+func (l *loader) identity(ctx context.Context, id graph.NodeID) (Identity, error) {
+	es, err := l.r.Edges(ctx, id, graph.In, graph.Describes)
+	if err != nil {
+		return Identity{}, fmt.Errorf("describing documents of %s: %w", id, err)
+	}
+	var digests []string
+	for _, e := range es {
+		n, err := l.r.Node(ctx, e.From)
+		if err != nil {
+			return Identity{}, fmt.Errorf("document node %s: %w", e.From, err)
+		}
+		if d := docDigest(n); d != "" {
+			digests = append(digests, d)
+		}
+	}
+	ev, err := l.evidence(ctx, digests)
+	if err != nil {
+		return Identity{}, err
+	}
+	out := Identity{DescribedBy: ev}
+	if len(ev) == 0 {
+		out.Status, out.Reason = graph.StatusUnsigned, "no document names it as its subject; it is only mentioned by documents about other artifacts"
+		return out, nil
+	}
+	out.Status, out.Reason = strength(ev)
+	out.Verified = out.Status == graph.StatusVerified
+	return out, nil
+}
+
+// docDigest is the digest key of a Document node (the key its batch used).
+func docDigest(n graph.Node) string {
+	if n.Kind != graph.KindDocument {
+		return ""
+	}
+	for _, k := range n.Keys {
+		if graph.IsDigestKey(k) {
+			return k
+		}
+	}
+	return ""
+}
+
+// latestClaim returns the value of attribute name claimed by the most
+// recently ingested document ("" when nobody claimed it). Statuses change
+// over time (an advisory withdrawn, a deployment retired) and every claim is
+// kept, so the newest one states the current value.
+func (l *loader) latestClaim(ctx context.Context, as []graph.Attr, name string) (string, error) {
+	var best string
+	var bestAt time.Time
+	found := false
+	for _, a := range as {
+		if a.Name != name {
+			continue
+		}
+		ev, err := l.evidence(ctx, a.Docs)
+		if err != nil {
+			return "", err
+		}
+		for _, e := range ev {
+			if !found || e.IngestedAt.After(bestAt) || (e.IngestedAt.Equal(bestAt) && a.Value > best) {
+				best, bestAt, found = a.Value, e.IngestedAt, true
+			}
+		}
+		if len(ev) == 0 && !found {
+			best, found = a.Value, true
+		}
+	}
+	return best, nil
+}
