@@ -45,9 +45,9 @@ func mustVersion(t *testing.T, s string) Version {
 
 func TestRangeMatch(t *testing.T) {
 	cases := []struct {
-		rng  string
-		in   []string
-		out  []string
+		rng string
+		in  []string
+		out []string
 	}{
 		{">=2.0.0,<2.15.0", []string{"2.0.0", "2.0", "2.14.99", "2.15.0rc1", "2.1.0.post1"}, []string{"1.99", "2.15.0", "2.15", "3.0", "2.0.0rc1", "garbage"}},
 		{">=1.0 <2 || >=3.1", []string{"1.0", "1.9", "3.1", "4"}, []string{"2.0", "3.0", "0.9"}},
