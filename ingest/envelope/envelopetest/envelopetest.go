@@ -1,0 +1,391 @@
+// Package envelopetest signs documents offline for tests: with a key, with a
+// private CA chain, and keyless with a virtual sigstore instance (Fulcio,
+// Rekor, TSA), all through sigstore-go's sign and testing packages.
+package envelopetest
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
+	"github.com/sigstore/sigstore-go/pkg/sign"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore/pkg/signature"
+	sigdsse "github.com/sigstore/sigstore/pkg/signature/dsse"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/modelgraph/modelgraph/ingest/trust"
+)
+
+// InTotoPayloadType is the DSSE payload type of in-toto statements.
+const InTotoPayloadType = "application/vnd.in-toto+json"
+
+// KeySigner signs with an ephemeral ECDSA P-256 key.
+type KeySigner struct {
+	kp *sign.EphemeralKeypair
+}
+
+// NewKeySigner makes a fresh key.
+func NewKeySigner(t testing.TB) *KeySigner {
+	t.Helper()
+	kp, err := sign.NewEphemeralKeypair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &KeySigner{kp: kp}
+}
+
+// PublicKey is the key as a policy holds it.
+func (k *KeySigner) PublicKey(t testing.TB) trust.PublicKey {
+	t.Helper()
+	p, err := trust.ParsePublicKey(k.PublicPEM(t), "test-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// PublicPEM is the public key in PEM.
+func (k *KeySigner) PublicPEM(t testing.TB) []byte {
+	t.Helper()
+	s, err := k.kp.GetPublicKeyPem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(s)
+}
+
+// Bundle signs payload as a DSSE envelope in a sigstore bundle (v0.3, a
+// public-key hint as sigstore-go writes it, no log entry).
+func (k *KeySigner) Bundle(t testing.TB, payloadType string, payload []byte) []byte {
+	t.Helper()
+	b, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: payloadType}, k.kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return marshal(t, b)
+}
+
+// DSSE signs payload into a bare DSSE envelope (what cosign attest --key
+// and CI pipelines produce), keyid set to the OMS hint of the key.
+func (k *KeySigner) DSSE(t testing.TB, payloadType string, payload []byte) []byte {
+	t.Helper()
+	env := k.envelope(t, payloadType, payload)
+	out, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (k *KeySigner) envelope(t testing.TB, payloadType string, payload []byte) *dsse.Envelope {
+	t.Helper()
+	return signDSSE(t, keypairSigner{kp: k.kp}, k.kp.GetPublicKey(), k.PublicKey(t).Hint, payloadType, payload)
+}
+
+// keypairSigner exposes sigstore-go's ephemeral keypair as a sigstore
+// signature.Signer, for the DSSE envelope signer.
+type keypairSigner struct{ kp *sign.EphemeralKeypair }
+
+func (s keypairSigner) PublicKey(...signature.PublicKeyOption) (crypto.PublicKey, error) {
+	return s.kp.GetPublicKey(), nil
+}
+
+func (s keypairSigner) SignMessage(message io.Reader, _ ...signature.SignOption) ([]byte, error) {
+	data, err := io.ReadAll(message)
+	if err != nil {
+		return nil, err
+	}
+	sig, _, err := s.kp.SignData(context.Background(), data)
+	return sig, err
+}
+
+func signDSSE(t testing.TB, s signature.Signer, pub crypto.PublicKey, keyID, payloadType string, payload []byte) *dsse.Envelope {
+	t.Helper()
+	es, err := dsse.NewEnvelopeSigner(&sigdsse.SignerAdapter{SignatureSigner: s, Pub: pub, PubKeyID: keyID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := es.SignPayload(context.Background(), payloadType, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// CA is a private certificate authority (root and intermediate) that issues
+// SAN-less code-signing leaves, like model_signing's certificate fixtures.
+type CA struct {
+	Root, Intermediate *x509.Certificate
+	rootKey, interKey  *ecdsa.PrivateKey
+}
+
+// NewCA makes a root and an intermediate.
+func NewCA(t testing.TB, name string) *CA {
+	t.Helper()
+	rk := newKey(t)
+	root := issue(t, &x509.Certificate{
+		Subject:               pkix.Name{CommonName: name + "-root"},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}, nil, rk, &rk.PublicKey)
+	ik := newKey(t)
+	inter := issue(t, &x509.Certificate{
+		Subject:               pkix.Name{CommonName: name + "-intermediate"},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}, root, rk, &ik.PublicKey)
+	return &CA{Root: root, Intermediate: inter, rootKey: rk, interKey: ik}
+}
+
+// Bundle is the CA as a policy holds it (root as anchor).
+func (c *CA) Bundle(t testing.TB) trust.CABundle {
+	t.Helper()
+	b, err := trust.ParseCABundle(c.RootPEM(), "test-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// RootPEM is the root certificate in PEM.
+func (c *CA) RootPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Root.Raw})
+}
+
+// LeafOptions shape the signing certificate.
+type LeafOptions struct {
+	NoSigningUsage bool // neither digitalSignature nor codeSigning
+}
+
+// Sign issues a leaf for a fresh key and signs payload as DSSE in a bundle
+// whose verification material is the chain leaf, intermediate.
+func (c *CA) Sign(t testing.TB, payloadType string, payload []byte, opts LeafOptions) []byte {
+	t.Helper()
+	kp, err := sign.NewEphemeralKeypair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: payloadType}, kp, sign.BundleOptions{
+		CertificateChainProvider: chainProvider{ca: c, opts: opts, t: t},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return marshal(t, b)
+}
+
+type chainProvider struct {
+	ca   *CA
+	opts LeafOptions
+	t    testing.TB
+}
+
+func (p chainProvider) GetCertificateChain(_ context.Context, kp sign.Keypair, _ *sign.CertificateProviderOptions) ([][]byte, error) {
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "model-signer"},
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	if p.opts.NoSigningUsage {
+		tmpl.KeyUsage = x509.KeyUsageKeyEncipherment
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	leaf := issue(p.t, tmpl, p.ca.Intermediate, p.ca.interKey, kp.GetPublicKey())
+	return [][]byte{leaf.Raw, p.ca.Intermediate.Raw}, nil
+}
+
+func newKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func issue(t testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, pub crypto.PublicKey) *x509.Certificate {
+	t.Helper()
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl.SerialNumber = serial
+	tmpl.NotBefore = time.Now().Add(-time.Hour)
+	tmpl.NotAfter = time.Now().Add(24 * time.Hour)
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Keyless is a virtual sigstore instance for keyless signatures.
+type Keyless struct {
+	VS *ca.VirtualSigstore
+}
+
+// NewKeyless starts a virtual instance.
+func NewKeyless(t testing.TB) *Keyless {
+	t.Helper()
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Keyless{VS: vs}
+}
+
+// Root is the instance as a policy trusts it. Its leaves carry no SCTs, so
+// none is required.
+func (k *Keyless) Root() trust.Root {
+	return trust.Root{Name: "virtual-sigstore", Material: k.VS}
+}
+
+// Sign has identity (issued by issuer) sign an in-toto payload and returns a
+// v0.3 bundle with the Fulcio leaf, a Rekor dsse entry (inclusion promise
+// and proof) and an RFC 3161 timestamp.
+func (k *Keyless) Sign(t testing.TB, identity, issuer string, payload []byte) []byte {
+	t.Helper()
+	integrated := time.Now().Add(5 * time.Minute) // when the leaf is valid, as ca.Attest does
+	ent, err := k.VS.AttestAtTime(identity, issuer, payload, integrated, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, err := ent.VerificationContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ent.SignatureContent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := sc.EnvelopeContent().RawEnvelope()
+	entries, err := ent.TlogEntries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tss, err := ent.Timestamps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logID, err := k.VS.RekorLogID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tles []*protorekor.TransparencyLogEntry
+	for _, e := range entries {
+		tle := proto.Clone(e.TransparencyLogEntry()).(*protorekor.TransparencyLogEntry)
+		tle.KindVersion = &protorekor.KindVersion{Kind: "dsse", Version: "0.0.1"}
+		set, err := k.VS.RekorSignPayload(tlog.RekorPayload{
+			Body:           base64.StdEncoding.EncodeToString(tle.CanonicalizedBody),
+			IntegratedTime: tle.IntegratedTime,
+			LogIndex:       tle.LogIndex,
+			LogID:          logID,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
+		tles = append(tles, tle)
+	}
+	var rfc []*protocommon.RFC3161SignedTimestamp
+	for _, ts := range tss {
+		rfc = append(rfc, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: ts})
+	}
+	payloadBytes, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sigs []*protodsse.Signature
+	for _, s := range env.Signatures {
+		raw, err := base64.StdEncoding.DecodeString(s.Sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs = append(sigs, &protodsse.Signature{Sig: raw, Keyid: s.KeyID})
+	}
+	b := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content:                   &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
+			TlogEntries:               tles,
+			TimestampVerificationData: &protobundle.TimestampVerificationData{Rfc3161Timestamps: rfc},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+			Payload:     payloadBytes,
+			PayloadType: env.PayloadType,
+			Signatures:  sigs,
+		}},
+	}
+	return marshal(t, b)
+}
+
+func marshal(t testing.TB, b *protobundle.Bundle) []byte {
+	t.Helper()
+	out, err := protojson.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Mutate decodes a JSON document, lets f change it and encodes it again:
+// the tamper tests' scalpel.
+func Mutate(t testing.TB, doc []byte, f func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		t.Fatal(err)
+	}
+	f(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// FlipB64 returns s (base64) with one byte of its decoded value changed.
+func FlipB64(t testing.TB, s string, at int) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at < 0 {
+		at = len(b) + at
+	}
+	b[at] ^= 0x01
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// HexOf is a helper for digests in tests.
+func HexOf(b []byte) string { return hex.EncodeToString(b) }
