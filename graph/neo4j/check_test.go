@@ -79,9 +79,14 @@ func TestCheckFindsCorruption(t *testing.T) {
 			"node without its kind label",
 		},
 		"duplicate edge": {
-			"MATCH (a:Node {kind: 'Model'}), (b:Node {kind: 'Dataset'}) CREATE (a)-[:TRAINED_ON {attrs: '[]', docs: ['x']}]->(b)",
+			"MATCH (a:Node {kind: 'Model'}), (b:Node {kind: 'Dataset'}) CREATE (a)-[:TRAINED_ON {key: 'bogus', attrs: '[]', docs: ['x']}]->(b)",
 			"MATCH (:Node {kind: 'Model'})-[r:TRAINED_ON {docs: ['x']}]->() DELETE r",
 			"two edges of one kind",
+		},
+		"wrong edge key": {
+			"MATCH (:Node {kind: 'Model'})-[r:TRAINED_ON]->() SET r.key = 'bogus'",
+			"MATCH (a:Node {kind: 'Model'})-[r:TRAINED_ON]->(b) SET r.key = a.id + '-' + b.id",
+			"edge key does not name its ends",
 		},
 		"no evidence": {
 			"MATCH (n:Node {kind: 'Dataset'}) SET n.docs = []",

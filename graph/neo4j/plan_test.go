@@ -28,6 +28,22 @@ func operators(p driver.ProfiledPlan) []string {
 	return out
 }
 
+func edgeParams(id string) map[string]any {
+	m := map[string]any{}
+	for _, k := range graph.EdgeKinds {
+		m[edgeParam(k)] = []string{edgeKey(graph.NodeID(id), graph.NodeID(id))}
+	}
+	return m
+}
+
+func edgeRows(id string) map[string]any {
+	m := map[string]any{}
+	for _, k := range graph.EdgeKinds {
+		m[edgeParam(k)] = []map[string]any{{"key": edgeKey(graph.NodeID(id), graph.NodeID(id)), "attrs": "[]", "docs": []string{"d"}}}
+	}
+	return m
+}
+
 // TestPlansUseIndexes profiles every statement the store runs (in a
 // transaction rolled back afterwards) and fails on any full or label scan
 // or sort: each lookup must be an index seek (or a count store read), or
@@ -56,12 +72,12 @@ func TestPlansUseIndexes(t *testing.T) {
 		"stored docs":   {qStoredDocs, map[string]any{"ds": []string{"d"}}, "NodeUniqueIndexSeek"},
 		"key owners":    {qKeyOwners, map[string]any{"ks": []string{"Model/name:x"}}, "NodeUniqueIndexSeek"},
 		"create docs":   {qCreateDocs, map[string]any{"rows": rows}, "Create"},
-		"create nodes":  {qCreateNodes(graph.KindModel), map[string]any{"rows": rows}, "Create"},
+		"create nodes":  {qCreateNodes, map[string]any{"rows": rows}, "Create"},
 		"update nodes":  {qUpdateNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"create keys":   {qCreateKeys, map[string]any{"rows": rows}, "Create"},
-		"create edges":  {qCreateEdges(graph.TrainedOn), map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
-		"update edges":  {qUpdateEdges(graph.TrainedOn), map[string]any{"rows": rows}, "Expand(Into)"},
-		"edge part":     {qEdgePart("p0", graph.TrainedOn), map[string]any{"p0": [][]string{{id, id}}}, "Expand(Into)"},
+		"create edges":  {qCreateEdges, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
+		"update edges":  {qUpdateEdges, edgeRows(id), "DirectedRelationshipUniqueIndexSeek"},
+		"load edges":    {qLoadEdges, edgeParams(id), "DirectedRelationshipUniqueIndexSeek"},
 		"lookup":        {qLookup, map[string]any{"ks": []string{"Model/name:x"}}, "NodeUniqueIndexSeek"},
 		"nodes":         {qNodes, map[string]any{"kind": "Model", "after": "", "limit": 10}, "NodeIndexSeek"},
 		"load nodes":    {qLoadNodes, map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},

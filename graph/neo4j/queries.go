@@ -35,33 +35,60 @@ RETURN kks, ` + nodeColumns
 	qDocuments = "UNWIND $ds AS d MATCH (r:DocRecord {digest: d}) RETURN r.digest, r.json"
 )
 
-func qCreateNodes(kind graph.NodeKind) string {
-	return fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` {id: row.id, kind: '%s', keys: row.keys, attrs: row.attrs, docs: row.docs})", kind, kind)
-}
+// qCreateNodes creates nodes of any kinds in one statement: labels cannot
+// be parameters before Neo4j 5.26, so each row sets its kind label through
+// the FOREACH-over-CASE idiom (a loop over one element or none).
+var qCreateNodes = func() string {
+	var b strings.Builder
+	b.WriteString("UNWIND $rows AS row CREATE (n:Node {id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs})")
+	for _, k := range graph.NodeKinds {
+		fmt.Fprintf(&b, "\nFOREACH (_ IN CASE row.kind WHEN '%s' THEN [1] ELSE [] END | SET n:`%s`)", k, k)
+	}
+	return b.String()
+}()
 
-func qCreateEdges(kind graph.EdgeKind) string {
-	return fmt.Sprintf("UNWIND $rows AS row MATCH (a:Node {id: row.f}) MATCH (b:Node {id: row.t}) CREATE (a)-[:`%s` {attrs: row.attrs, docs: row.docs}]->(b)", kind)
-}
+// edgeKey is the key property of an edge: its ends' ids. Each edge type
+// has a uniqueness constraint on it, so at most one edge of a kind joins
+// two nodes in one direction (the database enforces the model's rule) and
+// an edge is found by an index seek. Finding it by matching a pattern
+// between its two ends leaves the plan to the cost model, which on a small
+// graph scans every relationship and on a large one may expand every edge
+// of a dense end (a package with 100k dependents).
+func edgeKey(from, to graph.NodeID) string { return string(from) + "-" + string(to) }
 
-func qUpdateEdges(kind graph.EdgeKind) string {
-	return fmt.Sprintf("UNWIND $rows AS row %s SET r.attrs = row.attrs, r.docs = row.docs RETURN count(*)", bindEdge("row.f", "row.t", kind))
-}
+// qCreateEdges creates edges of any kinds in one statement, choosing the
+// relationship type as qCreateNodes chooses the label.
+var qCreateEdges = func() string {
+	var b strings.Builder
+	b.WriteString("UNWIND $rows AS row MATCH (a:Node {id: row.f}) MATCH (b:Node {id: row.t})")
+	for _, k := range graph.EdgeKinds {
+		fmt.Fprintf(&b, "\nFOREACH (_ IN CASE row.kind WHEN '%s' THEN [1] ELSE [] END | CREATE (a)-[:`%s` {key: row.key, attrs: row.attrs, docs: row.docs}]->(b))", k, k)
+	}
+	return b.String()
+}()
 
-// qEdgePart reads the edges of one kind named by the [from, to] pairs in
-// parameter param; loadEdgeRecords joins parts with UNION ALL.
-func qEdgePart(param string, kind graph.EdgeKind) string {
-	return fmt.Sprintf("UNWIND $%s AS p %s RETURN '%s' AS t, p[0] AS f, p[1] AS to, r.attrs AS attrs, r.docs AS docs", param, bindEdge("p[0]", "p[1]", kind), kind)
-}
+// qUpdateEdges rewrites the evidence of edges by key, with one list of
+// rows per kind as in qLoadEdges; each part reports how many it updated.
+var qUpdateEdges = func() string {
+	parts := make([]string, len(graph.EdgeKinds))
+	for i, k := range graph.EdgeKinds {
+		parts[i] = fmt.Sprintf("UNWIND $%s AS row MATCH ()-[r:`%s` {key: row.key}]->() SET r.attrs = row.attrs, r.docs = row.docs RETURN count(*) AS n", edgeParam(k), k)
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
+}()
 
-// bindEdge matches the edge of kind between the nodes with ids from and to
-// as r. Both ends are found by id first and the edge inside a subquery, so
-// the planner must join them with Expand(Into), which walks the smaller
-// side. Given one pattern it seeks one end and expands all its edges of the
-// kind (costed on averages), which on an SBOM document or a package with
-// 100k dependents reads them all to find one.
-func bindEdge(from, to string, kind graph.EdgeKind) string {
-	return fmt.Sprintf("MATCH (a:Node {id: %s}) MATCH (b:Node {id: %s}) CALL (a, b) { MATCH (a)-[r:`%s`]->(b) RETURN r }", from, to, kind)
-}
+// qLoadEdges reads edges by key, one list parameter of keys per kind (see
+// edgeParam; absent kinds get an empty list). The text is the same whatever
+// kinds are asked, so the server plans it once.
+var qLoadEdges = func() string {
+	parts := make([]string, len(graph.EdgeKinds))
+	for i, k := range graph.EdgeKinds {
+		parts[i] = fmt.Sprintf("UNWIND $%s AS k MATCH ()-[r:`%s` {key: k}]->() RETURN '%s' AS kind, k AS key, r.attrs AS attrs, r.docs AS docs", edgeParam(k), k, k)
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
+}()
+
+func edgeParam(k graph.EdgeKind) string { return fmt.Sprintf("e%d", k.Code()) }
 
 // typeList renders the edge kinds dir follows from one end (forward: from
 // the From end) as a relationship type expression, "" when there are none.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -314,53 +313,44 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 	return out, nil
 }
 
-// loadEdgeRecords calls fn for each of refs that exists. Refs are grouped by
-// kind so each part of the query names its relationship type, and the
-// parts are joined with UNION ALL into as few queries as idsPerQuery allows.
-func loadEdgeRecords(ctx context.Context, tx driver.ManagedTransaction, refs []graph.EdgeRef, fn func(graph.EdgeRef, []graph.Attr, []string)) error {
-	byKind := map[graph.EdgeKind][][]string{}
-	for _, r := range refs {
-		byKind[r.Kind] = append(byKind[r.Kind], []string{string(r.From), string(r.To)})
-	}
-	var parts []string
-	params := map[string]any{}
-	total := 0
-	flush := func() error {
-		if len(parts) == 0 {
-			return nil
+// loadEdgeRecords calls fn for each of refs that exists, in one query per
+// idsPerQuery refs.
+func loadEdgeRecords(ctx context.Context, tx driver.ManagedTransaction, refs []graph.EdgeRef, fn func(ref graph.EdgeRef, attrs []graph.Attr, docs []string)) error {
+	for len(refs) > 0 {
+		part := refs[:min(len(refs), idsPerQuery)]
+		refs = refs[len(part):]
+		params := make(map[string]any, len(graph.EdgeKinds))
+		for _, k := range graph.EdgeKinds {
+			params[edgeParam(k)] = []string{}
 		}
-		recs, err := run(ctx, tx, strings.Join(parts, "\nUNION ALL\n"), params)
+		byKey := make(map[edgeID]graph.EdgeRef, len(part))
+		for _, r := range part {
+			p, k := edgeParam(r.Kind), edgeKey(r.From, r.To)
+			params[p] = append(params[p].([]string), k)
+			byKey[edgeID{r.Kind, k}] = r
+		}
+		recs, err := run(ctx, tx, qLoadEdges, params)
 		if err != nil {
 			return fmt.Errorf("read edges: %w", err)
 		}
 		for _, r := range recs {
-			ref := graph.EdgeRef{From: graph.NodeID(str(r.Values[1])), Kind: graph.EdgeKind(str(r.Values[0])), To: graph.NodeID(str(r.Values[2]))}
-			as, err := decodeAttrs(r.Values[3])
+			ref, ok := byKey[edgeID{graph.EdgeKind(str(r.Values[0])), str(r.Values[1])}]
+			if !ok {
+				return fmt.Errorf("read edges: unexpected edge %v %v", r.Values[0], r.Values[1])
+			}
+			as, err := decodeAttrs(r.Values[2])
 			if err != nil {
 				return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
 			}
-			fn(ref, as, strs(r.Values[4]))
-		}
-		parts, params, total = nil, map[string]any{}, 0
-		return nil
-	}
-	for _, kind := range graph.EdgeKinds {
-		pairs := byKind[kind]
-		for len(pairs) > 0 {
-			n := min(len(pairs), idsPerQuery-total)
-			p := fmt.Sprintf("p%d", len(parts))
-			params[p] = pairs[:n]
-			parts = append(parts, qEdgePart(p, kind))
-			pairs = pairs[n:]
-			total += n
-			if total >= idsPerQuery {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
+			fn(ref, as, strs(r.Values[3]))
 		}
 	}
-	return flush()
+	return nil
+}
+
+type edgeID struct {
+	kind graph.EdgeKind
+	key  string
 }
 
 // Documents implements graph.Reader.

@@ -159,6 +159,13 @@ var schema = []string{
 	"CREATE INDEX modelgraph_node_kind_id IF NOT EXISTS FOR (n:Node) ON (n.kind, n.id)",
 }
 
+func init() {
+	// One edge per (from, kind, to): see edgeKey.
+	for _, k := range graph.EdgeKinds {
+		schema = append(schema, fmt.Sprintf("CREATE CONSTRAINT modelgraph_edge_%s IF NOT EXISTS FOR ()-[r:`%s`]-() REQUIRE r.key IS UNIQUE", strings.ToLower(string(k)), k))
+	}
+}
+
 func (s *Store) migrate(ctx context.Context) error {
 	sess := s.session(ctx, driver.AccessModeWrite)
 	defer sess.Close(ctx)
@@ -341,6 +348,8 @@ RETURN n.id + ' ' + key LIMIT 10`},
 	{"two edges of one kind between the same nodes", `MATCH (a:Node)-[r]->(b:Node)
 WITH a, type(r) AS t, b, count(*) AS c WHERE c > 1
 RETURN a.id + ' ' + t + ' ' + b.id LIMIT 10`},
+	{"edge key does not name its ends", `MATCH (a:Node)-[r]->(b:Node) WHERE r.key IS NULL OR r.key <> a.id + '-' + b.id
+RETURN a.id + ' ' + type(r) + ' ' + b.id LIMIT 10`},
 	{"edge or node without evidence", `MATCH (n:Node) WHERE size(n.docs) = 0 RETURN n.id AS x LIMIT 10
 UNION ALL
 MATCH (a:Node)-[r]->(b:Node) WHERE size(r.docs) = 0 RETURN a.id + ' ' + type(r) + ' ' + b.id AS x LIMIT 10`},

@@ -349,34 +349,44 @@ func (p *planner) planEdges(b *graph.Batch, ids []graph.NodeID, rc *graph.Receip
 // so an injected fault aborts the transaction after real writes.
 func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error {
 	written := 0
-	// exec runs q over rows in parts and checks every row took effect:
-	// statements ending in "RETURN count(*)" report the rows they matched,
-	// the others are checked by the server's counters.
+	// check runs q with params and checks it applied want rows: statements
+	// returning counts report the rows they matched (summed over UNION
+	// parts), the others are checked by the server's counters.
+	check := func(what, q string, params map[string]any, want int, applied func(driver.Counters) int) error {
+		res, err := tx.Run(ctx, q, params)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", what, err)
+		}
+		got := 0
+		if applied == nil {
+			recs, err := res.Collect(ctx)
+			if err != nil {
+				return fmt.Errorf("write %s: %w", what, err)
+			}
+			for _, r := range recs {
+				n, _ := r.Values[0].(int64)
+				got += int(n)
+			}
+		} else {
+			sum, err := res.Consume(ctx)
+			if err != nil {
+				return fmt.Errorf("write %s: %w", what, err)
+			}
+			got = applied(sum.Counters())
+		}
+		if got != want {
+			return fmt.Errorf("write %s: %d of %d rows applied", what, got, want)
+		}
+		return nil
+	}
+	// exec runs q over rows in parts of rowsPerStatement. Parts that write
+	// nodes or edges count towards graph.Fault.
 	exec := func(what, q string, rows []map[string]any, applied func(driver.Counters) int, counts bool) error {
 		for len(rows) > 0 {
 			part := rows[:min(len(rows), rowsPerStatement)]
 			rows = rows[len(part):]
-			res, err := tx.Run(ctx, q, map[string]any{"rows": part})
-			if err != nil {
-				return fmt.Errorf("write %s: %w", what, err)
-			}
-			got := 0
-			if applied == nil {
-				rec, err := res.Single(ctx)
-				if err != nil {
-					return fmt.Errorf("write %s: %w", what, err)
-				}
-				n, _ := rec.Values[0].(int64)
-				got = int(n)
-			} else {
-				sum, err := res.Consume(ctx)
-				if err != nil {
-					return fmt.Errorf("write %s: %w", what, err)
-				}
-				got = applied(sum.Counters())
-			}
-			if got != len(part) {
-				return fmt.Errorf("write %s: %d of %d rows applied", what, got, len(part))
+			if err := check(what, q, map[string]any{"rows": part}, len(part), applied); err != nil {
+				return err
 			}
 			if counts {
 				written += len(part)
@@ -391,8 +401,7 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 	if err := exec("documents", qCreateDocs, p.docRows, created, false); err != nil {
 		return err
 	}
-	newNodes := map[graph.NodeKind][]map[string]any{}
-	var updNodes []map[string]any
+	var newNodes, updNodes []map[string]any
 	for _, id := range slices.Sorted(maps.Keys(p.nodes)) {
 		st := p.nodes[id]
 		if !st.dirty {
@@ -402,30 +411,25 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 		if err != nil {
 			return fmt.Errorf("node %s: %w", id, err)
 		}
-		row := map[string]any{"id": string(id), "keys": st.keys, "attrs": attrs, "docs": st.docs}
+		row := map[string]any{"id": string(id), "kind": string(st.kind), "keys": st.keys, "attrs": attrs, "docs": st.docs}
 		if st.created {
-			newNodes[st.kind] = append(newNodes[st.kind], row)
+			newNodes = append(newNodes, row)
 		} else {
 			updNodes = append(updNodes, row)
 		}
 	}
-	for _, kind := range graph.NodeKinds {
-		// Kinds come from the closed, validated set: safe to put in the query.
-		if err := exec("nodes", qCreateNodes(kind), newNodes[kind], created, true); err != nil {
-			return err
-		}
+	if err := exec("nodes", qCreateNodes, newNodes, created, true); err != nil {
+		return err
 	}
-	if err := exec("nodes", qUpdateNodes,
-		updNodes, nil, true); err != nil {
+	if err := exec("nodes", qUpdateNodes, updNodes, nil, true); err != nil {
 		return err
 	}
 	if err := exec("keys", qCreateKeys, p.newKeys, created, false); err != nil {
 		return err
 	}
-	newEdges := map[graph.EdgeKind][]map[string]any{}
-	updEdges := map[graph.EdgeKind][]map[string]any{}
-	refs := slices.SortedFunc(maps.Keys(p.edges), cmpRef)
-	for _, ref := range refs {
+	var newEdges []map[string]any
+	var updEdges []edgeRow
+	for _, ref := range slices.SortedFunc(maps.Keys(p.edges), cmpRef) {
 		st := p.edges[ref]
 		if !st.dirty {
 			continue
@@ -434,22 +438,40 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 		if err != nil {
 			return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
 		}
-		row := map[string]any{"f": string(ref.From), "t": string(ref.To), "attrs": attrs, "docs": st.docs}
 		if st.created {
-			newEdges[ref.Kind] = append(newEdges[ref.Kind], row)
+			newEdges = append(newEdges, map[string]any{"f": string(ref.From), "t": string(ref.To), "kind": string(ref.Kind), "key": edgeKey(ref.From, ref.To), "attrs": attrs, "docs": st.docs})
 		} else {
-			updEdges[ref.Kind] = append(updEdges[ref.Kind], row)
+			updEdges = append(updEdges, edgeRow{ref.Kind, map[string]any{"key": edgeKey(ref.From, ref.To), "attrs": attrs, "docs": st.docs}})
 		}
 	}
-	for _, kind := range graph.EdgeKinds {
-		if err := exec("edges", qCreateEdges(kind), newEdges[kind], func(c driver.Counters) int { return c.RelationshipsCreated() }, true); err != nil {
+	if err := exec("edges", qCreateEdges, newEdges, func(c driver.Counters) int { return c.RelationshipsCreated() }, true); err != nil {
+		return err
+	}
+	for len(updEdges) > 0 {
+		part := updEdges[:min(len(updEdges), rowsPerStatement)]
+		updEdges = updEdges[len(part):]
+		params := make(map[string]any, len(graph.EdgeKinds))
+		for _, k := range graph.EdgeKinds {
+			params[edgeParam(k)] = []map[string]any{}
+		}
+		for _, r := range part {
+			p := edgeParam(r.kind)
+			params[p] = append(params[p].([]map[string]any), r.row)
+		}
+		if err := check("edges", qUpdateEdges, params, len(part), nil); err != nil {
 			return err
 		}
-		if err := exec("edges", qUpdateEdges(kind), updEdges[kind], nil, true); err != nil {
+		written += len(part)
+		if err := graph.Fault(ctx, written); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+type edgeRow struct {
+	kind graph.EdgeKind
+	row  map[string]any
 }
 
 func cmpRef(a, b graph.EdgeRef) int {
