@@ -1,0 +1,30 @@
+package sbom
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+func TestDetectRejects(t *testing.T) {
+	for name, data := range map[string]string{
+		"empty":         "",
+		"binary":        "\x00\x01\x02",
+		"json array":    `[1,2]`,
+		"other json":    `{"name":"x"}`,
+		"broken json":   `{"bomFormat":"CycloneDX",`,
+		"other xml":     `<?xml version="1.0"?><project xmlns="http://maven.apache.org/POM/4.0.0"></project>`,
+		"spdx tagvalue": "SPDXVersion: SPDX-2.3\nDataLicense: CC0-1.0\n",
+		"spdx 3":        `{"@context":"https://spdx.org/rdf/3.0.1/spdx-context.jsonld","@graph":[]}`,
+		"slsa":          `{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"a","digest":{"sha256":"` + imageDigest[7:] + `"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}`,
+	} {
+		if ft, ok := Detect([]byte(data)); ok {
+			t.Errorf("%s: Detect = %q", name, ft)
+		}
+		b, err := Parse(t.Context(), []byte(data), graph.Document{Source: name}, Options{})
+		if b != nil || !errors.Is(err, ErrInvalidDocument) {
+			t.Errorf("%s: Parse err = %v", name, err)
+		}
+	}
+}
