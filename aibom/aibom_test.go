@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -147,5 +148,24 @@ func TestDeterministic(t *testing.T) {
 		if !bytes.Equal(first, fresh) {
 			t.Fatalf("%+v: export from a fresh store differs:\n%s", req, firstDiff(first, fresh))
 		}
+	}
+}
+
+// TestParallelDeterministic: reading and building in parallel gives the
+// bytes a single goroutine gives.
+func TestParallelDeterministic(t *testing.T) {
+	s, model := benchGraph(t, 500)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(1)
+	one := encode(t, export(t, s, Request{Model: model}), FormatJSON, Spec1_6)
+	runtime.GOMAXPROCS(4)
+	many := encode(t, export(t, s, Request{Model: model}), FormatJSON, Spec1_6)
+	if !bytes.Equal(one, many) {
+		t.Fatalf("parallel export differs:\n%s", firstDiff(one, many))
+	}
+	validateJSON(t, Spec1_6, many)
+	ix := indexBOM(t, decode(t, many, FormatJSON))
+	if n := len(*ix.bom.Components); n < 500 {
+		t.Fatalf("%d components, want the 500 packages and more", n)
 	}
 }

@@ -13,11 +13,11 @@ import (
 
 const benchPackages = 5000
 
-// benchGraph stores a model linked to a 5,000-component SBOM (each package
+// benchGraph stores a model linked to an SBOM of packages (each package
 // depending on up to three others), with 64 files, three datasets (one
 // derived from another), a three-model base chain, a training run and a
 // verified signature.
-func benchGraph(b *testing.B) (graph.Store, graph.NodeID) {
+func benchGraph(b testing.TB, packages int) (graph.Store, graph.NodeID) {
 	b.Helper()
 	s := openStore(b, filepath.Join(b.TempDir(), "g.db"))
 
@@ -53,7 +53,7 @@ func benchGraph(b *testing.B) (graph.Store, graph.NodeID) {
 
 	sbom := graph.NewBatch(doc("bench/sbom", "cyclonedx", "", fixtureTime))
 	sm := sbom.Node(graph.KindModel, digest("bench-model"))
-	pkgs := make([]int, benchPackages)
+	pkgs := make([]int, packages)
 	for i := range pkgs {
 		pkgs[i] = sbom.Node(graph.KindPackage, fmt.Sprintf("pkg:pypi/pkg-%05d@1.%d.0", i, i%7))
 		sbom.Set(pkgs[i], "license", "MIT")
@@ -73,7 +73,7 @@ func benchGraph(b *testing.B) (graph.Store, graph.NodeID) {
 
 // BenchmarkExport exports a model whose SBOM has 5,000 components.
 func BenchmarkExport(b *testing.B) {
-	s, model := benchGraph(b)
+	s, model := benchGraph(b, benchPackages)
 	bom := export(b, s, Request{Model: model})
 	if n := len(*bom.Components); n < benchPackages {
 		b.Fatalf("%d components, want at least %d", n, benchPackages)
@@ -93,7 +93,7 @@ func BenchmarkExport(b *testing.B) {
 
 // BenchmarkEncodeJSON encodes that BOM as pretty JSON 1.6.
 func BenchmarkEncodeJSON(b *testing.B) {
-	s, model := benchGraph(b)
+	s, model := benchGraph(b, benchPackages)
 	bom := export(b, s, Request{Model: model})
 	b.ReportAllocs()
 	b.ResetTimer()

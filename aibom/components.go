@@ -24,7 +24,7 @@ func isURI(k string) bool {
 // displayName picks a node's human name: a claimed name, its name: key, a
 // URI, any other key, then its id.
 func displayName(n graph.Node, a *attrs) string {
-	if v := a.first("name"); v != "" {
+	if v := a.first("name", "modelName", "prettyName"); v != "" {
 		return v
 	}
 	for _, k := range n.Keys {
@@ -67,7 +67,7 @@ func identity(c *cdx.Component, n graph.Node, a *attrs, p *props) {
 			p.add(propAdditionalPurl, u)
 		}
 	}
-	c.Licenses = licensesOf(a.all("license", "licenses"))
+	c.Licenses = licensesOf(a.all("license", "licenses", "licenseName"))
 	c.Description = a.first("description")
 	if v := a.first("supplier"); v != "" {
 		c.Supplier = &cdx.OrganizationalEntity{Name: v}
@@ -131,9 +131,9 @@ func (x *exporter) modelComponent(id graph.NodeID) cdx.Component {
 
 func modelCard(a *attrs, datasets []string) *cdx.MLModelCard {
 	mp := cdx.MLModelParameters{
-		Task:               a.first("task", "pipeline_tag"),
-		ArchitectureFamily: a.first("architecture_family", "model_type"),
-		ModelArchitecture:  a.first("model_architecture", "architecture"),
+		Task:               a.first("task", "pipelineTag", "pipeline_tag"),
+		ArchitectureFamily: a.first("architectureFamily", "architecture_family", "modelType", "model_type"),
+		ModelArchitecture:  a.first("modelArchitecture", "model_architecture", "architecture"),
 	}
 	if v := a.firstValid(validApproach, "approach", "learning_approach"); v != "" {
 		mp.Approach = &cdx.MLModelParametersApproach{Type: cdx.MLModelParametersApproachType(v)}
@@ -144,16 +144,16 @@ func modelCard(a *attrs, datasets []string) *cdx.MLModelCard {
 		}
 		*mp.Datasets = append(*mp.Datasets, cdx.MLDatasetChoice{Ref: ref})
 	}
-	if v := a.first("input_format"); v != "" {
+	if v := a.first("inputFormat", "input_format"); v != "" {
 		mp.Inputs = &[]cdx.MLInputOutputParameters{{Format: v}}
 	}
-	if v := a.first("output_format"); v != "" {
+	if v := a.first("outputFormat", "output_format"); v != "" {
 		mp.Outputs = &[]cdx.MLInputOutputParameters{{Format: v}}
 	}
 	var cons cdx.MLModelCardConsiderations
-	cons.Users = nonEmpty(a.all("intended_users", "users"))
-	cons.UseCases = nonEmpty(a.all("intended_use", "use_cases"))
-	cons.TechnicalLimitations = nonEmpty(a.all("limitations", "technical_limitations"))
+	cons.Users = nonEmpty(a.all("intendedUsers", "intended_users", "users"))
+	cons.UseCases = nonEmpty(a.all("intendedUse", "intended_use", "useCases", "use_cases"))
+	cons.TechnicalLimitations = nonEmpty(a.all("limitations", "technicalLimitations", "technical_limitations"))
 	card := &cdx.MLModelCard{}
 	if mp != (cdx.MLModelParameters{}) {
 		card.ModelParameters = &mp
@@ -191,10 +191,10 @@ func (x *exporter) datasetComponent(id graph.NodeID) cdx.Component {
 	d := cdx.ComponentData{
 		Type:           cdx.ComponentDataTypeDataset,
 		Name:           c.Name,
-		Classification: a.first("classification", "data_classification"),
-		SensitiveData:  nonEmpty(a.all("sensitive_data", "sensitiveData")),
+		Classification: a.first("classification", "dataClassification", "data_classification"),
+		SensitiveData:  nonEmpty(sensitiveData(a)),
 	}
-	url := a.first("url")
+	url := a.first("uri", "url")
 	if url == "" {
 		for _, k := range n.Keys {
 			if isURI(k) {
@@ -220,6 +220,26 @@ func (x *exporter) datasetComponent(id graph.NodeID) cdx.Component {
 	a.rest(&p)
 	c.Properties = p.list()
 	return c
+}
+
+// sensitiveData lists the kinds of sensitive data a dataset holds: the
+// claimed categories, plus PII and PHI when the pii and phi flags say so.
+func sensitiveData(a *attrs) []string {
+	var out []string
+	for _, v := range a.all("sensitiveData", "sensitive_data", "sensitiveCategories") {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	for _, f := range []string{"pii", "phi"} {
+		if a.firstValid(func(v string) bool { return strings.EqualFold(v, "true") }, f) != "" {
+			out = append(out, strings.ToUpper(f))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // parties names governance parties as organizations: the graph records a
@@ -304,9 +324,22 @@ func (x *exporter) deploymentComponent(id graph.NodeID) cdx.Component {
 	}
 	c.Version = a.first("version")
 	identity(&c, n, a, &p)
-	for _, f := range []string{"environment", "cluster", "namespace", "endpoint"} {
+	for _, f := range []string{"environment", "cluster", "namespace", "service", "endpoint"} {
 		for _, v := range a.all(f) {
 			p.add(propDeployment+f, v)
+		}
+	}
+	// When and whether each model runs here: a withdrawn deployment
+	// stays in the graph with status "withdrawn".
+	for _, e := range x.in[id] {
+		if e.Kind != graph.DeployedAs {
+			continue
+		}
+		pre := propDeployment + "model:" + x.refs[e.From] + ":"
+		for _, f := range [][2]string{{"status", "status"}, {"deployedAt", "deployed_at"}, {"undeployedAt", "undeployed_at"}} {
+			for _, v := range e.AttrValues(f[0]) {
+				p.add(pre+f[1], v)
+			}
 		}
 	}
 	x.attachEvidence(&c, id, uriRefs(n), &p)

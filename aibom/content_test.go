@@ -296,7 +296,7 @@ func TestModelExportContent(t *testing.T) {
 
 	// Dataset governance and contents.
 	d := (*ix.comps[ref(graph.KindDataset, f.clean)].Data)[0]
-	if d.Classification != "confidential" || !slices.Equal(*d.SensitiveData, []string{"PHI"}) ||
+	if d.Classification != "confidential" || !slices.Equal(*d.SensitiveData, []string{"PHI", "PII"}) ||
 		(*d.Governance.Owners)[0].Organization.Name != "Acme Clinical Data Governance" ||
 		(*d.Governance.Custodians)[0].Organization.Name != "Acme Data Platform" ||
 		d.Contents.URL != "hf://datasets/acme/clinical-notes-clean" {
@@ -433,6 +433,9 @@ func TestDeploymentExport(t *testing.T) {
 			t.Fatalf("deployment %s = %v, want %s", k, p[propDeployment+k], v)
 		}
 	}
+	if st := p[propDeployment+"model:"+ref(graph.KindModel, f.q4)+":status"]; !slices.Equal(st, []string{"active"}) {
+		t.Fatalf("deployment status %v: %v", st, p)
+	}
 	img := mustOne(t, f.store, "pkg:oci/llm-server@sha256%3A"+hexOf("image", 64)+"?repository_url=ghcr.io/acme/llm-server").ID
 	wantDeps := sortedSet([]string{ref(graph.KindModel, f.q4), ref(graph.KindPackage, img)})
 	if !slices.Equal(sortedSet(ix.deps[dep.BOMRef]), wantDeps) {
@@ -462,6 +465,13 @@ func TestEnvironmentExport(t *testing.T) {
 		}
 		if !ix.top[ref(graph.KindDeployment, dep)] {
 			t.Fatalf("%s: deployment is not a component", env)
+		}
+		if env == "staging" {
+			p := propsOf(ix.comps[ref(graph.KindDeployment, dep)])
+			pre := propDeployment + "model:" + ref(graph.KindModel, f.instruct) + ":"
+			if !slices.Equal(p[pre+"status"], []string{"withdrawn"}) || !slices.Equal(p[pre+"undeployed_at"], []string{"2026-03-09T18:00:00Z"}) {
+				t.Fatalf("a withdrawn deployment must say so: %v", p)
+			}
 		}
 		n := 0
 		for r := range ix.comps {

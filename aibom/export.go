@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,10 +66,19 @@ func (x *exporter) build() (*cdx.BOM, error) {
 	var buildOnly []cdx.Component
 	var subject *cdx.Component
 	deps := make(map[string][]string, len(x.order))
-	for _, id := range x.order {
-		if err := x.ctx.Err(); err != nil {
-			return nil, err
+	// Packages are most of a large export and depend on nothing shared:
+	// build them in parallel, in place.
+	pkgs := make([]cdx.Component, len(x.order))
+	err := forEach(x.ctx, len(x.order), func(i int) error {
+		if x.nodes[x.order[i]].Kind == graph.KindPackage {
+			pkgs[i] = x.packageComponent(x.order[i])
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range x.order {
 		var c cdx.Component
 		var on []graph.NodeID
 		switch x.nodes[id].Kind {
@@ -80,7 +90,7 @@ func (x *exporter) build() (*cdx.BOM, error) {
 			c = x.datasetComponent(id)
 			on = x.outTo(id, graph.DerivedFrom, graph.KindDataset)
 		case graph.KindPackage:
-			c = x.packageComponent(id)
+			c = pkgs[i]
 			on = x.outTo(id, graph.DependsOn, graph.KindPackage)
 		case graph.KindDeployment:
 			c = x.deploymentComponent(id)
@@ -144,7 +154,7 @@ func (x *exporter) build() (*cdx.BOM, error) {
 
 	bom.SerialNumber = x.req.SerialNumber
 	if bom.SerialNumber == "" {
-		s, err := derivedSerial(bom)
+		s, err := derivedSerial(x.ctx, bom)
 		if err != nil {
 			return nil, err
 		}
@@ -196,30 +206,35 @@ func dependencies(deps map[string][]string) *[]cdx.Dependency {
 	return nonEmpty(out)
 }
 
-// derivedSerial is a UUID v5 over the BOM's canonical JSON encoding
-// (serial number empty): the same content always gets the same serial,
-// different content a different one. The large lists are encoded element
-// by element, each as its own JSON value, so the encoder never holds the
-// whole document.
-func derivedSerial(bom *cdx.BOM) (string, error) {
-	h := sha1.New()
-	h.Write(serialNamespace[:])
-	enc := json.NewEncoder(h)
-	shell := *bom
-	shell.SerialNumber = ""
-	shell.Components, shell.Dependencies = nil, nil
-	err := enc.Encode(&shell)
+// derivedSerial is a UUID v5 whose name is the BOM's canonical content:
+// its JSON encoding (serial number empty) with each component replaced by
+// the SHA-256 of its own JSON encoding, so that the components, most of a
+// large BOM, can be encoded in parallel. The same content always gets the
+// same serial, different content a different one.
+func derivedSerial(ctx context.Context, bom *cdx.BOM) (string, error) {
+	var comps []cdx.Component
 	if bom.Components != nil {
-		err = errors.Join(err, enc.Encode("components"))
-		for i := range *bom.Components {
-			err = errors.Join(err, enc.Encode(&(*bom.Components)[i]))
-		}
+		comps = *bom.Components
 	}
-	if bom.Dependencies != nil {
-		err = errors.Join(err, enc.Encode("dependencies"), enc.Encode(bom.Dependencies))
-	}
+	sums := make([][sha256.Size]byte, len(comps))
+	err := forEach(ctx, len(comps), func(i int) error {
+		b, err := json.Marshal(&comps[i])
+		sums[i] = sha256.Sum256(b)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("serial number: encode: %w", err)
+	}
+	h := sha1.New()
+	h.Write(serialNamespace[:])
+	shell := *bom
+	shell.SerialNumber = ""
+	shell.Components = nil
+	if err := json.NewEncoder(h).Encode(&shell); err != nil {
+		return "", fmt.Errorf("serial number: encode: %w", err)
+	}
+	for _, s := range sums {
+		h.Write(s[:])
 	}
 	var u uuid.UUID
 	copy(u[:], h.Sum(nil))

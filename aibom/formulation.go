@@ -93,10 +93,10 @@ func (x *exporter) workflow(id graph.NodeID) cdx.Workflow {
 		outputs = append(outputs, cdx.TaskOutput{Type: cdx.TaskOutputTypeArtifact, Resource: &cdx.ResourceReferenceChoice{Ref: x.refs[o]}})
 	}
 
-	start := timeAttr(a, "started_on", "started_at", "start_time")
-	end := timeAttr(a, "finished_on", "finished_at", "end_time")
+	start := timeAttr(a, "startedOn", "started_on", "started_at")
+	end := timeAttr(a, "finishedOn", "finished_on", "finished_at")
 	p.add(propTask, "train")
-	p.add(propBuilder, a.first("builder_id", "builder"))
+	p.add(propBuilder, a.first("builderId", "builder_id", "builder"))
 	a.rest(&p)
 
 	task := cdx.Task{
