@@ -22,7 +22,6 @@ const (
 	propEvidence           = "modelgraph:evidence:" // + index + ":" + fact
 	propRelation           = "modelgraph:lineage:relation"
 	propAncestorRef        = "modelgraph:lineage:ancestor_ref"
-	propAncestorDepth      = "modelgraph:lineage:depth"
 	propSplit              = "modelgraph:lineage:split"
 	propDeployment         = "modelgraph:deployment:" // + environment|cluster|namespace|endpoint
 	propTask               = "modelgraph:task"

@@ -3,8 +3,7 @@ package aibom
 import (
 	"cmp"
 	"slices"
-	"strconv"
-	"strings"
+		"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	packageurl "github.com/package-url/packageurl-go"
@@ -194,16 +193,7 @@ func (x *exporter) datasetComponent(id graph.NodeID) cdx.Component {
 		Classification: a.first("classification", "dataClassification", "data_classification"),
 		SensitiveData:  nonEmpty(sensitiveData(a)),
 	}
-	url := a.first("uri", "url")
-	if url == "" {
-		for _, k := range n.Keys {
-			if isURI(k) {
-				url = k
-				break
-			}
-		}
-	}
-	if url != "" {
+	if url := datasetURL(n, a); url != "" {
 		d.Contents = &cdx.ComponentDataContents{URL: url}
 	}
 	gov := cdx.DataGovernance{
@@ -216,6 +206,7 @@ func (x *exporter) datasetComponent(id graph.NodeID) cdx.Component {
 	}
 	c.Data = &[]cdx.ComponentData{d}
 	c.Components = x.files(id)
+	c.Pedigree = x.pedigree(id)
 	x.attachEvidence(&c, id, uriRefs(n), &p)
 	a.rest(&p)
 	c.Properties = p.list()
@@ -386,53 +377,34 @@ func (x *exporter) files(parent graph.NodeID) *[]cdx.Component {
 	return nonEmpty(fs)
 }
 
-// pedigree lists every model id derives from, transitively, as ancestors.
+// maxPedigreeDepth caps how deep ancestors nest. Deeper ancestry is still
+// in the BOM: every ancestor is a component with its own pedigree, and the
+// dependencies chain them.
+const maxPedigreeDepth = 16
+
+// pedigree lists the models (or datasets) id derives from as ancestors,
+// each with its own ancestors nested in its pedigree, as CycloneDX
+// expresses lineage over several generations: reading a component's
+// pedigree gives the whole chain, and each level is exactly one
+// DERIVED_FROM edge, which is also how ingest/sbom reads it back. A node
+// reached twice (a merge of two fine-tunes of one base) has its ancestry
+// spelled out at its first occurrence only, which also stops cycles.
+//
 // An ancestor is also a component of its own; CycloneDX requires bom-refs
 // to be unique, so the ancestor copy has none and names the component in a
 // property instead.
 func (x *exporter) pedigree(id graph.NodeID) *cdx.Pedigree {
-	type anc struct {
-		id        graph.NodeID
-		depth     int
-		relations []string
-	}
-	found := map[graph.NodeID]*anc{id: {id: id}}
-	frontier := []graph.NodeID{id}
-	var list []*anc
-	for depth := 1; len(frontier) > 0; depth++ {
-		var next []graph.NodeID
-		for _, child := range frontier {
-			for _, e := range x.out[child] {
-				if e.Kind != graph.DerivedFrom || x.nodes[e.To].Kind != graph.KindModel {
-					continue
-				}
-				a, ok := found[e.To]
-				if !ok {
-					a = &anc{id: e.To, depth: depth}
-					found[e.To] = a
-					list = append(list, a)
-					next = append(next, e.To)
-				}
-				if a.id != id {
-					rel := e.AttrValues("relation")
-					if len(rel) == 0 {
-						rel = []string{"unspecified"}
-					}
-					a.relations = append(a.relations, rel...)
-				}
-			}
+	return x.ancestors(id, map[graph.NodeID]bool{id: true}, 1)
+}
+
+func (x *exporter) ancestors(id graph.NodeID, expanded map[graph.NodeID]bool, depth int) *cdx.Pedigree {
+	kind := x.nodes[id].Kind
+	var list []cdx.Component
+	for _, e := range x.out[id] {
+		if e.Kind != graph.DerivedFrom || x.nodes[e.To].Kind != kind {
+			continue
 		}
-		frontier = next
-	}
-	if len(list) == 0 {
-		return nil
-	}
-	slices.SortFunc(list, func(a, b *anc) int {
-		return cmp.Or(cmp.Compare(a.depth, b.depth), cmp.Compare(x.refs[a.id], x.refs[b.id]))
-	})
-	ancestors := make([]cdx.Component, 0, len(list))
-	for _, an := range list {
-		n := x.nodes[an.id]
+		n := x.nodes[e.To]
 		a := newAttrs(n.Attrs)
 		var p props
 		c := cdx.Component{
@@ -447,15 +419,59 @@ func (x *exporter) pedigree(id graph.NodeID) *cdx.Pedigree {
 				break
 			}
 		}
-		p.add(propAncestorRef, x.refs[an.id])
-		p.add(propAncestorDepth, strconv.Itoa(an.depth))
-		for _, r := range an.relations {
+		if kind == graph.KindDataset {
+			c.Type = cdx.ComponentTypeData
+			d := cdx.ComponentData{Type: cdx.ComponentDataTypeDataset, Name: c.Name}
+			if u := datasetURL(n, a); u != "" {
+				d.Contents = &cdx.ComponentDataContents{URL: u}
+			}
+			c.Data = &[]cdx.ComponentData{d}
+		}
+		p.add(propAncestorRef, x.refs[e.To])
+		rel := e.AttrValues("relation")
+		if len(rel) == 0 && kind == graph.KindModel {
+			rel = []string{"unspecified"}
+		}
+		for _, r := range rel {
 			p.add(propRelation, r)
 		}
 		c.Properties = p.list()
-		ancestors = append(ancestors, c)
+		if !expanded[e.To] && depth < maxPedigreeDepth {
+			expanded[e.To] = true
+			c.Pedigree = x.ancestors(e.To, expanded, depth+1)
+		}
+		list = append(list, c)
 	}
-	return &cdx.Pedigree{Ancestors: &ancestors}
+	if len(list) == 0 {
+		return nil
+	}
+	slices.SortFunc(list, func(a, b cdx.Component) int {
+		return cmp.Compare(ancestorRef(a), ancestorRef(b))
+	})
+	return &cdx.Pedigree{Ancestors: &list}
+}
+
+// datasetURL is where a dataset's contents are: its uri or url claim, else
+// its first URI key.
+func datasetURL(n graph.Node, a *attrs) string {
+	if u := a.first("uri", "url"); u != "" {
+		return u
+	}
+	for _, k := range n.Keys {
+		if isURI(k) {
+			return k
+		}
+	}
+	return ""
+}
+
+func ancestorRef(c cdx.Component) string {
+	for _, p := range *c.Properties {
+		if p.Name == propAncestorRef {
+			return p.Value
+		}
+	}
+	return ""
 }
 
 func sourceRef(n graph.Node) cdx.ExternalReference {

@@ -152,9 +152,10 @@ func TestLineageRoundTrip(t *testing.T) {
 								t.Errorf("%s: model card datasets %v, graph TRAINED_ON %v", ref, card, datasets)
 							}
 						}
-						checkPedigree(t, r, id, c)
+						checkPedigree(t, r, graph.KindModel, id, c)
 					case "dataset":
 						want = edgeRefs(t, r, id, graph.DerivedFrom, graph.KindDataset)
+						checkPedigree(t, r, graph.KindDataset, id, c)
 					case "package":
 						want = edgeRefs(t, r, id, graph.DependsOn, graph.KindPackage)
 					default:
@@ -185,39 +186,66 @@ func TestLineageRoundTrip(t *testing.T) {
 	}
 }
 
-// checkPedigree compares a model's pedigree ancestors with the transitive
-// DERIVED_FROM closure computed by the store's own traversal.
-func checkPedigree(t *testing.T, r graph.Reader, id graph.NodeID, c cdx.Component) {
+// checkPedigree compares a model's pedigree with the graph: each level of
+// nested ancestors is exactly the DERIVED_FROM edges of the model above it
+// (with their relations), and all levels together are the transitive
+// closure computed by the store's own traversal.
+func checkPedigree(t *testing.T, r graph.Reader, kind graph.NodeKind, id graph.NodeID, c cdx.Component) {
 	t.Helper()
-	res, err := r.Traverse(ctx(), graph.TraverseRequest{From: []graph.NodeID{id}, Direction: graph.Out, EdgeKinds: []graph.EdgeKind{graph.DerivedFrom}, NodeKinds: []graph.NodeKind{graph.KindModel}})
+	res, err := r.Traverse(ctx(), graph.TraverseRequest{From: []graph.NodeID{id}, Direction: graph.Out, EdgeKinds: []graph.EdgeKind{graph.DerivedFrom}, NodeKinds: []graph.NodeKind{kind}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	wantRel := map[string][]string{}
+	var closure []string
 	for _, s := range res.Steps[1:] {
-		want = append(want, ref(graph.KindModel, s.Node.ID))
-		wantRel[ref(graph.KindModel, s.Node.ID)] = s.Via.AttrValues("relation")
+		closure = append(closure, ref(kind, s.Node.ID))
 	}
-	var got []string
-	if c.Pedigree != nil && c.Pedigree.Ancestors != nil {
-		for _, a := range *c.Pedigree.Ancestors {
-			if a.BOMRef != "" {
-				t.Errorf("%s: ancestor %s repeats a bom-ref", c.BOMRef, a.BOMRef)
-			}
-			p := propsOf(a)
-			if len(p[propAncestorRef]) != 1 {
-				t.Fatalf("%s: ancestor %q has no %s", c.BOMRef, a.Name, propAncestorRef)
-			}
-			aref := p[propAncestorRef][0]
-			got = append(got, aref)
-			if !slices.Equal(p[propRelation], wantRel[aref]) {
-				t.Errorf("%s: ancestor %s relation %v, graph %v", c.BOMRef, aref, p[propRelation], wantRel[aref])
+	var seen []string
+	var walk func(child graph.NodeID, p *cdx.Pedigree)
+	walk = func(child graph.NodeID, p *cdx.Pedigree) {
+		es, err := r.Edges(ctx(), child, graph.Out, graph.DerivedFrom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRel := map[string][]string{}
+		for _, e := range es {
+			if n, err := r.Node(ctx(), e.To); err == nil && n.Kind == kind {
+				wantRel[ref(kind, e.To)] = e.AttrValues("relation")
 			}
 		}
+		var got []string
+		if p != nil && p.Ancestors != nil {
+			for _, a := range *p.Ancestors {
+				if a.BOMRef != "" {
+					t.Errorf("%s: ancestor %s repeats a bom-ref", c.BOMRef, a.BOMRef)
+				}
+				pp := propsOf(a)
+				if len(pp[propAncestorRef]) != 1 {
+					t.Fatalf("%s: ancestor %q has no %s", c.BOMRef, a.Name, propAncestorRef)
+				}
+				aref := pp[propAncestorRef][0]
+				got = append(got, aref)
+				seen = append(seen, aref)
+				if !slices.Equal(pp[propRelation], wantRel[aref]) {
+					t.Errorf("%s: ancestor %s relation %v, graph %v", c.BOMRef, aref, pp[propRelation], wantRel[aref])
+				}
+				_, aid, _ := strings.Cut(aref, "-")
+				if a.Pedigree != nil {
+					walk(graph.NodeID(aid), a.Pedigree)
+				}
+			}
+		}
+		var want []string
+		for r := range wantRel {
+			want = append(want, r)
+		}
+		if !slices.Equal(sortedSet(got), sortedSet(want)) {
+			t.Errorf("%s: ancestors of %s are %v, graph DERIVED_FROM %v", c.BOMRef, child, got, want)
+		}
 	}
-	if !slices.Equal(sortedSet(got), sortedSet(want)) {
-		t.Errorf("%s: pedigree ancestors %v, graph DERIVED_FROM closure %v", c.BOMRef, got, want)
+	walk(id, c.Pedigree)
+	if !slices.Equal(sortedSet(seen), sortedSet(closure)) {
+		t.Errorf("%s: pedigree holds %v, graph DERIVED_FROM closure %v", c.BOMRef, seen, closure)
 	}
 }
 
