@@ -3,7 +3,7 @@ package aibom
 import (
 	"cmp"
 	"slices"
-		"strings"
+	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 	packageurl "github.com/package-url/packageurl-go"
