@@ -24,6 +24,7 @@ import (
 // That is 4,700 documents, ~12,400 nodes and ~60,000 edges.
 
 const (
+	preload       = 2500 // documents bulk-loaded before timing serial Apply
 	benchModels   = 2000
 	benchDatasets = 200
 	benchPackages = 1000
@@ -136,14 +137,23 @@ func backends() []backend {
 }
 
 // BenchmarkApply measures ingest: one document per Apply (serial, a
-// transaction each), and ApplyAll of 500 documents per call (bulk).
+// transaction each) into a graph preloaded with the first 2,500 documents,
+// and ApplyAll of 500 documents per call (bulk) from empty.
 func BenchmarkApply(b *testing.B) {
 	g := benchCorpus()
 	ctx := context.Background()
 	for _, be := range backends() {
 		b.Run(be.name+"/serial", func(b *testing.B) {
 			s := be.open(b)
-			i, edges := 0, 0
+			// Untimed: load the first part of the corpus in bulk, so the
+			// timed documents land in a populated graph (as on a running
+			// server) and Neo4j's statement plans settle.
+			i, edges := preload, 0
+			for j := 0; j < preload; j += 500 {
+				if _, err := s.ApplyAll(ctx, g.batches[j:min(j+500, preload)]); err != nil {
+					b.Fatal(err)
+				}
+			}
 			for b.Loop() {
 				if i == len(g.batches) {
 					b.StopTimer()
@@ -243,6 +253,11 @@ func BenchmarkTraverse(b *testing.B) {
 			}
 			for _, w := range walks {
 				b.Run(w.name, func(b *testing.B) {
+					warm := w.req
+					warm.From = w.starts[:1]
+					if _, err := s.Traverse(ctx, warm); err != nil { // untimed: plans the queries
+						b.Fatal(err)
+					}
 					visited, edges, i := 0, 0, 0
 					for b.Loop() {
 						req := w.req
