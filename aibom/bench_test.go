@@ -56,6 +56,11 @@ func benchGraph(b testing.TB, packages int) (graph.Store, graph.NodeID) {
 	pkgs := make([]int, packages)
 	for i := range pkgs {
 		pkgs[i] = sbom.Node(graph.KindPackage, fmt.Sprintf("pkg:pypi/pkg-%05d@1.%d.0", i, i%7))
+		// The attributes ingest/sbom records for a package.
+		sbom.Set(pkgs[i], "purlType", "pypi")
+		sbom.Set(pkgs[i], "name", fmt.Sprintf("pkg-%05d", i))
+		sbom.Set(pkgs[i], "version", fmt.Sprintf("1.%d.0", i%7))
+		sbom.Set(pkgs[i], "componentType", "library")
 		sbom.Set(pkgs[i], "license", "MIT")
 	}
 	for i := range pkgs {

@@ -68,6 +68,7 @@ func identity(c *cdx.Component, n graph.Node, a *attrs, p *props) {
 	}
 	c.Licenses = licensesOf(a.all("license", "licenses", "licenseName"))
 	c.Description = a.first("description")
+	c.Publisher = a.first("publisher")
 	if v := a.first("supplier"); v != "" {
 		c.Supplier = &cdx.OrganizationalEntity{Name: v}
 	}
@@ -191,6 +192,7 @@ func (x *exporter) datasetComponent(id graph.NodeID) cdx.Component {
 		Type:           cdx.ComponentDataTypeDataset,
 		Name:           c.Name,
 		Classification: a.first("classification", "dataClassification", "data_classification"),
+		Description:    a.first("dataDescription"),
 		SensitiveData:  nonEmpty(sensitiveData(a)),
 	}
 	if url := datasetURL(n, a); url != "" {
@@ -250,6 +252,7 @@ func (x *exporter) packageComponent(id graph.NodeID) cdx.Component {
 	c := cdx.Component{BOMRef: x.refs[id]}
 	identity(&c, n, a, &p)
 	c.Name = a.first("name")
+	c.Group = a.first("group", "namespace")
 	c.Version = a.first("version")
 	var pu packageurl.PackageURL
 	if c.PackageURL != "" {
@@ -263,7 +266,10 @@ func (x *exporter) packageComponent(id graph.NodeID) cdx.Component {
 		}
 	}
 	if c.Name == "" && pu.Name != "" {
-		c.Name, c.Group = pu.Name, pu.Namespace
+		c.Name = pu.Name
+		if c.Group == "" {
+			c.Group = pu.Namespace
+		}
 	}
 	if c.Version == "" {
 		c.Version = pu.Version
@@ -290,8 +296,11 @@ var componentTypes = map[cdx.ComponentType]bool{
 // packageType keeps the type the SBOM gave the component when it is a
 // CycloneDX type, else guesses from the purl type.
 func packageType(a *attrs, purlType string) cdx.ComponentType {
-	if v := a.firstValid(func(v string) bool { return componentTypes[cdx.ComponentType(v)] }, "type", "component_type"); v != "" {
+	if v := a.firstValid(func(v string) bool { return componentTypes[cdx.ComponentType(v)] }, "componentType", "type", "component_type"); v != "" {
 		return cdx.ComponentType(v)
+	}
+	if purlType == "" {
+		purlType = a.first("purlType")
 	}
 	switch purlType {
 	case "oci", "docker":
@@ -454,7 +463,7 @@ func (x *exporter) ancestors(id graph.NodeID, expanded map[graph.NodeID]bool, de
 // datasetURL is where a dataset's contents are: its uri or url claim, else
 // its first URI key.
 func datasetURL(n graph.Node, a *attrs) string {
-	if u := a.first("uri", "url"); u != "" {
+	if u := a.first("uri", "url", "contentsUrl"); u != "" {
 		return u
 	}
 	for _, k := range n.Keys {

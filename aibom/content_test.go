@@ -335,11 +335,11 @@ func TestModelExportContent(t *testing.T) {
 	// training, belongs to the formulation.
 	for _, id := range []graph.NodeID{f.transformers, f.torch} {
 		c := ix.comps[ref(graph.KindPackage, id)]
-		if !ix.top[c.BOMRef] || c.Type != cdx.ComponentTypeLibrary || !strings.HasPrefix(c.PackageURL, "pkg:pypi/") || c.Version == "" {
+		if !ix.top[c.BOMRef] || !strings.HasPrefix(c.PackageURL, "pkg:pypi/") || c.Version == "" {
 			t.Fatalf("package %+v", c)
 		}
 	}
-	if torch := ix.comps[ref(graph.KindPackage, f.torch)]; torch.Name != "torch" || torch.Hashes == nil {
+	if torch := ix.comps[ref(graph.KindPackage, f.torch)]; torch.Name != "torch" || torch.Hashes == nil || torch.Type != cdx.ComponentTypeFramework || torch.Publisher != "PyTorch Foundation" {
 		t.Fatalf("torch %+v", torch)
 	}
 	acc := ref(graph.KindPackage, f.accelerate)

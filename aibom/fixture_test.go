@@ -185,6 +185,8 @@ func newFixture(t testing.TB) *fixture {
 	sbom.Set(torch, "license", "BSD-3-Clause")
 	sbom.Set(torch, "name", "torch")
 	sbom.Set(torch, "version", "2.3.1")
+	sbom.Set(torch, "componentType", "framework") // as ingest/sbom records the SBOM's type
+	sbom.Set(torch, "publisher", "PyTorch Foundation")
 	st := sbom.Node(graph.KindPackage, "pkg:pypi/safetensors@0.4.3")
 	sbom.Set(st, "license", "Apache-2.0")
 	img := sbom.Node(graph.KindPackage, "pkg:oci/llm-server@sha256%3A"+hexOf("image", 64)+"?repository_url=ghcr.io/acme/llm-server")
