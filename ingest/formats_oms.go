@@ -1,17 +1,15 @@
 package ingest
 
 import (
-	"fmt"
-
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/envelope"
+	"github.com/modelgraph/modelgraph/ingest/oms"
 )
 
 func isOMSPredicate(pt string) bool {
-	return pt == "https://model_signing/signature/v1.0" || pt == "https://model_signing/Digests/v0.1"
+	return pt == oms.PredicateType || pt == oms.LegacyPredicateType
 }
 
-// omsBatch is replaced when ingest/oms lands.
 func omsBatch(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
-	return nil, fmt.Errorf("%w: OMS signatures are not wired yet", ErrUnsupported)
+	return oms.FromOpened(o, doc)
 }

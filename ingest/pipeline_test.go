@@ -237,3 +237,31 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// The real OMS fixtures through the pipeline: with the fixture key trusted,
+// the elliptic-key signatures verify; with nothing trusted they are
+// unverifiable; the model and its files land in the graph either way.
+func TestOMSFixturesThroughPipeline(t *testing.T) {
+	pub := read(t, "oms/keys/certificate/signing-key-pub.pem")
+	key, err := trust.ParsePublicKey(pub, "signing-key-pub.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted, s := newPipeline(t, &trust.Policy{Rules: []trust.Rule{{Name: "fixtures", Keys: []trust.PublicKey{key}}}})
+	open, _ := newPipeline(t, nil)
+	for _, dir := range []string{"v1.0.0-elliptic-key", "v1.0.1-elliptic-key", "v1.1.0-elliptic-key"} {
+		sig := read(t, "oms/"+dir+"/model.sig")
+		rs := ingestOK(t, trusted, ingest.Input{Data: sig, Source: dir})
+		if rs[0].Receipt.Status != graph.StatusVerified || rs[0].Document.Type != "oms" {
+			t.Fatalf("%s with its key trusted: %+v", dir, rs[0])
+		}
+		rs = ingestOK(t, open, ingest.Input{Data: sig, Source: dir})
+		if rs[0].Receipt.Status != graph.StatusUnverifiable {
+			t.Fatalf("%s with nothing trusted: %s, want unverifiable", dir, rs[0].Receipt.Status)
+		}
+	}
+	st, err := s.Stats(context.Background())
+	if err != nil || st.NodeKinds[graph.KindModel] == 0 || st.EdgeKinds[graph.Contains] == 0 {
+		t.Fatalf("OMS signatures produced no model with files: %+v", st)
+	}
+}
