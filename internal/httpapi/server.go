@@ -1,17 +1,30 @@
 // Package httpapi is modelgraph's HTTP surface: health, readiness, the CI
 // push endpoint, GraphQL and metrics. Handlers stay thin and call into the
-// packages that hold the logic.
+// packages that hold the logic (ingest, internal/query, internal/gql).
+//
+// Authentication: bearer tokens with read or write scope (see Tokens).
+// With no token configured the API is open, for development: New logs a
+// warning saying so.
 package httpapi
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/internal/gql"
 )
 
 // Options configure the handler.
@@ -20,30 +33,255 @@ type Options struct {
 	Pipeline *ingest.Pipeline
 	Log      *slog.Logger
 	Version  string
-	MaxBody  int64
-	Timeout  time.Duration
+	// MaxBody bounds request bodies (DefaultMaxBody when 0): a pushed
+	// document, a GraphQL request.
+	MaxBody int64
+	// Timeout bounds each request's work (DefaultTimeout when 0).
+	Timeout time.Duration
+	// Tokens are the accepted bearer tokens; nil or empty leaves the API
+	// open (development mode, logged as a warning).
+	Tokens *Tokens
+	// Registry receives the metrics served at /metrics (a new registry
+	// with Go and process collectors when nil).
+	Registry *prometheus.Registry
+	// MaxDepth and MaxComplexity bound GraphQL operations (gql defaults
+	// when 0).
+	MaxDepth      int
+	MaxComplexity int
+	// Routes adds endpoints (e.g. GET /v1/aibom/{ref}); they get the same
+	// authentication, limits, metrics and access log as the built-in ones.
+	Routes []Route
+}
+
+// Route is an extra endpoint.
+type Route struct {
+	// Pattern is a net/http ServeMux pattern with a method:
+	// "GET /v1/aibom/{ref}".
+	Pattern string
+	// Scope the caller needs (ScopeRead when empty).
+	Scope   Scope
+	Handler http.Handler
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultMaxBody = ingest.DefaultMaxBytes
+	DefaultTimeout = 60 * time.Second
+)
+
+type server struct {
+	o       Options
+	log     *slog.Logger
+	metrics *metrics
+	mux     *http.ServeMux
 }
 
 // New returns the root handler.
 func New(o Options) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": o.Version})
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &server{o: o, log: log, metrics: newMetrics(o.Registry), mux: http.NewServeMux()}
+	if o.Tokens.Len() == 0 {
+		log.Warn("no API tokens configured: the API is OPEN to anyone who can reach it, including pushes and mutations (development mode); set tokens-file or MODELGRAPH_TOKENS")
+	} else {
+		log.Info("API tokens loaded", "tokens", o.Tokens.Len())
+	}
+	s.handle("GET /healthz", "", s.healthz)
+	s.handle("GET /readyz", "", s.readyz)
+	s.handle("GET /metrics", "", s.metrics.handler().ServeHTTP)
+	gq := gql.NewHandler(gql.Options{
+		Reader: o.Store, Writer: o.Store, Pipeline: o.Pipeline, Log: log,
+		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity,
+		CanWrite:  func(ctx context.Context) bool { c, _ := CallerFrom(ctx); return c.Allows(ScopeWrite) },
+		Caller:    func(ctx context.Context) string { c, _ := CallerFrom(ctx); return c.Name },
+		RequestID: RequestID,
+		Ingested:  s.metrics.countReceipt,
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if _, err := o.Store.Stats(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
-			return
+	s.handle("GET /graphql", ScopeRead, gq.ServeHTTP)
+	s.handle("POST /graphql", ScopeRead, gq.ServeHTTP)
+	s.handle("POST /v1/ingest", ScopeWrite, s.ingest)
+	for _, r := range o.Routes {
+		sc := r.Scope
+		if sc == "" {
+			sc = ScopeRead
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		s.handle(r.Pattern, sc, r.Handler.ServeHTTP)
+	}
+	return s.mux
+}
+
+// handle registers pattern with the common middleware; scope "" means no
+// authentication (health, readiness, metrics).
+func (s *server) handle(pattern string, scope Scope, h http.HandlerFunc) {
+	_, route, ok := strings.Cut(pattern, " ")
+	if !ok {
+		route = pattern
+	}
+	s.mux.Handle(pattern, s.wrap(route, scope, h))
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request ctx belongs to ("" outside one).
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+var goodRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// wrap adds, outermost first: request id, access log and metrics, panic
+// recovery, timeout, authentication, body limit.
+func (s *server) wrap(route string, scope Scope, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !goodRequestID.MatchString(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		rec := &recorder{ResponseWriter: w, code: http.StatusOK}
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey{}, id), s.o.Timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
+		s.metrics.inFlight.Inc()
+		defer func() {
+			s.metrics.inFlight.Dec()
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panicked", "panic", v, "route", route, "requestId", id)
+				if !rec.wrote {
+					writeError(rec, http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error (request " + id + ")"})
+				}
+			}
+			d := time.Since(start)
+			s.metrics.observe(route, r.Method, rec.code, d)
+			lvl := slog.LevelInfo
+			if scope == "" && rec.code < 400 {
+				lvl = slog.LevelDebug // health checks and scrapes
+			}
+			c, _ := CallerFrom(r.Context())
+			s.log.Log(r.Context(), lvl, "http request", "requestId", id, "method", r.Method, "path", r.URL.Path, "route", route,
+				"status", rec.code, "bytes", rec.bytes, "durationMs", float64(d.Microseconds())/1000, "caller", c.Name, "remote", r.RemoteAddr)
+		}()
+		if scope != "" && !(route == "/graphql" && gql.IsPageRequest(r)) {
+			c, ok := s.authenticate(rec, r, scope)
+			if !ok {
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(rec, r.Body, s.o.MaxBody)
+		}
+		h(rec, r)
 	})
-	return mux
+}
+
+// authenticate checks the bearer token for scope and writes 401/403 when
+// it fails.
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request, scope Scope) (Caller, bool) {
+	if s.o.Tokens.Len() == 0 {
+		return Caller{}, true
+	}
+	tok, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="modelgraph"`)
+		writeError(w, http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "missing bearer token: send Authorization: Bearer <token>"})
+		return Caller{}, false
+	}
+	t, ok := s.o.Tokens.Authenticate(tok)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="modelgraph", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, apiError{Code: "unauthenticated", Message: "unknown bearer token"})
+		return Caller{}, false
+	}
+	c := Caller{Name: t.Name, scopes: t.Allows}
+	if !t.Allows(scope) {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="modelgraph", error="insufficient_scope", scope="%s"`, scope))
+		writeError(w, http.StatusForbidden, apiError{Code: "insufficient_scope", Message: fmt.Sprintf("token %q lacks the %s scope", t.Name, scope)})
+		return c, false
+	}
+	return c, true
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.o.Version})
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.o.Store.Stats(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	code  int
+	bytes int64
+	wrote bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// apiError is the JSON error body of every non-GraphQL endpoint:
+// {"error": {"code": ..., "message": ..., "document": ..., "field": ...}}.
+type apiError struct {
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Document string `json:"document,omitempty"` // source or digest of the offending document
+	Field    string `json:"field,omitempty"`    // JSON pointer or YAML path inside it
+	Line     int    `json:"line,omitempty"`
+	Offset   int64  `json:"offset,omitempty"` // byte offset of a JSON syntax error
+}
+
+func writeError(w http.ResponseWriter, code int, e apiError) {
+	writeJSON(w, code, map[string]apiError{"error": e})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// isTimeout reports whether err is the request's deadline.
+func isTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded)
 }

@@ -77,3 +77,12 @@ func (s *Service) Lookup(ctx context.Context, ref string) ([]NodeDetail, error) 
 	}
 	return out, nil
 }
+
+// Node returns the node with id.
+func (s *Service) Node(ctx context.Context, id graph.NodeID) (Node, error) {
+	n, err := s.r.Node(ctx, id)
+	if err != nil {
+		return Node{}, fmt.Errorf("node %s: %w", id, err)
+	}
+	return toNode(n), nil
+}

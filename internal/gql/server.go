@@ -1,0 +1,183 @@
+package gql
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/internal/gql/generated"
+	"github.com/modelgraph/modelgraph/internal/query"
+)
+
+// Limits applied unless Options say otherwise.
+const (
+	// DefaultMaxDepth bounds selection nesting (the standard introspection
+	// query needs 13).
+	DefaultMaxDepth = 15
+	// DefaultMaxComplexity bounds the work one operation may ask for: each
+	// field costs 1, list questions multiply their selection by the page
+	// size and add a base cost for the walk or scan behind them.
+	DefaultMaxComplexity = 50_000
+)
+
+// Error codes set in errors' extensions.code.
+const (
+	CodeBadInput        = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeForbidden       = "FORBIDDEN"
+	CodeTimeout         = "TIMEOUT"
+	CodeInternal        = "INTERNAL"
+	CodeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
+	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	Reader   graph.Reader
+	Writer   graph.Writer     // createAdvisory writes through it
+	Pipeline *ingest.Pipeline // the ingest mutation runs it
+	Log      *slog.Logger
+	// MaxDepth and MaxComplexity default to DefaultMaxDepth and
+	// DefaultMaxComplexity.
+	MaxDepth      int
+	MaxComplexity int
+	// CanWrite reports whether the caller may run mutations (nil: anyone).
+	CanWrite func(context.Context) bool
+	// Caller names the caller; it is recorded in the source of documents
+	// created through mutations (nil or "": anonymous).
+	Caller func(context.Context) string
+	// RequestID gives the request id logged with internal errors.
+	RequestID func(context.Context) string
+	// Ingested is told about every document the ingest mutation recorded
+	// (metrics).
+	Ingested func(query.IngestReceipt)
+}
+
+var registerCodes sync.Once
+
+// NewHandler returns the GraphQL endpoint: POST and GET (queries only) with
+// introspection, depth and complexity limits. A browser (GET asking for
+// text/html, no query) gets the GraphiQL page.
+func NewHandler(o Options) http.Handler {
+	registerCodes.Do(func() {
+		// Limit errors are the client's request being refused before it
+		// runs: 422, like parse and validation errors.
+		errcode.RegisterErrorType(CodeDepthLimit, errcode.KindProtocol)
+		errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
+	})
+	if o.MaxDepth == 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxComplexity == 0 {
+		o.MaxComplexity = DefaultMaxComplexity
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Resolver{q: query.New(o.Reader), w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested}
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity()}))
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	srv.Use(depthLimit{max: o.MaxDepth})
+	srv.Use(writeGuard{canWrite: o.CanWrite})
+	srv.SetErrorPresenter(presenter(log, o.RequestID))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		log.Error("graphql resolver panicked", "panic", v, "requestId", requestID(ctx, o.RequestID))
+		return errInternal
+	})
+	page := playground.Handler("modelgraph GraphQL", "/graphql")
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if IsPageRequest(req) {
+			page.ServeHTTP(w, req)
+			return
+		}
+		srv.ServeHTTP(w, req)
+	})
+}
+
+// IsPageRequest reports whether req is a browser asking for the GraphiQL
+// page (GET, no query, accepting text/html). The page holds no data, so
+// servers may serve it without authentication; the queries it sends carry
+// the token the user enters in its headers pane.
+func IsPageRequest(req *http.Request) bool {
+	return req.Method == http.MethodGet && req.URL.Query().Get("query") == "" && strings.Contains(req.Header.Get("Accept"), "text/html")
+}
+
+var (
+	errInternal  = errors.New("internal error")
+	errForbidden = errors.New("forbidden: mutations need a token with the write scope")
+)
+
+func requestID(ctx context.Context, f func(context.Context) string) string {
+	if f == nil {
+		return ""
+	}
+	return f(ctx)
+}
+
+// presenter gives every error a code; internal errors are logged and
+// answered without their details.
+func presenter(log *slog.Logger, rid func(context.Context) string) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if _, ok := gerr.Extensions["code"]; ok {
+			return gerr
+		}
+		code := CodeInternal
+		switch {
+		case errors.Is(err, errForbidden):
+			code = CodeForbidden
+		case query.IsBadInput(err) || ingest.IsBadInput(err):
+			code = CodeBadInput
+		case errors.Is(err, graph.ErrNotFound):
+			code = CodeNotFound
+		case errors.Is(err, context.DeadlineExceeded):
+			code = CodeTimeout
+			gerr.Message = "request timed out"
+		case errors.Is(err, errInternal):
+		default:
+			id := requestID(ctx, rid)
+			log.Error("graphql request failed", "err", err, "path", gerr.Path.String(), "requestId", id)
+			gerr.Message = "internal error"
+			if id != "" {
+				gerr.Message += " (request " + id + ")"
+			}
+		}
+		errcode.Set(gerr, code)
+		return gerr
+	}
+}
+
+// writeGuard refuses mutations to callers without the write scope.
+type writeGuard struct{ canWrite func(context.Context) bool }
+
+func (writeGuard) ExtensionName() string                   { return "WriteGuard" }
+func (writeGuard) Validate(graphql.ExecutableSchema) error { return nil }
+func (g writeGuard) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if g.canWrite != nil && oc.Operation != nil && oc.Operation.Operation == ast.Mutation && !g.canWrite(ctx) {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message: errForbidden.Error(), Extensions: map[string]any{"code": CodeForbidden},
+		}}})
+	}
+	return next(ctx)
+}

@@ -1,0 +1,196 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/intoto"
+	"github.com/modelgraph/modelgraph/ingest/modelcard"
+	"github.com/modelgraph/modelgraph/internal/query"
+)
+
+// MaxSourceLen bounds the source query parameter.
+const MaxSourceLen = 1024
+
+// genericTypes are content types that say nothing about the format: the
+// body is sniffed instead (curl sends form encoding by default).
+var genericTypes = map[string]bool{
+	"": true, "application/json": true, "application/octet-stream": true, "text/plain": true,
+	"application/x-www-form-urlencoded": true, "application/x-ndjson": true, "application/jsonl": true,
+}
+
+// ingest is POST /v1/ingest: the raw document is the body. Query
+// parameters: source (a name recorded as evidence; default "push"),
+// subject (the digest an SBOM describes), role (serving-image or
+// training-environment). It answers 201 with the receipt when something
+// new was recorded, 200 when every document was already stored, and a
+// JSON error otherwise; on error nothing was written.
+func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	source := strings.TrimSpace(q.Get("source"))
+	if len(source) > MaxSourceLen || strings.ContainsAny(source, "\x00\n\r") {
+		s.reject(w, http.StatusBadRequest, apiError{Code: "invalid_parameter", Field: "source", Message: fmt.Sprintf("source must be one line of at most %d bytes", MaxSourceLen)})
+		return
+	}
+	if source == "" {
+		source = "push"
+	}
+	subject := strings.TrimSpace(q.Get("subject"))
+	if subject != "" {
+		k, err := graph.NormalizeKey(subject)
+		if err != nil || !graph.IsDigestKey(k) {
+			s.reject(w, http.StatusBadRequest, apiError{Code: "invalid_parameter", Field: "subject", Message: fmt.Sprintf("subject %q is not a digest (want sha256:<hex>)", clip(subject))})
+			return
+		}
+		subject = k
+	}
+	role := strings.TrimSpace(q.Get("role"))
+	if role != "" && role != "serving-image" && role != "training-environment" {
+		s.reject(w, http.StatusBadRequest, apiError{Code: "invalid_parameter", Field: "role", Message: fmt.Sprintf("role %q is not serving-image or training-environment", clip(role))})
+		return
+	}
+	if c, _ := CallerFrom(r.Context()); c.Name != "" {
+		source += " (pushed by " + c.Name + ")"
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.reject(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Document: source, Message: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)})
+			return
+		}
+		s.reject(w, http.StatusBadRequest, apiError{Code: "bad_body", Document: source, Message: "reading body: " + err.Error()})
+		return
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		s.reject(w, http.StatusBadRequest, apiError{Code: "empty", Document: source, Message: "body is empty: send the document as the request body"})
+		return
+	}
+	if e, ok := jsonSyntax(data); !ok {
+		e.Document = source
+		s.reject(w, http.StatusBadRequest, e)
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		ct = mt
+	}
+	if genericTypes[ct] {
+		ct = ""
+	}
+	rc, err := query.Ingest(r.Context(), s.o.Pipeline, ingest.Input{Data: data, Source: source, ContentType: ct, Subject: subject, Role: role})
+	if err != nil {
+		code, e := ingestError(err)
+		e.Document = firstNonEmpty(e.Document, source)
+		if code >= 500 {
+			s.log.Error("ingest failed", "err", err, "source", source, "requestId", RequestID(r.Context()))
+			e.Message = "internal error (request " + RequestID(r.Context()) + ")"
+		}
+		s.reject(w, code, e)
+		return
+	}
+	s.metrics.countReceipt(rc)
+	code := http.StatusOK
+	for _, d := range rc.Documents {
+		if !d.Duplicate {
+			code = http.StatusCreated
+		}
+	}
+	writeJSON(w, code, rc)
+}
+
+func (s *server) reject(w http.ResponseWriter, code int, e apiError) {
+	s.metrics.rejected.WithLabelValues(strconv.Itoa(code)).Inc()
+	writeError(w, code, e)
+}
+
+// ingestError maps a pipeline error to a status and body:
+// 413 too large, 415 a format modelgraph does not read, 422 a well-formed
+// document whose claims break the graph's rules or limits, 400 a malformed
+// document (the message names the document and the field), 504 the
+// request's deadline, 500 anything else.
+func ingestError(err error) (int, apiError) {
+	e := apiError{Message: err.Error()}
+	var fe *intoto.FieldError
+	var me *modelcard.FieldError
+	switch {
+	case errors.As(err, &fe):
+		e.Document, e.Field = fe.Doc, fe.Pointer
+	case errors.As(err, &me):
+		e.Document, e.Field, e.Line = me.Doc, me.Field, me.Line
+	}
+	switch {
+	case errors.Is(err, ingest.ErrTooLarge):
+		e.Code = "too_large"
+		return http.StatusRequestEntityTooLarge, e
+	case errors.Is(err, ingest.ErrUnsupported):
+		e.Code = "unsupported_format"
+		return http.StatusUnsupportedMediaType, e
+	case errors.Is(err, graph.ErrInvalidBatch):
+		e.Code = "unprocessable"
+		return http.StatusUnprocessableEntity, e
+	case ingest.IsBadInput(err):
+		e.Code = "invalid_document"
+		return http.StatusBadRequest, e
+	case isTimeout(err):
+		e.Code = "timeout"
+		e.Message = "the request took longer than its timeout"
+		return http.StatusGatewayTimeout, e
+	}
+	e.Code = "internal"
+	return http.StatusInternalServerError, e
+}
+
+// jsonSyntax checks a body that looks like JSON (or JSON Lines) for syntax
+// errors, so a truncated upload gets a 400 with the offset rather than a
+// guess about its format.
+func jsonSyntax(data []byte) (apiError, bool) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') {
+		return apiError{}, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		var v json.RawMessage
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			return apiError{}, true
+		}
+		if err != nil {
+			off := dec.InputOffset()
+			var se *json.SyntaxError
+			switch {
+			case errors.As(err, &se):
+				off = se.Offset
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				off = int64(len(data))
+			}
+			line := 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n"))
+			return apiError{Code: "malformed_json", Offset: off, Line: line,
+				Message: fmt.Sprintf("body is not valid JSON at byte %d (line %d): %v", off, line, err)}, false
+		}
+	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "…"
+}

@@ -1,0 +1,67 @@
+package query
+
+import (
+	"context"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
+)
+
+// IngestReceipt is what the push endpoint and the ingest mutation answer:
+// one entry per document recorded (a JSON Lines input holds several).
+type IngestReceipt struct {
+	Documents []IngestedDocument `json:"documents"`
+}
+
+// IngestedDocument says what one document was and what recording it did.
+type IngestedDocument struct {
+	Source        string       `json:"source,omitempty"`
+	Format        string       `json:"format"`
+	Document      string       `json:"document"` // sha256:<hex> of the bytes received
+	Type          string       `json:"type"`
+	PredicateType string       `json:"predicateType,omitempty"`
+	Status        graph.Status `json:"status"`
+	// Duplicate: the document was already stored; nothing changed.
+	Duplicate    bool     `json:"duplicate"`
+	NodesCreated int      `json:"nodesCreated"`
+	NodesTouched int      `json:"nodesTouched"`
+	EdgesCreated int      `json:"edgesCreated"`
+	EdgesTouched int      `json:"edgesTouched"`
+	Signatures   []Signer `json:"signatures"`
+}
+
+// Ingest runs one input through the pipeline and reports it. The pipeline
+// writes each document atomically, so on error nothing of the failing
+// input was written (ingest.IsBadInput tells the caller's fault).
+func Ingest(ctx context.Context, p *ingest.Pipeline, in ingest.Input) (IngestReceipt, error) {
+	rs, err := p.Ingest(ctx, in)
+	if err != nil {
+		return IngestReceipt{}, err
+	}
+	return Receipts(rs), nil
+}
+
+// Receipts converts pipeline results.
+func Receipts(rs []ingest.Result) IngestReceipt {
+	out := IngestReceipt{Documents: make([]IngestedDocument, 0, len(rs))}
+	for _, r := range rs {
+		d := IngestedDocument{
+			Source: r.Source, Format: string(r.Format), Document: r.Receipt.Document, Type: r.Document.Type,
+			PredicateType: r.Document.PredicateType, Status: r.Receipt.Status, Duplicate: r.Receipt.Duplicate,
+			NodesCreated: r.Receipt.NodesCreated, NodesTouched: r.Receipt.NodesTouched,
+			EdgesCreated: r.Receipt.EdgesCreated, EdgesTouched: r.Receipt.EdgesTouched,
+			Signatures: []Signer{},
+		}
+		if d.Document == "" {
+			d.Document = r.Document.Digest
+		}
+		if d.Status == "" {
+			d.Status = r.Document.Status()
+		}
+		for _, s := range r.Document.Signatures {
+			d.Signatures = append(d.Signatures, Signer{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID, Status: s.Status, Reason: s.Reason})
+		}
+		out.Documents = append(out.Documents, d)
+	}
+	return out
+}
