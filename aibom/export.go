@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -218,9 +220,14 @@ func derivedSerial(ctx context.Context, bom *cdx.BOM) (string, error) {
 	}
 	sums := make([][sha256.Size]byte, len(comps))
 	err := forEach(ctx, len(comps), func(i int) error {
-		b, err := json.Marshal(&comps[i])
-		sums[i] = sha256.Sum256(b)
-		return err
+		e := hashEncoders.Get().(*hashEncoder)
+		defer hashEncoders.Put(e)
+		e.h.Reset()
+		if err := e.enc.Encode(&comps[i]); err != nil {
+			return err
+		}
+		e.h.Sum(sums[i][:0])
+		return nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("serial number: encode: %w", err)
@@ -242,6 +249,17 @@ func derivedSerial(ctx context.Context, bom *cdx.BOM) (string, error) {
 	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
 	return u.URN(), nil
 }
+
+// hashEncoder streams a JSON encoding into a SHA-256 without keeping it.
+type hashEncoder struct {
+	h   hash.Hash
+	enc *json.Encoder
+}
+
+var hashEncoders = sync.Pool{New: func() any {
+	h := sha256.New()
+	return &hashEncoder{h: h, enc: json.NewEncoder(h)}
+}}
 
 // Encode writes bom in format for spec (FormatJSON and Spec1_6 when
 // empty), pretty-printed.
