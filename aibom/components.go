@@ -2,6 +2,7 @@ package aibom
 
 import (
 	"cmp"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -15,9 +16,19 @@ import (
 // and backends (node ids derive from the first key), unique in the BOM.
 func bomRef(n graph.Node) string { return strings.ToLower(string(n.Kind)) + "-" + string(n.ID) }
 
+// isURI reports whether k is an absolute URI that both the JSON schema's
+// iri-reference format and XML's anyURI accept, so it can be a URL field.
+// Other keys stay properties.
 func isURI(k string) bool {
 	i := strings.Index(k, "://")
-	return i > 0 && !strings.ContainsAny(k[:i], "/?#")
+	if i <= 0 || strings.ContainsAny(k[:i], "/?#") {
+		return false
+	}
+	if strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' || r == 0x7f || strings.ContainsRune("<>\"{}|\\^`", r) }) {
+		return false
+	}
+	u, err := url.Parse(k)
+	return err == nil && u.Scheme != ""
 }
 
 // displayName picks a node's human name: a claimed name, its name: key, a
@@ -463,7 +474,7 @@ func (x *exporter) ancestors(id graph.NodeID, expanded map[graph.NodeID]bool, de
 // datasetURL is where a dataset's contents are: its uri or url claim, else
 // its first URI key.
 func datasetURL(n graph.Node, a *attrs) string {
-	if u := a.first("uri", "url", "contentsUrl"); u != "" {
+	if u := a.firstValid(isURI, "uri", "url", "contentsUrl"); u != "" {
 		return u
 	}
 	for _, k := range n.Keys {

@@ -649,3 +649,76 @@ func TestCancelled(t *testing.T) {
 		t.Fatal("export with a cancelled context succeeded")
 	}
 }
+
+// TestOddValuesStayValid: keys and claims that fit no CycloneDX field as
+// they are (URIs with spaces, unknown digests, unparseable times,
+// expressions, markup, odd types) still give a schema-valid BOM, and land
+// in properties rather than being dropped.
+func TestOddValuesStayValid(t *testing.T) {
+	s := openStore(t, t.TempDir()+"/g.db")
+	b := graph.NewBatch(doc("odd.json", "weird-type", "", fixtureTime,
+		graph.Signature{Method: "certificate", Identity: "CN=<Acme & Co>", Status: graph.StatusUnverifiable, Reason: "no trust root for \"Acme\""}))
+	m := b.Node(graph.KindModel, "sha224:"+hexOf("odd", 56), "https://example.com/a model", "hf://acme/odd", graph.NameKey("<odd & model>"))
+	b.Set(m, "license", "GPL-2.0-only OR MIT")
+	b.Set(m, "approach", "vibes")
+	b.Set(m, "version", "1.0\u00e9")
+	d := b.Node(graph.KindDataset, "name:data set with spaces")
+	b.Set(d, "uri", "not a uri")
+	b.Set(d, "pii", "no")
+	run := b.Node(graph.KindTrainingRun, "run:odd")
+	b.Set(run, "startedOn", "yesterday")
+	p := b.Node(graph.KindPackage, "pkg:generic/thing@1?checksum=sha256:abc")
+	b.Set(p, "componentType", "spaceship")
+	b.Edge(m, graph.TrainedOn, d)
+	b.Edge(m, graph.ProducedBy, run)
+	b.Edge(m, graph.DependsOn, p)
+	b.Edge(m, graph.DerivedFrom, m, "relation", "self") // a self-loop
+	b.Describes(m)
+	apply(t, s, b)
+	id := mustOne(t, s, "hf://acme/odd").ID
+	bom := export(t, s, Request{Model: id})
+	for _, spec := range []Spec{Spec1_6, Spec1_7} {
+		validateJSON(t, spec, encode(t, bom, FormatJSON, spec))
+		validateXML(t, spec, encode(t, bom, FormatXML, spec))
+	}
+	c := *bom.Metadata.Component
+	pp := propsOf(c)
+	for name, want := range map[string]string{
+		propUnmappedDigest:    "sha224:" + hexOf("odd", 56),
+		propAttr + "approach": "vibes",
+		propKey:               "https://example.com/a model",
+		propVerification:      "unverifiable",
+		propEvidence + "0:signature:0:signer:identity": "CN=<Acme & Co>",
+	} {
+		if !slices.Contains(pp[name], want) {
+			t.Errorf("property %s = %v, want %q among them", name, pp[name], want)
+		}
+	}
+	if c.Licenses == nil || (*c.Licenses)[0].Expression != "GPL-2.0-only OR MIT" {
+		t.Errorf("licences %+v, want the expression", c.Licenses)
+	}
+	for _, er := range *c.ExternalReferences {
+		if strings.Contains(er.URL, " ") {
+			t.Errorf("external reference URL %q has a space", er.URL)
+		}
+	}
+	if c.Pedigree != nil {
+		t.Errorf("a self-loop made a pedigree: %+v", c.Pedigree)
+	}
+	ix := indexBOM(t, bom)
+	ds := ix.comps[ref(graph.KindDataset, mustOne(t, s, "name:data set with spaces").ID)]
+	if data := (*ds.Data)[0]; data.Contents != nil || data.SensitiveData != nil {
+		t.Errorf("dataset data %+v: an invalid uri must not be a URL, pii=no is not PII", data)
+	}
+	if !slices.Contains(propsOf(ds)[propAttr+"uri"], "not a uri") {
+		t.Errorf("the rejected uri claim is lost: %v", propsOf(ds))
+	}
+	pk := ix.comps[ref(graph.KindPackage, mustOne(t, s, "pkg:generic/thing@1?checksum=sha256:abc").ID)]
+	if pk.Type != cdx.ComponentTypeLibrary || pk.Name != "thing" {
+		t.Errorf("package %+v", pk)
+	}
+	wf := (*(*bom.Formulation)[0].Workflows)[0]
+	if wf.TimeStart != "" || wfProps(wf)[propAttr+"startedOn"] != "yesterday" {
+		t.Errorf("workflow start %q, properties %v", wf.TimeStart, wfProps(wf))
+	}
+}
