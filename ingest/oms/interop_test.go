@@ -1,0 +1,251 @@
+package oms_test
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/modelgraph/modelgraph/ingest/oms"
+	"github.com/modelgraph/modelgraph/ingest/trust"
+)
+
+// modelSigningPython is the python that has sigstore's model_signing
+// (deploy/dev/install-model-signing.sh prints it). Without it the interop
+// tests skip locally; in CI a skip would hide a regression, so they fail.
+func modelSigningPython(t *testing.T) string {
+	t.Helper()
+	py := os.Getenv("MODELGRAPH_MODEL_SIGNING_PY")
+	if py == "" {
+		const how = `export MODELGRAPH_MODEL_SIGNING_PY="$(deploy/dev/install-model-signing.sh)"`
+		if os.Getenv("CI") != "" {
+			t.Fatal("MODELGRAPH_MODEL_SIGNING_PY is not set; CI must run the model_signing interop tests: " + how)
+		}
+		t.Skip("model_signing interop: " + how)
+	}
+	return py
+}
+
+func runPython(t *testing.T, py string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(py, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(os.Environ(), "MODEL_SIGNING_LOG_LEVEL=WARNING")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", py, args, err, out.String())
+	}
+}
+
+// interopModel writes a small model: nested files, an empty one, one of a
+// few MiB (several 1 MiB shards), and git files that signing ignores.
+func interopModel(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tiny-llm")
+	big := make([]byte, 3<<20+12345)
+	if _, err := rand.Read(big); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, map[string][]byte{
+		"config.json":              []byte(`{"architectures": ["TinyLLM"], "hidden_size": 64}`),
+		"model.safetensors":        big,
+		"tokenizer/vocab.txt":      []byte("a\nb\nc\n"),
+		"tokenizer/special/eos":    []byte("</s>"),
+		"empty.txt":                {},
+		"README.md":                []byte("# tiny"),
+		".gitignore":               []byte("*.pyc"),
+		".git/HEAD":                []byte("ref: refs/heads/main"),
+		"tokenizer/merges-10.txt":  []byte("x y"),
+		"tokenizer/merges-9.txt":   []byte("y z"),
+		"dir.with.dots/weights.pt": []byte("pt"),
+	})
+	return dir
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newECKey(t *testing.T, curve elliptic.Curve, path string) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(curve, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, path, "PRIVATE KEY", der)
+	return k
+}
+
+func pubKey(t *testing.T, k *ecdsa.PrivateKey) trust.PublicKey {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := trust.ParsePublicKey(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), "interop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func issueCert(t *testing.T, tmpl, parent *x509.Certificate, pub crypto.PublicKey, signer crypto.Signer) *x509.Certificate {
+	t.Helper()
+	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl.SerialNumber = serial
+	tmpl.NotBefore = time.Now().Add(-time.Hour)
+	tmpl.NotAfter = time.Now().Add(time.Hour)
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func verifyInterop(t *testing.T, dir, sigPath string, pol *trust.Policy) *oms.Report {
+	t.Helper()
+	r, err := oms.VerifyModel(ctx, dir, read(t, sigPath), pol, oms.VerifyOptions{SignaturePath: sigPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestInteropModelSigningKey(t *testing.T) {
+	py := modelSigningPython(t)
+	work := t.TempDir()
+	for _, curve := range []elliptic.Curve{elliptic.P256(), elliptic.P384()} {
+		t.Run(curve.Params().Name, func(t *testing.T) {
+			dir := interopModel(t)
+			keyPath := filepath.Join(work, curve.Params().Name+".key")
+			k := newECKey(t, curve, keyPath)
+			sigPath := filepath.Join(dir, "model.sig") // inside the model: left out of it
+			runPython(t, py, "-m", "model_signing", "sign", "key", dir, "--private_key", keyPath, "--signature", sigPath)
+
+			pol := keyPolicy(pubKey(t, k))
+			r := verifyInterop(t, dir, sigPath, pol)
+			if !r.Verified || r.Signed != 9 || r.Signatures[0].KeyID != pubKey(t, k).Hint {
+				t.Fatalf("verified=%v signed=%d %v %+v", r.Verified, r.Signed, r.Problems(), r.Signatures)
+			}
+			// Tamper with the large file on disk.
+			b := read(t, filepath.Join(dir, "model.safetensors"))
+			b[len(b)/2] ^= 1
+			writeFiles(t, dir, map[string][]byte{"model.safetensors": b})
+			if r := verifyInterop(t, dir, sigPath, pol); r.Verified || r.Changed != 1 {
+				t.Fatalf("tampered model verified: %+v", r.Files)
+			}
+			// A key that did not sign.
+			other := newECKey(t, curve, filepath.Join(work, "other.key"))
+			if r := verifyInterop(t, dir, sigPath, keyPolicy(pubKey(t, other))); r.SignatureVerified {
+				t.Fatal("verified with another key")
+			}
+		})
+	}
+}
+
+func TestInteropModelSigningCertificate(t *testing.T) {
+	py := modelSigningPython(t)
+	work := t.TempDir()
+	rootKey := newECKey(t, elliptic.P384(), filepath.Join(work, "root.key"))
+	root := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-root"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, &rootKey.PublicKey, rootKey)
+	interKey := newECKey(t, elliptic.P384(), filepath.Join(work, "int.key"))
+	inter := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-intermediate"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, root, &interKey.PublicKey, rootKey)
+	leafKeyPath := filepath.Join(work, "leaf.key")
+	leafKey := newECKey(t, elliptic.P256(), leafKeyPath)
+	leaf := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "release-signer"}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}, inter, &leafKey.PublicKey, interKey)
+	writePEM(t, filepath.Join(work, "root.pem"), "CERTIFICATE", root.Raw)
+	writePEM(t, filepath.Join(work, "int.pem"), "CERTIFICATE", inter.Raw)
+	writePEM(t, filepath.Join(work, "leaf.pem"), "CERTIFICATE", leaf.Raw)
+
+	dir := interopModel(t)
+	sigPath := filepath.Join(work, "model.sig")
+	runPython(t, py, "-m", "model_signing", "sign", "certificate", dir,
+		"--private_key", leafKeyPath, "--signing_certificate", filepath.Join(work, "leaf.pem"),
+		"--certificate_chain", filepath.Join(work, "int.pem"), "--signature", sigPath)
+
+	ca, err := trust.LoadCABundle(filepath.Join(work, "root.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := verifyInterop(t, dir, sigPath, &trust.Policy{Rules: []trust.Rule{{CAs: []trust.CABundle{ca}}}})
+	if !r.Verified || r.Signatures[0].Identity != "CN=release-signer" || r.Signatures[0].Issuer != "CN=interop-intermediate" {
+		t.Fatalf("verified=%v %v %+v", r.Verified, r.Problems(), r.Signatures)
+	}
+	// Trusting only the intermediate (no anchor) is not trusting the chain;
+	// another CA is not either.
+	rk2 := newECKey(t, elliptic.P256(), filepath.Join(work, "root2.key"))
+	root2 := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-root"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, &rk2.PublicKey, rk2)
+	if r := verifyInterop(t, dir, sigPath, &trust.Policy{Rules: []trust.Rule{{CAs: []trust.CABundle{{Source: "impostor", Roots: []*x509.Certificate{root2}}}}}}); r.SignatureVerified {
+		t.Fatal("verified against a CA with the same name but another key")
+	}
+}
+
+// The library API reaches the serializations the CLI does not: shards and
+// the other hash types.
+func TestInteropModelSigningSerializations(t *testing.T) {
+	py := modelSigningPython(t)
+	work := t.TempDir()
+	keyPath := filepath.Join(work, "k.key")
+	k := newECKey(t, elliptic.P256(), keyPath)
+	const script = `
+import sys
+import model_signing
+model, sig, key, kind, alg = sys.argv[1:6]
+h = model_signing.hashing.Config().set_ignored_paths(paths=[], ignore_git_paths=True)
+if kind == "shards":
+    h = h.use_shard_serialization(hashing_algorithm=alg, shard_size=1 << 20)
+else:
+    h = h.use_file_serialization(hashing_algorithm=alg)
+model_signing.signing.Config().use_elliptic_key_signer(private_key=key).set_hashing_config(h).sign(model, sig)
+`
+	for _, c := range []struct{ kind, alg, hashType string }{
+		{"shards", "sha256", "sha256"},
+		{"shards", "blake2", "blake2b"},
+		{"files", "blake2", "blake2b"},
+		{"files", "blake3", "blake3"},
+	} {
+		t.Run(c.kind+"-"+c.alg, func(t *testing.T) {
+			dir := interopModel(t)
+			sigPath := filepath.Join(t.TempDir(), "model.sig")
+			runPython(t, py, "-c", script, dir, sigPath, keyPath, c.kind, c.alg)
+			r := verifyInterop(t, dir, sigPath, keyPolicy(pubKey(t, k)))
+			if !r.Verified || r.Serialization.Method != c.kind || r.Serialization.HashType != c.hashType {
+				t.Fatalf("verified=%v %+v %v", r.Verified, r.Serialization, r.Problems())
+			}
+			if c.kind == "shards" && r.Serialization.ShardSize != 1<<20 {
+				t.Fatalf("shard size = %d", r.Serialization.ShardSize)
+			}
+			writeFiles(t, dir, map[string][]byte{"tokenizer/vocab.txt": []byte("a\nb\nd\n")})
+			if r := verifyInterop(t, dir, sigPath, keyPolicy(pubKey(t, k))); r.Verified || r.Changed != 1 {
+				t.Fatalf("tampered: %+v", r.Files)
+			}
+		})
+	}
+}
