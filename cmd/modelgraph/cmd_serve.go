@@ -47,7 +47,15 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 		}
-		h := httpapi.New(httpapi.Options{Store: store, Pipeline: pipe, Log: log, Version: versionString(), MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout})
+		tokens, err := httpapi.LoadTokens(c.TokensFile, os.Getenv("MODELGRAPH_TOKENS"))
+		if err != nil {
+			return err
+		}
+		h := httpapi.New(httpapi.Options{
+			Store: store, Pipeline: pipe, Log: log, Version: versionString(),
+			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
+			Routes: extraRoutes(store),
+		})
 		srv := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
