@@ -28,6 +28,20 @@ type builder struct {
 	subjects []int
 	role     string
 	status   map[[2]int]string // AFFECTS status per (vuln, node)
+	purls    map[string]purlKeys
+}
+
+// canon is canonPurl, memoised: a purl is named by a component, GUAC's
+// predicates and the dependency graph.
+func (x *builder) canon(p string) (purlKeys, error) {
+	if c, ok := x.purls[p]; ok {
+		return c, nil
+	}
+	c, err := canonPurl(p)
+	if err == nil {
+		x.purls[p] = c
+	}
+	return c, err
 }
 
 func newBuilder(doc graph.Document, role string) *builder {
@@ -39,6 +53,7 @@ func newBuilder(doc graph.Document, role string) *builder {
 		attrs:   map[int]map[string][]string{},
 		role:    role,
 		status:  map[[2]int]string{},
+		purls:   map[string]purlKeys{},
 	}
 }
 
@@ -187,7 +202,7 @@ func (x *builder) pkg(p string) (int, error) {
 	if i, ok := x.pkgs[p]; ok {
 		return i, nil
 	}
-	c, err := canonPurl(p)
+	c, err := x.canon(p)
 	if err != nil {
 		return -1, err
 	}
@@ -210,7 +225,7 @@ func (x *builder) route(p string, i int) {
 		return
 	}
 	x.pkgs[p] = i
-	if c, err := canonPurl(p); err == nil {
+	if c, err := x.canon(p); err == nil {
 		x.pkgs[c.canon] = i
 		if _, ok := x.pkgs[c.plain]; !ok {
 			x.pkgs[c.plain] = i

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+	"github.com/guacsec/guac/pkg/assembler"
 	model "github.com/guacsec/guac/pkg/assembler/clients/generated"
 	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
 	"github.com/guacsec/guac/pkg/handler/processor"
@@ -26,6 +27,7 @@ type cdxDoc struct {
 	dataByRef map[string]*cdx.Component // data entry bom-ref -> owning component
 	nodes     map[*cdx.Component]int
 	count     int
+	rels      int // dependency entries
 }
 
 func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
@@ -59,7 +61,15 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		return err
 	}
 
-	preds, gerr := p.runGUAC(ctx, guaccdx.NewCycloneDXParser(), processor.DocumentCycloneDX)
+	var preds *assembler.IngestPredicates
+	var gerr error
+	if d.rels > maxGUACDependencies {
+		// GUAC's CycloneDX dependency pass looks each ref up in a growing
+		// slice: quadratic in the dependency graph.
+		gerr = fmt.Errorf("not used: %d dependency entries, above %d (GUAC's CycloneDX dependency pass is quadratic)", d.rels, maxGUACDependencies)
+	} else {
+		preds, gerr = p.runGUAC(ctx, guaccdx.NewCycloneDXParser(), processor.DocumentCycloneDX)
+	}
 	if gerr == nil {
 		top, err := topOf(preds)
 		if err == nil {
@@ -227,6 +237,7 @@ func (p *parser) indexCDX(d *cdxDoc) error {
 	if rels > maxRelationships {
 		return p.tooLarge("dependencies", rels, maxRelationships)
 	}
+	d.rels = rels
 	if v := d.bom.Vulnerabilities; v != nil && len(*v) > maxVulnerabilities {
 		return p.tooLarge("vulnerabilities", len(*v), maxVulnerabilities)
 	}
@@ -265,7 +276,7 @@ func (p *parser) identityKeys(c *cdx.Component, field string) (digests, purls []
 		}
 	}
 	if c.PackageURL != "" {
-		pk, err := canonPurl(c.PackageURL)
+		pk, err := p.x.canon(c.PackageURL)
 		if err != nil {
 			return nil, nil, p.fail(field+".purl", "%v", err)
 		}
@@ -292,7 +303,7 @@ func (p *parser) mlKeys(c *cdx.Component, kind graph.NodeKind, field string) ([]
 	}
 	keys := append(digests, purls...)
 	if c.PackageURL != "" {
-		if pk, err := canonPurl(c.PackageURL); err == nil && pk.p.Type == "huggingface" {
+		if pk, err := p.x.canon(c.PackageURL); err == nil && pk.p.Type == "huggingface" {
 			id := strings.Trim(pk.p.Namespace+"/"+pk.p.Name, "/")
 			if kind == graph.KindDataset {
 				keys = append(keys, "hf://datasets/"+id, graph.NameKey(id))
@@ -398,7 +409,7 @@ func (p *parser) componentAttrs(i int, c *cdx.Component) {
 	b.Set(i, "group", c.Group)
 	b.Set(i, "componentType", string(c.Type))
 	if strings.HasPrefix(c.PackageURL, "pkg:huggingface/") {
-		if pk, err := canonPurl(c.PackageURL); err == nil {
+		if pk, err := p.x.canon(c.PackageURL); err == nil {
 			b.Set(i, "revision", pk.p.Version)
 		}
 	}

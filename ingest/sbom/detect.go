@@ -75,20 +75,11 @@ func (s sniffed) docType() string {
 	return ""
 }
 
-type jsonProbe struct {
-	BOMFormat       json.RawMessage `json:"bomFormat"`
-	SpecVersion     json.RawMessage `json:"specVersion"`
-	SPDXVersion     json.RawMessage `json:"spdxVersion"`
-	Context         json.RawMessage `json:"@context"`
-	ID              json.RawMessage `json:"@id"`
-	Statements      json.RawMessage `json:"statements"`
-	Document        json.RawMessage `json:"document"`
-	PayloadType     json.RawMessage `json:"payloadType"`
-	Payload         json.RawMessage `json:"payload"`
-	Signatures      json.RawMessage `json:"signatures"`
-	Type            json.RawMessage `json:"_type"`
-	Components      json.RawMessage `json:"components"`
-	Vulnerabilities json.RawMessage `json:"vulnerabilities"`
+// probed are the top-level members detection looks at.
+var probed = map[string]bool{
+	"bomFormat": true, "specVersion": true, "spdxVersion": true, "@context": true, "@id": true,
+	"statements": true, "document": true, "payloadType": true, "payload": true, "signatures": true,
+	"_type": true, "components": true, "vulnerabilities": true,
 }
 
 func sniff(raw []byte) sniffed {
@@ -108,53 +99,59 @@ func sniff(raw []byte) sniffed {
 }
 
 func sniffJSON(b []byte) sniffed {
-	if jsonDepth(b) > maxNesting {
+	p, depth, ok := scanTop(b)
+	switch {
+	case depth > maxNesting:
 		return sniffed{why: "JSON nesting exceeds the limit", tooDeep: true}
+	case !ok:
+		return sniffed{why: "JSON is truncated or not an object"}
 	}
-	var p jsonProbe
-	if err := json.Unmarshal(b, &p); err != nil {
-		return sniffed{why: "JSON does not parse: " + err.Error()}
-	}
-	has := func(r json.RawMessage) bool { return len(r) > 0 && string(r) != "null" }
-	str := func(r json.RawMessage) string {
+	has := func(k string) bool { r := p[k]; return len(r) > 0 && string(r) != "null" }
+	str := func(k string) string {
 		var s string
-		_ = json.Unmarshal(r, &s)
+		_ = json.Unmarshal(p[k], &s)
 		return s
 	}
 	switch {
-	case has(p.BOMFormat) || (has(p.SpecVersion) && !has(p.SPDXVersion)):
-		return sniffed{kind: kindCycloneDX, vex: nonEmptyArray(p.Vulnerabilities) && !nonEmptyArray(p.Components),
-			bomFormat: string(p.BOMFormat), specVersion: string(p.SpecVersion)}
-	case has(p.SPDXVersion):
-		return sniffed{kind: kindSPDX, spdxVersion: string(p.SPDXVersion)}
-	case has(p.PayloadType) && has(p.Payload) && has(p.Signatures):
+	case has("bomFormat") || (has("specVersion") && !has("spdxVersion")):
+		return sniffed{kind: kindCycloneDX, vex: nonEmptyArray(p["vulnerabilities"]) && !nonEmptyArray(p["components"]),
+			bomFormat: string(p["bomFormat"]), specVersion: string(p["specVersion"])}
+	case has("spdxVersion"):
+		return sniffed{kind: kindSPDX, spdxVersion: string(p["spdxVersion"])}
+	case has("payloadType") && has("payload") && has("signatures"):
 		return sniffed{kind: kindDSSE}
-	case strings.HasPrefix(str(p.Type), "https://in-toto.io/Statement/"):
+	case strings.HasPrefix(str("_type"), "https://in-toto.io/Statement/"):
 		return sniffed{kind: kindStatement}
-	case strings.Contains(string(p.Context), "spdx.org/rdf/3"):
+	case bytes.Contains(p["@context"], []byte("spdx.org/rdf/3")):
 		return sniffed{why: "SPDX 3 (JSON-LD) is not supported: GUAC v1.1.0 reads SPDX 2.x"}
-	case strings.Contains(string(p.Context), "openvex.dev/ns") || (has(p.Statements) && (has(p.Context) || has(p.ID))):
+	case bytes.Contains(p["@context"], []byte("openvex.dev/ns")) || (has("statements") && (has("@context") || has("@id"))):
 		return sniffed{kind: kindOpenVEX}
-	case has(p.Document) && bytes.Contains(p.Document, []byte(`"csaf_version"`)):
+	case has("document") && bytes.Contains(p["document"], []byte(`"csaf_version"`)):
 		return sniffed{kind: kindCSAF}
 	}
 	return sniffed{why: "JSON is not CycloneDX (bomFormat), SPDX (spdxVersion), OpenVEX (statements), CSAF (document.csaf_version), a DSSE envelope or an in-toto statement"}
 }
 
-func nonEmptyArray(r json.RawMessage) bool {
-	t := bytes.TrimSpace(r)
-	if len(t) < 2 || t[0] != '[' {
-		return false
-	}
-	return len(bytes.TrimSpace(t[1:len(t)-1])) > 0
-}
-
-// jsonDepth returns the maximum nesting of objects and arrays, stopping as
-// soon as it exceeds maxNesting.
-func jsonDepth(b []byte) int {
-	depth, max := 0, 0
+// scanTop makes one pass over a JSON object: it returns the raw values of
+// the probed top-level members and the nesting depth (stopping once it
+// exceeds maxNesting), without decoding anything. ok is false when the
+// object does not close. Validity is left to the decoder that follows.
+func scanTop(b []byte) (members map[string][]byte, depth int, ok bool) {
+	members = map[string][]byte{}
+	d, maxD := 0, 0
 	inStr, esc := false, false
-	for _, c := range b {
+	expectKey := false
+	keyStart, valStart := -1, -1
+	key := ""
+	end := func(i int) {
+		if valStart >= 0 && key != "" {
+			if _, dup := members[key]; !dup {
+				members[key] = bytes.TrimSpace(b[valStart:i])
+			}
+		}
+		valStart, key = -1, ""
+	}
+	for i, c := range b {
 		if inStr {
 			switch {
 			case esc:
@@ -163,25 +160,63 @@ func jsonDepth(b []byte) int {
 				esc = true
 			case c == '"':
 				inStr = false
+				if keyStart >= 0 {
+					if k := string(b[keyStart:i]); probed[k] {
+						key = k
+					}
+					keyStart = -1
+				}
 			}
 			continue
 		}
 		switch c {
 		case '"':
 			inStr = true
+			if d == 1 && expectKey {
+				keyStart, expectKey = i+1, false
+			}
+		case ':':
+			if d == 1 && valStart < 0 {
+				valStart = i + 1
+			}
+		case ',':
+			if d == 1 {
+				end(i)
+				expectKey = true
+			}
 		case '{', '[':
-			depth++
-			if depth > max {
-				max = depth
-				if max > maxNesting {
-					return max
+			d++
+			if d > maxD {
+				maxD = d
+				if maxD > maxNesting {
+					return members, maxD, false
 				}
 			}
+			if d == 1 {
+				if c != '{' {
+					return members, maxD, false
+				}
+				expectKey = true
+			}
 		case '}', ']':
-			depth--
+			if d == 1 {
+				end(i)
+			}
+			d--
+			if d == 0 {
+				return members, maxD, len(bytes.TrimSpace(b[i+1:])) == 0
+			}
 		}
 	}
-	return max
+	return members, maxD, false
+}
+
+func nonEmptyArray(r json.RawMessage) bool {
+	t := bytes.TrimSpace(r)
+	if len(t) < 2 || t[0] != '[' {
+		return false
+	}
+	return len(bytes.TrimSpace(t[1:len(t)-1])) > 0
 }
 
 const cdxXMLNS = "http://cyclonedx.org/schema/bom/"
@@ -265,7 +300,7 @@ func predicateBytes(p json.RawMessage) ([]byte, error) {
 		}
 		return []byte(s), nil
 	}
-	if t[0] == '{' {
+	if t[0] == '{' && sniff(t).kind == kindUnknown {
 		var w struct {
 			Data json.RawMessage `json:"Data"`
 		}

@@ -28,3 +28,20 @@ func TestDetectRejects(t *testing.T) {
 		}
 	}
 }
+
+// Detection reads top-level members only, and is not fooled by strings.
+func TestDetectTopLevelOnly(t *testing.T) {
+	for data, want := range map[string]string{
+		`{"x":{"bomFormat":"CycloneDX","specVersion":"1.6"}}`:                              "",
+		`{"note":"\"bomFormat\": {[","spdxVersion":"SPDX-2.3"}`:                            TypeSPDX,
+		`{"bomFormat":"CycloneDX","specVersion":"1.6","vulnerabilities":[{"id":"CVE-1"}]}`: TypeCycloneDXVEX,
+		`{"bomFormat":"CycloneDX","components":[{}],"vulnerabilities":[{"id":"CVE-1"}]}`:   TypeCycloneDX,
+		`{"bomFormat":"CycloneDX","vulnerabilities":[ ]}`:                                  TypeCycloneDX,
+		`{"bomFormat":"CycloneDX"} trailing`:                                               "",
+		`{"document":{"csaf_version":"2.0"}}`:                                              TypeCSAF,
+	} {
+		if got, _ := Detect([]byte(data)); got != want {
+			t.Errorf("Detect(%s) = %q, want %q", data, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package sbom
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,4 +91,52 @@ func TestComponentNesting(t *testing.T) {
 	}
 	b.WriteString(strings.Repeat("]}", 10) + `]}`)
 	wantTooLarge(t, []byte(b.String()), "nest")
+}
+
+// Above MaxGUACDependencies the BOM is mapped directly; the packages the
+// described node reaches are the same as through GUAC.
+func TestLargeDependencyGraphSkipsGUAC(t *testing.T) {
+	for _, name := range []string{"cdx-keycloak-10.0.2.json", "guac-quarkus-deps-cyclonedx.json", "mg-mlbom-1.6.json"} {
+		viaGUAC := parseFixture(t, name, Options{})
+		func() {
+			maxGUACDependencies = 1
+			defer func() { maxGUACDependencies = MaxGUACDependencies }()
+			direct := parseFixture(t, name, Options{})
+			if direct.Nodes[graph.DocNode].Attrs["parser"] != "modelgraph" || !strings.Contains(direct.Nodes[graph.DocNode].Attrs["guacError"], "quadratic") {
+				t.Fatalf("%s: parser %v", name, direct.Nodes[graph.DocNode].Attrs)
+			}
+			if a, b := reach(viaGUAC), reach(direct); !slices.Equal(a, b) {
+				t.Errorf("%s: described node reaches %d packages via GUAC, %d directly", name, len(a), len(b))
+			}
+		}()
+	}
+}
+
+// reach lists the first keys of the packages reachable from the described
+// nodes along DEPENDS_ON.
+func reach(b *graph.Batch) []string {
+	out := map[int][]int{}
+	for _, e := range b.Edges {
+		if e.Kind == graph.DependsOn {
+			out[e.From] = append(out[e.From], e.To)
+		}
+	}
+	seen := map[int]bool{}
+	queue := described(b)
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		for _, j := range out[i] {
+			if !seen[j] {
+				seen[j] = true
+				queue = append(queue, j)
+			}
+		}
+	}
+	var keys []string
+	for i := range seen {
+		keys = append(keys, b.Nodes[i].Keys[0])
+	}
+	slices.Sort(keys)
+	return keys
 }

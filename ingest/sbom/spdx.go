@@ -117,7 +117,7 @@ func (p *parser) spdxDirect(doc *spdx.Document) error {
 			in.purls = append(in.purls, asmhelpers.GuacPkgPurl(in.name, &pk.PackageVersion))
 		}
 		for _, pu := range in.purls {
-			if _, err := canonPurl(pu); err != nil {
+			if _, err := p.x.canon(pu); err != nil {
 				return p.fail(in.field+".externalRefs", "%v", err)
 			}
 		}

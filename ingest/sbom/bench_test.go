@@ -1,0 +1,60 @@
+package sbom
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+// synthBOM is a CycloneDX BOM of n components in a dependency chain, each
+// with a hash: enough to expose anything quadratic in component count.
+func synthBOM(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"component":{"bom-ref":"root","type":"application","name":"app","version":"1","purl":"pkg:generic/app@1"}},"components":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"bom-ref":"c%d","type":"library","name":"lib%d","version":"1.0.%d","purl":"pkg:pypi/lib%d@1.0.%d","hashes":[{"alg":"SHA-256","content":"%064x"}]}`, i, i, i, i, i, i+1)
+	}
+	b.WriteString(`],"dependencies":[{"ref":"root","dependsOn":["c0"]}`)
+	for i := range n - 1 {
+		fmt.Fprintf(&b, `,{"ref":"c%d","dependsOn":["c%d"]}`, i, i+1)
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+// BenchmarkParseScaling: cost per component stays flat from 2k to 20k
+// components (compare the per-component metric across sizes).
+func BenchmarkParseScaling(b *testing.B) {
+	for _, n := range []int{2_000, 20_000} {
+		data := synthBOM(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			cpu0 := cpuTime()
+			for b.Loop() {
+				bt, err := Parse(b.Context(), data, graph.Document{}, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if count(bt, graph.KindPackage) != n+1 {
+					b.Fatalf("%d packages", count(bt, graph.KindPackage))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/component")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*n), "cpu-µs/component")
+		})
+	}
+}
+
+// cpuTime is the process's CPU time: steadier than wall time on a shared
+// machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
