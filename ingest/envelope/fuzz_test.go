@@ -17,7 +17,9 @@ import (
 // it still verifies.
 func FuzzOpen(f *testing.F) {
 	sigs, err := filepath.Glob(filepath.Join(fixtures, "*", "model.sig"))
-	if err != nil || len(sigs) == 0 {
+	more, _ := filepath.Glob(filepath.Join(fixtures, "sigstore-go", "bundle-*.json"))
+	sigs = append(sigs, more...)
+	if err != nil || len(sigs) < 15 {
 		f.Fatalf("no seeds: %v", err)
 	}
 	for _, s := range sigs {
