@@ -82,11 +82,11 @@ which one and why; documents before it stay ingested.`,
 
 func printResult(w io.Writer, r ingest.Result) {
 	if r.Receipt.Duplicate {
-		fmt.Fprintf(w, "%s: %s %s duplicate (already ingested)\n", r.Source, r.Format, r.Receipt.Document)
+		fmt.Fprintf(w, "%s: %s %s duplicate (already ingested)\n", r.Source, r.Document.Type, r.Receipt.Document)
 		return
 	}
 	fmt.Fprintf(w, "%s: %s %s %s, %d nodes and %d edges created, %d nodes and %d edges updated\n",
-		r.Source, r.Format, r.Receipt.Document, r.Receipt.Status,
+		r.Source, r.Document.Type, r.Receipt.Document, r.Receipt.Status,
 		r.Receipt.NodesCreated, r.Receipt.EdgesCreated, r.Receipt.NodesTouched, r.Receipt.EdgesTouched)
 }
 
