@@ -94,7 +94,7 @@ func TestIngestThenExportAIBOM(t *testing.T) {
 				Type string `json:"type"`
 			} `json:"component"`
 		} `json:"metadata"`
-		Components  []struct {
+		Components []struct {
 			Type string `json:"type"`
 		} `json:"components"`
 	}
