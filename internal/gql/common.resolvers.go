@@ -13,7 +13,7 @@ import (
 )
 
 func (r *nodeResolver) Identity(ctx context.Context, obj *query.Node) (*query.Identity, error) {
-	id, err := r.q.Identity(ctx, obj.ID)
+	id, err := r.q.Identity(ctx, obj.ID, obj.Kind)
 	return &id, err
 }
 

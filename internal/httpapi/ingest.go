@@ -30,7 +30,7 @@ var genericTypes = map[string]bool{
 
 // ingest is POST /v1/ingest: the raw document is the body. Query
 // parameters: source (a name recorded as evidence; default "push"),
-// subject (the digest an SBOM describes), role (serving-image or
+// subject (the digest or purl an SBOM describes), role (serving-image or
 // training-environment). It answers 201 with the receipt when something
 // new was recorded, 200 when every document was already stored, and a
 // JSON error otherwise; on error nothing was written.
@@ -47,8 +47,8 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	subject := strings.TrimSpace(q.Get("subject"))
 	if subject != "" {
 		k, err := graph.NormalizeKey(subject)
-		if err != nil || !graph.IsDigestKey(k) {
-			s.reject(w, http.StatusBadRequest, apiError{Code: "invalid_parameter", Field: "subject", Message: fmt.Sprintf("subject %q is not a digest (want sha256:<hex>)", clip(subject))})
+		if err != nil || !(graph.IsDigestKey(k) || strings.HasPrefix(k, "pkg:")) {
+			s.reject(w, http.StatusBadRequest, apiError{Code: "invalid_parameter", Field: "subject", Message: fmt.Sprintf("subject %q is neither a digest (sha256:<hex>) nor a purl", clip(subject))})
 			return
 		}
 		subject = k

@@ -19,6 +19,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/bolt"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/trust"
 )
 
 const (
@@ -49,6 +50,12 @@ func (b *syncBuf) Write(p []byte) (int, error) {
 // o.Tokens is set.
 func start(t *testing.T, o Options) *env {
 	t.Helper()
+	return startTrusting(t, o, nil)
+}
+
+// startTrusting is start with a trust policy for signatures.
+func startTrusting(t *testing.T, o Options, pol *trust.Policy) *env {
+	t.Helper()
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +70,7 @@ func start(t *testing.T, o Options) *env {
 	if o.MaxBody == 0 {
 		o.MaxBody = 1 << 20
 	}
-	o.Pipeline = &ingest.Pipeline{Store: s, Parser: ingest.NewParser(nil), MaxBytes: o.MaxBody}
+	o.Pipeline = &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol), MaxBytes: o.MaxBody}
 	if o.Tokens == nil {
 		tk, err := ParseTokensEnv("ci:read+write:" + writeSecret + ",viewer:read:" + readSecret)
 		if err != nil {

@@ -105,7 +105,7 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 	var describedBy []Evidence
 	for _, n := range subjects {
 		d.Subjects = append(d.Subjects, toNode(n))
-		id, err := l.identity(ctx, n.ID)
+		id, err := l.identity(ctx, n.ID, n.Kind)
 		if err != nil {
 			return Decision{}, err
 		}

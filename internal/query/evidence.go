@@ -110,6 +110,10 @@ func displayName(n graph.Node) string {
 		if v := n.Attr("advisoryId"); v != "" {
 			return v
 		}
+	case graph.KindDocument:
+		if d := docDigest(n); d != "" && n.Attr("type") != "" {
+			return n.Attr("type") + " " + d
+		}
 	case graph.KindIdentity:
 		if v := n.Attr("identity"); v != "" {
 			return v
@@ -234,12 +238,17 @@ func short(d string) string {
 	return d
 }
 
-// Identity returns the evidence for node id itself (see Identity).
-func (s *Service) Identity(ctx context.Context, id graph.NodeID) (Identity, error) {
-	return s.loader().identity(ctx, id)
+// Identity returns the evidence for node id (of kind) itself (see
+// Identity).
+func (s *Service) Identity(ctx context.Context, id graph.NodeID, kind graph.NodeKind) (Identity, error) {
+	return s.loader().identity(ctx, id, kind)
 }
 
-func (l *loader) identity(ctx context.Context, id graph.NodeID) (Identity, error) {
+// identity gathers the documents that vouch for a node itself: those
+// naming it as their subject (DESCRIBES) and, for a deployment, the
+// deployment records behind its DEPLOYED_AS edges (a record describes the
+// model it deploys; the deployment exists because the record says so).
+func (l *loader) identity(ctx context.Context, id graph.NodeID, kind graph.NodeKind) (Identity, error) {
 	es, err := l.r.Edges(ctx, id, graph.In, graph.Describes)
 	if err != nil {
 		return Identity{}, fmt.Errorf("describing documents of %s: %w", id, err)
@@ -252,6 +261,19 @@ func (l *loader) identity(ctx context.Context, id graph.NodeID) (Identity, error
 		}
 		if d := docDigest(n); d != "" {
 			digests = append(digests, d)
+		}
+	}
+	if kind == graph.KindDeployment {
+		deps, err := l.r.Edges(ctx, id, graph.In, graph.DeployedAs)
+		if err != nil {
+			return Identity{}, fmt.Errorf("deployment records of %s: %w", id, err)
+		}
+		for _, e := range deps {
+			for _, d := range e.Docs {
+				if !slices.Contains(digests, d) {
+					digests = append(digests, d)
+				}
+			}
 		}
 	}
 	ev, err := l.evidence(ctx, digests)

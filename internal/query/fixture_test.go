@@ -18,7 +18,8 @@ import (
 //	ft -TRAINED_ON-> sft "chat-sft"              (provenance whose signature FAILED)
 //	quant -DERIVED_FROM-> ft; quantOld -DERIVED_FROM-> ft; ft2 -DERIVED_FROM-> base (OMS, verified)
 //	lora -DERIVED_FROM-> quant                   (unsigned card)
-//	quant -DEPLOYED_AS-> prod (signed record); ft -DEPLOYED_AS-> staging (unsigned record)
+//	quant -DEPLOYED_AS-> prod (signed record); ft -DEPLOYED_AS-> staging (unsigned record);
+//	records describe the model they deploy, as ingest maps them
 //	prod -DEPENDS_ON-> torch 2.1.0 -DEPENDS_ON-> numpy 1.26.4; quant -DEPENDS_ON-> transformers 4.30.0;
 //	ft2 -DEPENDS_ON-> torch 2.3.0                (unsigned SBOM)
 //	cycA <-> cycB DERIVED_FROM cycle             (unsigned card describing cycA only)
@@ -162,15 +163,17 @@ func (w *world) build(t *testing.T) {
 	b = w.doc("deploy-prod", "deployment-record", sigCI)
 	prod := b.Node(graph.KindDeployment, keyProd)
 	b.Set(prod, "environment", "prod")
-	b.Edge(b.Node(graph.KindModel, D("quant")), graph.DeployedAs, prod, "deployedAt", "2026-03-01T00:00:00Z", "status", "active")
-	b.Describes(prod)
+	quantInRecord := b.Node(graph.KindModel, D("quant"))
+	b.Edge(quantInRecord, graph.DeployedAs, prod, "deployedAt", "2026-03-01T00:00:00Z", "status", "active")
+	b.Describes(quantInRecord) // records describe the model they deploy
 	w.apply(t, b)
 
 	b = w.doc("deploy-staging", "deployment-record")
 	staging := b.Node(graph.KindDeployment, keyStaging)
 	b.Set(staging, "environment", "staging")
-	b.Edge(b.Node(graph.KindModel, D("ft")), graph.DeployedAs, staging, "deployedAt", "2026-02-01T00:00:00Z", "status", "active")
-	b.Describes(staging)
+	ftInRecord := b.Node(graph.KindModel, D("ft"))
+	b.Edge(ftInRecord, graph.DeployedAs, staging, "deployedAt", "2026-02-01T00:00:00Z", "status", "active")
+	b.Describes(ftInRecord)
 	w.apply(t, b)
 
 	b = w.doc("serving-sbom", "cyclonedx")

@@ -41,12 +41,18 @@ type PackageAnswer struct {
 	DepthLimited bool           `json:"depthLimited"`
 }
 
-// packageImpactKinds carry "depends on" transitively: packages that depend
-// on packages, models and deployments that depend on packages, training
-// runs whose environment held them and the models those runs produced, and
-// the deployments of those models. Fine-tunes of an affected model are not
-// followed: they do not inherit its runtime.
-var packageImpactKinds = []graph.EdgeKind{graph.DependsOn, graph.Uses, graph.ProducedBy, graph.DeployedAs}
+// packageRules carry "depends on" transitively: packages depending on the
+// package, models and deployments depending on those, training runs that
+// used one (their environment or tools) and the models those runs produced,
+// and deployments of any such model. A model a run merely started from
+// does not pass it on: fine-tunes of an affected model do not inherit its
+// runtime, so USES is followed only out of packages.
+var packageRules = []rule{
+	{graph.KindPackage, graph.In, graph.DependsOn, []graph.NodeKind{graph.KindPackage, graph.KindModel, graph.KindDeployment, graph.KindTrainingRun}},
+	{graph.KindPackage, graph.In, graph.Uses, []graph.NodeKind{graph.KindTrainingRun}},
+	{graph.KindTrainingRun, graph.In, graph.ProducedBy, []graph.NodeKind{graph.KindModel}},
+	{graph.KindModel, graph.Out, graph.DeployedAs, []graph.NodeKind{graph.KindDeployment}},
+}
 
 // AffectedByPackage finds the models and deployments that depend,
 // transitively, on a package matching purl (type, namespace and name; a
@@ -65,11 +71,11 @@ func (s *Service) AffectedByPackage(ctx context.Context, purl, versionRange stri
 		return PackageAnswer{}, err
 	}
 	var out PackageAnswer
-	var starts []graph.NodeID
+	var starts []graph.Node
 	err = s.scan(ctx, graph.KindPackage, "", func(n graph.Node) (bool, error) {
 		if pm, ok := m.match(n); ok {
 			out.Packages = append(out.Packages, pm)
-			starts = append(starts, n.ID)
+			starts = append(starts, n)
 		}
 		return true, nil
 	})
@@ -81,8 +87,7 @@ func (s *Service) AffectedByPackage(ctx context.Context, purl, versionRange stri
 		out.PageInfo.EndCursor = p.After
 		return out, nil
 	}
-	res, err := s.r.Traverse(ctx, graph.TraverseRequest{From: starts, Direction: graph.Downstream, EdgeKinds: packageImpactKinds,
-		NodeKinds: []graph.NodeKind{graph.KindPackage, graph.KindTrainingRun, graph.KindModel, graph.KindDeployment}, MaxDepth: depth, Limit: WalkLimit})
+	res, err := s.walkRules(ctx, starts, packageRules, depth, WalkLimit)
 	if err != nil {
 		return PackageAnswer{}, fmt.Errorf("walk from packages: %w", err)
 	}

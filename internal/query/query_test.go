@@ -448,12 +448,13 @@ func TestExplain(t *testing.T) {
 		{"ft", "DERIVED_FROM", "base", graph.StatusUnsigned, []string{"ft-card"}},
 		{"quant", "DERIVED_FROM", "ft", graph.StatusVerified, []string{"quant-oms"}},
 	})
-	// Who vouched for prod: the signer, through the deployment record.
+	// Who vouched for prod: the signer of the record describing its model.
 	who, err := w.q.Explain(ctxT(), keyProd, "oidc:https://token.actions.githubusercontent.com|ci@acme.dev", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !who.Found || len(who.Path) != 2 || who.Path[0].Kind != graph.Describes || who.Path[1].Kind != graph.SignedBy {
+	if !who.Found || len(who.Path) != 3 || who.Path[0].Kind != graph.DeployedAs || who.Path[1].Kind != graph.Describes || who.Path[2].Kind != graph.SignedBy ||
+		who.Path[1].From.Name != "deployment-record "+w.docs["deploy-prod"] {
 		t.Errorf("explain prod -> signer = %+v", who.Path)
 	}
 	same, err := w.q.Explain(ctxT(), "acme/llm-7b", D("base"), 0)
@@ -479,7 +480,7 @@ func TestSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := docsOf(ci); !reflect.DeepEqual(got, map[string][]string{"base-prov": {"base"}, "deploy-prod": {"prod"}}) || ci.TotalCount != 2 {
+	if got := docsOf(ci); !reflect.DeepEqual(got, map[string][]string{"base-prov": {"base"}, "deploy-prod": {"quant"}}) || ci.TotalCount != 2 {
 		t.Errorf("signed by ci = %v", got)
 	}
 	for _, d := range ci.Documents {
@@ -548,7 +549,7 @@ func TestUnverified(t *testing.T) {
 		switch w.name(it.Node.ID) {
 		case "ft":
 			// An unsigned card and a provenance whose signature failed.
-			if id.Status != graph.StatusUnsigned || len(id.DescribedBy) != 2 || !strings.Contains(id.Reason, "(failed: certificate chain does not verify)") || !strings.Contains(id.Reason, "hf-model-card") {
+			if id.Status != graph.StatusUnsigned || len(id.DescribedBy) != 3 || !strings.Contains(id.Reason, "(failed: certificate chain does not verify)") || !strings.Contains(id.Reason, "hf-model-card") {
 				t.Errorf("ft identity = %+v", id)
 			}
 		case "cycB":
@@ -633,6 +634,31 @@ func TestAffectedByPackage(t *testing.T) {
 		}
 		if !sameSet(pkgs, c.pkgs) || !reflect.DeepEqual(got, c.affected) || a.TotalCount != len(c.affected) {
 			t.Errorf("%s %q: packages %v affected %v, want %v %v", c.purl, c.rng, pkgs, got, c.pkgs, c.affected)
+		}
+	}
+	// Training environments pass a package on to the model a run produced,
+	// not to models later trained from that model.
+	b := w.doc("ft-run", "slsa-provenance", sigCI)
+	ftRun := b.Node(graph.KindTrainingRun, "run:ft")
+	b.Edge(b.Node(graph.KindModel, D("ft")), graph.ProducedBy, ftRun)
+	b.Edge(ftRun, graph.Uses, b.Node(graph.KindModel, D("base")), "role", "input")
+	b.Edge(ftRun, graph.Uses, b.Node(graph.KindPackage, "pkg:pypi/accelerate@0.20.0"), "role", "builderDependency")
+	b.Edge(b.Node(graph.KindTrainingRun, "run:base"), graph.Uses, b.Node(graph.KindPackage, "pkg:pypi/deepspeed@0.9.0"), "role", "builderDependency")
+	w.apply(t, b)
+	for purl, want := range map[string]map[string]int{
+		"pkg:pypi/deepspeed":  {"base": 2},
+		"pkg:pypi/accelerate": {"ft": 2, "staging": 3},
+	} {
+		a, err := w.q.AffectedByPackage(ctxT(), purl, "", 0, Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, n := range a.Affected {
+			got[w.name(n.Node.ID)] = n.Depth
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s affects %v, want %v", purl, got, want)
 		}
 	}
 	a, err := w.q.AffectedByPackage(ctxT(), "pkg:pypi/numpy", "<2", 0, Page{})

@@ -204,10 +204,11 @@ type UnverifiedAnswer struct {
 }
 
 // Unverified lists nodes of kinds (Model and Deployment when empty) that no
-// verified document names as its subject. Precisely: a node is verified
-// when at least one document with a DESCRIBES edge to it has a signature
-// whose status is "verified" (an OMS signature over a model, a signed
-// provenance whose subject it is, a signed deployment record). Being
+// verified document vouches for. Precisely: a node is verified when at
+// least one document with a DESCRIBES edge to it (an OMS signature over a
+// model, a signed provenance or card whose subject it is) or, for a
+// deployment, a document behind one of its DEPLOYED_AS edges (a signed
+// deployment record), carries a signature whose status is "verified". Being
 // mentioned as an input or parent by someone else's document does not
 // count: that vouches for the other artifact, not this one. Each item says
 // what it has instead: nothing, only unsigned documents, only unverifiable
@@ -223,7 +224,7 @@ func (s *Service) Unverified(ctx context.Context, kinds []graph.NodeKind, p Page
 	}
 	l := s.loader()
 	items, info, err := scanPage(ctx, s, kinds, p, func(n graph.Node) (UnverifiedItem, bool, error) {
-		id, err := l.identity(ctx, n.ID)
+		id, err := l.identity(ctx, n.ID, n.Kind)
 		return UnverifiedItem{Node: toNode(n), Identity: id}, err == nil && !id.Verified, err
 	}, func(u UnverifiedItem) Node { return u.Node })
 	return UnverifiedAnswer{Items: items, PageInfo: info}, err
