@@ -120,7 +120,7 @@ func TestEndToEnd(t *testing.T) {
 		"Model v1.1.0-elliptic-key": "2 failed", "Dataset acme/clinical-notes@v3": "2 failed", "Dataset " + sftURI: "2 failed",
 		"TrainingRun run:ft-chat-001": "2 failed", "Dataset acme/clinical-notes-raw@2024-01": "3 failed",
 		"Source git+https://github.com/acme/trainer@abcdef0123456789abcdef0123456789abcdef01": "3 failed",
-		"TrainingRun run:https://ml.acme.example/runners/gpu@v2|train-base-001": "3 failed", "Package pkg:pypi/torch@2.3.0": "4 failed",
+		"TrainingRun run:https://ml.acme.example/runners/gpu@v2|train-base-001":               "3 failed", "Package pkg:pypi/torch@2.3.0": "4 failed",
 	}
 	if got := reachedMap(tr["reached"]); !reflect.DeepEqual(got, wantTrace) {
 		t.Errorf("trace of the GGUF:\n got %v\nwant %v", got, wantTrace)
@@ -258,4 +258,3 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
-
