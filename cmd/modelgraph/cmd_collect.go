@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modelgraph/modelgraph/internal/app"
+	"github.com/modelgraph/modelgraph/internal/collect"
+)
+
+func newCollectCommand() *cobra.Command {
+	var (
+		watch    bool
+		insecure bool
+		output   string
+	)
+	cmd := &cobra.Command{
+		Use:   "collect dir:PATH|oci:REF ...",
+		Short: "Collect evidence from directories and OCI registries into the local store",
+		Long: `Collect reads evidence where it already lives and ingests it like a push:
+
+  dir:PATH   every signature, attestation, SBOM and model card under PATH
+             (hidden and temporary files and other extensions are left alone)
+  oci:REF    what is attached to an image or packaged model in a registry:
+             OCI 1.1 referrers (API or tag fallback) and cosign .sig/.att/.sbom
+             tags; REF without a tag or digest means every tag
+
+Options follow the spec as a URL query, e.g.
+  dir:/evidence?subject=sha256:...&role=serving-image
+  oci:localhost:5000/acme/llm-7b:v1?insecure&role=serving-image
+See docs/collectors.md for every option.
+
+A malformed document is reported and collection goes on; the exit status is 1
+when any document could not be collected. With --watch, collect keeps going
+(new files, new attachments) until interrupted.`,
+		Example: `  modelgraph collect dir:./evidence
+  modelgraph collect --watch dir:/var/lib/ml-evidence
+  modelgraph collect oci:ghcr.io/acme/llm-7b:v1 oci:ghcr.io/acme/model-server`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	settings := withSettings(cmd)
+	cmd.Flags().BoolVar(&watch, "watch", false, "keep collecting: follow directories, poll registries")
+	cmd.Flags().BoolVar(&insecure, "insecure-registry", false, "use plain HTTP for loopback registries (localhost, 127.0.0.1, ::1)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json (one JSON object per line)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		c, err := settings()
+		if err != nil {
+			return err
+		}
+		if output != "text" && output != "json" {
+			return fmt.Errorf("--output %q: want text or json", output)
+		}
+		log := app.NewLogger(c, os.Stderr)
+		var cs []collect.Collector
+		for _, spec := range args {
+			col, err := collect.Parse(spec, collect.Options{Watch: watch, MaxBytes: c.MaxBodyBytes, Insecure: insecure, Log: log})
+			if err != nil {
+				return err
+			}
+			cs = append(cs, col)
+		}
+		ctx := cmd.Context()
+		store, err := app.OpenStore(ctx, c)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		pipe, err := app.NewPipeline(c, store, nil)
+		if err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		r := &collect.Runner{Pipeline: pipe, Log: log, OnOutcome: func(o collect.Outcome) { printOutcome(out, output, o) }}
+		if len(cs) == 1 {
+			err = r.Run(ctx, cs[0])
+		} else {
+			errc := make(chan error, len(cs))
+			for _, col := range cs {
+				go func() { errc <- r.Run(ctx, col) }()
+			}
+			var errs []error
+			for range cs {
+				if e := <-errc; e != nil {
+					errs = append(errs, e)
+				}
+			}
+			err = errors.Join(errs...)
+		}
+		st := r.Stats()
+		if output == "text" {
+			fmt.Fprintf(out, "collected %d documents: %d new, %d already stored, %d failed, %d skipped, %d unchanged\n",
+				st.Documents, st.Ingested, st.Duplicates, st.Failed, st.Skipped, st.Unchanged)
+		}
+		if err != nil {
+			return err
+		}
+		if st.Failed > 0 {
+			return &exitError{code: 1, err: fmt.Errorf("%d documents could not be collected", st.Failed)}
+		}
+		return nil
+	}
+	return cmd
+}
+
+func printOutcome(w io.Writer, format string, o collect.Outcome) {
+	if format == "json" {
+		rec := struct {
+			Source  string `json:"source"`
+			Results any    `json:"results,omitempty"`
+			Error   string `json:"error,omitempty"`
+			Skipped string `json:"skipped,omitempty"`
+			Seen    bool   `json:"unchanged,omitempty"`
+		}{Source: o.Source, Skipped: o.Reason, Seen: o.Seen}
+		if len(o.Results) > 0 {
+			rec.Results = o.Results
+		}
+		if o.Err != nil {
+			rec.Error = o.Err.Error()
+		}
+		b, _ := json.Marshal(rec)
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	switch {
+	case o.Seen:
+		// Same content as a file already collected in this run: say nothing.
+	case o.Skipped:
+		fmt.Fprintf(w, "%s: skipped: %s\n", o.Source, o.Reason)
+	case o.Err != nil:
+		fmt.Fprintf(w, "%s: error: %v\n", o.Source, o.Err)
+	default:
+		for _, r := range o.Results {
+			printResult(w, r)
+		}
+	}
+}
