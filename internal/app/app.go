@@ -29,10 +29,6 @@ func OpenStore(ctx context.Context, c config.Config) (graph.Store, error) {
 	return bolt.Open(path, bolt.Options{})
 }
 
-// openNeo4j is replaced when the Neo4j backend is wired.
-var openNeo4j = func(ctx context.Context, c config.Config) (graph.Store, error) {
-	return nil, fmt.Errorf("store %s: the Neo4j backend is not built into this binary", c.Store)
-}
 
 // NewPipeline builds the ingest pipeline for c over s, verifying signatures
 // against the trust policy file c names. Without one, nothing is trusted:
