@@ -29,7 +29,6 @@ func OpenStore(ctx context.Context, c config.Config) (graph.Store, error) {
 	return bolt.Open(path, bolt.Options{})
 }
 
-
 // NewPipeline builds the ingest pipeline for c over s, verifying signatures
 // against the trust policy file c names. Without one, nothing is trusted:
 // signatures are recorded as unverifiable, never as verified.
