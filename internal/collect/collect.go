@@ -127,7 +127,8 @@ func (r *Runner) log() *slog.Logger {
 
 // Run collects from c until it returns. Bad documents are logged and
 // counted, never returned: Run fails only when the collector itself fails
-// (an unreachable registry, a missing directory) or ctx ends.
+// (an unreachable registry, a missing directory). When ctx ends, Run
+// returns nil: the collector was stopped, it did not fail.
 func (r *Runner) Run(ctx context.Context, c Collector) error {
 	name := c.String()
 	err := c.Collect(ctx, func(d Doc) error {

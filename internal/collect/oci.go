@@ -373,7 +373,7 @@ func (s *ociSession) artifact(ctx context.Context, d v1.Descriptor, subject v1.H
 			continue
 		case kindCosignSig:
 			if err := s.emit(Doc{Source: lsrc, Skip: fmt.Sprintf(
-				"cosign simple-signing signature (%s) of %s: not recorded, because modelgraph records only signatures it verifies with sigstore-go; sign with a sigstore bundle instead (cosign sign --new-bundle-format)",
+				"cosign simple-signing signature (%s) of %s: not recorded, because modelgraph records only signatures it verifies with sigstore-go; attach a sigstore bundle instead (cosign v3, or cosign v2.4+ with --new-bundle-format)",
 				tagOr(tag, "referrer"), subject)}); err != nil {
 				return err
 			}

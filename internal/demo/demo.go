@@ -38,6 +38,10 @@ func Documents() ([]ingest.Input, error) {
 	return build(s)
 }
 
+// TokenizerDigest is the digest of the tokenizer.json file the base model
+// and its fine-tunes share: the file an incident may start from.
+func TokenizerDigest() string { return "sha256:" + sha256Hex(newChain().tokenizer) }
+
 // Report counts what Load did.
 type Report struct {
 	Documents  int // documents ingested or found

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -320,6 +322,81 @@ func TestIncidentQuestions(t *testing.T) {
 	}
 	if len(pk.Packages) != 1 || pk.Packages[0].Purl != demo.VulnerablePackage || !slices.Equal(got, wantPkg) {
 		t.Errorf("transformers <4.36.0: packages %+v\n got %q\nwant %q", pk.Packages, got, wantPkg)
+	}
+}
+
+// TestFollowUpQuestions pins the further answers docs/demo.md gives.
+func TestFollowUpQuestions(t *testing.T) {
+	s, _ := loaded(t)
+	ctx := context.Background()
+	q := query.New(s)
+
+	// The shared tokenizer file: every model containing it, and downstream.
+	tok := demo.TokenizerDigest()
+	if tok != "sha256:8a93c80ea8657d05b78a06c5755c755f748dfe5183ac6baf2717c048657b4c97" {
+		t.Errorf("tokenizer digest %s changed: update docs/demo.md", tok)
+	}
+	im, err := q.Impact(ctx, tok, query.LineageOptions{Kinds: []graph.NodeKind{graph.KindModel, graph.KindDeployment}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range im.Reached {
+		got = append(got, fmt.Sprintf("%s %s %d", r.Node.Kind, r.Node.Name, r.Depth))
+	}
+	slices.Sort(got)
+	want := []string{
+		"Deployment production/eu-west-1/ml-serving/clinical-chat 2",
+		"Deployment staging/eu-west-1/ml-staging/clinical-assist 2",
+		"Deployment staging/eu-west-1/ml-staging/note-summarizer 3",
+		"Model acme/llm-7b 1",
+		"Model acme/llm-7b-chat 1",
+		"Model acme/llm-7b-chat-q4 2",
+		"Model acme/llm-7b-clinical 1",
+		"Model acme/llm-7b-summarizer-lora 2",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("impact of tokenizer.json:\n got %q\nwant %q", got, want)
+	}
+
+	// Why is the summarizer deployment downstream of the raw dataset? One
+	// hop rests only on the unsigned card.
+	ex, err := q.Explain(ctx, "s3://acme-data/datasets/clinical-notes-raw/2024-01/", "deployment:staging/eu-west-1/ml-staging/note-summarizer", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ex.Found || ex.Verified || len(ex.Path) != 4 || !slices.Equal(ex.WeakHops, []int{2}) ||
+		ex.Path[2].Kind != graph.DerivedFrom || ex.Path[2].From.Name != demo.ModelAdapter || ex.Path[2].Status != graph.StatusUnsigned {
+		t.Errorf("explain: %+v", ex)
+	}
+
+	// Rollback of production: it runs the quantized chat model, and every
+	// earlier model on its lineage is reached by the advisory.
+	rb, err := q.RollbackCandidates(ctx, "deployment:production/eu-west-1/ml-serving/clinical-chat", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rb.Current) != 1 || rb.Current[0].Name != demo.ModelChatQ4 || rb.Recommended != nil || len(rb.Candidates) == 0 {
+		t.Errorf("rollback: current %v, recommended %v, %d candidates", rb.Current, rb.Recommended, len(rb.Candidates))
+	}
+	for _, c := range rb.Candidates {
+		if c.Kept || len(c.Advisories) != 1 || c.Advisories[0].Name != demo.AdvisoryID {
+			t.Errorf("rollback candidate %s: kept %v, advisories %v", c.Model.Name, c.Kept, c.Advisories)
+		}
+	}
+
+	// The signers, as docs/demo.md lists them.
+	p, err := demo.TrustPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hints := map[string]string{}
+	for _, r := range p.Rules {
+		hints[strings.TrimPrefix(r.Name, demo.RulePrefix)] = r.Keys[0].Hint[:16]
+	}
+	wantHints := map[string]string{"acme-data-platform": "3b7156bb6fc8cadd", "acme-ml-platform": "87252f2e82be65c0", "acme-deploy": "790e9c18774a729d", "acme-security": "8abf0b388231d841"}
+	if !maps.Equal(hints, wantHints) {
+		t.Errorf("signer key hints %v changed: update docs/demo.md", hints)
 	}
 }
 
