@@ -253,14 +253,14 @@ func (l *loader) identity(ctx context.Context, id graph.NodeID, kind graph.NodeK
 	if err != nil {
 		return Identity{}, fmt.Errorf("describing documents of %s: %w", id, err)
 	}
+	// A DESCRIBES edge is asserted only by the document it leaves, so its
+	// evidence is that document's digest: no need to load the node.
 	var digests []string
 	for _, e := range es {
-		n, err := l.r.Node(ctx, e.From)
-		if err != nil {
-			return Identity{}, fmt.Errorf("document node %s: %w", e.From, err)
-		}
-		if d := docDigest(n); d != "" {
-			digests = append(digests, d)
+		for _, d := range e.Docs {
+			if !slices.Contains(digests, d) {
+				digests = append(digests, d)
+			}
 		}
 	}
 	if kind == graph.KindDeployment {

@@ -41,17 +41,68 @@ type PackageAnswer struct {
 	DepthLimited bool           `json:"depthLimited"`
 }
 
-// packageRules carry "depends on" transitively: packages depending on the
-// package, models and deployments depending on those, training runs that
-// used one (their environment or tools) and the models those runs produced,
-// and deployments of any such model. A model a run merely started from
-// does not pass it on: fine-tunes of an affected model do not inherit its
-// runtime, so USES is followed only out of packages.
-var packageRules = []rule{
-	{graph.KindPackage, graph.In, graph.DependsOn, []graph.NodeKind{graph.KindPackage, graph.KindModel, graph.KindDeployment, graph.KindTrainingRun}},
-	{graph.KindPackage, graph.In, graph.Uses, []graph.NodeKind{graph.KindTrainingRun}},
-	{graph.KindTrainingRun, graph.In, graph.ProducedBy, []graph.NodeKind{graph.KindModel}},
-	{graph.KindModel, graph.Out, graph.DeployedAs, []graph.NodeKind{graph.KindDeployment}},
+// packageImpact walks what depends, transitively, on the start packages:
+// packages, models and deployments depending on them (DEPENDS_ON), then
+// training runs that used one of those packages (USES: the training
+// environment or tools), then the models those runs produced, then the
+// deployments of every model found. A model a run merely started from does
+// not pass the package on: fine-tunes of an affected model do not inherit
+// its runtime. Each stage is one bulk graph walk; paths are stitched so
+// every node keeps the path that first reached it.
+func (s *Service) packageImpact(ctx context.Context, starts []graph.NodeID, depth int) (graph.TraverseResult, error) {
+	var out graph.TraverseResult
+	index := map[graph.NodeID]int{}
+	add := func(res graph.TraverseResult) {
+		out.Truncated = out.Truncated || res.Truncated
+		out.DepthLimited = out.DepthLimited || res.DepthLimited
+		for _, st := range res.Steps {
+			if _, seen := index[st.Node.ID]; seen {
+				continue
+			}
+			if st.Via != nil {
+				p, ok := index[st.Parent]
+				if !ok {
+					continue
+				}
+				st.Depth = out.Steps[p].Depth + 1
+			}
+			index[st.Node.ID] = len(out.Steps)
+			out.Steps = append(out.Steps, st)
+		}
+	}
+	of := func(kinds ...graph.NodeKind) []graph.NodeID {
+		var ids []graph.NodeID
+		for _, st := range out.Steps {
+			if slices.Contains(kinds, st.Node.Kind) {
+				ids = append(ids, st.Node.ID)
+			}
+		}
+		return ids
+	}
+	stage := func(from []graph.NodeID, dir graph.Direction, kind graph.EdgeKind, into []graph.NodeKind, d int) error {
+		if len(from) == 0 {
+			return nil
+		}
+		res, err := s.r.Traverse(ctx, graph.TraverseRequest{From: from, Direction: dir, EdgeKinds: []graph.EdgeKind{kind}, NodeKinds: into, MaxDepth: d, Limit: WalkLimit})
+		if err != nil {
+			return fmt.Errorf("walk %s %s: %w", dir, kind, err)
+		}
+		add(res)
+		return nil
+	}
+	if err := stage(starts, graph.In, graph.DependsOn, nil, depth); err != nil {
+		return out, err
+	}
+	if err := stage(of(graph.KindPackage), graph.In, graph.Uses, []graph.NodeKind{graph.KindTrainingRun}, 1); err != nil {
+		return out, err
+	}
+	if err := stage(of(graph.KindTrainingRun), graph.In, graph.ProducedBy, []graph.NodeKind{graph.KindModel}, 1); err != nil {
+		return out, err
+	}
+	if err := stage(of(graph.KindModel), graph.Out, graph.DeployedAs, []graph.NodeKind{graph.KindDeployment}, 1); err != nil {
+		return out, err
+	}
+	return out, nil
 }
 
 // AffectedByPackage finds the models and deployments that depend,
@@ -71,11 +122,11 @@ func (s *Service) AffectedByPackage(ctx context.Context, purl, versionRange stri
 		return PackageAnswer{}, err
 	}
 	var out PackageAnswer
-	var starts []graph.Node
+	var starts []graph.NodeID
 	err = s.scan(ctx, graph.KindPackage, "", func(n graph.Node) (bool, error) {
 		if pm, ok := m.match(n); ok {
 			out.Packages = append(out.Packages, pm)
-			starts = append(starts, n)
+			starts = append(starts, n.ID)
 		}
 		return true, nil
 	})
@@ -87,7 +138,7 @@ func (s *Service) AffectedByPackage(ctx context.Context, purl, versionRange stri
 		out.PageInfo.EndCursor = p.After
 		return out, nil
 	}
-	res, err := s.walkRules(ctx, starts, packageRules, depth, WalkLimit)
+	res, err := s.packageImpact(ctx, starts, depth)
 	if err != nil {
 		return PackageAnswer{}, fmt.Errorf("walk from packages: %w", err)
 	}
