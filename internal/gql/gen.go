@@ -1,3 +1,0 @@
-package gql
-
-//go:generate go run github.com/99designs/gqlgen generate --config ../../gqlgen.yml
