@@ -1,0 +1,281 @@
+// Package e2e drives the lineage page in a real browser against a real
+// `modelgraph serve --demo`. It needs node, the playwright-core module
+// (npm ci here) and Debian's chromium: deploy/dev/install-ui-test-deps.sh
+// installs them. Without them the tests skip locally and fail in CI.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image/png"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelgraph/modelgraph/internal/demo"
+)
+
+var update = flag.Bool("update", false, "save the impact screenshot as docs/img/ui-impact.png")
+
+// incidentDataset is the leaked dataset of docs/demo.md's first incident,
+// as a responder would type it.
+const incidentDataset = demo.DatasetRaw + "@2024-01"
+
+func chromium() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// requireBrowser skips when the browser toolchain is missing, except in
+// CI, where a skipped browser test would hide a broken page.
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	var missing []string
+	if err != nil {
+		missing = append(missing, "node")
+	}
+	if _, err := os.Stat(chromium()); err != nil {
+		missing = append(missing, chromium())
+	}
+	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err != nil {
+		missing = append(missing, "internal/ui/e2e/node_modules (npm ci)")
+	}
+	if len(missing) > 0 {
+		msg := fmt.Sprintf("browser test needs %s: run deploy/dev/install-ui-test-deps.sh", strings.Join(missing, ", "))
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return node
+}
+
+var bin struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// binary builds cmd/modelgraph once per test process (UI_E2E_BINARY
+// names a prebuilt one instead).
+func binary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("UI_E2E_BINARY"); p != "" {
+		return p
+	}
+	bin.Do(func() {
+		dir, err := os.MkdirTemp("", "mg-ui-e2e-")
+		if err != nil {
+			bin.err = err
+			return
+		}
+		bin.path = filepath.Join(dir, "modelgraph")
+		out, err := exec.Command("go", "build", "-o", bin.path, "../../../cmd/modelgraph").CombinedOutput()
+		if err != nil {
+			bin.err = fmt.Errorf("go build ./cmd/modelgraph: %w\n%s", err, out)
+		}
+	})
+	if bin.err != nil {
+		t.Fatal(bin.err)
+	}
+	return bin.path
+}
+
+// childEnv is the test's environment without modelgraph settings (a CI
+// job's MODELGRAPH_STORE must not redirect the demo), plus extra.
+func childEnv(extra ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "MODELGRAPH_") })
+	return append(env, extra...)
+}
+
+// serve starts `modelgraph serve --demo` and returns its base URL; the
+// server is interrupted when the test ends.
+func serve(t *testing.T, env ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary(t), "serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn")
+	cmd.Env = childEnv(env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	addr := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`modelgraph listening on (http://\S+)`)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	select {
+	case base := <-addr:
+		return base
+	case err := <-done:
+		t.Fatalf("modelgraph serve --demo exited before listening: %v\n%s", err, stderr.String())
+	case <-time.After(90 * time.Second):
+		t.Fatalf("modelgraph serve --demo did not listen within 90s\n%s", stderr.String())
+	}
+	return ""
+}
+
+// deploymentsDownstream asks the API, through the generic lineage walk
+// (the page asks deployedModelsTrainedOn), which deployments descend from
+// the dataset.
+func deploymentsDownstream(t *testing.T, base, ref, token string) []string {
+	t.Helper()
+	q := `query($ref: String!) { impact(ref: $ref, kinds: [Deployment], first: 1000) { reached { node { name } } totalCount truncated } }`
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"ref": ref}})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct {
+			Impact struct {
+				Reached []struct {
+					Node struct{ Name string }
+				}
+				TotalCount int
+				Truncated  bool
+			}
+		}
+		Errors []struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("impact answer: %v", err)
+	}
+	if len(out.Errors) > 0 || out.Data.Impact.Truncated {
+		t.Fatalf("impact of %s: errors %v, truncated %v", ref, out.Errors, out.Data.Impact.Truncated)
+	}
+	var names []string
+	for _, r := range out.Data.Impact.Reached {
+		names = append(names, r.Node.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func runBrowser(t *testing.T, node, base, shot string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{"e2e.mjs", base, shot}, args...)...)
+	cmd.Env = append(childEnv(), "CHROMIUM="+chromium())
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+}
+
+// TestUIImpactOnDemo is the incident responder's first minutes: open the
+// page, search the leaked dataset, press Impact, read which deployments
+// run something trained on it and how well each link is backed.
+func TestUIImpactOnDemo(t *testing.T) {
+	node := requireBrowser(t)
+	for _, c := range []struct {
+		name  string
+		token string
+	}{
+		{"open API", ""},
+		// With tokens configured the page still loads (it holds no data),
+		// asks for a token on the first 401 and sends it from then on,
+		// the AI-BOM download included.
+		{"token required", "e2e-ui-responder-0123456789abcdef0123456789abcdef"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var env []string
+			if c.token != "" {
+				env = append(env, "MODELGRAPH_TOKENS=responder:read:"+c.token)
+			}
+			base := serve(t, env...)
+			resp, err := http.Get(base + "/ui/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET /ui/ without a token: %d; the server must serve ui.Handler() at /ui/ without authentication (the page holds no data)", resp.StatusCode)
+			}
+			want := deploymentsDownstream(t, base, incidentDataset, c.token)
+			if len(want) < 2 {
+				t.Fatalf("the demo's %s reaches %d deployments; the incident needs several to show", incidentDataset, len(want))
+			}
+			shot := filepath.Join(t.TempDir(), "ui-impact.png")
+			if *update && c.token == "" {
+				shot = filepath.Join("..", "..", "..", "docs", "img", "ui-impact.png")
+			}
+			expect, _ := json.Marshal(want)
+			args := []string{"--ref", incidentDataset, "--expect", string(expect)}
+			if c.token != "" {
+				args = append(args, "--token", c.token)
+			}
+			runBrowser(t, node, base, shot, args...)
+			f, err := os.Open(shot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			cfg, err := png.DecodeConfig(f)
+			if err != nil || cfg.Width < 1200 || cfg.Height < 700 {
+				t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
+			}
+		})
+	}
+}
+
+// TestLineageModel runs the drawing model's unit tests (fan-out groups,
+// edge orientation, status ranks) under node.
+func TestLineageModel(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("node is missing: run deploy/dev/install-ui-test-deps.sh")
+		}
+		t.Skip("node is missing")
+	}
+	out, err := exec.Command(node, "--test", filepath.Join("..", "web", "src", "model.test.mjs")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test model.test.mjs: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("# fail 0")) {
+		t.Fatalf("unexpected node --test output:\n%s", out)
+	}
+}
