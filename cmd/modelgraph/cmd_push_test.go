@@ -25,17 +25,8 @@ const (
 	cliReadToken  = "cli-read-token-0123456789"
 )
 
-// testRoot is the root command with push and query, whether or not root.go
-// registers them yet.
-func testRoot() *cobra.Command {
-	root := NewRootCommand()
-	for _, c := range []*cobra.Command{newPushCommand(), newQueryCommand()} {
-		if found, _, err := root.Find([]string{c.Name()}); err != nil || found == root {
-			root.AddCommand(c)
-		}
-	}
-	return root
-}
+// testRoot is the real command tree.
+func testRoot() *cobra.Command { return NewRootCommand() }
 
 // runCLI executes the CLI and returns stdout, stderr and the error.
 func runCLI(t *testing.T, args ...string) (string, string, error) {

@@ -19,6 +19,8 @@ func NewRootCommand() *cobra.Command {
 		newIngestCommand(),
 		newVerifyCommand(),
 		newExportCommand(),
+		newPushCommand(),
+		newQueryCommand(),
 		newVersionCommand(),
 	)
 	return root
