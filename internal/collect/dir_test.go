@@ -117,6 +117,41 @@ func TestDirSizeLimit(t *testing.T) {
 	}
 }
 
+func TestDirWatchLimit(t *testing.T) {
+	p, _ := newPipeline(t, nil)
+	root := t.TempDir()
+	for _, d := range []string{"a", "b", "c"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := newRecorder()
+	r := &collect.Runner{Pipeline: p, OnOutcome: rec.add, Log: quiet}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx, &collect.Dir{Root: root, Watch: true, MaxDirs: 2}) }()
+	var limited []string
+	for range 2 {
+		select {
+		case o := <-rec.ch:
+			if !errors.Is(o.Err, collect.ErrLimit) {
+				t.Fatalf("%+v", o)
+			}
+			limited = append(limited, filepath.Base(o.Source))
+		case <-time.After(5 * time.Second):
+			t.Fatal("directory limit not reported")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// root and a are watched; b and c are reported.
+	if strings.Join(limited, ",") != "b,c" {
+		t.Fatalf("reported %v", limited)
+	}
+}
+
 func TestDirMissing(t *testing.T) {
 	p, _ := newPipeline(t, nil)
 	r := &collect.Runner{Pipeline: p, Log: quiet}
@@ -159,17 +194,27 @@ func TestDirWatch(t *testing.T) {
 	}()
 
 	const bound = 5 * time.Second
-	next := func(what string) collect.Outcome {
+	// next returns the outcome for source. Events may report a file the
+	// collector already read (a new directory is scanned, and its files'
+	// own events follow): those come back as "seen" and are passed over.
+	next := func(source string) collect.Outcome {
 		t.Helper()
-		select {
-		case o := <-rec.ch:
-			return o
-		case <-time.After(bound):
-			t.Fatalf("%s: no outcome within %s", what, bound)
+		deadline := time.After(bound)
+		for {
+			select {
+			case o := <-rec.ch:
+				if o.Source == source {
+					return o
+				}
+				if !o.Seen {
+					t.Fatalf("waiting for %s, got %+v", source, o)
+				}
+			case <-deadline:
+				t.Fatalf("%s: no outcome within %s", source, bound)
+			}
 		}
-		return collect.Outcome{}
 	}
-	if o := next("initial scan"); o.Source != filepath.Join(root, "first.json") || o.Err != nil {
+	if o := next(filepath.Join(root, "first.json")); o.Err != nil {
 		t.Fatalf("initial scan: %+v", o)
 	}
 
@@ -180,7 +225,7 @@ func TestDirWatch(t *testing.T) {
 	if err := os.Rename(tmp, filepath.Join(root, "second.json")); err != nil {
 		t.Fatal(err)
 	}
-	if o := next("new file"); o.Source != filepath.Join(root, "second.json") || o.Err != nil || o.Results[0].Receipt.Duplicate {
+	if o := next(filepath.Join(root, "second.json")); o.Err != nil || o.Results[0].Receipt.Duplicate {
 		t.Fatalf("new file: %+v", o)
 	}
 
@@ -188,30 +233,30 @@ func TestDirWatch(t *testing.T) {
 	sub := filepath.Join(root, "team-b", "2024")
 	third := datasetStatement(t, 3)
 	write(t, filepath.Join(sub, "third.json"), third)
-	if o := next("file in a new subdirectory"); o.Source != filepath.Join(sub, "third.json") || o.Err != nil {
+	if o := next(filepath.Join(sub, "third.json")); o.Err != nil || o.Seen {
 		t.Fatalf("new subdirectory: %+v", o)
 	}
 	// ... and a later file in that subdirectory, seen through its new watch.
 	fourth := datasetStatement(t, 4)
 	write(t, filepath.Join(sub, "fourth.json"), fourth)
-	if o := next("later file in the new subdirectory"); o.Source != filepath.Join(sub, "fourth.json") || o.Err != nil {
+	if o := next(filepath.Join(sub, "fourth.json")); o.Err != nil || o.Seen {
 		t.Fatalf("later file: %+v", o)
 	}
 
 	// The same content under another name is not ingested again.
 	write(t, filepath.Join(root, "first-again.json"), first)
-	if o := next("duplicate"); !o.Seen {
+	if o := next(filepath.Join(root, "first-again.json")); !o.Seen {
 		t.Fatalf("duplicate: %+v", o)
 	}
 
 	// A malformed file is reported, and the watch goes on.
 	write(t, filepath.Join(root, "broken.json"), []byte(`{"_type": "https://in-toto.io/Statement/v1", "subject": []}`))
-	if o := next("malformed"); o.Err == nil || !ingest.IsBadInput(o.Err) || !strings.Contains(o.Err.Error(), "broken.json") {
+	if o := next(filepath.Join(root, "broken.json")); o.Err == nil || !ingest.IsBadInput(o.Err) || !strings.Contains(o.Err.Error(), "broken.json") {
 		t.Fatalf("malformed: %+v", o)
 	}
 	fifth := datasetStatement(t, 5)
 	write(t, filepath.Join(root, "fifth.json"), fifth)
-	if o := next("file after the malformed one"); o.Source != filepath.Join(root, "fifth.json") || o.Err != nil {
+	if o := next(filepath.Join(root, "fifth.json")); o.Err != nil || o.Seen {
 		t.Fatalf("after malformed: %+v", o)
 	}
 	// Hidden and temporary files are ignored.
@@ -219,8 +264,8 @@ func TestDirWatch(t *testing.T) {
 	write(t, filepath.Join(root, "download.json.crdownload"), datasetStatement(t, 7))
 	sixth := datasetStatement(t, 8)
 	write(t, filepath.Join(root, "sixth.json"), sixth)
-	if o := next("file after ignored ones"); o.Source != filepath.Join(root, "sixth.json") {
-		t.Fatalf("ignored files were collected: %+v", o)
+	if o := next(filepath.Join(root, "sixth.json")); o.Err != nil || o.Seen {
+		t.Fatalf("sixth: %+v", o)
 	}
 
 	var digests []string

@@ -9,6 +9,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -138,6 +139,7 @@ const sbomJSON = `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,` +
 type supplyChain struct {
 	image, model           v1.Descriptor
 	bundle, att, sbom      []byte // collected from app:v1
+	spdx                   []byte
 	generic, unknownLayer  []byte
 	modelAtt               []byte
 	modelFiles             map[string][]byte
@@ -189,6 +191,12 @@ func pushSupplyChain(t *testing.T, host string) *supplyChain {
 	simple := fmt.Sprintf(`{"critical":{"identity":{"docker-reference":%q},"image":{"docker-manifest-digest":%q},"type":"cosign container image signature"},"optional":null}`, sc.appRepo.Name(), img.Digest.String())
 	push(t, sc.appRepo, "sha256-"+hexd+".sig", types.OCIConfigJSON, nil,
 		layerSpec{data: []byte(simple), mediaType: collect.MediaCosignSimpleSigning, annotations: map[string]string{collect.AnnotationCosignSig: base64.StdEncoding.EncodeToString([]byte("sig"))}})
+	// cosign attach sbom --type spdxjson.
+	var err2 error
+	if sc.spdx, err2 = os.ReadFile("../../testdata/sbom/guac-small-spdx.json"); err2 != nil {
+		t.Fatal(err2)
+	}
+	push(t, sc.appRepo, "sha256-"+hexd+".sbom", types.OCIConfigJSON, nil, layerSpec{data: sc.spdx, mediaType: "text/spdx+json"})
 	sc.fallbackTag = sc.appRepo.Tag("sha256-" + hexd)
 
 	// A model packaged as an OCI artifact (CNCF ModelPack), with a signed
@@ -246,7 +254,7 @@ func TestOCICollector(t *testing.T) {
 					t.Errorf("%s: %v", o.Source, o.Err)
 				}
 			}
-			if st := r.Stats(); st != (collect.Stats{Documents: 4, Ingested: 4, Skipped: 1}) {
+			if st := r.Stats(); st != (collect.Stats{Documents: 5, Ingested: 5, Skipped: 1}) {
 				t.Errorf("stats %+v", st)
 			}
 			var skipped []collect.Outcome
@@ -264,6 +272,7 @@ func TestOCICollector(t *testing.T) {
 				graph.SHA256Key(sc.att):     graph.StatusVerified,
 				graph.SHA256Key(sc.sbom):    graph.StatusUnsigned,
 				graph.SHA256Key(sc.generic): graph.StatusUnsigned,
+				graph.SHA256Key(sc.spdx):    graph.StatusUnsigned,
 			}
 			var digests []string
 			for d := range want {
@@ -286,12 +295,34 @@ func TestOCICollector(t *testing.T) {
 			}
 			// The SBOM describes the image it is attached to.
 			img := lookup(t, store, sc.image.Digest.String(), graph.KindPackage)
-			deps := edges(t, store, img.ID, graph.Out, graph.DependsOn)
-			if len(deps) != 1 || !slices.Contains(node(t, store, deps[0].To).Keys, "pkg:pypi/transformers@4.30.0") {
-				t.Errorf("image dependencies: %+v", deps)
+			var depKeys []string
+			for _, e := range edges(t, store, img.ID, graph.Out, graph.DependsOn) {
+				depKeys = append(depKeys, node(t, store, e.To).Keys...)
 			}
-			if e := edges(t, store, img.ID, graph.In, graph.Describes); len(e) == 0 {
-				t.Error("nothing describes the image")
+			if !slices.Contains(depKeys, "pkg:pypi/transformers@4.30.0") {
+				t.Errorf("image dependencies: %v", depKeys)
+			}
+			var describedBy []string
+			for _, e := range edges(t, store, img.ID, graph.In, graph.Describes) {
+				describedBy = append(describedBy, node(t, store, e.From).Keys...)
+			}
+			for _, d := range [][]byte{sc.sbom, sc.spdx} {
+				if !slices.Contains(describedBy, graph.SHA256Key(d)) {
+					t.Errorf("SBOM %s does not describe the image (described by %v)", graph.SHA256Key(d), describedBy)
+				}
+			}
+			// The provenance describes the same digest (as a File: the
+			// in-toto mapping's kind for build outputs).
+			for _, d := range [][]byte{sc.bundle, sc.att} {
+				found := false
+				for _, n := range lookupAll(t, store, sc.image.Digest.String()) {
+					for _, e := range edges(t, store, n.ID, graph.In, graph.Describes) {
+						found = found || slices.Contains(node(t, store, e.From).Keys, graph.SHA256Key(d))
+					}
+				}
+				if !found {
+					t.Errorf("provenance %s does not describe the image digest", graph.SHA256Key(d))
+				}
 			}
 
 			// The whole repository: the model's tag is collected, the
@@ -312,7 +343,7 @@ func TestOCICollector(t *testing.T) {
 			if err := r3.Run(context.Background(), &collect.OCI{Ref: sc.appRepo.String(), Insecure: true}); err != nil {
 				t.Fatal(err)
 			}
-			if st := r3.Stats(); st != (collect.Stats{Documents: 4, Duplicates: 4, Skipped: 1}) {
+			if st := r3.Stats(); st != (collect.Stats{Documents: 5, Duplicates: 5, Skipped: 1}) {
 				t.Errorf("repository listing (tags other than cosign's and the fallback): stats %+v", st)
 			}
 		})
@@ -380,6 +411,15 @@ func lookup(t *testing.T, s graph.Reader, key string, kind graph.NodeKind) graph
 	return graph.Node{}
 }
 
+func lookupAll(t *testing.T, s graph.Reader, key string) []graph.Node {
+	t.Helper()
+	ns, err := s.Lookup(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
 func node(t *testing.T, s graph.Reader, id graph.NodeID) graph.Node {
 	t.Helper()
 	n, err := s.Node(context.Background(), id)
@@ -426,6 +466,30 @@ func TestOCILimits(t *testing.T) {
 	for _, d := range storedDocs(t, store, graph.SHA256Key(sc.bundle), graph.SHA256Key(sc.att)) {
 		t.Errorf("%s (%d bytes) was read despite the %d-byte limit", d.Source, d.Size, len(sc.sbom))
 	}
+
+	// A repository with more tags than allowed: the first ones are collected
+	// and the cut is reported.
+	push(t, sc.appRepo, "v2", types.OCIConfigJSON, nil, layerSpec{data: []byte("app layer"), mediaType: types.OCILayer})
+	rec = newRecorder()
+	r = &collect.Runner{Pipeline: p, OnOutcome: rec.add, Log: quiet}
+	if err := r.Run(context.Background(), &collect.OCI{Ref: sc.appRepo.String(), Insecure: true, MaxTags: 1}); err != nil {
+		t.Fatal(err)
+	}
+	tagLimit := 0
+	for _, o := range rec.all() {
+		if errors.Is(o.Err, collect.ErrLimit) && strings.Contains(o.Err.Error(), "more than 1 tags") {
+			tagLimit++
+		}
+	}
+	if tagLimit != 1 {
+		t.Errorf("tag limit not reported: %+v", rec.all())
+	}
+	// A manifest over the limit is not fetched.
+	err := (&collect.Runner{Pipeline: p, Log: quiet}).Run(context.Background(), &collect.OCI{Ref: sc.appRepo.Tag("v1").String(), Insecure: true, MaxManifestBytes: 64})
+	if !errors.Is(err, collect.ErrTooLarge) || !strings.Contains(err.Error(), "manifest") {
+		t.Errorf("manifest limit: %v", err)
+	}
+
 }
 
 func TestOCIPlainHTTPOnlyToLoopbackWhenAsked(t *testing.T) {
