@@ -315,8 +315,21 @@ func TestParseSpec(t *testing.T) {
 
 func TestRunChecksEverySpecFirst(t *testing.T) {
 	p, _ := newPipeline(t, nil)
-	err := collect.Run(context.Background(), []string{"dir:" + t.TempDir(), "ftp:x", "dir:/y?nope=1"}, p, quiet)
+	specs := []string{"dir:" + t.TempDir(), "ftp:x", "dir:/y?nope=1"}
+	err := collect.Run(context.Background(), specs, p, quiet)
 	if !errors.Is(err, collect.ErrInvalidSpec) || !strings.Contains(err.Error(), "ftp") || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("%v", err)
+	}
+	if err := collect.Validate(specs); !errors.Is(err, collect.ErrInvalidSpec) || !strings.Contains(err.Error(), "ftp") || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("Validate: %v", err)
+	}
+	if err := collect.Validate(specs[:1]); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	// Good specs run until the context ends, then Run returns nil.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := collect.Run(ctx, specs[:1], p, quiet); err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }

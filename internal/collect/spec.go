@@ -163,6 +163,18 @@ func (r *optionReader) done(kind string) error {
 	return fmt.Errorf("%w: %q: %w", ErrInvalidSpec, r.spec, errors.Join(r.errs...))
 }
 
+// Validate parses every spec and reports all the bad ones together, so a
+// server can refuse to start on a typo rather than log it later.
+func Validate(specs []string) error {
+	var errs []error
+	for _, s := range specs {
+		if _, err := Parse(s, Options{}); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Run starts a watching collector for each spec and feeds them all to p
 // until ctx ends; serve calls it in a goroutine for --collect. Every spec is
 // checked before any collector starts. A collector that fails (a missing
