@@ -127,6 +127,27 @@ func TestIngestThenExportAIBOM(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("http://cyclonedx.org/schema/bom/1.7")) {
 		t.Fatalf("GET /v1/aibom: %d %.300s", resp.StatusCode, body)
 	}
+	// Through GraphQL: the same bytes as the CLI export.
+	q := `{"query":"{ aibom(ref: \"` + string(dep.ID) + `\") { mediaType document } }"}`
+	resp, err = http.Post(base+"/graphql", "application/json", strings.NewReader(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gq struct {
+		Data struct {
+			AIBOM struct {
+				MediaType string `json:"mediaType"`
+				Document  string `json:"document"`
+			} `json:"aibom"`
+		} `json:"data"`
+		Errors []any `json:"errors"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&gq)
+	resp.Body.Close()
+	if err != nil || len(gq.Errors) > 0 || !strings.Contains(gq.Data.AIBOM.MediaType, "json") ||
+		strings.TrimSpace(gq.Data.AIBOM.Document) != strings.TrimSpace(string(first)) {
+		t.Fatalf("GraphQL aibom: %v %v %q; want the CLI's bytes", err, gq.Errors, gq.Data.AIBOM.MediaType)
+	}
 	resp, err = http.Get(base + "/v1/aibom/name:nothing")
 	if err != nil {
 		t.Fatal(err)

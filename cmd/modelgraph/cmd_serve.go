@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelgraph/modelgraph/internal/app"
+	"github.com/modelgraph/modelgraph/internal/collect"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
 )
 
@@ -42,10 +43,20 @@ func newServeCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if err := collect.Validate(c.Collect); err != nil {
+			return err
+		}
 		if c.Demo {
 			if err := loadDemo(ctx, c, pipe, log); err != nil {
 				return err
 			}
+		}
+		if len(c.Collect) > 0 {
+			go func() {
+				if err := collect.Run(ctx, c.Collect, pipe, log); err != nil && ctx.Err() == nil {
+					log.Error("collectors stopped", "err", err)
+				}
+			}()
 		}
 		tokens, err := httpapi.LoadTokens(c.TokensFile, os.Getenv("MODELGRAPH_TOKENS"))
 		if err != nil {

@@ -21,6 +21,7 @@ func NewRootCommand() *cobra.Command {
 		newExportCommand(),
 		newPushCommand(),
 		newQueryCommand(),
+		newCollectCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -50,6 +50,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AIBOM struct {
+		Document  func(childComplexity int) int
+		MediaType func(childComplexity int) int
+	}
+
 	AdvisoriesAnswer struct {
 		Items    func(childComplexity int) int
 		PageInfo func(childComplexity int) int
@@ -265,6 +270,7 @@ type ComplexityRoot struct {
 		Advisories              func(childComplexity int, activeOnly *bool, first *int, after *string) int
 		AffectedByAdvisory      func(childComplexity int, advisory string, depth *int, first *int, after *string) int
 		AffectedByPackage       func(childComplexity int, purl string, rangeArg *string, depth *int, first *int, after *string) int
+		Aibom                   func(childComplexity int, ref *string, environment *string, format *string, spec *string) int
 		DeployedModelsTrainedOn func(childComplexity int, dataset string, depth *int, activeOnly *bool, first *int, after *string) int
 		Explain                 func(childComplexity int, from string, to string, depth *int) int
 		Impact                  func(childComplexity int, ref string, depth *int, kinds []graph.NodeKind, first *int, after *string) int
@@ -380,6 +386,7 @@ type QueryResolver interface {
 	Lookup(ctx context.Context, ref string) ([]query.NodeDetail, error)
 	Advisories(ctx context.Context, activeOnly *bool, first *int, after *string) (*query.AdvisoriesAnswer, error)
 	AffectedByAdvisory(ctx context.Context, advisory string, depth *int, first *int, after *string) (*query.AdvisoryAnswer, error)
+	Aibom(ctx context.Context, ref *string, environment *string, format *string, spec *string) (*query.AIBOM, error)
 	Trace(ctx context.Context, ref string, depth *int, kinds []graph.NodeKind, includeFiles *bool, first *int, after *string) (*query.Lineage, error)
 	Impact(ctx context.Context, ref string, depth *int, kinds []graph.NodeKind, first *int, after *string) (*query.Lineage, error)
 	DeployedModelsTrainedOn(ctx context.Context, dataset string, depth *int, activeOnly *bool, first *int, after *string) (*query.DeployedAnswer, error)
@@ -409,6 +416,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := executionContext{nil, e, 0, 0, nil}
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AIBOM.document":
+		if e.complexity.AIBOM.Document == nil {
+			break
+		}
+
+		return e.complexity.AIBOM.Document(childComplexity), true
+	case "AIBOM.mediaType":
+		if e.complexity.AIBOM.MediaType == nil {
+			break
+		}
+
+		return e.complexity.AIBOM.MediaType(childComplexity), true
 
 	case "AdvisoriesAnswer.items":
 		if e.complexity.AdvisoriesAnswer.Items == nil {
@@ -1282,6 +1302,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Query.AffectedByPackage(childComplexity, args["purl"].(string), args["range"].(*string), args["depth"].(*int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.aibom":
+		if e.complexity.Query.Aibom == nil {
+			break
+		}
+
+		args, err := ec.field_Query_aibom_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.Aibom(childComplexity, args["ref"].(*string), args["environment"].(*string), args["format"].(*string), args["spec"].(*string)), true
 	case "Query.deployedModelsTrainedOn":
 		if e.complexity.Query.DeployedModelsTrainedOn == nil {
 			break
@@ -1878,6 +1909,23 @@ type Receipt {
   edgesTouched: Int!
 }
 `, BuiltIn: false},
+	{Name: "../../../schema/aibom.graphqls", Input: `# Compliance: CycloneDX AI-BOM export (the same document as GET /v1/aibom/{ref}
+# and ` + "`" + `modelgraph export aibom` + "`" + `).
+
+extend type Query {
+  """
+  The CycloneDX AI-BOM of a model or deployment (ref: id, digest, purl, name,
+  hf:// URI) or of an environment (all its deployments), as JSON or XML text.
+  Deterministic: the same graph gives the same document.
+  """
+  aibom(ref: String, environment: String, format: String = "json", spec: String = "1.6"): AIBOM!
+}
+
+type AIBOM {
+  mediaType: String!
+  document: String!
+}
+`, BuiltIn: false},
 	{Name: "../../../schema/common.graphqls", Input: `# Shared types: nodes, evidence, hops, pages. Every answer type exposes the
 # documents behind each claim (Evidence) with their signers and
 # verification status.
@@ -2458,6 +2506,32 @@ func (ec *executionContext) field_Query_affectedByPackage_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_aibom_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "environment", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["environment"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "format", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "spec", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["spec"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_deployedModelsTrainedOn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2718,6 +2792,60 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ************************** directives.gotpl **************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AIBOM_mediaType(ctx context.Context, field graphql.CollectedField, obj *query.AIBOM) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AIBOM_mediaType,
+		func(ctx context.Context) (any, error) { return obj.MediaType, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_AIBOM_mediaType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIBOM",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AIBOM_document(ctx context.Context, field graphql.CollectedField, obj *query.AIBOM) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AIBOM_document,
+		func(ctx context.Context) (any, error) { return obj.Document, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_AIBOM_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AIBOM",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _AdvisoriesAnswer_items(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoriesAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -7224,6 +7352,53 @@ func (ec *executionContext) fieldContext_Query_affectedByAdvisory(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_aibom(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_aibom,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().Aibom(ctx, fc.Args["ref"].(*string), fc.Args["environment"].(*string), fc.Args["format"].(*string), fc.Args["spec"].(*string))
+		},
+		nil,
+		ec.marshalNAIBOM2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAIBOM,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_aibom(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "mediaType":
+				return ec.fieldContext_AIBOM_mediaType(ctx, field)
+			case "document":
+				return ec.fieldContext_AIBOM_document(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type AIBOM", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_aibom_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_trace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11047,6 +11222,50 @@ func (ec *executionContext) unmarshalInputSignerMatchInput(ctx context.Context, 
 
 // region    **************************** object.gotpl ****************************
 
+var aIBOMImplementors = []string{"AIBOM"}
+
+func (ec *executionContext) _AIBOM(ctx context.Context, sel ast.SelectionSet, obj *query.AIBOM) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, aIBOMImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AIBOM")
+		case "mediaType":
+			out.Values[i] = ec._AIBOM_mediaType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "document":
+			out.Values[i] = ec._AIBOM_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var advisoriesAnswerImplementors = []string{"AdvisoriesAnswer"}
 
 func (ec *executionContext) _AdvisoriesAnswer(ctx context.Context, sel ast.SelectionSet, obj *query.AdvisoriesAnswer) graphql.Marshaler {
@@ -12752,6 +12971,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "aibom":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_aibom(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "trace":
 			field := field
 
@@ -13955,6 +14196,20 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) marshalNAIBOM2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAIBOM(ctx context.Context, sel ast.SelectionSet, v query.AIBOM) graphql.Marshaler {
+	return ec._AIBOM(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAIBOM2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAIBOM(ctx context.Context, sel ast.SelectionSet, v *query.AIBOM) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AIBOM(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNAdvisoriesAnswer2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoriesAnswer(ctx context.Context, sel ast.SelectionSet, v query.AdvisoriesAnswer) graphql.Marshaler {
 	return ec._AdvisoriesAnswer(ctx, sel, &v)

@@ -1,0 +1,41 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/modelgraph/modelgraph/aibom"
+)
+
+// AIBOM is an exported CycloneDX document.
+type AIBOM struct {
+	MediaType string `json:"mediaType"`
+	Document  string `json:"document"`
+}
+
+// AIBOM exports the CycloneDX AI-BOM for a model or deployment reference,
+// or for an environment; format is "json" or "xml", spec "1.6" or "1.7".
+func (s *Service) AIBOM(ctx context.Context, ref, environment, format, spec, toolVersion string) (AIBOM, error) {
+	f := aibom.Format(strings.ToLower(format))
+	if f == "" {
+		f = aibom.FormatJSON
+	}
+	if spec == "" {
+		spec = string(aibom.Spec1_6)
+	}
+	mt, err := aibom.ContentType(f, aibom.Spec(spec))
+	if err != nil {
+		return AIBOM{}, fmt.Errorf("aibom: %w", err)
+	}
+	req, err := aibom.RequestFor(ctx, s.r, ref, environment, toolVersion)
+	if err != nil {
+		return AIBOM{}, err
+	}
+	var buf bytes.Buffer
+	if err := aibom.Write(ctx, s.r, req, f, aibom.Spec(spec), &buf); err != nil {
+		return AIBOM{}, err
+	}
+	return AIBOM{MediaType: mt, Document: buf.String()}, nil
+}
