@@ -143,6 +143,18 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 		return Parsed{}, bad(in, err)
 	}
 	doc.Signatures = o.Signatures
+	if o.Statement == nil && o.MessageDigest != "" {
+		// A message signature (cosign v3's default for images, sigstore
+		// blob signing) vouches for an artifact digest: record who signed it.
+		doc.Type = "sigstore-message-signature"
+		b := graph.NewBatch(doc)
+		a := b.Node(graph.KindFile, o.MessageDigest)
+		b.Describes(a)
+		if err := b.Validate(); err != nil {
+			return Parsed{}, bad(in, err)
+		}
+		return Parsed{Format: f, Batch: b}, nil
+	}
 	if o.Statement == nil {
 		return Parsed{}, bad(in, fmt.Errorf("%w: the signed payload (%s) is not an in-toto statement", ErrUnsupported, o.PayloadType))
 	}

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sigstore/sigstore-go/pkg/sign"
+	"google.golang.org/protobuf/encoding/protojson"
+
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/bolt"
 	"github.com/modelgraph/modelgraph/ingest"
@@ -263,5 +266,39 @@ func TestOMSFixturesThroughPipeline(t *testing.T) {
 	st, err := s.Stats(context.Background())
 	if err != nil || st.NodeKinds[graph.KindModel] == 0 || st.EdgeKinds[graph.Contains] == 0 {
 		t.Fatalf("OMS signatures produced no model with files: %+v", st)
+	}
+}
+
+// A message-signature bundle (cosign v3 images, blob signing) records who
+// signed which artifact digest.
+func TestMessageSignatureBundle(t *testing.T) {
+	kp, err := sign.NewEphemeralKeypair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := sign.Bundle(&sign.PlainData{Data: []byte("model weights")}, kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := protojson.Marshal(pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemStr, err := kp.GetPublicKeyPem()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := trust.ParsePublicKey([]byte(pemStr), "kp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, s := newPipeline(t, &trust.Policy{Rules: []trust.Rule{{Keys: []trust.PublicKey{key}}}})
+	rs := ingestOK(t, p, ingest.Input{Data: data, Source: "blob.sigstore.json"})
+	if rs[0].Receipt.Status != graph.StatusVerified || rs[0].Document.Type != "sigstore-message-signature" {
+		t.Fatalf("receipt %+v", rs[0])
+	}
+	ns, err := s.Lookup(context.Background(), graph.SHA256Key([]byte("model weights")))
+	if err != nil || len(ns) != 1 || ns[0].Kind != graph.KindFile {
+		t.Fatalf("signed artifact: %v %v", ns, err)
 	}
 }
