@@ -136,17 +136,28 @@ try {
     if (!(parseInt(hops, 10) >= 2)) fail(`row ${r.name} has path length ${hops}`);
     if (!/^(verified|failed|unverifiable|unsigned)/.test(weakest)) fail(`row ${r.name} weakest evidence ${weakest}`);
   }
-  const lit = await page.evaluate(() => {
+  const highlighted = () => page.evaluate(() => {
     const cy = window.modelgraphUI.app.view.cy;
+    const ext = cy.extent();
     return {
-      impacted: cy.nodes('.impacted').map((n) => n.data('name')),
+      impacted: cy.nodes('.impacted').filter((n) => n.visible()).map((n) => n.data('name')),
+      offscreen: cy.nodes(':visible').filter((n) => { const p = n.position(); return p.x < ext.x1 || p.x > ext.x2 || p.y < ext.y1 || p.y > ext.y2; }).map((n) => n.data('name')),
+      hidden: cy.elements('.hidden').length,
       dim: cy.elements('.dim').length,
-      onpath: cy.edges('.onpath').length,
+      onpath: cy.edges('.onpath').filter((e) => e.visible()).length,
     };
   });
+  let lit = await highlighted();
   if (!sameSet(lit.impacted, expected)) fail(`graph highlights ${JSON.stringify(lit.impacted)}, want ${JSON.stringify(expected)}`);
   if (lit.onpath < expected.length) fail(`only ${lit.onpath} edges highlighted on the paths`);
-  step(`${rows.length} deployments listed and highlighted; ${lit.dim} elements dimmed`);
+  if (lit.offscreen.length) fail(`drawn off screen in the impact view: ${lit.offscreen.join(', ')}`);
+  step(`${rows.length} deployments listed and highlighted; ${lit.hidden} elements off the paths hidden`);
+  await page.check('#impact-context');
+  lit = await highlighted();
+  if (lit.hidden !== 0 || lit.dim === 0 || !sameSet(lit.impacted, expected)) fail(`"show the rest" left ${lit.hidden} hidden, ${lit.dim} dimmed`);
+  await page.uncheck('#impact-context');
+  lit = await highlighted();
+  if (!sameSet(lit.impacted, expected) || lit.offscreen.length) fail('the impact view did not come back after hiding the rest again');
 
   await page.waitForTimeout(300); // let the canvas paint the final frame
   await page.screenshot({ path: shot, fullPage: false });

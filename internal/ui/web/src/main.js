@@ -4,7 +4,7 @@
 // (#ref=…&dir=…&depth=…&impact=1) so a view can be shared as a link.
 import { APIError, download, gql, saveBlob, setToken, token } from './api.js';
 import { h, clear, shortDigest, plural, breakable } from './dom.js';
-import { Lineage, STATUS_RANK, build, edgeKey, expand, flow } from './model.js';
+import { Lineage, PAGE, STATUS_RANK, build, edgeKey, expand, flow, fold } from './model.js';
 import * as Q from './queries.js';
 import { KINDS, createView, renderLegend } from './view.js';
 
@@ -18,6 +18,7 @@ const app = {
   params: null,
   selected: null,
   impact: null, // {root, rows, truncated, depthLimited, total}
+  impactContext: false, // draw the lineage off the impact paths, dimmed
   seq: 0,
   ctl: null,
 };
@@ -237,6 +238,7 @@ function redraw() {
   app.view.draw(app.model, app.lin);
   if (app.selected && app.view.cy.getElementById(app.selected).nonempty()) app.view.cy.getElementById(app.selected).select();
   if (app.impact) highlightImpact();
+  else app.view.layout();
 }
 
 function select(id) {
@@ -341,8 +343,8 @@ async function showDetails(id) {
   }
 
   const idn = d.identity;
-  const attrs = h('table', null, h('thead', null, h('tr', null, h('th', null, 'attribute'), h('th', null, 'value'), h('th', null, 'claimed by'))),
-    h('tbody', null, node.attrs.map((a) => h('tr', null, h('td', null, a.name), h('td', null, a.value), h('td', null, a.documents.map(docLabel))))));
+  const attrs = h('table', { class: 'attrs' }, h('thead', null, h('tr', null, h('th', null, 'attribute'), h('th', null, 'value'), h('th', null, 'claimed by'))),
+    h('tbody', null, node.attrs.map((a) => h('tr', null, h('td', null, a.name), h('td', null, a.value), h('td', { class: 'by' }, a.documents.map(docLabel))))));
 
   const edgeList = h('div', null, d.edges.slice(0, 60).map((e) => {
     const out = e.from.id === node.id;
@@ -371,6 +373,45 @@ async function showDetails(id) {
     d.files ? h('p', { class: 'hint' }, `Contains ${plural(d.files, 'file', 'files')}.`) : null,
     h('h3', null, `Edges (${d.edgesTotal.toLocaleString('en-US')})`), edgeList,
   );
+}
+
+// showGroup lists a fan-out's members with a filter: past a few dozen a
+// list reads better than a picture. A member picked here is drawn.
+function showGroup(gid) {
+  tab('details');
+  app.selected = null;
+  const pane = $('details');
+  const g = app.model.groups.find((x) => x.id === gid);
+
+  const [, , edgeKind, kind] = gid.split(/[:|]/);
+  const pid = gid.split(':')[1];
+  const all = g ? g.all : [...app.lin.parent].filter(([id, [p, ek]]) => p === pid && ek === edgeKind && app.lin.nodes.get(id)?.kind === kind).map(([id]) => id)
+    .sort((a, b) => (app.lin.nodes.get(a).name || a).localeCompare(app.lin.nodes.get(b).name || b));
+  const k = KINDS[kind] || { many: kind };
+  const folded = new Set(g ? g.members : []);
+  const list = h('div');
+  const filter = h('input', { type: 'search', placeholder: `filter ${k.many}`, 'aria-label': `Filter ${k.many}` });
+  const draw = () => {
+    const f = filter.value.trim().toLowerCase();
+    const hits = all.filter((id) => !f || (app.lin.nodes.get(id).name || id).toLowerCase().includes(f));
+    clear(list, hits.slice(0, 200).map((id) => {
+      const n = app.lin.nodes.get(id);
+      return h('div', { class: 'edge-row' },
+        h('button', { class: 'link', onclick: () => { app.lin.pinned.add(id); redraw(); select(id); } }, n.name || id),
+        folded.has(id) ? null : h('span', { class: 'ek' }, 'drawn'));
+    }), hits.length > 200 ? h('p', { class: 'hint' }, `… and ${(hits.length - 200).toLocaleString('en-US')} more: refine the filter`) : null);
+  };
+  filter.addEventListener('input', draw);
+  clear(pane,
+    h('div', null, kindBadge(kind), ' ', g ? badge(g.status) : null),
+    h('h2', null, `${all.length.toLocaleString('en-US')} ${k.many}`),
+    h('p', { class: 'sub' }, `${edgeKind} ${app.lin.nodes.get(pid)?.name || pid}`),
+    h('p', null, g ? `${g.count.toLocaleString('en-US')} still folded into the dashed box; each click on it draws ${PAGE} more.` : 'All drawn.'),
+    h('div', { class: 'actions' },
+      g ? h('button', { onclick: () => { expand(app.lin, gid); redraw(); status(summaryParts()); showGroup(gid); } }, `Draw ${Math.min(PAGE, g.count)} more`) : null,
+      h('button', { onclick: () => { fold(app.lin, gid); redraw(); status(summaryParts()); showGroup(gid); } }, 'Fold all')),
+    filter, list);
+  draw();
 }
 
 function tabIfNotImpact() {
@@ -405,7 +446,11 @@ async function showEdge(e) {
     h('div', null, h('span', { class: 'badge kind', style: { background: '#334155' } }, hop.kind), ' ', badge(hop.status)),
     h('h2', null, `${hop.from.name} ${hop.kind} ${hop.to.name}`),
     hop.weakness && h('p', { class: 'reason' }, hop.weakness),
-    hop.attrs.length ? [h('h3', null, 'Attributes'), h('table', null, h('tbody', null, hop.attrs.map((a) => h('tr', null, h('td', null, a.name), h('td', null, a.value)))))] : null,
+    hop.attrs.length ? [h('h3', null, 'Attributes'), h('table', { class: 'attrs' }, h('thead', null, h('tr', null, h('th', null, 'attribute'), h('th', null, 'value'), h('th', null, 'claimed by'))),
+      h('tbody', null, hop.attrs.map((a) => h('tr', null, h('td', null, a.name), h('td', null, a.value), h('td', { class: 'by' }, (a.documents || []).map((dg) => {
+        const ev = hop.evidence.find((x) => x.document === dg);
+        return h('div', { class: 'mono', title: dg }, ev ? `${ev.type} ${shortDigest(dg)}` : shortDigest(dg));
+      }))))))] : null,
     h('h3', null, `Evidence (${hop.evidence.length})`), hop.evidence.map(evidenceCard));
 }
 
@@ -479,20 +524,24 @@ function pathElements(path) {
   return ids;
 }
 
+// highlightImpact marks the deployments and the paths to them. By default
+// the rest of the lineage is hidden and the paths are laid out alone, so
+// the picture answers the question; "show the rest" dims it instead.
 function highlightImpact() {
   const cy = app.view.cy;
   const imp = app.impact;
   cy.batch(() => {
-    cy.elements().removeClass('dim onpath impacted');
+    cy.elements().removeClass('dim onpath impacted hidden withdrawn');
     if (!imp) return;
     const keep = new Set([imp.root]);
     for (const r of imp.rows) for (const id of pathElements(r.path)) keep.add(id);
     cy.elements().forEach((el) => {
-      if (!keep.has(el.id())) el.addClass('dim');
+      if (!keep.has(el.id())) el.addClass(app.impactContext ? 'dim' : 'hidden');
       else if (el.isEdge()) el.addClass('onpath');
     });
-    for (const r of imp.rows) cy.getElementById(r.deployment.id).addClass('impacted');
+    for (const r of imp.rows) cy.getElementById(r.deployment.id).addClass(r.state === 'withdrawn' ? 'impacted withdrawn' : 'impacted');
   });
+  app.view.layout(app.impactContext ? cy.elements() : cy.elements().not('.hidden'));
 }
 
 function renderImpact() {
@@ -504,6 +553,12 @@ function renderImpact() {
   if (imp.depthLimited) warn.push(`Edges were left unexplored at depth ${app.params.depth}: raise the depth to be sure nothing lies beyond.`);
   if (imp.total > imp.rows.length) warn.push(`Showing ${imp.rows.length} of ${imp.total}.`);
   const weakCount = imp.rows.filter((r) => r.status !== 'verified').length;
+  const ctx = h('input', { type: 'checkbox', id: 'impact-context' });
+  ctx.checked = !!app.impactContext;
+  ctx.addEventListener('change', () => {
+    app.impactContext = ctx.checked;
+    highlightImpact();
+  });
   const table = h('table', { id: 'impact-table' },
     h('thead', null, h('tr', null, ['deployment', 'environment', 'model it runs', 'hops', 'weakest evidence'].map((t) => h('th', null, t)))),
     h('tbody', null, imp.rows.map((r) => {
@@ -529,12 +584,13 @@ function renderImpact() {
       ` downstream of `, kindBadge(root.kind), ' ', h('b', null, root.name),
       imp.models !== undefined ? `, through ${plural(imp.models, 'model', 'models')} trained on it` : '',
       imp.rows.length ? `. ${weakCount} rest on at least one link that is not backed by a verified signature.` : '.'),
-    h('p', { class: 'hint' }, `Question asked: ${imp.question} (depth ${app.params.depth}). Highlighted in the graph. Click a row to find it; its details go to the Details tab.`),
+    h('p', { class: 'hint' }, `Question asked: ${imp.question} (depth ${app.params.depth}). The graph shows the paths to them. Click a row to find it; its details go to the Details tab.`),
     warn.map((w) => h('div', { class: 'warn' }, w)),
     imp.rows.length ? table : h('p', null, 'No deployment runs anything downstream of it within this depth.'),
     h('div', { class: 'actions' },
       h('button', { onclick: () => exportImpact('json') }, 'Download JSON'),
       h('button', { onclick: () => exportImpact('csv') }, 'Download CSV'),
+      h('label', { class: 'check' }, ctx, ' show the rest of the lineage'),
       h('button', { onclick: () => { app.impact = null; highlightImpact(); go({ impact: false }); } }, 'Clear highlight')),
   );
 }
@@ -585,6 +641,7 @@ function init() {
       expand(app.lin, gid);
       redraw();
       status(summaryParts());
+      showGroup(gid);
     },
     onEdge: (e) => showEdge(e),
     onBackground: () => {},

@@ -120,7 +120,7 @@ export function build(lin, { fanout = 12 } = {}) {
       if (cands.length - shown <= fanout / 2) shown = cands.length;
       const rest = cands.slice(shown);
       if (!rest.length) continue;
-      const g = { id: gid, group: true, kind, parent: n.id, edgeKind: ek, count: rest.length, total: cands.length, beyond: 0, status: undefined, members: rest };
+      const g = { id: gid, group: true, kind, parent: n.id, edgeKind: ek, count: rest.length, total: cands.length, beyond: 0, status: undefined, members: rest, all: cands };
       groups.set(gid, g);
       for (const id of rest) hiddenBy.set(id, gid);
     }
@@ -154,7 +154,16 @@ function cmp(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// PAGE is how many members one click on a group draws: a layered layout
+// turns each page into one column, which stays legible at a few dozen.
+export const PAGE = 25;
+
 // expand reveals the next page of a group's members.
-export function expand(lin, groupId, { page = 200 } = {}) {
+export function expand(lin, groupId, { page = PAGE } = {}) {
   lin.shown.set(groupId, (lin.shown.get(groupId) || 0) + page);
+}
+
+// fold draws a group's members as one node again (those pinned stay).
+export function fold(lin, groupId) {
+  lin.shown.delete(groupId);
 }

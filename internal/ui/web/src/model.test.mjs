@@ -2,7 +2,7 @@
 // internal/ui/e2e's TestLineageModel.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lineage, build, expand, flow, weaker } from './model.js';
+import { Lineage, build, expand, fold, flow, weaker } from './model.js';
 
 const hop = (from, kind, to, status = 'verified') => ({ from: { id: from }, kind, to: { id: to }, status });
 
@@ -62,7 +62,7 @@ test('a huge fan-out is one group with the weakest status', () => {
 test('expanding shows a page at a time, then everything', () => {
   const lin = fanout(450);
   const gid = build(lin).groups[0].id;
-  expand(lin, gid);
+  expand(lin, gid, { page: 200 });
   let m = build(lin);
   assert.equal(m.groups.length, 1);
   assert.equal(m.groups[0].count, 250);
@@ -71,13 +71,18 @@ test('expanding shows a page at a time, then everything', () => {
   assert.equal(shown.has('p0001'), true, 'members are shown in name order: pkg:pypi/p1 sorts early');
   assert.equal(shown.has('deep'), true, 'what hangs below a shown member is shown');
   assert.equal(m.nodes.length, 200 + 3);
-  expand(lin, gid);
+  expand(lin, gid, { page: 200 });
   m = build(lin);
   assert.equal(m.groups[0].count, 50);
-  expand(lin, gid);
+  expand(lin, gid, { page: 45 });
   m = build(lin);
   assert.equal(m.groups.length, 0, 'a group that would hold a handful is drawn out');
   assert.equal(m.nodes.length, 450 + 3);
+  fold(lin, gid);
+  m = build(lin);
+  assert.equal(m.groups[0].count, 450);
+  expand(lin, gid);
+  assert.equal(build(lin).groups[0].count, 425, 'a click draws one page');
 });
 
 test('pinned nodes (impact paths) are never folded', () => {

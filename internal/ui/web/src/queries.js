@@ -44,7 +44,7 @@ export const DETAILS = `query Details($ref: String!) {
   lookup(ref: $ref) {
     node { id kind name keys attrs { name value documents } documents }
     identity { status verified reason describedBy { ...Ev } }
-    edges { from { id kind name } kind to { id kind name } attrs { name value } status weakness evidence { ...Ev } }
+    edges { from { id kind name } kind to { id kind name } attrs { name value documents } status weakness evidence { ...Ev } }
     edgesTotal
     files
   }

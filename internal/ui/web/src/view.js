@@ -28,7 +28,7 @@ export const STATUSES = {
   unsigned: { color: '#9ca3af', style: 'dashed', label: 'unsigned claim' },
 };
 
-const EDGE_LABELS_UP_TO = 60;
+const EDGE_LABELS_UP_TO = 40;
 
 function label(s, max = 48) {
   if (!s) return '';
@@ -56,7 +56,7 @@ function style() {
     {
       selector: 'node.group',
       style: {
-        shape: 'round-rectangle', width: 'label', height: 'label', padding: 10, 'background-color': '#fff7ed',
+        shape: 'round-rectangle', width: 'data(w)', height: 'data(h)', 'background-color': '#fff7ed',
         'background-opacity': 1, 'border-width': 2, 'border-style': 'dashed', 'text-valign': 'center', 'text-margin-y': 0,
         'font-weight': 'bold', 'text-background-opacity': 0, 'text-max-width': 200,
       },
@@ -86,6 +86,7 @@ function style() {
     { selector: ':selected', style: { 'overlay-color': '#1d4ed8', 'overlay-opacity': 0.18, 'overlay-padding': 6 } },
     { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#1d4ed8' } },
     { selector: '.dim', style: { opacity: 0.2 } },
+    { selector: '.hidden', style: { display: 'none' } },
     { selector: 'edge.onpath', style: { width: 4.5, 'z-index': 10 } },
     {
       selector: 'node.impacted',
@@ -94,6 +95,7 @@ function style() {
         'font-weight': 'bold', 'z-index': 20,
       },
     },
+    { selector: 'node.impacted.withdrawn', style: { 'underlay-color': '#cbd5e1' } },
   );
   return s;
 }
@@ -102,7 +104,6 @@ export function createView(container, { onNode, onGroup, onEdge, onBackground, o
   const cy = cytoscape({
     container,
     style: style(),
-    wheelSensitivity: 0.3,
     minZoom: 0.05,
     maxZoom: 3,
     boxSelectionEnabled: false,
@@ -132,9 +133,13 @@ export function createView(container, { onNode, onGroup, onEdge, onBackground, o
       const n = g.count.toLocaleString('en-US');
       const what = g.count < g.total ? `${n} more ${k.many}` : `${n} ${g.count === 1 ? k.one : k.many}`;
       const beyond = g.beyond ? `\n+${g.beyond.toLocaleString('en-US')} reached through them` : '';
+      const text = `${what}${beyond}\nclick to expand`;
+      const lines = text.split('\n');
+      // Sized from the text: cytoscape's width: label is deprecated.
+      const w = Math.max(...lines.map((l) => l.length)) * 7 + 26;
       els.push({
         group: 'nodes', classes: 'group',
-        data: { id: g.id, kind: g.kind, group: true, label: `${what}${beyond}\nclick to expand`, count: g.count },
+        data: { id: g.id, kind: g.kind, group: true, label: text, count: g.count, w, h: lines.length * 16 + 14 },
       });
     }
     const labelled = model.edges.length <= EDGE_LABELS_UP_TO;
@@ -148,23 +153,22 @@ export function createView(container, { onNode, onGroup, onEdge, onBackground, o
       cy.elements().remove();
       cy.add(els);
     });
-    layout();
   }
 
   // layout tries inputs-left-to-right first and keeps top-to-bottom when
   // that draws a long chain larger on this canvas: readable labels matter
   // more than a fixed orientation.
-  function layout() {
+  function layout(eles = cy.elements()) {
     const run = (rankDir) => {
       cy.edges().style('text-rotation', rankDir === 'LR' ? 'autorotate' : 'none');
-      cy.layout({
+      eles.layout({
         name: 'dagre', rankDir, nodeSep: rankDir === 'LR' ? 14 : 24, rankSep: rankDir === 'LR' ? 46 : 56, edgeSep: 8, ranker: 'network-simplex',
         nodeDimensionsIncludeLabels: true, fit: true, padding: 30, animate: false,
       }).run();
       return cy.zoom();
     };
     const lr = run('LR');
-    if (lr < 0.95 && cy.nodes().length <= 400) {
+    if (lr < 0.95 && eles.nodes().length <= 80) {
       const tb = run('TB');
       if (tb < lr * 1.1) run('LR');
     }
@@ -187,6 +191,7 @@ export function renderLegend(el) {
     h('span', { class: 'lg-sep' }),
     h('span', { class: 'lg-h' }, 'Edges'), ...statuses,
     h('span', { class: 'item impacted-sw' }, h('span', { class: 'sw ring' }), 'deployment in impact'),
+    h('span', { class: 'item impacted-sw' }, h('span', { class: 'sw ring withdrawn' }), 'withdrawn'),
     h('span', { class: 'note' }, 'Arrows run downstream, from an input to what was made from it; labels name the recorded claim. Dashed boxes group large fan-outs.'),
   );
 }
