@@ -454,3 +454,31 @@ func label(n graph.Node) string {
 	}
 	return n.Keys[0]
 }
+
+// Production first ran llm-7b-chat, then was moved to its quantized variant:
+// "deployed models trained on the raw dataset" must say production runs the
+// q4 model now (active), not the withdrawn predecessor the shortest path
+// happens to pass through, and activeOnly must keep it.
+func TestDeployedModelsTrainedOnReportsWhatRunsNow(t *testing.T) {
+	s, _ := loaded(t)
+	q := query.New(s)
+	for _, activeOnly := range []bool{false, true} {
+		ans, err := q.DeployedModelsTrainedOn(context.Background(), "s3://acme-data/datasets/clinical-notes-raw/2024-01/", query.DeployedOptions{ActiveOnly: activeOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range ans.Deployments {
+			got = append(got, d.Deployment.Name+" runs "+d.Model.Name+" "+d.State)
+		}
+		slices.Sort(got)
+		want := []string{
+			"production/eu-west-1/ml-serving/clinical-chat runs acme/llm-7b-chat-q4 active",
+			"staging/eu-west-1/ml-staging/clinical-assist runs acme/llm-7b-clinical active",
+			"staging/eu-west-1/ml-staging/note-summarizer runs acme/llm-7b-summarizer-lora active",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("activeOnly=%v:\n got %q\nwant %q", activeOnly, got, want)
+		}
+	}
+}

@@ -328,7 +328,7 @@ func (s *Service) DeployedModelsTrainedOn(ctx context.Context, dataset string, o
 	}
 	var all []Deployed
 	for _, st := range deps {
-		d, err := l.deployed(ctx, t, st)
+		d, err := l.current(ctx, t, st)
 		if err != nil {
 			return DeployedAnswer{}, err
 		}
@@ -345,6 +345,60 @@ func (s *Service) DeployedModelsTrainedOn(ctx context.Context, dataset string, o
 	out.PageInfo = info
 	out.Deployments = all[lo:hi]
 	return out, nil
+}
+
+// current answers for one deployment reached by the walk: a deployment may
+// have run several models of the lineage over time (a fine-tune, then its
+// quantized variant). The walk's shortest path names one of them; prefer the
+// model whose DEPLOYED_AS record is active now, most recently deployed
+// first, so a withdrawn predecessor does not hide what actually runs.
+func (l *loader) current(ctx context.Context, t *tree, st graph.Step) (Deployed, error) {
+	best, err := l.deployed(ctx, t, st)
+	if err != nil || best.State == "active" {
+		return best, err
+	}
+	in, err := l.r.Edges(ctx, st.Node.ID, graph.In, graph.DeployedAs)
+	if err != nil {
+		return Deployed{}, err
+	}
+	for _, e := range in {
+		m, ok := t.step(e.From)
+		if !ok || (st.Via != nil && e.From == st.Via.From) {
+			continue
+		}
+		d, err := l.deployedVia(ctx, t, st, m, e)
+		if err != nil {
+			return Deployed{}, err
+		}
+		if d.State == "active" && (best.State != "active" || d.DeployedAt > best.DeployedAt) {
+			best = d
+		}
+	}
+	return best, nil
+}
+
+// deployedVia is the row for deployment st reached through model m's
+// DEPLOYED_AS edge e rather than the walk's own path.
+func (l *loader) deployedVia(ctx context.Context, t *tree, st, m graph.Step, e graph.Edge) (Deployed, error) {
+	hops, err := l.hops(ctx, t, m.Node.ID)
+	if err != nil {
+		return Deployed{}, err
+	}
+	h, err := l.hop(ctx, e, m.Node, st.Node)
+	if err != nil {
+		return Deployed{}, err
+	}
+	hops = append(hops, h)
+	d := Deployed{Deployment: toNode(st.Node), Model: toRef(m.Node), Environment: st.Node.Attr("environment"), Path: hops, Status: weakest(hops), State: "active"}
+	state, err := l.latestClaim(ctx, e.Attrs, "status")
+	if err != nil {
+		return Deployed{}, err
+	}
+	if state != "" {
+		d.State = state
+	}
+	d.DeployedAt, err = l.latestClaim(ctx, e.Attrs, "deployedAt")
+	return d, err
 }
 
 func (l *loader) deployed(ctx context.Context, t *tree, st graph.Step) (Deployed, error) {
