@@ -89,6 +89,12 @@ try {
     await page.click('#token-pop button[type="submit"]');
   }
 
+  step('an unknown reference is reported, not drawn');
+  await page.fill('#q', 'acme/no-such-dataset@0');
+  await page.press('#q', 'Enter');
+  await page.waitForFunction(() => /Nothing matches acme\/no-such-dataset@0/.test(document.getElementById('status').textContent));
+  if ((await page.getAttribute('body', 'data-state')) !== 'idle') fail('an unknown reference changed the view');
+
   step(`search ${opts.ref}`);
   await page.fill('#q', opts.ref);
   await page.press('#q', 'Enter');
