@@ -108,3 +108,26 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version output %q", out.String())
 	}
 }
+
+// With tokens configured, the page is public (it holds no data) while the
+// API behind it needs a token.
+func TestServeUIPublicAPIGuarded(t *testing.T) {
+	t.Setenv("MODELGRAPH_TOKENS", "ci:read+write:serve-test-token-0123456789")
+	base := startServe(t)
+	resp, err := http.Get(base + "/ui/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /ui/: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	resp, err = http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"{ stats { nodes } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST /graphql without a token: %d, want 401", resp.StatusCode)
+	}
+}

@@ -8,11 +8,16 @@ import (
 	"github.com/modelgraph/modelgraph/aibom"
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
+	"github.com/modelgraph/modelgraph/internal/ui"
 )
 
 // extraRoutes are endpoints served beside the built-in API.
 func extraRoutes(s graph.Store) []httpapi.Route {
-	return []httpapi.Route{{Pattern: "GET /v1/aibom/{ref...}", Handler: aibomHandler(s)}}
+	return []httpapi.Route{
+		{Pattern: "GET /v1/aibom/{ref...}", Handler: aibomHandler(s)},
+		{Pattern: "GET /ui", Public: true, Handler: ui.Handler()},
+		{Pattern: "GET /ui/", Public: true, Handler: ui.Handler()},
+	}
 }
 
 // aibomHandler serves GET /v1/aibom/{ref}?format=json|xml&spec=1.6|1.7 and

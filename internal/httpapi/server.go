@@ -59,7 +59,10 @@ type Route struct {
 	// "GET /v1/aibom/{ref}".
 	Pattern string
 	// Scope the caller needs (ScopeRead when empty).
-	Scope   Scope
+	Scope Scope
+	// Public routes need no token (static pages that hold no data: the
+	// page itself asks GraphQL with the user's token).
+	Public  bool
 	Handler http.Handler
 }
 
@@ -110,7 +113,10 @@ func New(o Options) http.Handler {
 	s.handle("POST /v1/ingest", ScopeWrite, s.ingest)
 	for _, r := range o.Routes {
 		sc := r.Scope
-		if sc == "" {
+		switch {
+		case r.Public:
+			sc = ""
+		case sc == "":
 			sc = ScopeRead
 		}
 		s.handle(r.Pattern, sc, r.Handler.ServeHTTP)
