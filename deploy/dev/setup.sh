@@ -25,4 +25,6 @@ if [ -x "$here/install-model-signing.sh" ] || [ -f "$here/install-model-signing.
   bash "$here/install-model-signing.sh" >/dev/null
 fi
 
+bash "$here/install-ui-test-deps.sh"
+
 make -s -C "$repo" "$repo/.cache/bin/staticcheck" >/dev/null
