@@ -17,6 +17,7 @@ import (
 	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
@@ -88,7 +89,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.User != "" {
 		token = driver.BasicAuth(cfg.User, cfg.Password, "")
 	}
-	drv, err := driver.NewDriverWithContext(cfg.URI, token, func(c *driver.Config) {
+	drv, err := driver.NewDriverWithContext(cfg.URI, token, func(c *config.Config) {
 		c.MaxTransactionRetryTime = time.Minute
 	})
 	if err != nil {

@@ -131,10 +131,6 @@ func (m *model) subject() subject {
 	return subject{Name: m.name, URI: "hf://" + m.name, Digest: map[string]string{"sha256": m.root}}
 }
 
-func (m *model) ref() obj {
-	return obj{"digest": "sha256:" + m.root, "uri": "hf://" + m.name, "name": m.name}
-}
-
 // omsStatement is the OpenSSF Model Signing v1.0 manifest of m.
 func (m *model) omsStatement() ([]byte, error) {
 	var res []obj
