@@ -54,6 +54,10 @@ func (x *index) addEdge(from, to [16]byte, kind uint8) {
 	if !ok1 || !ok2 {
 		return
 	}
+	x.addEdgeOrd(f, t, kind)
+}
+
+func (x *index) addEdgeOrd(f, t uint32, kind uint8) {
 	x.out[f] = append(x.out[f], half{peer: t, kind: kind})
 	x.in[t] = append(x.in[t], half{peer: f, kind: kind})
 	x.ekinds[kind]++
@@ -89,8 +93,41 @@ func (x *index) apply(d *delta) {
 	x.docs += d.docs
 }
 
+// kindMask is a set of edge kinds by code (codes are < 32).
+type kindMask uint32
+
+func maskOf(kinds []graph.EdgeKind) kindMask {
+	if len(kinds) == 0 {
+		return ^kindMask(0)
+	}
+	var m kindMask
+	for _, k := range kinds {
+		m |= 1 << k.Code()
+	}
+	return m
+}
+
+// follows returns the kinds dir follows from an edge's From end (out) and
+// from its To end (in), so the loop below tests bits, not strings.
+func follows(dir graph.Direction, kinds kindMask) (out, in kindMask) {
+	for _, k := range graph.EdgeKinds {
+		bit := kindMask(1) << k.Code()
+		if kinds&bit == 0 {
+			continue
+		}
+		if dir.Follows(k, true) {
+			out |= bit
+		}
+		if dir.Follows(k, false) {
+			in |= bit
+		}
+	}
+	return out, in
+}
+
 // adjacent returns the half-edges of id that dir follows, limited to kinds.
-func (x *index) adjacent(id graph.NodeID, dir graph.Direction, kinds map[graph.EdgeKind]bool) []graph.HalfEdge {
+func (x *index) adjacent(id graph.NodeID, dir graph.Direction, kinds kindMask, a *arena) []graph.HalfEdge {
+	outMask, inMask := follows(dir, kinds)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	o, ok := x.ord[id.Bytes()]
@@ -98,25 +135,25 @@ func (x *index) adjacent(id graph.NodeID, dir graph.Direction, kinds map[graph.E
 		return nil
 	}
 	var hs []graph.HalfEdge
-	add := func(list []half, forward bool) {
+	add := func(list []half, mask kindMask, forward bool) {
 		for _, h := range list {
-			k := graph.EdgeKindFromCode(h.kind)
-			if kinds != nil && !kinds[k] {
-				continue
-			}
-			if !dir.Follows(k, forward) {
+			if mask&(1<<h.kind) == 0 {
 				continue
 			}
 			hs = append(hs, graph.HalfEdge{
-				Kind:     k,
-				Peer:     graph.NodeIDFromBytes(x.ids[h.peer][:]),
+				Kind:     graph.EdgeKindFromCode(h.kind),
+				Peer:     graph.NodeID(a.hexID(x.ids[h.peer][:])),
 				PeerKind: graph.NodeKindFromCode(x.kinds[h.peer]),
 				Forward:  forward,
 			})
 		}
 	}
-	add(x.out[o], true)
-	add(x.in[o], false)
+	if outMask != 0 {
+		add(x.out[o], outMask, true)
+	}
+	if inMask != 0 {
+		add(x.in[o], inMask, false)
+	}
 	return hs
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -19,14 +20,14 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// Bucket layout (schema version 1):
+// Bucket layout (schema version 2):
 //
-//	meta    "version" -> "1"
+//	meta    "version" -> "2"
 //	docs    digest -> JSON graph.Document
-//	nodes   id(16) -> JSON nodeRec
+//	nodes   id(16) -> nodeRec (binary, codec.go; JSON in version 1)
 //	keys    key 0x00 kindcode -> id(16)
 //	kinds   kindcode id(16) -> nil       (list nodes by kind in id order)
-//	edges   from(16) kindcode to(16) -> JSON edgeRec
+//	edges   from(16) kindcode to(16) -> edgeRec (binary; JSON in version 1)
 var (
 	bMeta  = []byte("meta")
 	bDocs  = []byte("docs")
@@ -36,7 +37,10 @@ var (
 	bEdges = []byte("edges")
 )
 
-const schemaVersion = "1"
+// schemaVersion 2 stores node and edge records in binary (codec.go); a
+// version 1 store (JSON records) is upgraded in place at open, since both
+// forms are read.
+const schemaVersion = "2"
 
 // Options tune Open.
 type Options struct {
@@ -46,10 +50,15 @@ type Options struct {
 	// MaxGroup caps how many concurrent documents share one commit
 	// (default 256).
 	MaxGroup int
+	// NoIndexSnapshot always rebuilds the in-memory index from the store at
+	// open and saves none at close (see snapshot.go).
+	NoIndexSnapshot bool
 }
 
 // Store is the embedded backend. It implements graph.Store.
 type Store struct {
+	path     string
+	opts     Options
 	db       *bbolt.DB
 	idx      *index
 	reqs     chan *applyReq
@@ -81,35 +90,66 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.MaxGroup <= 0 {
 		opts.MaxGroup = 256
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, FreelistType: bbolt.FreelistMapType, NoFreelistSync: true})
+	// The freelist is synced: without it bbolt rebuilds it at open by
+	// visiting every page of the file, which at a million nodes takes
+	// seconds and leaves the whole file mapped into the process.
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open graph store %q: %w", path, err)
 	}
-	if err := db.Update(func(tx *bbolt.Tx) error {
+	// Only write when there is something to create or upgrade: a commit
+	// would also make the index snapshot look stale.
+	ready := false
+	_ = db.View(func(tx *bbolt.Tx) error {
+		ready = true
 		for _, name := range [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
+			ready = ready && tx.Bucket(name) != nil
 		}
-		meta := tx.Bucket(bMeta)
-		switch v := meta.Get([]byte("version")); {
-		case v == nil:
-			return meta.Put([]byte("version"), []byte(schemaVersion))
-		case string(v) != schemaVersion:
-			return fmt.Errorf("graph store schema version %q, this binary reads %q", v, schemaVersion)
-		}
+		ready = ready && string(tx.Bucket(bMeta).Get([]byte("version"))) == schemaVersion
 		return nil
-	}); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open graph store %q: %w", path, err)
+	})
+	if !ready {
+		if err := db.Update(func(tx *bbolt.Tx) error {
+			for _, name := range [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			meta := tx.Bucket(bMeta)
+			switch v := meta.Get([]byte("version")); {
+			case v == nil:
+				return meta.Put([]byte("version"), []byte(schemaVersion))
+			case string(v) == "1":
+				return meta.Put([]byte("version"), []byte(schemaVersion))
+			case string(v) != schemaVersion:
+				return fmt.Errorf("graph store schema version %q, this binary reads %q", v, schemaVersion)
+			}
+			return nil
+		}); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open graph store %q: %w", path, err)
+		}
 	}
-	s := &Store{db: db, reqs: make(chan *applyReq, opts.MaxGroup), maxGroup: opts.MaxGroup, done: make(chan struct{})}
-	if s.idx, err = rebuild(db); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
+	s := &Store{path: path, opts: opts, db: db, reqs: make(chan *applyReq, opts.MaxGroup), maxGroup: opts.MaxGroup, done: make(chan struct{})}
+	if !opts.NoIndexSnapshot {
+		if txid, err := txID(db); err == nil {
+			s.idx, _ = loadSnapshot(snapshotPath(path), txid)
+		}
+	}
+	if s.idx == nil {
+		if s.idx, err = rebuild(db); err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
+		}
 	}
 	go s.writer()
 	return s, nil
+}
+
+func txID(db *bbolt.DB) (uint64, error) {
+	var id uint64
+	err := db.View(func(tx *bbolt.Tx) error { id = uint64(tx.ID()); return nil })
+	return id, err
 }
 
 func rebuild(db *bbolt.DB) (*index, error) {
@@ -122,12 +162,22 @@ func rebuild(db *bbolt.DB) (*index, error) {
 			}
 			x.addNode([16]byte(k[1:]), k[0])
 		}
+		// Edges come sorted by their From id: look each From up once.
+		var from [16]byte
+		f, fok := uint32(0), false
 		c = tx.Bucket(bEdges).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if len(k) != 33 {
 				return fmt.Errorf("edges: bad key length %d", len(k))
 			}
-			x.addEdge([16]byte(k[:16]), [16]byte(k[17:]), k[16])
+			if [16]byte(k[:16]) != from || f == 0 && !fok {
+				from = [16]byte(k[:16])
+				f, fok = x.ord[from]
+			}
+			t, tok := x.ord[[16]byte(k[17:])]
+			if fok && tok {
+				x.addEdgeOrd(f, t, k[16])
+			}
 		}
 		x.docs = int64(tx.Bucket(bDocs).Stats().KeyN)
 		return nil
@@ -146,6 +196,13 @@ func (s *Store) Close() error {
 	close(s.reqs)
 	s.closeMu.Unlock()
 	<-s.done
+	if !s.opts.NoIndexSnapshot {
+		// Best effort: without a snapshot the next open rebuilds.
+		snap := snapshotPath(s.path)
+		if txid, err := txID(s.db); err != nil || saveSnapshot(snap, s.idx, txid) != nil {
+			_ = os.Remove(snap)
+		}
+	}
 	return s.db.Close()
 }
 
@@ -234,14 +291,14 @@ func (s *Store) commit(group []*applyReq) {
 	for len(group) > 0 {
 		failed := -1
 		err := s.db.Update(func(tx *bbolt.Tx) error {
-			seen := map[string]bool{}
+			c := newTxCache(tx)
 			for i, r := range group {
-				if err := r.run(tx, seen); err != nil {
+				if err := r.run(c); err != nil {
 					failed = i
 					return err
 				}
 			}
-			return nil
+			return c.flush()
 		})
 		if failed >= 0 {
 			r := group[failed]
@@ -249,7 +306,13 @@ func (s *Store) commit(group []*applyReq) {
 			if len(group) > 0 {
 				// Retry the failed one alone so a transient interaction with
 				// the group is not blamed on it.
-				r.err = s.db.Update(func(tx *bbolt.Tx) error { return r.run(tx, map[string]bool{}) })
+				r.err = s.db.Update(func(tx *bbolt.Tx) error {
+					c := newTxCache(tx)
+					if err := r.run(c); err != nil {
+						return err
+					}
+					return c.flush()
+				})
 			} else {
 				r.err = err
 			}
@@ -270,14 +333,14 @@ func (s *Store) commit(group []*applyReq) {
 	}
 }
 
-// run applies the request's batches inside tx, resetting its results first
+// run applies the request's batches through c, resetting its results first
 // because a group may be retried.
-func (r *applyReq) run(tx *bbolt.Tx, seen map[string]bool) error {
+func (r *applyReq) run(c *txCache) error {
 	r.receipts = r.receipts[:0]
 	r.delta = delta{}
-	w := &txWriter{tx: tx, ctx: r.ctx, delta: &r.delta}
+	w := &txWriter{c: c, ctx: r.ctx, delta: &r.delta}
 	for _, b := range r.batches {
-		rc, err := w.apply(b, seen)
+		rc, err := w.apply(b)
 		if err != nil {
 			return err
 		}
@@ -287,7 +350,7 @@ func (r *applyReq) run(tx *bbolt.Tx, seen map[string]bool) error {
 }
 
 type txWriter struct {
-	tx      *bbolt.Tx
+	c       *txCache
 	ctx     context.Context
 	delta   *delta
 	written int
@@ -298,15 +361,13 @@ func (w *txWriter) tick() error {
 	return graph.Fault(w.ctx, w.written)
 }
 
-func (w *txWriter) apply(b *graph.Batch, seen map[string]bool) (graph.Receipt, error) {
+func (w *txWriter) apply(b *graph.Batch) (graph.Receipt, error) {
 	doc := b.Doc
 	rc := graph.Receipt{Document: doc.Digest, Status: doc.Status()}
-	docs := w.tx.Bucket(bDocs)
-	if seen[doc.Digest] || docs.Get([]byte(doc.Digest)) != nil {
+	if w.c.hasDoc(doc.Digest) {
 		rc.Duplicate = true
 		return rc, nil
 	}
-	seen[doc.Digest] = true
 	if doc.IngestedAt.IsZero() {
 		doc.IngestedAt = time.Now().UTC().Truncate(time.Millisecond)
 	}
@@ -314,57 +375,43 @@ func (w *txWriter) apply(b *graph.Batch, seen map[string]bool) (graph.Receipt, e
 	if err != nil {
 		return rc, err
 	}
-	if err := docs.Put([]byte(doc.Digest), raw); err != nil {
-		return rc, err
-	}
+	w.c.putDoc(doc.Digest, raw)
 	w.delta.docs++
+	ref := toDocRef(doc.Digest)
 	ids := make([][16]byte, len(b.Nodes))
-	kinds := make([]uint8, len(b.Nodes))
 	for i := range b.Nodes {
-		id, created, touched, err := w.upsertNode(&b.Nodes[i], doc.Digest)
+		id, created, touched, err := w.upsertNode(&b.Nodes[i], ref)
 		if err != nil {
 			return rc, fmt.Errorf("document %s: nodes[%d]: %w", doc.Digest, i, err)
 		}
-		ids[i], kinds[i] = id, b.Nodes[i].Kind.Code()
+		ids[i] = id
 		switch {
 		case created:
 			rc.NodesCreated++
 		case touched:
 			rc.NodesTouched++
 		}
-		w.delta.nodes = append(w.delta.nodes, nodeAdd{id: id, kind: kinds[i]})
+		w.delta.nodes = append(w.delta.nodes, nodeAdd{id: id, kind: b.Nodes[i].Kind.Code()})
 		if err := w.tick(); err != nil {
 			return rc, err
 		}
 	}
-	edges := w.tx.Bucket(bEdges)
 	var key [33]byte
 	for i, e := range b.Edges {
 		copy(key[:16], ids[e.From][:])
 		key[16] = e.Kind.Code()
 		copy(key[17:], ids[e.To][:])
-		var rec edgeRec
-		created := false
-		if v := edges.Get(key[:]); v != nil {
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return rc, fmt.Errorf("document %s: edges[%d]: stored edge is corrupt: %w", doc.Digest, i, err)
-			}
-		} else {
-			created = true
+		rec, created, err := w.c.edge(key)
+		if err != nil {
+			return rc, fmt.Errorf("document %s: edges[%d]: stored edge is corrupt: %w", doc.Digest, i, err)
 		}
-		var c1, c2 bool
-		rec.Attrs, c1 = graph.MergeAttrs(rec.Attrs, doc.Digest, e.Attrs)
-		rec.Docs, c2 = graph.AddSorted(rec.Docs, doc.Digest)
+		var c1 bool
+		rec.attrs, c1 = mergeAttrs(rec.attrs, ref, e.Attrs)
+		c2 := rec.docs.add(ref)
 		if !created && !c1 && !c2 {
 			continue
 		}
-		v, err := json.Marshal(rec)
-		if err != nil {
-			return rc, err
-		}
-		if err := edges.Put(key[:], v); err != nil {
-			return rc, err
-		}
+		w.c.dirtyEdge(key)
 		if created {
 			rc.EdgesCreated++
 			w.delta.edges = append(w.delta.edges, edgeAdd{from: ids[e.From], to: ids[e.To], kind: key[16]})
@@ -382,63 +429,53 @@ func (w *txWriter) apply(b *graph.Batch, seen map[string]bool) (graph.Receipt, e
 // already taken (in spec order), else a new node whose id derives from the
 // first key. Keys owned by no node are attached; keys owned by another node
 // stay with it (nodes are never merged behind the caller's back).
-func (w *txWriter) upsertNode(spec *graph.NodeSpec, doc string) (id [16]byte, created, touched bool, err error) {
-	keys := w.tx.Bucket(bKeys)
-	nodes := w.tx.Bucket(bNodes)
+func (w *txWriter) upsertNode(spec *graph.NodeSpec, doc docRef) (id [16]byte, created, touched bool, err error) {
 	kc := spec.Kind.Code()
 	found := false
 	free := make([]string, 0, len(spec.Keys))
 	for _, k := range spec.Keys {
-		if v := keys.Get(keyIndexKey(k, kc)); v != nil {
+		if v, ok := w.c.key(k, kc); ok {
 			if !found {
-				id, found = [16]byte(v), true
+				id, found = v, true
 			}
 			continue
 		}
 		free = append(free, k)
 	}
-	var rec nodeRec
+	var rec *wNode
 	if found {
-		v := nodes.Get(id[:])
-		if v == nil {
-			return id, false, false, fmt.Errorf("key index points at missing node %x", id)
+		if rec, err = w.c.node(id); err != nil {
+			return id, false, false, err
 		}
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return id, false, false, fmt.Errorf("stored node %x is corrupt: %w", id, err)
+		if rec == nil {
+			return id, false, false, fmt.Errorf("key index points at missing node %x", id)
 		}
 	} else {
 		id = graph.NewNodeID(spec.Kind, spec.Keys[0]).Bytes()
-		if nodes.Get(id[:]) != nil {
-			return id, false, false, fmt.Errorf("node id %x already exists for another key", id)
-		}
-		rec = nodeRec{Kind: spec.Kind}
-		created = true
-		var kk [17]byte
-		kk[0] = kc
-		copy(kk[1:], id[:])
-		if err := w.tx.Bucket(bKinds).Put(kk[:], nil); err != nil {
+		existing, err := w.c.node(id)
+		if err != nil {
 			return id, false, false, err
 		}
+		if existing != nil {
+			return id, false, false, fmt.Errorf("node id %x already exists for another key", id)
+		}
+		rec = w.c.newNode(id, spec.Kind)
+		created = true
 	}
 	changed := created
 	for _, k := range free {
-		if err := keys.Put(keyIndexKey(k, kc), id[:]); err != nil {
-			return id, false, false, err
-		}
-		rec.Keys, _ = graph.AddSorted(rec.Keys, k)
+		w.c.putKey(k, kc, id)
+		rec.keys, _ = graph.AddSorted(rec.keys, k)
 		changed = true
 	}
-	var c1, c2 bool
-	rec.Attrs, c1 = graph.MergeAttrs(rec.Attrs, doc, spec.Attrs)
-	rec.Docs, c2 = graph.AddSorted(rec.Docs, doc)
+	var c1 bool
+	rec.attrs, c1 = mergeAttrs(rec.attrs, doc, spec.Attrs)
+	c2 := rec.docs.add(doc)
 	if !changed && !c1 && !c2 {
 		return id, false, false, nil
 	}
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return id, false, false, err
-	}
-	return id, created, !created, nodes.Put(id[:], v)
+	w.c.dirtyNode(id)
+	return id, created, !created, nil
 }
 
 func keyIndexKey(k string, kind uint8) []byte {
@@ -458,16 +495,21 @@ func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
 	return s.db.View(fn)
 }
 
-func loadNode(tx *bbolt.Tx, id [16]byte) (graph.Node, error) {
+// loadNode reads node id; nid is its string form when the caller has it
+// (saves formatting it again), a the arena for its strings (may be nil).
+func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
 	v := tx.Bucket(bNodes).Get(id[:])
 	if v == nil {
 		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
 	}
 	var rec nodeRec
-	if err := json.Unmarshal(v, &rec); err != nil {
+	if err := decodeNodeIn(v, &rec, a); err != nil {
 		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
 	}
-	return graph.Node{ID: graph.NodeIDFromBytes(id[:]), Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}, nil
+	if nid == "" {
+		nid = graph.NodeIDFromBytes(id[:])
+	}
+	return graph.Node{ID: nid, Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}, nil
 }
 
 func nonNil(as []graph.Attr) []graph.Attr {
@@ -484,7 +526,7 @@ func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 	}
 	var n graph.Node
 	err := s.view(func(tx *bbolt.Tx) (err error) {
-		n, err = loadNode(tx, id.Bytes())
+		n, err = loadNode(tx, id.Bytes(), id, nil)
 		return err
 	})
 	return n, err
@@ -500,11 +542,12 @@ func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 	err = s.view(func(tx *bbolt.Tx) error {
 		prefix := append([]byte(k), 0)
 		c := tx.Bucket(bKeys).Cursor()
+		a := &arena{}
 		for kk, v := c.Seek(prefix); kk != nil && bytes.HasPrefix(kk, prefix); kk, v = c.Next() {
 			if len(kk) != len(prefix)+1 {
 				continue
 			}
-			n, err := loadNode(tx, [16]byte(v))
+			n, err := loadNode(tx, [16]byte(v), "", a)
 			if err != nil {
 				return err
 			}
@@ -540,8 +583,9 @@ func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, err
 			seek = append(seek, 0) // strictly after
 		}
 		c := tx.Bucket(bKinds).Cursor()
+		a := &arena{}
 		for k, _ := c.Seek(seek); k != nil && k[0] == kc && len(out) < limit; k, _ = c.Next() {
-			n, err := loadNode(tx, [16]byte(k[1:]))
+			n, err := loadNode(tx, [16]byte(k[1:]), "", a)
 			if err != nil {
 				return err
 			}
@@ -560,7 +604,7 @@ func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction,
 	if !id.Valid() {
 		return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 	}
-	hs := s.idx.adjacent(id, dir, kindSet(kinds))
+	hs := s.idx.adjacent(id, dir, maskOf(kinds), &arena{})
 	graph.SortHalfEdges(hs)
 	refs := make([]graph.EdgeRef, len(hs))
 	for i, h := range hs {
@@ -572,17 +616,6 @@ func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction,
 	return s.LoadEdges(ctx, refs)
 }
 
-func kindSet(kinds []graph.EdgeKind) map[graph.EdgeKind]bool {
-	if len(kinds) == 0 {
-		return nil
-	}
-	m := make(map[graph.EdgeKind]bool, len(kinds))
-	for _, k := range kinds {
-		m[k] = true
-	}
-	return m
-}
-
 // Traverse implements graph.Reader with graph.Walk over the index.
 func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
 	return graph.Walk(ctx, s, req)
@@ -590,10 +623,11 @@ func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 
 // Adjacent implements graph.Walker from the in-memory index.
 func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
-	ks := kindSet(kinds)
+	ks := maskOf(kinds)
 	out := make([][]graph.HalfEdge, len(ids))
+	a := &arena{}
 	for i, id := range ids {
-		out[i] = s.idx.adjacent(id, dir, ks)
+		out[i] = s.idx.adjacent(id, dir, ks, a)
 	}
 	return out, nil
 }
@@ -602,11 +636,12 @@ func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Dire
 func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
 	out := make([]graph.Node, len(ids))
 	err := s.view(func(tx *bbolt.Tx) error {
+		a := &arena{}
 		for i, id := range ids {
 			if !id.Valid() {
 				return fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 			}
-			n, err := loadNode(tx, id.Bytes())
+			n, err := loadNode(tx, id.Bytes(), id, a)
 			if err != nil {
 				return err
 			}
@@ -622,6 +657,7 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 	out := make([]graph.Edge, len(refs))
 	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bEdges)
+		a := &arena{}
 		var key [33]byte
 		for i, r := range refs {
 			f, t := r.From.Bytes(), r.To.Bytes()
@@ -633,7 +669,7 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
 			}
 			var rec edgeRec
-			if err := json.Unmarshal(v, &rec); err != nil {
+			if err := decodeEdgeIn(v, &rec, a); err != nil {
 				return fmt.Errorf("edge %s-%s->%s is corrupt: %w", r.From, r.Kind, r.To, err)
 			}
 			out[i] = graph.Edge{EdgeRef: r, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}
@@ -697,8 +733,8 @@ func (s *Store) Check() error {
 				return nil
 			}
 			var rec nodeRec
-			if err := json.Unmarshal(raw, &rec); err != nil {
-				errs = append(errs, err)
+			if err := decodeNode(raw, &rec); err != nil {
+				errs = append(errs, fmt.Errorf("node %x is corrupt: %w", v, err))
 				return nil
 			}
 			if !slices.Contains(rec.Keys, string(k[:len(k)-2])) {

@@ -1,7 +1,13 @@
 package synth
 
 import (
+	"context"
+	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/bolt"
 )
 
 func TestDeterministicAndValid(t *testing.T) {
@@ -28,5 +34,117 @@ func TestDeterministicAndValid(t *testing.T) {
 	}
 	if same {
 		t.Fatal("another seed gave the same chain")
+	}
+}
+
+func openStore(t *testing.T) *bolt.Store {
+	t.Helper()
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Check(); err != nil {
+			t.Error(err)
+		}
+		_ = s.Close()
+	})
+	return s
+}
+
+// ForNodes promises about n nodes and 5n edges: the benchmarks' sizes
+// (10k, 100k, 1M nodes / 5M edges) rest on it.
+func TestForNodesSize(t *testing.T) {
+	const n = 20_000
+	s := openStore(t)
+	ctx := context.Background()
+	var chunk []*graph.Batch
+	flush := func() error {
+		_, err := s.ApplyAll(ctx, chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	if _, err := Stream(ForNodes(n), func(b *graph.Batch) error {
+		if chunk = append(chunk, b); len(chunk) == 500 {
+			return flush()
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := flush(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ForNodes(%d): %d nodes, %d edges, %d documents", n, st.Nodes, st.Edges, st.Documents)
+	if st.Nodes < n*85/100 || st.Nodes > n*115/100 {
+		t.Errorf("%d nodes, want %d ±15%%", st.Nodes, n)
+	}
+	if ratio := float64(st.Edges) / float64(st.Nodes); ratio < 4.5 || ratio > 5.5 {
+		t.Errorf("%.2f edges per node, want about 5", ratio)
+	}
+	// The realism the benchmarks depend on: core packages in most SBOMs,
+	// fine-tune chains, deployments reachable from datasets.
+	for _, k := range []graph.NodeKind{graph.KindModel, graph.KindDataset, graph.KindFile, graph.KindPackage, graph.KindDeployment, graph.KindTrainingRun} {
+		if st.NodeKinds[k] == 0 {
+			t.Errorf("no %s nodes", k)
+		}
+	}
+	for _, k := range []graph.EdgeKind{graph.TrainedOn, graph.DerivedFrom, graph.Contains, graph.DeployedAs, graph.DependsOn, graph.ProducedBy, graph.Uses} {
+		if st.EdgeKinds[k] == 0 {
+			t.Errorf("no %s edges", k)
+		}
+	}
+}
+
+func TestPlanShape(t *testing.T) {
+	pl, err := NewPlan(ForNodes(30_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCore := 0
+	for _, m := range pl.Models {
+		if slices.Contains(m.Packages, 0) {
+			withCore++
+		}
+		if len(m.Packages) != len(uniq(m.Packages)) {
+			t.Fatalf("model %s: repeated packages", m.Name)
+		}
+	}
+	if frac := float64(withCore) / float64(len(pl.Models)); frac < 0.8 || frac > 0.97 {
+		t.Errorf("%.2f of SBOMs contain the first core package, want about 0.9", frac)
+	}
+	longest := 0
+	for i := range pl.Models {
+		d := 0
+		for j := i; pl.Models[j].Parent >= 0; j = pl.Models[j].Parent {
+			d++
+		}
+		longest = max(longest, d)
+	}
+	if longest < 5 {
+		t.Errorf("longest derivation chain is %d models, want fine-tune lineages of at least 5", longest)
+	}
+}
+
+func uniq(s []int32) []int32 {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return slices.Compact(c)
+}
+
+func TestValidateParams(t *testing.T) {
+	for _, p := range []Params{
+		{},
+		{Datasets: 1, Models: 1, PackagesPerSBOM: 3},
+		{Datasets: 1, Models: 1, PackagePool: 2, CorePackages: 3},
+		{Datasets: 1, Models: 1, FilesPerModel: -1},
+	} {
+		if _, err := NewPlan(p); err == nil {
+			t.Errorf("NewPlan(%+v) accepted", p)
+		}
 	}
 }

@@ -1,0 +1,139 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+func fill(t *testing.T, s *Store, prefix string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		b := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte(fmt.Sprint(prefix, i))), Type: "test"})
+		m := b.Node(graph.KindModel, graph.SHA256Key([]byte(fmt.Sprint("model", i))))
+		b.Edge(m, graph.TrainedOn, b.Node(graph.KindDataset, graph.SHA256Key([]byte(fmt.Sprint("data", i%5)))))
+		if i > 0 {
+			b.Edge(m, graph.DerivedFrom, b.Node(graph.KindModel, graph.SHA256Key([]byte(fmt.Sprint("model", i-1)))), "relation", "finetune")
+		}
+		b.Describes(m)
+		if _, err := s.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// adjacency is the index as sets, whatever the ordinals and list order.
+func adjacency(x *index) map[[16]byte][]string {
+	out := map[[16]byte][]string{}
+	for o, id := range x.ids {
+		var hs []string
+		for _, h := range x.out[o] {
+			hs = append(hs, fmt.Sprintf("out %d %x", h.kind, x.ids[h.peer]))
+		}
+		for _, h := range x.in[o] {
+			hs = append(hs, fmt.Sprintf("in %d %x", h.kind, x.ids[h.peer]))
+		}
+		slices.Sort(hs)
+		out[id] = append(hs, fmt.Sprint("kind ", x.kinds[o]))
+	}
+	return out
+}
+
+func sameIndex(t *testing.T, got, want *index) {
+	t.Helper()
+	if !reflect.DeepEqual(got.stats(), want.stats()) {
+		t.Fatalf("stats %+v, want %+v", got.stats(), want.stats())
+	}
+	if !reflect.DeepEqual(adjacency(got), adjacency(want)) {
+		t.Fatal("adjacency differs")
+	}
+}
+
+func TestIndexSnapshot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, s, "a", 50)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	snap := snapshotPath(path)
+	first, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatalf("no snapshot after a clean close: %v", err)
+	}
+
+	// Loaded, it is the index a rebuild gives, and it keeps working.
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := rebuild(s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txid, _ := txID(s.db)
+	loaded, err := loadSnapshot(snap, txid)
+	if err != nil {
+		t.Fatalf("snapshot not loaded: %v", err)
+	}
+	sameIndex(t, loaded, want)
+	sameIndex(t, s.idx, want)
+	fill(t, s, "b", 20) // appends into the snapshot's shared backing arrays
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A snapshot older than the store (as after a crash following writes)
+	// is ignored; so is a damaged one.
+	for name, data := range map[string][]byte{
+		"stale":     first,
+		"corrupt":   append(append([]byte{}, first[:len(first)/2]...), 0xff),
+		"truncated": first[:20],
+	} {
+		if err := os.WriteFile(snap, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err = Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := rebuild(s.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameIndex(t, s.idx, want)
+		if st := s.idx.stats(); st.Documents != 70 {
+			t.Fatalf("%s snapshot: %d documents, want 70", name, st.Documents)
+		}
+		if err := s.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if err := os.Remove(snap); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, Options{NoIndexSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(snap); !os.IsNotExist(err) {
+		t.Fatalf("NoIndexSnapshot wrote a snapshot: %v", err)
+	}
+}
