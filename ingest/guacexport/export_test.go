@@ -281,6 +281,9 @@ func TestExport(t *testing.T) {
 }
 
 func TestExportErrors(t *testing.T) {
+	if _, err := Export(t.Context(), nil, "http://localhost/query", Options{}); err == nil {
+		t.Error("nil reader accepted")
+	}
 	st := openStore(t)
 	for _, ep := range []string{"", "localhost:8080", "ftp://x/query"} {
 		if _, err := Export(t.Context(), st, ep, Options{}); err == nil {

@@ -78,6 +78,9 @@ func (r *Result) skip(format string, args ...any) {
 // Export reads the ML graph from r and ingests it into the GUAC GraphQL
 // server at endpoint (e.g. http://localhost:8080/query).
 func Export(ctx context.Context, r graph.Reader, endpoint string, opts Options) (Result, error) {
+	if r == nil {
+		return Result{}, fmt.Errorf("%w: no graph to read", ErrExport)
+	}
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Result{}, fmt.Errorf("%w: endpoint %q is not an http(s) URL", ErrExport, endpoint)
