@@ -1,12 +1,17 @@
 package bolt
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"unsafe"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
@@ -21,10 +26,51 @@ import (
 //	edge: 0x02 attrs docs
 //	keys:  uvarint n, n × str
 //	attrs: uvarint n, n × (str name, str value, docs)
-//	docs:  uvarint n, n × digest
+//	docs:  uvarint 2n, n × digest; or uvarint 1: spilled (see below)
 //	str:   uvarint len, bytes
 //	digest: 0x00 + 32 bytes for "sha256:<64 lower hex>", else 0x01 + str
+//
+// An evidence list longer than spillAt is spilled: its entries become keys
+// of the evidence bucket (nodeEv for nodes, edgeEv for edges), so adding a
+// document to the signing key's Identity node or to numpy is one key put,
+// not a rewrite of a list naming every document:
+//
+//	owner (node id 16 | edge key 33) 0x00 ref          the owner's documents
+//	owner 0x01 attrHash(8) ref                         documents of one attribute
+//	ref: 0x00 + 32 raw sha256 bytes, or 0x01 + the digest string
 const recBinary = 0x02
+
+// spillAt is the longest evidence list kept inside its record.
+const spillAt = 64
+
+const (
+	scopeDocs = 0x00
+	scopeAttr = 0x01
+)
+
+// attrHash names an attribute (name and value) inside its owner's
+// evidence keys.
+func attrHash(name, value string) [8]byte {
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write([]byte(value))
+	var sum [32]byte
+	return [8]byte(h.Sum(sum[:0]))
+}
+
+// evPrefix is the evidence key prefix of a list of owner: its documents
+// (name == nil) or those of one attribute.
+func evPrefix(owner []byte, attr *graph.Attr) []byte {
+	p := make([]byte, 0, len(owner)+1+8)
+	p = append(p, owner...)
+	if attr == nil {
+		return append(p, scopeDocs)
+	}
+	h := attrHash(attr.Name, attr.Value)
+	p = append(p, scopeAttr)
+	return append(p, h[:]...)
+}
 
 var errCorrupt = errors.New("record is truncated or malformed")
 
@@ -52,12 +98,47 @@ func encodeEdge(rec *edgeRec) []byte {
 	return appendDocs(b, rec.Docs)
 }
 
-func decodeNode(v []byte, rec *nodeRec) error { return decodeNodeIn(v, rec, nil) }
+func decodeNode(v []byte, rec *nodeRec) error { return decodeNodeIn(v, rec, nil, nil) }
 
-func decodeEdge(v []byte, rec *edgeRec) error { return decodeEdgeIn(v, rec, nil) }
+func decodeEdge(v []byte, rec *edgeRec) error { return decodeEdgeIn(v, rec, nil, nil) }
 
-// decodeNodeIn decodes with strings from a (nil: allocated one by one).
-func decodeNodeIn(v []byte, rec *nodeRec, a *arena) error {
+// spillReader reads spilled evidence lists of one owner.
+type spillReader struct {
+	b     *bbolt.Bucket
+	owner []byte
+}
+
+// read returns the documents under prefix, in string order.
+func (r *spillReader) read(attr *graph.Attr, a *arena) ([]string, error) {
+	prefix := evPrefix(r.owner, attr)
+	var out []string
+	mixed := false
+	c := r.b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ref := k[len(prefix):]
+		switch {
+		case len(ref) == 33 && ref[0] == 0:
+			if a != nil {
+				out = append(out, a.digest(ref[1:]))
+			} else {
+				out = append(out, sha256Prefix+hex.EncodeToString(ref[1:]))
+			}
+		case len(ref) > 1 && ref[0] == 1:
+			out = append(out, string(ref[1:]))
+			mixed = true
+		default:
+			return nil, fmt.Errorf("%w: evidence key %x", errCorrupt, k)
+		}
+	}
+	if mixed {
+		slices.Sort(out)
+	}
+	return out, nil
+}
+
+// decodeNodeIn decodes with strings from a (nil: allocated one by one) and
+// spilled lists read through sr (nil: left empty).
+func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	if len(v) > 0 && v[0] == '{' {
 		return json.Unmarshal(v, rec)
 	}
@@ -68,7 +149,7 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena) error {
 	if rec.Kind == "" {
 		return fmt.Errorf("%w: node kind code %d", errCorrupt, v[1])
 	}
-	d := decoder{b: v[2:], arena: a}
+	d := decoder{b: v[2:], arena: a, sr: sr}
 	n := d.count()
 	if n > 0 {
 		rec.Keys = make([]string, n)
@@ -77,20 +158,20 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena) error {
 		}
 	}
 	rec.Attrs = d.attrs()
-	rec.Docs = d.docs()
+	rec.Docs = d.docs(nil)
 	return d.done()
 }
 
-func decodeEdgeIn(v []byte, rec *edgeRec, a *arena) error {
+func decodeEdgeIn(v []byte, rec *edgeRec, a *arena, sr *spillReader) error {
 	if len(v) > 0 && v[0] == '{' {
 		return json.Unmarshal(v, rec)
 	}
 	if len(v) < 1 || v[0] != recBinary {
 		return errCorrupt
 	}
-	d := decoder{b: v[1:], arena: a}
+	d := decoder{b: v[1:], arena: a, sr: sr}
 	rec.Attrs = d.attrs()
-	rec.Docs = d.docs()
+	rec.Docs = d.docs(nil)
 	return d.done()
 }
 
@@ -136,7 +217,7 @@ func appendAttrs(b []byte, as []graph.Attr) []byte {
 const sha256Prefix = "sha256:"
 
 func appendDocs(b []byte, ds []string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ds)))
+	b = binary.AppendUvarint(b, 2*uint64(len(ds)))
 	for _, d := range ds {
 		if raw, ok := sha256Raw(d); ok {
 			b = append(b, 0)
@@ -173,6 +254,7 @@ type decoder struct {
 	b     []byte
 	err   error
 	arena *arena
+	sr    *spillReader
 }
 
 // arena hands out strings carved from shared buffers: a traversal decodes
@@ -261,8 +343,36 @@ func (d *decoder) str() string {
 	return s
 }
 
-func (d *decoder) docs() []string {
-	n := d.count()
+// listLen reads an evidence list header: its length, or spilled.
+func (d *decoder) listLen() (n int, spilled bool) {
+	if d.err != nil {
+		return 0, false
+	}
+	v, k := binary.Uvarint(d.b)
+	if k <= 0 || v > 2*maxDecodeCount || (v != 1 && v%2 == 1) || v/2 > uint64(len(d.b)) {
+		d.fail()
+		return 0, false
+	}
+	d.b = d.b[k:]
+	if v == 1 {
+		return 0, true
+	}
+	return int(v / 2), false
+}
+
+// docs reads the evidence list of the record (attr nil) or of attr.
+func (d *decoder) docs(attr *graph.Attr) []string {
+	n, spilled := d.listLen()
+	if spilled {
+		if d.sr == nil {
+			return nil
+		}
+		out, err := d.sr.read(attr, d.arena)
+		if err != nil && d.err == nil {
+			d.err = err
+		}
+		return out
+	}
 	if n == 0 {
 		return nil
 	}
@@ -308,7 +418,7 @@ func (d *decoder) attrs() []graph.Attr {
 	for i := range out {
 		out[i].Name = d.str()
 		out[i].Value = d.str()
-		out[i].Docs = d.docs()
+		out[i].Docs = d.docs(&out[i])
 	}
 	if d.err != nil {
 		return nil

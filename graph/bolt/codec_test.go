@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -203,42 +204,143 @@ func FuzzDecodeRecord(f *testing.F) {
 	})
 }
 
-// The write path's raw evidence lists must end up exactly as graph's
-// shared helpers would have left them (both backends merge identically).
+// The write path's raw evidence lists, inline and spilled, must end up
+// exactly as graph's shared helpers would have left them (both backends
+// merge identically).
 func TestWriteRecordsMatchGraphMerge(t *testing.T) {
 	docs := []string{docB, "sha512:" + strings.Repeat("cd", 64), docA, "sha1:" + strings.Repeat("e", 40)}
-	for i := range 100 {
+	for i := range 3 * spillAt {
 		docs = append(docs, graph.SHA256Key([]byte{byte(i)}))
 	}
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "w.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	id := [16]byte{1, 2, 3}
 	var want []graph.Attr
 	var wantDocs []string
 	var w wNode
 	w.kind = graph.KindIdentity
-	for i, d := range append(docs, docs[:10]...) {
-		claims := map[string]string{"method": "key", "n": []string{"x", "y", "z"}[i%3]}
-		var c1, c2 bool
-		want, c1 = graph.MergeAttrs(want, d, claims)
-		wantDocs, c2 = graph.AddSorted(wantDocs, d)
-		var g1 bool
-		w.attrs, g1 = mergeAttrs(w.attrs, toDocRef(d), claims)
-		g2 := w.docs.add(toDocRef(d))
-		if c1 != g1 || c2 != g2 {
-			t.Fatalf("doc %d: changed %v/%v, graph says %v/%v", i, g1, g2, c1, c2)
+	err = db.Update(func(tx *bbolt.Tx) error {
+		ev, err := tx.CreateBucket(bNodeEv)
+		if err != nil {
+			return err
 		}
-		if i%17 == 0 {
-			// Round trip through the stored form midway, as a later
-			// transaction would.
-			var err error
-			if w, err = decodeWNode(w.encode()); err != nil {
-				t.Fatal(err)
+		for i, d := range append(docs, docs[:10]...) {
+			claims := map[string]string{"method": "key", "n": []string{"x", "y", "z"}[i%3]}
+			var c1, c2 bool
+			want, c1 = graph.MergeAttrs(want, d, claims)
+			wantDocs, c2 = graph.AddSorted(wantDocs, d)
+			var g1 bool
+			w.attrs, g1 = mergeAttrs(w.attrs, toDocRef(d), claims)
+			g2 := w.docs.add(toDocRef(d))
+			if c1 != g1 || c2 != g2 {
+				t.Fatalf("doc %d: changed %v/%v, graph says %v/%v", i, g1, g2, c1, c2)
+			}
+			if i%17 == 0 {
+				// Round trip through the stored form midway, as a later
+				// transaction would.
+				v, err := w.encode(ev, id)
+				if err != nil {
+					return err
+				}
+				if w, err = decodeWNode(v, ev, id); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	var got nodeRec
-	if err := decodeNode(w.encode(), &got); err != nil {
+		v, err := w.encode(ev, id)
+		if err != nil {
+			return err
+		}
+		var got nodeRec
+		if err := decodeNodeIn(v, &got, &arena{}, &spillReader{b: ev, owner: id[:]}); err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(got.Attrs, want) || !reflect.DeepEqual(got.Docs, wantDocs) {
+			t.Fatalf("write path merged differently:\n got %v %v\nwant %v %v", got.Attrs, got.Docs, want, wantDocs)
+		}
+		if !w.docs.spilled || len(v) > 200 {
+			t.Fatalf("a %d-document list was not spilled: record is %d bytes", len(wantDocs), len(v))
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got.Attrs, want) || !reflect.DeepEqual(got.Docs, wantDocs) {
-		t.Fatalf("write path merged differently:\n got %v %v\nwant %v %v", got.Attrs, got.Docs, want, wantDocs)
+}
+
+// Through the public API: a hub node and edge collect more documents than
+// fit inline; reads return every one, in order, after a reopen too.
+func TestSpilledEvidence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var want []string
+	n := 2*spillAt + 5
+	var bs []*graph.Batch
+	for i := range n {
+		b := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte(fmt.Sprint("sbom", i))), Type: "test"})
+		m := b.Node(graph.KindModel, graph.SHA256Key([]byte(fmt.Sprint("m", i))))
+		torch := b.Node(graph.KindPackage, "pkg:pypi/torch@2.5.1")
+		numpy := b.Node(graph.KindPackage, "pkg:pypi/numpy@1.26.0")
+		b.Set(numpy, "license", "BSD-3-Clause")
+		b.Edge(m, graph.DependsOn, torch)
+		b.Edge(torch, graph.DependsOn, numpy, "scope", "runtime")
+		want, _ = graph.AddSorted(want, b.Doc.Digest)
+		if i%3 == 0 {
+			if _, err := s.Apply(ctx, b); err != nil { // one at a time
+				t.Fatal(err)
+			}
+		} else {
+			bs = append(bs, b) // and in bulk
+		}
+	}
+	if _, err := s.ApplyAll(ctx, bs); err != nil {
+		t.Fatal(err)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		ns, err := s.Lookup(ctx, "pkg:pypi/numpy@1.26.0")
+		if err != nil || len(ns) != 1 {
+			t.Fatalf("%v %v", ns, err)
+		}
+		if !reflect.DeepEqual(ns[0].Docs, want) || len(ns[0].Attrs) != 1 || !reflect.DeepEqual(ns[0].Attrs[0].Docs, want) {
+			t.Fatalf("numpy: %d docs, attrs %d; want %d", len(ns[0].Docs), len(ns[0].Attrs), len(want))
+		}
+		es, err := s.Edges(ctx, ns[0].ID, graph.In)
+		if err != nil || len(es) != 1 || !reflect.DeepEqual(es[0].Docs, want) || !reflect.DeepEqual(es[0].Attrs[0].Docs, want) {
+			t.Fatalf("torch -> numpy: %+v %v", es, err)
+		}
+		if err := s.Check(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(s)
+	// A document already recorded changes nothing, spilled or not.
+	r, err := s.Apply(ctx, bs[0])
+	if err != nil || !r.Duplicate {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check(s)
+	if err := s.view(func(tx *bbolt.Tx) error {
+		id := graph.NewNodeID(graph.KindPackage, "pkg:pypi/numpy@1.26.0").Bytes()
+		if v := tx.Bucket(bNodes).Get(id[:]); len(v) > 200 {
+			t.Errorf("numpy's record is %d bytes: evidence not spilled", len(v))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -35,7 +35,12 @@ var (
 	bKeys  = []byte("keys")
 	bKinds = []byte("kinds")
 	bEdges = []byte("edges")
+	// Spilled evidence lists (codec.go).
+	bNodeEv = []byte("nodeev")
+	bEdgeEv = []byte("edgeev")
 )
+
+var buckets = [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv}
 
 // schemaVersion 2 stores node and edge records in binary (codec.go); a
 // version 1 store (JSON records) is upgraded in place at open, since both
@@ -102,7 +107,7 @@ func Open(path string, opts Options) (*Store, error) {
 	ready := false
 	_ = db.View(func(tx *bbolt.Tx) error {
 		ready = true
-		for _, name := range [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges} {
+		for _, name := range buckets {
 			ready = ready && tx.Bucket(name) != nil
 		}
 		ready = ready && string(tx.Bucket(bMeta).Get([]byte("version"))) == schemaVersion
@@ -110,7 +115,7 @@ func Open(path string, opts Options) (*Store, error) {
 	})
 	if !ready {
 		if err := db.Update(func(tx *bbolt.Tx) error {
-			for _, name := range [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges} {
+			for _, name := range buckets {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
 				}
@@ -503,7 +508,7 @@ func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node
 		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
 	}
 	var rec nodeRec
-	if err := decodeNodeIn(v, &rec, a); err != nil {
+	if err := decodeNodeIn(v, &rec, a, &spillReader{b: tx.Bucket(bNodeEv), owner: id[:]}); err != nil {
 		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
 	}
 	if nid == "" {
@@ -669,7 +674,7 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
 			}
 			var rec edgeRec
-			if err := decodeEdgeIn(v, &rec, a); err != nil {
+			if err := decodeEdgeIn(v, &rec, a, &spillReader{b: tx.Bucket(bEdgeEv), owner: key[:]}); err != nil {
 				return fmt.Errorf("edge %s-%s->%s is corrupt: %w", r.From, r.Kind, r.To, err)
 			}
 			out[i] = graph.Edge{EdgeRef: r, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}
@@ -742,6 +747,19 @@ func (s *Store) Check() error {
 			}
 			return nil
 		})
+		edges := tx.Bucket(bEdges)
+		for _, ev := range []struct {
+			b     []byte
+			owner int
+			in    *bbolt.Bucket
+		}{{bNodeEv, 16, nodes}, {bEdgeEv, 33, edges}} {
+			_ = tx.Bucket(ev.b).ForEach(func(k, _ []byte) error {
+				if len(k) < ev.owner+2 || ev.in.Get(k[:ev.owner]) == nil {
+					errs = append(errs, fmt.Errorf("%s: evidence key %x has no owner", ev.b, k))
+				}
+				return nil
+			})
+		}
 		n := 0
 		_ = tx.Bucket(bKinds).ForEach(func(k, _ []byte) error { n++; return nil })
 		if total := nodes.Stats().KeyN; total != n {

@@ -29,7 +29,7 @@ type txCache struct {
 	kinds map[[17]byte]struct{}
 	edges map[[33]byte]*edgeEntry
 
-	bDocs, bNodes, bKeys, bKinds, bEdges *bbolt.Bucket
+	bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv *bbolt.Bucket
 }
 
 type nodeEntry struct {
@@ -56,6 +56,9 @@ func newTxCache(tx *bbolt.Tx) *txCache {
 		bKeys:  tx.Bucket(bKeys),
 		bKinds: tx.Bucket(bKinds),
 		bEdges: tx.Bucket(bEdges),
+
+		bNodeEv: tx.Bucket(bNodeEv),
+		bEdgeEv: tx.Bucket(bEdgeEv),
 	}
 }
 
@@ -92,7 +95,7 @@ func (c *txCache) node(id [16]byte) (*wNode, error) {
 		e = &nodeEntry{}
 		if v := c.bNodes.Get(id[:]); v != nil {
 			var err error
-			if e.rec, err = decodeWNode(v); err != nil {
+			if e.rec, err = decodeWNode(v, c.bNodeEv, id); err != nil {
 				return nil, err
 			}
 			e.present = true
@@ -130,7 +133,7 @@ func (c *txCache) edge(k [33]byte) (rec *wEdge, created bool, err error) {
 	}
 	e := &edgeEntry{}
 	if v := c.bEdges.Get(k[:]); v != nil {
-		if e.rec, err = decodeWEdge(v); err != nil {
+		if e.rec, err = decodeWEdge(v, c.bEdgeEv, k); err != nil {
 			return nil, false, err
 		}
 	} else {
@@ -169,7 +172,11 @@ func (c *txCache) flush() error {
 	}
 	slices.SortFunc(ids, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	for _, id := range ids {
-		if err := c.bNodes.Put(id[:], c.nodes[id].rec.encode()); err != nil {
+		v, err := c.nodes[id].rec.encode(c.bNodeEv, id)
+		if err != nil {
+			return err
+		}
+		if err := c.bNodes.Put(id[:], v); err != nil {
 			return err
 		}
 	}
@@ -181,7 +188,11 @@ func (c *txCache) flush() error {
 	}
 	slices.SortFunc(eks, func(a, b [33]byte) int { return bytes.Compare(a[:], b[:]) })
 	for _, k := range eks {
-		if err := c.bEdges.Put(k[:], c.edges[k].rec.encode()); err != nil {
+		v, err := c.edges[k].rec.encode(c.bEdgeEv, k)
+		if err != nil {
+			return err
+		}
+		if err := c.bEdges.Put(k[:], v); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/modelgraph/modelgraph/graph"
 )
 
@@ -50,16 +52,44 @@ func cmpDocRef(a, b docRef) int {
 }
 
 // docSet is a sorted, unique evidence list plus entries added since it was
-// read.
+// read. A spilled set keeps its entries in the evidence bucket (b, under
+// prefix); sorted is then empty and added holds the new ones.
 type docSet struct {
 	sorted  []docRef
 	added   []docRef
 	inAdded map[docRef]struct{} // once added is long enough to need it
+
+	spilled bool
+	b       *bbolt.Bucket
+	prefix  []byte
+}
+
+// evKey is the evidence key of d under prefix.
+func evKey(prefix []byte, d docRef) []byte {
+	k := make([]byte, 0, len(prefix)+1+max(32, len(d.s)))
+	k = append(k, prefix...)
+	if d.s == "" {
+		k = append(k, 0)
+		return append(k, d.raw[:]...)
+	}
+	k = append(k, 1)
+	return append(k, d.s...)
+}
+
+// hasKey reports whether b holds k. Evidence keys have empty values,
+// which Bucket.Get reports as nil, like a missing key.
+func hasKey(b *bbolt.Bucket, k []byte) bool {
+	got, _ := b.Cursor().Seek(k)
+	return bytes.Equal(got, k)
 }
 
 // add inserts d and reports whether it was absent.
 func (s *docSet) add(d docRef) bool {
-	if _, found := slices.BinarySearchFunc(s.sorted, d, cmpDocRef); found {
+	if s.spilled {
+		if hasKey(s.b, evKey(s.prefix, d)) {
+			return false
+		}
+	} else if _, found := slices.BinarySearchFunc(s.sorted, d, cmpDocRef); found {
 		return false
 	}
 	if s.inAdded != nil {
@@ -81,7 +111,36 @@ func (s *docSet) add(d docRef) bool {
 	return true
 }
 
-func (s *docSet) len() int { return len(s.sorted) + len(s.added) }
+func (s *docSet) len() int {
+	if s.spilled {
+		return 0 // only the marker is stored
+	}
+	return len(s.sorted) + len(s.added)
+}
+
+// appendTo writes the list into a record: inline while short; otherwise
+// its new entries go to the evidence bucket b under prefix (all of them
+// when it spills now) and the record holds the marker.
+func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, prefix []byte) ([]byte, error) {
+	if !s.spilled && s.len() <= spillAt {
+		return appendDocRefs(rec, s.all()), nil
+	}
+	var put []docRef
+	if s.spilled {
+		slices.SortFunc(s.added, cmpDocRef)
+		put = s.added
+	} else {
+		put = s.all()
+		s.spilled, s.b, s.prefix = true, b, prefix
+	}
+	for _, d := range put {
+		if err := b.Put(evKey(prefix, d), nil); err != nil {
+			return nil, err
+		}
+	}
+	s.sorted, s.added, s.inAdded = nil, nil, nil
+	return binary.AppendUvarint(rec, 1), nil
+}
 
 // all returns the merged, sorted list (and keeps it merged).
 func (s *docSet) all() []docRef {
@@ -148,7 +207,7 @@ func mergeAttrs(as []wAttr, doc docRef, claims map[string]string) ([]wAttr, bool
 }
 
 func appendDocRefs(b []byte, ds []docRef) []byte {
-	b = binary.AppendUvarint(b, uint64(len(ds)))
+	b = binary.AppendUvarint(b, 2*uint64(len(ds)))
 	for _, d := range ds {
 		if d.s == "" {
 			b = append(b, 0)
@@ -163,16 +222,6 @@ func appendDocRefs(b []byte, ds []docRef) []byte {
 
 func sizeDocRefs(n int) int { return binary.MaxVarintLen32 + n*33 }
 
-func appendWAttrs(b []byte, as []wAttr) []byte {
-	b = binary.AppendUvarint(b, uint64(len(as)))
-	for i := range as {
-		b = appendStr(b, as[i].name)
-		b = appendStr(b, as[i].value)
-		b = appendDocRefs(b, as[i].docs.all())
-	}
-	return b
-}
-
 func sizeWAttrs(as []wAttr) int {
 	n := binary.MaxVarintLen32
 	for i := range as {
@@ -181,7 +230,23 @@ func sizeWAttrs(as []wAttr) int {
 	return n
 }
 
-func (w *wNode) encode() []byte {
+// encodeBody writes attrs and docs of owner (a node id or an edge key).
+func encodeBody(rec []byte, attrs []wAttr, docs *docSet, ev *bbolt.Bucket, owner []byte) ([]byte, error) {
+	rec = binary.AppendUvarint(rec, uint64(len(attrs)))
+	var err error
+	for i := range attrs {
+		a := &attrs[i]
+		rec = appendStr(rec, a.name)
+		rec = appendStr(rec, a.value)
+		if rec, err = a.docs.appendTo(rec, ev, evPrefix(owner, &graph.Attr{Name: a.name, Value: a.value})); err != nil {
+			return nil, err
+		}
+	}
+	return docs.appendTo(rec, ev, evPrefix(owner, nil))
+}
+
+// encode returns node id's record, putting spilled evidence into ev.
+func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 	n := 2 + sizeStrs(w.keys) + sizeWAttrs(w.attrs) + sizeDocRefs(w.docs.len())
 	b := make([]byte, 0, n)
 	b = append(b, recBinary, w.kind.Code())
@@ -189,18 +254,19 @@ func (w *wNode) encode() []byte {
 	for _, k := range w.keys {
 		b = appendStr(b, k)
 	}
-	b = appendWAttrs(b, w.attrs)
-	return appendDocRefs(b, w.docs.all())
+	return encodeBody(b, w.attrs, &w.docs, ev, id[:])
 }
 
-func (w *wEdge) encode() []byte {
+// encode returns edge key's record, putting spilled evidence into ev.
+func (w *wEdge) encode(ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
 	b := make([]byte, 0, 1+sizeWAttrs(w.attrs)+sizeDocRefs(w.docs.len()))
 	b = append(b, recBinary)
-	b = appendWAttrs(b, w.attrs)
-	return appendDocRefs(b, w.docs.all())
+	return encodeBody(b, w.attrs, &w.docs, ev, key[:])
 }
 
-func decodeWNode(v []byte) (wNode, error) {
+// decodeWNode decodes node id's record for writing; spilled lists refer to
+// ev.
+func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
 	if len(v) > 0 && v[0] == '{' {
 		var rec nodeRec
 		if err := decodeNode(v, &rec); err != nil {
@@ -222,12 +288,13 @@ func decodeWNode(v []byte) (wNode, error) {
 			w.keys[i] = d.str()
 		}
 	}
-	w.attrs = d.wattrs()
-	w.docs.sorted = d.docRefs()
+	w.attrs = d.wattrs(ev, id[:])
+	w.docs = d.docSet(ev, evPrefix(id[:], nil))
 	return w, d.done()
 }
 
-func decodeWEdge(v []byte) (wEdge, error) {
+// decodeWEdge decodes edge key's record for writing.
+func decodeWEdge(v []byte, ev *bbolt.Bucket, key [33]byte) (wEdge, error) {
 	if len(v) > 0 && v[0] == '{' {
 		var rec edgeRec
 		if err := decodeEdge(v, &rec); err != nil {
@@ -239,8 +306,8 @@ func decodeWEdge(v []byte) (wEdge, error) {
 		return wEdge{}, errCorrupt
 	}
 	d := decoder{b: v[1:]}
-	w := wEdge{attrs: d.wattrs()}
-	w.docs.sorted = d.docRefs()
+	w := wEdge{attrs: d.wattrs(ev, key[:])}
+	w.docs = d.docSet(ev, evPrefix(key[:], nil))
 	return w, d.done()
 }
 
@@ -264,16 +331,20 @@ func toWAttrs(as []graph.Attr) []wAttr {
 	return out
 }
 
-func (d *decoder) docRefs() []docRef {
-	n := d.count()
-	if n == 0 {
-		return nil
+// docSet reads an evidence list for writing.
+func (d *decoder) docSet(ev *bbolt.Bucket, prefix []byte) docSet {
+	n, spilled := d.listLen()
+	if spilled {
+		return docSet{spilled: true, b: ev, prefix: prefix}
+	}
+	if n == 0 || d.err != nil {
+		return docSet{}
 	}
 	out := make([]docRef, n)
 	for i := range out {
 		if d.err != nil || len(d.b) == 0 {
 			d.fail()
-			return nil
+			return docSet{}
 		}
 		tag := d.b[0]
 		d.b = d.b[1:]
@@ -281,7 +352,7 @@ func (d *decoder) docRefs() []docRef {
 		case 0:
 			if len(d.b) < 32 {
 				d.fail()
-				return nil
+				return docSet{}
 			}
 			out[i].raw = [32]byte(d.b[:32])
 			d.b = d.b[32:]
@@ -289,13 +360,13 @@ func (d *decoder) docRefs() []docRef {
 			out[i].s = d.str()
 		default:
 			d.fail()
-			return nil
+			return docSet{}
 		}
 	}
-	return out
+	return docSet{sorted: out}
 }
 
-func (d *decoder) wattrs() []wAttr {
+func (d *decoder) wattrs(ev *bbolt.Bucket, owner []byte) []wAttr {
 	n := d.count()
 	if n == 0 {
 		return nil
@@ -304,7 +375,7 @@ func (d *decoder) wattrs() []wAttr {
 	for i := range out {
 		out[i].name = d.str()
 		out[i].value = d.str()
-		out[i].docs.sorted = d.docRefs()
+		out[i].docs = d.docSet(ev, evPrefix(owner, &graph.Attr{Name: out[i].name, Value: out[i].value}))
 	}
 	if d.err != nil {
 		return nil

@@ -18,9 +18,10 @@ import (
 
 func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 	nodes := fs.Int("nodes", 50_000, "size of the supply chain whose documents are ingested")
-	workers := fs.Int("workers", 8, "concurrent Pipeline.Ingest callers")
+	workers := fs.Int("workers", 64, "concurrent Pipeline.Ingest callers")
 	uri := fs.String("uri", "", "ingest into this (empty) Neo4j server instead of the embedded store")
 	dir := fs.String("dir", "", "directory for the embedded stores (default: a temporary one)")
+	signedOnly := fs.Bool("signed-only", false, "skip the whole-corpus run")
 	return func(ctx context.Context) (any, error) {
 		pl, err := plan(*nodes)
 		if err != nil {
@@ -112,7 +113,7 @@ func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 			return nil, fmt.Errorf("ingest: signed: %w", err)
 		}
 		logf("ingest %s: %d signed documents, %.0f verified/s", backend, res.Signed.Documents, res.Signed.DocsPerS)
-		if *uri == "" {
+		if *uri == "" && !*signedOnly {
 			if res.All, err = run("all.db", all); err != nil {
 				return nil, fmt.Errorf("ingest: all: %w", err)
 			}
