@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/neo4j"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 	"github.com/modelgraph/modelgraph/ingest/trust"
@@ -34,7 +38,38 @@ type pushed struct {
 // TestEndToEnd pushes a whole supply chain as real documents over HTTP
 // (signed dataset attestations, training provenance, an OMS signature,
 // deployment records, an SBOM, an advisory) and asks every question.
-func TestEndToEnd(t *testing.T) {
+func TestEndToEnd(t *testing.T) { runEndToEnd(t, openBolt(t)) }
+
+// TestEndToEndNeo4j is the same on a real Neo4j (MODELGRAPH_NEO4J_URI).
+// It resets that database, so the test command runs it on its own, after
+// the other packages (graph/neo4j's suite resets the same database).
+func TestEndToEndNeo4j(t *testing.T) {
+	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
+	if uri == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("MODELGRAPH_NEO4J_URI is not set: CI must run the end-to-end test on Neo4j (make test starts one)")
+		}
+		t.Skip("MODELGRAPH_NEO4J_URI not set")
+	}
+	ctx := context.Background()
+	s, err := neo4j.Open(ctx, neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Check(ctx); err != nil {
+			t.Errorf("graph invariants on Neo4j: %v", err)
+		}
+		_ = s.Reset(ctx)
+		_ = s.Close()
+	})
+	runEndToEnd(t, s)
+}
+
+func runEndToEnd(t *testing.T, store graph.Store) {
 	data, ci, stranger := envelopetest.NewKeySigner(t), envelopetest.NewKeySigner(t), envelopetest.NewKeySigner(t)
 	omsKey, err := trust.ParsePublicKey(fixture(t, "oms/keys/certificate/signing-key-pub.pem"), "signing-key-pub.pem")
 	if err != nil {
@@ -45,7 +80,7 @@ func TestEndToEnd(t *testing.T) {
 		{Name: "ci", Keys: []trust.PublicKey{ci.PublicKey(t)}},
 		{Name: "oms", Keys: []trust.PublicKey{omsKey}},
 	}}
-	e := startTrusting(t, Options{MaxBody: 8 << 20}, pol)
+	e := startOn(t, Options{MaxBody: 8 << 20}, pol, store)
 	docs := []struct {
 		name, query string
 		body        []byte

@@ -29,7 +29,7 @@ const (
 
 type env struct {
 	url   string
-	store *bolt.Store
+	store graph.Store
 	srv   *httptest.Server
 	log   *bytes.Buffer
 }
@@ -56,6 +56,12 @@ func start(t *testing.T, o Options) *env {
 // startTrusting is start with a trust policy for signatures.
 func startTrusting(t *testing.T, o Options, pol *trust.Policy) *env {
 	t.Helper()
+	return startOn(t, o, pol, openBolt(t))
+}
+
+// openBolt is an embedded store checked for invariants at cleanup.
+func openBolt(t *testing.T) graph.Store {
+	t.Helper()
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +72,12 @@ func startTrusting(t *testing.T, o Options, pol *trust.Policy) *env {
 		}
 		_ = s.Close()
 	})
+	return s
+}
+
+// startOn serves the API over store s.
+func startOn(t *testing.T, o Options, pol *trust.Policy, s graph.Store) *env {
+	t.Helper()
 	o.Store = s
 	if o.MaxBody == 0 {
 		o.MaxBody = 1 << 20
