@@ -110,8 +110,8 @@ func maskOf(kinds []graph.EdgeKind) kindMask {
 // follows returns the kinds dir follows from an edge's From end (out) and
 // from its To end (in), so the loop below tests bits, not strings.
 func follows(dir graph.Direction, kinds kindMask) (out, in kindMask) {
-	for _, k := range graph.EdgeKinds {
-		bit := kindMask(1) << k.Code()
+	for i, k := range graph.EdgeKinds {
+		bit := kindMask(1) << (i + 1) // the code of EdgeKinds[i]
 		if kinds&bit == 0 {
 			continue
 		}
@@ -126,8 +126,7 @@ func follows(dir graph.Direction, kinds kindMask) (out, in kindMask) {
 }
 
 // adjacent returns the half-edges of id that dir follows, limited to kinds.
-func (x *index) adjacent(id graph.NodeID, dir graph.Direction, kinds kindMask, a *arena) []graph.HalfEdge {
-	outMask, inMask := follows(dir, kinds)
+func (x *index) adjacent(id graph.NodeID, outMask, inMask kindMask, a *arena) []graph.HalfEdge {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	o, ok := x.ord[id.Bytes()]

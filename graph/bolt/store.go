@@ -609,7 +609,8 @@ func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction,
 	if !id.Valid() {
 		return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 	}
-	hs := s.idx.adjacent(id, dir, maskOf(kinds), &arena{})
+	om, im := follows(dir, maskOf(kinds))
+	hs := s.idx.adjacent(id, om, im, &arena{})
 	graph.SortHalfEdges(hs)
 	refs := make([]graph.EdgeRef, len(hs))
 	for i, h := range hs {
@@ -628,11 +629,11 @@ func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 
 // Adjacent implements graph.Walker from the in-memory index.
 func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
-	ks := maskOf(kinds)
+	om, im := follows(dir, maskOf(kinds))
 	out := make([][]graph.HalfEdge, len(ids))
 	a := &arena{}
 	for i, id := range ids {
-		out[i] = s.idx.adjacent(id, dir, ks, a)
+		out[i] = s.idx.adjacent(id, om, im, a)
 	}
 	return out, nil
 }

@@ -19,13 +19,21 @@ import (
 	"time"
 )
 
-// Latencies collects the durations of repeated operations.
+// Latencies collects the durations of repeated operations (and their
+// result sizes, since a walk's cost follows what it reaches).
 type Latencies struct {
-	d []time.Duration
+	d    []time.Duration
+	size []int
 }
 
 // Add records one operation.
 func (l *Latencies) Add(d time.Duration) { l.d = append(l.d, d) }
+
+// AddSized records one operation that returned size items.
+func (l *Latencies) AddSized(d time.Duration, size int) {
+	l.d = append(l.d, d)
+	l.size = append(l.size, size)
+}
 
 // N is the number of operations recorded.
 func (l *Latencies) N() int { return len(l.d) }
@@ -51,11 +59,24 @@ type Summary struct {
 	P99ms    float64 `json:"p99ms"`
 	MaxMs    float64 `json:"maxms"`
 	MeanSize float64 `json:"meanSize"` // nodes returned per operation
+	P99Size  int     `json:"p99Size"`  // 99th percentile of the nodes returned
+	MaxSize  int     `json:"maxSize"`
 }
 
-// Summarize reports l; size is the total result size over the operations.
+// Summarize reports l; size is the total result size over the operations
+// (AddSized's sizes are used when there are any).
 func (l *Latencies) Summarize(size int) Summary {
 	s := Summary{N: l.N(), P50ms: ms(l.Quantile(0.5)), P99ms: ms(l.Quantile(0.99)), MaxMs: ms(l.Quantile(1))}
+	if len(l.size) > 0 {
+		sz := slices.Clone(l.size)
+		slices.Sort(sz)
+		size = 0
+		for _, v := range sz {
+			size += v
+		}
+		s.P99Size = sz[min(max(int(math.Ceil(0.99*float64(len(sz))))-1, 0), len(sz)-1)]
+		s.MaxSize = sz[len(sz)-1]
+	}
 	if s.N > 0 {
 		s.MeanSize = float64(size) / float64(s.N)
 	}

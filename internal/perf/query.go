@@ -61,7 +61,6 @@ func workload(ctx context.Context, r graph.Reader, h *synth.Chain, n, warmup int
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	var imp, tr Latencies
-	var impSize, trSize int
 	one := func(key string, req func(graph.NodeID) graph.TraverseRequest) (int, time.Duration, error) {
 		t0 := time.Now()
 		ns, err := r.Lookup(ctx, key)
@@ -85,8 +84,7 @@ func workload(ctx context.Context, r graph.Reader, h *synth.Chain, n, warmup int
 				return QueryResult{}, fmt.Errorf("workload: impact: %w", err)
 			}
 			if i >= warmup {
-				imp.Add(d)
-				impSize += size
+				imp.AddSized(d, size)
 			}
 		}
 		if trace {
@@ -95,10 +93,9 @@ func workload(ctx context.Context, r graph.Reader, h *synth.Chain, n, warmup int
 				return QueryResult{}, fmt.Errorf("workload: trace: %w", err)
 			}
 			if i >= warmup {
-				tr.Add(d)
-				trSize += size
+				tr.AddSized(d, size)
 			}
 		}
 	}
-	return QueryResult{Impact: imp.Summarize(impSize), Trace: tr.Summarize(trSize)}, nil
+	return QueryResult{Impact: imp.Summarize(0), Trace: tr.Summarize(0)}, nil
 }
