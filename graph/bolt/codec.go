@@ -102,14 +102,24 @@ func decodeNode(v []byte, rec *nodeRec) error { return decodeNodeIn(v, rec, nil,
 
 func decodeEdge(v []byte, rec *edgeRec) error { return decodeEdgeIn(v, rec, nil, nil) }
 
-// spillReader reads spilled evidence lists of one owner.
+// spillReader reads spilled evidence lists of one owner. The bucket is
+// looked up on first use: most records have no spilled list, and point
+// reads (an AI-BOM export reads thousands of packages one by one) should
+// not pay for it.
 type spillReader struct {
+	tx    *bbolt.Tx
+	name  []byte
 	b     *bbolt.Bucket
 	owner []byte
 }
 
 // read returns the documents under prefix, in string order.
 func (r *spillReader) read(attr *graph.Attr, a *arena) ([]string, error) {
+	if r.b == nil {
+		if r.b = r.tx.Bucket(r.name); r.b == nil {
+			return nil, fmt.Errorf("%w: spilled evidence but no %s bucket", errCorrupt, r.name)
+		}
+	}
 	prefix := evPrefix(r.owner, attr)
 	var out []string
 	mixed := false

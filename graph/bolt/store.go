@@ -508,7 +508,7 @@ func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node
 		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
 	}
 	var rec nodeRec
-	if err := decodeNodeIn(v, &rec, a, &spillReader{b: tx.Bucket(bNodeEv), owner: id[:]}); err != nil {
+	if err := decodeNodeIn(v, &rec, a, &spillReader{tx: tx, name: bNodeEv, owner: id[:]}); err != nil {
 		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
 	}
 	if nid == "" {
@@ -675,7 +675,7 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
 			}
 			var rec edgeRec
-			if err := decodeEdgeIn(v, &rec, a, &spillReader{b: tx.Bucket(bEdgeEv), owner: key[:]}); err != nil {
+			if err := decodeEdgeIn(v, &rec, a, &spillReader{tx: tx, name: bEdgeEv, owner: key[:]}); err != nil {
 				return fmt.Errorf("edge %s-%s->%s is corrupt: %w", r.From, r.Kind, r.To, err)
 			}
 			out[i] = graph.Edge{EdgeRef: r, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}

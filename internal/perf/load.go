@@ -17,6 +17,7 @@ type LoadResult struct {
 	Seconds   float64 `json:"seconds"`
 	DocsPerS  float64 `json:"docsPerS"`
 	EdgesPerS float64 `json:"edgesPerS"`
+	FileBytes int64   `json:"fileBytes,omitempty"` // store file size afterwards (embedded)
 }
 
 // Load writes the chain planned by p into w with ApplyAll, chunk documents

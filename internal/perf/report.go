@@ -226,6 +226,9 @@ func (r *Report) Markdown() string {
 		ec, nc := na, na
 		if emb != nil && emb.Load != nil {
 			ec = fmt.Sprintf("%s s (%s edges/s)", num(emb.Load.Seconds), approx(int64(emb.Load.EdgesPerS)))
+			if emb.Load.FileBytes > 0 {
+				ec += fmt.Sprintf(", file %d MiB", emb.Load.FileBytes>>20)
+			}
 		}
 		if neo != nil && neo.Load != nil {
 			nc = fmt.Sprintf("%s s (%s edges/s)", num(neo.Load.Seconds), approx(int64(neo.Load.EdgesPerS)))

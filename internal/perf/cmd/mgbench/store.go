@@ -52,7 +52,10 @@ func buildCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("build: %w", err)
 		}
-		logf("build %d: %d nodes, %d edges, %d documents in %.1f s", *nodes, res.Nodes, res.Edges, res.Documents, res.Seconds)
+		if fi, err := os.Stat(*db); err == nil {
+			res.FileBytes = fi.Size()
+		}
+		logf("build %d: %d nodes, %d edges, %d documents in %.1f s, file %d MiB", *nodes, res.Nodes, res.Edges, res.Documents, res.Seconds, res.FileBytes>>20)
 		return perf.Record{Step: "build", Backend: "embedded", Size: *nodes, Load: &res, LoadAvg: perf.LoadAverage()}, nil
 	}
 }
