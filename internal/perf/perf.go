@@ -132,6 +132,9 @@ func parseStatus(raw []byte) (Memory, error) {
 			return m, fmt.Errorf("read memory: %s: unexpected %q", name, rest)
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err == nil && (kb < 0 || kb > 1<<40) {
+			err = fmt.Errorf("%d kB is out of range", kb)
+		}
 		if err != nil {
 			return m, fmt.Errorf("read memory: %s: %w", name, err)
 		}
