@@ -6,6 +6,6 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$repo"
 mkdir -p .cache
-go test -count=1 -timeout 60m -run TestCrashConsistency ./internal/reliability/ -args -rounds=100 -test.v | tail -5
-go test -count=1 -timeout 10m -run TestLoad ./internal/reliability/ -args -load-duration=60s -load-clients=200 -load-report="$repo/.cache/load-report.md" -test.v | tail -12
+go test -v -count=1 -timeout 60m -run TestCrashConsistency ./internal/reliability/ -args -rounds=100 | tail -5
+go test -v -count=1 -timeout 10m -run TestLoad ./internal/reliability/ -args -load-duration=60s -load-clients=200 -load-report="$repo/.cache/load-report.md" | tail -12
 FUZZTIME="${FUZZTIME:-60s}" bash deploy/dev/fuzz.sh
