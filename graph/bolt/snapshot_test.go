@@ -191,3 +191,54 @@ func FuzzLoadSnapshot(f *testing.F) {
 		}
 	})
 }
+
+func TestCompact(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	s, err := Open(src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, s, "c", 300)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := Compact(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := Compact(src, dst); err == nil {
+		t.Fatal("compacted over an existing file")
+	}
+	a, _ := os.Stat(src)
+	b, _ := os.Stat(dst)
+	if b.Size() >= a.Size() {
+		t.Errorf("compacted file is %d bytes, source %d", b.Size(), a.Size())
+	}
+	c, err := Open(dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	txid, _ := txID(c.db)
+	if _, err := loadSnapshot(snapshotPath(dst), txid); err != nil {
+		t.Errorf("no fresh index snapshot after compaction: %v", err)
+	}
+	o, err := Open(src, Options{NoIndexSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	sameIndex(t, c.idx, o.idx)
+	ctx := context.Background()
+	for i := range 300 {
+		key := graph.SHA256Key([]byte(fmt.Sprint("model", i)))
+		x, err1 := o.Lookup(ctx, key)
+		y, err2 := c.Lookup(ctx, key)
+		if err1 != nil || err2 != nil || !reflect.DeepEqual(x, y) {
+			t.Fatalf("%s differs after compaction: %v %v", key, err1, err2)
+		}
+	}
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -18,6 +18,9 @@ type LoadResult struct {
 	DocsPerS  float64 `json:"docsPerS"`
 	EdgesPerS float64 `json:"edgesPerS"`
 	FileBytes int64   `json:"fileBytes,omitempty"` // store file size afterwards (embedded)
+	// After bolt.Compact, when the build compacted the store.
+	CompactSeconds float64 `json:"compactSeconds,omitempty"`
+	CompactedBytes int64   `json:"compactedBytes,omitempty"`
 }
 
 // Load writes the chain planned by p into w with ApplyAll, chunk documents
