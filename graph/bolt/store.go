@@ -1,7 +1,11 @@
 // Package bolt is the embedded graph store: one bbolt file under the data
 // dir, fsynced before a write is acknowledged, with an in-memory adjacency
-// index rebuilt at open for fast traversal. One writer, many readers;
-// concurrent Apply calls are group-committed (one fsync for many documents).
+// index for fast traversal (loaded from the snapshot a clean Close leaves
+// next to the file, else rebuilt from the store). One writer, many readers;
+// concurrent Apply calls are group-committed (one fsync for many
+// documents). docs/performance.md has the figures and the profiles behind
+// the design: binary records, a per-transaction write cache flushed in key
+// order, long evidence lists spilled into their own buckets.
 package bolt
 
 import (
