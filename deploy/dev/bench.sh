@@ -77,7 +77,10 @@ for n in $neo_sizes; do
 	# temporary directory deleted when it stops.
 	log "neo4j $n: starting a fresh server on port $port"
 	bash "$neo" stop >/dev/null 2>&1 || true
-	bash "$neo" start "$port" >&2
+	if ! bash "$neo" start "$port" >&2; then
+		notes+=("-note" "Neo4j did not start for $n nodes; see $MODELGRAPH_NEO4J_STATE/neo4j-dev.log.")
+		continue
+	fi
 	neo_running=1
 	log "neo4j $n: loading the graph and running $((queries / 4)) queries of each kind"
 	if ! "$mg" neo4j -uri "bolt://127.0.0.1:$port" -nodes "$n" -n "$((queries / 4))" >>"$results"; then
@@ -87,12 +90,15 @@ for n in $neo_sizes; do
 done
 if [ -n "$neo_sizes" ]; then
 	log "neo4j: signed document ingest"
-	bash "$neo" start "$port" >&2
-	neo_running=1
-	if ! "$mg" ingest -nodes 10000 -uri "bolt://127.0.0.1:$port" >>"$results"; then
-		notes+=("-note" "Neo4j ingest failed; see the log above.")
+	if bash "$neo" start "$port" >&2; then
+		neo_running=1
+		if ! "$mg" ingest -nodes 10000 -uri "bolt://127.0.0.1:$port" >>"$results"; then
+			notes+=("-note" "Neo4j ingest failed; see the log above.")
+		fi
+		stop_neo
+	else
+		notes+=("-note" "Neo4j did not start for the ingest run.")
 	fi
-	stop_neo
 fi
 
 log "SBOM ingest vs GUAC (ingest/guacexport BenchmarkIngestVsGUAC)"
