@@ -219,3 +219,21 @@ func (r TraverseResult) PathTo(id NodeID) []Edge {
 	slices.Reverse(path)
 	return path
 }
+
+// CheckNodeQuery validates q and returns the effective limit, so every
+// backend lists nodes under the same rules.
+func CheckNodeQuery(q NodeQuery) (int, error) {
+	if !q.Kind.Valid() {
+		return 0, fmt.Errorf("%w: nodes: kind %q is not valid", ErrInvalidQuery, q.Kind)
+	}
+	if q.After != "" && !q.After.Valid() {
+		return 0, fmt.Errorf("%w: nodes: cursor %q is not a node id", ErrInvalidQuery, q.After)
+	}
+	switch {
+	case q.Limit < 0 || q.Limit > MaxListLimit:
+		return 0, fmt.Errorf("%w: nodes: limit %d is out of range [0, %d]", ErrInvalidQuery, q.Limit, MaxListLimit)
+	case q.Limit == 0:
+		return DefaultListLimit, nil
+	}
+	return q.Limit, nil
+}

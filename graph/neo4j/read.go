@@ -78,21 +78,12 @@ func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 
 // Nodes implements graph.Reader.
 func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, error) {
-	if !q.Kind.Valid() {
-		return nil, fmt.Errorf("%w: nodes: kind %q is not valid", graph.ErrInvalidQuery, q.Kind)
-	}
-	if q.After != "" && !q.After.Valid() {
-		return nil, fmt.Errorf("%w: nodes: cursor %q is not a node id", graph.ErrInvalidQuery, q.After)
-	}
-	limit := q.Limit
-	switch {
-	case limit < 0 || limit > graph.MaxListLimit:
-		return nil, fmt.Errorf("%w: nodes: limit %d is out of range [0, %d]", graph.ErrInvalidQuery, limit, graph.MaxListLimit)
-	case limit == 0:
-		limit = graph.DefaultListLimit
+	limit, err := graph.CheckNodeQuery(q)
+	if err != nil {
+		return nil, err
 	}
 	var out []graph.Node
-	err := s.read(ctx, "nodes", func(tx driver.ManagedTransaction) error {
+	err = s.read(ctx, "nodes", func(tx driver.ManagedTransaction) error {
 		out = nil
 		recs, err := run(ctx, tx, qNodes,
 			map[string]any{"kind": string(q.Kind), "after": string(q.After), "limit": limit})
