@@ -52,6 +52,7 @@ func NewBatch(doc Document) *Batch {
 	b.Set(i, "type", doc.Type)
 	b.Set(i, "predicateType", doc.PredicateType)
 	b.Set(i, "status", string(doc.Status()))
+	b.Set(i, "role", string(RoleOf(doc)))
 	for _, sig := range doc.Signatures {
 		key := SignerKey(sig)
 		if key == "" {

@@ -53,6 +53,11 @@ type Signature struct {
 	Reason         string    `json:"reason,omitempty"` // why failed/unverifiable
 	LogIndex       int64     `json:"logIndex,omitempty"`
 	IntegratedTime time.Time `json:"integratedTime,omitzero"`
+	// Scope lists the namespace patterns the policy restricts this signer
+	// to for the document's role (see ScopeMatches); empty when the signer
+	// may vouch for any subject. Recorded at ingest so answers can check it
+	// against what the graph identifies, not only the names the signer chose.
+	Scope []string `json:"scope,omitempty"`
 }
 
 // Document describes one ingested document: the unit of atomic, idempotent
@@ -65,6 +70,9 @@ type Document struct {
 	Size          int64       `json:"size,omitempty"`
 	Signatures    []Signature `json:"signatures,omitempty"`
 	IngestedAt    time.Time   `json:"ingestedAt,omitzero"` // set by the store when zero
+	// Role is what the document may vouch for (see Role); RoleOf derives it
+	// from Type for documents stored without one.
+	Role Role `json:"role,omitempty"`
 }
 
 // Status aggregates the document's signatures: verified if any verified;
@@ -108,6 +116,16 @@ type Node struct {
 	Keys  []string `json:"keys"`  // sorted
 	Attrs []Attr   `json:"attrs"` // sorted by name, value
 	Docs  []string `json:"docs"`  // documents that mentioned the node, sorted
+	// KeyDocs says which documents named each key for this node, sorted by
+	// key: how answers tell whether two keys were joined by a document that
+	// may vouch for the node or only by an unsigned claim.
+	KeyDocs []KeyClaim `json:"keyDocs,omitempty"`
+}
+
+// KeyClaim is one key of a node and the documents that named it.
+type KeyClaim struct {
+	Key  string   `json:"k"`
+	Docs []string `json:"d"`
 }
 
 // Attr returns the first value claimed for name ("" if none).

@@ -122,6 +122,9 @@ func (p *Parser) one(ctx context.Context, in Input, f Format) (Parsed, error) {
 	if err != nil {
 		return Parsed{}, bad(in, err)
 	}
+	if b.Doc.Role == "" {
+		b.Doc.Role = graph.RoleOfType(b.Doc.Type)
+	}
 	return Parsed{Format: f, Batch: b}, nil
 }
 
@@ -143,6 +146,7 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 		return Parsed{}, bad(in, err)
 	}
 	doc.Signatures = o.Signatures
+	doc.Role = o.Role()
 	if o.Statement == nil && o.MessageDigest != "" {
 		// A message signature (cosign v3's default for images, sigstore
 		// blob signing) vouches for an artifact digest: record who signed it.

@@ -84,6 +84,21 @@ func (o *Opened) Verified() bool {
 	return false
 }
 
+// Role is what the document may vouch for, from its predicate type (a
+// message signature over an artifact's bytes is a model signature): the
+// policy grants trust per role.
+func (o *Opened) Role() graph.Role {
+	switch {
+	case o.Statement != nil:
+		return trust.RoleForPredicate(o.Statement.PredicateType)
+	case o.MessageDigest != "":
+		return graph.RoleModelSignature
+	}
+	return graph.RoleOther
+}
+
+func (o *Opened) target() target { return target{role: o.Role(), subjects: o.SubjectNames()} }
+
 // SubjectNames returns the statement's subject names (none when the payload
 // is not a statement); the policy's rules are selected by them.
 func (o *Opened) SubjectNames() []string {
@@ -202,7 +217,7 @@ func openDSSE(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, err
 			return nil, err
 		}
 		pb := dsseBundle(env.PayloadType, payload, s.KeyID, sigs[i])
-		o.Signatures = append(o.Signatures, verifyKey(pb, s.KeyID, s.KeyID, pol, o.SubjectNames()))
+		o.Signatures = append(o.Signatures, verifyKey(pb, s.KeyID, s.KeyID, pol, o.target()))
 	}
 	return o, nil
 }
@@ -269,7 +284,7 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.SubjectNames())}
+	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.target())}
 	return o, nil
 }
 

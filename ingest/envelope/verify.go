@@ -26,7 +26,7 @@ const bundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 // verifyBundle checks a bundle's single signature by the method its
 // verification material implies.
-func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, subjects []string) graph.Signature {
+func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, tg target) graph.Signature {
 	vm := pb.GetVerificationMaterial()
 	switch c := vm.GetContent().(type) {
 	case *protobundle.VerificationMaterial_PublicKey:
@@ -37,15 +37,15 @@ func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, subjec
 				claimed = k.Hint
 			}
 		}
-		return verifyKey(pb, hint, claimed, pol, subjects)
+		return verifyKey(pb, hint, claimed, pol, tg)
 	case *protobundle.VerificationMaterial_Certificate:
-		return certificateSignature(pb, [][]byte{c.Certificate.GetRawBytes()}, pol, subjects)
+		return certificateSignature(pb, [][]byte{c.Certificate.GetRawBytes()}, pol, tg)
 	case *protobundle.VerificationMaterial_X509CertificateChain:
 		var raw [][]byte
 		for _, cert := range c.X509CertificateChain.GetCertificates() {
 			raw = append(raw, cert.GetRawBytes())
 		}
-		return certificateSignature(pb, raw, pol, subjects)
+		return certificateSignature(pb, raw, pol, tg)
 	}
 	return graph.Signature{Status: graph.StatusFailed, Reason: "bundle has no usable verification material"}
 }
@@ -53,7 +53,7 @@ func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, subjec
 // certificateSignature tells a private-CA chain (model_signing's
 // "certificate" method: no transparency log) from a keyless Fulcio
 // certificate (logged in Rekor).
-func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Policy, subjects []string) graph.Signature {
+func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Policy, tg target) graph.Signature {
 	if len(raw) == 0 {
 		return graph.Signature{Method: MethodCertificate, Status: graph.StatusFailed, Reason: "certificate chain is empty"}
 	}
@@ -69,21 +69,21 @@ func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Polic
 		certs[i] = c
 	}
 	if len(pb.GetVerificationMaterial().GetTlogEntries()) > 0 {
-		return verifyKeyless(pb, certs[0], pol, subjects)
+		return verifyKeyless(pb, certs[0], pol, tg)
 	}
-	return verifyChain(pb, certs, pol, subjects)
+	return verifyChain(pb, certs, pol, tg)
 }
 
 // verifyKey checks the signature with the policy's public keys. hint is
 // what the document says (may be empty); claimed names the signer's key
 // when no trusted key verifies.
-func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, subjects []string) graph.Signature {
+func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, tg target) graph.Signature {
 	sig := graph.Signature{Method: MethodKey, KeyID: claimed}
 	all := pol.All().Keys
 	if len(all) == 0 {
 		return unverifiable(sig, "the trust policy has no public keys")
 	}
-	allowed := pol.For(subjects...).Keys
+	allowed := pol.For(tg.role, tg.subjects...).Keys
 	// The hint is only a hint: try the key it names first, then the others,
 	// as model_signing 0.3.1–1.0.x bundles carry none.
 	byHint := func(ks []trust.PublicKey) []trust.PublicKey {
@@ -101,11 +101,18 @@ func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, 
 	}
 	var lastErr error
 	for _, k := range byHint(allowed) {
-		if lastErr = verifyWithKey(pb, k.Key); lastErr == nil {
-			sig.KeyID = k.Hint
-			sig.Status = graph.StatusVerified
-			return sig
+		if err := verifyWithKey(pb, k.Key); err != nil {
+			if lastErr == nil || k.Hint == hint {
+				lastErr = err
+			}
+			continue
 		}
+		sig.KeyID = k.Hint
+		sig.Status = graph.StatusVerified
+		sig.Scope = pol.Scope(tg.role, tg.subjects, func(r *trust.Rule) bool {
+			return slices.ContainsFunc(r.Keys, func(rk trust.PublicKey) bool { return rk.Hint == k.Hint })
+		})
+		return sig
 	}
 	for _, k := range byHint(all) {
 		if slices.ContainsFunc(allowed, func(a trust.PublicKey) bool { return a.Hint == k.Hint }) {
@@ -113,13 +120,22 @@ func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, 
 		}
 		if verifyWithKey(pb, k.Key) == nil {
 			sig.KeyID = k.Hint
-			return failed(sig, fmt.Sprintf("signed by trusted key %s (%s), which the trust policy does not allow for %s", k.Hint, k.Source, subjectList(subjects)))
+			return failed(sig, fmt.Sprintf("signed by trusted key %s (%s), which the trust policy does not allow for %s", k.Hint, k.Source, tg.String()))
 		}
 	}
 	if len(allowed) == 0 {
-		return unverifiable(sig, fmt.Sprintf("no public key in the trust policy applies to %s", subjectList(subjects)))
+		return unverifiable(sig, fmt.Sprintf("no public key in the trust policy applies to %s", tg.String()))
 	}
-	return failed(sig, fmt.Sprintf("signature does not verify with any of the %d trusted keys for %s: %v", len(allowed), subjectList(subjects), lastErr))
+	if hint != "" {
+		if i := slices.IndexFunc(allowed, func(a trust.PublicKey) bool { return a.Hint == hint }); i >= 0 {
+			// The document names a key the policy trusts for it, and that
+			// key does not verify it: the payload or the signature was
+			// changed after signing. Say so; "unknown key" would send a
+			// responder to the policy instead of to the tampering.
+			return failed(sig, fmt.Sprintf("signed by trusted key %s (%s), but the payload or signature was altered after signing: %v", hint, allowed[i].Source, lastErr))
+		}
+	}
+	return failed(sig, fmt.Sprintf("signature does not verify with any of the %d trusted keys for %s: %v", len(allowed), tg.String(), lastErr))
 }
 
 // verifyWithKey runs sigstore-go's key verification of pb's signature
@@ -194,7 +210,7 @@ func artifactPolicy(pb *protobundle.Bundle) (verify.ArtifactPolicyOption, error)
 // signature carries no timestamp), and the leaf must be fit for signing.
 // sigstore-go's certificate path is not used because it insists on a SAN,
 // which private-CA leaves often lack.
-func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.Policy, subjects []string) graph.Signature {
+func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.Policy, tg target) graph.Signature {
 	leaf := certs[0]
 	sig := graph.Signature{Method: MethodCertificate, Identity: certIdentity(leaf), Issuer: leaf.Issuer.String()}
 	if h, err := trust.KeyHint(leaf.PublicKey); err == nil {
@@ -204,12 +220,13 @@ func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.P
 	if len(all) == 0 {
 		return unverifiable(sig, "the trust policy has no certificate authorities")
 	}
-	allowed := pol.For(subjects...).CAs
+	allowed := pol.For(tg.role, tg.subjects...).CAs
 	var chainErr error
 	ok := false
+	var okCA trust.CABundle
 	for _, ca := range allowed {
 		if chainErr = verifyLeaf(leaf, certs[1:], ca); chainErr == nil {
-			ok = true
+			ok, okCA = true, ca
 			break
 		}
 	}
@@ -219,11 +236,11 @@ func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.P
 				continue
 			}
 			if verifyLeaf(leaf, certs[1:], ca) == nil {
-				return failed(sig, fmt.Sprintf("certificate chains to %s, which the trust policy does not allow for %s", ca.Source, subjectList(subjects)))
+				return failed(sig, fmt.Sprintf("certificate chains to %s, which the trust policy does not allow for %s", ca.Source, tg.String()))
 			}
 		}
 		if len(allowed) == 0 {
-			return unverifiable(sig, fmt.Sprintf("no certificate authority in the trust policy applies to %s", subjectList(subjects)))
+			return unverifiable(sig, fmt.Sprintf("no certificate authority in the trust policy applies to %s", tg.String()))
 		}
 		return failed(sig, fmt.Sprintf("certificate chain does not lead to a trusted CA: %v", chainErr))
 	}
@@ -234,6 +251,9 @@ func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.P
 		return failed(sig, fmt.Sprintf("signature does not verify with the certificate's key: %v", err))
 	}
 	sig.Status = graph.StatusVerified
+	sig.Scope = pol.Scope(tg.role, tg.subjects, func(r *trust.Rule) bool {
+		return slices.ContainsFunc(r.CAs, func(c trust.CABundle) bool { return c.Source == okCA.Source })
+	})
 	return sig
 }
 
@@ -269,7 +289,7 @@ func certIdentity(c *x509.Certificate) string {
 
 // verifyKeyless checks a Fulcio certificate and its Rekor entry offline
 // against each trusted root, then the signer's identity against the policy.
-func verifyKeyless(pb *protobundle.Bundle, leaf *x509.Certificate, pol *trust.Policy, subjects []string) graph.Signature {
+func verifyKeyless(pb *protobundle.Bundle, leaf *x509.Certificate, pol *trust.Policy, tg target) graph.Signature {
 	sig := graph.Signature{Method: MethodKeyless, Identity: certIdentity(leaf)}
 	if s, err := certificate.SummarizeCertificate(leaf); err == nil {
 		sig.Identity, sig.Issuer = s.SubjectAlternativeName, s.Issuer
@@ -323,18 +343,19 @@ func verifyKeyless(pb *protobundle.Bundle, leaf *x509.Certificate, pol *trust.Po
 	if len(allIDs) == 0 {
 		return unverifiable(sig, "the trust policy names no signing identities")
 	}
-	allowed := pol.For(subjects...).Identities
+	allowed := pol.For(tg.role, tg.subjects...).Identities
 	if matchIdentity(allowed, summary) {
 		sig.Status = graph.StatusVerified
+		sig.Scope = pol.Scope(tg.role, tg.subjects, func(r *trust.Rule) bool { return matchIdentity(r.Identities, summary) })
 		return sig
 	}
 	if matchIdentity(allIDs, summary) {
-		return failed(sig, fmt.Sprintf("identity %s (issuer %s) is trusted, but not for %s", sig.Identity, sig.Issuer, subjectList(subjects)))
+		return failed(sig, fmt.Sprintf("identity %s (issuer %s) is trusted, but not for %s", sig.Identity, sig.Issuer, tg.String()))
 	}
 	if len(allowed) == 0 {
-		return unverifiable(sig, fmt.Sprintf("no signing identity in the trust policy applies to %s", subjectList(subjects)))
+		return unverifiable(sig, fmt.Sprintf("no signing identity in the trust policy applies to %s", tg.String()))
 	}
-	return failed(sig, fmt.Sprintf("identity %s (issuer %s) is not one the trust policy allows for %s", sig.Identity, sig.Issuer, subjectList(subjects)))
+	return failed(sig, fmt.Sprintf("identity %s (issuer %s) is not one the trust policy allows for %s", sig.Identity, sig.Issuer, tg.String()))
 }
 
 func matchIdentity(ids []trust.Identity, s certificate.Summary) bool {
@@ -374,6 +395,20 @@ func unverifiable(s graph.Signature, reason string) graph.Signature {
 func failed(s graph.Signature, reason string) graph.Signature {
 	s.Status, s.Reason = graph.StatusFailed, reason
 	return s
+}
+
+// target is what a signature is checked for: the document's role and the
+// subject names it states.
+type target struct {
+	role     graph.Role
+	subjects []string
+}
+
+func (t target) String() string {
+	if t.role == "" || t.role == graph.RoleOther {
+		return subjectList(t.subjects)
+	}
+	return string(t.role) + " documents about " + subjectList(t.subjects)
 }
 
 func subjectList(names []string) string {

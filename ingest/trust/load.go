@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/modelgraph/modelgraph/graph"
 )
 
 // The sigstore public-good instance's trusted root (sigstore/root-signing,
@@ -91,6 +93,7 @@ type rootFile struct {
 type ruleFile struct {
 	Name       string         `yaml:"name"`
 	Subjects   []string       `yaml:"subjects"`
+	Roles      []graph.Role   `yaml:"roles"`
 	Identities []Identity     `yaml:"identities"`
 	Keys       []materialFile `yaml:"keys"`
 	CAs        []materialFile `yaml:"certificateAuthorities"`
@@ -164,7 +167,7 @@ func parse(data []byte, base string) (*Policy, error) {
 			add("%s: more than %d keys or certificateAuthorities", where, MaxRuleEntries)
 			continue
 		}
-		r := Rule{Name: rf.Name, Subjects: rf.Subjects, Identities: rf.Identities}
+		r := Rule{Name: rf.Name, Subjects: rf.Subjects, Roles: rf.Roles, Identities: rf.Identities}
 		for j, m := range rf.Keys {
 			k, err := loadMaterial(m, resolve, ParsePublicKey, LoadPublicKey)
 			if err != nil {

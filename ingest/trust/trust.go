@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modelgraph/modelgraph/graph"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 )
@@ -70,7 +71,13 @@ type Rule struct {
 	// attestation subject): a glob as in path.Match ('*' does not cross
 	// '/'), or "regexp:<RE2>" matched against the whole name. Empty means
 	// every subject.
-	Subjects   []string
+	Subjects []string
+	// Roles are the kinds of document the rule's signers are trusted for
+	// (graph.Role: model-signature, provenance, dataset, deployment,
+	// advisory, vex, sbom, other). Empty means every role, as policies
+	// written before roles existed meant; docs/security.md recommends
+	// naming them.
+	Roles      []graph.Role
 	Identities []Identity
 	Keys       []PublicKey
 	CAs        []CABundle
@@ -262,17 +269,19 @@ type Applicable struct {
 	CAs        []CABundle
 }
 
-// For returns the material of the rules that match every one of names. A
-// rule with subject patterns never applies to a document that names no
-// subject, so a key trusted for "acme/*" cannot vouch for an anonymous blob.
-func (p *Policy) For(names ...string) Applicable {
+// For returns the material of the rules that grant role and match every
+// one of names. A rule with subject patterns never applies to a document
+// that names no subject, so a key trusted for "acme/*" cannot vouch for an
+// anonymous blob; a rule naming roles never applies to a document of
+// another role, so a key trusted for advisories cannot vouch for weights.
+func (p *Policy) For(role graph.Role, names ...string) Applicable {
 	var a Applicable
 	if p == nil {
 		return a
 	}
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		if !r.matchesAll(names) {
+		if !r.grants(role) || !r.matchesAll(names) {
 			continue
 		}
 		a.Rules = append(a.Rules, r.Name)
@@ -298,6 +307,66 @@ func (p *Policy) All() Applicable {
 		a.CAs = append(a.CAs, r.CAs...)
 	}
 	return a
+}
+
+// grants reports whether the rule's signers are trusted for role.
+func (r *Rule) grants(role graph.Role) bool {
+	return len(r.Roles) == 0 || slices.Contains(r.Roles, role)
+}
+
+// Scope returns the namespace patterns a signer is held to for a document
+// of role naming names: nil when some rule that grants role, matches names
+// and holds the signer (has reports whether a rule holds it) has no subject
+// patterns; otherwise the union of those rules' patterns. Verifiers record
+// it on graph.Signature.Scope so answers check it against the keys the
+// graph knows for the subject, not only the names the signer chose.
+func (p *Policy) Scope(role graph.Role, names []string, has func(*Rule) bool) []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if !r.grants(role) || !r.matchesAll(names) || !has(r) {
+			continue
+		}
+		if len(r.Subjects) == 0 {
+			return nil
+		}
+		for _, s := range r.Subjects {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// GrantedElsewhere names the roles other rules grant to a signer (has
+// reports whether a rule holds it), for messages such as "trusted for
+// advisories, not for model signatures".
+func (p *Policy) GrantedElsewhere(has func(*Rule) bool) []graph.Role {
+	if p == nil {
+		return nil
+	}
+	var out []graph.Role
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if !has(r) {
+			continue
+		}
+		roles := r.Roles
+		if len(roles) == 0 {
+			roles = graph.Roles
+		}
+		for _, role := range roles {
+			if !slices.Contains(out, role) {
+				out = append(out, role)
+			}
+		}
+	}
+	return out
 }
 
 func (r *Rule) matchesAll(names []string) bool {
@@ -390,6 +459,11 @@ func (p *Policy) problems() []error {
 				add("%s: name also used by rules[%d]", where, j)
 			}
 			names[r.Name] = i
+		}
+		for j, role := range r.Roles {
+			if !role.Valid() {
+				add("%s.roles[%d] %q is not a role (%v)", where, j, role, graph.Roles)
+			}
 		}
 		if len(r.Identities)+len(r.Keys)+len(r.CAs) == 0 {
 			add("%s: grants nothing (no identities, keys or certificateAuthorities)", where)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
 
@@ -144,7 +145,7 @@ rules:
 	if len(p.Roots) != 2 || !p.Roots[0].RequireSCT || p.Roots[1].RequireSCT {
 		t.Fatalf("roots = %+v", p.Roots)
 	}
-	a := p.For("acme/llm")
+	a := p.For(graph.RoleModelSignature, "acme/llm")
 	if !slices.Equal(a.Rules, []string{"acme", "everything"}) || len(a.Identities) != 1 || len(a.Keys) != 2 || len(a.CAs) != 1 {
 		t.Fatalf("For(acme/llm) = %+v", a)
 	}
@@ -163,7 +164,7 @@ rules:
 		if names != "" {
 			ns = strings.Split(names, "\x00")
 		}
-		if got := p.For(ns...).Rules; !slices.Equal(got, want) {
+		if got := p.For(graph.RoleModelSignature, ns...).Rules; !slices.Equal(got, want) {
 			t.Errorf("For(%q) = %v, want %v", ns, got, want)
 		}
 	}
@@ -282,11 +283,11 @@ func TestValidateProgrammatic(t *testing.T) {
 	}
 	// An invalid subject pattern grants nothing even unvalidated.
 	bad := &trust.Policy{Rules: []trust.Rule{{Subjects: []string{"["}, Keys: []trust.PublicKey{{Hint: "x"}}}}}
-	if a := bad.For("["); len(a.Keys) != 0 {
+	if a := bad.For(graph.RoleModelSignature, "["); len(a.Keys) != 0 {
 		t.Fatalf("invalid pattern matched: %+v", a)
 	}
 	var np *trust.Policy
-	if a := np.For("x"); len(a.Rules) != 0 {
+	if a := np.For(graph.RoleModelSignature, "x"); len(a.Rules) != 0 {
 		t.Fatal("nil policy grants something")
 	}
 }

@@ -103,23 +103,46 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 	}
 	l := s.loader()
 	var describedBy []Evidence
+	var verdicts []Identity
 	for _, n := range subjects {
 		d.Subjects = append(d.Subjects, toNode(n))
-		id, err := l.identity(ctx, n.ID, n.Kind)
+		id, err := l.identity(ctx, n, d.Digest)
 		if err != nil {
 			return Decision{}, err
 		}
-		describedBy = append(describedBy, id.DescribedBy...)
+		verdicts = append(verdicts, id)
+		for _, e := range id.DescribedBy {
+			if !slices.ContainsFunc(describedBy, func(x Evidence) bool { return x.Document == e.Document }) {
+				describedBy = append(describedBy, e)
+			}
+		}
 	}
-	d.Identity = Identity{DescribedBy: describedBy}
-	if len(describedBy) == 0 {
-		d.Identity.Status, d.Identity.Reason = graph.StatusUnsigned, "no document names it as its subject"
-	} else {
-		d.Identity.Status, d.Identity.Reason = strength(describedBy)
-		d.Identity.Verified = d.Identity.Status == graph.StatusVerified
+	// The artifact is verified when one node it names is verified by trust
+	// by role for this digest; otherwise the first subject's verdict says
+	// why (subjects come in kind order: the model first).
+	d.Identity = Identity{DescribedBy: describedBy, Status: graph.StatusUnsigned, Reason: "no document names it as its subject"}
+	var reasons []string
+	for i, v := range verdicts {
+		if v.Verified {
+			d.Identity = Identity{DescribedBy: describedBy, Status: v.Status, Verified: true, Basis: v.Basis, VouchedBy: v.VouchedBy}
+			reasons = nil
+			break
+		}
+		if i == 0 {
+			d.Identity.Status = v.Status
+		}
+		if v.Reason != "" && !slices.Contains(reasons, v.Reason) {
+			reasons = append(reasons, v.Reason)
+		}
+	}
+	if len(reasons) > 0 {
+		d.Identity.Reason = strings.Join(reasons, "; ")
 	}
 	var verifiedSigners []Signer
 	for _, e := range describedBy {
+		if !slices.Contains(d.Identity.VouchedBy, e.Document) {
+			continue
+		}
 		for _, sg := range e.Signers {
 			if sg.Status == graph.StatusVerified && !slices.Contains(verifiedSigners, sg) {
 				verifiedSigners = append(verifiedSigners, sg)
@@ -129,7 +152,7 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 	if p.RequireVerified {
 		c := Check{Rule: "signature", Passed: d.Identity.Verified}
 		if c.Passed {
-			c.Message = "verified signature by " + signerList(verifiedSigners)
+			c.Message = "verified signature by " + signerList(verifiedSigners) + " (" + d.Identity.Basis + ")"
 		} else {
 			c.Message = "no verified signature: " + d.Identity.Reason
 		}

@@ -46,7 +46,9 @@ type Evidence struct {
 	Source        string       `json:"source,omitempty"`
 	IngestedAt    time.Time    `json:"ingestedAt"`
 	Status        graph.Status `json:"status"` // the document's aggregate status
-	Signers       []Signer     `json:"signers,omitempty"`
+	// Role is what the document may vouch for (graph.Role).
+	Role    graph.Role `json:"role"`
+	Signers []Signer   `json:"signers,omitempty"`
 }
 
 // Signer is one signature on a document and how its verification went.
@@ -57,6 +59,9 @@ type Signer struct {
 	KeyID    string       `json:"keyId,omitempty"`
 	Status   graph.Status `json:"status"`
 	Reason   string       `json:"reason,omitempty"`
+	// Scope lists the namespace patterns the policy restricts this signer
+	// to, joined by ", " ("" when unrestricted).
+	Scope string `json:"scope,omitempty"`
 }
 
 // Hop is one edge of a path, in the direction its documents state it
@@ -83,7 +88,13 @@ type Identity struct {
 	Status   graph.Status `json:"status"`
 	Verified bool         `json:"verified"`
 	// Reason says why the node is not verified ("" when it is).
-	Reason      string     `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Basis says why it is verified: the rule and the documents that
+	// vouch ("" when it is not).
+	Basis string `json:"basis,omitempty"`
+	// VouchedBy lists the documents that vouch for it (empty when not
+	// verified).
+	VouchedBy   []string   `json:"vouchedBy,omitempty"`
 	DescribedBy []Evidence `json:"describedBy"`
 }
 
@@ -179,9 +190,9 @@ func (l *loader) evidence(ctx context.Context, digests []string) ([]Evidence, er
 }
 
 func toEvidence(d graph.Document) Evidence {
-	e := Evidence{Document: d.Digest, Type: d.Type, PredicateType: d.PredicateType, Source: d.Source, IngestedAt: d.IngestedAt, Status: d.Status()}
+	e := Evidence{Document: d.Digest, Type: d.Type, PredicateType: d.PredicateType, Source: d.Source, IngestedAt: d.IngestedAt, Status: d.Status(), Role: graph.RoleOf(d)}
 	for _, s := range d.Signatures {
-		e.Signers = append(e.Signers, Signer{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID, Status: s.Status, Reason: s.Reason})
+		e.Signers = append(e.Signers, Signer{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID, Status: s.Status, Reason: s.Reason, Scope: strings.Join(s.Scope, ", ")})
 	}
 	return e
 }
@@ -241,14 +252,37 @@ func short(d string) string {
 // Identity returns the evidence for node id (of kind) itself (see
 // Identity).
 func (s *Service) Identity(ctx context.Context, id graph.NodeID, kind graph.NodeKind) (Identity, error) {
-	return s.loader().identity(ctx, id, kind)
+	n, err := s.r.Node(ctx, id)
+	if err != nil {
+		return Identity{}, fmt.Errorf("node %s: %w", id, err)
+	}
+	return s.loader().identity(ctx, n, "")
 }
 
 // identity gathers the documents that vouch for a node itself: those
 // naming it as their subject (DESCRIBES) and, for a deployment, the
 // deployment records behind its DEPLOYED_AS edges (a record describes the
 // model it deploys; the deployment exists because the record says so).
-func (l *loader) identity(ctx context.Context, id graph.NodeID, kind graph.NodeKind) (Identity, error) {
+//
+// Trust by role (docs/security.md, "What makes a node verified"): a
+// document vouches for the node only when
+//
+//  1. one of its signatures verified against the trust policy,
+//  2. its role may vouch for the node's kind (graph.VouchesFor: an OMS
+//     signature or provenance for a model; never an advisory, deployment
+//     record or SBOM), and
+//  3. every verified signer restricted to a namespace (Signature.Scope)
+//     finds the node inside it: each name the node carries that a
+//     vouching-role verified document claims must match the signer's
+//     patterns (so a key trusted for "other/*" cannot vouch for a digest
+//     that a trusted document names "acme/x").
+//
+// And the vouching documents must cover the node's identity: every digest
+// the node carries (or, asked by asked, that key) must be named by a
+// vouching document itself, so a digest joined to a signed model only by an
+// unsigned card or a deployment record never borrows its signature.
+func (l *loader) identity(ctx context.Context, n graph.Node, asked string) (Identity, error) {
+	id, kind := n.ID, n.Kind
 	es, err := l.r.Edges(ctx, id, graph.In, graph.Describes)
 	if err != nil {
 		return Identity{}, fmt.Errorf("describing documents of %s: %w", id, err)
@@ -285,9 +319,187 @@ func (l *loader) identity(ctx context.Context, id graph.NodeID, kind graph.NodeK
 		out.Status, out.Reason = graph.StatusUnsigned, "no document names it as its subject; it is only mentioned by documents about other artifacts"
 		return out, nil
 	}
-	out.Status, out.Reason = strength(ev)
-	out.Verified = out.Status == graph.StatusVerified
+	v := judge(n, ev, asked)
+	out.Status, out.Verified, out.Reason, out.Basis, out.VouchedBy = v.status, v.status == graph.StatusVerified, v.reason, v.basis, v.vouchedBy
 	return out, nil
+}
+
+// verdict is the outcome of judge.
+type verdict struct {
+	status graph.Status
+	reason string // why not verified
+	basis  string // why verified: the rule and the documents
+	// vouchedBy lists the documents that vouch.
+	vouchedBy []string
+}
+
+// vouches reports whether e may vouch for n (rules 1–3 of identity);
+// when it may not, why.
+func vouches(n graph.Node, e Evidence, ev []Evidence) (bool, string) {
+	if e.Status != graph.StatusVerified {
+		return false, ""
+	}
+	if !graph.VouchesFor(e.Role, n.Kind) {
+		return false, fmt.Sprintf("%s %s is verified, but a %s document cannot vouch for a %s (trust by role)", e.Type, short(e.Document), e.Role, n.Kind)
+	}
+	names := trustedNames(n, ev)
+	for _, sg := range e.Signers {
+		if sg.Status != graph.StatusVerified || sg.Scope == "" {
+			continue
+		}
+		scope := strings.Split(sg.Scope, ", ")
+		if len(names) == 0 {
+			return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, and no trusted document names this %s inside it", e.Type, short(e.Document), signerLabel(sg), sg.Scope, n.Kind)
+		}
+		for _, k := range names {
+			if !graph.ScopeMatches(scope, k) {
+				return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, but a trusted document names this %s %q", e.Type, short(e.Document), signerLabel(sg), sg.Scope, n.Kind, k)
+			}
+		}
+	}
+	return true, ""
+}
+
+// trustedNames are the name keys of n claimed by verified documents whose
+// role may vouch for n's kind: the names namespace rules are checked
+// against. Without per-key evidence every name key counts.
+func trustedNames(n graph.Node, ev []Evidence) []string {
+	if len(n.KeyDocs) == 0 {
+		var out []string
+		for _, k := range n.Keys {
+			if graph.IsNameKey(k) {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	var out []string
+	for _, kc := range n.KeyDocs {
+		if !graph.IsNameKey(kc.Key) {
+			continue
+		}
+		for _, e := range ev {
+			if e.Status == graph.StatusVerified && graph.VouchesFor(e.Role, n.Kind) && slices.Contains(kc.Docs, e.Document) {
+				out = append(out, kc.Key)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// judge applies trust by role and key coverage (see identity).
+func judge(n graph.Node, ev []Evidence, asked string) verdict {
+	var vouching []Evidence
+	var notes []string
+	for _, e := range ev {
+		ok, why := vouches(n, e, ev)
+		if ok {
+			vouching = append(vouching, e)
+		} else if why != "" {
+			notes = append(notes, why)
+		}
+	}
+	if len(vouching) > 0 {
+		uncovered := uncoveredKeys(n, vouching, asked)
+		if len(uncovered) == 0 {
+			var parts []string
+			for _, e := range vouching {
+				parts = append(parts, fmt.Sprintf("%s %s (%s) by %s", e.Type, short(e.Document), e.Role, signerList(verifiedSigners(e))))
+			}
+			var docs []string
+			for _, e := range vouching {
+				docs = append(docs, e.Document)
+			}
+			return verdict{status: graph.StatusVerified, basis: "trust by role: " + strings.Join(parts, "; "), vouchedBy: docs}
+		}
+		notes = append(notes, fmt.Sprintf("%s joined to it only by documents that do not vouch for it", strings.Join(uncovered, ", ")))
+	}
+	// Not verified: the strongest thing that can be said, where a verified
+	// document that may not vouch counts as unverifiable and a failed
+	// signature over the artifact itself outranks weaker evidence.
+	status := graph.StatusUnsigned
+	failed := false
+	for _, e := range ev {
+		st := e.Status
+		if st == graph.StatusVerified {
+			st = graph.StatusUnverifiable
+		}
+		if st == graph.StatusFailed && graph.VouchesFor(e.Role, n.Kind) {
+			failed = true
+		}
+		if st.Rank() > status.Rank() {
+			status = st
+		}
+	}
+	if failed {
+		status = graph.StatusFailed
+	}
+	_, weak := strength(ev)
+	if weak == "" {
+		weak = "no document that may vouch for it verified"
+	}
+	if len(notes) > 0 {
+		weak = strings.Join(notes, "; ") + "; " + strings.TrimPrefix(weak, "no verified document backs it: ")
+	}
+	return verdict{status: status, reason: weak}
+}
+
+// uncoveredKeys lists the keys of n that the vouching documents do not
+// name themselves: asked when given, else every digest key. Without
+// per-key evidence (stores written before it existed) nothing is
+// uncovered.
+func uncoveredKeys(n graph.Node, vouching []Evidence, asked string) []string {
+	if len(n.KeyDocs) == 0 {
+		return nil
+	}
+	var want []string
+	if asked != "" {
+		if k, err := graph.NormalizeKey(asked); err == nil && slices.Contains(n.Keys, k) {
+			want = []string{k}
+		}
+	}
+	if want == nil {
+		for _, k := range n.Keys {
+			if graph.IsDigestKey(k) {
+				want = append(want, k)
+			}
+		}
+	}
+	var out []string
+	for _, k := range want {
+		i := slices.IndexFunc(n.KeyDocs, func(kc graph.KeyClaim) bool { return kc.Key == k })
+		if i < 0 {
+			out = append(out, k)
+			continue
+		}
+		if !slices.ContainsFunc(vouching, func(e Evidence) bool { return slices.Contains(n.KeyDocs[i].Docs, e.Document) }) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func verifiedSigners(e Evidence) []Signer {
+	var out []Signer
+	for _, sg := range e.Signers {
+		if sg.Status == graph.StatusVerified {
+			out = append(out, sg)
+		}
+	}
+	return out
+}
+
+func signerLabel(sg Signer) string {
+	switch {
+	case sg.Identity != "" && sg.Issuer != "":
+		return sg.Identity + " (" + sg.Issuer + ")"
+	case sg.Identity != "":
+		return sg.Identity
+	case sg.KeyID != "":
+		return "key " + sg.KeyID
+	}
+	return sg.Method
 }
 
 // docDigest is the digest key of a Document node (the key its batch used).

@@ -32,7 +32,7 @@ func (s *Service) Lookup(ctx context.Context, ref string) ([]NodeDetail, error) 
 	out := make([]NodeDetail, 0, len(ns))
 	for _, n := range ns {
 		d := NodeDetail{Node: toNode(n), Edges: []Hop{}}
-		if d.Identity, err = l.identity(ctx, n.ID, n.Kind); err != nil {
+		if d.Identity, err = l.identity(ctx, n, ""); err != nil {
 			return nil, err
 		}
 		es, err := s.r.Edges(ctx, n.ID, graph.Both)

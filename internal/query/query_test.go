@@ -548,8 +548,9 @@ func TestUnverified(t *testing.T) {
 		id := it.Identity
 		switch w.name(it.Node.ID) {
 		case "ft":
-			// An unsigned card and a provenance whose signature failed.
-			if id.Status != graph.StatusUnsigned || len(id.DescribedBy) != 3 || !strings.Contains(id.Reason, "(failed: certificate chain does not verify)") || !strings.Contains(id.Reason, "hf-model-card") {
+			// An unsigned card and a provenance whose signature failed:
+			// a failed signature over the artifact itself is the headline.
+			if id.Status != graph.StatusFailed || len(id.DescribedBy) != 3 || !strings.Contains(id.Reason, "(failed: certificate chain does not verify)") || !strings.Contains(id.Reason, "hf-model-card") {
 				t.Errorf("ft identity = %+v", id)
 			}
 		case "cycB":

@@ -214,7 +214,7 @@ func (s *Service) RollbackCandidates(ctx context.Context, deployment string, dep
 		if c.Path, err = l.hops(ctx, t, st.Node.ID); err != nil {
 			return RollbackAnswer{}, err
 		}
-		if c.Identity, err = l.identity(ctx, st.Node.ID, st.Node.Kind); err != nil {
+		if c.Identity, err = l.identity(ctx, st.Node, ""); err != nil {
 			return RollbackAnswer{}, err
 		}
 		c.Kept = true

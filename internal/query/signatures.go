@@ -224,7 +224,7 @@ func (s *Service) Unverified(ctx context.Context, kinds []graph.NodeKind, p Page
 	}
 	l := s.loader()
 	items, info, err := scanPage(ctx, s, kinds, p, func(n graph.Node) (UnverifiedItem, bool, error) {
-		id, err := l.identity(ctx, n.ID, n.Kind)
+		id, err := l.identity(ctx, n, "")
 		return UnverifiedItem{Node: toNode(n), Identity: id}, err == nil && !id.Verified, err
 	}, func(u UnverifiedItem) Node { return u.Node })
 	return UnverifiedAnswer{Items: items, PageInfo: info}, err
