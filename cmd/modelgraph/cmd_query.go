@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -118,6 +119,20 @@ type qargs struct {
 	maxUnsignedHops    int
 	allowUnsigned      bool
 	ignoreAdvisories   bool
+	at                 string // RFC 3339 time or date: ask about the past
+}
+
+// atTime parses --at ("" is now).
+func (a qargs) atTime() (time.Time, error) {
+	if a.at == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, a.at); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--at %q: want an RFC 3339 time or a date (2025-06-01)", a.at)
 }
 
 func (a qargs) nodeKinds() ([]graph.NodeKind, error) {
@@ -247,10 +262,10 @@ func pages[T any](fetch func(after string) (T, query.PageInfo, error), merge fun
 const fragments = `
 fragment N on Node { id kind name keys attrs { name value documents } documents }
 fragment R on NodeRef { id kind name }
-fragment S on Signer { method identity issuer keyId status reason }
-fragment E on Evidence { document type predicateType source ingestedAt status signers { ...S } }
+fragment S on Signer { method identity issuer keyId status reason scope }
+fragment E on Evidence { document type predicateType source ingestedAt status role signers { ...S } }
 fragment H on Hop { from { ...R } kind to { ...R } attrs { name value documents } status verified weakness evidence { ...E } }
-fragment I on Identity { status verified reason describedBy { ...E } }
+fragment I on Identity { status verified reason basis vouchedBy describedBy { ...E } }
 fragment P on PageInfo { endCursor hasNextPage }
 `
 
@@ -398,10 +413,10 @@ func questions() []question {
 }
 
 func deployedQuestion() question {
-	const op = `query($ref: String!, $depth: Int, $active: Boolean, $first: Int, $after: String) {
-  deployedModelsTrainedOn(dataset: $ref, depth: $depth, activeOnly: $active, first: $first, after: $after) {
+	const op = `query($ref: String!, $depth: Int, $active: Boolean, $at: Time, $first: Int, $after: String) {
+  deployedModelsTrainedOn(dataset: $ref, depth: $depth, activeOnly: $active, at: $at, first: $first, after: $after) {
     datasets { ...N } models { ...R }
-    deployments { deployment { ...N } model { ...R } environment deployedAt state path { ...H } status }
+    deployments { deployment { ...N } model { ...R } environment deployedAt state path { ...H } status history { model { ...R } state windows { from to } trusted records { document deployedAt undeployedAt status trusted } } }
     pageInfo { ...P } totalCount truncated depthLimited
   }
 }`
@@ -419,18 +434,31 @@ func deployedQuestion() question {
 		flags: func(cmd *cobra.Command, a *qargs) {
 			cmd.Flags().StringVar(&a.ref, "dataset", "", "the dataset (digest, name@version, URI, hf://datasets/...)")
 			cmd.Flags().IntVar(&a.depth, "depth", 0, "walk depth")
-			cmd.Flags().BoolVar(&a.activeOnly, "active", false, "leave out withdrawn deployments")
+			cmd.Flags().BoolVar(&a.activeOnly, "active", false, "leave out deployments not running a model of the lineage (at --at, or now)")
+			cmd.Flags().StringVar(&a.at, "at", "", "ask about a moment in the past: RFC 3339 time or date (2025-06-01)")
 		},
 		local: func(ctx context.Context, s *query.Service, a qargs) (any, error) {
+			at, err := a.atTime()
+			if err != nil {
+				return nil, err
+			}
 			return pages(func(after string) (query.DeployedAnswer, query.PageInfo, error) {
-				d, err := s.DeployedModelsTrainedOn(ctx, a.ref, query.DeployedOptions{Depth: a.depth, ActiveOnly: a.activeOnly, Page: query.Page{First: query.MaxPageSize, After: after}})
+				d, err := s.DeployedModelsTrainedOn(ctx, a.ref, query.DeployedOptions{Depth: a.depth, ActiveOnly: a.activeOnly, At: at, Page: query.Page{First: query.MaxPageSize, After: after}})
 				return d, d.PageInfo, err
 			}, merge)
 		},
 		remote: func(ctx context.Context, c *apiClient, a qargs) (any, error) {
+			at, err := a.atTime()
+			if err != nil {
+				return nil, err
+			}
+			var atVar any
+			if !at.IsZero() {
+				atVar = at.Format(time.RFC3339Nano)
+			}
 			return pages(func(after string) (query.DeployedAnswer, query.PageInfo, error) {
 				d, err := remoteCall[query.DeployedAnswer](ctx, c, op, "deployedModelsTrainedOn",
-					map[string]any{"ref": a.ref, "depth": optInt(a.depth), "active": a.activeOnly, "first": remotePage, "after": after})
+					map[string]any{"ref": a.ref, "depth": optInt(a.depth), "active": a.activeOnly, "at": atVar, "first": remotePage, "after": after})
 				return d, d.PageInfo, err
 			}, merge)
 		},
@@ -448,6 +476,19 @@ func deployedQuestion() question {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Deployment.Name, dash(x.Environment), x.State, x.Model.Name, dash(x.DeployedAt), x.Status, chain(x.Path, x.Deployment.ID))
 			}
 			tw.Flush()
+			for _, x := range d.Deployments {
+				for _, h := range x.History {
+					var ws []string
+					for _, win := range h.Windows {
+						ws = append(ws, win.From+" .. "+dash(win.To))
+					}
+					trust := "trusted records"
+					if !h.Trusted {
+						trust = "no trusted record"
+					}
+					fmt.Fprintf(w, "  %s history: %s %s [%s] (%s)\n", x.Deployment.Name, h.Model.Name, h.State, strings.Join(ws, ", "), trust)
+				}
+			}
 			fmt.Fprintf(w, "%d deployment(s)%s\n", len(d.Deployments), cut(d.Truncated, d.DepthLimited))
 		},
 	}

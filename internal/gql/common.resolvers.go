@@ -12,6 +12,10 @@ import (
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
+func (r *evidenceResolver) Role(ctx context.Context, obj *query.Evidence) (string, error) {
+	return string(obj.Role), nil
+}
+
 func (r *nodeResolver) Identity(ctx context.Context, obj *query.Node) (*query.Identity, error) {
 	id, err := r.q.Identity(ctx, obj.ID, obj.Kind)
 	return &id, err
@@ -35,12 +39,15 @@ func (r *queryResolver) Lookup(ctx context.Context, ref string) ([]query.NodeDet
 	return r.q.Lookup(ctx, ref)
 }
 
+func (r *Resolver) Evidence() generated.EvidenceResolver { return &evidenceResolver{r} }
+
 func (r *Resolver) Node() generated.NodeResolver { return &nodeResolver{r} }
 
 func (r *Resolver) NodeRef() generated.NodeRefResolver { return &nodeRefResolver{r} }
 
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+type evidenceResolver struct{ *Resolver }
 type nodeResolver struct{ *Resolver }
 type nodeRefResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }

@@ -2,6 +2,7 @@ package gql
 
 import (
 	"context"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -90,7 +91,7 @@ func complexity() generated.ComplexityRoot {
 	q.Impact = func(child int, _ string, _ *int, _ []graph.NodeKind, first *int, _ *string) int {
 		return walkCost + child*pageSize(first)
 	}
-	q.DeployedModelsTrainedOn = func(child int, _ string, _ *int, _ *bool, first *int, _ *string) int {
+	q.DeployedModelsTrainedOn = func(child int, _ string, _ *int, _ *bool, _ *time.Time, first *int, _ *string) int {
 		return walkCost + child*pageSize(first)
 	}
 	q.AffectedByPackage = func(child int, _ string, _ *string, _ *int, first *int, _ *string) int {

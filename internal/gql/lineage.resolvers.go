@@ -6,6 +6,7 @@ package gql
 
 import (
 	"context"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -22,8 +23,8 @@ func (r *queryResolver) Impact(ctx context.Context, ref string, depth *int, kind
 	return &l, err
 }
 
-func (r *queryResolver) DeployedModelsTrainedOn(ctx context.Context, dataset string, depth *int, activeOnly *bool, first *int, after *string) (*query.DeployedAnswer, error) {
-	o := query.DeployedOptions{Depth: val(depth), ActiveOnly: val(activeOnly), Page: page(first, after)}
+func (r *queryResolver) DeployedModelsTrainedOn(ctx context.Context, dataset string, depth *int, activeOnly *bool, at *time.Time, first *int, after *string) (*query.DeployedAnswer, error) {
+	o := query.DeployedOptions{Depth: val(depth), ActiveOnly: val(activeOnly), At: val(at), Page: page(first, after)}
 	a, err := r.q.DeployedModelsTrainedOn(ctx, dataset, o)
 	return &a, err
 }

@@ -181,9 +181,11 @@ func runEndToEnd(t *testing.T, store graph.Store) {
 		t.Errorf("signed by the CI key:\n got %s\nwant %s", got, wantSig)
 	}
 
-	// Models and deployments without verified evidence of their own.
+	// Models and deployments without verified evidence of their own. The
+	// quantized model is named only by a signed deployment record, and a
+	// deployment record never vouches for a model (trust by role).
 	un := ask(`{ unverified { items { node { kind name } identity { status } } } }`, nil)["unverified"].(map[string]any)
-	wantUn := map[string]string{"Model llm-7b-chat/model.safetensors": "failed", "Deployment staging/eu-west-1/ml-staging/clinical-chat": "unsigned"}
+	wantUn := map[string]string{"Model llm-7b-chat/model.safetensors": "failed", "Model llm-7b-chat.Q4_K_M.gguf": "unverifiable", "Deployment staging/eu-west-1/ml-staging/clinical-chat": "unsigned"}
 	gotUn := map[string]string{}
 	for _, it := range un["items"].([]any) {
 		m := it.(map[string]any)
@@ -241,7 +243,7 @@ func runEndToEnd(t *testing.T, store graph.Store) {
 		allow  bool
 		checks string
 	}{
-		{ggufSHA, nil, false, "signature=true advisory=false"},
+		{ggufSHA, nil, false, "signature=false advisory=false"},
 		{omsRoot, nil, true, "signature=true advisory=true"},
 		{omsRoot, map[string]any{"allowedSigners": []any{map[string]any{"identity": ciKeyID}}, "maxUnsignedHops": 0}, true, "signature=true signer=true advisory=true unsigned-hops=true"},
 		{chatSHA, map[string]any{"denyOnAdvisory": false}, false, "signature=false"},

@@ -40,7 +40,7 @@ func (l *loader) advisory(ctx context.Context, n graph.Node) (Advisory, error) {
 		a.ID = displayName(n)
 	}
 	var err error
-	if a.Status, err = l.latestClaim(ctx, n.Attrs, "status"); err != nil {
+	if a.Status, err = l.settledClaim(ctx, n.Attrs, "status", n.Kind, advisoryPreference); err != nil {
 		return Advisory{}, err
 	}
 	a.Active = IsActiveStatus(a.Status)

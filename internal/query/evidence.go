@@ -514,31 +514,3 @@ func docDigest(n graph.Node) string {
 	}
 	return ""
 }
-
-// latestClaim returns the value of attribute name claimed by the most
-// recently ingested document ("" when nobody claimed it). Statuses change
-// over time (an advisory withdrawn, a deployment retired) and every claim is
-// kept, so the newest one states the current value.
-func (l *loader) latestClaim(ctx context.Context, as []graph.Attr, name string) (string, error) {
-	var best string
-	var bestAt time.Time
-	found := false
-	for _, a := range as {
-		if a.Name != name {
-			continue
-		}
-		ev, err := l.evidence(ctx, a.Docs)
-		if err != nil {
-			return "", err
-		}
-		for _, e := range ev {
-			if !found || e.IngestedAt.After(bestAt) || (e.IngestedAt.Equal(bestAt) && a.Value > best) {
-				best, bestAt, found = a.Value, e.IngestedAt, true
-			}
-		}
-		if len(ev) == 0 && !found {
-			best, found = a.Value, true
-		}
-	}
-	return best, nil
-}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
@@ -255,9 +256,13 @@ func signerUses(ev []Evidence) []SignerUse {
 // DeployedOptions shape DeployedModelsTrainedOn.
 type DeployedOptions struct {
 	Depth int `json:"depth,omitempty"`
-	// ActiveOnly leaves out deployments whose latest record withdrew them.
+	// ActiveOnly leaves out deployments not running a model of the
+	// lineage at the time asked.
 	ActiveOnly bool `json:"activeOnly,omitempty"`
-	Page       Page `json:"page"`
+	// At asks about a moment in the past ("what ran in production on
+	// 2025-06-01?"); zero means now.
+	At   time.Time `json:"at,omitzero"`
+	Page Page      `json:"page"`
 }
 
 // Deployed is one deployment running a model trained (transitively) on the
@@ -267,8 +272,12 @@ type Deployed struct {
 	Model       NodeRef `json:"model"` // the model the deployment runs
 	Environment string  `json:"environment,omitempty"`
 	DeployedAt  string  `json:"deployedAt,omitempty"`
-	// State is "active" unless the latest deployment record withdrew it.
+	// State is "active" when Model serves the deployment at the time asked
+	// (now by default), else "withdrawn".
 	State string `json:"state"`
+	// History lists every model of the lineage that served the deployment,
+	// each with its windows and the records behind them.
+	History []Served `json:"history"`
 	// Path runs from the dataset to the deployment.
 	Path []Hop `json:"path"`
 	// Status is the weakest hop status on the path.
@@ -328,7 +337,7 @@ func (s *Service) DeployedModelsTrainedOn(ctx context.Context, dataset string, o
 	}
 	var all []Deployed
 	for _, st := range deps {
-		d, err := l.current(ctx, t, st)
+		d, err := l.current(ctx, t, st, o.At)
 		if err != nil {
 			return DeployedAnswer{}, err
 		}
@@ -349,80 +358,89 @@ func (s *Service) DeployedModelsTrainedOn(ctx context.Context, dataset string, o
 
 // current answers for one deployment reached by the walk: a deployment may
 // have run several models of the lineage over time (a fine-tune, then its
-// quantized variant). The walk's shortest path names one of them; prefer the
-// model whose DEPLOYED_AS record is active now, most recently deployed
-// first, so a withdrawn predecessor does not hide what actually runs.
-func (l *loader) current(ctx context.Context, t *tree, st graph.Step) (Deployed, error) {
-	best, err := l.deployed(ctx, t, st)
-	if err != nil || best.State == "active" {
-		return best, err
-	}
+// quantized variant). Each DEPLOYED_AS edge from a model of the walk gives
+// that model's history on the deployment (Served, from the records' own
+// times, trusted records first); the row names the model serving at the
+// time asked — trusted before untrusted, then the latest deployed — and
+// keeps every model's history, so a withdrawn predecessor stays visible
+// with its window.
+func (l *loader) current(ctx context.Context, t *tree, st graph.Step, at time.Time) (Deployed, error) {
 	in, err := l.r.Edges(ctx, st.Node.ID, graph.In, graph.DeployedAs)
 	if err != nil {
 		return Deployed{}, err
 	}
+	type cand struct {
+		m    graph.Step
+		e    graph.Edge
+		hist Served
+	}
+	var cands []cand
 	for _, e := range in {
 		m, ok := t.step(e.From)
-		if !ok || (st.Via != nil && e.From == st.Via.From) {
+		if !ok {
 			continue
 		}
-		d, err := l.deployedVia(ctx, t, st, m, e)
+		h, err := l.served(ctx, e, toRef(m.Node), at)
 		if err != nil {
 			return Deployed{}, err
 		}
-		if d.State == "active" && (best.State != "active" || d.DeployedAt > best.DeployedAt) {
-			best = d
+		cands = append(cands, cand{m: m, e: e, hist: h})
+	}
+	if len(cands) == 0 {
+		// Reached through another edge kind: no record names a model.
+		hops, err := l.hops(ctx, t, st.Node.ID)
+		if err != nil {
+			return Deployed{}, err
+		}
+		return Deployed{Deployment: toNode(st.Node), Environment: st.Node.Attr("environment"), Path: hops, Status: weakest(hops), State: "active", History: []Served{}}, nil
+	}
+	rank := func(c cand) int {
+		r := 0
+		if c.hist.State == "active" {
+			r += 2
+		}
+		if c.hist.Trusted {
+			r++
+		}
+		return r
+	}
+	best := 0
+	for i := 1; i < len(cands); i++ {
+		a, b := cands[i], cands[best]
+		if ra, rb := rank(a), rank(b); ra != rb {
+			if ra > rb {
+				best = i
+			}
+			continue
+		}
+		if c := strings.Compare(a.hist.deployedAt(), b.hist.deployedAt()); c != 0 {
+			if c > 0 {
+				best = i
+			}
+			continue
+		}
+		if a.m.Node.ID < b.m.Node.ID {
+			best = i
 		}
 	}
-	return best, nil
-}
-
-// deployedVia is the row for deployment st reached through model m's
-// DEPLOYED_AS edge e rather than the walk's own path.
-func (l *loader) deployedVia(ctx context.Context, t *tree, st, m graph.Step, e graph.Edge) (Deployed, error) {
-	hops, err := l.hops(ctx, t, m.Node.ID)
+	c := cands[best]
+	hops, err := l.hops(ctx, t, c.m.Node.ID)
 	if err != nil {
 		return Deployed{}, err
 	}
-	h, err := l.hop(ctx, e, m.Node, st.Node)
+	h, err := l.hop(ctx, c.e, c.m.Node, st.Node)
 	if err != nil {
 		return Deployed{}, err
 	}
 	hops = append(hops, h)
-	d := Deployed{Deployment: toNode(st.Node), Model: toRef(m.Node), Environment: st.Node.Attr("environment"), Path: hops, Status: weakest(hops), State: "active"}
-	state, err := l.latestClaim(ctx, e.Attrs, "status")
-	if err != nil {
-		return Deployed{}, err
+	d := Deployed{Deployment: toNode(st.Node), Model: toRef(c.m.Node), Environment: st.Node.Attr("environment"),
+		Path: hops, Status: weakest(hops), State: c.hist.State, DeployedAt: c.hist.deployedAt()}
+	for _, x := range cands {
+		d.History = append(d.History, x.hist)
 	}
-	if state != "" {
-		d.State = state
-	}
-	d.DeployedAt, err = l.latestClaim(ctx, e.Attrs, "deployedAt")
-	return d, err
-}
-
-func (l *loader) deployed(ctx context.Context, t *tree, st graph.Step) (Deployed, error) {
-	hops, err := l.hops(ctx, t, st.Node.ID)
-	if err != nil {
-		return Deployed{}, err
-	}
-	d := Deployed{Deployment: toNode(st.Node), Environment: st.Node.Attr("environment"), Path: hops, Status: weakest(hops), State: "active"}
-	if st.Via != nil && st.Via.Kind == graph.DeployedAs {
-		if m, ok := t.step(st.Via.From); ok {
-			d.Model = toRef(m.Node)
-		}
-		state, err := l.latestClaim(ctx, st.Via.Attrs, "status")
-		if err != nil {
-			return Deployed{}, err
-		}
-		if state != "" {
-			d.State = state
-		}
-		d.DeployedAt, err = l.latestClaim(ctx, st.Via.Attrs, "deployedAt")
-		if err != nil {
-			return Deployed{}, err
-		}
-	}
+	slices.SortFunc(d.History, func(a, b Served) int {
+		return cmp.Or(strings.Compare(a.deployedAt(), b.deployedAt()), strings.Compare(string(a.Model.ID), string(b.Model.ID)))
+	})
 	return d, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
@@ -24,7 +25,7 @@ func (s *Service) taints(ctx context.Context, l *loader, depth int) (map[graph.N
 	var active []graph.NodeID
 	for _, kind := range advisoryKinds {
 		err := s.scan(ctx, kind, "", func(n graph.Node) (bool, error) {
-			st, err := l.latestClaim(ctx, n.Attrs, "status")
+			st, err := l.settledClaim(ctx, n.Attrs, "status", n.Kind, advisoryPreference)
 			if err == nil && IsActiveStatus(st) {
 				active = append(active, n.ID)
 			}
@@ -127,11 +128,11 @@ func (s *Service) RollbackCandidates(ctx context.Context, deployment string, dep
 	var current []graph.NodeID
 	var withdrawn []graph.NodeID
 	for _, e := range in {
-		st, err := l.latestClaim(ctx, e.Attrs, "status")
+		h, err := l.served(ctx, e, NodeRef{ID: e.From}, time.Time{})
 		if err != nil {
 			return RollbackAnswer{}, err
 		}
-		if st == "" || st == "active" {
+		if h.State == "active" {
 			current = append(current, e.From)
 		} else {
 			withdrawn = append(withdrawn, e.From)

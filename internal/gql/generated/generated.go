@@ -40,6 +40,7 @@ type Config struct {
 }
 
 type ResolverRoot interface {
+	Evidence() EvidenceResolver
 	Mutation() MutationResolver
 	Node() NodeResolver
 	NodeRef() NodeRefResolver
@@ -118,6 +119,7 @@ type ComplexityRoot struct {
 		DeployedAt  func(childComplexity int) int
 		Deployment  func(childComplexity int) int
 		Environment func(childComplexity int) int
+		History     func(childComplexity int) int
 		Model       func(childComplexity int) int
 		Path        func(childComplexity int) int
 		State       func(childComplexity int) int
@@ -138,6 +140,7 @@ type ComplexityRoot struct {
 		Document      func(childComplexity int) int
 		IngestedAt    func(childComplexity int) int
 		PredicateType func(childComplexity int) int
+		Role          func(childComplexity int) int
 		Signers       func(childComplexity int) int
 		Source        func(childComplexity int) int
 		Status        func(childComplexity int) int
@@ -167,10 +170,12 @@ type ComplexityRoot struct {
 	}
 
 	Identity struct {
+		Basis       func(childComplexity int) int
 		DescribedBy func(childComplexity int) int
 		Reason      func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Verified    func(childComplexity int) int
+		VouchedBy   func(childComplexity int) int
 	}
 
 	IngestReceipt struct {
@@ -271,7 +276,7 @@ type ComplexityRoot struct {
 		AffectedByAdvisory      func(childComplexity int, advisory string, depth *int, first *int, after *string) int
 		AffectedByPackage       func(childComplexity int, purl string, rangeArg *string, depth *int, first *int, after *string) int
 		Aibom                   func(childComplexity int, ref *string, environment *string, format *string, spec *string) int
-		DeployedModelsTrainedOn func(childComplexity int, dataset string, depth *int, activeOnly *bool, first *int, after *string) int
+		DeployedModelsTrainedOn func(childComplexity int, dataset string, depth *int, activeOnly *bool, at *time.Time, first *int, after *string) int
 		Explain                 func(childComplexity int, from string, to string, depth *int) int
 		Impact                  func(childComplexity int, ref string, depth *int, kinds []graph.NodeKind, first *int, after *string) int
 		Lookup                  func(childComplexity int, ref string) int
@@ -300,6 +305,14 @@ type ComplexityRoot struct {
 		Status       func(childComplexity int) int
 	}
 
+	Record struct {
+		DeployedAt   func(childComplexity int) int
+		Document     func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Trusted      func(childComplexity int) int
+		UndeployedAt func(childComplexity int) int
+	}
+
 	RollbackAnswer struct {
 		Candidates  func(childComplexity int) int
 		Current     func(childComplexity int) int
@@ -317,6 +330,14 @@ type ComplexityRoot struct {
 		Path       func(childComplexity int) int
 		Reasons    func(childComplexity int) int
 		Relation   func(childComplexity int) int
+	}
+
+	Served struct {
+		Model   func(childComplexity int) int
+		Records func(childComplexity int) int
+		State   func(childComplexity int) int
+		Trusted func(childComplexity int) int
+		Windows func(childComplexity int) int
 	}
 
 	SignaturesAnswer struct {
@@ -338,6 +359,7 @@ type ComplexityRoot struct {
 		KeyID    func(childComplexity int) int
 		Method   func(childComplexity int) int
 		Reason   func(childComplexity int) int
+		Scope    func(childComplexity int) int
 		Status   func(childComplexity int) int
 	}
 
@@ -368,8 +390,16 @@ type ComplexityRoot struct {
 		Identity func(childComplexity int) int
 		Node     func(childComplexity int) int
 	}
+
+	Window struct {
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
+	}
 }
 
+type EvidenceResolver interface {
+	Role(ctx context.Context, obj *query.Evidence) (string, error)
+}
 type MutationResolver interface {
 	Ingest(ctx context.Context, document string, contentType *string, source *string) (*query.IngestReceipt, error)
 	CreateAdvisory(ctx context.Context, input query.AdvisoryInput) (*query.AdvisoryReceipt, error)
@@ -389,7 +419,7 @@ type QueryResolver interface {
 	Aibom(ctx context.Context, ref *string, environment *string, format *string, spec *string) (*query.AIBOM, error)
 	Trace(ctx context.Context, ref string, depth *int, kinds []graph.NodeKind, includeFiles *bool, first *int, after *string) (*query.Lineage, error)
 	Impact(ctx context.Context, ref string, depth *int, kinds []graph.NodeKind, first *int, after *string) (*query.Lineage, error)
-	DeployedModelsTrainedOn(ctx context.Context, dataset string, depth *int, activeOnly *bool, first *int, after *string) (*query.DeployedAnswer, error)
+	DeployedModelsTrainedOn(ctx context.Context, dataset string, depth *int, activeOnly *bool, at *time.Time, first *int, after *string) (*query.DeployedAnswer, error)
 	Explain(ctx context.Context, from string, to string, depth *int) (*query.Explanation, error)
 	AffectedByPackage(ctx context.Context, purl string, rangeArg *string, depth *int, first *int, after *string) (*query.PackageAnswer, error)
 	RollbackCandidates(ctx context.Context, deployment string, depth *int) (*query.RollbackAnswer, error)
@@ -666,6 +696,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Deployed.Environment(childComplexity), true
+	case "Deployed.history":
+		if e.complexity.Deployed.History == nil {
+			break
+		}
+
+		return e.complexity.Deployed.History(childComplexity), true
 	case "Deployed.model":
 		if e.complexity.Deployed.Model == nil {
 			break
@@ -752,6 +788,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Evidence.PredicateType(childComplexity), true
+	case "Evidence.role":
+		if e.complexity.Evidence.Role == nil {
+			break
+		}
+
+		return e.complexity.Evidence.Role(childComplexity), true
 	case "Evidence.signers":
 		if e.complexity.Evidence.Signers == nil {
 			break
@@ -875,6 +917,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.Hop.Weakness(childComplexity), true
 
+	case "Identity.basis":
+		if e.complexity.Identity.Basis == nil {
+			break
+		}
+
+		return e.complexity.Identity.Basis(childComplexity), true
 	case "Identity.describedBy":
 		if e.complexity.Identity.DescribedBy == nil {
 			break
@@ -899,6 +947,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Identity.Verified(childComplexity), true
+	case "Identity.vouchedBy":
+		if e.complexity.Identity.VouchedBy == nil {
+			break
+		}
+
+		return e.complexity.Identity.VouchedBy(childComplexity), true
 
 	case "IngestReceipt.documents":
 		if e.complexity.IngestReceipt.Documents == nil {
@@ -1323,7 +1377,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.complexity.Query.DeployedModelsTrainedOn(childComplexity, args["dataset"].(string), args["depth"].(*int), args["activeOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+		return e.complexity.Query.DeployedModelsTrainedOn(childComplexity, args["dataset"].(string), args["depth"].(*int), args["activeOnly"].(*bool), args["at"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.explain":
 		if e.complexity.Query.Explain == nil {
 			break
@@ -1487,6 +1541,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.Receipt.Status(childComplexity), true
 
+	case "Record.deployedAt":
+		if e.complexity.Record.DeployedAt == nil {
+			break
+		}
+
+		return e.complexity.Record.DeployedAt(childComplexity), true
+	case "Record.document":
+		if e.complexity.Record.Document == nil {
+			break
+		}
+
+		return e.complexity.Record.Document(childComplexity), true
+	case "Record.status":
+		if e.complexity.Record.Status == nil {
+			break
+		}
+
+		return e.complexity.Record.Status(childComplexity), true
+	case "Record.trusted":
+		if e.complexity.Record.Trusted == nil {
+			break
+		}
+
+		return e.complexity.Record.Trusted(childComplexity), true
+	case "Record.undeployedAt":
+		if e.complexity.Record.UndeployedAt == nil {
+			break
+		}
+
+		return e.complexity.Record.UndeployedAt(childComplexity), true
+
 	case "RollbackAnswer.candidates":
 		if e.complexity.RollbackAnswer.Candidates == nil {
 			break
@@ -1567,6 +1652,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.RollbackCandidate.Relation(childComplexity), true
 
+	case "Served.model":
+		if e.complexity.Served.Model == nil {
+			break
+		}
+
+		return e.complexity.Served.Model(childComplexity), true
+	case "Served.records":
+		if e.complexity.Served.Records == nil {
+			break
+		}
+
+		return e.complexity.Served.Records(childComplexity), true
+	case "Served.state":
+		if e.complexity.Served.State == nil {
+			break
+		}
+
+		return e.complexity.Served.State(childComplexity), true
+	case "Served.trusted":
+		if e.complexity.Served.Trusted == nil {
+			break
+		}
+
+		return e.complexity.Served.Trusted(childComplexity), true
+	case "Served.windows":
+		if e.complexity.Served.Windows == nil {
+			break
+		}
+
+		return e.complexity.Served.Windows(childComplexity), true
+
 	case "SignaturesAnswer.documents":
 		if e.complexity.SignaturesAnswer.Documents == nil {
 			break
@@ -1641,6 +1757,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Signer.Reason(childComplexity), true
+	case "Signer.scope":
+		if e.complexity.Signer.Scope == nil {
+			break
+		}
+
+		return e.complexity.Signer.Scope(childComplexity), true
 	case "Signer.status":
 		if e.complexity.Signer.Status == nil {
 			break
@@ -1730,6 +1852,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.UnverifiedItem.Node(childComplexity), true
+
+	case "Window.from":
+		if e.complexity.Window.From == nil {
+			break
+		}
+
+		return e.complexity.Window.From(childComplexity), true
+	case "Window.to":
+		if e.complexity.Window.To == nil {
+			break
+		}
+
+		return e.complexity.Window.To(childComplexity), true
 
 	}
 	return 0, false
@@ -2028,6 +2163,8 @@ type Evidence {
   ingestedAt: Time!
   "Aggregate of the signatures: verified if any verified, else failed if any failed..."
   status: Status!
+  "What the document may vouch for: model-signature, provenance, dataset, deployment, advisory, vex, sbom or other (trust by role)."
+  role: String!
   signers: [Signer!]!
 }
 
@@ -2043,6 +2180,8 @@ type Signer {
   status: Status!
   "Why it failed or could not be verified."
   reason: String
+  "Namespace patterns the trust policy restricts this signer to, comma-separated; empty when unrestricted."
+  scope: String
 }
 
 "One edge of a path, as its documents state it, with its evidence."
@@ -2066,7 +2205,12 @@ Evidence for a node itself: the documents that name it as their subject
 type Identity {
   status: Status!
   verified: Boolean!
+  "Why it is not verified."
   reason: String
+  "Why it is verified: the trust-by-role rule and the documents that vouch."
+  basis: String
+  "The documents that vouch for it (empty when not verified)."
+  vouchedBy: [String!]
   describedBy: [Evidence!]!
 }
 
@@ -2143,7 +2287,7 @@ extend type Query {
   Deployments running a model trained on the dataset, directly or through derived
   datasets, training runs, fine-tunes, adapters, quantized or merged variants.
   """
-  deployedModelsTrainedOn(dataset: String!, depth: Int, activeOnly: Boolean, first: Int, after: String): DeployedAnswer!
+  deployedModelsTrainedOn(dataset: String!, depth: Int, activeOnly: Boolean, at: Time, first: Int, after: String): DeployedAnswer!
   "A shortest evidence chain from one node to another; weakHops are the hops not backed by a verified document."
   explain(from: String!, to: String!, depth: Int): Explanation!
 }
@@ -2190,11 +2334,38 @@ type Deployed {
   model: NodeRef!
   environment: String
   deployedAt: String
-  "active, or withdrawn when the latest deployment record withdrew it."
+  "active when the model serves the deployment at the time asked (now by default), else withdrawn."
   state: String!
   "From the dataset to the deployment."
   path: [Hop!]!
   status: Status!
+  "Every model of the lineage that served the deployment, with its windows and records."
+  history: [Served!]!
+}
+
+"One model's history on one deployment, from the deployment records' own times; trusted records decide when there are any."
+type Served {
+  model: NodeRef!
+  state: String!
+  windows: [Window!]!
+  "The state rests on verified records from a signer trusted for deployment records."
+  trusted: Boolean!
+  records: [Record!]!
+}
+
+"A period a model served a deployment; to is empty while it still serves."
+type Window {
+  from: String!
+  to: String
+}
+
+"What one deployment record says."
+type Record {
+  document: String!
+  deployedAt: String
+  undeployedAt: String
+  status: Status!
+  trusted: Boolean!
 }
 
 type Explanation {
@@ -2550,16 +2721,21 @@ func (ec *executionContext) field_Query_deployedModelsTrainedOn_args(ctx context
 		return nil, err
 	}
 	args["activeOnly"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first", ec.unmarshalOInt2ᚖint)
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "at", ec.unmarshalOTime2ᚖtimeᚐTime)
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after", ec.unmarshalOString2ᚖstring)
+	args["at"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first", ec.unmarshalOInt2ᚖint)
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg4
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
 	return args, nil
 }
 
@@ -3976,6 +4152,10 @@ func (ec *executionContext) fieldContext_Decision_identity(_ context.Context, fi
 				return ec.fieldContext_Identity_verified(ctx, field)
 			case "reason":
 				return ec.fieldContext_Identity_reason(ctx, field)
+			case "basis":
+				return ec.fieldContext_Identity_basis(ctx, field)
+			case "vouchedBy":
+				return ec.fieldContext_Identity_vouchedBy(ctx, field)
 			case "describedBy":
 				return ec.fieldContext_Identity_describedBy(ctx, field)
 			}
@@ -4257,6 +4437,45 @@ func (ec *executionContext) fieldContext_Deployed_status(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Deployed_history(ctx context.Context, field graphql.CollectedField, obj *query.Deployed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Deployed_history,
+		func(ctx context.Context) (any, error) { return obj.History, nil },
+		nil,
+		ec.marshalNServed2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐServedᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Deployed_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Deployed",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "model":
+				return ec.fieldContext_Served_model(ctx, field)
+			case "state":
+				return ec.fieldContext_Served_state(ctx, field)
+			case "windows":
+				return ec.fieldContext_Served_windows(ctx, field)
+			case "trusted":
+				return ec.fieldContext_Served_trusted(ctx, field)
+			case "records":
+				return ec.fieldContext_Served_records(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Served", field.Name)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeployedAnswer_datasets(ctx context.Context, field graphql.CollectedField, obj *query.DeployedAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4373,6 +4592,8 @@ func (ec *executionContext) fieldContext_DeployedAnswer_deployments(_ context.Co
 				return ec.fieldContext_Deployed_path(ctx, field)
 			case "status":
 				return ec.fieldContext_Deployed_status(ctx, field)
+			case "history":
+				return ec.fieldContext_Deployed_history(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Deployed", field.Name)
 		},
@@ -4656,6 +4877,35 @@ func (ec *executionContext) fieldContext_Evidence_status(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Evidence_role(ctx context.Context, field graphql.CollectedField, obj *query.Evidence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Evidence_role,
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.Evidence().Role(ctx, obj)
+		},
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Evidence_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Evidence",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Evidence_signers(ctx context.Context, field graphql.CollectedField, obj *query.Evidence) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4690,6 +4940,8 @@ func (ec *executionContext) fieldContext_Evidence_signers(_ context.Context, fie
 				return ec.fieldContext_Signer_status(ctx, field)
 			case "reason":
 				return ec.fieldContext_Signer_reason(ctx, field)
+			case "scope":
+				return ec.fieldContext_Signer_scope(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -5214,6 +5466,8 @@ func (ec *executionContext) fieldContext_Hop_evidence(_ context.Context, field g
 				return ec.fieldContext_Evidence_ingestedAt(ctx, field)
 			case "status":
 				return ec.fieldContext_Evidence_status(ctx, field)
+			case "role":
+				return ec.fieldContext_Evidence_role(ctx, field)
 			case "signers":
 				return ec.fieldContext_Evidence_signers(ctx, field)
 			}
@@ -5304,6 +5558,60 @@ func (ec *executionContext) fieldContext_Identity_reason(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Identity_basis(ctx context.Context, field graphql.CollectedField, obj *query.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Identity_basis,
+		func(ctx context.Context) (any, error) { return obj.Basis, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Identity_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Identity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Identity_vouchedBy(ctx context.Context, field graphql.CollectedField, obj *query.Identity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Identity_vouchedBy,
+		func(ctx context.Context) (any, error) { return obj.VouchedBy, nil },
+		nil,
+		ec.marshalOString2ᚕstringᚄ,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Identity_vouchedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Identity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Identity_describedBy(ctx context.Context, field graphql.CollectedField, obj *query.Identity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5338,6 +5646,8 @@ func (ec *executionContext) fieldContext_Identity_describedBy(_ context.Context,
 				return ec.fieldContext_Evidence_ingestedAt(ctx, field)
 			case "status":
 				return ec.fieldContext_Evidence_status(ctx, field)
+			case "role":
+				return ec.fieldContext_Evidence_role(ctx, field)
 			case "signers":
 				return ec.fieldContext_Evidence_signers(ctx, field)
 			}
@@ -5731,6 +6041,8 @@ func (ec *executionContext) fieldContext_IngestedDocument_signatures(_ context.C
 				return ec.fieldContext_Signer_status(ctx, field)
 			case "reason":
 				return ec.fieldContext_Signer_reason(ctx, field)
+			case "scope":
+				return ec.fieldContext_Signer_scope(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -6311,6 +6623,10 @@ func (ec *executionContext) fieldContext_Node_identity(_ context.Context, field 
 				return ec.fieldContext_Identity_verified(ctx, field)
 			case "reason":
 				return ec.fieldContext_Identity_reason(ctx, field)
+			case "basis":
+				return ec.fieldContext_Identity_basis(ctx, field)
+			case "vouchedBy":
+				return ec.fieldContext_Identity_vouchedBy(ctx, field)
 			case "describedBy":
 				return ec.fieldContext_Identity_describedBy(ctx, field)
 			}
@@ -6391,6 +6707,10 @@ func (ec *executionContext) fieldContext_NodeDetail_identity(_ context.Context, 
 				return ec.fieldContext_Identity_verified(ctx, field)
 			case "reason":
 				return ec.fieldContext_Identity_reason(ctx, field)
+			case "basis":
+				return ec.fieldContext_Identity_basis(ctx, field)
+			case "vouchedBy":
+				return ec.fieldContext_Identity_vouchedBy(ctx, field)
 			case "describedBy":
 				return ec.fieldContext_Identity_describedBy(ctx, field)
 			}
@@ -7521,7 +7841,7 @@ func (ec *executionContext) _Query_deployedModelsTrainedOn(ctx context.Context, 
 		ec.fieldContext_Query_deployedModelsTrainedOn,
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.resolvers.Query().DeployedModelsTrainedOn(ctx, fc.Args["dataset"].(string), fc.Args["depth"].(*int), fc.Args["activeOnly"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolvers.Query().DeployedModelsTrainedOn(ctx, fc.Args["dataset"].(string), fc.Args["depth"].(*int), fc.Args["activeOnly"].(*bool), fc.Args["at"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		ec.marshalNDeployedAnswer2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDeployedAnswer,
@@ -8329,6 +8649,141 @@ func (ec *executionContext) fieldContext_Receipt_edgesTouched(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Record_document(ctx context.Context, field graphql.CollectedField, obj *query.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Record_document,
+		func(ctx context.Context) (any, error) { return obj.Document, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Record_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Record",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Record_deployedAt(ctx context.Context, field graphql.CollectedField, obj *query.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Record_deployedAt,
+		func(ctx context.Context) (any, error) { return obj.DeployedAt, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Record_deployedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Record",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Record_undeployedAt(ctx context.Context, field graphql.CollectedField, obj *query.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Record_undeployedAt,
+		func(ctx context.Context) (any, error) { return obj.UndeployedAt, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Record_undeployedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Record",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Record_status(ctx context.Context, field graphql.CollectedField, obj *query.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Record_status,
+		func(ctx context.Context) (any, error) { return obj.Status, nil },
+		nil,
+		ec.marshalNStatus2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐStatus,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Record_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Record",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Status does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Record_trusted(ctx context.Context, field graphql.CollectedField, obj *query.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Record_trusted,
+		func(ctx context.Context) (any, error) { return obj.Trusted, nil },
+		nil,
+		ec.marshalNBoolean2bool,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Record_trusted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Record",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RollbackAnswer_deployment(ctx context.Context, field graphql.CollectedField, obj *query.RollbackAnswer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8742,6 +9197,10 @@ func (ec *executionContext) fieldContext_RollbackCandidate_identity(_ context.Co
 				return ec.fieldContext_Identity_verified(ctx, field)
 			case "reason":
 				return ec.fieldContext_Identity_reason(ctx, field)
+			case "basis":
+				return ec.fieldContext_Identity_basis(ctx, field)
+			case "vouchedBy":
+				return ec.fieldContext_Identity_vouchedBy(ctx, field)
 			case "describedBy":
 				return ec.fieldContext_Identity_describedBy(ctx, field)
 			}
@@ -8791,6 +9250,169 @@ func (ec *executionContext) fieldContext_RollbackCandidate_path(_ context.Contex
 				return ec.fieldContext_Hop_evidence(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Hop", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Served_model(ctx context.Context, field graphql.CollectedField, obj *query.Served) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Served_model,
+		func(ctx context.Context) (any, error) { return obj.Model, nil },
+		nil,
+		ec.marshalNNodeRef2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Served_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Served",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Served_state(ctx context.Context, field graphql.CollectedField, obj *query.Served) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Served_state,
+		func(ctx context.Context) (any, error) { return obj.State, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Served_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Served",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Served_windows(ctx context.Context, field graphql.CollectedField, obj *query.Served) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Served_windows,
+		func(ctx context.Context) (any, error) { return obj.Windows, nil },
+		nil,
+		ec.marshalNWindow2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWindowᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Served_windows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Served",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "from":
+				return ec.fieldContext_Window_from(ctx, field)
+			case "to":
+				return ec.fieldContext_Window_to(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Window", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Served_trusted(ctx context.Context, field graphql.CollectedField, obj *query.Served) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Served_trusted,
+		func(ctx context.Context) (any, error) { return obj.Trusted, nil },
+		nil,
+		ec.marshalNBoolean2bool,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Served_trusted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Served",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Served_records(ctx context.Context, field graphql.CollectedField, obj *query.Served) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Served_records,
+		func(ctx context.Context) (any, error) { return obj.Records, nil },
+		nil,
+		ec.marshalNRecord2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecordᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Served_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Served",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "document":
+				return ec.fieldContext_Record_document(ctx, field)
+			case "deployedAt":
+				return ec.fieldContext_Record_deployedAt(ctx, field)
+			case "undeployedAt":
+				return ec.fieldContext_Record_undeployedAt(ctx, field)
+			case "status":
+				return ec.fieldContext_Record_status(ctx, field)
+			case "trusted":
+				return ec.fieldContext_Record_trusted(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Record", field.Name)
 		},
 	}
 	return fc, nil
@@ -8968,6 +9590,8 @@ func (ec *executionContext) fieldContext_SignedDocument_document(_ context.Conte
 				return ec.fieldContext_Evidence_ingestedAt(ctx, field)
 			case "status":
 				return ec.fieldContext_Evidence_status(ctx, field)
+			case "role":
+				return ec.fieldContext_Evidence_role(ctx, field)
 			case "signers":
 				return ec.fieldContext_Evidence_signers(ctx, field)
 			}
@@ -9011,6 +9635,8 @@ func (ec *executionContext) fieldContext_SignedDocument_signature(_ context.Cont
 				return ec.fieldContext_Signer_status(ctx, field)
 			case "reason":
 				return ec.fieldContext_Signer_reason(ctx, field)
+			case "scope":
+				return ec.fieldContext_Signer_scope(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -9217,6 +9843,33 @@ func (ec *executionContext) fieldContext_Signer_reason(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Signer_scope(ctx context.Context, field graphql.CollectedField, obj *query.Signer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Signer_scope,
+		func(ctx context.Context) (any, error) { return obj.Scope, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Signer_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Signer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SignerMatch_identity(ctx context.Context, field graphql.CollectedField, obj *query.SignerMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9305,6 +9958,8 @@ func (ec *executionContext) fieldContext_SignerUse_signer(_ context.Context, fie
 				return ec.fieldContext_Signer_status(ctx, field)
 			case "reason":
 				return ec.fieldContext_Signer_reason(ctx, field)
+			case "scope":
+				return ec.fieldContext_Signer_scope(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -9623,10 +10278,68 @@ func (ec *executionContext) fieldContext_UnverifiedItem_identity(_ context.Conte
 				return ec.fieldContext_Identity_verified(ctx, field)
 			case "reason":
 				return ec.fieldContext_Identity_reason(ctx, field)
+			case "basis":
+				return ec.fieldContext_Identity_basis(ctx, field)
+			case "vouchedBy":
+				return ec.fieldContext_Identity_vouchedBy(ctx, field)
 			case "describedBy":
 				return ec.fieldContext_Identity_describedBy(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Window_from(ctx context.Context, field graphql.CollectedField, obj *query.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Window_from,
+		func(ctx context.Context) (any, error) { return obj.From, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Window_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Window",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Window_to(ctx context.Context, field graphql.CollectedField, obj *query.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Window_to,
+		func(ctx context.Context) (any, error) { return obj.To, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Window_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Window",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
 		},
 	}
 	return fc, nil
@@ -11744,6 +12457,11 @@ func (ec *executionContext) _Deployed(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "history":
+			out.Values[i] = ec._Deployed_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11850,12 +12568,12 @@ func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet,
 		case "document":
 			out.Values[i] = ec._Evidence_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._Evidence_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "predicateType":
 			out.Values[i] = ec._Evidence_predicateType(ctx, field, obj)
@@ -11864,17 +12582,53 @@ func (ec *executionContext) _Evidence(ctx context.Context, sel ast.SelectionSet,
 		case "ingestedAt":
 			out.Values[i] = ec._Evidence_ingestedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Evidence_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "role":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Evidence_role(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "signers":
 			out.Values[i] = ec._Evidence_signers(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12064,6 +12818,10 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "reason":
 			out.Values[i] = ec._Identity_reason(ctx, field, obj)
+		case "basis":
+			out.Values[i] = ec._Identity_basis(ctx, field, obj)
+		case "vouchedBy":
+			out.Values[i] = ec._Identity_vouchedBy(ctx, field, obj)
 		case "describedBy":
 			out.Values[i] = ec._Identity_describedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -13345,6 +14103,59 @@ func (ec *executionContext) _Receipt(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var recordImplementors = []string{"Record"}
+
+func (ec *executionContext) _Record(ctx context.Context, sel ast.SelectionSet, obj *query.Record) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Record")
+		case "document":
+			out.Values[i] = ec._Record_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deployedAt":
+			out.Values[i] = ec._Record_deployedAt(ctx, field, obj)
+		case "undeployedAt":
+			out.Values[i] = ec._Record_undeployedAt(ctx, field, obj)
+		case "status":
+			out.Values[i] = ec._Record_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trusted":
+			out.Values[i] = ec._Record_trusted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var rollbackAnswerImplementors = []string{"RollbackAnswer"}
 
 func (ec *executionContext) _RollbackAnswer(ctx context.Context, sel ast.SelectionSet, obj *query.RollbackAnswer) graphql.Marshaler {
@@ -13449,6 +14260,65 @@ func (ec *executionContext) _RollbackCandidate(ctx context.Context, sel ast.Sele
 			}
 		case "path":
 			out.Values[i] = ec._RollbackCandidate_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var servedImplementors = []string{"Served"}
+
+func (ec *executionContext) _Served(ctx context.Context, sel ast.SelectionSet, obj *query.Served) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, servedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Served")
+		case "model":
+			out.Values[i] = ec._Served_model(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._Served_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "windows":
+			out.Values[i] = ec._Served_windows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trusted":
+			out.Values[i] = ec._Served_trusted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "records":
+			out.Values[i] = ec._Served_records(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13607,6 +14477,8 @@ func (ec *executionContext) _Signer(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "reason":
 			out.Values[i] = ec._Signer_reason(ctx, field, obj)
+		case "scope":
+			out.Values[i] = ec._Signer_scope(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13839,6 +14711,47 @@ func (ec *executionContext) _UnverifiedItem(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var windowImplementors = []string{"Window"}
+
+func (ec *executionContext) _Window(ctx context.Context, sel ast.SelectionSet, obj *query.Window) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, windowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Window")
+		case "from":
+			out.Values[i] = ec._Window_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._Window_to(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15179,6 +16092,54 @@ func (ec *executionContext) marshalNReceipt2githubᚗcomᚋmodelgraphᚋmodelgra
 	return ec._Receipt(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNRecord2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecord(ctx context.Context, sel ast.SelectionSet, v query.Record) graphql.Marshaler {
+	return ec._Record(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRecord2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []query.Record) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNRecord2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecord(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRollbackAnswer2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRollbackAnswer(ctx context.Context, sel ast.SelectionSet, v query.RollbackAnswer) graphql.Marshaler {
 	return ec._RollbackAnswer(ctx, sel, &v)
 }
@@ -15222,6 +16183,54 @@ func (ec *executionContext) marshalNRollbackCandidate2ᚕgithubᚗcomᚋmodelgra
 				defer wg.Done()
 			}
 			ret[i] = ec.marshalNRollbackCandidate2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRollbackCandidate(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServed2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐServed(ctx context.Context, sel ast.SelectionSet, v query.Served) graphql.Marshaler {
+	return ec._Served(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNServed2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐServedᚄ(ctx context.Context, sel ast.SelectionSet, v []query.Served) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNServed2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐServed(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -15588,6 +16597,54 @@ func (ec *executionContext) marshalNUnverifiedItem2ᚕgithubᚗcomᚋmodelgraph�
 				defer wg.Done()
 			}
 			ret[i] = ec.marshalNUnverifiedItem2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐUnverifiedItem(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWindow2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWindow(ctx context.Context, sel ast.SelectionSet, v query.Window) graphql.Marshaler {
+	return ec._Window(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWindow2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []query.Window) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNWindow2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWindow(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -16081,6 +17138,24 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(*v)
 	return res
 }
 
