@@ -349,11 +349,58 @@ func (p *parser) aixvAdvisory(pred value) error {
 			selectors = append(selectors, strings.TrimSpace(sel))
 			continue
 		}
-		kind := graph.KindModel
-		if k, ok := kindHints[strings.ToLower(strings.TrimSpace(typ))]; ok && (k == graph.KindDataset || k == graph.KindFile || k == graph.KindPackage) {
+		kind := graph.NodeKind("")
+		if k, ok := kindHints[strings.ToLower(strings.TrimSpace(typ))]; ok && (k == graph.KindModel || k == graph.KindDataset || k == graph.KindFile || k == graph.KindPackage) {
 			kind = k
 		}
 		hits = append(hits, hit{artifact{kind: kind, keys: digests}, strings.TrimSpace(sel)})
+	}
+	// Kinds come from what the advisory states, never from a guess that
+	// would invent a node: an affected entry's artifact_type gives the
+	// kind of its digest and of a subject with the same digest; a subject
+	// or entry without one takes the other's, else what its name says (a
+	// dataset URI, a model file), else it is a model, as AIXV advisories
+	// are about models unless they say otherwise.
+	stated := map[string]graph.NodeKind{}
+	for _, h := range hits {
+		if h.a.kind != "" {
+			for _, k := range h.a.keys {
+				stated[k] = h.a.kind
+			}
+		}
+	}
+	subjectKinds := make([]graph.NodeKind, len(p.st.Subject))
+	for i, s := range p.st.Subject {
+		for _, k := range p.subjects[i] {
+			if kind, ok := stated[k]; ok {
+				subjectKinds[i] = kind
+				break
+			}
+		}
+		if subjectKinds[i] == "" {
+			if a, err := p.classify(resource{name: s.Name, uri: s.URI}, false); err == nil && (a.kind == graph.KindDataset || a.kind == graph.KindModel) {
+				subjectKinds[i] = a.kind
+			} else {
+				subjectKinds[i] = graph.KindModel
+			}
+		}
+		for _, k := range p.subjects[i] {
+			if _, ok := stated[k]; !ok {
+				stated[k] = subjectKinds[i]
+			}
+		}
+	}
+	for i := range hits {
+		if hits[i].a.kind != "" {
+			continue
+		}
+		hits[i].a.kind = graph.KindModel
+		for _, k := range hits[i].a.keys {
+			if kind, ok := stated[k]; ok {
+				hits[i].a.kind = kind
+				break
+			}
+		}
 	}
 
 	ai := p.b.Node(graph.KindAdvisory, key)
@@ -365,8 +412,10 @@ func (p *parser) aixvAdvisory(pred value) error {
 	p.setJSON(ai, "recommendedActions", value{v: anyList(actions)})
 	p.setJSON(ai, "references", value{v: anyList(refs)})
 	p.setJSON(ai, "selectors", value{v: anyList(selectors)})
-	for _, s := range p.modelSubjects() {
-		p.b.Edge(ai, graph.Affects, s, "status", status)
+	for i := range p.st.Subject {
+		si := p.subject(i, subjectKinds[i])
+		p.b.Describes(si)
+		p.b.Edge(ai, graph.Affects, si, "status", status)
 	}
 	for _, h := range hits {
 		p.b.Edge(ai, graph.Affects, p.node(h.a), "status", status, "selector", h.selector)

@@ -3,6 +3,7 @@ package intoto_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/intoto"
+	"github.com/modelgraph/modelgraph/ingest/statement"
 )
 
 // Signature outcomes set by the caller appear on SIGNED_BY edges and in the
@@ -104,5 +106,38 @@ func TestSchemaCopiesIdentical(t *testing.T) {
 	}
 	if len(entries) != len(intoto.SchemaFiles) {
 		t.Errorf("schema/predicates has %d files, want %d", len(entries), len(intoto.SchemaFiles))
+	}
+}
+
+// An advisory about a dataset digest makes no Model node: the subject
+// takes the kind the advisory states for that digest.
+func TestAdvisorySubjectTakesStatedKind(t *testing.T) {
+	raw := []byte(`{"_type":"https://in-toto.io/Statement/v1",
+ "subject":[{"name":"clinical-notes","digest":{"sha256":"` + strings.Repeat("2", 64) + `"}}],
+ "predicateType":"https://aixv.org/attestation/advisory/v1",
+ "predicate":{"advisory_id":"AIXV-2","severity":"high","status":"active",
+  "affected":[{"digest":"sha256:` + strings.Repeat("2", 64) + `","artifact_type":"dataset"},{"digest":"sha256:` + strings.Repeat("3", 64) + `"}]}}`)
+	st, err := statement.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := intoto.FromStatement(st, graph.Document{Digest: graph.SHA256Key(raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]graph.NodeKind{}
+	for _, n := range b.Nodes {
+		for _, k := range n.Keys {
+			if graph.IsDigestKey(k) && n.Kind != graph.KindDocument {
+				kinds[k] = n.Kind
+			}
+		}
+	}
+	want := map[string]graph.NodeKind{
+		"sha256:" + strings.Repeat("2", 64): graph.KindDataset, // stated
+		"sha256:" + strings.Repeat("3", 64): graph.KindModel,   // AIXV's default
+	}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Fatalf("kinds = %v, want %v", kinds, want)
 	}
 }

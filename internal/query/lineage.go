@@ -98,6 +98,14 @@ func (s *Service) lineage(ctx context.Context, ref string, dir graph.Direction, 
 	if err != nil {
 		return Lineage{}, err
 	}
+	if dir == graph.Upstream {
+		// A file has no lineage of its own: where it came from is where the
+		// models containing it came from (as resolve, impact and admission
+		// already treat a file digest).
+		if roots, err = s.withContainers(ctx, roots); err != nil {
+			return Lineage{}, err
+		}
+	}
 	res, err := s.r.Traverse(ctx, graph.TraverseRequest{From: ids(roots), Direction: dir, EdgeKinds: kinds, MaxDepth: depth, Limit: WalkLimit})
 	if err != nil {
 		return Lineage{}, fmt.Errorf("walk from %q: %w", clip(ref), err)
@@ -130,6 +138,33 @@ func (s *Service) lineage(ctx context.Context, ref string, dir graph.Direction, 
 	out.Signers, err = l.signers(ctx, res.Steps)
 	if err != nil {
 		return Lineage{}, err
+	}
+	return out, nil
+}
+
+// withContainers adds to roots the models containing each File root.
+func (s *Service) withContainers(ctx context.Context, roots []graph.Node) ([]graph.Node, error) {
+	out := slices.Clone(roots)
+	for _, r := range roots {
+		if r.Kind != graph.KindFile {
+			continue
+		}
+		es, err := s.r.Edges(ctx, r.ID, graph.In, graph.Contains)
+		if err != nil {
+			return nil, fmt.Errorf("models containing %s: %w", displayName(r), err)
+		}
+		for _, e := range es {
+			if slices.ContainsFunc(out, func(x graph.Node) bool { return x.ID == e.From }) {
+				continue
+			}
+			n, err := s.r.Node(ctx, e.From)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", e.From, err)
+			}
+			if n.Kind == graph.KindModel {
+				out = append(out, n)
+			}
+		}
 	}
 	return out, nil
 }
@@ -449,8 +484,9 @@ type Explanation struct {
 	From  []Node `json:"from"`
 	To    []Node `json:"to"`
 	Found bool   `json:"found"`
-	// Direction is how the path runs from From: upstream, downstream, or
-	// both (a path through a common ancestor or descendant).
+	// Direction is how the path runs from From: upstream or downstream.
+	// Lineage is directed: nodes joined only through a common ancestor or
+	// descendant are not Found (Summary names the association).
 	Direction string `json:"direction,omitempty"`
 	Path      []Hop  `json:"path"`
 	// Verified is true when every hop rests on a verified document.
@@ -463,8 +499,7 @@ type Explanation struct {
 
 // Explain finds a shortest path from one node to another and gives the
 // evidence for each hop. It tries upstream first (why does this model
-// depend on that dataset?), then downstream, then lineage edges in both
-// directions.
+// depend on that dataset?), then downstream; nothing else is lineage.
 func (s *Service) Explain(ctx context.Context, from, to string, depth int) (Explanation, error) {
 	depth, err := checkDepth(depth)
 	if err != nil {
@@ -503,7 +538,6 @@ func (s *Service) Explain(ctx context.Context, from, to string, depth int) (Expl
 	}{
 		{graph.Upstream, withEvidence, "upstream"},
 		{graph.Downstream, withEvidence, "downstream"},
-		{graph.Both, append(slices.Clone(lineageKinds), graph.Affects), "both"},
 	}
 	l := s.loader()
 	for _, try := range tries {
@@ -530,6 +564,31 @@ func (s *Service) Explain(ctx context.Context, from, to string, depth int) (Expl
 			out.Summary = explainSummary(out)
 			return out, nil
 		}
+	}
+	// Lineage runs one way. A path that goes up and down again (two
+	// deployments sharing a serving image, two models trained on one
+	// dataset) is an association, not lineage: say so, never "verified".
+	res, err := s.r.Traverse(ctx, graph.TraverseRequest{From: ids(src), Direction: graph.Both, EdgeKinds: lineageKinds, MaxDepth: depth, Limit: WalkLimit})
+	if err != nil {
+		return Explanation{}, fmt.Errorf("explain: %w", err)
+	}
+	for _, st := range res.Steps {
+		if st.Via == nil || !targets[st.Node.ID] {
+			continue
+		}
+		t := newTree(res)
+		var via []string
+		for cur := st; cur.Via != nil; {
+			p, ok := t.step(cur.Parent)
+			if !ok || p.Via == nil {
+				break
+			}
+			via = append(via, displayName(p.Node))
+			cur = p
+		}
+		slices.Reverse(via)
+		out.Summary = fmt.Sprintf("no lineage path within %d hops; they are only associated (through %s), which is not lineage and vouches for nothing", depth, strings.Join(via, ", "))
+		return out, nil
 	}
 	out.Summary = fmt.Sprintf("no path within %d hops", depth)
 	return out, nil
