@@ -9,8 +9,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"time"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 

@@ -444,7 +444,7 @@ func TestExplain(t *testing.T) {
 	// not found, never verified, and the summary says through what.
 	if both.Found || both.Verified || len(both.Path) != 0 || !strings.Contains(both.Summary, "only associated (through acme/llm-7b, acme/llm-7b-chat)") {
 		t.Fatalf("explain ft2 -> quant = %+v", both)
-	}	// Who vouched for prod: the signer of the record describing its model.
+	} // Who vouched for prod: the signer of the record describing its model.
 	who, err := w.q.Explain(ctxT(), keyProd, "oidc:https://token.actions.githubusercontent.com|ci@acme.dev", 0)
 	if err != nil {
 		t.Fatal(err)
