@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/modelgraph/modelgraph/graph"
 	"slices"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
@@ -149,7 +150,8 @@ const RulePrefix = "demo/"
 
 // TrustPolicy returns the policy under which every signed demo document
 // verifies: each team's key, trusted only for the subjects that team
-// signs for (the data team cannot vouch for a model). Do not use it for
+// signs for and only for its roles (the data team cannot vouch for a
+// model; the security team signs advisories, not weights). Do not use it for
 // anything but the demo: its private keys are derived from public seeds.
 func TrustPolicy() (*trust.Policy, error) {
 	s, err := newSigners()
@@ -157,10 +159,10 @@ func TrustPolicy() (*trust.Policy, error) {
 		return nil, err
 	}
 	p := &trust.Policy{Rules: []trust.Rule{
-		{Name: RulePrefix + teamData, Subjects: []string{"datasets/*"}, Keys: []trust.PublicKey{s.data.pub}},
-		{Name: RulePrefix + teamML, Subjects: []string{"acme/*"}, Keys: []trust.PublicKey{s.ml.pub}},
-		{Name: RulePrefix + teamDeploy, Subjects: []string{"acme/*", "ghcr.io/acme/*"}, Keys: []trust.PublicKey{s.deploy.pub}},
-		{Name: RulePrefix + teamSecurity, Keys: []trust.PublicKey{s.security.pub}},
+		{Name: RulePrefix + teamData, Roles: []graph.Role{graph.RoleDataset}, Subjects: []string{"datasets/*"}, Keys: []trust.PublicKey{s.data.pub}},
+		{Name: RulePrefix + teamML, Roles: []graph.Role{graph.RoleModelSignature, graph.RoleProvenance}, Subjects: []string{"acme/*"}, Keys: []trust.PublicKey{s.ml.pub}},
+		{Name: RulePrefix + teamDeploy, Roles: []graph.Role{graph.RoleDeployment, graph.RoleSBOM}, Subjects: []string{"acme/*", "ghcr.io/acme/*"}, Keys: []trust.PublicKey{s.deploy.pub}},
+		{Name: RulePrefix + teamSecurity, Roles: []graph.Role{graph.RoleAdvisory, graph.RoleVEX}, Keys: []trust.PublicKey{s.security.pub}},
 	}}
 	if err := p.Validate(); err != nil {
 		return nil, err
