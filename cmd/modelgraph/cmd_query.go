@@ -626,7 +626,7 @@ func unverifiedQuestion() question {
 	}
 }
 
-const affectedSel = `affected { node { ...N } via { ...R } depth path { ...H } status } pageInfo { ...P } totalCount truncated depthLimited`
+const affectedSel = `affected { node { ...N } via { ...R } depth path { ...H } status state history { model { ...R } state windows { from to } trusted records { document deployedAt undeployedAt status trusted } } } pageInfo { ...P } totalCount truncated depthLimited`
 
 func packageQuestion() question {
 	const op = `query($purl: String!, $range: String, $depth: Int, $first: Int, $after: String) {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	packageurl "github.com/package-url/packageurl-go"
 
@@ -29,6 +30,11 @@ type AffectedNode struct {
 	Depth  int          `json:"depth"`
 	Path   []Hop        `json:"path"`
 	Status graph.Status `json:"status"` // weakest hop status on Path
+	// For a deployment: whether a model of the walk serves it now
+	// ("active"/"withdrawn"), and every such model's history with its
+	// windows, so an exposure that ended is still answered.
+	State   string   `json:"state,omitempty"`
+	History []Served `json:"history,omitempty"`
 }
 
 // PackageAnswer answers "what depends on this package version?".
@@ -170,6 +176,13 @@ func (s *Service) affected(ctx context.Context, res graph.TraverseResult, p Page
 		a := AffectedNode{Node: toNode(st.Node), Depth: st.Depth, Path: hops, Status: weakest(hops)}
 		if root, ok := t.step(t.root(st.Node.ID)); ok {
 			a.Via = toRef(root.Node)
+		}
+		if st.Node.Kind == graph.KindDeployment {
+			d, err := l.current(ctx, t, st, time.Time{})
+			if err != nil {
+				return nil, info, 0, err
+			}
+			a.State, a.History = d.State, d.History
 		}
 		out = append(out, a)
 	}

@@ -350,6 +350,36 @@ func TestDeploymentStateByEventTime(t *testing.T) {
 	})
 }
 
+// affectedByAdvisory keeps the exposure that ended: the withdrawn model's
+// window on the deployment is in the answer.
+func TestAffectedByAdvisoryKeepsDeploymentHistory(t *testing.T) {
+	s, pol := newSigners(t)
+	ctx := context.Background()
+	m1 := subj{name: "acme/llm-v1", sha: dg("4")}
+	m2 := subj{name: "acme/llm-v2", sha: dg("5")}
+	w := newTWorld(t, pol)
+	w.push(t, "v2-active", s.deploy.DSSE(t, pt, deployment(t, m2, "production", "2025-06-01T00:00:00Z", "")))
+	w.push(t, "v1-withdrawn", s.deploy.DSSE(t, pt, deployment(t, m1, "production", "2025-05-01T00:00:00Z", "2025-06-01T00:00:00Z")))
+	w.push(t, "advisory", s.advisory.DSSE(t, pt, advisory(t, "AIXV-3", "active", m1)))
+	a, err := w.q.AffectedByAdvisory(ctx, "AIXV-3", 0, query.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dep *query.AffectedNode
+	for i := range a.Affected {
+		if a.Affected[i].Node.Kind == graph.KindDeployment {
+			dep = &a.Affected[i]
+		}
+	}
+	if dep == nil {
+		t.Fatalf("no deployment affected: %+v", a.Affected)
+	}
+	if dep.State != "withdrawn" || len(dep.History) != 1 || dep.History[0].Model.Name != m1.name ||
+		len(dep.History[0].Windows) != 1 || dep.History[0].Windows[0] != (query.Window{From: "2025-05-01T00:00:00Z", To: "2025-06-01T00:00:00Z"}) {
+		t.Fatalf("affected deployment = state %s history %+v, want m1's ended window", dep.State, dep.History)
+	}
+}
+
 // A signed active advisory stays active when an unsigned document (the
 // createAdvisory mutation) says it was withdrawn; admission keeps denying.
 func TestAdvisoryStatusSignedBeforeUnsigned(t *testing.T) {

@@ -86,11 +86,13 @@ type ComplexityRoot struct {
 	}
 
 	AffectedNode struct {
-		Depth  func(childComplexity int) int
-		Node   func(childComplexity int) int
-		Path   func(childComplexity int) int
-		Status func(childComplexity int) int
-		Via    func(childComplexity int) int
+		Depth   func(childComplexity int) int
+		History func(childComplexity int) int
+		Node    func(childComplexity int) int
+		Path    func(childComplexity int) int
+		State   func(childComplexity int) int
+		Status  func(childComplexity int) int
+		Via     func(childComplexity int) int
 	}
 
 	Attr struct {
@@ -572,6 +574,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.AffectedNode.Depth(childComplexity), true
+	case "AffectedNode.history":
+		if e.complexity.AffectedNode.History == nil {
+			break
+		}
+
+		return e.complexity.AffectedNode.History(childComplexity), true
 	case "AffectedNode.node":
 		if e.complexity.AffectedNode.Node == nil {
 			break
@@ -584,6 +592,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.AffectedNode.Path(childComplexity), true
+	case "AffectedNode.state":
+		if e.complexity.AffectedNode.State == nil {
+			break
+		}
+
+		return e.complexity.AffectedNode.State(childComplexity), true
 	case "AffectedNode.status":
 		if e.complexity.AffectedNode.Status == nil {
 			break
@@ -2414,6 +2428,10 @@ type AffectedNode {
   depth: Int!
   path: [Hop!]!
   status: Status!
+  "Deployments: active when a model of the walk serves it now, else withdrawn."
+  state: String
+  "Deployments: every model of the walk that served it, with windows and records."
+  history: [Served!]
 }
 `, BuiltIn: false},
 	{Name: "../../../schema/response.graphqls", Input: `# Incident response decisions: what to roll back to, and whether to admit an
@@ -3397,6 +3415,10 @@ func (ec *executionContext) fieldContext_AdvisoryAnswer_affected(_ context.Conte
 				return ec.fieldContext_AffectedNode_path(ctx, field)
 			case "status":
 				return ec.fieldContext_AffectedNode_status(ctx, field)
+			case "state":
+				return ec.fieldContext_AffectedNode_state(ctx, field)
+			case "history":
+				return ec.fieldContext_AffectedNode_history(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type AffectedNode", field.Name)
 		},
@@ -3778,6 +3800,72 @@ func (ec *executionContext) fieldContext_AffectedNode_status(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Status does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AffectedNode_state(ctx context.Context, field graphql.CollectedField, obj *query.AffectedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AffectedNode_state,
+		func(ctx context.Context) (any, error) { return obj.State, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_AffectedNode_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AffectedNode",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AffectedNode_history(ctx context.Context, field graphql.CollectedField, obj *query.AffectedNode) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AffectedNode_history,
+		func(ctx context.Context) (any, error) { return obj.History, nil },
+		nil,
+		ec.marshalOServed2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐServedᚄ,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_AffectedNode_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AffectedNode",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "model":
+				return ec.fieldContext_Served_model(ctx, field)
+			case "state":
+				return ec.fieldContext_Served_state(ctx, field)
+			case "windows":
+				return ec.fieldContext_Served_windows(ctx, field)
+			case "trusted":
+				return ec.fieldContext_Served_trusted(ctx, field)
+			case "records":
+				return ec.fieldContext_Served_records(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Served", field.Name)
 		},
 	}
 	return fc, nil
@@ -7012,6 +7100,10 @@ func (ec *executionContext) fieldContext_PackageAnswer_affected(_ context.Contex
 				return ec.fieldContext_AffectedNode_path(ctx, field)
 			case "status":
 				return ec.fieldContext_AffectedNode_status(ctx, field)
+			case "state":
+				return ec.fieldContext_AffectedNode_state(ctx, field)
+			case "history":
+				return ec.fieldContext_AffectedNode_history(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type AffectedNode", field.Name)
 		},
@@ -12227,6 +12319,10 @@ func (ec *executionContext) _AffectedNode(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "state":
+			out.Values[i] = ec._AffectedNode_state(ctx, field, obj)
+		case "history":
+			out.Values[i] = ec._AffectedNode_history(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17055,6 +17151,53 @@ func (ec *executionContext) marshalORollbackCandidate2ᚖgithubᚗcomᚋmodelgra
 		return graphql.Null
 	}
 	return ec._RollbackCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOServed2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐServedᚄ(ctx context.Context, sel ast.SelectionSet, v []query.Served) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNServed2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐServed(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ(ctx context.Context, v any) ([]query.SignerMatch, error) {
