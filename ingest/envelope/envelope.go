@@ -72,6 +72,9 @@ type Opened struct {
 	MessageDigest string
 	// Signatures holds one outcome per signature, in document order.
 	Signatures []graph.Signature
+
+	leaf   []byte // DER of a bundle's leaf certificate, for the signer set
+	digest string // the document's identity: DocumentDigest
 }
 
 // Verified reports whether at least one signature verified.
@@ -114,15 +117,23 @@ func Open(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) 
 	_, hasVM := top["verificationMaterial"]
 	_, hasPayloadType := top["payloadType"]
 	_, hasType := top["_type"]
+	var o *Opened
+	var err error
 	switch {
 	case hasMediaType || hasVM:
-		return openBundle(ctx, data, pol)
+		o, err = openBundle(ctx, data, pol)
 	case hasPayloadType:
-		return openDSSE(ctx, data, pol)
+		o, err = openDSSE(ctx, data, pol)
 	case hasType:
-		return openStatement(data)
+		o, err = openStatement(data)
+	default:
+		return nil, ErrUnknownFormat
 	}
-	return nil, ErrUnknownFormat
+	if err != nil {
+		return nil, err
+	}
+	o.computeDigest(data, o.leaf)
+	return o, nil
 }
 
 func openStatement(data []byte) (*Opened, error) {
@@ -270,7 +281,22 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 		return nil, err
 	}
 	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.SubjectNames())}
+	o.leaf = leafCertificate(pb)
 	return o, nil
+}
+
+// leafCertificate is the DER of the bundle's signing certificate (nil for
+// public-key bundles).
+func leafCertificate(pb *protobundle.Bundle) []byte {
+	switch c := pb.GetVerificationMaterial().GetContent().(type) {
+	case *protobundle.VerificationMaterial_Certificate:
+		return c.Certificate.GetRawBytes()
+	case *protobundle.VerificationMaterial_X509CertificateChain:
+		if certs := c.X509CertificateChain.GetCertificates(); len(certs) > 0 {
+			return certs[0].GetRawBytes()
+		}
+	}
+	return nil
 }
 
 var digestAlgorithms = map[string]string{"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
