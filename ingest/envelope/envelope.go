@@ -11,7 +11,6 @@
 package envelope
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/statement"
+	"github.com/modelgraph/modelgraph/ingest/strictjson"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
 
@@ -109,8 +109,10 @@ func Open(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Strict JSON (duplicate keys at any depth, case variants, invalid
+	// UTF-8 refused): a signature must mean one thing to every reader.
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	if err := strictjson.Unmarshal(data, &top); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON object: %w", ErrInvalidDocument, err)
 	}
 	_, hasMediaType := top["mediaType"]
@@ -177,7 +179,7 @@ type bareEnvelope struct {
 
 func openDSSE(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) {
 	var env bareEnvelope
-	if err := json.Unmarshal(data, &env); err != nil {
+	if err := strictjson.Unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("%w: dsse: %w", ErrInvalidDocument, err)
 	}
 	if env.PayloadType == "" {
@@ -220,6 +222,9 @@ func openDSSE(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, err
 
 func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) {
 	pb := new(protobundle.Bundle)
+	if err := strictjson.Check(data, pb); err != nil {
+		return nil, fmt.Errorf("%w: bundle: %w", ErrInvalidDocument, err)
+	}
 	// model_signing 0.3.1–1.0.x wrote publicKey.rawBytes/keyDetails, which
 	// are not bundle fields: strict parsing would reject real signatures.
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, pb); err != nil {
@@ -328,7 +333,7 @@ func rawPublicKey(data []byte) []byte {
 			} `json:"publicKey"`
 		} `json:"verificationMaterial"`
 	}
-	if json.NewDecoder(bytes.NewReader(data)).Decode(&b) != nil {
+	if strictjson.Unmarshal(data, &b) != nil {
 		return nil
 	}
 	return b.VerificationMaterial.PublicKey.RawBytes

@@ -1,0 +1,384 @@
+// Package strictjson is the one home of strict JSON decoding for signed
+// data: sigstore bundles, DSSE envelopes, in-toto statements and their
+// predicates. encoding/json accepts JSON that other readers see differently:
+// a repeated key (it keeps the last; many readers keep the first or refuse)
+// and a key that matches a field only case-insensitively (`SUBJECT` fills
+// Subject; Python's json and model_signing see no `subject`). On signed data
+// such a parser differential lets one signature mean two things, so this
+// package refuses the ambiguity before anything is decoded:
+//
+//   - duplicate object keys, at any depth;
+//   - two keys of one object that are equal under case folding
+//     (`subject` and `SUBJECT`), at any depth;
+//   - a key that matches a field of the destination only case-insensitively
+//     (`_Type` for `_type`), for Go structs and protobuf messages;
+//   - invalid UTF-8, anything after the one JSON value, nesting deeper than
+//     MaxDepth.
+//
+// What it accepts is then decoded with encoding/json as before, so every
+// reader (Go's lax one, a strict case-sensitive one such as
+// encoding/json/v2, Python's json) gets the same value; FuzzStrictVsLax
+// checks that against github.com/go-json-experiment/json (encoding/json/v2).
+// Syntax is checked by go-json-experiment's jsontext decoder, which also
+// finds exact duplicate keys.
+package strictjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// MaxDepth bounds the nesting of objects and arrays.
+const MaxDepth = 256
+
+// ErrAmbiguous is the root of every error for JSON this package refuses.
+// Callers wrap it in their own invalid-document error.
+var ErrAmbiguous = errors.New("ambiguous or invalid JSON in signed data")
+
+// Error names where the JSON was refused: Pointer is the JSON pointer
+// (RFC 6901) of the offending key or value, relative to the decoded value.
+type Error struct {
+	Pointer string
+	Msg     string
+}
+
+func (e *Error) Error() string {
+	p := e.Pointer
+	if p == "" {
+		p = "/"
+	}
+	return fmt.Sprintf("%s: at %s: %s", ErrAmbiguous, p, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return ErrAmbiguous }
+
+// Option changes how Unmarshal decodes.
+type Option func(*json.Decoder)
+
+// UseNumber decodes numbers in interface values as json.Number.
+func UseNumber() Option { return func(d *json.Decoder) { d.UseNumber() } }
+
+// Unmarshal checks data (Check) and decodes it into v with encoding/json.
+func Unmarshal(data []byte, v any, opts ...Option) error {
+	if err := Check(data, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for _, o := range opts {
+		o(dec)
+	}
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Check refuses data unless it is exactly one JSON value, valid UTF-8, no
+// deeper than MaxDepth, with no duplicate keys and no two keys of an object
+// equal under case folding, and — when v is (a pointer to) a struct or a
+// protobuf message — no key matching one of its fields only
+// case-insensitively. v may be nil (only the shape-free checks apply).
+func Check(data []byte, v any) error {
+	c := &checker{dec: jsontext.NewDecoder(bytes.NewReader(data))}
+	if err := c.value("", shapeOf(v), 0); err != nil {
+		return err
+	}
+	if _, err := c.dec.ReadToken(); err != io.EOF {
+		if err == nil {
+			return &Error{Msg: "more than one JSON value"}
+		}
+		return c.syntax(err)
+	}
+	return nil
+}
+
+type checker struct {
+	dec *jsontext.Decoder
+}
+
+// syntax turns a jsontext error into an *Error with its pointer.
+func (c *checker) syntax(err error) error {
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		msg := se.Err.Error()
+		if errors.Is(se.Err, jsontext.ErrDuplicateName) {
+			msg = fmt.Sprintf("duplicate key %q", se.JSONPointer.LastToken())
+		}
+		return &Error{Pointer: string(se.JSONPointer), Msg: msg}
+	}
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return &Error{Pointer: string(c.dec.StackPointer()), Msg: "unexpected end of JSON"}
+	}
+	return &Error{Pointer: string(c.dec.StackPointer()), Msg: err.Error()}
+}
+
+func (c *checker) value(ptr string, sh shape, depth int) error {
+	tok, err := c.dec.ReadToken()
+	if err != nil {
+		return c.syntax(err)
+	}
+	switch tok.Kind() {
+	case '{':
+		if depth >= MaxDepth {
+			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
+		}
+		folded := map[string]string{}
+		for c.dec.PeekKind() != '}' {
+			nt, err := c.dec.ReadToken()
+			if err != nil {
+				return c.syntax(err)
+			}
+			name := nt.String()
+			at := ptr + "/" + escape(name)
+			f := fold(name)
+			if prev, ok := folded[f]; ok {
+				// Exact duplicates are jsontext's to report (above).
+				return &Error{Pointer: at, Msg: fmt.Sprintf("keys %q and %q differ only in case", prev, name)}
+			}
+			folded[f] = name
+			child, err := field(sh, name)
+			if err != nil {
+				return &Error{Pointer: at, Msg: err.Error()}
+			}
+			if err := c.value(at, child, depth+1); err != nil {
+				return err
+			}
+		}
+		if _, err := c.dec.ReadToken(); err != nil {
+			return c.syntax(err)
+		}
+	case '[':
+		if depth >= MaxDepth {
+			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
+		}
+		child := elem(sh)
+		for i := 0; c.dec.PeekKind() != ']'; i++ {
+			if err := c.value(ptr+"/"+strconv.Itoa(i), child, depth+1); err != nil {
+				return err
+			}
+		}
+		if _, err := c.dec.ReadToken(); err != nil {
+			return c.syntax(err)
+		}
+	}
+	return nil
+}
+
+// fold is encoding/json's key folding (its foldName): keys with the same
+// fold match the same struct field there. ASCII letters are upper-cased;
+// other runes become the smallest rune of their case-fold orbit, so "ſ"
+// (long s) and "K" (Kelvin sign) fold like "S" and "K".
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if 'a' <= r && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			continue
+		}
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func escape(name string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(name, "~", "~0"), "/", "~1")
+}
+
+// shape is what the destination expects at a point of the document: a Go
+// type, a protobuf message or field, or nothing known (nil).
+type shape interface {
+	// fields maps each accepted key to the shape of its value.
+	fields() map[string]shape
+	// elem is the shape of array elements and map values (nil if unknown).
+	elem() shape
+}
+
+func field(sh shape, name string) (shape, error) {
+	if sh == nil {
+		return nil, nil
+	}
+	fs := sh.fields()
+	if fs == nil { // a map or an unknown value: any key
+		return sh.elem(), nil
+	}
+	if child, ok := fs[name]; ok {
+		return child, nil
+	}
+	for k := range fs {
+		if fold(k) == fold(name) {
+			return nil, fmt.Errorf("key %q matches the field %q only case-insensitively (keys are case-sensitive)", name, k)
+		}
+	}
+	return nil, nil // unknown keys are ignored by every reader
+}
+
+func elem(sh shape) shape {
+	if sh == nil {
+		return nil
+	}
+	return sh.elem()
+}
+
+func shapeOf(v any) shape {
+	if v == nil {
+		return nil
+	}
+	if m, ok := v.(proto.Message); ok {
+		return protoShape{m.ProtoReflect().Descriptor()}
+	}
+	return goShape(reflect.TypeOf(v))
+}
+
+// goType is the shape of a Go type as encoding/json decodes it.
+type goType struct {
+	t reflect.Type
+}
+
+var rawMessage = reflect.TypeFor[json.RawMessage]()
+
+func goShape(t reflect.Type) shape {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t == rawMessage || t.Kind() == reflect.Interface {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return nil // []byte is a base64 string
+		}
+		return goType{t}
+	}
+	return nil
+}
+
+func (g goType) fields() map[string]shape {
+	if g.t.Kind() != reflect.Struct {
+		return nil
+	}
+	out := map[string]shape{}
+	addFields(g.t, out)
+	return out
+}
+
+// addFields lists the JSON names of t's fields by encoding/json's rules
+// (tag name, else the Go name; "-" skipped; embedded structs flattened).
+func addFields(t reflect.Type, out map[string]shape) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		ft := f.Type
+		if f.Anonymous && name == "" {
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				addFields(ft, out)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, dup := out[name]; !dup {
+			out[name] = goShape(f.Type)
+		}
+	}
+}
+
+func (g goType) elem() shape {
+	switch g.t.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Array:
+		return goShape(g.t.Elem())
+	}
+	return nil
+}
+
+// protoShape is a message as protojson reads it: each field by its JSON
+// name and its proto name.
+type protoShape struct {
+	md protoreflect.MessageDescriptor
+}
+
+// protoElem is the shape of a repeated or map field's elements.
+type protoElem struct {
+	fd protoreflect.FieldDescriptor
+}
+
+func messageShape(md protoreflect.MessageDescriptor) shape {
+	if md == nil || strings.HasPrefix(string(md.FullName()), "google.protobuf.") {
+		return nil // well-known types have their own JSON forms
+	}
+	return protoShape{md}
+}
+
+func fieldShape(fd protoreflect.FieldDescriptor) shape {
+	switch {
+	case fd.IsList() || fd.IsMap():
+		return protoElem{fd}
+	case fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind:
+		return messageShape(fd.Message())
+	}
+	return nil
+}
+
+func (p protoShape) fields() map[string]shape {
+	out := map[string]shape{}
+	fs := p.md.Fields()
+	for i := range fs.Len() {
+		fd := fs.Get(i)
+		sh := fieldShape(fd)
+		out[fd.JSONName()] = sh
+		out[string(fd.Name())] = sh
+	}
+	return out
+}
+
+func (p protoShape) elem() shape { return nil }
+
+func (e protoElem) fields() map[string]shape { return nil }
+
+func (e protoElem) elem() shape {
+	if e.fd.IsMap() {
+		v := e.fd.MapValue()
+		if v.Kind() == protoreflect.MessageKind {
+			return messageShape(v.Message())
+		}
+		return nil
+	}
+	if e.fd.Kind() == protoreflect.MessageKind || e.fd.Kind() == protoreflect.GroupKind {
+		return messageShape(e.fd.Message())
+	}
+	return nil
+}
