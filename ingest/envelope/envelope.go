@@ -113,6 +113,9 @@ func Open(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) 
 	// UTF-8 refused): a signature must mean one thing to every reader.
 	var top map[string]json.RawMessage
 	if err := strictjson.Unmarshal(data, &top); err != nil {
+		if errors.Is(err, strictjson.ErrAmbiguous) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+		}
 		return nil, fmt.Errorf("%w: not a JSON object: %w", ErrInvalidDocument, err)
 	}
 	_, hasMediaType := top["mediaType"]

@@ -43,15 +43,22 @@ import (
 // MaxDepth bounds the nesting of objects and arrays.
 const MaxDepth = 256
 
-// ErrAmbiguous is the root of every error for JSON this package refuses.
-// Callers wrap it in their own invalid-document error.
-var ErrAmbiguous = errors.New("ambiguous or invalid JSON in signed data")
+// Errors. Callers wrap them in their own invalid-document error.
+var (
+	// ErrInvalid is the root of every error for JSON this package refuses
+	// (bad syntax, invalid UTF-8, trailing data, too deep).
+	ErrInvalid = errors.New("invalid JSON")
+	// ErrAmbiguous: JSON readers would disagree on it (a duplicate key,
+	// keys differing only in case, a case variant of a field).
+	ErrAmbiguous = fmt.Errorf("%w: ambiguous for JSON readers", ErrInvalid)
+)
 
 // Error names where the JSON was refused: Pointer is the JSON pointer
 // (RFC 6901) of the offending key or value, relative to the decoded value.
 type Error struct {
 	Pointer string
 	Msg     string
+	Err     error // ErrInvalid or ErrAmbiguous
 }
 
 func (e *Error) Error() string {
@@ -59,10 +66,10 @@ func (e *Error) Error() string {
 	if p == "" {
 		p = "/"
 	}
-	return fmt.Sprintf("%s: at %s: %s", ErrAmbiguous, p, e.Msg)
+	return fmt.Sprintf("%s: at %s: %s", e.Err, p, e.Msg)
 }
 
-func (e *Error) Unwrap() error { return ErrAmbiguous }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Option changes how Unmarshal decodes.
 type Option func(*json.Decoder)
@@ -97,7 +104,7 @@ func Check(data []byte, v any) error {
 	}
 	if _, err := c.dec.ReadToken(); err != io.EOF {
 		if err == nil {
-			return &Error{Msg: "more than one JSON value"}
+			return &Error{Msg: "more than one JSON value", Err: ErrInvalid}
 		}
 		return c.syntax(err)
 	}
@@ -112,16 +119,15 @@ type checker struct {
 func (c *checker) syntax(err error) error {
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
-		msg := se.Err.Error()
 		if errors.Is(se.Err, jsontext.ErrDuplicateName) {
-			msg = fmt.Sprintf("duplicate key %q", se.JSONPointer.LastToken())
+			return &Error{Pointer: string(se.JSONPointer), Msg: fmt.Sprintf("duplicate key %q", se.JSONPointer.LastToken()), Err: ErrAmbiguous}
 		}
-		return &Error{Pointer: string(se.JSONPointer), Msg: msg}
+		return &Error{Pointer: string(se.JSONPointer), Msg: se.Err.Error(), Err: ErrInvalid}
 	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return &Error{Pointer: string(c.dec.StackPointer()), Msg: "unexpected end of JSON"}
+		return &Error{Pointer: string(c.dec.StackPointer()), Msg: "unexpected end of JSON", Err: ErrInvalid}
 	}
-	return &Error{Pointer: string(c.dec.StackPointer()), Msg: err.Error()}
+	return &Error{Pointer: string(c.dec.StackPointer()), Msg: err.Error(), Err: ErrInvalid}
 }
 
 func (c *checker) value(ptr string, sh shape, depth int) error {
@@ -132,7 +138,7 @@ func (c *checker) value(ptr string, sh shape, depth int) error {
 	switch tok.Kind() {
 	case '{':
 		if depth >= MaxDepth {
-			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
+			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth), Err: ErrInvalid}
 		}
 		folded := map[string]string{}
 		for c.dec.PeekKind() != '}' {
@@ -145,12 +151,12 @@ func (c *checker) value(ptr string, sh shape, depth int) error {
 			f := fold(name)
 			if prev, ok := folded[f]; ok {
 				// Exact duplicates are jsontext's to report (above).
-				return &Error{Pointer: at, Msg: fmt.Sprintf("keys %q and %q differ only in case", prev, name)}
+				return &Error{Pointer: at, Msg: fmt.Sprintf("keys %q and %q differ only in case", prev, name), Err: ErrAmbiguous}
 			}
 			folded[f] = name
 			child, err := field(sh, name)
 			if err != nil {
-				return &Error{Pointer: at, Msg: err.Error()}
+				return &Error{Pointer: at, Msg: err.Error(), Err: ErrAmbiguous}
 			}
 			if err := c.value(at, child, depth+1); err != nil {
 				return err
@@ -161,7 +167,7 @@ func (c *checker) value(ptr string, sh shape, depth int) error {
 		}
 	case '[':
 		if depth >= MaxDepth {
-			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth)}
+			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth), Err: ErrInvalid}
 		}
 		child := elem(sh)
 		for i := 0; c.dec.PeekKind() != ']'; i++ {

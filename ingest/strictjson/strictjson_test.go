@@ -72,8 +72,12 @@ func TestCheck(t *testing.T) {
 				return
 			}
 			var se *strictjson.Error
-			if !errors.As(err, &se) || !errors.Is(err, strictjson.ErrAmbiguous) {
+			if !errors.As(err, &se) || !errors.Is(err, strictjson.ErrInvalid) {
 				t.Fatalf("error %v (%T), want a *strictjson.Error", err, err)
+			}
+			ambiguous := strings.Contains(c.msg, "duplicate") || strings.Contains(c.msg, "case") || strings.Contains(c.msg, "matches the field")
+			if errors.Is(err, strictjson.ErrAmbiguous) != ambiguous {
+				t.Errorf("error %v: ambiguous %v, want %v", err, !ambiguous, ambiguous)
 			}
 			if !strings.Contains(se.Msg, c.msg) || (c.ptr != "" && se.Pointer != c.ptr) {
 				t.Fatalf("error at %q: %q, want at %q: %q", se.Pointer, se.Msg, c.ptr, c.msg)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
@@ -114,5 +115,28 @@ type pushedReplay struct {
 	Documents []struct {
 		Document, Status string
 		Duplicate        bool
+	}
+}
+
+// Signed JSON with a duplicate or case-variant key is a 400 naming the
+// document and the path, even when its signature verifies; nothing is
+// written.
+func TestPushRejectsAmbiguousSignedJSON(t *testing.T) {
+	ci := envelopetest.NewKeySigner(t)
+	e := startTrusting(t, Options{}, &trust.Policy{Rules: []trust.Rule{{Keys: []trust.PublicKey{ci.PublicKey(t)}}}})
+	good := string(deployRecord(t, nil))
+	for name, c := range map[string]struct{ payload, field string }{
+		"duplicate": {strings.Replace(good, `"environment":`, `"environment":"staging","environment":`, 1), "/predicate/environment"},
+		"SUBJECT":   {strings.Replace(good, `"subject":`, `"SUBJECT":[],"subject":`, 1), "/SUBJECT"},
+	} {
+		resp, b := e.do(t, "POST", "/v1/ingest?source=ambiguous-"+name, writeSecret, "", ci.DSSE(t, statement.PayloadType, []byte(c.payload)))
+		ae := decodeErr(t, b)
+		if resp.StatusCode != 400 || ae.Code != "invalid_document" || ae.Field != c.field ||
+			!strings.Contains(ae.Message, "ambiguous-"+name) || !strings.Contains(ae.Message, "ambiguous for JSON readers") {
+			t.Errorf("%s: %d %+v", name, resp.StatusCode, ae)
+		}
+	}
+	if n := e.documents(t); n != 0 {
+		t.Fatalf("%d documents written", n)
 	}
 }
