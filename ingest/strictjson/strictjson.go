@@ -30,8 +30,8 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -98,8 +98,9 @@ func Unmarshal(data []byte, v any, opts ...Option) error {
 // protobuf message — no key matching one of its fields only
 // case-insensitively. v may be nil (only the shape-free checks apply).
 func Check(data []byte, v any) error {
-	c := &checker{dec: jsontext.NewDecoder(bytes.NewReader(data))}
-	if err := c.value("", shapeOf(v), 0); err != nil {
+	// A bytes.Buffer is parsed in place (no copy); data is not modified.
+	c := &checker{dec: jsontext.NewDecoder(bytes.NewBuffer(data))}
+	if err := c.value(shapeOf(v), 0); err != nil {
 		return err
 	}
 	if _, err := c.dec.ReadToken(); err != io.EOF {
@@ -130,35 +131,31 @@ func (c *checker) syntax(err error) error {
 	return &Error{Pointer: string(c.dec.StackPointer()), Msg: err.Error(), Err: ErrInvalid}
 }
 
-func (c *checker) value(ptr string, sh shape, depth int) error {
-	tok, err := c.dec.ReadToken()
-	if err != nil {
-		return c.syntax(err)
-	}
-	switch tok.Kind() {
+func (c *checker) value(sh shape, depth int) error {
+	switch c.dec.PeekKind() {
 	case '{':
 		if depth >= MaxDepth {
-			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth), Err: ErrInvalid}
+			return &Error{Pointer: c.at(), Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth), Err: ErrInvalid}
 		}
-		folded := map[string]string{}
+		if _, err := c.dec.ReadToken(); err != nil {
+			return c.syntax(err)
+		}
+		var keys foldedKeys
 		for c.dec.PeekKind() != '}' {
 			nt, err := c.dec.ReadToken()
 			if err != nil {
 				return c.syntax(err)
 			}
 			name := nt.String()
-			at := ptr + "/" + escape(name)
-			f := fold(name)
-			if prev, ok := folded[f]; ok {
-				// Exact duplicates are jsontext's to report (above).
-				return &Error{Pointer: at, Msg: fmt.Sprintf("keys %q and %q differ only in case", prev, name), Err: ErrAmbiguous}
+			if prev, ok := keys.add(name); !ok {
+				// Exact duplicates are jsontext's to report (syntax).
+				return &Error{Pointer: c.at(), Msg: fmt.Sprintf("keys %q and %q differ only in case", prev, name), Err: ErrAmbiguous}
 			}
-			folded[f] = name
 			child, err := field(sh, name)
 			if err != nil {
-				return &Error{Pointer: at, Msg: err.Error(), Err: ErrAmbiguous}
+				return &Error{Pointer: c.at(), Msg: err.Error(), Err: ErrAmbiguous}
 			}
-			if err := c.value(at, child, depth+1); err != nil {
+			if err := c.value(child, depth+1); err != nil {
 				return err
 			}
 		}
@@ -167,19 +164,64 @@ func (c *checker) value(ptr string, sh shape, depth int) error {
 		}
 	case '[':
 		if depth >= MaxDepth {
-			return &Error{Pointer: ptr, Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth), Err: ErrInvalid}
+			return &Error{Pointer: c.at(), Msg: fmt.Sprintf("nests deeper than %d levels", MaxDepth), Err: ErrInvalid}
+		}
+		if _, err := c.dec.ReadToken(); err != nil {
+			return c.syntax(err)
 		}
 		child := elem(sh)
-		for i := 0; c.dec.PeekKind() != ']'; i++ {
-			if err := c.value(ptr+"/"+strconv.Itoa(i), child, depth+1); err != nil {
+		for c.dec.PeekKind() != ']' {
+			if err := c.value(child, depth+1); err != nil {
 				return err
 			}
 		}
 		if _, err := c.dec.ReadToken(); err != nil {
 			return c.syntax(err)
 		}
+	default: // a literal, or invalid input (SkipValue reports it)
+		if err := c.dec.SkipValue(); err != nil {
+			return c.syntax(err)
+		}
 	}
 	return nil
+}
+
+// at is the JSON pointer of the value or key just read.
+func (c *checker) at() string { return string(c.dec.StackPointer()) }
+
+// foldedKeys are the keys of one object seen so far: a slice scanned with
+// foldEqual while small (most objects have a handful of keys), a map of
+// folds beyond.
+type foldedKeys struct {
+	small []string
+	big   map[string]string // fold -> key
+}
+
+// add records key name; it returns the earlier key with the same fold and
+// false if there is one.
+func (k *foldedKeys) add(name string) (string, bool) {
+	if k.big != nil {
+		f := fold(name)
+		if prev, ok := k.big[f]; ok {
+			return prev, false
+		}
+		k.big[f] = name
+		return "", true
+	}
+	for _, prev := range k.small {
+		if foldEqual(prev, name) {
+			return prev, false
+		}
+	}
+	k.small = append(k.small, name)
+	if len(k.small) > 16 {
+		k.big = make(map[string]string, 2*len(k.small))
+		for _, n := range k.small {
+			k.big[fold(n)] = n
+		}
+		k.small = nil
+	}
+	return "", true
 }
 
 // fold is encoding/json's key folding (its foldName): keys with the same
@@ -187,7 +229,18 @@ func (c *checker) value(ptr string, sh shape, depth int) error {
 // other runes become the smallest rune of their case-fold orbit, so "ſ"
 // (long s) and "K" (Kelvin sign) fold like "S" and "K".
 func fold(s string) string {
+	plain := true // ASCII without lower-case letters folds to itself
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('a' <= c && c <= 'z') {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
 	var b strings.Builder
+	b.Grow(len(s))
 	for _, r := range s {
 		if r < utf8.RuneSelf {
 			if 'a' <= r && r <= 'z' {
@@ -196,30 +249,103 @@ func fold(s string) string {
 			b.WriteRune(r)
 			continue
 		}
-		for {
-			r2 := unicode.SimpleFold(r)
-			if r2 <= r {
-				r = r2
-				break
-			}
-			r = r2
-		}
-		b.WriteRune(r)
+		b.WriteRune(foldRune(r))
 	}
 	return b.String()
 }
 
-func escape(name string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(name, "~", "~0"), "/", "~1")
+// foldRune is the smallest rune of r's case-fold orbit (encoding/json's).
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
+}
+
+// foldEqual reports fold(a) == fold(b) without building either.
+func foldEqual(a, b string) bool {
+	for a != "" && b != "" {
+		var ra, rb rune
+		if a[0] < utf8.RuneSelf {
+			ra, a = rune(a[0]), a[1:]
+		} else {
+			r, n := utf8.DecodeRuneInString(a)
+			ra, a = r, a[n:]
+		}
+		if b[0] < utf8.RuneSelf {
+			rb, b = rune(b[0]), b[1:]
+		} else {
+			r, n := utf8.DecodeRuneInString(b)
+			rb, b = r, b[n:]
+		}
+		if ra == rb {
+			continue
+		}
+		if ra < utf8.RuneSelf && rb < utf8.RuneSelf {
+			if 'a' <= ra && ra <= 'z' {
+				ra -= 'a' - 'A'
+			}
+			if 'a' <= rb && rb <= 'z' {
+				rb -= 'a' - 'A'
+			}
+			if ra != rb {
+				return false
+			}
+			continue
+		}
+		if foldOne(ra) != foldOne(rb) {
+			return false
+		}
+	}
+	return a == "" && b == ""
+}
+
+// foldOne folds one rune as fold does.
+func foldOne(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'a' <= r && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		return r
+	}
+	return foldRune(r)
 }
 
 // shape is what the destination expects at a point of the document: a Go
 // type, a protobuf message or field, or nothing known (nil).
 type shape interface {
-	// fields maps each accepted key to the shape of its value.
-	fields() map[string]shape
+	// fields lists the accepted keys (nil: any key, values of shape elem).
+	fields() *fieldSet
 	// elem is the shape of array elements and map values (nil if unknown).
 	elem() shape
+}
+
+// fieldSet is the keys a struct or message accepts, with their folds.
+type fieldSet struct {
+	exact  map[string]shape
+	folded map[string]string // fold -> a field name with that fold
+}
+
+func newFieldSet(m map[string]shape) *fieldSet {
+	fs := &fieldSet{exact: m, folded: make(map[string]string, len(m))}
+	for k := range m {
+		fs.folded[fold(k)] = k
+	}
+	return fs
+}
+
+// fieldSets caches fieldSet by reflect.Type or protobuf descriptor.
+var fieldSets sync.Map
+
+func cachedFields(key any, build func() map[string]shape) *fieldSet {
+	if fs, ok := fieldSets.Load(key); ok {
+		return fs.(*fieldSet)
+	}
+	fs, _ := fieldSets.LoadOrStore(key, newFieldSet(build()))
+	return fs.(*fieldSet)
 }
 
 func field(sh shape, name string) (shape, error) {
@@ -230,13 +356,11 @@ func field(sh shape, name string) (shape, error) {
 	if fs == nil { // a map or an unknown value: any key
 		return sh.elem(), nil
 	}
-	if child, ok := fs[name]; ok {
+	if child, ok := fs.exact[name]; ok {
 		return child, nil
 	}
-	for k := range fs {
-		if fold(k) == fold(name) {
-			return nil, fmt.Errorf("key %q matches the field %q only case-insensitively (keys are case-sensitive)", name, k)
-		}
+	if k, ok := fs.folded[fold(name)]; ok {
+		return nil, fmt.Errorf("key %q matches the field %q only case-insensitively (keys are case-sensitive)", name, k)
 	}
 	return nil, nil // unknown keys are ignored by every reader
 }
@@ -282,13 +406,15 @@ func goShape(t reflect.Type) shape {
 	return nil
 }
 
-func (g goType) fields() map[string]shape {
+func (g goType) fields() *fieldSet {
 	if g.t.Kind() != reflect.Struct {
 		return nil
 	}
-	out := map[string]shape{}
-	addFields(g.t, out)
-	return out
+	return cachedFields(g.t, func() map[string]shape {
+		out := map[string]shape{}
+		addFields(g.t, out)
+		return out
+	})
 }
 
 // addFields lists the JSON names of t's fields by encoding/json's rules
@@ -359,21 +485,23 @@ func fieldShape(fd protoreflect.FieldDescriptor) shape {
 	return nil
 }
 
-func (p protoShape) fields() map[string]shape {
-	out := map[string]shape{}
-	fs := p.md.Fields()
-	for i := range fs.Len() {
-		fd := fs.Get(i)
-		sh := fieldShape(fd)
-		out[fd.JSONName()] = sh
-		out[string(fd.Name())] = sh
-	}
-	return out
+func (p protoShape) fields() *fieldSet {
+	return cachedFields(p.md, func() map[string]shape {
+		out := map[string]shape{}
+		fs := p.md.Fields()
+		for i := range fs.Len() {
+			fd := fs.Get(i)
+			sh := fieldShape(fd)
+			out[fd.JSONName()] = sh
+			out[string(fd.Name())] = sh
+		}
+		return out
+	})
 }
 
 func (p protoShape) elem() shape { return nil }
 
-func (e protoElem) fields() map[string]shape { return nil }
+func (e protoElem) fields() *fieldSet { return nil }
 
 func (e protoElem) elem() shape {
 	if e.fd.IsMap() {
