@@ -2,11 +2,13 @@ package envelope
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"slices"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/trust"
 )
 
 // IdentityVersion tags the canonical encoding DocumentDigest hashes. A new
@@ -16,8 +18,8 @@ const IdentityVersion = "modelgraph.dev/document-identity/v1"
 
 // Signer identities (the elements of a document's signer set).
 const (
-	signerKey  = "key:"  // + hex sha256 of the key's PEM (the OMS key hint)
-	signerX509 = "x509:" // + hex sha256 of the leaf certificate's DER
+	signerKey  = "key:"  // + hex sha256 of the public key's PEM (the OMS key hint)
+	signerX509 = "x509:" // + hex sha256 of a leaf certificate DER whose key cannot be read
 )
 
 // identity is what a signed document's digest is computed over. Its JSON
@@ -43,14 +45,17 @@ type identity struct {
 //     {v: IdentityVersion, payloadType, payloadSHA256 (sha256 of the DSSE
 //     payload) or messageDigest (a message-signature bundle's artifact
 //     digest), signers, signerSet}.
-//     signerSet is the sorted set of signer identities: "key:<hex sha256
-//     of the key's PEM>" or "x509:<hex sha256 of the leaf certificate DER>".
+//     signerSet is the sorted set of signer identities: the key that made
+//     each signature, "key:<hex sha256 of its PEM>" (trust.KeyHint), for
+//     every method (a key; the leaf certificate's key for certificate and
+//     keyless signatures), so re-wrapping a signature under other
+//     verification material does not make a new signer.
 //     When at least one signature verified against the trust policy, the
 //     set holds only the verified signers (signers "verified"): a copy with
 //     an extra signature that does not verify (an attacker's own key, a
 //     forged key id) is still the same document. When none verified, it
 //     holds every signature's claimed signer (signers "claimed"): the key id
-//     or hint the document names, or its leaf certificate.
+//     or hint the document names, or its leaf certificate's key.
 //
 // Outer bytes never matter: JSON whitespace and key order, the base64
 // variant of payload and signatures, bare DSSE versus sigstore bundle
@@ -96,12 +101,17 @@ func (o *Opened) computeDigest(raw []byte, leaf []byte) {
 	o.digest = graph.SHA256Key(b)
 }
 
-// signerID names who made signature s: the leaf certificate for certificate
-// and keyless signatures, else the key (after verification, the trusted
-// key's hint, computed from the key itself; before, the key id or hint the
-// document claims).
+// signerID names the key that made signature s: the leaf certificate's key
+// for certificate and keyless signatures, else (key signatures) the trusted
+// key's hint after verification (trust.KeyHint, computed from the key) or,
+// unverified, the key id or hint the document claims.
 func signerID(s graph.Signature, leaf []byte) string {
 	if s.Method != MethodKey && len(leaf) > 0 {
+		if c, err := x509.ParseCertificate(leaf); err == nil {
+			if h, err := trust.KeyHint(c.PublicKey); err == nil {
+				return signerKey + h
+			}
+		}
 		sum := sha256.Sum256(leaf)
 		return signerX509 + hex.EncodeToString(sum[:])
 	}

@@ -1,8 +1,13 @@
 package envelope_test
 
 import (
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"testing"
+
+	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/envelope"
@@ -77,7 +82,7 @@ func TestDocumentDigest(t *testing.T) {
 		{"other payload type", dsse, key.DSSE(t, "application/json", payload), keyPol, keyPol},
 		{"other key (unverifiable)", dsse, envelopetest.NewKeySigner(t).DSSE(t, statement.PayloadType, payload), nil, nil},
 		{"other leaf certificate (same CA)", chain, ca.Sign(t, statement.PayloadType, payload, envelopetest.LeafOptions{}), caPol, caPol},
-		{"key vs certificate", dsse, chain, bothPol, bothPol},
+		{"key vs certificate (other key)", dsse, chain, bothPol, bothPol},
 		{"verified vs not (same bytes, other policy)", dsse, dsse, keyPol, policy(nil, trust.Rule{Keys: []trust.PublicKey{envelopetest.NewKeySigner(t).PublicKey(t)}})},
 	}
 	for _, c := range differ {
@@ -89,8 +94,44 @@ func TestDocumentDigest(t *testing.T) {
 			}
 		})
 	}
+	// The signer is the key: a certificate-chain signature unwrapped to a
+	// bare DSSE envelope, verified by the same key trusted as a key, is the
+	// same document.
+	leafPol := policy(nil, trust.Rule{CAs: []trust.CABundle{ca.Bundle(t)}, Keys: []trust.PublicKey{leafKey(t, chain)}})
+	dc, sc := digestOf(t, chain, leafPol)
+	du, su := digestOf(t, envelopetest.UnwrapBundle(t, chain), leafPol)
+	if sc != graph.StatusVerified || su != graph.StatusVerified || dc != du {
+		t.Fatalf("certificate bundle %s (%s) vs unwrapped %s (%s): want one verified document", dc, sc, du, su)
+	}
+
 	// Unsigned statements keep the sha256 of their bytes.
 	if d, _ := digestOf(t, payload, keyPol); d != graph.SHA256Key(payload) {
 		t.Fatalf("bare statement digest %s, want %s", d, graph.SHA256Key(payload))
 	}
+}
+
+// leafKey is the public key of a bundle's leaf certificate, as a policy key.
+func leafKey(t *testing.T, bundle []byte) trust.PublicKey {
+	t.Helper()
+	pb := new(protobundle.Bundle)
+	if err := protojson.Unmarshal(bundle, pb); err != nil {
+		t.Fatal(err)
+	}
+	certs := pb.GetVerificationMaterial().GetX509CertificateChain().GetCertificates()
+	if len(certs) == 0 {
+		t.Fatal("bundle has no certificate chain")
+	}
+	c, err := x509.ParseCertificate(certs[0].GetRawBytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(c.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := trust.ParsePublicKey(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), "leaf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
