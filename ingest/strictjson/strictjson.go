@@ -141,6 +141,7 @@ func (c *checker) value(sh shape, depth int) error {
 			return c.syntax(err)
 		}
 		var keys foldedKeys
+		var fields map[string]string // field -> key, for messages with two spellings
 		for c.dec.PeekKind() != '}' {
 			nt, err := c.dec.ReadToken()
 			if err != nil {
@@ -154,6 +155,15 @@ func (c *checker) value(sh shape, depth int) error {
 			child, err := field(sh, name)
 			if err != nil {
 				return &Error{Pointer: c.at(), Msg: err.Error(), Err: ErrAmbiguous}
+			}
+			if f := canonical(sh, name); f != "" {
+				if prev, dup := fields[f]; dup {
+					return &Error{Pointer: c.at(), Msg: fmt.Sprintf("keys %q and %q name the same field", prev, name), Err: ErrAmbiguous}
+				}
+				if fields == nil {
+					fields = map[string]string{}
+				}
+				fields[f] = name
 			}
 			if err := c.value(child, depth+1); err != nil {
 				return err
@@ -327,6 +337,19 @@ type shape interface {
 type fieldSet struct {
 	exact  map[string]shape
 	folded map[string]string // fold -> a field name with that fold
+	canon  map[string]string // key -> its field, where a field has two keys (protobuf JSON and proto names)
+}
+
+// canonical is the field key name names when the field has two spellings
+// ("" otherwise).
+func canonical(sh shape, name string) string {
+	if sh == nil {
+		return ""
+	}
+	if fs := sh.fields(); fs != nil {
+		return fs.canon[name]
+	}
+	return ""
 }
 
 func newFieldSet(m map[string]shape) *fieldSet {
@@ -486,17 +509,26 @@ func fieldShape(fd protoreflect.FieldDescriptor) shape {
 }
 
 func (p protoShape) fields() *fieldSet {
-	return cachedFields(p.md, func() map[string]shape {
-		out := map[string]shape{}
-		fs := p.md.Fields()
-		for i := range fs.Len() {
-			fd := fs.Get(i)
-			sh := fieldShape(fd)
-			out[fd.JSONName()] = sh
-			out[string(fd.Name())] = sh
+	if fs, ok := fieldSets.Load(p.md); ok {
+		return fs.(*fieldSet)
+	}
+	out := map[string]shape{}
+	canon := map[string]string{}
+	fds := p.md.Fields()
+	for i := range fds.Len() {
+		fd := fds.Get(i)
+		sh := fieldShape(fd)
+		out[fd.JSONName()] = sh
+		out[string(fd.Name())] = sh
+		if fd.JSONName() != string(fd.Name()) {
+			canon[fd.JSONName()] = fd.JSONName()
+			canon[string(fd.Name())] = fd.JSONName()
 		}
-		return out
-	})
+	}
+	set := newFieldSet(out)
+	set.canon = canon
+	fs, _ := fieldSets.LoadOrStore(p.md, set)
+	return fs.(*fieldSet)
 }
 
 func (p protoShape) elem() shape { return nil }
