@@ -8,6 +8,7 @@ require (
 	github.com/Khan/genqlient v0.8.1
 	github.com/distribution/distribution/v3 v3.1.2
 	github.com/fsnotify/fsnotify v1.10.1
+	github.com/go-json-experiment/json v1.27.2
 	github.com/google/go-containerregistry v0.21.7
 	github.com/google/uuid v1.6.0
 	github.com/guacsec/guac v1.1.0

@@ -63,7 +63,7 @@ type Signature struct {
 // Document describes one ingested document: the unit of atomic, idempotent
 // writes and the evidence every claim points back to.
 type Document struct {
-	Digest        string      `json:"digest"`                  // sha256:<hex> of the raw bytes received
+	Digest        string      `json:"digest"`                  // identity: sha256 of the raw bytes (unsigned), of what was signed and by whom (signed: envelope.Opened.DocumentDigest)
 	Type          string      `json:"type"`                    // oms, slsa-provenance, cyclonedx, spdx, hf-model-card, ...
 	PredicateType string      `json:"predicateType,omitempty"` // in-toto predicate type when there is one
 	Source        string      `json:"source,omitempty"`        // where it came from (file name, push, collector)

@@ -104,6 +104,8 @@ func (p *Parser) one(ctx context.Context, in Input, f Format) (Parsed, error) {
 			return Parsed{}, bad(in, fmt.Errorf("%w: nested JSON Lines", ErrUnsupported))
 		}
 	}
+	// Unsigned formats are identified by their bytes; signed() replaces the
+	// digest with the envelope's identity of what was signed.
 	doc := graph.Document{Digest: graph.SHA256Key(in.Data), Source: in.Source, Size: int64(len(in.Data))}
 	var (
 		b   *graph.Batch
@@ -145,6 +147,9 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 	if err != nil {
 		return Parsed{}, bad(in, err)
 	}
+	// The envelope stage decides the document's identity: what was signed
+	// and by whom, not the bytes it arrived as (envelope.Opened.DocumentDigest).
+	doc.Digest = o.DocumentDigest()
 	doc.Signatures = o.Signatures
 	doc.Role = o.Role()
 	if o.Statement == nil && o.MessageDigest != "" {
@@ -177,4 +182,20 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 		return Parsed{}, bad(in, err)
 	}
 	return Parsed{Format: f, Batch: b}, nil
+}
+
+// Digests returns the identity (graph.Document.Digest) each document in in
+// would be recorded under by this parser, without writing anything. For a
+// signed document it depends on which signatures verify, so on the parser's
+// trust policy (envelope.Opened.DocumentDigest).
+func (p *Parser) Digests(ctx context.Context, in Input) ([]string, error) {
+	ps, err := p.Parse(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ps))
+	for i, pd := range ps {
+		out[i] = pd.Batch.Doc.Digest
+	}
+	return out, nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/app"
 	"github.com/modelgraph/modelgraph/internal/config"
 	"github.com/modelgraph/modelgraph/internal/demo"
@@ -115,9 +116,17 @@ func TestLoadDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pol, err := demo.WithTrust(before.Trust)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var digests []string
 	for _, d := range docs {
-		digests = append(digests, graph.SHA256Key(d.Data))
+		ds, err := ingest.NewParser(pol).Digests(ctx, d)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("%s: %v %v", d.Source, ds, err)
+		}
+		digests = append(digests, ds[0])
 	}
 	stored, err := s.Documents(ctx, digests...)
 	if err != nil {

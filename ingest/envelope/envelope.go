@@ -11,7 +11,6 @@
 package envelope
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/statement"
+	"github.com/modelgraph/modelgraph/ingest/strictjson"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
 
@@ -72,6 +72,9 @@ type Opened struct {
 	MessageDigest string
 	// Signatures holds one outcome per signature, in document order.
 	Signatures []graph.Signature
+
+	leaf   []byte // DER of a bundle's leaf certificate, for the signer set
+	digest string // the document's identity: DocumentDigest
 }
 
 // Verified reports whether at least one signature verified.
@@ -121,23 +124,36 @@ func Open(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Strict JSON (duplicate keys at any depth, case variants, invalid
+	// UTF-8 refused): a signature must mean one thing to every reader.
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	if err := strictjson.Unmarshal(data, &top); err != nil {
+		if errors.Is(err, strictjson.ErrAmbiguous) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+		}
 		return nil, fmt.Errorf("%w: not a JSON object: %w", ErrInvalidDocument, err)
 	}
 	_, hasMediaType := top["mediaType"]
 	_, hasVM := top["verificationMaterial"]
 	_, hasPayloadType := top["payloadType"]
 	_, hasType := top["_type"]
+	var o *Opened
+	var err error
 	switch {
 	case hasMediaType || hasVM:
-		return openBundle(ctx, data, pol)
+		o, err = openBundle(ctx, data, pol)
 	case hasPayloadType:
-		return openDSSE(ctx, data, pol)
+		o, err = openDSSE(ctx, data, pol)
 	case hasType:
-		return openStatement(data)
+		o, err = openStatement(data)
+	default:
+		return nil, ErrUnknownFormat
 	}
-	return nil, ErrUnknownFormat
+	if err != nil {
+		return nil, err
+	}
+	o.computeDigest(data, o.leaf)
+	return o, nil
 }
 
 func openStatement(data []byte) (*Opened, error) {
@@ -181,7 +197,7 @@ type bareEnvelope struct {
 
 func openDSSE(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) {
 	var env bareEnvelope
-	if err := json.Unmarshal(data, &env); err != nil {
+	if err := strictjson.Unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("%w: dsse: %w", ErrInvalidDocument, err)
 	}
 	if env.PayloadType == "" {
@@ -224,6 +240,9 @@ func openDSSE(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, err
 
 func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, error) {
 	pb := new(protobundle.Bundle)
+	if err := strictjson.Check(data, pb); err != nil {
+		return nil, fmt.Errorf("%w: bundle: %w", ErrInvalidDocument, err)
+	}
 	// model_signing 0.3.1–1.0.x wrote publicKey.rawBytes/keyDetails, which
 	// are not bundle fields: strict parsing would reject real signatures.
 	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, pb); err != nil {
@@ -285,7 +304,22 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 		return nil, err
 	}
 	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.target())}
+	o.leaf = leafCertificate(pb)
 	return o, nil
+}
+
+// leafCertificate is the DER of the bundle's signing certificate (nil for
+// public-key bundles).
+func leafCertificate(pb *protobundle.Bundle) []byte {
+	switch c := pb.GetVerificationMaterial().GetContent().(type) {
+	case *protobundle.VerificationMaterial_Certificate:
+		return c.Certificate.GetRawBytes()
+	case *protobundle.VerificationMaterial_X509CertificateChain:
+		if certs := c.X509CertificateChain.GetCertificates(); len(certs) > 0 {
+			return certs[0].GetRawBytes()
+		}
+	}
+	return nil
 }
 
 var digestAlgorithms = map[string]string{"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha512"}
@@ -317,7 +351,7 @@ func rawPublicKey(data []byte) []byte {
 			} `json:"publicKey"`
 		} `json:"verificationMaterial"`
 	}
-	if json.NewDecoder(bytes.NewReader(data)).Decode(&b) != nil {
+	if strictjson.Unmarshal(data, &b) != nil {
 		return nil
 	}
 	return b.VerificationMaterial.PublicKey.RawBytes

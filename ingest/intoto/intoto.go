@@ -82,7 +82,7 @@ func (p *parser) errf(sentinel error, ptr, format string, args ...any) error {
 }
 
 // FromStatement maps one decoded statement to a batch. doc.Digest must be
-// the digest of the bytes received; doc.Signatures must already hold the
+// the document's identity (envelope.Opened.DocumentDigest); doc.Signatures must already hold the
 // verification outcome (they become SIGNED_BY edges). doc.Type and
 // doc.PredicateType are set here from the predicate type. Unknown predicate
 // types are not an error: the batch records the document and its subjects.
@@ -93,7 +93,7 @@ func FromStatement(st *statement.Statement, doc graph.Document) (*graph.Batch, e
 	}
 	d, err := graph.NormalizeKey(doc.Digest)
 	if err != nil || !graph.IsDigestKey(d) {
-		return nil, p.errf(ErrInvalidDocument, "", "doc.Digest %q is not a digest key (want sha256:<hex> of the raw document)", truncate(doc.Digest, 80))
+		return nil, p.errf(ErrInvalidDocument, "", "doc.Digest %q is not a digest key (want sha256:<hex>, the document's identity)", truncate(doc.Digest, 80))
 	}
 	doc.Digest = d
 	if len(st.Subject) == 0 {

@@ -3,10 +3,13 @@ package intoto
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+
+	"github.com/modelgraph/modelgraph/ingest/strictjson"
 )
 
 // value is a decoded JSON value that knows its JSON pointer, so that every
@@ -31,10 +34,12 @@ func (p *parser) decodePredicate(raw json.RawMessage) (value, error) {
 	if d := jsonDepth(raw); d > MaxDepth {
 		return root, p.errf(ErrLimit, "/predicate", "predicate nests %d levels deep, limit %d", d, MaxDepth)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
 	var v any
-	if err := dec.Decode(&v); err != nil {
+	if err := strictjson.Unmarshal(raw, &v, strictjson.UseNumber()); err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			return root, p.errf(ErrInvalidPredicate, "/predicate"+se.Pointer, "%s", se.Msg)
+		}
 		return root, p.errf(ErrInvalidPredicate, "/predicate", "not valid JSON: %v", err)
 	}
 	root.v = v

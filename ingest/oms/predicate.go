@@ -17,6 +17,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/ingest/envelope"
 	"github.com/modelgraph/modelgraph/ingest/statement"
+	"github.com/modelgraph/modelgraph/ingest/strictjson"
 )
 
 // Predicate types.
@@ -145,9 +146,7 @@ func parseV1(st *statement.Statement) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: subject[0].digest.sha256 %q is not a sha256 digest", ErrInvalidDocument, truncate(rootHex, 80))
 	}
 	var p predicateV1
-	dec := json.NewDecoder(bytes.NewReader(st.Predicate))
-	dec.UseNumber()
-	if err := dec.Decode(&p); err != nil {
+	if err := strictjson.Unmarshal(st.Predicate, &p, strictjson.UseNumber()); err != nil {
 		return nil, fmt.Errorf("%w: predicate: %w", ErrInvalidDocument, err)
 	}
 	if p.Serialization == nil {

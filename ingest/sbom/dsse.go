@@ -1,7 +1,6 @@
 package sbom
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/guacsec/guac/pkg/handler/processor"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/statement"
+	"github.com/modelgraph/modelgraph/ingest/strictjson"
 )
 
 // unwrapDSSE returns the in-toto statement inside a DSSE envelope and one
@@ -19,7 +19,7 @@ import (
 // would be false.
 func unwrapDSSE(raw []byte) (*statement.Statement, []graph.Signature, error) {
 	var env dsse.Envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
+	if err := strictjson.Unmarshal(raw, &env); err != nil {
 		return nil, nil, fmt.Errorf("%w: DSSE envelope: %w", ErrInvalidDocument, err)
 	}
 	if env.PayloadType != statement.PayloadType {

@@ -3,7 +3,6 @@
 package statement
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/strictjson"
 )
 
 // Statement types accepted.
@@ -51,9 +51,11 @@ type Statement struct {
 // Decode parses b as a statement and checks its shape. Errors name the field.
 func Decode(b []byte) (*Statement, error) {
 	var s Statement
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidStatement, err)
+	// Strict: a duplicate key (at any depth, predicate included) or a key
+	// matching a field only case-insensitively would let the signed
+	// statement say one thing to modelgraph and another to other readers.
+	if err := strictjson.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidStatement, err)
 	}
 	switch s.Type {
 	case TypeV1, TypeV01, TypeV001:

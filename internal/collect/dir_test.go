@@ -72,7 +72,7 @@ func TestDirOneShot(t *testing.T) {
 	if st != (collect.Stats{Documents: 4, Ingested: 3, Failed: 1, Unchanged: 1}) {
 		t.Errorf("stats %+v", st)
 	}
-	docs := storedDocs(t, store, graph.SHA256Key(signed), graph.SHA256Key(plain), graph.SHA256Key(datasetStatement(t, 6)))
+	docs := storedDocs(t, store, docDigest(t, p, signed), graph.SHA256Key(plain), graph.SHA256Key(datasetStatement(t, 6)))
 	if len(docs) != 3 || docCount(t, store) != 3 {
 		t.Fatalf("store holds %d documents (%d of the expected)", docCount(t, store), len(docs))
 	}

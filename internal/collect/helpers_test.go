@@ -106,3 +106,14 @@ func docCount(t *testing.T, s graph.Reader) int64 {
 	}
 	return st.Documents
 }
+
+// docDigest is the identity p records data under (for signed documents not
+// the sha256 of the bytes: envelope.Opened.DocumentDigest).
+func docDigest(t *testing.T, p *ingest.Pipeline, data []byte) string {
+	t.Helper()
+	ds, err := p.Parser.Digests(context.Background(), ingest.Input{Data: data})
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("document digest: %v %v", ds, err)
+	}
+	return ds[0]
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/collect"
@@ -268,8 +269,8 @@ func TestOCICollector(t *testing.T) {
 			}
 
 			want := map[string]graph.Status{
-				graph.SHA256Key(sc.bundle):  graph.StatusVerified,
-				graph.SHA256Key(sc.att):     graph.StatusVerified,
+				docDigest(t, p, sc.bundle):  graph.StatusVerified,
+				docDigest(t, p, sc.att):     graph.StatusVerified,
 				graph.SHA256Key(sc.sbom):    graph.StatusUnsigned,
 				graph.SHA256Key(sc.generic): graph.StatusUnsigned,
 				graph.SHA256Key(sc.spdx):    graph.StatusUnsigned,
@@ -286,7 +287,7 @@ func TestOCICollector(t *testing.T) {
 				if d.Status() != want[d.Digest] {
 					t.Errorf("%s (%s): status %s, want %s", d.Digest, d.Source, d.Status(), want[d.Digest])
 				}
-				if d.Digest == graph.SHA256Key(sc.bundle) {
+				if d.Digest == docDigest(t, p, sc.bundle) {
 					wantSrc := "oci://" + sc.appRepo.Name() + "@" + sc.bundleManifest.String() + "#" + sc.bundleLayer.String()
 					if d.Source != wantSrc {
 						t.Errorf("bundle source %q, want %q", d.Source, wantSrc)
@@ -317,11 +318,11 @@ func TestOCICollector(t *testing.T) {
 				found := false
 				for _, n := range lookupAll(t, store, sc.image.Digest.String()) {
 					for _, e := range edges(t, store, n.ID, graph.In, graph.Describes) {
-						found = found || slices.Contains(node(t, store, e.From).Keys, graph.SHA256Key(d))
+						found = found || slices.Contains(node(t, store, e.From).Keys, docDigest(t, p, d))
 					}
 				}
 				if !found {
-					t.Errorf("provenance %s does not describe the image digest", graph.SHA256Key(d))
+					t.Errorf("provenance %s does not describe the image digest", docDigest(t, p, d))
 				}
 			}
 
@@ -338,7 +339,7 @@ func TestOCICollector(t *testing.T) {
 					t.Logf("%+v", o)
 				}
 			}
-			checkModel(t, store, sc)
+			checkModel(t, p, store, sc)
 			r3 := &collect.Runner{Pipeline: p, Log: quiet}
 			if err := r3.Run(context.Background(), &collect.OCI{Ref: sc.appRepo.String(), Insecure: true}); err != nil {
 				t.Fatal(err)
@@ -371,7 +372,7 @@ func checkReferrersPath(t *testing.T, host string, sc *supplyChain, api bool) {
 // manifest digest, depending on one node per layer keyed by the layer
 // digest (the SBOM mapping makes CycloneDX file components Packages), and
 // the attestation attached to it describing that same model.
-func checkModel(t *testing.T, store graph.Reader, sc *supplyChain) {
+func checkModel(t *testing.T, p *ingest.Pipeline, store graph.Reader, sc *supplyChain) {
 	t.Helper()
 	m := lookup(t, store, sc.model.Digest.String(), graph.KindModel)
 	wantPurl := fmt.Sprintf("pkg:oci/llm-7b@%s?repository_url=%s&tag=v1", strings.Replace(sc.model.Digest.String(), ":", "%3A", 1), strings.ReplaceAll(sc.llmRepo.Name(), "/", "%2F"))
@@ -391,7 +392,7 @@ func checkModel(t *testing.T, store graph.Reader, sc *supplyChain) {
 	for _, e := range edges(t, store, m.ID, graph.In, graph.Describes) {
 		describedBy = append(describedBy, node(t, store, e.From).Keys...)
 	}
-	if !slices.Contains(describedBy, graph.SHA256Key(sc.modelAtt)) {
+	if !slices.Contains(describedBy, docDigest(t, p, sc.modelAtt)) {
 		t.Errorf("the attached attestation does not describe the model (described by %v)", describedBy)
 	}
 }
@@ -463,7 +464,7 @@ func TestOCILimits(t *testing.T) {
 		t.Fatalf("want one referrer-limit report and too-large layers, got %d and %d: %+v", limit, large, rec.all())
 	}
 	// Only blobs within the size limit were read.
-	for _, d := range storedDocs(t, store, graph.SHA256Key(sc.bundle), graph.SHA256Key(sc.att)) {
+	for _, d := range storedDocs(t, store, docDigest(t, p, sc.bundle), docDigest(t, p, sc.att)) {
 		t.Errorf("%s (%d bytes) was read despite the %d-byte limit", d.Source, d.Size, len(sc.sbom))
 	}
 
@@ -545,12 +546,12 @@ func TestOCIWatchPollsForNewAttachments(t *testing.T) {
 		}
 		t.Fatalf("%s never collected", digest)
 	}
-	waitFor(graph.SHA256Key(sc.modelAtt))
+	waitFor(docDigest(t, p, sc.modelAtt))
 	// A signature attached later is found by the next poll.
 	later := sc.key.Bundle(t, envelopetest.InTotoPayloadType, trainingStatement(t, "acme/llm-7b", sc.model.Digest.Hex, "eval-1"))
 	push(t, sc.llmRepo, "", "application/vnd.dev.sigstore.bundle.v0.3+json", &sc.model, layerSpec{data: later, mediaType: "application/vnd.dev.sigstore.bundle.v0.3+json"})
-	waitFor(graph.SHA256Key(later))
-	if d := storedDocs(t, store, graph.SHA256Key(later)); len(d) != 1 || d[0].Status() != graph.StatusVerified {
+	waitFor(docDigest(t, p, later))
+	if d := storedDocs(t, store, docDigest(t, p, later)); len(d) != 1 || d[0].Status() != graph.StatusVerified {
 		t.Fatalf("%+v", d)
 	}
 	// Polls in between hand nothing new to the pipeline.

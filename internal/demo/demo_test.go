@@ -56,7 +56,11 @@ func TestLoadVerifiesEverySignedDocument(t *testing.T) {
 	}
 	var digests []string
 	for _, d := range docs {
-		digests = append(digests, graph.SHA256Key(d.Data))
+		ds, err := p.Parser.Digests(ctx, d)
+		if err != nil || len(ds) != 1 {
+			t.Fatalf("%s: %v %v", d.Source, ds, err)
+		}
+		digests = append(digests, ds[0])
 		if !strings.HasPrefix(d.Source, demo.SourcePrefix) {
 			t.Errorf("source %q lacks the demo prefix", d.Source)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
+	"github.com/modelgraph/modelgraph/ingest/strictjson"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -122,11 +123,14 @@ func ingestError(err error) (int, apiError) {
 	e := apiError{Message: err.Error()}
 	var fe *intoto.FieldError
 	var me *modelcard.FieldError
+	var se *strictjson.Error
 	switch {
 	case errors.As(err, &fe):
 		e.Document, e.Field = fe.Doc, fe.Pointer
 	case errors.As(err, &me):
 		e.Document, e.Field, e.Line = me.Doc, me.Field, me.Line
+	case errors.As(err, &se):
+		e.Field = se.Pointer // into the signed statement, else the envelope
 	}
 	switch {
 	case errors.Is(err, ingest.ErrTooLarge):

@@ -17,7 +17,7 @@ type IngestReceipt struct {
 type IngestedDocument struct {
 	Source        string       `json:"source,omitempty"`
 	Format        string       `json:"format"`
-	Document      string       `json:"document"` // sha256:<hex> of the bytes received
+	Document      string       `json:"document"` // the document's identity (envelope.Opened.DocumentDigest)
 	Type          string       `json:"type"`
 	PredicateType string       `json:"predicateType,omitempty"`
 	Status        graph.Status `json:"status"`

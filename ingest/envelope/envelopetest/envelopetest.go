@@ -4,6 +4,7 @@
 package envelopetest
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -389,3 +390,134 @@ func FlipB64(t testing.TB, s string, at int) string {
 
 // HexOf is a helper for digests in tests.
 func HexOf(b []byte) string { return hex.EncodeToString(b) }
+
+// Re-encodings of one signed document, for replay tests: each keeps what
+// was signed (payload type, payload, signature) and changes only the outer
+// bytes.
+
+// dsseJSON is a bare DSSE envelope as JSON.
+type dsseJSON struct {
+	PayloadType string `json:"payloadType"`
+	Payload     string `json:"payload"`
+	Signatures  []struct {
+		KeyID string `json:"keyid"`
+		Sig   string `json:"sig"`
+	} `json:"signatures"`
+}
+
+func decodeDSSE(t testing.TB, doc []byte) dsseJSON {
+	t.Helper()
+	var env dsseJSON
+	if err := json.Unmarshal(doc, &env); err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func rawB64(t testing.TB, s string) []byte {
+	t.Helper()
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b
+		}
+	}
+	t.Fatalf("not base64: %.40s", s)
+	return nil
+}
+
+// Indent re-indents a JSON document (whitespace only).
+func Indent(t testing.TB, doc []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, " ", "\t  "); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteString("\n\n")
+	return out.Bytes()
+}
+
+// ReencodeB64 re-encodes a bare DSSE envelope's payload and signatures
+// with enc (URL-safe, unpadded...).
+func ReencodeB64(t testing.TB, doc []byte, enc *base64.Encoding) []byte {
+	t.Helper()
+	env := decodeDSSE(t, doc)
+	env.Payload = enc.EncodeToString(rawB64(t, env.Payload))
+	for i := range env.Signatures {
+		env.Signatures[i].Sig = enc.EncodeToString(rawB64(t, env.Signatures[i].Sig))
+	}
+	out, err := json.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// WrapBundle puts a bare DSSE envelope's first signature into a v0.3
+// sigstore bundle whose verification material is a public-key hint (the
+// signature's key id), as sigstore-go writes key-signed bundles.
+func WrapBundle(t testing.TB, doc []byte) []byte {
+	t.Helper()
+	env := decodeDSSE(t, doc)
+	if len(env.Signatures) == 0 {
+		t.Fatal("WrapBundle: envelope has no signature")
+	}
+	s := env.Signatures[0]
+	b := &protobundle.Bundle{
+		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
+		VerificationMaterial: &protobundle.VerificationMaterial{
+			Content: &protobundle.VerificationMaterial_PublicKey{PublicKey: &protocommon.PublicKeyIdentifier{Hint: s.KeyID}},
+		},
+		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+			Payload:     rawB64(t, env.Payload),
+			PayloadType: env.PayloadType,
+			Signatures:  []*protodsse.Signature{{Sig: rawB64(t, s.Sig), Keyid: s.KeyID}},
+		}},
+	}
+	return marshal(t, b)
+}
+
+// UnwrapBundle takes the DSSE envelope out of a sigstore bundle as a bare
+// envelope (key id: the signature's, else the bundle's public-key hint).
+func UnwrapBundle(t testing.TB, doc []byte) []byte {
+	t.Helper()
+	pb := new(protobundle.Bundle)
+	if err := protojson.Unmarshal(doc, pb); err != nil {
+		t.Fatal(err)
+	}
+	env := pb.GetDsseEnvelope()
+	if env == nil {
+		t.Fatal("UnwrapBundle: bundle holds no DSSE envelope")
+	}
+	out := dsseJSON{PayloadType: env.GetPayloadType(), Payload: base64.StdEncoding.EncodeToString(env.GetPayload())}
+	for _, s := range env.GetSignatures() {
+		id := s.GetKeyid()
+		if id == "" {
+			id = pb.GetVerificationMaterial().GetPublicKey().GetHint()
+		}
+		out.Signatures = append(out.Signatures, struct {
+			KeyID string `json:"keyid"`
+			Sig   string `json:"sig"`
+		}{id, base64.StdEncoding.EncodeToString(s.GetSig())})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// JoinSignatures returns envelope a with b's signatures appended (both
+// envelopes must carry the same payload): a document signed by both.
+func JoinSignatures(t testing.TB, a, b []byte) []byte {
+	t.Helper()
+	ea, eb := decodeDSSE(t, a), decodeDSSE(t, b)
+	if ea.PayloadType != eb.PayloadType || !bytes.Equal(rawB64(t, ea.Payload), rawB64(t, eb.Payload)) {
+		t.Fatal("JoinSignatures: the envelopes sign different payloads")
+	}
+	ea.Signatures = append(ea.Signatures, eb.Signatures...)
+	out, err := json.Marshal(ea)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -2169,7 +2169,7 @@ type NodeRef {
 
 "A document behind a claim."
 type Evidence {
-  "sha256:<hex> of the bytes ingested."
+  "The document's identity, sha256:<hex>: of the bytes for unsigned documents, of what was signed and by whom for signed ones (re-encoded copies are the same document)."
   document: String!
   type: String!
   predicateType: String
