@@ -37,6 +37,10 @@ func snapshotPath(dbPath string) string { return dbPath + ".idx" }
 // rename). It is not fsynced: a torn file fails its checksum.
 func saveSnapshot(path string, x *index, txid uint64) error {
 	x.mu.RLock()
+	if x.dead > 0 {
+		x.mu.RUnlock()
+		return errors.New("index has slots of merged nodes: rebuild at next open instead")
+	}
 	n, e := len(x.ids), x.edges
 	size := snapshotHeader + n*21 + int(e)*5 + 4
 	b := make([]byte, 0, size)
