@@ -277,6 +277,9 @@ func (p *Planner) absorb(a NodeID, target *planNode) error {
 		kk := KindKey{src.n.Kind, k}
 		p.owner[kk] = into
 		p.keyMoves[kk] = into
+		if src.stored {
+			p.storedKey[kk] = true // its (:Key) entry exists: it moves
+		}
 	}
 	if src.stored {
 		src.deleted = true
@@ -335,15 +338,20 @@ func (p *Planner) absorb(a NodeID, target *planNode) error {
 	return nil
 }
 
-// stored reports whether id is a node the database holds (and this plan
-// does not delete).
-func (p *Planner) storedNode(id NodeID) bool {
+// unstored reports whether id is known not to be in the store: created or
+// deleted by this plan. A node the plan never loaded may be stored.
+func (p *Planner) unstored(id NodeID) bool {
 	n := p.nodes[id]
-	return n != nil && n.stored && !n.deleted
+	return n != nil && (!n.stored || n.deleted)
 }
 
-// edge returns the overlay's edge ref, reading it from the source when
-// both ends are stored; nil when there is none.
+// mayBeStored reports whether ref may be a stored edge the overlay lacks.
+func (p *Planner) mayBeStored(ref EdgeRef) bool {
+	return !p.unstored(ref.From) && !p.unstored(ref.To) && !p.incident[ref.From] && !p.incident[ref.To]
+}
+
+// edge returns the overlay's edge ref, reading it from the source when it
+// may be stored; nil when there is none.
 func (p *Planner) edge(ref EdgeRef) (*planEdge, error) {
 	if pe, ok := p.edges[ref]; ok {
 		if pe.deleted {
@@ -351,7 +359,7 @@ func (p *Planner) edge(ref EdgeRef) (*planEdge, error) {
 		}
 		return pe, nil
 	}
-	if !p.storedNode(ref.From) || !p.storedNode(ref.To) || p.incident[ref.From] || p.incident[ref.To] {
+	if !p.mayBeStored(ref) {
 		return nil, nil
 	}
 	got, err := p.src.Edges([]EdgeRef{ref})
@@ -393,7 +401,7 @@ func (p *Planner) flushEdges() error {
 			if _, ok := p.edges[ref]; ok || seen[ref] {
 				continue
 			}
-			if !p.storedNode(ref.From) || !p.storedNode(ref.To) || p.incident[ref.From] || p.incident[ref.To] {
+			if !p.mayBeStored(ref) {
 				continue
 			}
 			seen[ref] = true

@@ -62,20 +62,20 @@ func newTxCache(tx *bbolt.Tx) *txCache {
 		}
 	}
 	return &txCache{
-		tx:     tx,
-		docs:   map[string][]byte{},
-		nodes:  map[[16]byte]*nodeEntry{},
-		keys:   map[string][16]byte{},
-		kinds:  map[[17]byte]struct{}{},
-		edges:  map[[33]byte]*edgeEntry{},
+		tx:    tx,
+		docs:  map[string][]byte{},
+		nodes: map[[16]byte]*nodeEntry{},
+		keys:  map[string][16]byte{},
+		kinds: map[[17]byte]struct{}{},
+		edges: map[[33]byte]*edgeEntry{},
 
 		aliases:  map[[16]byte][16]byte{},
 		bAliases: tx.Bucket(bAliases),
 		bDocs:    tx.Bucket(bDocs),
-		bNodes: tx.Bucket(bNodes),
-		bKeys:  tx.Bucket(bKeys),
-		bKinds: tx.Bucket(bKinds),
-		bEdges: tx.Bucket(bEdges),
+		bNodes:   tx.Bucket(bNodes),
+		bKeys:    tx.Bucket(bKeys),
+		bKinds:   tx.Bucket(bKinds),
+		bEdges:   tx.Bucket(bEdges),
 
 		bNodeEv: tx.Bucket(bNodeEv),
 		bEdgeEv: tx.Bucket(bEdgeEv),

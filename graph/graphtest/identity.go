@@ -30,9 +30,18 @@ const DefaultPermutations = 24
 // permsPerCorpus permutations share one generated corpus.
 const permsPerCorpus = 8
 
-func permutations() int {
+// Permuter is implemented by harnesses whose stores are slow to open
+// (a server to reset): a plain go test runs Permutations() of them.
+type Permuter interface {
+	Permutations() int
+}
+
+func permutations(h Harness) int {
 	if v, err := strconv.Atoi(os.Getenv(PermutationsEnv)); err == nil && v > 0 {
 		return v
+	}
+	if p, ok := h.(Permuter); ok {
+		return p.Permutations()
 	}
 	return DefaultPermutations
 }
@@ -361,7 +370,7 @@ func applyIn(t testing.TB, s graph.Store, bs []*graph.Batch, mode int, rng *rand
 }
 
 func testPermutations(t *testing.T, h Harness) {
-	n := permutations()
+	n := permutations(h)
 	const docs = 18
 	wants := map[uint64]string{}
 	for i := range n {
