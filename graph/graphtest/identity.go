@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/synth"
 )
 
 // The identity property: the same documents in any order, in any grouping
@@ -369,14 +370,31 @@ func applyIn(t testing.TB, s graph.Store, bs []*graph.Batch, mode int, rng *rand
 	}
 }
 
+// synthCorpus is a small chain from internal/synth (the generator make
+// bench uses) plus the adapter documents.
+func synthCorpus(seed uint64) []*graph.Batch {
+	c := synth.Generate(synth.Params{Seed: seed + 1, Datasets: 2, Models: 4, FilesPerModel: 2, PackagesPerSBOM: 6,
+		PackagePool: 10, CorePackages: 2, PackageDeps: 1, Deployments: 2})
+	return append(c.Batches, adapterDocs()...)
+}
+
 func testPermutations(t *testing.T, h Harness) {
 	n := permutations(h)
 	const docs = 18
+	corpus := func(seed uint64) []*graph.Batch {
+		if seed%3 == 2 {
+			return synthCorpus(seed)
+		}
+		return Corpus(seed, docs)
+	}
 	wants := map[uint64]string{}
 	for i := range n {
 		seed := uint64(i / permsPerCorpus)
 		if _, ok := wants[seed]; !ok {
-			w, err := Expected(Corpus(seed, docs))
+			if seed%3 == 2 {
+				t.Logf("corpus %d: internal/synth chain", seed)
+			}
+			w, err := Expected(corpus(seed))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -385,14 +403,14 @@ func testPermutations(t *testing.T, h Harness) {
 		mode := i % modes
 		t.Run(fmt.Sprintf("seed%d-perm%d-mode%d", seed, i, mode), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, uint64(i)))
-			bs := Corpus(seed, docs)
+			bs := corpus(seed)
 			order := rng.Perm(len(bs))
 			shuffled := make([]*graph.Batch, len(bs))
 			for j, o := range order {
 				shuffled[j] = bs[o]
 			}
 			if i%5 == 4 {
-				shuffled = append(shuffled, Corpus(seed, docs)[rng.IntN(docs)]) // a duplicate
+				shuffled = append(shuffled, corpus(seed)[rng.IntN(len(bs))]) // a duplicate
 			}
 			s := h.Open(t)
 			applyIn(t, s, shuffled, mode, rng)
