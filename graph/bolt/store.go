@@ -570,10 +570,8 @@ func (w *txWriter) absorb(a, into [16]byte, dst *wNode) error {
 	for _, k := range w.idx.incident(a) {
 		add(k)
 	}
-	for k, e := range w.c.edges {
-		if !e.deleted && ([16]byte(k[:16]) == a || [16]byte(k[17:]) == a) {
-			add(k)
-		}
+	for _, k := range w.c.created[a] {
+		add(k)
 	}
 	slices.SortFunc(moving, func(x, y [33]byte) int { return bytes.Compare(x[:], y[:]) })
 	for _, k := range moving {

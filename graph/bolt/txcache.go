@@ -30,6 +30,9 @@ type txCache struct {
 	edges map[[33]byte]*edgeEntry
 	// Merges: absorbed node ids -> the node that absorbed them.
 	aliases map[[16]byte][16]byte
+	// created lists, per node, the edges this transaction created at it:
+	// with the committed index they are all its edges (merges move them).
+	created map[[16]byte][][33]byte
 
 	bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv, bAliases *bbolt.Bucket
 }
@@ -70,6 +73,7 @@ func newTxCache(tx *bbolt.Tx) *txCache {
 		edges: map[[33]byte]*edgeEntry{},
 
 		aliases:  map[[16]byte][16]byte{},
+		created:  map[[16]byte][][33]byte{},
 		bAliases: tx.Bucket(bAliases),
 		bDocs:    tx.Bucket(bDocs),
 		bNodes:   tx.Bucket(bNodes),
@@ -189,6 +193,11 @@ func (c *txCache) edge(k [33]byte) (rec *wEdge, created bool, err error) {
 		e.onDisk = true
 	} else {
 		created = true
+		from, to := [16]byte(k[:16]), [16]byte(k[17:])
+		c.created[from] = append(c.created[from], k)
+		if to != from {
+			c.created[to] = append(c.created[to], k)
+		}
 	}
 	c.edges[k] = e
 	return &e.rec, created, nil
