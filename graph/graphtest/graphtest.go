@@ -422,6 +422,25 @@ func testKeyMerge(t *testing.T, h Harness) {
 	if st := stats(t, s); st.NodeKinds[graph.KindModel] != 1 {
 		t.Fatalf("%d models, want 1", st.NodeKinds[graph.KindModel])
 	}
+	// Inside one document: two specs, then a spec naming both keys. The
+	// document says they are one thing; the store makes them one node and
+	// the edge between the first two a loop.
+	b5 := graph.NewBatch(Doc("k5"))
+	p := b5.Node(graph.KindModel, Digest("p"))
+	q := b5.Node(graph.KindModel, Digest("q"))
+	b5.Edge(p, graph.DerivedFrom, q)
+	if j := b5.Node(graph.KindModel, Digest("q"), Digest("p")); j != q {
+		t.Fatalf("Node(q, p) = %d, want %d (the spec of q)", j, q)
+	}
+	mustApply(t, s, b5)
+	pq := one(t, s, Digest("p"))
+	if one(t, s, Digest("q")).ID != pq.ID || pq.ID != graph.NodeIDFor(graph.KindModel, []string{Digest("p"), Digest("q")}) {
+		t.Fatalf("a join inside one document was lost: %+v", pq)
+	}
+	if es, err := s.Edges(ctx(), pq.ID, graph.Out); err != nil || len(es) != 1 || es[0].To != pq.ID {
+		t.Fatalf("edges of the joined node: %+v %v", es, err)
+	}
+	checkKeyDocs(t, pq)
 	// Another kind is another node: a File with x's digest is not merged.
 	b4 := graph.NewBatch(Doc("k4"))
 	b4.Node(graph.KindFile, Digest("x"), graph.NameKey("bar"))

@@ -56,7 +56,8 @@ type artifact struct {
 // over a small universe of artifacts known by several keys: documents name
 // an artifact by random subsets of its keys, so stores must merge nodes as
 // later documents join keys; some name one artifact twice by disjoint keys
-// (an edge between the two becomes a loop); the adapter documents are
+// (an edge between the two becomes a loop), and sometimes join them in the
+// same document; the adapter documents are
 // always included. Seeded: the same seed gives the same documents.
 func Corpus(seed uint64, n int) []*graph.Batch {
 	rng := rand.New(rand.NewPCG(seed, 0x1d))
@@ -110,6 +111,9 @@ func Corpus(seed uint64, n int) []*graph.Batch {
 				// spec, joined to the first only by a later document.
 				j := b.Node(a.kind, a.keys[perm[k]])
 				b.Edge(i, graph.DerivedFrom, j, "relation", "self")
+				if rng.IntN(2) == 0 {
+					b.Node(a.kind, a.keys[perm[k]], ks[0]) // joined in this document
+				}
 			}
 		}
 		for range rng.IntN(4) {
