@@ -85,7 +85,10 @@ func SignerKey(s Signature) string {
 
 // Node adds (or finds) the node of kind named by keys and returns its index.
 // Keys are normalised when the batch is validated; a spec sharing any key
-// with an earlier spec of the same kind is the same node (keys merge).
+// with an earlier spec of the same kind is the same node (keys merge). When
+// keys name two earlier specs, the first one also gets the keys of the
+// other that were named here, so the join reaches the store, which merges
+// their nodes (graph.Resolve): the indices stay valid and name one node.
 func (b *Batch) Node(kind NodeKind, keys ...string) int {
 	if b.byKey == nil {
 		b.byKey = map[string]int{}
@@ -115,7 +118,10 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 			k = nk
 		}
 		mk := string(kind) + "\x00" + k
-		if _, ok := b.byKey[mk]; ok {
+		if j, ok := b.byKey[mk]; ok {
+			if j != idx && !slices.Contains(b.Nodes[idx].Keys, k) {
+				b.Nodes[idx].Keys = append(b.Nodes[idx].Keys, k)
+			}
 			continue
 		}
 		b.byKey[mk] = idx
@@ -193,7 +199,6 @@ func (b *Batch) Validate() error {
 	if len(b.Edges) > MaxEdgesPerBatch {
 		return fail("edges: %d edges, limit %d", len(b.Edges), MaxEdgesPerBatch)
 	}
-	seen := make(map[string]int, len(b.Nodes))
 	for i := range b.Nodes {
 		n := &b.Nodes[i]
 		if !n.Kind.Valid() {
@@ -210,12 +215,9 @@ func (b *Batch) Validate() error {
 			if err != nil {
 				return fail("nodes[%d].keys[%d]: %v", i, j, err)
 			}
+			// A key may name several specs of one kind: they name one
+			// node, which the store resolves (graph.Resolve).
 			n.Keys[j] = nk
-			mk := string(n.Kind) + "\x00" + nk
-			if prev, dup := seen[mk]; dup && prev != i {
-				return fail("nodes[%d].keys[%d] %q also names nodes[%d]", i, j, truncate(nk, 80), prev)
-			}
-			seen[mk] = i
 		}
 		n.Keys = uniqueKeepFirst(n.Keys)
 		if err := checkAttrs(n.Attrs); err != nil {

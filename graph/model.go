@@ -116,16 +116,20 @@ type Node struct {
 	Keys  []string `json:"keys"`  // sorted
 	Attrs []Attr   `json:"attrs"` // sorted by name, value
 	Docs  []string `json:"docs"`  // documents that mentioned the node, sorted
-	// KeyDocs says which documents named each key for this node, sorted by
-	// key: how answers tell whether two keys were joined by a document that
-	// may vouch for the node or only by an unsigned claim.
+	// KeyDocs holds, per key of Keys (sorted by key, one entry each), the
+	// documents that named that key for this node. A join of two keys
+	// rests on the documents in both lists.
 	KeyDocs []KeyClaim `json:"keyDocs,omitempty"`
 }
 
-// KeyClaim is one key of a node and the documents that named it.
-type KeyClaim struct {
-	Key  string   `json:"k"`
-	Docs []string `json:"d"`
+// KeyDocsOf returns the documents that named key for n (nil if none).
+func (n Node) KeyDocsOf(key string) []string {
+	for _, c := range n.KeyDocs {
+		if c.Key == key {
+			return c.Docs
+		}
+	}
+	return nil
 }
 
 // Attr returns the first value claimed for name ("" if none).

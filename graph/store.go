@@ -6,7 +6,9 @@ import "context"
 // export, CLI) may use. Every method is safe for concurrent use and sees only
 // fully applied documents.
 type Reader interface {
-	// Node returns the node with id, or ErrNotFound.
+	// Node returns the node with id, or ErrNotFound. An id that a merge
+	// absorbed is an alias: Node returns the node that absorbed it (whose
+	// ID differs from the one asked).
 	Node(ctx context.Context, id NodeID) (Node, error)
 	// Lookup returns every node (of any kind) carrying key, which is
 	// normalised first ("SHA-256:ABC" finds "sha256:abc"). No match is an
@@ -55,6 +57,13 @@ type Receipt struct {
 	NodesTouched int    `json:"nodesTouched"` // existing nodes that gained keys, claims or evidence
 	EdgesCreated int    `json:"edgesCreated"`
 	EdgesTouched int    `json:"edgesTouched"`
+	// Merges lists the nodes this document folded together (its specs named
+	// keys of several nodes, or gave a node a key with a smaller id).
+	Merges []Merge `json:"merges,omitempty"`
+	// KeysNotAttached lists keys the document named that were not attached
+	// to the node their spec resolved to, and why (a MaxKeysPerStoredNode
+	// limit). Empty in the normal case: no key is ever dropped silently.
+	KeysNotAttached []KeyNote `json:"keysNotAttached,omitempty"`
 }
 
 // NodeQuery selects nodes of one kind for listing.

@@ -9,3 +9,11 @@ mkdir -p .cache
 go test -v -count=1 -timeout 60m -run TestCrashConsistency ./internal/reliability/ -args -rounds=100 | tail -5
 go test -v -count=1 -timeout 10m -run TestLoad ./internal/reliability/ -args -load-duration=60s -load-clients=200 -load-report="$repo/.cache/load-report.md" | tail -12
 FUZZTIME="${FUZZTIME:-60s}" bash deploy/dev/fuzz.sh
+# Node identity at soak size: the same documents in hundreds of orders,
+# ApplyAll groupings and concurrent writers give one graph, equal to the
+# identity rule's model (graph/graphtest/identity.go). Neo4j too when a
+# server is given (MODELGRAPH_NEO4J_URI).
+MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS:-400}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/bolt/ | tail -2
+if [ -n "${MODELGRAPH_NEO4J_URI:-}" ]; then
+	MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS_NEO4J:-60}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/neo4j/ | tail -2
+fi

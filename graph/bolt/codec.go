@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"unsafe"
 
 	bbolt "go.etcd.io/bbolt"
@@ -16,15 +17,18 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// Node and edge records are stored in a compact binary form (schema 2):
+// Node and edge records are stored in a compact binary form (schema 3;
+// schema 2 had no per-key evidence, schema 1 was JSON: both are refused at
+// open, see store.go):
 // decoding them is what every traversal spends its time on, and evidence
 // lists of popular packages hold thousands of document digests. Schema 1
 // stores wrote JSON; both are read (a JSON record starts with '{'), records
 // are rewritten in binary when next touched.
 //
-//	node: 0x02 kind(1) keys attrs docs
+//	node: 0x03 kind(1) keys attrs docs
 //	edge: 0x02 attrs docs
-//	keys:  uvarint n, n × str
+//	keys:  uvarint n, n × (str key, docs): each key with the documents
+//	       that named it for this node (graph.Node.KeyDocs)
 //	attrs: uvarint n, n × (str name, str value, docs)
 //	docs:  uvarint 2n, n × digest; or uvarint 1: spilled (see below)
 //	str:   uvarint len, bytes
@@ -37,8 +41,12 @@ import (
 //
 //	owner (node id 16 | edge key 33) 0x00 ref          the owner's documents
 //	owner 0x01 attrHash(8) ref                         documents of one attribute
+//	owner 0x02 keyHash(8) ref                          documents of one key (nodes)
 //	ref: 0x00 + 32 raw sha256 bytes, or 0x01 + the digest string
 const recBinary = 0x02
+
+// recNode tags a node record of schema 3 (keys carry their evidence).
+const recNode = 0x03
 
 // spillAt is the longest evidence list kept inside its record.
 const spillAt = 64
@@ -46,6 +54,7 @@ const spillAt = 64
 const (
 	scopeDocs = 0x00
 	scopeAttr = 0x01
+	scopeKey  = 0x02
 )
 
 // attrHash names an attribute (name and value) inside its owner's
@@ -72,6 +81,16 @@ func evPrefix(owner []byte, attr *graph.Attr) []byte {
 	return append(p, h[:]...)
 }
 
+// evKeyPrefix is the evidence key prefix of the documents that named key
+// for node owner.
+func evKeyPrefix(owner []byte, key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	p := make([]byte, 0, len(owner)+1+8)
+	p = append(p, owner...)
+	p = append(p, scopeKey)
+	return append(p, h[:8]...)
+}
+
 var errCorrupt = errors.New("record is truncated or malformed")
 
 // Sanity bounds while decoding, so a corrupt length cannot make us allocate
@@ -80,11 +99,19 @@ const maxDecodeCount = 1 << 26
 
 func encodeNode(rec *nodeRec) []byte {
 	n := 2 + sizeStrs(rec.Keys) + sizeAttrs(rec.Attrs) + sizeDocs(rec.Docs)
+	for _, kd := range rec.KeyDocs {
+		n += sizeDocs(kd.Docs)
+	}
 	b := make([]byte, 0, n)
-	b = append(b, recBinary, rec.Kind.Code())
+	b = append(b, recNode, rec.Kind.Code())
 	b = binary.AppendUvarint(b, uint64(len(rec.Keys)))
 	for _, k := range rec.Keys {
 		b = appendStr(b, k)
+		var docs []string
+		if i, ok := slices.BinarySearchFunc(rec.KeyDocs, k, func(c graph.KeyClaim, k string) int { return strings.Compare(c.Key, k) }); ok {
+			docs = rec.KeyDocs[i].Docs
+		}
+		b = appendDocs(b, docs)
 	}
 	b = appendAttrs(b, rec.Attrs)
 	return appendDocs(b, rec.Docs)
@@ -113,14 +140,21 @@ type spillReader struct {
 	owner []byte
 }
 
-// read returns the documents under prefix, in string order.
+// read returns the documents of the record (attr nil) or of attr, in
+// string order.
 func (r *spillReader) read(attr *graph.Attr, a *arena) ([]string, error) {
+	return r.readPrefix(evPrefix(r.owner, attr), a)
+}
+
+func (r *spillReader) readPrefix(prefix []byte, a *arena) ([]string, error) {
 	if r.b == nil {
+		if r.tx == nil {
+			return nil, fmt.Errorf("%w: spilled evidence but no bucket", errCorrupt)
+		}
 		if r.b = r.tx.Bucket(r.name); r.b == nil {
 			return nil, fmt.Errorf("%w: spilled evidence but no %s bucket", errCorrupt, r.name)
 		}
 	}
-	prefix := evPrefix(r.owner, attr)
 	var out []string
 	mixed := false
 	c := r.b.Cursor()
@@ -152,7 +186,7 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	if len(v) > 0 && v[0] == '{' {
 		return json.Unmarshal(v, rec)
 	}
-	if len(v) < 2 || v[0] != recBinary {
+	if len(v) < 2 || v[0] != recNode {
 		return errCorrupt
 	}
 	rec.Kind = graph.NodeKindFromCode(v[1])
@@ -163,8 +197,10 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	n := d.count()
 	if n > 0 {
 		rec.Keys = make([]string, n)
+		rec.KeyDocs = make([]graph.KeyClaim, n)
 		for i := range rec.Keys {
 			rec.Keys[i] = d.str()
+			rec.KeyDocs[i] = graph.KeyClaim{Key: rec.Keys[i], Docs: d.keyDocs(rec.Keys[i])}
 		}
 	}
 	rec.Attrs = d.attrs()
@@ -383,6 +419,11 @@ func (d *decoder) docs(attr *graph.Attr) []string {
 		}
 		return out
 	}
+	return d.docList(n)
+}
+
+// docList reads n inline evidence entries.
+func (d *decoder) docList(n int) []string {
 	if n == 0 {
 		return nil
 	}
@@ -417,6 +458,22 @@ func (d *decoder) docs(attr *graph.Attr) []string {
 		}
 	}
 	return out
+}
+
+// keyDocs reads the evidence list of one key of a node.
+func (d *decoder) keyDocs(key string) []string {
+	n, spilled := d.listLen()
+	if spilled {
+		if d.sr == nil {
+			return nil
+		}
+		out, err := d.sr.readPrefix(evKeyPrefix(d.sr.owner, key), d.arena)
+		if err != nil && d.err == nil {
+			d.err = err
+		}
+		return out
+	}
+	return d.docList(n)
 }
 
 func (d *decoder) attrs() []graph.Attr {

@@ -22,11 +22,12 @@ var (
 
 func TestCodecRoundTrip(t *testing.T) {
 	nodes := []nodeRec{
-		{Kind: graph.KindModel, Keys: []string{"name:acme/llm", docA}, Docs: []string{docA, docB}},
-		{Kind: graph.KindPackage, Keys: []string{"pkg:pypi/numpy@1.26.0"},
+		{Kind: graph.KindModel, Keys: []string{"name:acme/llm", docA}, Docs: []string{docA, docB},
+			KeyDocs: []graph.KeyClaim{{Key: "name:acme/llm", Docs: []string{docB}}, {Key: docA, Docs: []string{docA, docB}}}},
+		{Kind: graph.KindPackage, Keys: []string{"pkg:pypi/numpy@1.26.0"}, KeyDocs: []graph.KeyClaim{{Key: "pkg:pypi/numpy@1.26.0", Docs: []string{docB}}},
 			Attrs: []graph.Attr{{Name: "license", Value: "BSD-3-Clause", Docs: []string{docA}}, {Name: "x", Value: "", Docs: []string{"sha512:" + strings.Repeat("ab", 64), "SHA256:ODD"}}},
 			Docs:  []string{"sha256:" + strings.Repeat("A", 64), docB}},
-		{Kind: graph.KindDocument, Keys: []string{docB}, Docs: []string{docB}, Attrs: []graph.Attr{{Name: "type", Value: strings.Repeat("é", 300), Docs: []string{docB}}}},
+		{Kind: graph.KindDocument, Keys: []string{docB}, Docs: []string{docB}, KeyDocs: []graph.KeyClaim{{Key: docB, Docs: []string{docB}}}, Attrs: []graph.Attr{{Name: "type", Value: strings.Repeat("é", 300), Docs: []string{docB}}}},
 	}
 	for _, rec := range nodes {
 		raw := encodeNode(&rec)
@@ -55,7 +56,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	// The binary form is what makes traversals cheap: a sha256 evidence
 	// entry is 33 bytes, not a 73-byte JSON string.
-	big := nodeRec{Kind: graph.KindPackage, Keys: []string{"pkg:pypi/numpy@1.26.0"}}
+	big := nodeRec{Kind: graph.KindPackage, Keys: []string{"pkg:pypi/numpy@1.26.0"}, KeyDocs: []graph.KeyClaim{{Key: "pkg:pypi/numpy@1.26.0"}}}
 	for i := range 1000 {
 		big.Docs = append(big.Docs, graph.SHA256Key([]byte{byte(i), byte(i >> 8)}))
 	}
@@ -69,12 +70,14 @@ func TestDecodeRejects(t *testing.T) {
 	for name, raw := range map[string][]byte{
 		"empty":         nil,
 		"unknown form":  {0x07, 1},
-		"bad kind":      {recBinary, 0xee, 0, 0, 0},
-		"huge count":    {recBinary, 1, 0xff, 0xff, 0xff, 0xff, 0x0f},
-		"bad doc tag":   {recBinary, 1, 1, 1, 'k', 0, 1, 9},
-		"short digest":  {recBinary, 1, 1, 1, 'k', 0, 1, 0, 1, 2},
+		"old binary":    {recBinary, 1, 0, 0, 0},
+		"bad kind":      {recNode, 0xee, 0, 0, 0},
+		"huge count":    {recNode, 1, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"bad doc tag":   {recNode, 1, 1, 1, 'k', 0, 0, 1, 9},
+		"short digest":  {recNode, 1, 1, 1, 'k', 0, 0, 1, 0, 1, 2},
+		"bad key docs":  {recNode, 1, 1, 1, 'k', 3, 0, 0},
 		"invalid JSON":  []byte(`{"k":`),
-		"string length": {recBinary, 1, 1, 5, 'k'},
+		"string length": {recNode, 1, 1, 5, 'k'},
 	} {
 		var rec nodeRec
 		if err := decodeNode(raw, &rec); err == nil {
@@ -87,103 +90,52 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
-// A schema 1 store (JSON records) opens, reads, and is upgraded: records
-// are rewritten in binary when touched, and the old binary's version check
-// then refuses the store instead of misreading it.
-func TestSchema1Upgrade(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v1.db")
-	model := graph.NewNodeID(graph.KindModel, docA).Bytes()
-	data := graph.NewNodeID(graph.KindDataset, docB).Bytes()
-	other := graph.NewNodeID(graph.KindFile, "name:untouched").Bytes()
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc1 := graph.SHA256Key([]byte("doc1"))
-	if err := db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges} {
-			if _, err := tx.CreateBucket(name); err != nil {
-				return err
+// Stores of schema 1 (JSON records) and 2 (no per-key evidence) are
+// refused with an error that says why and what to do, and are left as
+// they were.
+func TestOldSchemasRefused(t *testing.T) {
+	for _, v := range []string{"1", "2"} {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := bbolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Update(func(tx *bbolt.Tx) error {
+			for _, name := range [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges} {
+				if _, err := tx.CreateBucket(name); err != nil {
+					return err
+				}
 			}
+			return tx.Bucket(bMeta).Put([]byte("version"), []byte(v))
+		}); err != nil {
+			t.Fatal(err)
 		}
-		put := func(b []byte, k []byte, v any) {
-			raw, ok := v.([]byte)
-			if !ok && v != nil {
-				raw, _ = json.Marshal(v)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Open(path, Options{})
+		if err == nil || !strings.Contains(err.Error(), "schema version "+v) || !strings.Contains(err.Error(), "ingest the documents again") {
+			t.Fatalf("version %s: open error %v, want a refusal naming the version and the remedy", v, err)
+		}
+		db, err = bbolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = db.View(func(tx *bbolt.Tx) error {
+			if got := tx.Bucket(bMeta).Get([]byte("version")); string(got) != v {
+				t.Errorf("refused store's version changed to %q", got)
 			}
-			if err == nil {
-				err = tx.Bucket(b).Put(k, raw)
+			if tx.Bucket(bAliases) != nil {
+				t.Errorf("refused store was modified")
 			}
-		}
-		put(bMeta, []byte("version"), []byte("1"))
-		put(bDocs, []byte(doc1), graph.Document{Digest: doc1, Type: "test"})
-		put(bNodes, model[:], nodeRec{Kind: graph.KindModel, Keys: []string{docA}, Attrs: []graph.Attr{{Name: "license", Value: "mit", Docs: []string{doc1}}}, Docs: []string{doc1}})
-		put(bNodes, data[:], nodeRec{Kind: graph.KindDataset, Keys: []string{docB}, Docs: []string{doc1}})
-		put(bNodes, other[:], nodeRec{Kind: graph.KindFile, Keys: []string{"name:untouched"}, Docs: []string{doc1}})
-		put(bKeys, keyIndexKey("name:untouched", graph.KindFile.Code()), other[:])
-		put(bKinds, append([]byte{graph.KindFile.Code()}, other[:]...), []byte{})
-		put(bKeys, keyIndexKey(docA, graph.KindModel.Code()), model[:])
-		put(bKeys, keyIndexKey(docB, graph.KindDataset.Code()), data[:])
-		put(bKinds, append([]byte{graph.KindModel.Code()}, model[:]...), []byte{})
-		put(bKinds, append([]byte{graph.KindDataset.Code()}, data[:]...), []byte{})
-		ek := append(append(append([]byte{}, model[:]...), graph.TrainedOn.Code()), data[:]...)
-		put(bEdges, ek, edgeRec{Attrs: []graph.Attr{{Name: "split", Value: "train", Docs: []string{doc1}}}, Docs: []string{doc1}})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	ns, err := s.Lookup(ctx, docA)
-	if err != nil || len(ns) != 1 || ns[0].Attr("license") != "mit" {
-		t.Fatalf("lookup after upgrade: %+v %v", ns, err)
-	}
-	es, err := s.Edges(ctx, ns[0].ID, graph.Out)
-	if err != nil || len(es) != 1 || es[0].Attr("split") != "train" {
-		t.Fatalf("edges after upgrade: %+v %v", es, err)
-	}
-	b := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte("doc2")), Type: "test"})
-	m := b.Node(graph.KindModel, docA)
-	b.Set(m, "license", "apache-2.0")
-	b.Edge(m, graph.TrainedOn, b.Node(graph.KindDataset, docB), "split", "train")
-	if _, err := s.Apply(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Check(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.view(func(tx *bbolt.Tx) error {
-		if v := tx.Bucket(bMeta).Get([]byte("version")); string(v) != schemaVersion {
-			t.Errorf("version %q after open, want %q", v, schemaVersion)
-		}
-		if v := tx.Bucket(bNodes).Get(model[:]); len(v) == 0 || v[0] != recBinary {
-			t.Errorf("touched node not rewritten in binary: %q", v)
-		}
-		if v := tx.Bucket(bNodes).Get(other[:]); len(v) == 0 || v[0] != '{' {
-			t.Errorf("untouched node rewritten: %q", v)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	n, err := s.Node(ctx, ns[0].ID)
-	if err != nil || len(n.AttrValues("license")) != 2 || len(n.Docs) != 2 {
-		t.Fatalf("merged node: %+v %v", n, err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+			return nil
+		})
+		_ = db.Close()
 	}
 }
 
 func FuzzDecodeRecord(f *testing.F) {
-	rec := nodeRec{Kind: graph.KindModel, Keys: []string{docA}, Attrs: []graph.Attr{{Name: "n", Value: "v", Docs: []string{docA, "x:y"}}}, Docs: []string{docA}}
+	rec := nodeRec{Kind: graph.KindModel, Keys: []string{docA}, KeyDocs: []graph.KeyClaim{{Key: docA, Docs: []string{docA}}}, Attrs: []graph.Attr{{Name: "n", Value: "v", Docs: []string{docA, "x:y"}}}, Docs: []string{docA}}
 	f.Add(encodeNode(&rec))
 	js, _ := json.Marshal(rec)
 	f.Add(js)
@@ -191,7 +143,7 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(encodeEdge(&e))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var n nodeRec
-		if decodeNode(raw, &n) == nil && len(raw) > 0 && raw[0] == recBinary {
+		if decodeNode(raw, &n) == nil && len(raw) > 0 && raw[0] == recNode {
 			// What decodes re-encodes to the same bytes (one canonical form),
 			// except the sha256 spellings the encoder normalises to raw form.
 			var again nodeRec

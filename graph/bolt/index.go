@@ -21,6 +21,10 @@ type index struct {
 	ekinds [256]int64
 	edges  int64
 	docs   int64
+	// dead counts ordinals of nodes a merge removed: their ord entry is
+	// gone and their lists are empty; ids keeps the slot so ordinals stay
+	// dense. A snapshot is not saved while there are any (see Close).
+	dead int64
 }
 
 type half struct {
@@ -64,11 +68,16 @@ func (x *index) addEdgeOrd(f, t uint32, kind uint8) {
 	x.edges++
 }
 
-// delta is what one committed transaction adds to the index.
+// delta is what one committed transaction changes in the index: nodes
+// and edges added, then (merges) edges and nodes removed. A removed node
+// or edge is never added again (ids only shrink), so applying the adds
+// before the removals is right whatever their order in the transaction.
 type delta struct {
-	nodes []nodeAdd
-	edges []edgeAdd
-	docs  int64
+	nodes    []nodeAdd
+	edges    []edgeAdd
+	delEdges []edgeAdd
+	delNodes [][16]byte
+	docs     int64
 }
 
 type nodeAdd struct {
@@ -90,7 +99,100 @@ func (x *index) apply(d *delta) {
 	for _, e := range d.edges {
 		x.addEdge(e.from, e.to, e.kind)
 	}
+	x.removeEdges(d.delEdges)
+	for _, id := range d.delNodes {
+		x.removeNode(id)
+	}
 	x.docs += d.docs
+}
+
+// removeEdges drops the given edges, filtering each affected list once.
+func (x *index) removeEdges(es []edgeAdd) {
+	if len(es) == 0 {
+		return
+	}
+	type hk struct {
+		at   uint32
+		peer uint32
+		kind uint8
+	}
+	outDel, inDel := map[hk]bool{}, map[hk]bool{}
+	for _, e := range es {
+		f, ok1 := x.ord[e.from]
+		t, ok2 := x.ord[e.to]
+		if !ok1 || !ok2 {
+			continue
+		}
+		outDel[hk{f, t, e.kind}] = true
+		inDel[hk{t, f, e.kind}] = true
+	}
+	filter := func(lists [][]half, del map[hk]bool) {
+		done := map[uint32]bool{}
+		for k := range del {
+			if done[k.at] {
+				continue
+			}
+			done[k.at] = true
+			l := lists[k.at]
+			out := l[:0:0]
+			for _, h := range l {
+				if !del[hk{k.at, h.peer, h.kind}] {
+					out = append(out, h)
+				}
+			}
+			lists[k.at] = out
+		}
+	}
+	n := int64(0)
+	for k := range outDel {
+		for _, h := range x.out[k.at] {
+			if h.peer == k.peer && h.kind == k.kind {
+				n++
+				x.ekinds[k.kind]--
+				break
+			}
+		}
+	}
+	filter(x.out, outDel)
+	filter(x.in, inDel)
+	x.edges -= n
+}
+
+// removeNode drops a node whose edges were removed.
+func (x *index) removeNode(id [16]byte) {
+	o, ok := x.ord[id]
+	if !ok {
+		return
+	}
+	delete(x.ord, id)
+	x.nkinds[x.kinds[o]]--
+	x.out[o], x.in[o] = nil, nil
+	x.dead++
+}
+
+// incident returns the edge keys (from, kind, to) of every edge of id.
+func (x *index) incident(id [16]byte) [][33]byte {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	o, ok := x.ord[id]
+	if !ok {
+		return nil
+	}
+	var out [][33]byte
+	var k [33]byte
+	for _, h := range x.out[o] {
+		copy(k[:16], id[:])
+		k[16] = h.kind
+		copy(k[17:], x.ids[h.peer][:])
+		out = append(out, k)
+	}
+	for _, h := range x.in[o] {
+		copy(k[:16], x.ids[h.peer][:])
+		k[16] = h.kind
+		copy(k[17:], id[:])
+		out = append(out, k)
+	}
+	return out
 }
 
 // kindMask is a set of edge kinds by code (codes are < 32).
@@ -160,7 +262,7 @@ func (x *index) stats() graph.Stats {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	s := graph.Stats{
-		Nodes:     int64(len(x.ids)),
+		Nodes:     int64(len(x.ids)) - x.dead,
 		Edges:     x.edges,
 		Documents: x.docs,
 		NodeKinds: map[graph.NodeKind]int64{},

@@ -37,7 +37,18 @@ func snapshotPath(dbPath string) string { return dbPath + ".idx" }
 // rename). It is not fsynced: a torn file fails its checksum.
 func saveSnapshot(path string, x *index, txid uint64) error {
 	x.mu.RLock()
-	n, e := len(x.ids), x.edges
+	// Slots of nodes merges removed are left out: live nodes are
+	// renumbered densely (their edges never point at a removed node).
+	newOrd := make([]uint32, len(x.ids))
+	n := 0
+	for i, id := range x.ids {
+		if o, ok := x.ord[id]; ok && o == uint32(i) {
+			newOrd[i] = uint32(n)
+			n++
+		}
+	}
+	live := func(i int) bool { o, ok := x.ord[x.ids[i]]; return ok && o == uint32(i) }
+	e := x.edges
 	size := snapshotHeader + n*21 + int(e)*5 + 4
 	b := make([]byte, 0, size)
 	b = append(b, snapshotMagic[:]...)
@@ -45,16 +56,27 @@ func saveSnapshot(path string, x *index, txid uint64) error {
 	b = binary.LittleEndian.AppendUint64(b, uint64(n))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e))
 	b = binary.LittleEndian.AppendUint64(b, uint64(x.docs))
-	for _, id := range x.ids {
-		b = append(b, id[:]...)
+	for i, id := range x.ids {
+		if live(i) {
+			b = append(b, id[:]...)
+		}
 	}
-	b = append(b, x.kinds...)
-	for _, hs := range x.out {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(hs)))
+	for i, k := range x.kinds {
+		if live(i) {
+			b = append(b, k)
+		}
 	}
-	for _, hs := range x.out {
+	for i, hs := range x.out {
+		if live(i) {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(hs)))
+		}
+	}
+	for i, hs := range x.out {
+		if !live(i) {
+			continue
+		}
 		for _, h := range hs {
-			b = binary.LittleEndian.AppendUint32(b, h.peer)
+			b = binary.LittleEndian.AppendUint32(b, newOrd[h.peer])
 			b = append(b, h.kind)
 		}
 	}

@@ -24,14 +24,16 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// Bucket layout (schema version 2):
+// Bucket layout (schema version 3):
 //
-//	meta    "version" -> "2"
+//	meta    "version" -> "3"
 //	docs    digest -> JSON graph.Document
-//	nodes   id(16) -> nodeRec (binary, codec.go; JSON in version 1)
+//	nodes   id(16) -> nodeRec (binary, codec.go; keys carry their evidence)
 //	keys    key 0x00 kindcode -> id(16)
 //	kinds   kindcode id(16) -> nil       (list nodes by kind in id order)
 //	edges   from(16) kindcode to(16) -> edgeRec (binary; JSON in version 1)
+//	aliases id(16) -> id(16)             (an id a merge absorbed -> the absorbing node,
+//	                                      which may itself be an alias: follow the chain)
 var (
 	bMeta  = []byte("meta")
 	bDocs  = []byte("docs")
@@ -42,14 +44,18 @@ var (
 	// Spilled evidence lists (codec.go).
 	bNodeEv = []byte("nodeev")
 	bEdgeEv = []byte("edgeev")
+	// Ids absorbed by merges.
+	bAliases = []byte("aliases")
 )
 
-var buckets = [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv}
+var buckets = [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv, bAliases}
 
-// schemaVersion 2 stores node and edge records in binary (codec.go); a
-// version 1 store (JSON records) is upgraded in place at open, since both
-// forms are read.
-const schemaVersion = "2"
+// schemaVersion 3 stores per-key evidence in node records and merges nodes
+// whose keys a document joins (aliases bucket). Stores of versions 1 and 2
+// are refused: their nodes lack per-key evidence and may hold nodes that
+// the identity rule now merges, and neither can be reconstructed without
+// the documents. Re-ingest them into a new store.
+const schemaVersion = "3"
 
 // Options tune Open.
 type Options struct {
@@ -80,10 +86,11 @@ type Store struct {
 var _ graph.Store = (*Store)(nil)
 
 type nodeRec struct {
-	Kind  graph.NodeKind `json:"k"`
-	Keys  []string       `json:"keys"`
-	Attrs []graph.Attr   `json:"a,omitempty"`
-	Docs  []string       `json:"d"`
+	Kind    graph.NodeKind   `json:"k"`
+	Keys    []string         `json:"keys"`
+	Attrs   []graph.Attr     `json:"a,omitempty"`
+	Docs    []string         `json:"d"`
+	KeyDocs []graph.KeyClaim `json:"kd,omitempty"`
 }
 
 type edgeRec struct {
@@ -127,9 +134,13 @@ func Open(path string, opts Options) (*Store, error) {
 			meta := tx.Bucket(bMeta)
 			switch v := meta.Get([]byte("version")); {
 			case v == nil:
+				if tx.Bucket(bNodes).Stats().KeyN > 0 {
+					return errors.New("graph store has nodes but no schema version")
+				}
 				return meta.Put([]byte("version"), []byte(schemaVersion))
-			case string(v) == "1":
-				return meta.Put([]byte("version"), []byte(schemaVersion))
+			case string(v) == "1" || string(v) == "2":
+				return fmt.Errorf("graph store schema version %s predates per-key evidence and merged node identity (version %s); "+
+					"it cannot be upgraded in place: ingest the documents again into a new store", v, schemaVersion)
 			case string(v) != schemaVersion:
 				return fmt.Errorf("graph store schema version %q, this binary reads %q", v, schemaVersion)
 			}
@@ -302,7 +313,7 @@ func (s *Store) commit(group []*applyReq) {
 		err := s.db.Update(func(tx *bbolt.Tx) error {
 			c := newTxCache(tx)
 			for i, r := range group {
-				if err := r.run(c); err != nil {
+				if err := r.run(c, s.idx); err != nil {
 					failed = i
 					return err
 				}
@@ -317,7 +328,7 @@ func (s *Store) commit(group []*applyReq) {
 				// the group is not blamed on it.
 				r.err = s.db.Update(func(tx *bbolt.Tx) error {
 					c := newTxCache(tx)
-					if err := r.run(c); err != nil {
+					if err := r.run(c, s.idx); err != nil {
 						return err
 					}
 					return c.flush()
@@ -344,10 +355,10 @@ func (s *Store) commit(group []*applyReq) {
 
 // run applies the request's batches through c, resetting its results first
 // because a group may be retried.
-func (r *applyReq) run(c *txCache) error {
+func (r *applyReq) run(c *txCache, idx *index) error {
 	r.receipts = r.receipts[:0]
 	r.delta = delta{}
-	w := &txWriter{c: c, ctx: r.ctx, delta: &r.delta}
+	w := &txWriter{c: c, idx: idx, ctx: r.ctx, delta: &r.delta}
 	for _, b := range r.batches {
 		rc, err := w.apply(b)
 		if err != nil {
@@ -360,6 +371,7 @@ func (r *applyReq) run(c *txCache) error {
 
 type txWriter struct {
 	c       *txCache
+	idx     *index // committed adjacency (merges find a node's edges here)
 	ctx     context.Context
 	delta   *delta
 	written int
@@ -389,27 +401,22 @@ func (w *txWriter) apply(b *graph.Batch) (graph.Receipt, error) {
 	ref := toDocRef(doc.Digest)
 	ids := make([][16]byte, len(b.Nodes))
 	for i := range b.Nodes {
-		id, created, touched, err := w.upsertNode(&b.Nodes[i], ref)
+		id, err := w.upsertNode(&b.Nodes[i], i, ref, &rc)
 		if err != nil {
 			return rc, fmt.Errorf("document %s: nodes[%d]: %w", doc.Digest, i, err)
 		}
 		ids[i] = id
-		switch {
-		case created:
-			rc.NodesCreated++
-		case touched:
-			rc.NodesTouched++
-		}
-		w.delta.nodes = append(w.delta.nodes, nodeAdd{id: id, kind: b.Nodes[i].Kind.Code()})
 		if err := w.tick(); err != nil {
 			return rc, err
 		}
 	}
 	var key [33]byte
 	for i, e := range b.Edges {
-		copy(key[:16], ids[e.From][:])
+		// A later spec of this document may have merged an earlier one's node.
+		from, to := w.c.resolve(ids[e.From]), w.c.resolve(ids[e.To])
+		copy(key[:16], from[:])
 		key[16] = e.Kind.Code()
-		copy(key[17:], ids[e.To][:])
+		copy(key[17:], to[:])
 		rec, created, err := w.c.edge(key)
 		if err != nil {
 			return rc, fmt.Errorf("document %s: edges[%d]: stored edge is corrupt: %w", doc.Digest, i, err)
@@ -423,7 +430,7 @@ func (w *txWriter) apply(b *graph.Batch) (graph.Receipt, error) {
 		w.c.dirtyEdge(key)
 		if created {
 			rc.EdgesCreated++
-			w.delta.edges = append(w.delta.edges, edgeAdd{from: ids[e.From], to: ids[e.To], kind: key[16]})
+			w.delta.edges = append(w.delta.edges, edgeAdd{from: from, to: to, kind: key[16]})
 		} else {
 			rc.EdgesTouched++
 		}
@@ -434,57 +441,174 @@ func (w *txWriter) apply(b *graph.Batch) (graph.Receipt, error) {
 	return rc, nil
 }
 
-// upsertNode resolves spec to a node: the node owning its first key that is
-// already taken (in spec order), else a new node whose id derives from the
-// first key. Keys owned by no node are attached; keys owned by another node
-// stay with it (nodes are never merged behind the caller's back).
-func (w *txWriter) upsertNode(spec *graph.NodeSpec, doc docRef) (id [16]byte, created, touched bool, err error) {
+// upsertNode writes spec i of the document: graph.Resolve decides which
+// node it names (merging the owners of its keys); this applies the
+// decision to the records.
+func (w *txWriter) upsertNode(spec *graph.NodeSpec, si int, doc docRef, rc *graph.Receipt) (id [16]byte, err error) {
 	kc := spec.Kind.Code()
-	found := false
-	free := make([]string, 0, len(spec.Keys))
-	for _, k := range spec.Keys {
+	owners := make([]graph.NodeID, len(spec.Keys))
+	for j, k := range spec.Keys {
 		if v, ok := w.c.key(k, kc); ok {
-			if !found {
-				id, found = v, true
-			}
-			continue
+			owners[j] = graph.NodeIDFromBytes(v[:])
 		}
-		free = append(free, k)
 	}
-	var rec *wNode
-	if found {
-		if rec, err = w.c.node(id); err != nil {
-			return id, false, false, err
+	var lerr error
+	res := graph.Resolve(si, spec.Kind, spec.Keys, owners, func(o graph.NodeID) int {
+		rec, err := w.c.node(o.Bytes())
+		if err != nil || rec == nil {
+			if lerr == nil {
+				lerr = fmt.Errorf("key index points at missing or corrupt node %s: %v", o, err)
+			}
+			return 0
 		}
-		if rec == nil {
-			return id, false, false, fmt.Errorf("key index points at missing node %x", id)
+		return len(rec.keys)
+	})
+	if lerr != nil {
+		return id, lerr
+	}
+	rc.KeysNotAttached = append(rc.KeysNotAttached, res.Notes...)
+	id = res.ID.Bytes()
+	created := len(res.Fold) == 0
+	var rec *wNode
+	if slices.Contains(res.Fold, res.ID) {
+		if rec, err = w.c.node(id); err != nil {
+			return id, err
 		}
 	} else {
-		id = graph.NewNodeID(spec.Kind, spec.Keys[0]).Bytes()
 		existing, err := w.c.node(id)
 		if err != nil {
-			return id, false, false, err
+			return id, err
 		}
 		if existing != nil {
-			return id, false, false, fmt.Errorf("node id %x already exists for another key", id)
+			return id, fmt.Errorf("node id %x already exists for another key", id)
 		}
 		rec = w.c.newNode(id, spec.Kind)
-		created = true
+		w.delta.nodes = append(w.delta.nodes, nodeAdd{id: id, kind: kc})
 	}
 	changed := created
-	for _, k := range free {
-		w.c.putKey(k, kc, id)
-		rec.keys, _ = graph.AddSorted(rec.keys, k)
+	if absorbed := res.Absorbed(); len(absorbed) > 0 {
+		for _, a := range absorbed {
+			if err := w.absorb(a.Bytes(), id, rec); err != nil {
+				return id, fmt.Errorf("merge %s into %s: %w", a, res.ID, err)
+			}
+		}
+		rc.Merges = append(rc.Merges, graph.Merge{Kind: spec.Kind, Into: res.ID, Absorbed: absorbed})
 		changed = true
+	}
+	for _, k := range res.Attach {
+		w.c.putKey(k, kc, id)
+		rec.addKey(k)
+		changed = true
+	}
+	for _, k := range res.Named {
+		if rec.addKeyDoc(k, doc) {
+			changed = true
+		}
 	}
 	var c1 bool
 	rec.attrs, c1 = mergeAttrs(rec.attrs, doc, spec.Attrs)
 	c2 := rec.docs.add(doc)
 	if !changed && !c1 && !c2 {
-		return id, false, false, nil
+		return id, nil
 	}
 	w.c.dirtyNode(id)
-	return id, created, !created, nil
+	if created {
+		rc.NodesCreated++
+	} else {
+		rc.NodesTouched++
+	}
+	return id, nil
+}
+
+// absorb folds node a into node into (record dst): keys, key evidence,
+// claims and documents move, every edge of a is re-pointed (merging with
+// an edge already there; a loop stays a loop), a is deleted and becomes
+// an alias of into. Receipts do not count the moved edges.
+func (w *txWriter) absorb(a, into [16]byte, dst *wNode) error {
+	src, err := w.c.node(a)
+	if err != nil {
+		return err
+	}
+	if src == nil {
+		return fmt.Errorf("node %x is missing", a)
+	}
+	kc := src.kind.Code()
+	for i := range src.keys {
+		k := &src.keys[i]
+		w.c.putKey(k.key, kc, into)
+		ds, err := k.docs.fresh()
+		if err != nil {
+			return err
+		}
+		j, found := dst.keyIndex(k.key)
+		if found {
+			return fmt.Errorf("key %q is on both nodes", k.key)
+		}
+		dst.keys = slices.Insert(dst.keys, j, wKey{key: k.key, docs: ds})
+	}
+	if dst.attrs, err = mergeWAttrs(dst.attrs, src.attrs); err != nil {
+		return err
+	}
+	if _, err := dst.docs.addAll(&src.docs); err != nil {
+		return err
+	}
+	w.c.dirtyNode(into)
+	// Every edge of a: committed ones from the index, this transaction's
+	// from the cache; re-pointed ones already gone are skipped.
+	seen := map[[33]byte]bool{}
+	var moving [][33]byte
+	add := func(k [33]byte) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		if e, ok := w.c.edges[k]; ok && e.deleted {
+			return
+		}
+		moving = append(moving, k)
+	}
+	for _, k := range w.idx.incident(a) {
+		add(k)
+	}
+	for _, k := range w.c.created[a] {
+		add(k)
+	}
+	slices.SortFunc(moving, func(x, y [33]byte) int { return bytes.Compare(x[:], y[:]) })
+	for _, k := range moving {
+		old, created, err := w.c.edge(k)
+		if err != nil {
+			return fmt.Errorf("edge %x is corrupt: %w", k, err)
+		}
+		if created {
+			return fmt.Errorf("edge %x is in the index but not stored", k)
+		}
+		nk := k
+		if [16]byte(k[:16]) == a {
+			copy(nk[:16], into[:])
+		}
+		if [16]byte(k[17:]) == a {
+			copy(nk[17:], into[:])
+		}
+		dstE, created, err := w.c.edge(nk)
+		if err != nil {
+			return fmt.Errorf("edge %x is corrupt: %w", nk, err)
+		}
+		if dstE.attrs, err = mergeWAttrs(dstE.attrs, old.attrs); err != nil {
+			return err
+		}
+		if _, err := dstE.docs.addAll(&old.docs); err != nil {
+			return err
+		}
+		w.c.dirtyEdge(nk)
+		w.c.deleteEdge(k)
+		w.delta.delEdges = append(w.delta.delEdges, edgeAdd{from: [16]byte(k[:16]), to: [16]byte(k[17:]), kind: k[16]})
+		if created {
+			w.delta.edges = append(w.delta.edges, edgeAdd{from: [16]byte(nk[:16]), to: [16]byte(nk[17:]), kind: nk[16]})
+		}
+	}
+	w.c.deleteNode(a, into)
+	w.delta.delNodes = append(w.delta.delNodes, a)
+	return nil
 }
 
 func keyIndexKey(k string, kind uint8) []byte {
@@ -518,7 +642,7 @@ func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node
 	if nid == "" {
 		nid = graph.NodeIDFromBytes(id[:])
 	}
-	return graph.Node{ID: nid, Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}, nil
+	return graph.Node{ID: nid, Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs, KeyDocs: rec.KeyDocs}, nil
 }
 
 func nonNil(as []graph.Attr) []graph.Attr {
@@ -536,10 +660,30 @@ func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 	var n graph.Node
 	err := s.view(func(tx *bbolt.Tx) (err error) {
 		n, err = loadNode(tx, id.Bytes(), id, nil)
+		if !errors.Is(err, graph.ErrNotFound) {
+			return err
+		}
+		// An id a merge absorbed: follow its aliases.
+		cur := id.Bytes()
+		for range maxAliasHops {
+			to := tx.Bucket(bAliases).Get(cur[:])
+			if len(to) != 16 {
+				break
+			}
+			cur = [16]byte(to)
+			if tx.Bucket(bNodes).Get(cur[:]) != nil {
+				n, err = loadNode(tx, cur, "", nil)
+				return err
+			}
+		}
 		return err
 	})
 	return n, err
 }
+
+// maxAliasHops bounds the alias chain Node follows (each hop is a merge
+// that happened after the previous one).
+const maxAliasHops = 64
 
 // Lookup implements graph.Reader.
 func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
@@ -740,6 +884,28 @@ func (s *Store) Check() error {
 			}
 			if !slices.Contains(rec.Keys, string(k[:len(k)-2])) {
 				errs = append(errs, fmt.Errorf("key %q not listed by its node %x", k[:len(k)-2], v))
+			}
+			return nil
+		})
+		_ = nodes.ForEach(func(k, v []byte) error {
+			var rec nodeRec
+			if err := decodeNode(v, &rec); err != nil {
+				errs = append(errs, fmt.Errorf("node %x is corrupt: %w", k, err))
+				return nil
+			}
+			if id := graph.NodeIDFor(rec.Kind, rec.Keys).Bytes(); !bytes.Equal(id[:], k) {
+				errs = append(errs, fmt.Errorf("node %x has id %x by its keys", k, id))
+			}
+			for _, key := range rec.Keys {
+				if got := tx.Bucket(bKeys).Get(keyIndexKey(key, rec.Kind.Code())); !bytes.Equal(got, k) {
+					errs = append(errs, fmt.Errorf("node %x key %q is indexed to %x", k, key, got))
+				}
+			}
+			return nil
+		})
+		_ = tx.Bucket(bAliases).ForEach(func(k, v []byte) error {
+			if nodes.Get(k) != nil {
+				errs = append(errs, fmt.Errorf("alias %x names a live node", k))
 			}
 			return nil
 		})

@@ -28,19 +28,28 @@ type txCache struct {
 	keys  map[string][16]byte // new key index entries: keyIndexKey -> id
 	kinds map[[17]byte]struct{}
 	edges map[[33]byte]*edgeEntry
+	// Merges: absorbed node ids -> the node that absorbed them.
+	aliases map[[16]byte][16]byte
+	// created lists, per node, the edges this transaction created at it:
+	// with the committed index they are all its edges (merges move them).
+	created map[[16]byte][][33]byte
 
-	bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv *bbolt.Bucket
+	bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv, bAliases *bbolt.Bucket
 }
 
 type nodeEntry struct {
 	rec     wNode
 	present bool // exists on disk or was created in this transaction
+	onDisk  bool
 	dirty   bool
+	deleted bool // absorbed by a merge
 }
 
 type edgeEntry struct {
-	rec   wEdge
-	dirty bool
+	rec     wEdge
+	onDisk  bool
+	dirty   bool
+	deleted bool // re-pointed by a merge
 }
 
 // fillPercent packs pages fuller than bbolt's default (half full) when a
@@ -56,17 +65,21 @@ func newTxCache(tx *bbolt.Tx) *txCache {
 		}
 	}
 	return &txCache{
-		tx:     tx,
-		docs:   map[string][]byte{},
-		nodes:  map[[16]byte]*nodeEntry{},
-		keys:   map[string][16]byte{},
-		kinds:  map[[17]byte]struct{}{},
-		edges:  map[[33]byte]*edgeEntry{},
-		bDocs:  tx.Bucket(bDocs),
-		bNodes: tx.Bucket(bNodes),
-		bKeys:  tx.Bucket(bKeys),
-		bKinds: tx.Bucket(bKinds),
-		bEdges: tx.Bucket(bEdges),
+		tx:    tx,
+		docs:  map[string][]byte{},
+		nodes: map[[16]byte]*nodeEntry{},
+		keys:  map[string][16]byte{},
+		kinds: map[[17]byte]struct{}{},
+		edges: map[[33]byte]*edgeEntry{},
+
+		aliases:  map[[16]byte][16]byte{},
+		created:  map[[16]byte][][33]byte{},
+		bAliases: tx.Bucket(bAliases),
+		bDocs:    tx.Bucket(bDocs),
+		bNodes:   tx.Bucket(bNodes),
+		bKeys:    tx.Bucket(bKeys),
+		bKinds:   tx.Bucket(bKinds),
+		bEdges:   tx.Bucket(bEdges),
 
 		bNodeEv: tx.Bucket(bNodeEv),
 		bEdgeEv: tx.Bucket(bEdgeEv),
@@ -109,11 +122,11 @@ func (c *txCache) node(id [16]byte) (*wNode, error) {
 			if e.rec, err = decodeWNode(v, c.bNodeEv, id); err != nil {
 				return nil, err
 			}
-			e.present = true
+			e.present, e.onDisk = true, true
 		}
 		c.nodes[id] = e
 	}
-	if !e.present {
+	if !e.present || e.deleted {
 		return nil, nil
 	}
 	return &e.rec, nil
@@ -126,7 +139,7 @@ func (c *txCache) newNode(id [16]byte, kind graph.NodeKind) *wNode {
 		e = &nodeEntry{}
 		c.nodes[id] = e
 	}
-	*e = nodeEntry{rec: wNode{kind: kind}, present: true, dirty: true}
+	*e = nodeEntry{rec: wNode{kind: kind}, present: true, onDisk: e.onDisk, dirty: true}
 	var kk [17]byte
 	kk[0] = kind.Code()
 	copy(kk[1:], id[:])
@@ -135,6 +148,36 @@ func (c *txCache) newNode(id [16]byte, kind graph.NodeKind) *wNode {
 }
 
 func (c *txCache) dirtyNode(id [16]byte) { c.nodes[id].dirty = true }
+
+// deleteNode removes node id (absorbed by into): its record, kind entry and
+// spilled evidence go at flush, its id becomes an alias of into. The
+// caller has moved its keys and edges.
+func (c *txCache) deleteNode(id, into [16]byte) {
+	e := c.nodes[id]
+	e.deleted, e.dirty = true, false
+	var kk [17]byte
+	kk[0] = e.rec.kind.Code()
+	copy(kk[1:], id[:])
+	delete(c.kinds, kk)
+	c.aliases[id] = into
+	for from, to := range c.aliases {
+		if to == id {
+			c.aliases[from] = into
+		}
+	}
+}
+
+// resolve follows this transaction's merges from id.
+func (c *txCache) resolve(id [16]byte) [16]byte {
+	for range 64 {
+		to, ok := c.aliases[id]
+		if !ok {
+			return id
+		}
+		id = to
+	}
+	return id
+}
 
 // edge returns the record of the edge with key k for modification; created
 // reports that it did not exist (the caller then always writes it).
@@ -147,14 +190,41 @@ func (c *txCache) edge(k [33]byte) (rec *wEdge, created bool, err error) {
 		if e.rec, err = decodeWEdge(v, c.bEdgeEv, k); err != nil {
 			return nil, false, err
 		}
+		e.onDisk = true
 	} else {
 		created = true
+		from, to := [16]byte(k[:16]), [16]byte(k[17:])
+		c.created[from] = append(c.created[from], k)
+		if to != from {
+			c.created[to] = append(c.created[to], k)
+		}
 	}
 	c.edges[k] = e
 	return &e.rec, created, nil
 }
 
 func (c *txCache) dirtyEdge(k [33]byte) { c.edges[k].dirty = true }
+
+// deleteEdge removes edge k (re-pointed by a merge) at flush.
+func (c *txCache) deleteEdge(k [33]byte) {
+	e := c.edges[k]
+	e.deleted, e.dirty = true, false
+}
+
+// deletePrefix deletes every key of b starting with prefix.
+func deletePrefix(b *bbolt.Bucket, prefix []byte) error {
+	var ks [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ks = append(ks, slices.Clone(k))
+	}
+	for _, k := range ks {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // flush writes everything changed, each bucket in ascending key order.
 func (c *txCache) flush() error {
@@ -175,9 +245,58 @@ func (c *txCache) flush() error {
 			return err
 		}
 	}
+	// Merges: absorbed nodes and re-pointed edges go, with their spilled
+	// evidence (their records were copied to their new owners).
+	var gone [][16]byte
+	for id, e := range c.nodes {
+		if e.deleted && e.onDisk {
+			gone = append(gone, id)
+		}
+	}
+	slices.SortFunc(gone, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range gone {
+		var kk [17]byte
+		kk[0] = c.nodes[id].rec.kind.Code()
+		copy(kk[1:], id[:])
+		if err := c.bNodes.Delete(id[:]); err != nil {
+			return err
+		}
+		if err := c.bKinds.Delete(kk[:]); err != nil {
+			return err
+		}
+		if err := deletePrefix(c.bNodeEv, id[:]); err != nil {
+			return err
+		}
+	}
+	var goneEdges [][33]byte
+	for k, e := range c.edges {
+		if e.deleted && e.onDisk {
+			goneEdges = append(goneEdges, k)
+		}
+	}
+	slices.SortFunc(goneEdges, func(a, b [33]byte) int { return bytes.Compare(a[:], b[:]) })
+	for _, k := range goneEdges {
+		if err := c.bEdges.Delete(k[:]); err != nil {
+			return err
+		}
+		if err := deletePrefix(c.bEdgeEv, k[:]); err != nil {
+			return err
+		}
+	}
+	var from [][16]byte
+	for id := range c.aliases {
+		from = append(from, id)
+	}
+	slices.SortFunc(from, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range from {
+		to := c.aliases[id]
+		if err := c.bAliases.Put(id[:], to[:]); err != nil {
+			return err
+		}
+	}
 	var ids [][16]byte
 	for id, e := range c.nodes {
-		if e.dirty {
+		if e.dirty && !e.deleted {
 			ids = append(ids, id)
 		}
 	}
@@ -193,7 +312,7 @@ func (c *txCache) flush() error {
 	}
 	var eks [][33]byte
 	for k, e := range c.edges {
-		if e.dirty {
+		if e.dirty && !e.deleted {
 			eks = append(eks, k)
 		}
 	}

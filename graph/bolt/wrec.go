@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -170,12 +171,39 @@ type wAttr struct {
 	docs        docSet
 }
 
+// wKey is one key of a node with the documents that named it.
+type wKey struct {
+	key  string
+	docs docSet
+}
+
 // wNode and wEdge are records as the write path holds them.
 type wNode struct {
 	kind  graph.NodeKind
-	keys  []string
+	keys  []wKey // sorted by key
 	attrs []wAttr
 	docs  docSet
+}
+
+// keyIndex returns where key is (or would be) in w.keys.
+func (w *wNode) keyIndex(key string) (int, bool) {
+	return slices.BinarySearchFunc(w.keys, key, func(k wKey, key string) int { return strings.Compare(k.key, key) })
+}
+
+// addKey attaches key (with no evidence yet) unless present.
+func (w *wNode) addKey(key string) {
+	if i, found := w.keyIndex(key); !found {
+		w.keys = slices.Insert(w.keys, i, wKey{key: key})
+	}
+}
+
+// addKeyDoc records that doc named key (which the node has) for it.
+func (w *wNode) addKeyDoc(key string, doc docRef) bool {
+	i, found := w.keyIndex(key)
+	if !found {
+		return false
+	}
+	return w.keys[i].docs.add(doc)
 }
 
 type wEdge struct {
@@ -247,12 +275,20 @@ func encodeBody(rec []byte, attrs []wAttr, docs *docSet, ev *bbolt.Bucket, owner
 
 // encode returns node id's record, putting spilled evidence into ev.
 func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
-	n := 2 + sizeStrs(w.keys) + sizeWAttrs(w.attrs) + sizeDocRefs(w.docs.len())
+	n := 2 + sizeWAttrs(w.attrs) + sizeDocRefs(w.docs.len()) + binary.MaxVarintLen32
+	for i := range w.keys {
+		n += binary.MaxVarintLen32 + len(w.keys[i].key) + sizeDocRefs(w.keys[i].docs.len())
+	}
 	b := make([]byte, 0, n)
-	b = append(b, recBinary, w.kind.Code())
+	b = append(b, recNode, w.kind.Code())
 	b = binary.AppendUvarint(b, uint64(len(w.keys)))
-	for _, k := range w.keys {
-		b = appendStr(b, k)
+	var err error
+	for i := range w.keys {
+		k := &w.keys[i]
+		b = appendStr(b, k.key)
+		if b, err = k.docs.appendTo(b, ev, evKeyPrefix(id[:], k.key)); err != nil {
+			return nil, err
+		}
 	}
 	return encodeBody(b, w.attrs, &w.docs, ev, id[:])
 }
@@ -267,14 +303,7 @@ func (w *wEdge) encode(ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
 // decodeWNode decodes node id's record for writing; spilled lists refer to
 // ev.
 func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
-	if len(v) > 0 && v[0] == '{' {
-		var rec nodeRec
-		if err := decodeNode(v, &rec); err != nil {
-			return wNode{}, err
-		}
-		return wNode{kind: rec.Kind, keys: rec.Keys, attrs: toWAttrs(rec.Attrs), docs: toDocSet(rec.Docs)}, nil
-	}
-	if len(v) < 2 || v[0] != recBinary {
+	if len(v) < 2 || v[0] != recNode {
 		return wNode{}, errCorrupt
 	}
 	w := wNode{kind: graph.NodeKindFromCode(v[1])}
@@ -283,9 +312,10 @@ func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
 	}
 	d := decoder{b: v[2:]}
 	if n := d.count(); n > 0 {
-		w.keys = make([]string, n)
+		w.keys = make([]wKey, n)
 		for i := range w.keys {
-			w.keys[i] = d.str()
+			w.keys[i].key = d.str()
+			w.keys[i].docs = d.docSet(ev, evKeyPrefix(id[:], w.keys[i].key))
 		}
 	}
 	w.attrs = d.wattrs(ev, id[:])
@@ -309,6 +339,76 @@ func decodeWEdge(v []byte, ev *bbolt.Bucket, key [33]byte) (wEdge, error) {
 	w := wEdge{attrs: d.wattrs(ev, key[:])}
 	w.docs = d.docSet(ev, evPrefix(key[:], nil))
 	return w, d.done()
+}
+
+// entries returns every document of s, spilled ones included, sorted.
+func (s *docSet) entries() ([]docRef, error) {
+	if !s.spilled {
+		return slices.Clone(s.all()), nil
+	}
+	var out []docRef
+	c := s.b.Cursor()
+	for k, _ := c.Seek(s.prefix); k != nil && bytes.HasPrefix(k, s.prefix); k, _ = c.Next() {
+		ref := k[len(s.prefix):]
+		switch {
+		case len(ref) == 33 && ref[0] == 0:
+			out = append(out, docRef{raw: [32]byte(ref[1:])})
+		case len(ref) > 1 && ref[0] == 1:
+			out = append(out, docRef{s: string(ref[1:])})
+		default:
+			return nil, fmt.Errorf("%w: evidence key %x", errCorrupt, k)
+		}
+	}
+	out = append(out, s.added...)
+	slices.SortFunc(out, cmpDocRef)
+	return slices.CompactFunc(out, func(a, b docRef) bool { return cmpDocRef(a, b) == 0 }), nil
+}
+
+// fresh returns an unspilled copy of s holding all its documents, for a
+// record that moves to another owner (a merge).
+func (s *docSet) fresh() (docSet, error) {
+	all, err := s.entries()
+	return docSet{sorted: all}, err
+}
+
+// addAll adds every document of src to s and reports whether any was new.
+func (s *docSet) addAll(src *docSet) (bool, error) {
+	all, err := src.entries()
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	for _, d := range all {
+		if s.add(d) {
+			changed = true
+		}
+	}
+	return changed, nil
+}
+
+// mergeWAttrs folds src's claims and their evidence into dst.
+func mergeWAttrs(dst, src []wAttr) ([]wAttr, error) {
+	for i := range src {
+		a := &src[i]
+		j, found := slices.BinarySearchFunc(dst, *a, func(x, y wAttr) int {
+			if c := strings.Compare(x.name, y.name); c != 0 {
+				return c
+			}
+			return strings.Compare(x.value, y.value)
+		})
+		if !found {
+			ds, err := a.docs.fresh()
+			if err != nil {
+				return nil, err
+			}
+			dst = slices.Insert(dst, j, wAttr{name: a.name, value: a.value, docs: ds})
+			continue
+		}
+		if _, err := dst[j].docs.addAll(&a.docs); err != nil {
+			return nil, err
+		}
+	}
+	return dst, nil
 }
 
 func toDocSet(ds []string) docSet {

@@ -35,7 +35,11 @@ func Run(t *testing.T, h Harness) {
 		{"InvalidBatchWritesNothing", testInvalidBatch},
 		{"FaultMidDocumentLeavesNoTrace", testFault},
 		{"EvidenceMerges", testEvidenceMerges},
-		{"KeysMergeWithoutStealing", testKeyMerge},
+		{"KeysJoinAndMergeNodes", testKeyMerge},
+		{"MergeRepointsEdgesAndKeepsEvidence", testMergeEdges},
+		{"AdapterIdentityInAnyOrder", testAdapterAnyOrder},
+		{"KeyLimitReported", testKeyLimit},
+		{"PermutationsGiveOneGraph", testPermutations},
 		{"TraverseLineage", testTraverseLineage},
 		{"TraverseFilters", testTraverseFilters},
 		{"TraverseDepthAndLimit", testTraverseLimits},
@@ -137,11 +141,16 @@ func testApplyAndRead(t *testing.T, h Harness) {
 	if model.Kind != graph.KindModel || model.Attr("license") != "mit" {
 		t.Fatalf("model = %+v", model)
 	}
-	if model.ID != graph.NewNodeID(graph.KindModel, Digest("m")) {
-		t.Fatalf("model id %s is not derived from its first key", model.ID)
+	if want := graph.NodeIDFor(graph.KindModel, []string{Digest("m"), graph.NameKey("acme/m")}); model.ID != want {
+		t.Fatalf("model id %s, want %s (the smallest id of its keys)", model.ID, want)
 	}
 	if want := []string{Digest("m"), graph.NameKey("acme/m")}; !sameSet(model.Keys, want) {
 		t.Fatalf("model keys %v, want %v", model.Keys, want)
+	}
+	wantKD := []graph.KeyClaim{{Key: graph.NameKey("acme/m"), Docs: []string{b.Doc.Digest}}, {Key: Digest("m"), Docs: []string{b.Doc.Digest}}}
+	slices.SortFunc(wantKD, func(a, b graph.KeyClaim) int { return strings.Compare(a.Key, b.Key) })
+	if !reflectEqual(model.KeyDocs, wantKD) {
+		t.Fatalf("model key evidence %+v, want %+v", model.KeyDocs, wantKD)
 	}
 	if got := one(t, s, graph.NameKey("acme/m")); got.ID != model.ID {
 		t.Fatalf("name lookup gave %s, want %s", got.ID, model.ID)
@@ -357,22 +366,297 @@ func testKeyMerge(t *testing.T, h Harness) {
 	b2.Node(graph.KindModel, graph.NameKey("foo"), Digest("x"))
 	mustApply(t, s, b2)
 	x := one(t, s, graph.NameKey("foo"))
-	if x.ID != graph.NewNodeID(graph.KindModel, Digest("x")) || !sameSet(x.Keys, []string{Digest("x"), graph.NameKey("foo")}) {
+	if x.ID != graph.NodeIDFor(graph.KindModel, []string{Digest("x"), graph.NameKey("foo")}) || !sameSet(x.Keys, []string{Digest("x"), graph.NameKey("foo")}) {
 		t.Fatalf("name:foo resolved to %+v, want the node of x with both keys", x)
 	}
-	// A spec whose keys belong to two nodes attaches to the first match and
-	// leaves the other node's key alone.
+	if !slices.Equal(x.KeyDocsOf(Digest("x")), sorted(b1.Doc.Digest, b2.Doc.Digest)) || !slices.Equal(x.KeyDocsOf(graph.NameKey("foo")), []string{b2.Doc.Digest}) {
+		t.Fatalf("key evidence of x: %+v", x.KeyDocs)
+	}
+	xID, yID := x.ID, one(t, s, Digest("y")).ID
+	// A spec whose keys belong to two nodes joins them: one node with every
+	// key, whose id is the smallest id of its keys.
 	b3 := graph.NewBatch(Doc("k3"))
 	b3.Node(graph.KindModel, graph.NameKey("foo"), Digest("y"), graph.NameKey("bar"))
-	mustApply(t, s, b3)
-	x = one(t, s, graph.NameKey("bar"))
-	y := one(t, s, Digest("y"))
-	if x.ID == y.ID || !sameSet(x.Keys, []string{Digest("x"), graph.NameKey("foo"), graph.NameKey("bar")}) || !sameSet(y.Keys, []string{Digest("y")}) {
-		t.Fatalf("keys after conflicting spec: x=%v y=%v", x.Keys, y.Keys)
+	r := mustApply(t, s, b3)
+	all := []string{Digest("x"), Digest("y"), graph.NameKey("foo"), graph.NameKey("bar")}
+	want := graph.NodeIDFor(graph.KindModel, all)
+	m := one(t, s, graph.NameKey("bar"))
+	if m.ID != want || !sameSet(m.Keys, all) || one(t, s, Digest("y")).ID != want || one(t, s, Digest("x")).ID != want {
+		t.Fatalf("after the joining spec: %+v, want one node %s with keys %v", m, want, all)
 	}
-	if st := stats(t, s); st.NodeKinds[graph.KindModel] != 2 {
-		t.Fatalf("%d models, want 2", st.NodeKinds[graph.KindModel])
+	var absorbed []graph.NodeID
+	for _, id := range []graph.NodeID{xID, yID} {
+		if id != want {
+			absorbed = append(absorbed, id)
+		}
 	}
+	slices.Sort(absorbed)
+	if len(r.Merges) != 1 || r.Merges[0].Into != want || !slices.Equal(r.Merges[0].Absorbed, absorbed) || r.Merges[0].Kind != graph.KindModel {
+		t.Fatalf("receipt merges %+v, want %v into %s", r.Merges, absorbed, want)
+	}
+	if len(r.KeysNotAttached) != 0 {
+		t.Fatalf("keys not attached: %+v", r.KeysNotAttached)
+	}
+	wantDocs := sorted(b1.Doc.Digest, b2.Doc.Digest, b3.Doc.Digest)
+	if !slices.Equal(m.Docs, wantDocs) {
+		t.Fatalf("merged evidence %v, want %v", m.Docs, wantDocs)
+	}
+	for key, docs := range map[string][]string{
+		Digest("x"):          sorted(b1.Doc.Digest, b2.Doc.Digest),
+		Digest("y"):          sorted(b1.Doc.Digest, b3.Doc.Digest),
+		graph.NameKey("foo"): sorted(b2.Doc.Digest, b3.Doc.Digest),
+		graph.NameKey("bar"): {b3.Doc.Digest},
+	} {
+		if got := m.KeyDocsOf(key); !slices.Equal(got, docs) {
+			t.Fatalf("evidence of key %s: %v, want %v", key, got, docs)
+		}
+	}
+	checkKeyDocs(t, m)
+	// Absorbed ids are aliases.
+	for _, id := range absorbed {
+		got, err := s.Node(ctx(), id)
+		if err != nil || got.ID != want {
+			t.Fatalf("Node(absorbed %s) = %s, %v; want the survivor %s", id, got.ID, err, want)
+		}
+	}
+	if st := stats(t, s); st.NodeKinds[graph.KindModel] != 1 {
+		t.Fatalf("%d models, want 1", st.NodeKinds[graph.KindModel])
+	}
+	// Inside one document: two specs, then a spec naming both keys. The
+	// document says they are one thing; the store makes them one node and
+	// the edge between the first two a loop.
+	b5 := graph.NewBatch(Doc("k5"))
+	p := b5.Node(graph.KindModel, Digest("p"))
+	q := b5.Node(graph.KindModel, Digest("q"))
+	b5.Edge(p, graph.DerivedFrom, q)
+	if j := b5.Node(graph.KindModel, Digest("q"), Digest("p")); j != q {
+		t.Fatalf("Node(q, p) = %d, want %d (the spec of q)", j, q)
+	}
+	mustApply(t, s, b5)
+	pq := one(t, s, Digest("p"))
+	if one(t, s, Digest("q")).ID != pq.ID || pq.ID != graph.NodeIDFor(graph.KindModel, []string{Digest("p"), Digest("q")}) {
+		t.Fatalf("a join inside one document was lost: %+v", pq)
+	}
+	if es, err := s.Edges(ctx(), pq.ID, graph.Out); err != nil || len(es) != 1 || es[0].To != pq.ID {
+		t.Fatalf("edges of the joined node: %+v %v", es, err)
+	}
+	checkKeyDocs(t, pq)
+	// Another kind is another node: a File with x's digest is not merged.
+	b4 := graph.NewBatch(Doc("k4"))
+	b4.Node(graph.KindFile, Digest("x"), graph.NameKey("bar"))
+	if r := mustApply(t, s, b4); len(r.Merges) != 0 || r.NodesCreated != 2 {
+		t.Fatalf("other kind: receipt %+v", r)
+	}
+}
+
+// checkKeyDocs asserts the shape of Node.KeyDocs: one entry per key, in key
+// order, each naming at least one of the node's documents.
+func checkKeyDocs(t *testing.T, n graph.Node) {
+	t.Helper()
+	if len(n.KeyDocs) != len(n.Keys) {
+		t.Fatalf("node %s: %d keys but %d key claims", n.ID, len(n.Keys), len(n.KeyDocs))
+	}
+	for i, c := range n.KeyDocs {
+		if c.Key != n.Keys[i] || len(c.Docs) == 0 || !slices.IsSorted(c.Docs) || len(slices.Compact(slices.Clone(c.Docs))) != len(c.Docs) {
+			t.Fatalf("node %s: key claim %d %+v does not match key %q", n.ID, i, c, n.Keys[i])
+		}
+		for _, d := range c.Docs {
+			if _, ok := slices.BinarySearch(n.Docs, d); !ok {
+				t.Fatalf("node %s: key %s evidence %s is not node evidence", n.ID, c.Key, d)
+			}
+		}
+	}
+}
+
+func sorted(ss ...string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func reflectEqual(a, b []graph.KeyClaim) bool {
+	return slices.EqualFunc(a, b, func(x, y graph.KeyClaim) bool { return x.Key == y.Key && slices.Equal(x.Docs, y.Docs) })
+}
+
+// Two nodes with edges merge: edges move to the survivor, an edge both had
+// merges its evidence, an edge between them becomes a kept self-loop.
+func testMergeEdges(t *testing.T, h Harness) {
+	s := h.Open(t)
+	b1 := graph.NewBatch(Doc("e1"))
+	a := b1.Node(graph.KindModel, Digest("a"))
+	d := b1.Node(graph.KindDataset, Digest("d"))
+	p := b1.Node(graph.KindModel, Digest("parent"))
+	b1.Set(a, "license", "mit")
+	b1.Edge(a, graph.TrainedOn, d, "split", "train")
+	b1.Edge(a, graph.DerivedFrom, p)
+	mustApply(t, s, b1)
+	b2 := graph.NewBatch(Doc("e2"))
+	bb := b2.Node(graph.KindModel, graph.NameKey("acme/b"))
+	d2 := b2.Node(graph.KindDataset, Digest("d"))
+	c := b2.Node(graph.KindModel, Digest("child"))
+	b2.Set(bb, "license", "apache-2.0")
+	b2.Edge(bb, graph.TrainedOn, d2, "split", "test")
+	b2.Edge(c, graph.DerivedFrom, bb)
+	mustApply(t, s, b2)
+	b3 := graph.NewBatch(Doc("e3")) // a was derived from parent, which is acme/b
+	x := b3.Node(graph.KindModel, Digest("a"))
+	y := b3.Node(graph.KindModel, Digest("parent"), graph.NameKey("acme/b"))
+	b3.Edge(x, graph.DerivedFrom, y)
+	r := mustApply(t, s, b3)
+	if len(r.Merges) != 1 || len(r.Merges[0].Absorbed) < 1 {
+		t.Fatalf("receipt %+v: want parent and acme/b merged", r)
+	}
+	parent := one(t, s, graph.NameKey("acme/b"))
+	if one(t, s, Digest("parent")).ID != parent.ID || parent.Attr("license") != "apache-2.0" {
+		t.Fatalf("merged parent %+v", parent)
+	}
+	in, err := s.Edges(ctx(), parent.ID, graph.In, graph.DerivedFrom)
+	if err != nil || len(in) != 2 {
+		t.Fatalf("DERIVED_FROM into the merged parent: %+v %v; want from a and from child", in, err)
+	}
+	for _, e := range in {
+		if e.From == one(t, s, Digest("a")).ID && !slices.Equal(e.Docs, sorted(b1.Doc.Digest, b3.Doc.Digest)) {
+			t.Fatalf("a -> parent evidence %v", e.Docs)
+		}
+	}
+	// Now a and the parent are one: the DERIVED_FROM between them is a loop,
+	// both TRAINED_ON edges to d merge with both split claims.
+	b4 := graph.NewBatch(Doc("e4"))
+	b4.Node(graph.KindModel, Digest("a"), graph.NameKey("acme/b"))
+	r = mustApply(t, s, b4)
+	m := one(t, s, Digest("a"))
+	if len(r.Merges) != 1 || !sameSet(m.Keys, []string{Digest("a"), Digest("parent"), graph.NameKey("acme/b")}) {
+		t.Fatalf("receipt %+v, node %+v", r, m)
+	}
+	checkKeyDocs(t, m)
+	if got := m.AttrValues("license"); !slices.Equal(got, []string{"apache-2.0", "mit"}) {
+		t.Fatalf("licenses %v", got)
+	}
+	out, err := s.Edges(ctx(), m.ID, graph.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var loop, train *graph.Edge
+	for i := range out {
+		switch out[i].Kind {
+		case graph.DerivedFrom:
+			loop = &out[i]
+		case graph.TrainedOn:
+			train = &out[i]
+		}
+	}
+	if len(out) != 2 || loop == nil || loop.To != m.ID || train == nil {
+		t.Fatalf("out edges of the merged node: %+v; want one loop and one TRAINED_ON", out)
+	}
+	if !slices.Equal(loop.Docs, sorted(b1.Doc.Digest, b3.Doc.Digest)) {
+		t.Fatalf("loop evidence %v", loop.Docs)
+	}
+	if !slices.Equal(train.AttrValues("split"), []string{"test", "train"}) || !slices.Equal(train.Docs, sorted(b1.Doc.Digest, b2.Doc.Digest)) {
+		t.Fatalf("merged TRAINED_ON %+v", train)
+	}
+	st := stats(t, s)
+	if st.NodeKinds[graph.KindModel] != 2 || st.EdgeKinds[graph.TrainedOn] != 1 || st.EdgeKinds[graph.DerivedFrom] != 2 {
+		t.Fatalf("stats %+v: want 2 models (merged, child), 1 TRAINED_ON, 2 DERIVED_FROM", st)
+	}
+	res, err := s.Traverse(ctx(), graph.TraverseRequest{From: []graph.NodeID{one(t, s, Digest("child")).ID}, Direction: graph.Upstream})
+	if err != nil || len(reached(res)) != 3 {
+		t.Fatalf("upstream of child: %+v %v", res, err)
+	}
+}
+
+// adapterDocs are the three documents of the LoRA adapter case: its OMS
+// signature names the root digest, its hub card the hub id, its
+// deployment record both.
+func adapterDocs() []*graph.Batch {
+	root := Digest("adapter-root")
+	hub := "hf://acme/lora-adapter"
+	oms := graph.NewBatch(Doc("adapter-oms", graph.Signature{Method: "key", KeyID: "oms-key", Status: graph.StatusVerified}))
+	m := oms.Node(graph.KindModel, root)
+	f := oms.Node(graph.KindFile, Digest("adapter-weights"))
+	oms.Edge(m, graph.Contains, f, "path", "adapter.safetensors")
+	oms.Describes(m)
+	card := graph.NewBatch(Doc("adapter-card"))
+	c := card.Node(graph.KindModel, hub, graph.NameKey("acme/lora-adapter"))
+	base := card.Node(graph.KindModel, "hf://acme/base")
+	card.Set(c, "license", "apache-2.0")
+	card.Edge(c, graph.DerivedFrom, base, "relation", "adapter")
+	card.Describes(c)
+	dep := graph.NewBatch(Doc("adapter-deploy", graph.Signature{Method: "key", KeyID: "deploy-key", Status: graph.StatusVerified}))
+	dm := dep.Node(graph.KindModel, root, hub)
+	dd := dep.Node(graph.KindDeployment, "deployment:prod/lora")
+	dep.Edge(dm, graph.DeployedAs, dd)
+	dep.Describes(dd)
+	return []*graph.Batch{oms, card, dep}
+}
+
+func testAdapterAnyOrder(t *testing.T, h Harness) {
+	var ref string
+	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
+		s := h.Open(t)
+		docs := adapterDocs()
+		for _, i := range order {
+			mustApply(t, s, docs[i])
+		}
+		m := one(t, s, "hf://acme/lora-adapter")
+		if one(t, s, Digest("adapter-root")).ID != m.ID {
+			t.Fatalf("order %v: the root digest and the hub id are two nodes", order)
+		}
+		if !slices.Equal(m.KeyDocsOf(Digest("adapter-root")), sorted(docs[0].Doc.Digest, docs[2].Doc.Digest)) ||
+			!slices.Equal(m.KeyDocsOf("hf://acme/lora-adapter"), sorted(docs[1].Doc.Digest, docs[2].Doc.Digest)) ||
+			!slices.Equal(m.KeyDocsOf(graph.NameKey("acme/lora-adapter")), []string{docs[1].Doc.Digest}) {
+			t.Fatalf("order %v: key evidence %+v", order, m.KeyDocs)
+		}
+		checkKeyDocs(t, m)
+		d := Dump(t, s)
+		if ref == "" {
+			ref = d
+		} else if d != ref {
+			t.Fatalf("order %v gives another graph: %s", order, diff(d, ref))
+		}
+	}
+}
+
+func testKeyLimit(t *testing.T, h Harness) {
+	s := h.Open(t)
+	key := func(i int) string { return fmt.Sprintf("name:big/%03d", i) }
+	n, target := 0, graph.MaxKeysPerStoredNode-3
+	for d := 0; 1+n < target; d++ {
+		b := graph.NewBatch(Doc(fmt.Sprintf("big%d", d)))
+		ks := []string{key(0)}
+		for len(ks) < graph.MaxKeysPerNode && 1+n < target {
+			n++
+			ks = append(ks, key(n))
+		}
+		b.Node(graph.KindModel, ks...)
+		if r := mustApply(t, s, b); len(r.KeysNotAttached) != 0 {
+			t.Fatalf("under the limit: %+v", r.KeysNotAttached)
+		}
+	}
+	big := one(t, s, key(0))
+	if len(big.Keys) != graph.MaxKeysPerStoredNode-3 {
+		t.Fatalf("big node has %d keys", len(big.Keys))
+	}
+	small := graph.NewBatch(Doc("small"))
+	small.Node(graph.KindModel, graph.NameKey("small/a"), graph.NameKey("small/b"))
+	mustApply(t, s, small)
+	// Joining the small node would exceed the limit: it stays apart, and
+	// only 3 of the 5 free keys fit. The receipt says so, key by key.
+	b := graph.NewBatch(Doc("too many"))
+	b.Node(graph.KindModel, key(0), graph.NameKey("small/a"), "name:free/1", "name:free/2", "name:free/3", "name:free/4", "name:free/5")
+	r := mustApply(t, s, b)
+	if len(r.Merges) != 0 || len(r.KeysNotAttached) != 3 {
+		t.Fatalf("receipt %+v: want no merge and 3 keys not attached", r)
+	}
+	for _, kn := range r.KeysNotAttached {
+		if kn.Spec != 1 || kn.Kind != graph.KindModel || kn.Reason == "" || (kn.Key == graph.NameKey("small/a")) != (kn.Owner != "") {
+			t.Fatalf("note %+v", kn)
+		}
+	}
+	big = one(t, s, key(0))
+	if len(big.Keys) != graph.MaxKeysPerStoredNode || one(t, s, graph.NameKey("small/a")).ID == big.ID {
+		t.Fatalf("big node has %d keys", len(big.Keys))
+	}
+	checkKeyDocs(t, big)
 }
 
 func ids(t *testing.T, s graph.Reader, keys ...string) []graph.NodeID {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -12,7 +13,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// decodeNode reads the five nodeColumns.
+// decodeNode reads the six nodeColumns.
 func decodeNode(vs []any) (graph.Node, error) {
 	n := graph.Node{ID: graph.NodeID(str(vs[0])), Kind: graph.NodeKind(str(vs[1])), Keys: strs(vs[2]), Docs: strs(vs[4])}
 	as, err := decodeAttrs(vs[3])
@@ -20,6 +21,9 @@ func decodeNode(vs []any) (graph.Node, error) {
 		return graph.Node{}, fmt.Errorf("node %s: %w", n.ID, err)
 	}
 	n.Attrs = nonNil(as)
+	if n.KeyDocs, err = decodeKeyDocs(vs[5]); err != nil {
+		return graph.Node{}, fmt.Errorf("node %s: %w", n.ID, err)
+	}
 	return n, nil
 }
 
@@ -36,11 +40,43 @@ func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 		return graph.Node{}, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 	}
 	ns, err := s.LoadNodes(ctx, []graph.NodeID{id})
-	if err != nil {
+	if err == nil {
+		return ns[0], nil
+	}
+	if !errors.Is(err, graph.ErrNotFound) {
 		return graph.Node{}, err
 	}
-	return ns[0], nil
+	// An id a merge absorbed: follow its aliases to the node that has it.
+	cur := id
+	for range maxAliasHops {
+		var next graph.NodeID
+		if err := s.read(ctx, "alias", func(tx driver.ManagedTransaction) error {
+			recs, err := run(ctx, tx, qAlias, map[string]any{"id": string(cur)})
+			if err == nil && len(recs) == 1 {
+				next = graph.NodeID(str(recs[0].Values[0]))
+			}
+			return err
+		}); err != nil {
+			return graph.Node{}, err
+		}
+		if next == "" {
+			break
+		}
+		ns, err := s.LoadNodes(ctx, []graph.NodeID{next})
+		if err == nil {
+			return ns[0], nil
+		}
+		if !errors.Is(err, graph.ErrNotFound) {
+			return graph.Node{}, err
+		}
+		cur = next
+	}
+	return graph.Node{}, fmt.Errorf("node %s: %w", id, graph.ErrNotFound)
 }
+
+// maxAliasHops bounds the alias chain Node follows (each hop is a merge
+// that happened after the previous one).
+const maxAliasHops = 64
 
 // Lookup implements graph.Reader: one index seek per node kind, results in
 // kind order (as graph/bolt lists them).

@@ -24,7 +24,9 @@ import (
 
 // schemaVersion is recorded on the (:ModelgraphMeta) node; a database
 // written by another layout is refused rather than misread.
-const schemaVersion = 1
+// Version 2 added per-key evidence (Node.keyDocs), merges and (:Alias)
+// nodes; a version 1 database is refused (re-ingest into an empty one).
+const schemaVersion = 2
 
 const (
 	// DefaultBulkSize is how many documents ApplyAll writes per transaction.
@@ -155,6 +157,7 @@ var schema = []string{
 	"CREATE CONSTRAINT modelgraph_key_k IF NOT EXISTS FOR (k:Key) REQUIRE k.k IS UNIQUE",
 	"CREATE CONSTRAINT modelgraph_doc_digest IF NOT EXISTS FOR (d:DocRecord) REQUIRE d.digest IS UNIQUE",
 	"CREATE CONSTRAINT modelgraph_meta_name IF NOT EXISTS FOR (m:ModelgraphMeta) REQUIRE m.name IS UNIQUE",
+	"CREATE CONSTRAINT modelgraph_alias_id IF NOT EXISTS FOR (a:Alias) REQUIRE a.id IS UNIQUE",
 	// Nodes(kind, after, limit) is an equality on kind and a range on id,
 	// ordered by id: a composite range index answers it without sorting.
 	"CREATE INDEX modelgraph_node_kind_id IF NOT EXISTS FOR (n:Node) ON (n.kind, n.id)",
@@ -211,7 +214,7 @@ RETURN m.schema`, map[string]any{"schema": schemaVersion})
 		return fmt.Errorf("take writer lock: %d meta nodes", len(recs))
 	}
 	if v, _ := recs[0].Values[0].(int64); v != schemaVersion {
-		return fmt.Errorf("database has modelgraph schema version %v, this binary uses %d", recs[0].Values[0], schemaVersion)
+		return fmt.Errorf("database has modelgraph schema version %v, this binary uses %d (version 2 added per-key evidence and merged node identity, which older data lacks: re-ingest the documents into an empty database)", recs[0].Values[0], schemaVersion)
 	}
 	return nil
 }

@@ -62,6 +62,11 @@ type harness struct{ cfg neo4j.Config }
 // reopenable lets Reopen swap the store under the suite's handle.
 type reopenable struct{ *neo4j.Store }
 
+// Permutations keeps the identity property's share of go test short here
+// (each permutation resets and checks the database); make soak raises it
+// with graphtest.PermutationsEnv.
+func (harness) Permutations() int { return 9 }
+
 func (h harness) Open(t *testing.T) graph.Store {
 	t.Helper()
 	return open(t, h.cfg)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
-	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -89,85 +87,166 @@ func (s *Store) chunkEnd(bs []*graph.Batch, start int) int {
 	return end
 }
 
-// nodeState is a node as the chunk being planned sees it: loaded from the
-// database or created by an earlier document of the chunk.
-type nodeState struct {
-	kind    graph.NodeKind
-	keys    []string
-	attrs   []graph.Attr
-	docs    []string
-	created bool // by this chunk
-	dirty   bool
+// source reads the stored graph for graph.Planner inside the chunk's write
+// transaction. The writer lock guarantees it does not change until commit.
+type source struct {
+	ctx   context.Context
+	tx    driver.ManagedTransaction
+	nodes map[graph.NodeID]graph.Node // records read with their keys' owners
 }
 
-type edgeState struct {
-	attrs   []graph.Attr
-	docs    []string
-	created bool
-	dirty   bool
+// Owners implements graph.PlanSource: one query per idsPerQuery keys, which
+// also returns the owners' records.
+func (s *source) Owners(ks []graph.KindKey) (map[graph.KindKey]graph.NodeID, error) {
+	byName := make(map[string]graph.KindKey, len(ks))
+	names := make([]string, len(ks))
+	for i, kk := range ks {
+		names[i] = keyName(kk.Kind, kk.Key)
+		byName[names[i]] = kk
+	}
+	slices.Sort(names)
+	out := map[graph.KindKey]graph.NodeID{}
+	for len(names) > 0 {
+		part := names[:min(len(names), idsPerQuery)]
+		names = names[len(part):]
+		recs, err := run(s.ctx, s.tx, qKeyOwners, map[string]any{"ks": part})
+		if err != nil {
+			return nil, fmt.Errorf("read keys: %w", err)
+		}
+		for _, r := range recs {
+			n, err := decodeNode(r.Values[1:])
+			if err != nil {
+				return nil, err
+			}
+			for _, kk := range strs(r.Values[0]) {
+				out[byName[kk]] = n.ID
+			}
+			s.nodes[n.ID] = n
+		}
+	}
+	return out, nil
 }
 
-// planner replays graph/bolt's write algorithm document by document over an
-// in-memory overlay of the part of the graph the chunk touches. The writer
-// lock guarantees the overlay's base does not change until commit.
-type planner struct {
-	owner   map[string]graph.NodeID // keyName -> owning node
-	nodes   map[graph.NodeID]*nodeState
-	edges   map[graph.EdgeRef]*edgeState
-	newKeys []map[string]any
-	docRows []map[string]any
-	// resolved node ids per batch (nil for duplicates)
-	ids [][]graph.NodeID
+// Nodes implements graph.PlanSource.
+func (s *source) Nodes(ids []graph.NodeID) (map[graph.NodeID]graph.Node, error) {
+	out := make(map[graph.NodeID]graph.Node, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if n, ok := s.nodes[id]; ok {
+			out[id] = n
+		} else {
+			missing = append(missing, string(id))
+		}
+	}
+	for len(missing) > 0 {
+		part := missing[:min(len(missing), idsPerQuery)]
+		missing = missing[len(part):]
+		recs, err := run(s.ctx, s.tx, qLoadNodes, map[string]any{"ids": part})
+		if err != nil {
+			return nil, fmt.Errorf("read nodes: %w", err)
+		}
+		for _, r := range recs {
+			n, err := decodeNode(r.Values)
+			if err != nil {
+				return nil, err
+			}
+			out[n.ID] = n
+		}
+	}
+	return out, nil
 }
 
-// applyChunk writes bs inside tx: lock, read what the chunk touches, plan
-// in Go, write with UNWIND statements, calling graph.Fault after each.
+// Edges implements graph.PlanSource.
+func (s *source) Edges(refs []graph.EdgeRef) (map[graph.EdgeRef]graph.Edge, error) {
+	out := make(map[graph.EdgeRef]graph.Edge, len(refs))
+	err := loadEdgeRecords(s.ctx, s.tx, refs, func(ref graph.EdgeRef, attrs []graph.Attr, docs []string) {
+		out[ref] = graph.Edge{EdgeRef: ref, Attrs: attrs, Docs: docs}
+	})
+	return out, err
+}
+
+// Incident implements graph.PlanSource (merges only: rare).
+func (s *source) Incident(ids []graph.NodeID) ([]graph.Edge, error) {
+	ps := make([]string, len(ids))
+	for i, id := range ids {
+		ps[i] = string(id)
+	}
+	recs, err := run(s.ctx, s.tx, qIncident, map[string]any{"ids": ps})
+	if err != nil {
+		return nil, fmt.Errorf("read edges of merged nodes: %w", err)
+	}
+	seen := map[graph.EdgeRef]bool{}
+	var out []graph.Edge
+	for _, r := range recs {
+		ref := graph.EdgeRef{From: graph.NodeID(str(r.Values[0])), Kind: graph.EdgeKind(str(r.Values[1])), To: graph.NodeID(str(r.Values[2]))}
+		if seen[ref] {
+			continue // a self-loop matches from both ends
+		}
+		seen[ref] = true
+		as, err := decodeAttrs(r.Values[3])
+		if err != nil {
+			return nil, fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
+		}
+		out = append(out, graph.Edge{EdgeRef: ref, Attrs: as, Docs: strs(r.Values[4])})
+	}
+	return out, nil
+}
+
+// applyChunk writes bs inside tx: lock, plan with graph.Planner (which
+// reads what the chunk touches through source), write with UNWIND
+// statements, calling graph.Fault after each.
 func applyChunk(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.Batch) ([]graph.Receipt, error) {
 	if err := lockWriter(ctx, tx); err != nil {
 		return nil, err
 	}
-	p := &planner{
-		owner: map[string]graph.NodeID{},
-		nodes: map[graph.NodeID]*nodeState{},
-		edges: map[graph.EdgeRef]*edgeState{},
-		ids:   make([][]graph.NodeID, len(bs)),
-	}
-	stored, err := p.loadDocs(ctx, tx, bs)
+	stored, err := storedDocs(ctx, tx, bs)
 	if err != nil {
 		return nil, err
 	}
-	if err := p.loadKeys(ctx, tx, bs, stored); err != nil {
+	p := graph.NewPlanner(&source{ctx: ctx, tx: tx, nodes: map[graph.NodeID]graph.Node{}})
+	var fresh []*graph.Batch
+	seen := map[string]bool{}
+	for _, b := range bs {
+		if !stored[b.Doc.Digest] && !seen[b.Doc.Digest] {
+			seen[b.Doc.Digest] = true
+			fresh = append(fresh, b)
+		}
+	}
+	if err := p.Preload(fresh); err != nil {
 		return nil, err
 	}
 	rs := make([]graph.Receipt, len(bs))
-	seen := map[string]bool{}
+	at := make([]int, len(bs))
+	clear(seen)
 	for i, b := range bs {
-		rs[i] = graph.Receipt{Document: b.Doc.Digest, Status: b.Doc.Status()}
+		at[i] = -1
 		if stored[b.Doc.Digest] || seen[b.Doc.Digest] {
-			rs[i].Duplicate = true
+			rs[i] = graph.Receipt{Document: b.Doc.Digest, Status: b.Doc.Status(), Duplicate: true}
 			continue
 		}
 		seen[b.Doc.Digest] = true
-		if err := p.planNodes(b, i, &rs[i]); err != nil {
+		if at[i], err = p.Apply(b); err != nil {
 			return nil, err
 		}
 	}
-	if err := p.loadEdges(ctx, tx, bs); err != nil {
+	plan, err := p.Plan()
+	if err != nil {
 		return nil, err
 	}
-	for i, b := range bs {
-		if p.ids[i] != nil {
-			p.planEdges(b, p.ids[i], &rs[i])
+	prs := p.Receipts()
+	for i := range bs {
+		if at[i] >= 0 {
+			rs[i] = prs[at[i]]
 		}
 	}
-	if err := p.write(ctx, tx); err != nil {
+	if err := write(ctx, tx, plan); err != nil {
 		return nil, err
 	}
 	return rs, nil
 }
 
-// loadDocs returns which of the chunk's documents are already stored.
-func (p *planner) loadDocs(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.Batch) (map[string]bool, error) {
+// storedDocs returns which of the chunk's documents are already stored.
+func storedDocs(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.Batch) (map[string]bool, error) {
 	digests := make([]string, len(bs))
 	for i, b := range bs {
 		digests[i] = b.Doc.Digest
@@ -183,171 +262,12 @@ func (p *planner) loadDocs(ctx context.Context, tx driver.ManagedTransaction, bs
 	return stored, nil
 }
 
-// loadKeys reads the owners of every key the new documents name, with the
-// owners' records.
-func (p *planner) loadKeys(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.Batch, stored map[string]bool) error {
-	set := map[string]bool{}
-	for _, b := range bs {
-		if stored[b.Doc.Digest] {
-			continue
-		}
-		for _, n := range b.Nodes {
-			for _, k := range n.Keys {
-				set[keyName(n.Kind, k)] = true
-			}
-		}
-	}
-	names := slices.Sorted(maps.Keys(set))
-	for len(names) > 0 {
-		part := names[:min(len(names), idsPerQuery)]
-		names = names[len(part):]
-		recs, err := run(ctx, tx, qKeyOwners, map[string]any{"ks": part})
-		if err != nil {
-			return fmt.Errorf("read keys: %w", err)
-		}
-		for _, r := range recs {
-			id := graph.NodeID(str(r.Values[1]))
-			for _, kk := range strs(r.Values[0]) {
-				p.owner[kk] = id
-			}
-			if p.nodes[id] != nil {
-				continue
-			}
-			attrs, err := decodeAttrs(r.Values[4])
-			if err != nil {
-				return fmt.Errorf("node %s: %w", id, err)
-			}
-			p.nodes[id] = &nodeState{kind: graph.NodeKind(str(r.Values[2])), keys: strs(r.Values[3]), attrs: attrs, docs: strs(r.Values[5])}
-		}
-	}
-	return nil
-}
-
-// planNodes resolves each spec as graph/bolt's upsertNode does: the node
-// owning the first already-owned key (in spec order), else a new node whose
-// id derives from the first key; free keys are attached, keys owned by
-// another node stay there.
-func (p *planner) planNodes(b *graph.Batch, bi int, rc *graph.Receipt) error {
-	doc := b.Doc
-	if doc.IngestedAt.IsZero() {
-		doc.IngestedAt = time.Now().UTC().Truncate(time.Millisecond)
-	}
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		return fmt.Errorf("document %s: %w", doc.Digest, err)
-	}
-	p.docRows = append(p.docRows, map[string]any{"digest": doc.Digest, "json": string(raw)})
-	ids := make([]graph.NodeID, len(b.Nodes))
-	for i := range b.Nodes {
-		spec := &b.Nodes[i]
-		var id graph.NodeID
-		found := false
-		free := make([]string, 0, len(spec.Keys))
-		for _, k := range spec.Keys {
-			if o, ok := p.owner[keyName(spec.Kind, k)]; ok {
-				if !found {
-					id, found = o, true
-				}
-				continue
-			}
-			free = append(free, k)
-		}
-		var st *nodeState
-		created := false
-		if found {
-			if st = p.nodes[id]; st == nil {
-				return fmt.Errorf("document %s: nodes[%d]: key index points at missing node %s", doc.Digest, i, id)
-			}
-		} else {
-			id = graph.NewNodeID(spec.Kind, spec.Keys[0])
-			if p.nodes[id] != nil {
-				return fmt.Errorf("document %s: nodes[%d]: node id %s already exists for another key", doc.Digest, i, id)
-			}
-			st = &nodeState{kind: spec.Kind, created: true}
-			p.nodes[id] = st
-			created = true
-		}
-		changed := created
-		for _, k := range free {
-			p.owner[keyName(spec.Kind, k)] = id
-			p.newKeys = append(p.newKeys, map[string]any{"k": keyName(spec.Kind, k), "kind": string(spec.Kind), "key": k, "node": string(id)})
-			st.keys, _ = graph.AddSorted(st.keys, k)
-			changed = true
-		}
-		var c1, c2 bool
-		st.attrs, c1 = graph.MergeAttrs(st.attrs, doc.Digest, spec.Attrs)
-		st.docs, c2 = graph.AddSorted(st.docs, doc.Digest)
-		ids[i] = id
-		if !changed && !c1 && !c2 {
-			continue
-		}
-		st.dirty = true
-		if created {
-			rc.NodesCreated++
-		} else {
-			rc.NodesTouched++
-		}
-	}
-	p.ids[bi] = ids
-	return nil
-}
-
-// loadEdges reads the stored edges the chunk's documents name; an edge with
-// an end created by this chunk cannot exist yet.
-func (p *planner) loadEdges(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.Batch) error {
-	var refs []graph.EdgeRef
-	seen := map[graph.EdgeRef]bool{}
-	for bi, b := range bs {
-		ids := p.ids[bi]
-		if ids == nil {
-			continue
-		}
-		for _, e := range b.Edges {
-			ref := graph.EdgeRef{From: ids[e.From], Kind: e.Kind, To: ids[e.To]}
-			if seen[ref] || p.nodes[ref.From].created || p.nodes[ref.To].created {
-				continue
-			}
-			seen[ref] = true
-			refs = append(refs, ref)
-		}
-	}
-	return loadEdgeRecords(ctx, tx, refs, func(ref graph.EdgeRef, attrs []graph.Attr, docs []string) {
-		p.edges[ref] = &edgeState{attrs: attrs, docs: docs}
-	})
-}
-
-// planEdges merges each edge's claims as graph/bolt does: an edge is
-// written (and counted) only when it is new or gained a claim or evidence.
-func (p *planner) planEdges(b *graph.Batch, ids []graph.NodeID, rc *graph.Receipt) {
-	for _, e := range b.Edges {
-		ref := graph.EdgeRef{From: ids[e.From], Kind: e.Kind, To: ids[e.To]}
-		st := p.edges[ref]
-		created := false
-		if st == nil {
-			st = &edgeState{created: true}
-			p.edges[ref] = st
-			created = true
-		}
-		var c1, c2 bool
-		st.attrs, c1 = graph.MergeAttrs(st.attrs, b.Doc.Digest, e.Attrs)
-		st.docs, c2 = graph.AddSorted(st.docs, b.Doc.Digest)
-		if !created && !c1 && !c2 {
-			continue
-		}
-		st.dirty = true
-		if created {
-			rc.EdgesCreated++
-		} else {
-			rc.EdgesTouched++
-		}
-	}
-}
-
-// write sends the plan: documents, nodes, keys, edges, each as UNWIND
-// statements of at most rowsPerStatement rows. graph.Fault is consulted
-// after every statement with the running count of nodes and edges written,
-// so an injected fault aborts the transaction after real writes.
-func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error {
+// write sends the plan: documents, removed edges and nodes (merges), nodes,
+// keys, edges, aliases, each as UNWIND statements of at most
+// rowsPerStatement rows. graph.Fault is consulted after every statement
+// with the running count of nodes and edges written, so an injected fault
+// aborts the transaction after real writes.
+func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) error {
 	written := 0
 	// check runs q with params and checks it applied want rows: statements
 	// returning counts report the rows they matched (summed over UNION
@@ -397,26 +317,84 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 		}
 		return nil
 	}
+	// byKind runs q (one UNION part per edge kind, see qUpdateEdges) over
+	// rows in parts of rowsPerStatement.
+	byKind := func(what, q string, rows []edgeRow, counts bool) error {
+		for len(rows) > 0 {
+			part := rows[:min(len(rows), rowsPerStatement)]
+			rows = rows[len(part):]
+			params := make(map[string]any, len(graph.EdgeKinds))
+			for _, k := range graph.EdgeKinds {
+				params[edgeParam(k)] = []map[string]any{}
+			}
+			for _, r := range part {
+				p := edgeParam(r.kind)
+				params[p] = append(params[p].([]map[string]any), r.row)
+			}
+			if err := check(what, q, params, len(part), nil); err != nil {
+				return err
+			}
+			if counts {
+				written += len(part)
+				if err := graph.Fault(ctx, written); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	created := func(c driver.Counters) int { return c.NodesCreated() }
-	if err := exec("documents", qCreateDocs, p.docRows, created, false); err != nil {
+	docRows := make([]map[string]any, len(plan.Docs))
+	for i, doc := range plan.Docs {
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return fmt.Errorf("document %s: %w", doc.Digest, err)
+		}
+		docRows[i] = map[string]any{"digest": doc.Digest, "json": string(raw)}
+	}
+	if err := exec("documents", qCreateDocs, docRows, created, false); err != nil {
 		return err
 	}
-	var newNodes, updNodes []map[string]any
-	for _, id := range slices.Sorted(maps.Keys(p.nodes)) {
-		st := p.nodes[id]
-		if !st.dirty {
-			continue
-		}
-		attrs, err := encodeAttrs(st.attrs)
+	// Merges first take the absorbed nodes' edges and the nodes away.
+	var delEdges []edgeRow
+	for _, ref := range plan.DeletedEdges {
+		delEdges = append(delEdges, edgeRow{ref.Kind, map[string]any{"key": edgeKey(ref.From, ref.To)}})
+	}
+	if err := byKind("removed edges", qDeleteEdges, delEdges, false); err != nil {
+		return err
+	}
+	var delNodes []map[string]any
+	for _, id := range plan.DeletedNodes {
+		delNodes = append(delNodes, map[string]any{"id": string(id)})
+	}
+	if err := exec("removed nodes", qDeleteNodes, delNodes, nil, false); err != nil {
+		return err
+	}
+	nodeRow := func(n graph.Node) (map[string]any, error) {
+		attrs, err := encodeAttrs(n.Attrs)
 		if err != nil {
-			return fmt.Errorf("node %s: %w", id, err)
+			return nil, fmt.Errorf("node %s: %w", n.ID, err)
 		}
-		row := map[string]any{"id": string(id), "kind": string(st.kind), "keys": st.keys, "attrs": attrs, "docs": st.docs}
-		if st.created {
-			newNodes = append(newNodes, row)
-		} else {
-			updNodes = append(updNodes, row)
+		kd, err := encodeKeyDocs(n.KeyDocs)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.ID, err)
 		}
+		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd}, nil
+	}
+	var newNodes, updNodes []map[string]any
+	for _, n := range plan.NewNodes {
+		row, err := nodeRow(n)
+		if err != nil {
+			return err
+		}
+		newNodes = append(newNodes, row)
+	}
+	for _, n := range plan.ChangedNodes {
+		row, err := nodeRow(n)
+		if err != nil {
+			return err
+		}
+		updNodes = append(updNodes, row)
 	}
 	if err := exec("nodes", qCreateNodes, newNodes, created, true); err != nil {
 		return err
@@ -424,49 +402,48 @@ func (p *planner) write(ctx context.Context, tx driver.ManagedTransaction) error
 	if err := exec("nodes", qUpdateNodes, updNodes, nil, true); err != nil {
 		return err
 	}
-	if err := exec("keys", qCreateKeys, p.newKeys, created, false); err != nil {
+	var newKeys, movedKeys []map[string]any
+	for _, k := range plan.Keys {
+		row := map[string]any{"k": keyName(k.Kind, k.Key), "kind": string(k.Kind), "key": k.Key, "node": string(k.Node)}
+		if k.New {
+			newKeys = append(newKeys, row)
+		} else {
+			movedKeys = append(movedKeys, row)
+		}
+	}
+	if err := exec("keys", qCreateKeys, newKeys, created, false); err != nil {
+		return err
+	}
+	if err := exec("moved keys", qMoveKeys, movedKeys, nil, false); err != nil {
 		return err
 	}
 	var newEdges []map[string]any
 	var updEdges []edgeRow
-	for _, ref := range slices.SortedFunc(maps.Keys(p.edges), cmpRef) {
-		st := p.edges[ref]
-		if !st.dirty {
-			continue
-		}
-		attrs, err := encodeAttrs(st.attrs)
+	for _, e := range plan.NewEdges {
+		attrs, err := encodeAttrs(e.Attrs)
 		if err != nil {
-			return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
+			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
-		if st.created {
-			newEdges = append(newEdges, map[string]any{"f": string(ref.From), "t": string(ref.To), "kind": string(ref.Kind), "key": edgeKey(ref.From, ref.To), "attrs": attrs, "docs": st.docs})
-		} else {
-			updEdges = append(updEdges, edgeRow{ref.Kind, map[string]any{"key": edgeKey(ref.From, ref.To), "attrs": attrs, "docs": st.docs}})
+		newEdges = append(newEdges, map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs})
+	}
+	for _, e := range plan.ChangedEdges {
+		attrs, err := encodeAttrs(e.Attrs)
+		if err != nil {
+			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
+		updEdges = append(updEdges, edgeRow{e.Kind, map[string]any{"key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}})
 	}
 	if err := exec("edges", qCreateEdges, newEdges, func(c driver.Counters) int { return c.RelationshipsCreated() }, true); err != nil {
 		return err
 	}
-	for len(updEdges) > 0 {
-		part := updEdges[:min(len(updEdges), rowsPerStatement)]
-		updEdges = updEdges[len(part):]
-		params := make(map[string]any, len(graph.EdgeKinds))
-		for _, k := range graph.EdgeKinds {
-			params[edgeParam(k)] = []map[string]any{}
-		}
-		for _, r := range part {
-			p := edgeParam(r.kind)
-			params[p] = append(params[p].([]map[string]any), r.row)
-		}
-		if err := check("edges", qUpdateEdges, params, len(part), nil); err != nil {
-			return err
-		}
-		written += len(part)
-		if err := graph.Fault(ctx, written); err != nil {
-			return err
-		}
+	if err := byKind("edges", qUpdateEdges, updEdges, true); err != nil {
+		return err
 	}
-	return nil
+	var aliases []map[string]any
+	for _, a := range plan.Aliases {
+		aliases = append(aliases, map[string]any{"from": string(a.From), "to": string(a.To)})
+	}
+	return exec("aliases", qSetAliases, aliases, nil, false)
 }
 
 type edgeRow struct {
@@ -502,6 +479,30 @@ func encodeAttrs(as []graph.Attr) (string, error) {
 	}
 	b, err := json.Marshal(as)
 	return string(b), err
+}
+
+// encodeKeyDocs stores per-key evidence as a JSON string property.
+func encodeKeyDocs(kd []graph.KeyClaim) (string, error) {
+	if kd == nil {
+		kd = []graph.KeyClaim{}
+	}
+	b, err := json.Marshal(kd)
+	return string(b), err
+}
+
+func decodeKeyDocs(v any) ([]graph.KeyClaim, error) {
+	s, _ := v.(string)
+	if s == "" {
+		return nil, nil
+	}
+	var kd []graph.KeyClaim
+	if err := json.Unmarshal([]byte(s), &kd); err != nil {
+		return nil, fmt.Errorf("stored key evidence is corrupt: %w", err)
+	}
+	if len(kd) == 0 {
+		return nil, nil
+	}
+	return kd, nil
 }
 
 func decodeAttrs(v any) ([]graph.Attr, error) {
