@@ -39,6 +39,7 @@ func TestVerifyModelCommandFixtures(t *testing.T) {
 		{"key, single file", []string{fx("v1.0.0-elliptic-key/signme-1"), "--signature", fx("v1.0.0-elliptic-key/model.sig"), "--public-key", key}},
 		{"certificate chain", []string{fx("v1.0.1-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem"), "--cert-chain", fx("keys/certificate/int-ca-cert.pem"), "--ignore-paths", "ignore-me"}},
 		{"keyless, embedded root", []string{fx("v1.1.0-sigstore"), "--identity", "stefanb@us.ibm.com", "--issuer", "https://sigstore.verify.ibm.com/oauth2"}},
+		{"legacy v0.2, certificate", []string{fx("v0.2.0-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem")}},
 		{"keyless, regexp, root file", []string{fx("v1.0.0-sigstore"), "--identity-regexp", `^stefanb@`, "--issuer-regexp", `ibm\.com`, "--trusted-root", fx("trusted_root.public-good.json")}},
 	}
 	for _, c := range cases {
@@ -49,6 +50,9 @@ func TestVerifyModelCommandFixtures(t *testing.T) {
 			}
 			if !strings.Contains(out, "Result     VERIFIED") || !strings.Contains(out, ": verified") {
 				t.Fatalf("output:\n%s", out)
+			}
+			if strings.HasPrefix(c.name, "legacy") != strings.Contains(out, "legacy v0.2 encoding") {
+				t.Fatalf("the answer must say when the legacy v0.2 encoding was used:\n%s", out)
 			}
 		})
 	}
@@ -81,7 +85,7 @@ func TestVerifyModelCommandFailures(t *testing.T) {
 		{"wrong key", "failed", []string{fx("v1.1.0-elliptic-key"), "--cert-chain", fx("keys/certificate/ca-cert.pem"), "--public-key", writeTempKey(t)}},
 		{"wrong identity", "is not one the trust policy allows", []string{fx("v1.1.0-sigstore"), "--identity", "eve@us.ibm.com", "--issuer", "https://sigstore.verify.ibm.com/oauth2"}},
 		{"chain not to a trusted CA", "does not lead to a trusted CA", []string{fx("v1.1.0-certificate"), "--cert-chain", fx("keys/certificate/int-ca-cert.pem"), "--cert-chain", writeTempCA(t)}},
-		{"legacy", "unverifiable", []string{fx("v0.2.0-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem")}},
+		{"legacy, wrong CA", "failed", []string{fx("v0.2.0-certificate"), "--cert-chain", writeTempCA(t)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -202,7 +202,7 @@ func openDSSE(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, err
 			return nil, err
 		}
 		pb := dsseBundle(env.PayloadType, payload, s.KeyID, sigs[i])
-		o.Signatures = append(o.Signatures, verifyKey(pb, s.KeyID, s.KeyID, pol, o.SubjectNames()))
+		o.Signatures = append(o.Signatures, verifyKey(pb, s.KeyID, s.KeyID, pol, o.SubjectNames(), false))
 	}
 	return o, nil
 }
@@ -269,7 +269,7 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.SubjectNames())}
+	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.SubjectNames(), legacyEncodingAllowed(o))}
 	return o, nil
 }
 

@@ -25,8 +25,9 @@ import (
 const bundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 // verifyBundle checks a bundle's single signature by the method its
-// verification material implies.
-func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, subjects []string) graph.Signature {
+// verification material implies. legacy also accepts model_signing's
+// legacy v0.2 encoding for key and certificate signatures.
+func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, subjects []string, legacy bool) graph.Signature {
 	vm := pb.GetVerificationMaterial()
 	switch c := vm.GetContent().(type) {
 	case *protobundle.VerificationMaterial_PublicKey:
@@ -37,15 +38,15 @@ func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, subjec
 				claimed = k.Hint
 			}
 		}
-		return verifyKey(pb, hint, claimed, pol, subjects)
+		return verifyKey(pb, hint, claimed, pol, subjects, legacy)
 	case *protobundle.VerificationMaterial_Certificate:
-		return certificateSignature(pb, [][]byte{c.Certificate.GetRawBytes()}, pol, subjects)
+		return certificateSignature(pb, [][]byte{c.Certificate.GetRawBytes()}, pol, subjects, legacy)
 	case *protobundle.VerificationMaterial_X509CertificateChain:
 		var raw [][]byte
 		for _, cert := range c.X509CertificateChain.GetCertificates() {
 			raw = append(raw, cert.GetRawBytes())
 		}
-		return certificateSignature(pb, raw, pol, subjects)
+		return certificateSignature(pb, raw, pol, subjects, legacy)
 	}
 	return graph.Signature{Status: graph.StatusFailed, Reason: "bundle has no usable verification material"}
 }
@@ -53,7 +54,7 @@ func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, subjec
 // certificateSignature tells a private-CA chain (model_signing's
 // "certificate" method: no transparency log) from a keyless Fulcio
 // certificate (logged in Rekor).
-func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Policy, subjects []string) graph.Signature {
+func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Policy, subjects []string, legacy bool) graph.Signature {
 	if len(raw) == 0 {
 		return graph.Signature{Method: MethodCertificate, Status: graph.StatusFailed, Reason: "certificate chain is empty"}
 	}
@@ -71,13 +72,13 @@ func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Polic
 	if len(pb.GetVerificationMaterial().GetTlogEntries()) > 0 {
 		return verifyKeyless(pb, certs[0], pol, subjects)
 	}
-	return verifyChain(pb, certs, pol, subjects)
+	return verifyChain(pb, certs, pol, subjects, legacy)
 }
 
 // verifyKey checks the signature with the policy's public keys. hint is
 // what the document says (may be empty); claimed names the signer's key
-// when no trusted key verifies.
-func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, subjects []string) graph.Signature {
+// when no trusted key verifies. legacy: see verifyBundle.
+func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, subjects []string, legacy bool) graph.Signature {
 	sig := graph.Signature{Method: MethodKey, KeyID: claimed}
 	all := pol.All().Keys
 	if len(all) == 0 {
@@ -100,10 +101,22 @@ func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, 
 		return ks
 	}
 	var lastErr error
+	// check reports whether k signed; reason notes the legacy encoding.
+	check := func(k trust.PublicKey) (ok bool, reason string, err error) {
+		if err = verifyWithKey(pb, k.Key); err == nil {
+			return true, "", nil
+		}
+		if h, isEC := ecHash(k.Key); legacy && isEC && verifyLegacyEncoding(pb, k.Key, h) == nil {
+			return true, ReasonLegacyEncoding, nil
+		}
+		return false, "", err
+	}
 	for _, k := range byHint(allowed) {
-		if lastErr = verifyWithKey(pb, k.Key); lastErr == nil {
+		var ok bool
+		var reason string
+		if ok, reason, lastErr = check(k); ok {
 			sig.KeyID = k.Hint
-			sig.Status = graph.StatusVerified
+			sig.Status, sig.Reason = graph.StatusVerified, reason
 			return sig
 		}
 	}
@@ -111,7 +124,7 @@ func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, 
 		if slices.ContainsFunc(allowed, func(a trust.PublicKey) bool { return a.Hint == k.Hint }) {
 			continue
 		}
-		if verifyWithKey(pb, k.Key) == nil {
+		if ok, _, _ := check(k); ok {
 			sig.KeyID = k.Hint
 			return failed(sig, fmt.Sprintf("signed by trusted key %s (%s), which the trust policy does not allow for %s", k.Hint, k.Source, subjectList(subjects)))
 		}
@@ -194,7 +207,7 @@ func artifactPolicy(pb *protobundle.Bundle) (verify.ArtifactPolicyOption, error)
 // signature carries no timestamp), and the leaf must be fit for signing.
 // sigstore-go's certificate path is not used because it insists on a SAN,
 // which private-CA leaves often lack.
-func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.Policy, subjects []string) graph.Signature {
+func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.Policy, subjects []string, legacy bool) graph.Signature {
 	leaf := certs[0]
 	sig := graph.Signature{Method: MethodCertificate, Identity: certIdentity(leaf), Issuer: leaf.Issuer.String()}
 	if h, err := trust.KeyHint(leaf.PublicKey); err == nil {
@@ -231,6 +244,12 @@ func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.P
 		return failed(sig, "signing certificate has neither the digitalSignature key usage nor the codeSigning extended key usage")
 	}
 	if err := verifyWithKey(pb, leaf.PublicKey); err != nil {
+		// model_signing's legacy v0.2 certificate signatures hashed with
+		// SHA-256 whatever the curve; its verifier does the same.
+		if legacy && verifyLegacyEncoding(pb, leaf.PublicKey, crypto.SHA256) == nil {
+			sig.Status, sig.Reason = graph.StatusVerified, ReasonLegacyEncoding
+			return sig
+		}
 		return failed(sig, fmt.Sprintf("signature does not verify with the certificate's key: %v", err))
 	}
 	sig.Status = graph.StatusVerified

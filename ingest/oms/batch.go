@@ -10,29 +10,20 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/envelope"
 )
 
-// Reasons set on signatures by the manifest checks.
-const (
-	ReasonRootMismatch = "root digest mismatch"
-	ReasonLegacy       = "legacy model_signing v0.2 signature (predicate " + LegacyPredicateType + ", non-standard DSSE pre-authentication encoding) is not supported"
-)
+// ReasonRootMismatch is set on every signature of a manifest whose
+// resources do not hash to its subject.
+const ReasonRootMismatch = "root digest mismatch"
 
 // Signatures returns the envelope's signature outcomes amended by what the
 // manifest says: a subject that the resources do not hash to fails every
-// signature (the signer vouched for a root, not for these files), and a
-// legacy v0.2 signature that did not verify is unverifiable, not forged:
-// its encoding cannot be checked with a standard DSSE verifier.
+// signature (the signer vouched for a root, not for these files). Legacy
+// v0.2 signatures have no root; the envelope checks them with
+// model_signing's legacy encoding (envelope.ReasonLegacyEncoding).
 func Signatures(m *Manifest, sigs []graph.Signature) []graph.Signature {
 	out := make([]graph.Signature, len(sigs))
 	copy(out, sigs)
 	for i := range out {
-		switch {
-		case m.Legacy && out[i].Status != graph.StatusVerified:
-			reason := ReasonLegacy
-			if out[i].Reason != "" && out[i].Status == graph.StatusFailed {
-				reason += "; standard check: " + out[i].Reason
-			}
-			out[i].Status, out[i].Reason = graph.StatusUnverifiable, reason
-		case !m.Legacy && !m.RootMatches:
+		if !m.Legacy && !m.RootMatches {
 			out[i].Status, out[i].Reason = graph.StatusFailed, ReasonRootMismatch
 		}
 	}

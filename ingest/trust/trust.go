@@ -8,6 +8,7 @@
 package trust
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -238,8 +239,16 @@ func ParseCABundle(data []byte, source string) (CABundle, error) {
 	return b, nil
 }
 
+// isSelfSigned: issued by itself and signed by its own key. Unlike
+// CheckSignatureFrom, it does not demand the CA basic constraint or the
+// keyCertSign key usage: a self-signed signing certificate (model_signing's
+// "certificate" method with a one-certificate chain) anchors itself, as it
+// does for OpenSSL's store in the reference verifier.
 func isSelfSigned(c *x509.Certificate) bool {
-	return c.CheckSignatureFrom(c) == nil
+	if !bytes.Equal(c.RawIssuer, c.RawSubject) {
+		return false
+	}
+	return c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 // ParseTrustedRoot reads a sigstore trusted_root.json.
