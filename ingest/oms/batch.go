@@ -38,7 +38,7 @@ func FromOpened(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
 	if o == nil || o.Statement == nil {
 		return nil, fmt.Errorf("%w: %s: payload is not an in-toto statement", ErrInvalidDocument, docName(doc))
 	}
-	m, err := ParseStatement(o.Statement)
+	m, err := ParseOpened(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", docName(doc), err)
 	}

@@ -100,6 +100,23 @@ func (m *Manifest) RootKey() string {
 	return "sha256:" + hex.EncodeToString(m.RootDigest)
 }
 
+// ParseOpened checks an opened document against the OMS profile of its
+// container (spec §4.1, §11.1: a sigstore-method bundle, whose material is
+// a single certificate, must carry a transparency log entry; the payload
+// must be in-toto) and parses its statement.
+func ParseOpened(o *envelope.Opened) (*Manifest, error) {
+	if o == nil {
+		return nil, fmt.Errorf("%w: no document", ErrInvalidDocument)
+	}
+	if o.Format == envelope.FormatBundle && o.Material == envelope.MaterialCertificate && o.TlogEntries == 0 {
+		return nil, fmt.Errorf("%w: bundle: verificationMaterial.certificate (sigstore method) without tlogEntries; OMS spec §4.1 requires at least one", ErrInvalidDocument)
+	}
+	if o.Format != envelope.FormatStatement && o.PayloadType != statement.PayloadType {
+		return nil, fmt.Errorf("%w: payloadType %q is not %s", ErrInvalidDocument, truncate(o.PayloadType, 80), statement.PayloadType)
+	}
+	return ParseStatement(o.Statement)
+}
+
 // ParseStatement reads an OMS statement's manifest. It rejects resource
 // names that could leave the model directory, so nothing derived from a
 // manifest touches disk outside it.

@@ -115,7 +115,7 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 	if err != nil {
 		return nil, fmt.Errorf("signature %s: %w", orDash(opts.SignaturePath), err)
 	}
-	m, err := ParseStatement(o.Statement)
+	m, err := ParseOpened(o)
 	if err != nil {
 		return nil, fmt.Errorf("signature %s: %w", orDash(opts.SignaturePath), err)
 	}
