@@ -162,10 +162,13 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 			}
 		}
 	}
-	files, err := listFiles(ctx, dir, ignore, opts.AllowSymlinks)
+	// Spec §6.1.1: the recorded symlink policy applies; the option can
+	// only add to it, like model_signing's --allow_symlinks.
+	files, err := listFiles(ctx, dir, ignore, opts.AllowSymlinks || m.Serialization.AllowSymlinks)
 	if err != nil {
 		return nil, err
 	}
+	singleFileName(files, m)
 	if opts.IgnoreUnsignedFiles {
 		signed := map[string]bool{}
 		for _, res := range m.Resources {
@@ -291,4 +294,25 @@ func countPaths(rs []Resource) int {
 		seen[r.Path] = true
 	}
 	return len(seen)
+}
+
+// singleFileName: a single-file model is the resource "." for
+// model_signing and its base name for the spec (§6.1.2, item 5); the local
+// file takes the name the manifest uses.
+func singleFileName(files []*localFile, m *Manifest) {
+	if len(files) != 1 || files[0].rel != "." {
+		return
+	}
+	base := filepath.Base(files[0].full)
+	for _, r := range m.Resources {
+		if r.Path == "." {
+			return
+		}
+	}
+	for _, r := range m.Resources {
+		if r.Path == base {
+			files[0].rel = base
+			return
+		}
+	}
 }
