@@ -35,6 +35,15 @@ func Signatures(m *Manifest, sigs []graph.Signature) []graph.Signature {
 // the document DESCRIBES the model. doc supplies Digest, Source and Size;
 // Type, PredicateType and Signatures are filled in here.
 func FromOpened(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
+	return FromOpenedImage(o, doc, "")
+}
+
+// FromOpenedImage is FromOpened for a signature tied to a model packaged
+// as an OCI artifact: image is the manifest digest ("sha256:<hex>") whose
+// layers the signature lists (MatchOCI; the OCI collector checks it). The
+// Model node then carries both the OMS root digest and the image digest,
+// so it meets the packaged model's other evidence; attribute ociManifest.
+func FromOpenedImage(o *envelope.Opened, doc graph.Document, image string) (*graph.Batch, error) {
 	if o == nil || o.Statement == nil {
 		return nil, fmt.Errorf("%w: %s: payload is not an in-toto statement", ErrInvalidDocument, docName(doc))
 	}
@@ -57,6 +66,12 @@ func FromOpened(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
 		return b, b.Validate()
 	}
 	keys := []string{m.RootKey()}
+	if image != "" {
+		if _, err := sha256Hex(image); err != nil {
+			return nil, fmt.Errorf("%w: %s: image digest: %w", ErrInvalidDocument, docName(doc), err)
+		}
+		keys = append(keys, image)
+	}
 	if name := strings.TrimSpace(m.ModelName); name != "" {
 		keys = append(keys, graph.NameKey(name))
 	}
@@ -68,6 +83,9 @@ func FromOpened(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
 		b.Set(model, "omsShardSize", strconv.FormatInt(m.Serialization.ShardSize, 10))
 	}
 	b.Set(model, "omsResources", strconv.Itoa(len(m.Resources)))
+	if image != "" {
+		b.Set(model, "ociManifest", image)
+	}
 	b.Describes(model)
 
 	whole := wholeFileShards(m.Resources)

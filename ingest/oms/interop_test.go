@@ -166,7 +166,6 @@ func verifyInterop(t *testing.T, dir, sigPath string, pol *trust.Policy) *oms.Re
 	return r
 }
 
-
 func TestInteropModelSigningCertificate(t *testing.T) {
 	py := modelSigningPython(t)
 	work := t.TempDir()
@@ -203,4 +202,3 @@ func TestInteropModelSigningCertificate(t *testing.T) {
 		t.Fatal("verified against a CA with the same name but another key")
 	}
 }
-

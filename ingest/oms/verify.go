@@ -119,20 +119,7 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 	if err != nil {
 		return nil, fmt.Errorf("signature %s: %w", orDash(opts.SignaturePath), err)
 	}
-	r := &Report{
-		Model:         m.ModelName,
-		Path:          dir,
-		RootDigest:    m.RootKey(),
-		RootMatches:   m.RootMatches,
-		PredicateType: m.PredicateType,
-		Format:        o.Format,
-		Serialization: m.Serialization,
-		Signatures:    Signatures(m, o.Signatures),
-		Signed:        countPaths(m.Resources),
-	}
-	for _, s := range r.Signatures {
-		r.SignatureVerified = r.SignatureVerified || s.Status == graph.StatusVerified
-	}
+	r := newReport(m, o, dir)
 	newH, err := newHash(m.Serialization.HashType)
 	if err != nil {
 		return nil, err
@@ -187,6 +174,24 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 	compare(r, m, files, ts, digests)
 	r.Verified = r.SignatureVerified && r.Changed+r.Missing+r.Extra == 0
 	return r, nil
+}
+
+func newReport(m *Manifest, o *envelope.Opened, where string) *Report {
+	r := &Report{
+		Model:         m.ModelName,
+		Path:          where,
+		RootDigest:    m.RootKey(),
+		RootMatches:   m.RootMatches,
+		PredicateType: m.PredicateType,
+		Format:        o.Format,
+		Serialization: m.Serialization,
+		Signatures:    Signatures(m, o.Signatures),
+		Signed:        countPaths(m.Resources),
+	}
+	for _, s := range r.Signatures {
+		r.SignatureVerified = r.SignatureVerified || s.Status == graph.StatusVerified
+	}
+	return r
 }
 
 type digestOf struct {
