@@ -27,6 +27,8 @@ const MaxOCILayers = 10_000
 // ociManifest is the part of an OCI image manifest OMS reads.
 type ociManifest struct {
 	SchemaVersion int             `json:"schemaVersion"`
+	MediaType     string          `json:"mediaType"`
+	Manifests     json.RawMessage `json:"manifests"` // set in an index
 	Config        ociDescriptor   `json:"config"`
 	Layers        []ociDescriptor `json:"layers"`
 }
@@ -58,6 +60,9 @@ func OCIFiles(manifestJSON []byte) ([]OCIFile, error) {
 	}
 	if m.SchemaVersion != 2 {
 		return nil, fmt.Errorf("%w: OCI manifest: schemaVersion %d, want 2 (an image manifest, not an index)", ErrModelPath, m.SchemaVersion)
+	}
+	if m.Manifests != nil || strings.Contains(m.MediaType, "index") || strings.Contains(m.MediaType, "manifest.list") {
+		return nil, fmt.Errorf("%w: an image index, not an image manifest: name one platform's manifest by digest", ErrModelPath)
 	}
 	if len(m.Layers) > MaxOCILayers {
 		return nil, fmt.Errorf("%w: OCI manifest has %d layers, limit %d", ErrModelPath, len(m.Layers), MaxOCILayers)
