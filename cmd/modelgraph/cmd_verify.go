@@ -151,10 +151,17 @@ func runVerifyModel(cmd *cobra.Command, dir string, f verifyModelFlags) error {
 	default:
 		r, err = oms.VerifyModel(cmd.Context(), dir, sig, pol, opts)
 	}
+	out := cmd.OutOrStdout()
 	if err != nil {
+		if f.output == "json" {
+			// Machine readers get JSON for a check that could not run too.
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(map[string]any{"path": dir, "verified": false, "error": err.Error()})
+			return &exitError{code: 1, err: err}
+		}
 		return err
 	}
-	out := cmd.OutOrStdout()
 	if f.output == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")

@@ -115,6 +115,58 @@ func TestVerifyModelCommandJSON(t *testing.T) {
 	}
 }
 
+// JSON reports name every file that differs, with its status, path and
+// digests; a check that cannot run is JSON too.
+func TestVerifyModelCommandJSONFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"model.sig", "signme-1", "signme-2"} {
+		b, err := os.ReadFile(fx("v1.1.0-elliptic-key/" + f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "signme-1" {
+			continue // missing
+		}
+		if f == "signme-2" {
+			b = append(b, '!') // changed
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "new.bin"), []byte("x"), 0o644); err != nil { // extra
+		t.Fatal(err)
+	}
+	out, err := runVerify(t, dir, "--public-key", fx("keys/certificate/signing-key-pub.pem"), "-o", "json")
+	if exitCode(err) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	var r oms.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := map[string]oms.FileStatus{"new.bin": oms.FileExtra, "signme-1": oms.FileMissing, "signme-2": oms.FileChanged}
+	if len(r.Files) != 3 || r.Missing != 1 || r.Extra != 1 || r.Changed != 1 {
+		t.Fatalf("files: %+v", r.Files)
+	}
+	for _, f := range r.Files {
+		if want[f.Path] != f.Status {
+			t.Errorf("%s: %s, want %s", f.Path, f.Status, want[f.Path])
+		}
+		if f.Status == oms.FileChanged && (!strings.HasPrefix(f.Expected, "sha256:") || !strings.HasPrefix(f.Actual, "sha256:") || f.Expected == f.Actual) {
+			t.Errorf("changed file without digests: %+v", f)
+		}
+	}
+	out, err = runVerify(t, dir, "--signature", fx("v1.1.0-elliptic-key/signme-1"), "--public-key", fx("keys/certificate/signing-key-pub.pem"), "-o", "json")
+	var e struct {
+		Verified bool   `json:"verified"`
+		Error    string `json:"error"`
+	}
+	if exitCode(err) != 1 || json.Unmarshal([]byte(out), &e) != nil || e.Verified || e.Error == "" {
+		t.Fatalf("unreadable signature: %v\n%s", err, out)
+	}
+}
+
 func TestVerifyModelCommandPolicy(t *testing.T) {
 	dir := t.TempDir()
 	key, err := filepath.Abs(fx("keys/certificate/signing-key-pub.pem"))
