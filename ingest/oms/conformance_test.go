@@ -3,6 +3,7 @@ package oms_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,3 +82,29 @@ func TestKeylessWithClientTrustConfig(t *testing.T) {
 		t.Fatalf("empty trust config: %v", err)
 	}
 }
+
+// Spec §5.2.1: verifiers ignore unrecognized fields in resource
+// descriptors (and in the predicate, §5.2); §6.1.2 item 5: a single-file
+// model's resource is its file name (model_signing writes "."): both
+// verify.
+func TestResourceExtrasAndSingleFileNames(t *testing.T) {
+	ks := envelopetest.NewKeySigner(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "weights.bin")
+	writeFiles(t, dir, map[string][]byte{"weights.bin": []byte("w")})
+	d := digest("sha256", []byte("w"))
+	for _, name := range []string{"weights.bin", "."} {
+		st := statementJSON(t, "weights.bin", hexOf(digest("sha256", d)), map[string]any{
+			"serialization": map[string]any{"method": "files", "hash_type": "sha256", "allow_symlinks": false, "future": 1},
+			"resources": []any{map[string]any{"name": name, "algorithm": "sha256", "digest": hexOf(d),
+				"media_type": "application/octet-stream", "annotations": map[string]any{"k": "v"}, "uri": "file:///x"}},
+			"model_card": map[string]any{"ignored": true},
+		})
+		r, err := oms.VerifyModel(ctx, file, ks.Bundle(t, statement.PayloadType, st), keyPolicy(ks.PublicKey(t)), oms.VerifyOptions{})
+		if err != nil || !r.Verified || r.Matched != 1 {
+			t.Fatalf("resource %q: %v %v", name, err, r)
+		}
+	}
+}
+
+func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }
