@@ -172,7 +172,7 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 	var b *graph.Batch
 	switch pt := st.PredicateType; {
 	case isOMSPredicate(pt):
-		b, err = omsBatch(o, doc)
+		b, err = omsBatch(o, doc, in.Subject)
 	case isSBOMPredicate(pt):
 		b, err = sbom.FromStatement(ctx, st, doc, sbom.Options{Subject: in.Subject, Role: in.Role})
 	default:

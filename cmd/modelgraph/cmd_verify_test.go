@@ -39,6 +39,7 @@ func TestVerifyModelCommandFixtures(t *testing.T) {
 		{"key, single file", []string{fx("v1.0.0-elliptic-key/signme-1"), "--signature", fx("v1.0.0-elliptic-key/model.sig"), "--public-key", key}},
 		{"certificate chain", []string{fx("v1.0.1-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem"), "--cert-chain", fx("keys/certificate/int-ca-cert.pem"), "--ignore-paths", "ignore-me"}},
 		{"keyless, embedded root", []string{fx("v1.1.0-sigstore"), "--identity", "stefanb@us.ibm.com", "--issuer", "https://sigstore.verify.ibm.com/oauth2"}},
+		{"legacy v0.2, certificate", []string{fx("v0.2.0-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem")}},
 		{"keyless, regexp, root file", []string{fx("v1.0.0-sigstore"), "--identity-regexp", `^stefanb@`, "--issuer-regexp", `ibm\.com`, "--trusted-root", fx("trusted_root.public-good.json")}},
 	}
 	for _, c := range cases {
@@ -49,6 +50,9 @@ func TestVerifyModelCommandFixtures(t *testing.T) {
 			}
 			if !strings.Contains(out, "Result     VERIFIED") || !strings.Contains(out, ": verified") {
 				t.Fatalf("output:\n%s", out)
+			}
+			if strings.HasPrefix(c.name, "legacy") != strings.Contains(out, "legacy v0.2 encoding") {
+				t.Fatalf("the answer must say when the legacy v0.2 encoding was used:\n%s", out)
 			}
 		})
 	}
@@ -81,7 +85,7 @@ func TestVerifyModelCommandFailures(t *testing.T) {
 		{"wrong key", "failed", []string{fx("v1.1.0-elliptic-key"), "--cert-chain", fx("keys/certificate/ca-cert.pem"), "--public-key", writeTempKey(t)}},
 		{"wrong identity", "is not one the trust policy allows", []string{fx("v1.1.0-sigstore"), "--identity", "eve@us.ibm.com", "--issuer", "https://sigstore.verify.ibm.com/oauth2"}},
 		{"chain not to a trusted CA", "does not lead to a trusted CA", []string{fx("v1.1.0-certificate"), "--cert-chain", fx("keys/certificate/int-ca-cert.pem"), "--cert-chain", writeTempCA(t)}},
-		{"legacy", "unverifiable", []string{fx("v0.2.0-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem")}},
+		{"legacy, wrong CA", "failed", []string{fx("v0.2.0-certificate"), "--cert-chain", writeTempCA(t)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -108,6 +112,58 @@ func TestVerifyModelCommandJSON(t *testing.T) {
 	}
 	if r.Verified || !r.SignatureVerified || r.Extra != 1 || r.Matched != 2 || r.Signatures[0].Status != "verified" {
 		t.Fatalf("report = %+v", r)
+	}
+}
+
+// JSON reports name every file that differs, with its status, path and
+// digests; a check that cannot run is JSON too.
+func TestVerifyModelCommandJSONFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"model.sig", "signme-1", "signme-2"} {
+		b, err := os.ReadFile(fx("v1.1.0-elliptic-key/" + f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "signme-1" {
+			continue // missing
+		}
+		if f == "signme-2" {
+			b = append(b, '!') // changed
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "new.bin"), []byte("x"), 0o644); err != nil { // extra
+		t.Fatal(err)
+	}
+	out, err := runVerify(t, dir, "--public-key", fx("keys/certificate/signing-key-pub.pem"), "-o", "json")
+	if exitCode(err) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	var r oms.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := map[string]oms.FileStatus{"new.bin": oms.FileExtra, "signme-1": oms.FileMissing, "signme-2": oms.FileChanged}
+	if len(r.Files) != 3 || r.Missing != 1 || r.Extra != 1 || r.Changed != 1 {
+		t.Fatalf("files: %+v", r.Files)
+	}
+	for _, f := range r.Files {
+		if want[f.Path] != f.Status {
+			t.Errorf("%s: %s, want %s", f.Path, f.Status, want[f.Path])
+		}
+		if f.Status == oms.FileChanged && (!strings.HasPrefix(f.Expected, "sha256:") || !strings.HasPrefix(f.Actual, "sha256:") || f.Expected == f.Actual) {
+			t.Errorf("changed file without digests: %+v", f)
+		}
+	}
+	out, err = runVerify(t, dir, "--signature", fx("v1.1.0-elliptic-key/signme-1"), "--public-key", fx("keys/certificate/signing-key-pub.pem"), "-o", "json")
+	var e struct {
+		Verified bool   `json:"verified"`
+		Error    string `json:"error"`
+	}
+	if exitCode(err) != 1 || json.Unmarshal([]byte(out), &e) != nil || e.Verified || e.Error == "" {
+		t.Fatalf("unreadable signature: %v\n%s", err, out)
 	}
 }
 

@@ -18,6 +18,7 @@ func NewRootCommand() *cobra.Command {
 		newServeCommand(),
 		newIngestCommand(),
 		newVerifyCommand(),
+		newDigestCommand(),
 		newExportCommand(),
 		newPushCommand(),
 		newQueryCommand(),

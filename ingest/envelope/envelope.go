@@ -72,10 +72,24 @@ type Opened struct {
 	MessageDigest string
 	// Signatures holds one outcome per signature, in document order.
 	Signatures []graph.Signature
+	// Material is the bundle's verification material: MaterialPublicKey,
+	// MaterialCertificateChain or MaterialCertificate ("" for other
+	// formats); TlogEntries counts its transparency log entries. Profiles
+	// such as OMS (spec §4.1) tie methods to them.
+	Material    string
+	TlogEntries int
 
 	leaf   []byte // DER of a bundle's leaf certificate, for the signer set
 	digest string // the document's identity: DocumentDigest
 }
+
+// Bundle verification material kinds (Opened.Material), named as the
+// bundle's JSON fields.
+const (
+	MaterialPublicKey        = "publicKey"
+	MaterialCertificateChain = "x509CertificateChain"
+	MaterialCertificate      = "certificate"
+)
 
 // Verified reports whether at least one signature verified.
 func (o *Opened) Verified() bool {
@@ -233,7 +247,7 @@ func openDSSE(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, err
 			return nil, err
 		}
 		pb := dsseBundle(env.PayloadType, payload, s.KeyID, sigs[i])
-		o.Signatures = append(o.Signatures, verifyKey(pb, s.KeyID, s.KeyID, pol, o.target()))
+		o.Signatures = append(o.Signatures, verifyKey(pb, s.KeyID, s.KeyID, pol, o.target(), false))
 	}
 	return o, nil
 }
@@ -258,7 +272,15 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 	if vm == nil || vm.GetContent() == nil {
 		return nil, fmt.Errorf("%w: bundle: verificationMaterial is missing or empty", ErrInvalidDocument)
 	}
-	o := &Opened{Format: FormatBundle, MediaType: pb.GetMediaType()}
+	o := &Opened{Format: FormatBundle, MediaType: pb.GetMediaType(), TlogEntries: len(vm.GetTlogEntries())}
+	switch vm.GetContent().(type) {
+	case *protobundle.VerificationMaterial_PublicKey:
+		o.Material = MaterialPublicKey
+	case *protobundle.VerificationMaterial_X509CertificateChain:
+		o.Material = MaterialCertificateChain
+	case *protobundle.VerificationMaterial_Certificate:
+		o.Material = MaterialCertificate
+	}
 	switch c := pb.GetContent().(type) {
 	case *protobundle.Bundle_DsseEnvelope:
 		env := c.DsseEnvelope
@@ -303,7 +325,7 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.target())}
+	o.Signatures = []graph.Signature{verifyBundle(data, pb, pol, o.target(), legacyEncodingAllowed(o))}
 	o.leaf = leafCertificate(pb)
 	return o, nil
 }

@@ -25,8 +25,9 @@ import (
 const bundleV03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
 // verifyBundle checks a bundle's single signature by the method its
-// verification material implies.
-func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, tg target) graph.Signature {
+// verification material implies. legacy also accepts model_signing's
+// legacy v0.2 encoding for key and certificate signatures.
+func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, tg target, legacy bool) graph.Signature {
 	vm := pb.GetVerificationMaterial()
 	switch c := vm.GetContent().(type) {
 	case *protobundle.VerificationMaterial_PublicKey:
@@ -37,15 +38,15 @@ func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, tg tar
 				claimed = k.Hint
 			}
 		}
-		return verifyKey(pb, hint, claimed, pol, tg)
+		return verifyKey(pb, hint, claimed, pol, tg, legacy)
 	case *protobundle.VerificationMaterial_Certificate:
-		return certificateSignature(pb, [][]byte{c.Certificate.GetRawBytes()}, pol, tg)
+		return certificateSignature(pb, [][]byte{c.Certificate.GetRawBytes()}, pol, tg, legacy)
 	case *protobundle.VerificationMaterial_X509CertificateChain:
 		var raw [][]byte
 		for _, cert := range c.X509CertificateChain.GetCertificates() {
 			raw = append(raw, cert.GetRawBytes())
 		}
-		return certificateSignature(pb, raw, pol, tg)
+		return certificateSignature(pb, raw, pol, tg, legacy)
 	}
 	return graph.Signature{Status: graph.StatusFailed, Reason: "bundle has no usable verification material"}
 }
@@ -53,7 +54,7 @@ func verifyBundle(data []byte, pb *protobundle.Bundle, pol *trust.Policy, tg tar
 // certificateSignature tells a private-CA chain (model_signing's
 // "certificate" method: no transparency log) from a keyless Fulcio
 // certificate (logged in Rekor).
-func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Policy, tg target) graph.Signature {
+func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Policy, tg target, legacy bool) graph.Signature {
 	if len(raw) == 0 {
 		return graph.Signature{Method: MethodCertificate, Status: graph.StatusFailed, Reason: "certificate chain is empty"}
 	}
@@ -71,13 +72,13 @@ func certificateSignature(pb *protobundle.Bundle, raw [][]byte, pol *trust.Polic
 	if len(pb.GetVerificationMaterial().GetTlogEntries()) > 0 {
 		return verifyKeyless(pb, certs[0], pol, tg)
 	}
-	return verifyChain(pb, certs, pol, tg)
+	return verifyChain(pb, certs, pol, tg, legacy)
 }
 
 // verifyKey checks the signature with the policy's public keys. hint is
 // what the document says (may be empty); claimed names the signer's key
-// when no trusted key verifies.
-func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, tg target) graph.Signature {
+// when no trusted key verifies. legacy: see verifyBundle.
+func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, tg target, legacy bool) graph.Signature {
 	sig := graph.Signature{Method: MethodKey, KeyID: claimed}
 	all := pol.All().Keys
 	if len(all) == 0 {
@@ -100,15 +101,26 @@ func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, 
 		return ks
 	}
 	var lastErr error
+	// check reports whether k signed; reason notes the legacy encoding.
+	check := func(k trust.PublicKey) (ok bool, reason string, err error) {
+		if err = verifyWithKey(pb, k.Key); err == nil {
+			return true, "", nil
+		}
+		if h, isEC := ecHash(k.Key); legacy && isEC && verifyLegacyEncoding(pb, k.Key, h) == nil {
+			return true, ReasonLegacyEncoding, nil
+		}
+		return false, "", err
+	}
 	for _, k := range byHint(allowed) {
-		if err := verifyWithKey(pb, k.Key); err != nil {
+		ok, reason, err := check(k)
+		if !ok {
 			if lastErr == nil || k.Hint == hint {
 				lastErr = err
 			}
 			continue
 		}
 		sig.KeyID = k.Hint
-		sig.Status = graph.StatusVerified
+		sig.Status, sig.Reason = graph.StatusVerified, reason
 		sig.Scope = pol.Scope(tg.role, tg.subjects, func(r *trust.Rule) bool {
 			return slices.ContainsFunc(r.Keys, func(rk trust.PublicKey) bool { return rk.Hint == k.Hint })
 		})
@@ -118,7 +130,7 @@ func verifyKey(pb *protobundle.Bundle, hint, claimed string, pol *trust.Policy, 
 		if slices.ContainsFunc(allowed, func(a trust.PublicKey) bool { return a.Hint == k.Hint }) {
 			continue
 		}
-		if verifyWithKey(pb, k.Key) == nil {
+		if ok, _, _ := check(k); ok {
 			sig.KeyID = k.Hint
 			return failed(sig, fmt.Sprintf("signed by trusted key %s (%s), which the trust policy does not allow for %s", k.Hint, k.Source, tg.String()))
 		}
@@ -210,7 +222,7 @@ func artifactPolicy(pb *protobundle.Bundle) (verify.ArtifactPolicyOption, error)
 // signature carries no timestamp), and the leaf must be fit for signing.
 // sigstore-go's certificate path is not used because it insists on a SAN,
 // which private-CA leaves often lack.
-func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.Policy, tg target) graph.Signature {
+func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.Policy, tg target, legacy bool) graph.Signature {
 	leaf := certs[0]
 	sig := graph.Signature{Method: MethodCertificate, Identity: certIdentity(leaf), Issuer: leaf.Issuer.String()}
 	if h, err := trust.KeyHint(leaf.PublicKey); err == nil {
@@ -230,6 +242,11 @@ func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.P
 			break
 		}
 	}
+	scope := func() []string {
+		return pol.Scope(tg.role, tg.subjects, func(r *trust.Rule) bool {
+			return slices.ContainsFunc(r.CAs, func(c trust.CABundle) bool { return c.Source == okCA.Source })
+		})
+	}
 	if !ok {
 		for _, ca := range all {
 			if slices.ContainsFunc(allowed, func(a trust.CABundle) bool { return a.Source == ca.Source }) {
@@ -248,12 +265,17 @@ func verifyChain(pb *protobundle.Bundle, certs []*x509.Certificate, pol *trust.P
 		return failed(sig, "signing certificate has neither the digitalSignature key usage nor the codeSigning extended key usage")
 	}
 	if err := verifyWithKey(pb, leaf.PublicKey); err != nil {
+		// model_signing's legacy v0.2 certificate signatures hashed with
+		// SHA-256 whatever the curve; its verifier does the same.
+		if legacy && verifyLegacyEncoding(pb, leaf.PublicKey, crypto.SHA256) == nil {
+			sig.Status, sig.Reason = graph.StatusVerified, ReasonLegacyEncoding
+			sig.Scope = scope()
+			return sig
+		}
 		return failed(sig, fmt.Sprintf("signature does not verify with the certificate's key: %v", err))
 	}
 	sig.Status = graph.StatusVerified
-	sig.Scope = pol.Scope(tg.role, tg.subjects, func(r *trust.Rule) bool {
-		return slices.ContainsFunc(r.CAs, func(c trust.CABundle) bool { return c.Source == okCA.Source })
-	})
+	sig.Scope = scope()
 	return sig
 }
 

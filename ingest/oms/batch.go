@@ -10,29 +10,20 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/envelope"
 )
 
-// Reasons set on signatures by the manifest checks.
-const (
-	ReasonRootMismatch = "root digest mismatch"
-	ReasonLegacy       = "legacy model_signing v0.2 signature (predicate " + LegacyPredicateType + ", non-standard DSSE pre-authentication encoding) is not supported"
-)
+// ReasonRootMismatch is set on every signature of a manifest whose
+// resources do not hash to its subject.
+const ReasonRootMismatch = "root digest mismatch"
 
 // Signatures returns the envelope's signature outcomes amended by what the
 // manifest says: a subject that the resources do not hash to fails every
-// signature (the signer vouched for a root, not for these files), and a
-// legacy v0.2 signature that did not verify is unverifiable, not forged:
-// its encoding cannot be checked with a standard DSSE verifier.
+// signature (the signer vouched for a root, not for these files). Legacy
+// v0.2 signatures have no root; the envelope checks them with
+// model_signing's legacy encoding (envelope.ReasonLegacyEncoding).
 func Signatures(m *Manifest, sigs []graph.Signature) []graph.Signature {
 	out := make([]graph.Signature, len(sigs))
 	copy(out, sigs)
 	for i := range out {
-		switch {
-		case m.Legacy && out[i].Status != graph.StatusVerified:
-			reason := ReasonLegacy
-			if out[i].Reason != "" && out[i].Status == graph.StatusFailed {
-				reason += "; standard check: " + out[i].Reason
-			}
-			out[i].Status, out[i].Reason = graph.StatusUnverifiable, reason
-		case !m.Legacy && !m.RootMatches:
+		if !m.Legacy && !m.RootMatches {
 			out[i].Status, out[i].Reason = graph.StatusFailed, ReasonRootMismatch
 		}
 	}
@@ -44,10 +35,19 @@ func Signatures(m *Manifest, sigs []graph.Signature) []graph.Signature {
 // the document DESCRIBES the model. doc supplies Digest, Source and Size;
 // Type, PredicateType and Signatures are filled in here.
 func FromOpened(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
+	return FromOpenedImage(o, doc, "")
+}
+
+// FromOpenedImage is FromOpened for a signature tied to a model packaged
+// as an OCI artifact: image is the manifest digest ("sha256:<hex>") whose
+// layers the signature lists (MatchOCI; the OCI collector checks it). The
+// Model node then carries both the OMS root digest and the image digest,
+// so it meets the packaged model's other evidence; attribute ociManifest.
+func FromOpenedImage(o *envelope.Opened, doc graph.Document, image string) (*graph.Batch, error) {
 	if o == nil || o.Statement == nil {
 		return nil, fmt.Errorf("%w: %s: payload is not an in-toto statement", ErrInvalidDocument, docName(doc))
 	}
-	m, err := ParseStatement(o.Statement)
+	m, err := ParseOpened(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", docName(doc), err)
 	}
@@ -66,6 +66,12 @@ func FromOpened(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
 		return b, b.Validate()
 	}
 	keys := []string{m.RootKey()}
+	if image != "" {
+		if _, err := sha256Hex(image); err != nil {
+			return nil, fmt.Errorf("%w: %s: image digest: %w", ErrInvalidDocument, docName(doc), err)
+		}
+		keys = append(keys, image)
+	}
 	if name := strings.TrimSpace(m.ModelName); name != "" {
 		keys = append(keys, graph.NameKey(name))
 	}
@@ -77,6 +83,9 @@ func FromOpened(o *envelope.Opened, doc graph.Document) (*graph.Batch, error) {
 		b.Set(model, "omsShardSize", strconv.FormatInt(m.Serialization.ShardSize, 10))
 	}
 	b.Set(model, "omsResources", strconv.Itoa(len(m.Resources)))
+	if image != "" {
+		b.Set(model, "ociManifest", image)
+	}
 	b.Describes(model)
 
 	whole := wholeFileShards(m.Resources)

@@ -98,10 +98,7 @@ func TestFromOpenedAllFixturesValidate(t *testing.T) {
 			t.Errorf("%s: %v", filepath.Base(dir), err)
 		}
 		legacy := strings.HasPrefix(filepath.Base(dir), "v0.2.")
-		wantStatus := graph.StatusVerified
-		if legacy {
-			wantStatus = graph.StatusUnverifiable
-		}
+		wantStatus := graph.StatusVerified // legacy v0.2 too, with its compatibility encoding
 		if b.Doc.Status() != wantStatus {
 			t.Errorf("%s: status %s, want %s", filepath.Base(dir), b.Doc.Status(), wantStatus)
 		}
@@ -238,12 +235,32 @@ func TestParseStatementErrors(t *testing.T) {
 		}), "repeats resources[0]"},
 		"dot beside files": {edit(func(st map[string]any) {
 			ser(st)["method"] = "files"
+			delete(ser(st), "shard_size")
 			p := st["predicate"].(map[string]any)
 			r := res0(st)
-			r["name"] = "."
+			r["name"], r["algorithm"] = ".", "sha256"
 			p["resources"] = append(p["resources"].([]any), map[string]any{"name": "b", "algorithm": "sha256", "digest": r["digest"]})
 		}), "single-file model"},
 		"other predicate": {bytes.ReplaceAll(good, []byte("signature/v1.0"), []byte("signature/v9")), "predicateType"},
+		// OMS spec v1.0 MUSTs (docs/oms.md, "Spec conformance").
+		"statement v0.1":        {edit(func(st map[string]any) { st["_type"] = statement.TypeV01 }), "_type"},
+		"legacy statement v0.1": {bytes.ReplaceAll(bytes.ReplaceAll(good, []byte("signature/v1.0"), []byte("Digests/v0.1")), []byte(statement.TypeV1), []byte(statement.TypeV01)), "_type"},
+		"empty subject name":    {edit(func(st map[string]any) { st["subject"].([]any)[0].(map[string]any)["name"] = "" }), "subject[0].name"},
+		"uppercase root digest": {edit(func(st map[string]any) {
+			d := st["subject"].([]any)[0].(map[string]any)["digest"].(map[string]any)
+			d["sha256"] = strings.ToUpper(d["sha256"].(string))
+		}), "subject[0].digest.sha256"},
+		"hash type not in registry": {edit(func(st map[string]any) { ser(st)["hash_type"] = "sha3" }), "hash_type \"sha3\" is not in the OMS algorithm registry"},
+		"no allow_symlinks":         {edit(func(st map[string]any) { delete(ser(st), "allow_symlinks") }), "allow_symlinks is missing"},
+		"allow_symlinks string":     {edit(func(st map[string]any) { ser(st)["allow_symlinks"] = "false" }), "allow_symlinks is not a boolean"},
+		"shard_size with files": {edit(func(st map[string]any) {
+			ser(st)["method"] = "files"
+			res0(st)["name"], res0(st)["algorithm"] = "a", "sha256"
+		}), "shard_size must be absent"},
+		"empty resources":         {edit(func(st map[string]any) { st["predicate"].(map[string]any)["resources"] = []any{} }), "predicate.resources is empty"},
+		"algorithm not hash type": {edit(func(st map[string]any) { res0(st)["algorithm"] = "blake3" }), "does not match serialization.hash_type"},
+		"uppercase digest":        {edit(func(st map[string]any) { res0(st)["digest"] = strings.ToUpper(res0(st)["digest"].(string)) }), "resources[0].digest"},
+		"empty ignore path":       {edit(func(st map[string]any) { ser(st)["ignore_paths"] = []any{"x", ""} }), "ignore_paths[1] is empty"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/blake2b"
 	"lukechampine.com/blake3"
@@ -157,6 +158,9 @@ func listFiles(ctx context.Context, root string, ignore ignoreSet, allowSymlinks
 				return filepath.SkipDir
 			}
 			return nil
+		}
+		if !utf8.ValidString(rel) {
+			return fmt.Errorf("%w: %q is not valid UTF-8 (OMS spec §6.1.2)", ErrModelPath, rel)
 		}
 		mode := d.Type()
 		switch {

@@ -101,12 +101,33 @@ func (m *Manifest) RootKey() string {
 	return "sha256:" + hex.EncodeToString(m.RootDigest)
 }
 
+// ParseOpened checks an opened document against the OMS profile of its
+// container (spec §4.1, §11.1: a sigstore-method bundle, whose material is
+// a single certificate, must carry a transparency log entry; the payload
+// must be in-toto) and parses its statement.
+func ParseOpened(o *envelope.Opened) (*Manifest, error) {
+	if o == nil {
+		return nil, fmt.Errorf("%w: no document", ErrInvalidDocument)
+	}
+	if o.Format == envelope.FormatBundle && o.Material == envelope.MaterialCertificate && o.TlogEntries == 0 {
+		return nil, fmt.Errorf("%w: bundle: verificationMaterial.certificate (sigstore method) without tlogEntries; OMS spec §4.1 requires at least one", ErrInvalidDocument)
+	}
+	if o.Format != envelope.FormatStatement && o.PayloadType != statement.PayloadType {
+		return nil, fmt.Errorf("%w: payloadType %q is not %s", ErrInvalidDocument, truncate(o.PayloadType, 80), statement.PayloadType)
+	}
+	return ParseStatement(o.Statement)
+}
+
 // ParseStatement reads an OMS statement's manifest. It rejects resource
 // names that could leave the model directory, so nothing derived from a
 // manifest touches disk outside it.
 func ParseStatement(st *statement.Statement) (*Manifest, error) {
 	if st == nil {
 		return nil, fmt.Errorf("%w: payload is not an in-toto statement", ErrInvalidDocument)
+	}
+	// Spec §8.3 and model_signing: Statement v1 only, for both predicates.
+	if st.Type != statement.TypeV1 {
+		return nil, fmt.Errorf("%w: _type %q is not %s (OMS spec §8.3)", ErrInvalidDocument, truncate(st.Type, 100), statement.TypeV1)
 	}
 	switch st.PredicateType {
 	case PredicateType:
@@ -137,12 +158,15 @@ func parseV1(st *statement.Statement) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: subject has %d entries, want exactly 1 (the model)", ErrInvalidDocument, len(st.Subject))
 	}
 	sub := st.Subject[0]
+	if sub.Name == "" {
+		return nil, fmt.Errorf("%w: subject[0].name is empty", ErrInvalidDocument)
+	}
 	rootHex, ok := sub.Digest["sha256"]
 	if !ok {
 		return nil, fmt.Errorf("%w: subject[0].digest.sha256 is missing", ErrInvalidDocument)
 	}
 	root, err := hex.DecodeString(rootHex)
-	if err != nil || len(root) != sha256.Size {
+	if err != nil || len(root) != sha256.Size || !isLowerHex(rootHex) {
 		return nil, fmt.Errorf("%w: subject[0].digest.sha256 %q is not a sha256 digest", ErrInvalidDocument, truncate(rootHex, 80))
 	}
 	var p predicateV1
@@ -162,12 +186,26 @@ func parseV1(st *statement.Statement) (*Manifest, error) {
 	default:
 		return nil, fmt.Errorf("%w: predicate.serialization.method %q is not files or shards", ErrInvalidDocument, truncate(ser.Method, 40))
 	}
-	if ser.HashType == "" || len(ser.HashType) > MaxAlgorithmLen {
-		return nil, fmt.Errorf("%w: predicate.serialization.hash_type %q is missing or longer than %d bytes", ErrInvalidDocument, truncate(ser.HashType, 40), MaxAlgorithmLen)
+	if !HashTypes[ser.HashType] {
+		return nil, fmt.Errorf("%w: predicate.serialization.hash_type %q is not in the OMS algorithm registry (sha256, blake2b, blake3)", ErrInvalidDocument, truncate(ser.HashType, 40))
 	}
-	// Written as a bool, but sigstore's protobuf Struct round trip may leave
-	// other JSON values: anything but true means false.
-	m.Serialization.AllowSymlinks = string(bytes.TrimSpace(ser.AllowSymlinks)) == "true"
+	switch string(bytes.TrimSpace(ser.AllowSymlinks)) {
+	case "true":
+		m.Serialization.AllowSymlinks = true
+	case "false":
+	case "":
+		return nil, fmt.Errorf("%w: predicate.serialization.allow_symlinks is missing", ErrInvalidDocument)
+	default:
+		return nil, fmt.Errorf("%w: predicate.serialization.allow_symlinks is not a boolean", ErrInvalidDocument)
+	}
+	if ser.Method == MethodFiles && ser.ShardSize != "" {
+		return nil, fmt.Errorf("%w: predicate.serialization.shard_size must be absent for method files", ErrInvalidDocument)
+	}
+	for i, p := range ser.IgnorePaths {
+		if p == "" {
+			return nil, fmt.Errorf("%w: predicate.serialization.ignore_paths[%d] is empty", ErrInvalidDocument, i)
+		}
+	}
 	if ser.Method == MethodShards {
 		n, err := shardSize(ser.ShardSize)
 		if err != nil {
@@ -178,6 +216,9 @@ func parseV1(st *statement.Statement) (*Manifest, error) {
 	if len(ser.IgnorePaths) > MaxIgnorePaths {
 		return nil, fmt.Errorf("%w: predicate.serialization.ignore_paths has %d entries, limit %d", ErrInvalidDocument, len(ser.IgnorePaths), MaxIgnorePaths)
 	}
+	if len(p.Resources) == 0 {
+		return nil, fmt.Errorf("%w: predicate.resources is empty (an empty model cannot be signed, OMS spec §5.2.1)", ErrInvalidDocument)
+	}
 	if len(p.Resources) > MaxResources {
 		return nil, fmt.Errorf("%w: predicate.resources has %d entries, limit %d", ErrInvalidDocument, len(p.Resources), MaxResources)
 	}
@@ -185,12 +226,14 @@ func parseV1(st *statement.Statement) (*Manifest, error) {
 	h := sha256.New()
 	for i, r := range p.Resources {
 		field := fmt.Sprintf("predicate.resources[%d]", i)
-		if r.Algorithm == "" || len(r.Algorithm) > MaxAlgorithmLen {
-			return nil, fmt.Errorf("%w: %s.algorithm %q is missing or longer than %d bytes", ErrInvalidDocument, field, truncate(r.Algorithm, 40), MaxAlgorithmLen)
+		// The spec writes hash_type; model_signing writes
+		// "<hash_type>-sharded-<shard_size>" for shards.
+		if r.Algorithm != ser.HashType && r.Algorithm != m.Serialization.ResourceAlgorithm() {
+			return nil, fmt.Errorf("%w: %s.algorithm %q does not match serialization.hash_type %q", ErrInvalidDocument, field, truncate(r.Algorithm, 40), ser.HashType)
 		}
 		d, err := hex.DecodeString(r.Digest)
-		if err != nil || len(d) == 0 {
-			return nil, fmt.Errorf("%w: %s.digest %q is not hex", ErrInvalidDocument, field, truncate(r.Digest, 80))
+		if err != nil || len(d) == 0 || !isLowerHex(r.Digest) {
+			return nil, fmt.Errorf("%w: %s.digest %q is not lowercase hex", ErrInvalidDocument, field, truncate(r.Digest, 80))
 		}
 		if want := digestSize(r.Algorithm); want > 0 && len(d) != want {
 			return nil, fmt.Errorf("%w: %s.digest has %d bytes, %s digests have %d", ErrInvalidDocument, field, len(d), truncate(r.Algorithm, 40), want)
@@ -248,6 +291,18 @@ func parseLegacy(st *statement.Statement) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: subject: %w", ErrInvalidDocument, err)
 	}
 	return m, nil
+}
+
+// HashTypes is the OMS algorithm registry's file hashing algorithms.
+var HashTypes = map[string]bool{"sha256": true, "blake2b": true, "blake3": true}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (r Resource) key() string {

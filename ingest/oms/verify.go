@@ -115,24 +115,11 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 	if err != nil {
 		return nil, fmt.Errorf("signature %s: %w", orDash(opts.SignaturePath), err)
 	}
-	m, err := ParseStatement(o.Statement)
+	m, err := ParseOpened(o)
 	if err != nil {
 		return nil, fmt.Errorf("signature %s: %w", orDash(opts.SignaturePath), err)
 	}
-	r := &Report{
-		Model:         m.ModelName,
-		Path:          dir,
-		RootDigest:    m.RootKey(),
-		RootMatches:   m.RootMatches,
-		PredicateType: m.PredicateType,
-		Format:        o.Format,
-		Serialization: m.Serialization,
-		Signatures:    Signatures(m, o.Signatures),
-		Signed:        countPaths(m.Resources),
-	}
-	for _, s := range r.Signatures {
-		r.SignatureVerified = r.SignatureVerified || s.Status == graph.StatusVerified
-	}
+	r := newReport(m, o, dir)
 	newH, err := newHash(m.Serialization.HashType)
 	if err != nil {
 		return nil, err
@@ -162,10 +149,13 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 			}
 		}
 	}
-	files, err := listFiles(ctx, dir, ignore, opts.AllowSymlinks)
+	// Spec §6.1.1: the recorded symlink policy applies; the option can
+	// only add to it, like model_signing's --allow_symlinks.
+	files, err := listFiles(ctx, dir, ignore, opts.AllowSymlinks || m.Serialization.AllowSymlinks)
 	if err != nil {
 		return nil, err
 	}
+	singleFileName(files, m)
 	if opts.IgnoreUnsignedFiles {
 		signed := map[string]bool{}
 		for _, res := range m.Resources {
@@ -184,6 +174,24 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 	compare(r, m, files, ts, digests)
 	r.Verified = r.SignatureVerified && r.Changed+r.Missing+r.Extra == 0
 	return r, nil
+}
+
+func newReport(m *Manifest, o *envelope.Opened, where string) *Report {
+	r := &Report{
+		Model:         m.ModelName,
+		Path:          where,
+		RootDigest:    m.RootKey(),
+		RootMatches:   m.RootMatches,
+		PredicateType: m.PredicateType,
+		Format:        o.Format,
+		Serialization: m.Serialization,
+		Signatures:    Signatures(m, o.Signatures),
+		Signed:        countPaths(m.Resources),
+	}
+	for _, s := range r.Signatures {
+		r.SignatureVerified = r.SignatureVerified || s.Status == graph.StatusVerified
+	}
+	return r
 }
 
 type digestOf struct {
@@ -235,7 +243,7 @@ func compare(r *Report, m *Manifest, files []*localFile, ts []hashTask, digests 
 			var diffs []string
 			for k, wd := range w {
 				gd, ok := g[k]
-				if !ok || gd.alg != wd.alg || !bytes.Equal(gd.d, wd.d) {
+				if !ok || !bytes.Equal(gd.d, wd.d) { // algorithms: checked against hash_type by ParseStatement
 					diffs = append(diffs, shardPart(k, p))
 				}
 			}
@@ -291,4 +299,25 @@ func countPaths(rs []Resource) int {
 		seen[r.Path] = true
 	}
 	return len(seen)
+}
+
+// singleFileName: a single-file model is the resource "." for
+// model_signing and its base name for the spec (§6.1.2, item 5); the local
+// file takes the name the manifest uses.
+func singleFileName(files []*localFile, m *Manifest) {
+	if len(files) != 1 || files[0].rel != "." {
+		return
+	}
+	base := filepath.Base(files[0].full)
+	for _, r := range m.Resources {
+		if r.Path == "." {
+			return
+		}
+	}
+	for _, r := range m.Resources {
+		if r.Path == base {
+			files[0].rel = base
+			return
+		}
+	}
 }

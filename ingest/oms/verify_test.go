@@ -58,9 +58,10 @@ func TestVerifyModelFixtures(t *testing.T) {
 				t.Fatalf("files: %+v", r.Files)
 			}
 			if strings.HasPrefix(filepath.Base(dir), "v0.2.") {
-				// Legacy: files still compared, signature unverifiable.
+				// Legacy: verified with model_signing's compatibility
+				// encoding, as the reference does, and said so.
 				s := r.Signatures[0]
-				if r.Verified || r.SignatureVerified || s.Status != graph.StatusUnverifiable || !strings.HasPrefix(s.Reason, oms.ReasonLegacy) {
+				if !r.Verified || s.Status != graph.StatusVerified || s.Reason != envelope.ReasonLegacyEncoding || !strings.Contains(s.Reason, "legacy v0.2 encoding") {
 					t.Fatalf("legacy report: verified=%v %+v", r.Verified, s)
 				}
 				return
@@ -256,7 +257,10 @@ func TestVerifyModelRejectsTraversal(t *testing.T) {
 		if strings.Count(name, ":") == 2 {
 			method = "shards"
 		}
-		ser := map[string]any{"method": method, "hash_type": "sha256", "allow_symlinks": false, "shard_size": 10}
+		ser := map[string]any{"method": method, "hash_type": "sha256", "allow_symlinks": false}
+		if method == "shards" {
+			ser["shard_size"] = 10
+		}
 		stmt := statementJSON(t, "m", strings.Repeat("00", 32), map[string]any{
 			"serialization": ser,
 			"resources":     []any{map[string]string{"name": name, "algorithm": "sha256", "digest": strings.Repeat("00", 32)}},
@@ -407,7 +411,7 @@ func TestVerifyModelErrors(t *testing.T) {
 	}
 	unknown := ks.Bundle(t, statement.PayloadType, manifest(t, manifestSpec{name: "gen", method: "files", hashType: "sha256"}, generated))
 	sha3 := ks.Bundle(t, statement.PayloadType, bytes.ReplaceAll(manifest(t, manifestSpec{name: "gen", method: "files", hashType: "sha256"}, generated), []byte(`"hash_type":"sha256"`), []byte(`"hash_type":"sha3"`)))
-	if _, err := oms.VerifyModel(ctx, dir, sha3, pol, oms.VerifyOptions{}); !errors.Is(err, oms.ErrUnsupported) {
+	if _, err := oms.VerifyModel(ctx, dir, sha3, pol, oms.VerifyOptions{}); !errors.Is(err, oms.ErrInvalidDocument) || !strings.Contains(err.Error(), "hash_type") {
 		t.Errorf("unknown hash type: %v", err)
 	}
 	if _, err := oms.VerifyModel(ctx, filepath.Join(dir, "nope"), unknown, pol, oms.VerifyOptions{}); !errors.Is(err, oms.ErrModelPath) {

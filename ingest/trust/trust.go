@@ -8,10 +8,12 @@
 package trust
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -21,8 +23,10 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
+	prototrustroot "github.com/sigstore/protobuf-specs/gen/pb-go/trustroot/v1"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // ErrInvalidPolicy is the root of every policy error.
@@ -245,14 +249,46 @@ func ParseCABundle(data []byte, source string) (CABundle, error) {
 	return b, nil
 }
 
+// isSelfSigned: issued by itself and signed by its own key. Unlike
+// CheckSignatureFrom, it does not demand the CA basic constraint or the
+// keyCertSign key usage: a self-signed signing certificate (model_signing's
+// "certificate" method with a one-certificate chain) anchors itself, as it
+// does for OpenSSL's store in the reference verifier.
 func isSelfSigned(c *x509.Certificate) bool {
-	return c.CheckSignatureFrom(c) == nil
+	if !bytes.Equal(c.RawIssuer, c.RawSubject) {
+		return false
+	}
+	return c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
-// ParseTrustedRoot reads a sigstore trusted_root.json.
+// clientTrustConfigType prefixes the media type of a sigstore client trust
+// configuration (a trusted root with a signing configuration), what
+// model_signing's --trust_config and sigstore-python read.
+const clientTrustConfigType = "application/vnd.dev.sigstore.clienttrustconfig"
+
+// ParseTrustedRoot reads a sigstore trusted_root.json, or the trusted root
+// of a sigstore client trust configuration (its signing configuration is
+// for signers, and ignored).
 func ParseTrustedRoot(data []byte, source string) (Root, error) {
 	if len(data) > MaxTrustedRootSize {
 		return Root{}, fmt.Errorf("%w: trusted root %s: %d bytes, limit %d", ErrInvalidPolicy, source, len(data), MaxTrustedRootSize)
+	}
+	var head struct {
+		MediaType string `json:"mediaType"`
+	}
+	if json.Unmarshal(data, &head) == nil && strings.HasPrefix(head.MediaType, clientTrustConfigType) {
+		var cfg prototrustroot.ClientTrustConfig
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(data, &cfg); err != nil {
+			return Root{}, fmt.Errorf("%w: trust config %s: %w", ErrInvalidPolicy, source, err)
+		}
+		if cfg.GetTrustedRoot() == nil {
+			return Root{}, fmt.Errorf("%w: trust config %s: trustedRoot is missing", ErrInvalidPolicy, source)
+		}
+		tr, err := root.NewTrustedRootFromProtobuf(cfg.GetTrustedRoot())
+		if err != nil {
+			return Root{}, fmt.Errorf("%w: trust config %s: trustedRoot: %w", ErrInvalidPolicy, source, err)
+		}
+		return Root{Name: source, Material: tr, RequireSCT: true}, nil
 	}
 	tr, err := root.NewTrustedRootFromJSON(data)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/oms"
 )
 
 // OCI collector defaults.
@@ -277,12 +278,14 @@ func (s *ociSession) subject(ctx context.Context, ref name.Reference) error {
 	subject := desc.Digest
 	s.o.log().Debug("collecting", "ref", ref.String(), "subject", subject.String(), "mediaType", desc.MediaType)
 
+	var modelManifest []byte // a packaged model's manifest, to tie OMS signatures to
 	if desc.MediaType.IsImage() {
 		var m v1.Manifest
 		if err := json.Unmarshal(desc.Manifest, &m); err != nil {
 			return fmt.Errorf("%s: manifest: %w", ref, err)
 		}
 		if isModelManifest(&m) {
+			modelManifest = desc.Manifest
 			if err := s.model(ref, subject, &m); err != nil {
 				return err
 			}
@@ -306,7 +309,7 @@ func (s *ociSession) subject(ctx context.Context, ref name.Reference) error {
 		refs = refs[:limit]
 	}
 	for _, r := range refs {
-		if err := s.artifact(ctx, r, subject, ""); err != nil {
+		if err := s.artifact(ctx, r, subject, "", modelManifest); err != nil {
 			return err
 		}
 	}
@@ -323,7 +326,7 @@ func (s *ociSession) subject(ctx context.Context, ref name.Reference) error {
 			}
 			return fmt.Errorf("cosign tag %s: %w", tag, err)
 		}
-		if err := s.artifact(ctx, *h, subject, tag.TagStr()); err != nil {
+		if err := s.artifact(ctx, *h, subject, tag.TagStr(), modelManifest); err != nil {
 			return err
 		}
 	}
@@ -339,7 +342,9 @@ func (s *ociSession) source(manifest v1.Hash, layer string) string {
 }
 
 // artifact reads the documents in the layers of one attached manifest.
-func (s *ociSession) artifact(ctx context.Context, d v1.Descriptor, subject v1.Hash, tag string) error {
+// modelManifest is the subject's manifest when it is a packaged model: an
+// OMS signature listing exactly its layers is tied to it (Doc.Subject).
+func (s *ociSession) artifact(ctx context.Context, d v1.Descriptor, subject v1.Hash, tag string, modelManifest []byte) error {
 	src := s.source(d.Digest, "")
 	if !d.MediaType.IsImage() {
 		s.o.log().Debug("attached artifact is not an image manifest; skipped", "source", src, "mediaType", d.MediaType)
@@ -400,6 +405,11 @@ func (s *ociSession) artifact(ctx context.Context, d v1.Descriptor, subject v1.H
 		}
 		s.o.seen[l.Digest.String()] = struct{}{}
 		doc := Doc{Data: data, Source: lsrc, ContentType: ct}
+		if kind == kindSigned && modelManifest != nil {
+			if _, ok := oms.MatchOCI(ctx, data, modelManifest); ok {
+				doc.Subject = subject.String()
+			}
+		}
 		if kind == kindSBOM {
 			// A bare SBOM does not say which image it describes: the
 			// registry does.

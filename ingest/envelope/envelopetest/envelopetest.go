@@ -178,6 +178,9 @@ func (c *CA) RootPEM() []byte {
 // LeafOptions shape the signing certificate.
 type LeafOptions struct {
 	NoSigningUsage bool // neither digitalSignature nor codeSigning
+	// NotBefore, NotAfter: the leaf's validity (default: an hour ago to a
+	// day ahead, like the CA's).
+	NotBefore, NotAfter time.Time
 }
 
 // Sign issues a leaf for a fresh key and signs payload as DSSE in a bundle
@@ -205,6 +208,8 @@ type chainProvider struct {
 
 func (p chainProvider) GetCertificateChain(_ context.Context, kp sign.Keypair, _ *sign.CertificateProviderOptions) ([][]byte, error) {
 	tmpl := &x509.Certificate{
+		NotBefore:   p.opts.NotBefore,
+		NotAfter:    p.opts.NotAfter,
 		Subject:     pkix.Name{CommonName: "model-signer"},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
@@ -233,8 +238,12 @@ func issue(t testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.Privat
 		t.Fatal(err)
 	}
 	tmpl.SerialNumber = serial
-	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(24 * time.Hour)
+	if tmpl.NotBefore.IsZero() {
+		tmpl.NotBefore = time.Now().Add(-time.Hour)
+	}
+	if tmpl.NotAfter.IsZero() {
+		tmpl.NotAfter = time.Now().Add(24 * time.Hour)
+	}
 	if parent == nil {
 		parent = tmpl
 	}
