@@ -48,6 +48,15 @@ type Options struct {
 	// when 0).
 	MaxDepth      int
 	MaxComplexity int
+	// QueryTimeout is each GraphQL operation's deadline (gql.DefaultTimeout
+	// when 0, never above Timeout): a walk past it is stopped through its
+	// context and answered TIMEOUT.
+	QueryTimeout time.Duration
+	// QueryBudget is the work units all running GraphQL operations may hold
+	// together (gql default when 0); QueueWait how long one waits for its
+	// share before a 503 with Retry-After (gql default when 0).
+	QueryBudget int
+	QueueWait   time.Duration
 	// Routes adds endpoints (e.g. GET /v1/aibom/{ref}); they get the same
 	// authentication, limits, metrics and access log as the built-in ones.
 	Routes []Route
@@ -87,6 +96,10 @@ func New(o Options) http.Handler {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = gql.DefaultTimeout
+	}
+	o.QueryTimeout = min(o.QueryTimeout, o.Timeout)
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -103,6 +116,7 @@ func New(o Options) http.Handler {
 	gq := gql.NewHandler(gql.Options{
 		Reader: o.Store, Writer: o.Store, Pipeline: o.Pipeline, Log: log,
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity,
+		Timeout: o.QueryTimeout, Budget: o.QueryBudget, QueueWait: o.QueueWait,
 		CanWrite:  func(ctx context.Context) bool { c, _ := CallerFrom(ctx); return c.Allows(ScopeWrite) },
 		Caller:    func(ctx context.Context) string { c, _ := CallerFrom(ctx); return c.Name },
 		RequestID: RequestID,
