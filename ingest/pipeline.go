@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/inflate"
 )
 
 // DefaultMaxBytes bounds one document unless the pipeline says otherwise.
@@ -34,7 +36,73 @@ type Pipeline struct {
 	Store    graph.Writer
 	Parser   *Parser
 	Log      *slog.Logger
-	MaxBytes int64 // DefaultMaxBytes when 0
+	MaxBytes int64 // DefaultMaxBytes when 0; bounds the document before and after decompression
+	// MaxRatio bounds decompressed/compressed size (inflate.DefaultMaxRatio
+	// when 0).
+	MaxRatio int64
+	// Budget, when set, bounds how many documents are parsed and written
+	// at once (see Budget); nil: no bound.
+	Budget *Budget
+}
+
+// ErrBusy: the ingest budget stayed full for its whole queue wait. HTTP
+// answers 503 with Retry-After.
+var ErrBusy = errors.New("server busy: too many documents being ingested")
+
+// Budget is a concurrency budget for ingests: at most Slots run at once;
+// others queue for at most Wait, then fail with ErrBusy.
+type Budget struct {
+	sem  chan struct{}
+	wait time.Duration
+}
+
+// NewBudget returns a budget of slots concurrent ingests with a queue wait.
+func NewBudget(slots int, wait time.Duration) *Budget {
+	return &Budget{sem: make(chan struct{}, max(slots, 1)), wait: wait}
+}
+
+// Wait is how long an ingest queues before ErrBusy.
+func (b *Budget) Wait() time.Duration {
+	if b == nil {
+		return 0
+	}
+	return b.wait
+}
+
+type slotKey struct{}
+
+// Acquire takes a slot for the caller's ingest (queueing up to Wait) and
+// returns the context that says so, so Pipeline.Ingest under it does not
+// take a second one, and the release. HTTP takes the slot before reading
+// the body, so bodies waiting in the queue are not held in memory.
+func (b *Budget) Acquire(ctx context.Context) (context.Context, func(), error) {
+	release, err := b.acquire(ctx)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return context.WithValue(ctx, slotKey{}, b), release, nil
+}
+
+func (b *Budget) acquire(ctx context.Context) (func(), error) {
+	if b == nil || ctx.Value(slotKey{}) == b {
+		return func() {}, nil
+	}
+	release := func() { <-b.sem }
+	select {
+	case b.sem <- struct{}{}:
+		return release, nil
+	default:
+	}
+	t := time.NewTimer(b.wait)
+	defer t.Stop()
+	select {
+	case b.sem <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, fmt.Errorf("%w: %d at once, the limit, for %s; retry later", ErrBusy, cap(b.sem), b.wait)
+	}
 }
 
 // Ingest parses in and applies every document it holds. A JSON Lines input
@@ -47,6 +115,21 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 	}
 	if int64(len(in.Data)) > max {
 		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrTooLarge, name(in), len(in.Data), max)
+	}
+	release, err := p.Budget.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	// Compressed input is decompressed here, once, streaming, under the
+	// same size limit and a ratio cap; parsers see the document itself.
+	if data, err := inflate.Decode(in.Data, inflate.Limits{MaxBytes: max, MaxRatio: p.MaxRatio}); err != nil {
+		if errors.Is(err, inflate.ErrTooLarge) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, name(in), err)
+		}
+		return nil, &docError{source: name(in), err: err}
+	} else {
+		in.Data = data
 	}
 	parsed, err := p.Parser.Parse(ctx, in)
 	if err != nil {

@@ -198,6 +198,11 @@ func presenter(log *slog.Logger, rid func(context.Context) string, timeout time.
 		switch {
 		case errors.Is(err, errForbidden):
 			code = CodeForbidden
+		case errors.Is(err, ingest.ErrBusy):
+			code = CodeOverloaded
+			if st := stateFrom(ctx); st != nil {
+				st.overloaded(2 * time.Second)
+			}
 		case query.IsBadInput(err) || ingest.IsBadInput(err):
 			code = CodeBadInput
 		case errors.Is(err, graph.ErrNotFound):

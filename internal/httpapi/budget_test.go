@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/internal/reliability"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
 
@@ -40,66 +43,24 @@ func heapGrowth(f func()) uint64 {
 	}
 }
 
-// hostile is one attack on /graphql and the refusal it must get.
-type hostile struct {
-	name, query, code string
-}
-
-func hostileQueries() []hostile {
-	var aliasBomb, aliasSmall, typenames, typenamesSmall, fanout, impacts strings.Builder
-	aliasBomb.WriteString("{")
-	for i := range 2000 { // 2,000 same-name aliases with different arguments (~80 KB)
-		fmt.Fprintf(&aliasBomb, ` a%d: impact(ref: "sha256:%064d", first: %d) { totalCount }`, i, i, i%50+1)
-	}
-	aliasBomb.WriteString("}")
-	aliasSmall.WriteString("{")
-	for i := range 150 {
-		fmt.Fprintf(&aliasSmall, " a%d: stats { nodes }", i)
-	}
-	aliasSmall.WriteString("}")
-	typenames.WriteString("{")
-	typenames.WriteString(strings.Repeat(" __typename", 30_000))
-	typenames.WriteString("}")
-	typenamesSmall.WriteString("{")
-	typenamesSmall.WriteString(strings.Repeat(" __typename", 1_500))
-	typenamesSmall.WriteString("}")
-	// A 1 KB fragment fan-out: each fragment spreads the next twice, 2^26
-	// fields once expanded.
-	fanout.WriteString("{ ...F0 }")
-	for i := range 26 {
-		fmt.Fprintf(&fanout, " fragment F%d on Query { ...F%d ...F%d }", i, i+1, i+1)
-	}
-	fanout.WriteString(" fragment F26 on Query { __typename }")
-	impacts.WriteString("{")
-	for i := range 490 {
-		fmt.Fprintf(&impacts, " i%d: impact(ref: \"x%d\", first: 1) { totalCount }", i, i)
-	}
-	impacts.WriteString("}")
-	return []hostile{
-		{"2000 aliases", aliasBomb.String(), "TOKEN_LIMIT_EXCEEDED"},
-		{"150 aliases", aliasSmall.String(), "ALIAS_LIMIT_EXCEEDED"},
-		{"30k __typename", typenames.String(), "TOKEN_LIMIT_EXCEEDED"},
-		{"1500 __typename", typenamesSmall.String(), "SELECTION_LIMIT_EXCEEDED"},
-		{"fragment fan-out 2^26", fanout.String(), "FIELD_LIMIT_EXCEEDED"},
-		{"490 impact totalCount", impacts.String(), "TOKEN_LIMIT_EXCEEDED"},
-	}
-}
-
 // TestGraphQLHostile: every hostile document is refused with 400 naming
 // its limit before validation runs, cheaply.
 func TestGraphQLHostile(t *testing.T) {
 	e := start(t, Options{})
-	for _, h := range hostileQueries() {
-		t.Run(h.name, func(t *testing.T) {
+	for _, h := range reliability.HostileQueries() {
+		t.Run(h.Name, func(t *testing.T) {
 			var code int
 			var out map[string]any
+			var took time.Duration
 			grew := heapGrowth(func() {
-				resp, o := gqlPost(t, e, readSecret, h.query, nil)
-				code, out = resp.StatusCode, o
+				start := time.Now()
+				resp, o := gqlPost(t, e, readSecret, h.Query, nil)
+				code, out, took = resp.StatusCode, o, time.Since(start)
 			})
+			t.Logf("%d bytes: %d %s in %s, heap +%.1f MB", len(h.Query), code, errCode(out), took.Round(time.Millisecond), float64(grew)/(1<<20))
 			msg := fmt.Sprint(out["errors"])
-			if code != 400 || errCode(out) != h.code || !strings.Contains(msg, "limit") {
-				t.Fatalf("%d %s %.300s, want 400 %s naming the limit", code, errCode(out), msg, h.code)
+			if code != 400 || errCode(out) != h.Code || !strings.Contains(msg, "limit") {
+				t.Fatalf("%d %s %.300s, want 400 %s naming the limit", code, errCode(out), msg, h.Code)
 			}
 			if grew > 64<<20 {
 				t.Errorf("heap grew %d MB refusing it", grew>>20)
@@ -138,13 +99,7 @@ func TestGraphQLCostChargesWalk(t *testing.T) {
 	if resp, out := gqlPost(t, e, readSecret, one, nil); resp.StatusCode != 200 || out["errors"] != nil {
 		t.Fatalf("one impact: %d %v", resp.StatusCode, out["errors"])
 	}
-	var b strings.Builder
-	b.WriteString("{")
-	for i := range 40 { // within the alias limit
-		fmt.Fprintf(&b, " i%d: impact(ref: %q, first: 1) { totalCount }", i, root)
-	}
-	b.WriteString("}")
-	resp, out := gqlPost(t, e, readSecret, b.String(), nil)
+	resp, out := gqlPost(t, e, readSecret, reliability.ImpactWalks(root, 40), nil) // within the alias limit
 	if resp.StatusCode != 400 || errCode(out) != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Fatalf("40 walks on a %d-node graph: %d %v, want 400 COMPLEXITY_LIMIT_EXCEEDED", 4000, resp.StatusCode, out["errors"])
 	}
@@ -191,5 +146,97 @@ func TestGraphQLClientErrors(t *testing.T) {
 	log := e.log.String()
 	if strings.Contains(log, `"level":"ERROR"`) || strings.Contains(log, strings.Repeat(`"x`, 200)) {
 		t.Errorf("client error logged at ERROR or with its body:\n%.1000s", log)
+	}
+}
+
+// pushBomb posts body and checks the refusal: status, code, the limit
+// named, and how far the heap grew meanwhile.
+func pushBomb(t *testing.T, e *env, body []byte, status int, want string, maxGrowth uint64) {
+	t.Helper()
+	var code int
+	var b []byte
+	var took time.Duration
+	grew := heapGrowth(func() {
+		start := time.Now()
+		resp, out := e.do(t, "POST", "/v1/ingest", writeSecret, "", body)
+		code, b, took = resp.StatusCode, out, time.Since(start)
+	})
+	t.Logf("%d-byte document: %d in %s, heap +%.1f MB", len(body), code, took.Round(time.Millisecond), float64(grew)/(1<<20))
+	if code != status || !strings.Contains(string(b), want) {
+		t.Errorf("%d %.300s, want %d naming %q", code, b, status, want)
+	}
+	if grew > maxGrowth {
+		t.Errorf("heap grew %d MB refusing a %d-byte document (bound %d MB)", grew>>20, len(body), maxGrowth>>20)
+	}
+}
+
+// TestIngestBombs: compressed bombs are decompressed once, streaming,
+// and refused with 413 naming the limit as soon as a cap is passed;
+// component counts are checked while scanning, before any parser decodes.
+func TestIngestBombs(t *testing.T) {
+	bz := fixture(t, "bombs/cyclonedx-250MiB.json.bz2")
+	e := start(t, Options{MaxBody: 64 << 20})
+	t.Run("bzip2 336 B -> 250 MiB", func(t *testing.T) {
+		pushBomb(t, e, bz, 413, "ratio limit", 16<<20)
+	})
+	t.Run("four bzip2 bombs at once", func(t *testing.T) {
+		var wg sync.WaitGroup
+		codes := make([]int, 4)
+		grew := heapGrowth(func() {
+			for i := range codes {
+				wg.Go(func() {
+					resp, _ := e.do(t, "POST", "/v1/ingest", writeSecret, "", bz)
+					codes[i] = resp.StatusCode
+				})
+			}
+			wg.Wait()
+		})
+		if fmt.Sprint(codes) != "[413 413 413 413]" || grew > 32<<20 {
+			t.Errorf("codes %v, heap grew %d MB", codes, grew>>20)
+		}
+	})
+	t.Run("gzip over the body limit once inflated", func(t *testing.T) {
+		small := start(t, Options{MaxBody: 1 << 20})
+		pushBomb(t, small, reliability.GzipSpaces(8<<20), 413, "1048576-byte limit", 16<<20)
+	})
+	t.Run("zstd SPDX 1M packages", func(t *testing.T) {
+		pushBomb(t, e, reliability.SPDXPackages(1_000_000), 413, "decompressed size exceeds", 256<<20)
+	})
+	t.Run("zstd SPDX 300k packages", func(t *testing.T) {
+		pushBomb(t, e, reliability.SPDXPackages(300_000), 413, "packages+files: more than 250000", 224<<20)
+	})
+	if n := e.documents(t); n != 0 {
+		t.Errorf("%d documents stored", n)
+	}
+	// A real compressed SBOM still goes in (decompressed once, in the
+	// pipeline).
+	if resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst")); resp.StatusCode != 201 {
+		t.Errorf("zstd SBOM: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestIngestBudget: while the ingest budget is full, a push queues for the
+// budget's wait and is refused with 503 and Retry-After, its body unread;
+// once a slot frees it goes in.
+func TestIngestBudget(t *testing.T) {
+	budget := ingest.NewBudget(1, 100*time.Millisecond)
+	e := start(t, Options{Pipeline: &ingest.Pipeline{Budget: budget}})
+	_, release, err := budget.Acquire(context.Background()) // a running ingest
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := fixture(t, "intoto/dataset-raw.intoto.json")
+	resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", doc)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || decodeErr(t, b).Code != "busy" || !strings.Contains(string(b), "1 at once") {
+		t.Errorf("with the budget full: %d Retry-After=%q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	// The GraphQL ingest mutation shares the budget.
+	r2, out := gqlPost(t, e, writeSecret, `mutation($d: String!) { ingest(document: $d) { documents { type } } }`, map[string]any{"d": string(doc)})
+	if r2.StatusCode != 503 || errCode(out) != "OVERLOADED" {
+		t.Errorf("mutation with the budget full: %d %v", r2.StatusCode, out)
+	}
+	release()
+	if resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", doc); resp.StatusCode != 201 {
+		t.Errorf("after release: %d %s", resp.StatusCode, b)
 	}
 }

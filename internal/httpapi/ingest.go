@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
+	"github.com/modelgraph/modelgraph/ingest/sbom"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -61,6 +63,20 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	if c, _ := CallerFrom(r.Context()); c.Name != "" {
 		source += " (pushed by " + c.Name + ")"
 	}
+	// A slot in the ingest budget before the body is read: queued pushes
+	// hold no body in memory.
+	ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context())
+	if err != nil {
+		code, e := ingestError(err)
+		e.Document = source
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfter(s.o.Pipeline.Budget.Wait()))
+		}
+		s.reject(w, code, e)
+		return
+	}
+	defer release()
+	r = r.WithContext(ctx)
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -90,6 +106,9 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	rc, err := query.Ingest(r.Context(), s.o.Pipeline, ingest.Input{Data: data, Source: source, ContentType: ct, Subject: subject, Role: role})
 	if err != nil {
 		code, e := ingestError(err)
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfter(s.o.Pipeline.Budget.Wait()))
+		}
 		e.Document = firstNonEmpty(e.Document, source)
 		if code >= 500 {
 			s.log.Error("ingest failed", "err", err, "source", source, "requestId", RequestID(r.Context()))
@@ -114,7 +133,8 @@ func (s *server) reject(w http.ResponseWriter, code int, e apiError) {
 }
 
 // ingestError maps a pipeline error to a status and body:
-// 413 too large, 415 a format modelgraph does not read, 422 a well-formed
+// 413 too large (a size, decompression or count limit, named in the
+// message), 503 the ingest budget stayed full (with Retry-After), 415 a format modelgraph does not read, 422 a well-formed
 // document whose claims break the graph's rules or limits, 400 a malformed
 // document (the message names the document and the field), 504 the
 // request's deadline, 500 anything else.
@@ -129,9 +149,12 @@ func ingestError(err error) (int, apiError) {
 		e.Document, e.Field, e.Line = me.Doc, me.Field, me.Line
 	}
 	switch {
-	case errors.Is(err, ingest.ErrTooLarge):
+	case errors.Is(err, ingest.ErrTooLarge) || errors.Is(err, sbom.ErrTooLarge):
 		e.Code = "too_large"
 		return http.StatusRequestEntityTooLarge, e
+	case errors.Is(err, ingest.ErrBusy):
+		e.Code = "busy"
+		return http.StatusServiceUnavailable, e
 	case errors.Is(err, ingest.ErrUnsupported):
 		e.Code = "unsupported_format"
 		return http.StatusUnsupportedMediaType, e
@@ -193,4 +216,10 @@ func clip(s string) string {
 		return s
 	}
 	return s[:80] + "…"
+}
+
+// retryAfter is a Retry-After value (whole seconds, at least 1) for a
+// queue that waited wait.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(max(1, int(wait/2/time.Second)))
 }

@@ -82,7 +82,11 @@ func startOn(t *testing.T, o Options, pol *trust.Policy, s graph.Store) *env {
 	if o.MaxBody == 0 {
 		o.MaxBody = 1 << 20
 	}
-	o.Pipeline = &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol), MaxBytes: o.MaxBody}
+	var budget *ingest.Budget
+	if o.Pipeline != nil { // only its Budget is kept
+		budget = o.Pipeline.Budget
+	}
+	o.Pipeline = &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol), MaxBytes: o.MaxBody, Budget: budget}
 	if o.Tokens == nil {
 		tk, err := ParseTokensEnv("ci:read+write:" + writeSecret + ",viewer:read:" + readSecret)
 		if err != nil {
