@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -110,9 +111,12 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", retryAfter(s.o.Pipeline.Budget.Wait()))
 		}
 		e.Document = firstNonEmpty(e.Document, source)
-		if code >= 500 {
+		switch code {
+		case http.StatusInternalServerError, http.StatusInsufficientStorage:
 			s.log.Error("ingest failed", "err", err, "source", source, "requestId", RequestID(r.Context()))
-			e.Message = "internal error (request " + RequestID(r.Context()) + ")"
+			if code == http.StatusInternalServerError {
+				e.Message = "internal error (request " + RequestID(r.Context()) + ")"
+			}
 		}
 		s.reject(w, code, e)
 		return
@@ -164,6 +168,10 @@ func ingestError(err error) (int, apiError) {
 	case ingest.IsBadInput(err):
 		e.Code = "invalid_document"
 		return http.StatusBadRequest, e
+	case errors.Is(err, syscall.ENOSPC):
+		e.Code = "insufficient_storage"
+		e.Message = "the store's disk is full: nothing was written; retry once space is freed"
+		return http.StatusInsufficientStorage, e
 	case isTimeout(err):
 		e.Code = "timeout"
 		e.Message = "the request took longer than its timeout"

@@ -57,6 +57,10 @@ type Options struct {
 	// share before a 503 with Retry-After (gql default when 0).
 	QueryBudget int
 	QueueWait   time.Duration
+	// Health, when set, is the store's Writer wrapped to watch writes:
+	// /readyz fails while it says writes cannot succeed, and the GraphQL
+	// mutations write through it. The Pipeline's Store should be it too.
+	Health *WriteHealth
 	// Routes adds endpoints (e.g. GET /v1/aibom/{ref}); they get the same
 	// authentication, limits, metrics and access log as the built-in ones.
 	Routes []Route
@@ -110,11 +114,18 @@ func New(o Options) http.Handler {
 	} else {
 		log.Info("API tokens loaded", "tokens", o.Tokens.Len())
 	}
+	for _, w := range o.Tokens.Warnings() {
+		log.Warn(w)
+	}
 	s.handle("GET /healthz", "", s.healthz)
 	s.handle("GET /readyz", "", s.readyz)
 	s.handle("GET /metrics", "", s.metrics.handler().ServeHTTP)
+	var writer graph.Writer = o.Store
+	if o.Health != nil {
+		writer = o.Health
+	}
 	gq := gql.NewHandler(gql.Options{
-		Reader: o.Store, Writer: o.Store, Pipeline: o.Pipeline, Log: log,
+		Reader: o.Store, Writer: writer, Pipeline: o.Pipeline, Log: log,
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity,
 		Timeout: o.QueryTimeout, Budget: o.QueryBudget, QueueWait: o.QueueWait,
 		CanWrite:  func(ctx context.Context) bool { c, _ := CallerFrom(ctx); return c.Allows(ScopeWrite) },
@@ -249,6 +260,11 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, err := s.o.Store.Stats(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	if err := s.o.Health.Check(); err != nil {
+		s.log.Warn("not ready: the store cannot take writes", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 		return
 	}

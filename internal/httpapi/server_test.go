@@ -86,7 +86,11 @@ func startOn(t *testing.T, o Options, pol *trust.Policy, s graph.Store) *env {
 	if o.Pipeline != nil { // only its Budget is kept
 		budget = o.Pipeline.Budget
 	}
-	o.Pipeline = &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol), MaxBytes: o.MaxBody, Budget: budget}
+	var w graph.Writer = s
+	if o.Health != nil {
+		w = o.Health
+	}
+	o.Pipeline = &ingest.Pipeline{Store: w, Parser: ingest.NewParser(pol), MaxBytes: o.MaxBody, Budget: budget}
 	if o.Tokens == nil {
 		tk, err := ParseTokensEnv("ci:read+write:" + writeSecret + ",viewer:read:" + readSecret)
 		if err != nil {
