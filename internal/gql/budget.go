@@ -44,7 +44,7 @@ const (
 	DefaultTimeout = 15 * time.Second
 	// DefaultBudgetFactor: the work units (complexity) all running
 	// operations may hold together is this many times MaxComplexity.
-	DefaultBudgetFactor = 4
+	DefaultBudgetFactor = 2
 	// DefaultQueueWait is how long an operation waits for budget before
 	// it is refused with 503.
 	DefaultQueueWait = 5 * time.Second
