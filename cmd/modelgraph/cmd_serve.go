@@ -29,8 +29,8 @@ func newServeCommand() *cobra.Command {
 	settings := withSettings(cmd)
 	var (
 		queryTimeout, queueWait time.Duration
-		queryBudget, ingests   int
-		memLimit               string
+		queryBudget, ingests    int
+		memLimit                string
 	)
 	f := cmd.Flags()
 	f.DurationVar(&queryTimeout, "query-timeout", gql.DefaultTimeout, "deadline of each GraphQL operation (walks stop when it passes; at most --request-timeout)")
