@@ -49,16 +49,24 @@ type Pipeline struct {
 // answers 503 with Retry-After.
 var ErrBusy = errors.New("server busy: too many documents being ingested")
 
-// Budget is a concurrency budget for ingests: at most Slots run at once;
-// others queue for at most Wait, then fail with ErrBusy.
+// LargeDocument: documents above this size, or compressed ones, are
+// large for the ingest budget.
+const LargeDocument = 256 << 10
+
+// Budget is a concurrency budget for ingests: at most slots run at once,
+// and large documents (over LargeDocument, or compressed: their cost is
+// what they inflate to) at most half of them, so a stream of big SBOMs
+// or bombs cannot starve small pushes. Others queue for at most Wait,
+// then fail with ErrBusy.
 type Budget struct {
-	sem  chan struct{}
-	wait time.Duration
+	sem, large chan struct{}
+	wait       time.Duration
 }
 
 // NewBudget returns a budget of slots concurrent ingests with a queue wait.
 func NewBudget(slots int, wait time.Duration) *Budget {
-	return &Budget{sem: make(chan struct{}, max(slots, 1)), wait: wait}
+	slots = max(slots, 1)
+	return &Budget{sem: make(chan struct{}, slots), large: make(chan struct{}, max(slots/2, 1)), wait: wait}
 }
 
 // Wait is how long an ingest queues before ErrBusy.
@@ -73,36 +81,59 @@ type slotKey struct{}
 
 // Acquire takes a slot for the caller's ingest (queueing up to Wait) and
 // returns the context that says so, so Pipeline.Ingest under it does not
-// take a second one, and the release. HTTP takes the slot before reading
-// the body, so bodies waiting in the queue are not held in memory.
-func (b *Budget) Acquire(ctx context.Context) (context.Context, func(), error) {
-	release, err := b.acquire(ctx)
+// take a second one, and the release. large says whether the document is
+// large (see Budget). HTTP takes the slot before reading the body, so
+// bodies waiting in the queue are not held in memory.
+func (b *Budget) Acquire(ctx context.Context, large bool) (context.Context, func(), error) {
+	release, err := b.acquire(ctx, large)
 	if err != nil {
 		return ctx, nil, err
 	}
 	return context.WithValue(ctx, slotKey{}, b), release, nil
 }
 
-func (b *Budget) acquire(ctx context.Context) (func(), error) {
+func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 	if b == nil || ctx.Value(slotKey{}) == b {
 		return func() {}, nil
 	}
-	release := func() { <-b.sem }
-	select {
-	case b.sem <- struct{}{}:
-		return release, nil
-	default:
-	}
 	t := time.NewTimer(b.wait)
 	defer t.Stop()
-	select {
-	case b.sem <- struct{}{}:
-		return release, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-t.C:
-		return nil, fmt.Errorf("%w: %d at once, the limit, for %s; retry later", ErrBusy, cap(b.sem), b.wait)
+	take := func(ch chan struct{}) error {
+		select {
+		case ch <- struct{}{}:
+			return nil
+		default:
+		}
+		select {
+		case ch <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			what := "documents"
+			if ch == b.large {
+				what = "large or compressed documents"
+			}
+			return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
+		}
 	}
+	if large {
+		if err := take(b.large); err != nil {
+			return nil, err
+		}
+	}
+	if err := take(b.sem); err != nil {
+		if large {
+			<-b.large
+		}
+		return nil, err
+	}
+	return func() {
+		<-b.sem
+		if large {
+			<-b.large
+		}
+	}, nil
 }
 
 // Ingest parses in and applies every document it holds. A JSON Lines input
@@ -116,7 +147,7 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 	if int64(len(in.Data)) > max {
 		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrTooLarge, name(in), len(in.Data), max)
 	}
-	release, err := p.Budget.acquire(ctx)
+	release, err := p.Budget.acquire(ctx, len(in.Data) > LargeDocument || inflate.Codec(in.Data) != "")
 	if err != nil {
 		return nil, err
 	}

@@ -221,13 +221,13 @@ func TestIngestBombs(t *testing.T) {
 func TestIngestBudget(t *testing.T) {
 	budget := ingest.NewBudget(1, 100*time.Millisecond)
 	e := start(t, Options{Pipeline: &ingest.Pipeline{Budget: budget}})
-	_, release, err := budget.Acquire(context.Background()) // a running ingest
+	_, release, err := budget.Acquire(context.Background(), false) // a running ingest
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := fixture(t, "intoto/dataset-raw.intoto.json")
 	resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", doc)
-	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || decodeErr(t, b).Code != "busy" || !strings.Contains(string(b), "1 at once") {
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || decodeErr(t, b).Code != "busy" || !strings.Contains(string(b), "1 documents at once") {
 		t.Errorf("with the budget full: %d Retry-After=%q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
 	// The GraphQL ingest mutation shares the budget.
@@ -238,5 +238,23 @@ func TestIngestBudget(t *testing.T) {
 	release()
 	if resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", doc); resp.StatusCode != 201 {
 		t.Errorf("after release: %d %s", resp.StatusCode, b)
+	}
+
+	// Large and compressed documents may take only half the slots: while
+	// one is running (of 2 slots), another compressed one waits and is
+	// refused, and a small push still goes in.
+	lanes := ingest.NewBudget(2, 100*time.Millisecond)
+	e2 := start(t, Options{Pipeline: &ingest.Pipeline{Budget: lanes}})
+	_, releaseLarge, err := lanes.Acquire(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseLarge()
+	resp, b = e2.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst"))
+	if resp.StatusCode != 503 || !strings.Contains(string(b), "large or compressed") {
+		t.Errorf("second large document: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e2.do(t, "POST", "/v1/ingest", writeSecret, "", doc); resp.StatusCode != 201 {
+		t.Errorf("small document beside a large one: %d %s", resp.StatusCode, b)
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/inflate"
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
@@ -65,8 +67,13 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 		source += " (pushed by " + c.Name + ")"
 	}
 	// A slot in the ingest budget before the body is read: queued pushes
-	// hold no body in memory.
-	ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context())
+	// hold no body in memory. Large (by Content-Length, unknown counts as
+	// large) and compressed bodies (by their first bytes) take the large
+	// lane.
+	body := bufio.NewReaderSize(r.Body, 512)
+	head, _ := body.Peek(4)
+	large := r.ContentLength < 0 || r.ContentLength > ingest.LargeDocument || inflate.Codec(head) != ""
+	ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context(), large)
 	if err != nil {
 		code, e := ingestError(err)
 		e.Document = source
@@ -78,7 +85,7 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	}
 	defer release()
 	r = r.WithContext(ctx)
-	data, err := io.ReadAll(r.Body)
+	data, err := io.ReadAll(body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
