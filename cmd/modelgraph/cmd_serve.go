@@ -84,7 +84,11 @@ func newServeCommand() *cobra.Command {
 		}
 		if len(c.Collect) > 0 {
 			go func() {
-				if err := collect.Run(ctx, c.Collect, pipe, log); err != nil && ctx.Err() == nil {
+				// Collectors ingest one document at a time each and wait
+				// their turn rather than being refused: no budget.
+				bg := *pipe
+				bg.Budget = nil
+				if err := collect.Run(ctx, c.Collect, &bg, log); err != nil && ctx.Err() == nil {
 					log.Error("collectors stopped", "err", err)
 				}
 			}()
