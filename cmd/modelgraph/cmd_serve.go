@@ -30,11 +30,13 @@ func newServeCommand() *cobra.Command {
 	var (
 		queryTimeout, queueWait time.Duration
 		queryBudget, ingests    int
+		queryRunning            int
 		memLimit                string
 	)
 	f := cmd.Flags()
 	f.DurationVar(&queryTimeout, "query-timeout", gql.DefaultTimeout, "deadline of each GraphQL operation (walks stop when it passes; at most --request-timeout)")
 	f.IntVar(&queryBudget, "query-budget", 0, "work units (GraphQL complexity) all running operations may hold together (0: 2 x the complexity limit)")
+	f.IntVar(&queryRunning, "max-running-queries", gql.DefaultRunningPerCPU*runtime.GOMAXPROCS(0), "GraphQL operations running at once (more queue, then 503)")
 	f.DurationVar(&queueWait, "queue-wait", gql.DefaultQueueWait, "how long a query or ingest waits for its budget before a 503 with Retry-After")
 	f.IntVar(&ingests, "max-concurrent-ingests", 2*runtime.GOMAXPROCS(0), "documents parsed and written at once (more queue, then 503)")
 	f.StringVar(&memLimit, "memory-limit", "auto", `Go soft memory limit: a size (1536MiB), "auto" (GOMEMLIMIT, else 80% of the cgroup limit) or "off"`)
@@ -100,7 +102,7 @@ func newServeCommand() *cobra.Command {
 		h := httpapi.New(httpapi.Options{
 			Store: store, Pipeline: pipe, Log: log, Version: versionString(),
 			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
-			QueryTimeout: queryTimeout, QueryBudget: queryBudget, QueueWait: queueWait, Health: health,
+			QueryTimeout: queryTimeout, QueryBudget: queryBudget, QueueWait: queueWait, QueryRunning: queryRunning, Health: health,
 			Routes: extraRoutes(store),
 		})
 		srv := &http.Server{

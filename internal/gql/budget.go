@@ -48,6 +48,8 @@ const (
 	// DefaultQueueWait is how long an operation waits for budget before
 	// it is refused with 503.
 	DefaultQueueWait = 5 * time.Second
+	// DefaultRunningPerCPU: operations running at once per GOMAXPROCS.
+	DefaultRunningPerCPU = 4
 )
 
 // Codes of the refusals (extensions.code); each names its limit.
@@ -200,11 +202,14 @@ func (c *counter) fragment(name string) (int, int) {
 }
 
 // admission holds each operation's estimated cost (its complexity) against
-// a shared budget of work units while it runs: operations queue for at
-// most wait, then are refused with 503 and Retry-After.
+// a shared budget of work units while it runs, and bounds how many run at
+// once (more runnable walks than cores only slice the CPU finer: every
+// answer, even a cheap refusal, gets slower). Operations queue for at most
+// wait, then are refused with 503 and Retry-After.
 type admission struct {
 	sem      *semaphore.Weighted
 	capacity int64
+	running  chan struct{}
 	wait     time.Duration
 	log      *slog.Logger
 }
@@ -218,28 +223,45 @@ func (a *admission) InterceptOperation(ctx context.Context, next graphql.Operati
 		cost = int64(s.Complexity)
 	}
 	cost = min(cost, a.capacity)
-	if !a.sem.TryAcquire(cost) {
-		wctx, cancel := context.WithTimeout(ctx, a.wait)
-		err := a.sem.Acquire(wctx, cost)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil { // the operation's own deadline, or the client left
-				return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-					Message: "request reached its deadline while queued for the query budget", Extensions: map[string]any{"code": CodeTimeout},
-				}}})
-			}
-			if st := stateFrom(ctx); st != nil {
-				st.overloaded(a.wait)
-			}
-			a.log.Warn("graphql operation refused: query budget exhausted", "cost", cost, "budget", a.capacity, "waited", a.wait.String())
+	refuse := func(what string) graphql.ResponseHandler {
+		if ctx.Err() != nil { // the operation's own deadline, or the client left
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-				Message:    fmt.Sprintf("server busy: the query budget of %d work units stayed in use for %s (this operation costs %d); retry later", a.capacity, a.wait, cost),
-				Extensions: map[string]any{"code": CodeOverloaded},
+				Message: "request reached its deadline while queued for the query budget", Extensions: map[string]any{"code": CodeTimeout},
 			}}})
+		}
+		if st := stateFrom(ctx); st != nil {
+			st.overloaded(a.wait)
+		}
+		a.log.Warn("graphql operation refused: query budget exhausted", "cost", cost, "budget", a.capacity, "waited", a.wait.String(), "limit", what)
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message:    fmt.Sprintf("server busy: %s stayed in use for %s (this operation costs %d work units); retry later", what, a.wait, cost),
+			Extensions: map[string]any{"code": CodeOverloaded},
+		}}})
+	}
+	wctx, cancel := context.WithTimeout(ctx, a.wait)
+	defer cancel()
+	select {
+	case a.running <- struct{}{}: // a free slot is taken whatever the deadline
+	default:
+		select {
+		case a.running <- struct{}{}:
+		case <-wctx.Done():
+			return refuse(fmt.Sprintf("every one of the %d operation slots", cap(a.running)))
+		}
+	}
+	if !a.sem.TryAcquire(cost) {
+		if err := a.sem.Acquire(wctx, cost); err != nil {
+			<-a.running
+			return refuse(fmt.Sprintf("the query budget of %d work units", a.capacity))
 		}
 	}
 	var once sync.Once
-	release := func() { once.Do(func() { a.sem.Release(cost) }) }
+	release := func() {
+		once.Do(func() {
+			a.sem.Release(cost)
+			<-a.running
+		})
+	}
 	h := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		defer release()

@@ -42,8 +42,22 @@ func TestAdmission(t *testing.T) {
 		t.Fatalf("with the budget held: %d Retry-After=%q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
 	}
 	adm.sem.Release(1000)
+	// Every operation slot taken: refused likewise, naming the slots.
+	for range cap(adm.running) {
+		adm.running <- struct{}{}
+	}
+	rec = post(t, h, `{ stats { nodes } }`)
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "operation slots") {
+		t.Fatalf("with every slot taken: %d %s", rec.Code, rec.Body)
+	}
+	for range cap(adm.running) {
+		<-adm.running
+	}
 	if rec := post(t, h, `{ stats { nodes } }`); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "errors") {
 		t.Fatalf("after release: %d %s", rec.Code, rec.Body)
+	}
+	if len(adm.running) != 0 {
+		t.Errorf("%d operation slots still held", len(adm.running))
 	}
 	// The operation's share was given back.
 	if !adm.sem.TryAcquire(1000) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,9 @@ type Options struct {
 	// then is refused with 503 and Retry-After.
 	Budget    int
 	QueueWait time.Duration
+	// MaxRunning bounds the operations running at once
+	// (DefaultRunningPerCPU x GOMAXPROCS when 0); others queue likewise.
+	MaxRunning int
 	// CanWrite reports whether the caller may run mutations (nil: anyone).
 	CanWrite func(context.Context) bool
 	// Caller names the caller; it is recorded in the source of documents
@@ -123,6 +127,7 @@ func newHandler(o Options) (http.Handler, *admission) {
 	def(&o.MaxFragments, DefaultMaxFragments)
 	def(&o.MaxFields, DefaultMaxFields)
 	def(&o.Budget, DefaultBudgetFactor*o.MaxComplexity)
+	def(&o.MaxRunning, DefaultRunningPerCPU*runtime.GOMAXPROCS(0))
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -148,7 +153,8 @@ func newHandler(o Options) (http.Handler, *admission) {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	srv.Use(writeGuard{canWrite: o.CanWrite})
-	adm := &admission{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget), wait: o.QueueWait, log: log}
+	adm := &admission{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget),
+		running: make(chan struct{}, o.MaxRunning), wait: o.QueueWait, log: log}
 	srv.Use(adm)
 	srv.SetErrorPresenter(presenter(log, o.RequestID, o.Timeout))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

@@ -57,6 +57,9 @@ type Options struct {
 	// share before a 503 with Retry-After (gql default when 0).
 	QueryBudget int
 	QueueWait   time.Duration
+	// QueryRunning bounds the GraphQL operations running at once (gql
+	// default when 0).
+	QueryRunning int
 	// Health, when set, is the store's Writer wrapped to watch writes:
 	// /readyz fails while it says writes cannot succeed, and the GraphQL
 	// mutations write through it. The Pipeline's Store should be it too.
@@ -127,7 +130,7 @@ func New(o Options) http.Handler {
 	gq := gql.NewHandler(gql.Options{
 		Reader: o.Store, Writer: writer, Pipeline: o.Pipeline, Log: log,
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity,
-		Timeout: o.QueryTimeout, Budget: o.QueryBudget, QueueWait: o.QueueWait,
+		Timeout: o.QueryTimeout, Budget: o.QueryBudget, QueueWait: o.QueueWait, MaxRunning: o.QueryRunning,
 		CanWrite:  func(ctx context.Context) bool { c, _ := CallerFrom(ctx); return c.Allows(ScopeWrite) },
 		Caller:    func(ctx context.Context) string { c, _ := CallerFrom(ctx); return c.Name },
 		RequestID: RequestID,
