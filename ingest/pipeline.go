@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/inflate"
 )
 
 // DefaultMaxBytes bounds one document unless the pipeline says otherwise.
@@ -34,7 +36,104 @@ type Pipeline struct {
 	Store    graph.Writer
 	Parser   *Parser
 	Log      *slog.Logger
-	MaxBytes int64 // DefaultMaxBytes when 0
+	MaxBytes int64 // DefaultMaxBytes when 0; bounds the document before and after decompression
+	// MaxRatio bounds decompressed/compressed size (inflate.DefaultMaxRatio
+	// when 0).
+	MaxRatio int64
+	// Budget, when set, bounds how many documents are parsed and written
+	// at once (see Budget); nil: no bound.
+	Budget *Budget
+}
+
+// ErrBusy: the ingest budget stayed full for its whole queue wait. HTTP
+// answers 503 with Retry-After.
+var ErrBusy = errors.New("server busy: too many documents being ingested")
+
+// LargeDocument: documents above this size, or compressed ones, are
+// large for the ingest budget.
+const LargeDocument = 256 << 10
+
+// Budget is a concurrency budget for ingests: at most slots run at once,
+// and large documents (over LargeDocument, or compressed: their cost is
+// what they inflate to) at most half of them, so a stream of big SBOMs
+// or bombs cannot starve small pushes. Others queue for at most Wait,
+// then fail with ErrBusy.
+type Budget struct {
+	sem, large chan struct{}
+	wait       time.Duration
+}
+
+// NewBudget returns a budget of slots concurrent ingests with a queue wait.
+func NewBudget(slots int, wait time.Duration) *Budget {
+	slots = max(slots, 1)
+	return &Budget{sem: make(chan struct{}, slots), large: make(chan struct{}, max(slots/2, 1)), wait: wait}
+}
+
+// Wait is how long an ingest queues before ErrBusy.
+func (b *Budget) Wait() time.Duration {
+	if b == nil {
+		return 0
+	}
+	return b.wait
+}
+
+type slotKey struct{}
+
+// Acquire takes a slot for the caller's ingest (queueing up to Wait) and
+// returns the context that says so, so Pipeline.Ingest under it does not
+// take a second one, and the release. large says whether the document is
+// large (see Budget). HTTP takes the slot before reading the body, so
+// bodies waiting in the queue are not held in memory.
+func (b *Budget) Acquire(ctx context.Context, large bool) (context.Context, func(), error) {
+	release, err := b.acquire(ctx, large)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return context.WithValue(ctx, slotKey{}, b), release, nil
+}
+
+func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
+	if b == nil || ctx.Value(slotKey{}) == b {
+		return func() {}, nil
+	}
+	t := time.NewTimer(b.wait)
+	defer t.Stop()
+	take := func(ch chan struct{}) error {
+		select {
+		case ch <- struct{}{}:
+			return nil
+		default:
+		}
+		select {
+		case ch <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			what := "documents"
+			if ch == b.large {
+				what = "large or compressed documents"
+			}
+			return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
+		}
+	}
+	if large {
+		if err := take(b.large); err != nil {
+			return nil, err
+		}
+	}
+	if err := take(b.sem); err != nil {
+		if large {
+			<-b.large
+		}
+		return nil, err
+	}
+	return func() {
+		<-b.sem
+		if large {
+			<-b.large
+		}
+	}, nil
 }
 
 // Ingest parses in and applies every document it holds. A JSON Lines input
@@ -47,6 +146,21 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 	}
 	if int64(len(in.Data)) > max {
 		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrTooLarge, name(in), len(in.Data), max)
+	}
+	release, err := p.Budget.acquire(ctx, len(in.Data) > LargeDocument || inflate.Codec(in.Data) != "")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	// Compressed input is decompressed here, once, streaming, under the
+	// same size limit and a ratio cap; parsers see the document itself.
+	if data, err := inflate.Decode(in.Data, inflate.Limits{MaxBytes: max, MaxRatio: p.MaxRatio}); err != nil {
+		if errors.Is(err, inflate.ErrTooLarge) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, name(in), err)
+		}
+		return nil, &docError{source: name(in), err: err}
+	} else {
+		in.Data = data
 	}
 	parsed, err := p.Parser.Parse(ctx, in)
 	if err != nil {

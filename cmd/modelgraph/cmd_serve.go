@@ -7,12 +7,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/app"
 	"github.com/modelgraph/modelgraph/internal/collect"
+	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
 )
 
@@ -23,12 +27,32 @@ func newServeCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	settings := withSettings(cmd)
+	var (
+		queryTimeout, queueWait time.Duration
+		queryBudget, ingests    int
+		queryRunning            int
+		memLimit                string
+	)
+	f := cmd.Flags()
+	f.DurationVar(&queryTimeout, "query-timeout", gql.DefaultTimeout, "deadline of each GraphQL operation (walks stop when it passes; at most --request-timeout)")
+	f.IntVar(&queryBudget, "query-budget", 0, "work units (GraphQL complexity) all running operations may hold together (0: 2 x the complexity limit)")
+	f.IntVar(&queryRunning, "max-running-queries", gql.DefaultRunningPerCPU*runtime.GOMAXPROCS(0), "GraphQL operations running at once (more queue, then 503)")
+	f.DurationVar(&queueWait, "queue-wait", gql.DefaultQueueWait, "how long a query or ingest waits for its budget before a 503 with Retry-After")
+	f.IntVar(&ingests, "max-concurrent-ingests", 2*runtime.GOMAXPROCS(0), "documents parsed and written at once (more queue, then 503)")
+	f.StringVar(&memLimit, "memory-limit", "auto", `Go soft memory limit: a size (1536MiB), "auto" (GOMEMLIMIT, else 80% of the cgroup limit) or "off"`)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := settings()
 		if err != nil {
 			return err
 		}
 		log := app.NewLogger(c, os.Stderr)
+		limit, from, err := app.SetMemoryLimit(memLimit)
+		if err != nil {
+			return err
+		}
+		if limit > 0 {
+			log.Info("memory limit", "bytes", limit, "from", from)
+		}
 		ctx := cmd.Context()
 		store, err := app.OpenStore(ctx, c)
 		if err != nil {
@@ -43,6 +67,15 @@ func newServeCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		// Writes are watched for readiness; ingests share a budget.
+		var health *httpapi.WriteHealth
+		if c.Neo4j() {
+			health = httpapi.NewWriteHealth(store, "")
+		} else {
+			health = httpapi.NewWriteHealth(store, filepath.Dir(c.EmbeddedPath()))
+		}
+		pipe.Store = health
+		pipe.Budget = ingest.NewBudget(ingests, queueWait)
 		if err := collect.Validate(c.Collect); err != nil {
 			return err
 		}
@@ -53,7 +86,11 @@ func newServeCommand() *cobra.Command {
 		}
 		if len(c.Collect) > 0 {
 			go func() {
-				if err := collect.Run(ctx, c.Collect, pipe, log); err != nil && ctx.Err() == nil {
+				// Collectors ingest one document at a time each and wait
+				// their turn rather than being refused: no budget.
+				bg := *pipe
+				bg.Budget = nil
+				if err := collect.Run(ctx, c.Collect, &bg, log); err != nil && ctx.Err() == nil {
 					log.Error("collectors stopped", "err", err)
 				}
 			}()
@@ -65,6 +102,7 @@ func newServeCommand() *cobra.Command {
 		h := httpapi.New(httpapi.Options{
 			Store: store, Pipeline: pipe, Log: log, Version: versionString(),
 			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
+			QueryTimeout: queryTimeout, QueryBudget: queryBudget, QueueWait: queueWait, QueryRunning: queryRunning, Health: health,
 			Routes: extraRoutes(store),
 		})
 		srv := &http.Server{

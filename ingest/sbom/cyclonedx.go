@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
@@ -28,6 +29,7 @@ type cdxDoc struct {
 	nodes     map[*cdx.Component]int
 	count     int
 	rels      int // dependency entries
+	skipped   int // components left out (operating systems: no purl, as GUAC)
 }
 
 func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
@@ -63,11 +65,16 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 
 	var preds *assembler.IngestPredicates
 	var gerr error
-	if d.rels > maxGUACDependencies {
+	switch {
+	case metaComponent(bom) == nil && len(x.subjects) == 0 && bom.Components != nil && len(*bom.Components) > 0:
+		// GUAC hangs every component under the BOM's top-level package;
+		// with no metadata.component and no subject it keeps none of them.
+		gerr = errors.New("not used: the BOM has no metadata.component (nor a subject), and GUAC's CycloneDX parser drops every component without one")
+	case d.rels > maxGUACDependencies:
 		// GUAC's CycloneDX dependency pass looks each ref up in a growing
 		// slice: quadratic in the dependency graph.
 		gerr = fmt.Errorf("not used: %d dependency entries, above %d (GUAC's CycloneDX dependency pass is quadratic)", d.rels, maxGUACDependencies)
-	} else {
+	default:
 		preds, gerr = p.runGUAC(ctx, guaccdx.NewCycloneDXParser(), processor.DocumentCycloneDX)
 	}
 	if gerr == nil {
@@ -763,6 +770,7 @@ func (p *parser) cdxDirect(d *cdxDoc) error {
 		for j := range *cs {
 			c := &(*cs)[j]
 			if c.Type == cdx.ComponentTypeOS {
+				d.skipped++
 				continue // as GUAC: no purl, no use
 			}
 			i, err := p.componentNode(d, c, "")
@@ -787,6 +795,10 @@ func (p *parser) cdxDirect(d *cdxDoc) error {
 	}
 	if err := walk(x.subjects, bom.Components); err != nil {
 		return err
+	}
+	if d.skipped > 0 {
+		// Recorded on the document, so what was left out is not silent.
+		x.b.Set(graph.DocNode, "skippedComponents", strconv.Itoa(d.skipped)+" operating-system components (no purl)")
 	}
 	if bom.Dependencies != nil {
 		for _, dep := range *bom.Dependencies {

@@ -53,9 +53,24 @@ type sniffed struct {
 	xml     bool
 	vex     bool // CycloneDX with vulnerabilities and no components
 	tooDeep bool
-	why     string // for kindUnknown
+	// items counts components (CycloneDX, top-level array and XML
+	// elements) or packages and files (SPDX) during the scan, so a
+	// document over maxComponents stops before a parser decodes it.
+	items int
+	why   string // for kindUnknown
 	// Raw top-level JSON values, for precise errors.
 	bomFormat, specVersion, spdxVersion string
+}
+
+// itemsField names what items counted.
+func (s sniffed) itemsField() string {
+	switch s.kind {
+	case kindSPDX:
+		return "packages+files"
+	case kindCycloneDX:
+		return "components"
+	}
+	return "components/packages"
 }
 
 func (s sniffed) docType() string {
@@ -98,8 +113,9 @@ func sniff(raw []byte) sniffed {
 	return sniffed{why: "document is neither JSON nor XML"}
 }
 
-func sniffJSON(b []byte) sniffed {
-	p, depth, ok := scanTop(b)
+func sniffJSON(b []byte) (out sniffed) {
+	p, depth, ok, items := scanTop(b)
+	defer func() { out.items = items }()
 	switch {
 	case depth > maxNesting:
 		return sniffed{why: "JSON nesting exceeds the limit", tooDeep: true}
@@ -132,11 +148,16 @@ func sniffJSON(b []byte) sniffed {
 	return sniffed{why: "JSON is not CycloneDX (bomFormat), SPDX (spdxVersion), OpenVEX (statements), CSAF (document.csaf_version), a DSSE envelope or an in-toto statement"}
 }
 
+// counted are the top-level arrays whose elements scanTop counts.
+var counted = map[string]bool{"components": true, "packages": true, "files": true}
+
 // scanTop makes one pass over a JSON object: it returns the raw values of
-// the probed top-level members and the nesting depth (stopping once it
-// exceeds maxNesting), without decoding anything. ok is false when the
-// object does not close. Validity is left to the decoder that follows.
-func scanTop(b []byte) (members map[string][]byte, depth int, ok bool) {
+// the probed top-level members, the nesting depth (stopping once it
+// exceeds maxNesting) and how many objects the counted top-level arrays
+// hold (stopping once past maxComponents), without decoding anything. ok
+// is false when the object does not close. Validity is left to the
+// decoder that follows.
+func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int) {
 	members = map[string][]byte{}
 	d, maxD := 0, 0
 	inStr, esc := false, false
@@ -161,7 +182,7 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool) {
 			case c == '"':
 				inStr = false
 				if keyStart >= 0 {
-					if k := string(b[keyStart:i]); probed[k] {
+					if k := string(b[keyStart:i]); probed[k] || counted[k] {
 						key = k
 					}
 					keyStart = -1
@@ -189,12 +210,17 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool) {
 			if d > maxD {
 				maxD = d
 				if maxD > maxNesting {
-					return members, maxD, false
+					return members, maxD, false, items
+				}
+			}
+			if d == 3 && c == '{' && counted[key] {
+				if items++; items > maxComponents {
+					return members, maxD, true, items
 				}
 			}
 			if d == 1 {
 				if c != '{' {
-					return members, maxD, false
+					return members, maxD, false, items
 				}
 				expectKey = true
 			}
@@ -204,11 +230,11 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool) {
 			}
 			d--
 			if d == 0 {
-				return members, maxD, len(bytes.TrimSpace(b[i+1:])) == 0
+				return members, maxD, len(bytes.TrimSpace(b[i+1:])) == 0, items
 			}
 		}
 	}
-	return members, maxD, false
+	return members, maxD, false, items
 }
 
 func nonEmptyArray(r json.RawMessage) bool {
@@ -240,6 +266,11 @@ func sniffXML(b []byte) sniffed {
 			depth++
 			if depth > maxNesting {
 				return sniffed{why: "XML nesting exceeds the limit", tooDeep: true}
+			}
+			if t.Name.Local == "component" {
+				if s.items++; s.items > maxComponents {
+					return s
+				}
 			}
 			if depth == 1 {
 				ns := ""

@@ -12,17 +12,13 @@
 package sbom
 
 import (
-	"bytes"
-	"compress/bzip2"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/inflate"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 )
 
@@ -39,7 +35,7 @@ var (
 // Limits every input is checked against before it reaches a parser.
 const (
 	MaxDocumentBytes     = 128 << 20 // raw input
-	MaxDecompressedBytes = 256 << 20 // after bzip2/zstd
+	MaxDecompressedBytes = 256 << 20 // after gzip/bzip2/zstd (and at most inflate.DefaultMaxRatio x the input)
 	MaxNesting           = 128       // JSON/XML nesting depth
 	MaxComponents        = 250_000   // CycloneDX components (all levels) / SPDX packages+files
 	MaxRelationships     = 2_000_000 // CycloneDX dependsOn entries / SPDX relationships
@@ -132,6 +128,9 @@ func Parse(ctx context.Context, data []byte, doc graph.Document, opts Options) (
 	if s.tooDeep {
 		return nil, fmt.Errorf("%w: document %s: %s (%d levels)", ErrTooLarge, name, s.why, maxNesting)
 	}
+	if s.items > maxComponents {
+		return nil, fmt.Errorf("%w: document %s: %s: more than %d entries, the limit (counted before decoding)", ErrTooLarge, name, s.itemsField(), maxComponents)
+	}
 	switch s.kind {
 	case kindDSSE:
 		st, sigs, err := unwrapDSSE(raw)
@@ -186,6 +185,9 @@ func FromStatement(ctx context.Context, st *statement.Statement, doc graph.Docum
 	s := sniff(raw)
 	if s.tooDeep {
 		return nil, fmt.Errorf("%w: document %s: predicate: %s (%d levels)", ErrTooLarge, name, s.why, maxNesting)
+	}
+	if s.items > maxComponents {
+		return nil, fmt.Errorf("%w: document %s: predicate: %s: more than %d entries, the limit (counted before decoding)", ErrTooLarge, name, s.itemsField(), maxComponents)
 	}
 	want := predicateKind(st.PredicateType)
 	switch {
@@ -313,35 +315,20 @@ func docName(d graph.Document) string {
 	return d.Digest
 }
 
-// decode enforces the size limits and undoes bzip2/zstd compression, which
-// GUAC's collectors accept too.
+// decode enforces the size limits and undoes gzip/bzip2/zstd compression
+// (GUAC's collectors accept bzip2 and zstd), once and streaming, under the
+// decompressed-size and ratio caps of ingest/inflate. Through the ingest
+// pipeline the bytes arrive already decompressed.
 func decode(data []byte) ([]byte, error) {
 	if len(data) > maxDocumentBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), maxDocumentBytes)
 	}
-	var r io.Reader
+	out, err := inflate.Decode(data, inflate.Limits{MaxBytes: int64(maxDecompressedBytes)})
 	switch {
-	case bytes.HasPrefix(data, []byte("BZh")):
-		r = bzip2.NewReader(bytes.NewReader(data))
-	case bytes.HasPrefix(data, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(maxDecompressedBytes)))
-		if err != nil {
-			return nil, fmt.Errorf("%w: zstd: %w", ErrInvalidDocument, err)
-		}
-		defer zr.Close()
-		r = zr
-	default:
-		return data, nil
-	}
-	out, err := io.ReadAll(io.LimitReader(r, int64(maxDecompressedBytes)+1))
-	if errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded) {
-		return nil, fmt.Errorf("%w: decompressed size exceeds %d bytes: %w", ErrTooLarge, maxDecompressedBytes, err)
-	}
-	if err != nil {
+	case errors.Is(err, inflate.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", ErrTooLarge, err)
+	case err != nil:
 		return nil, fmt.Errorf("%w: decompress: %w", ErrInvalidDocument, err)
-	}
-	if len(out) > maxDecompressedBytes {
-		return nil, fmt.Errorf("%w: decompressed size exceeds %d bytes", ErrTooLarge, maxDecompressedBytes)
 	}
 	return out, nil
 }

@@ -4,9 +4,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/bolt"
@@ -26,7 +29,11 @@ func OpenStore(ctx context.Context, c config.Config) (graph.Store, error) {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 	}
-	return bolt.Open(path, bolt.Options{})
+	s, err := bolt.Open(path, bolt.Options{})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w\nhint: another process holds the store's lock (is `modelgraph serve` running on %s?); stop it, or send documents to the running server with `modelgraph push --server URL`", err, path)
+	}
+	return s, err
 }
 
 // NewPipeline builds the ingest pipeline for c over s, verifying signatures

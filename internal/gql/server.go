@@ -3,10 +3,13 @@ package gql
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -17,6 +20,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
@@ -31,8 +35,9 @@ const (
 	DefaultMaxDepth = 15
 	// DefaultMaxComplexity bounds the work one operation may ask for: each
 	// field costs 1, list questions multiply their selection by the page
-	// size and add a base cost for the walk or scan behind them.
-	DefaultMaxComplexity = 50_000
+	// size and add the cost of the walk or scan behind them, which grows
+	// with the graph (see costs in limits.go).
+	DefaultMaxComplexity = 200_000
 )
 
 // Error codes set in errors' extensions.code.
@@ -41,6 +46,7 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeForbidden       = "FORBIDDEN"
 	CodeTimeout         = "TIMEOUT"
+	CodeCanceled        = "CANCELED"
 	CodeInternal        = "INTERNAL"
 	CodeDepthLimit      = "DEPTH_LIMIT_EXCEEDED"
 	CodeComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
@@ -56,6 +62,22 @@ type Options struct {
 	// DefaultMaxComplexity.
 	MaxDepth      int
 	MaxComplexity int
+	// Limits checked on the query text before validation (Default*
+	// when 0): lexer tokens, aliased fields, fields as written, fragment
+	// definitions, fields once fragments are expanded.
+	MaxTokens, MaxAliases, MaxSelections, MaxFragments, MaxFields int
+	// Timeout is each operation's deadline (DefaultTimeout when 0); walks
+	// stop through their context when it passes.
+	Timeout time.Duration
+	// Budget is the work units (complexity) all running operations may
+	// hold together (DefaultBudgetFactor x MaxComplexity when 0); an
+	// operation waits up to QueueWait (DefaultQueueWait) for its share,
+	// then is refused with 503 and Retry-After.
+	Budget    int
+	QueueWait time.Duration
+	// MaxRunning bounds the operations running at once
+	// (DefaultRunningPerCPU x GOMAXPROCS when 0); others queue likewise.
+	MaxRunning int
 	// CanWrite reports whether the caller may run mutations (nil: anyone).
 	CanWrite func(context.Context) bool
 	// Caller names the caller; it is recorded in the source of documents
@@ -74,11 +96,19 @@ var registerCodes sync.Once
 // introspection, depth and complexity limits. A browser (GET asking for
 // text/html, no query) gets the GraphiQL page.
 func NewHandler(o Options) http.Handler {
+	h, _ := newHandler(o)
+	return h
+}
+
+func newHandler(o Options) (http.Handler, *admission) {
 	registerCodes.Do(func() {
 		// Limit errors are the client's request being refused before it
-		// runs: 422, like parse and validation errors.
-		errcode.RegisterErrorType(CodeDepthLimit, errcode.KindProtocol)
-		errcode.RegisterErrorType(CodeComplexityLimit, errcode.KindProtocol)
+		// runs, like parse and validation errors: the front door answers
+		// them 400.
+		for _, c := range []string{CodeDepthLimit, CodeComplexityLimit, CodeTokenLimit, CodeAliasLimit,
+			CodeSelectionLimit, CodeFragmentLimit, CodeFieldLimit} {
+			errcode.RegisterErrorType(c, errcode.KindProtocol)
+		}
 	})
 	if o.MaxDepth == 0 {
 		o.MaxDepth = DefaultMaxDepth
@@ -86,32 +116,60 @@ func NewHandler(o Options) http.Handler {
 	if o.MaxComplexity == 0 {
 		o.MaxComplexity = DefaultMaxComplexity
 	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxTokens, DefaultMaxTokens)
+	def(&o.MaxAliases, DefaultMaxAliases)
+	def(&o.MaxSelections, DefaultMaxSelections)
+	def(&o.MaxFragments, DefaultMaxFragments)
+	def(&o.MaxFields, DefaultMaxFields)
+	def(&o.Budget, DefaultBudgetFactor*o.MaxComplexity)
+	def(&o.MaxRunning, DefaultRunningPerCPU*runtime.GOMAXPROCS(0))
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.QueueWait <= 0 {
+		o.QueueWait = DefaultQueueWait
+	}
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	r := &Resolver{q: query.New(o.Reader), w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested}
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity()}))
+	size := &graphSize{r: o.Reader, ttl: 5 * time.Second}
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity(costs{nodes: size.nodes})}))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	cache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(cache)
+	srv.SetParserTokenLimit(o.MaxTokens)
+	srv.Use(precheck{cache: cache, l: docLimits{
+		tokens: o.MaxTokens, aliases: o.MaxAliases, selections: o.MaxSelections,
+		fragments: o.MaxFragments, fields: o.MaxFields, depth: o.MaxDepth,
+	}})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
-	srv.Use(depthLimit{max: o.MaxDepth})
 	srv.Use(writeGuard{canWrite: o.CanWrite})
-	srv.SetErrorPresenter(presenter(log, o.RequestID))
+	adm := &admission{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget),
+		running: make(chan struct{}, o.MaxRunning), wait: o.QueueWait, log: log}
+	srv.Use(adm)
+	srv.SetErrorPresenter(presenter(log, o.RequestID, o.Timeout))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.Error("graphql resolver panicked", "panic", v, "requestId", requestID(ctx, o.RequestID))
 		return errInternal
 	})
 	page := playground.Handler("modelgraph GraphQL", "/graphql")
+	api := frontDoor(srv, o.Timeout, log, o.RequestID)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if IsPageRequest(req) {
 			page.ServeHTTP(w, req)
 			return
 		}
-		srv.ServeHTTP(w, req)
-	})
+		api.ServeHTTP(w, req)
+	}), adm
 }
 
 // IsPageRequest reports whether req is a browser asking for the GraphiQL
@@ -136,7 +194,7 @@ func requestID(ctx context.Context, f func(context.Context) string) string {
 
 // presenter gives every error a code; internal errors are logged and
 // answered without their details.
-func presenter(log *slog.Logger, rid func(context.Context) string) graphql.ErrorPresenterFunc {
+func presenter(log *slog.Logger, rid func(context.Context) string, timeout time.Duration) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		if _, ok := gerr.Extensions["code"]; ok {
@@ -146,17 +204,25 @@ func presenter(log *slog.Logger, rid func(context.Context) string) graphql.Error
 		switch {
 		case errors.Is(err, errForbidden):
 			code = CodeForbidden
+		case errors.Is(err, ingest.ErrBusy):
+			code = CodeOverloaded
+			if st := stateFrom(ctx); st != nil {
+				st.overloaded(2 * time.Second)
+			}
 		case query.IsBadInput(err) || ingest.IsBadInput(err):
 			code = CodeBadInput
 		case errors.Is(err, graph.ErrNotFound):
 			code = CodeNotFound
 		case errors.Is(err, context.DeadlineExceeded):
 			code = CodeTimeout
-			gerr.Message = "request timed out"
+			gerr.Message = fmt.Sprintf("request exceeded its deadline of %s and was stopped", timeout)
+		case errors.Is(err, context.Canceled):
+			code = CodeCanceled
+			gerr.Message = "request canceled (the client went away)"
 		case errors.Is(err, errInternal):
 		default:
 			id := requestID(ctx, rid)
-			log.Error("graphql request failed", "err", err, "path", gerr.Path.String(), "requestId", id)
+			log.Error("graphql request failed", "err", truncate(err.Error(), 300), "path", gerr.Path.String(), "requestId", id)
 			gerr.Message = "internal error"
 			if id != "" {
 				gerr.Message += " (request " + id + ")"

@@ -55,6 +55,17 @@ func (t Token) Allows(s Scope) bool {
 // is open (development mode).
 type Tokens struct {
 	list []Token
+	// warnings found while loading (a tokens file others can read).
+	warnings []string
+}
+
+// Warnings are problems found while loading that did not stop it: New
+// logs them.
+func (t *Tokens) Warnings() []string {
+	if t == nil {
+		return nil
+	}
+	return t.warnings
 }
 
 // Len is the number of tokens.
@@ -225,6 +236,10 @@ func LoadTokens(path, env string) (*Tokens, error) {
 			return nil, fmt.Errorf("tokens file: %w", err)
 		}
 		defer f.Close()
+		var warn []string
+		if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			warn = append(warn, fmt.Sprintf("tokens file %s is readable by others (mode %#o): anyone on this machine who can read it holds the API tokens; chmod 600 it", path, fi.Mode().Perm()))
+		}
 		data, err := io.ReadAll(io.LimitReader(f, MaxTokensFileBytes+1))
 		if err != nil {
 			return nil, fmt.Errorf("tokens file %s: %w", path, err)
@@ -234,13 +249,14 @@ func LoadTokens(path, env string) (*Tokens, error) {
 			return nil, fmt.Errorf("tokens file %s: %w", path, err)
 		}
 		all = ft
+		all.warnings = warn
 	}
 	if strings.TrimSpace(env) != "" {
 		et, err := ParseTokensEnv(env)
 		if err != nil {
 			return nil, err
 		}
-		merged := &Tokens{list: slices.Clone(all.list)}
+		merged := &Tokens{list: slices.Clone(all.list), warnings: all.warnings}
 		for _, tk := range et.list {
 			for _, prev := range merged.list {
 				if prev.Name == tk.Name {

@@ -119,3 +119,33 @@ func TestBearer(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensFileReadableByOthers: a tokens file group- or world-readable
+// loads, with a warning that New logs.
+func TestTokensFileReadableByOthers(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tokens.yaml")
+	body := "tokens:\n  - name: ci\n    token: " + writeSecret + "\n    scopes: [read, write]\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := LoadTokens(p, "")
+	if err != nil || tk.Len() != 1 {
+		t.Fatalf("%v %d", err, tk.Len())
+	}
+	if w := tk.Warnings(); len(w) != 1 || !strings.Contains(w[0], "readable by others") || !strings.Contains(w[0], "0644") {
+		t.Errorf("warnings = %q", w)
+	}
+	e := start(t, Options{Tokens: tk})
+	if !strings.Contains(e.log.String(), "readable by others") {
+		t.Errorf("no warning logged:\n%s", e.log.String())
+	}
+	if err := os.Chmod(p, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if tk, err = LoadTokens(p, ""); err != nil || len(tk.Warnings()) != 0 {
+		t.Errorf("mode 0600: %v %q", err, tk.Warnings())
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -10,11 +11,15 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/inflate"
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
+	"github.com/modelgraph/modelgraph/ingest/sbom"
 	"github.com/modelgraph/modelgraph/ingest/strictjson"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
@@ -62,7 +67,26 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	if c, _ := CallerFrom(r.Context()); c.Name != "" {
 		source += " (pushed by " + c.Name + ")"
 	}
-	data, err := io.ReadAll(r.Body)
+	// A slot in the ingest budget before the body is read: queued pushes
+	// hold no body in memory. Large (by Content-Length, unknown counts as
+	// large) and compressed bodies (by their first bytes) take the large
+	// lane.
+	body := bufio.NewReaderSize(r.Body, 512)
+	head, _ := body.Peek(4)
+	large := r.ContentLength < 0 || r.ContentLength > ingest.LargeDocument || inflate.Codec(head) != ""
+	ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context(), large)
+	if err != nil {
+		code, e := ingestError(err)
+		e.Document = source
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfter(s.o.Pipeline.Budget.Wait()))
+		}
+		s.reject(w, code, e)
+		return
+	}
+	defer release()
+	r = r.WithContext(ctx)
+	data, err := io.ReadAll(body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -91,10 +115,16 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	rc, err := query.Ingest(r.Context(), s.o.Pipeline, ingest.Input{Data: data, Source: source, ContentType: ct, Subject: subject, Role: role})
 	if err != nil {
 		code, e := ingestError(err)
+		if code == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", retryAfter(s.o.Pipeline.Budget.Wait()))
+		}
 		e.Document = firstNonEmpty(e.Document, source)
-		if code >= 500 {
+		switch code {
+		case http.StatusInternalServerError, http.StatusInsufficientStorage:
 			s.log.Error("ingest failed", "err", err, "source", source, "requestId", RequestID(r.Context()))
-			e.Message = "internal error (request " + RequestID(r.Context()) + ")"
+			if code == http.StatusInternalServerError {
+				e.Message = "internal error (request " + RequestID(r.Context()) + ")"
+			}
 		}
 		s.reject(w, code, e)
 		return
@@ -115,7 +145,8 @@ func (s *server) reject(w http.ResponseWriter, code int, e apiError) {
 }
 
 // ingestError maps a pipeline error to a status and body:
-// 413 too large, 415 a format modelgraph does not read, 422 a well-formed
+// 413 too large (a size, decompression or count limit, named in the
+// message), 503 the ingest budget stayed full (with Retry-After), 415 a format modelgraph does not read, 422 a well-formed
 // document whose claims break the graph's rules or limits, 400 a malformed
 // document (the message names the document and the field), 504 the
 // request's deadline, 500 anything else.
@@ -133,9 +164,12 @@ func ingestError(err error) (int, apiError) {
 		e.Field = se.Pointer // into the signed statement, else the envelope
 	}
 	switch {
-	case errors.Is(err, ingest.ErrTooLarge):
+	case errors.Is(err, ingest.ErrTooLarge) || errors.Is(err, sbom.ErrTooLarge):
 		e.Code = "too_large"
 		return http.StatusRequestEntityTooLarge, e
+	case errors.Is(err, ingest.ErrBusy):
+		e.Code = "busy"
+		return http.StatusServiceUnavailable, e
 	case errors.Is(err, ingest.ErrUnsupported):
 		e.Code = "unsupported_format"
 		return http.StatusUnsupportedMediaType, e
@@ -145,6 +179,10 @@ func ingestError(err error) (int, apiError) {
 	case ingest.IsBadInput(err):
 		e.Code = "invalid_document"
 		return http.StatusBadRequest, e
+	case errors.Is(err, syscall.ENOSPC):
+		e.Code = "insufficient_storage"
+		e.Message = "the store's disk is full: nothing was written; retry once space is freed"
+		return http.StatusInsufficientStorage, e
 	case isTimeout(err):
 		e.Code = "timeout"
 		e.Message = "the request took longer than its timeout"
@@ -197,4 +235,10 @@ func clip(s string) string {
 		return s
 	}
 	return s[:80] + "…"
+}
+
+// retryAfter is a Retry-After value (whole seconds, at least 1) for a
+// queue that waited wait.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(max(1, int(wait/2/time.Second)))
 }

@@ -48,6 +48,22 @@ type Options struct {
 	// when 0).
 	MaxDepth      int
 	MaxComplexity int
+	// QueryTimeout is each GraphQL operation's deadline (gql.DefaultTimeout
+	// when 0, never above Timeout): a walk past it is stopped through its
+	// context and answered TIMEOUT.
+	QueryTimeout time.Duration
+	// QueryBudget is the work units all running GraphQL operations may hold
+	// together (gql default when 0); QueueWait how long one waits for its
+	// share before a 503 with Retry-After (gql default when 0).
+	QueryBudget int
+	QueueWait   time.Duration
+	// QueryRunning bounds the GraphQL operations running at once (gql
+	// default when 0).
+	QueryRunning int
+	// Health, when set, is the store's Writer wrapped to watch writes:
+	// /readyz fails while it says writes cannot succeed, and the GraphQL
+	// mutations write through it. The Pipeline's Store should be it too.
+	Health *WriteHealth
 	// Routes adds endpoints (e.g. GET /v1/aibom/{ref}); they get the same
 	// authentication, limits, metrics and access log as the built-in ones.
 	Routes []Route
@@ -87,6 +103,10 @@ func New(o Options) http.Handler {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = gql.DefaultTimeout
+	}
+	o.QueryTimeout = min(o.QueryTimeout, o.Timeout)
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -97,12 +117,20 @@ func New(o Options) http.Handler {
 	} else {
 		log.Info("API tokens loaded", "tokens", o.Tokens.Len())
 	}
+	for _, w := range o.Tokens.Warnings() {
+		log.Warn(w)
+	}
 	s.handle("GET /healthz", "", s.healthz)
 	s.handle("GET /readyz", "", s.readyz)
 	s.handle("GET /metrics", "", s.metrics.handler().ServeHTTP)
+	var writer graph.Writer = o.Store
+	if o.Health != nil {
+		writer = o.Health
+	}
 	gq := gql.NewHandler(gql.Options{
-		Reader: o.Store, Writer: o.Store, Pipeline: o.Pipeline, Log: log,
+		Reader: o.Store, Writer: writer, Pipeline: o.Pipeline, Log: log,
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity,
+		Timeout: o.QueryTimeout, Budget: o.QueryBudget, QueueWait: o.QueueWait, MaxRunning: o.QueryRunning,
 		CanWrite:  func(ctx context.Context) bool { c, _ := CallerFrom(ctx); return c.Allows(ScopeWrite) },
 		Caller:    func(ctx context.Context) string { c, _ := CallerFrom(ctx); return c.Name },
 		RequestID: RequestID,
@@ -235,6 +263,11 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if _, err := s.o.Store.Stats(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	if err := s.o.Health.Check(); err != nil {
+		s.log.Warn("not ready: the store cannot take writes", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 		return
 	}

@@ -82,7 +82,15 @@ func startOn(t *testing.T, o Options, pol *trust.Policy, s graph.Store) *env {
 	if o.MaxBody == 0 {
 		o.MaxBody = 1 << 20
 	}
-	o.Pipeline = &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol), MaxBytes: o.MaxBody}
+	var budget *ingest.Budget
+	if o.Pipeline != nil { // only its Budget is kept
+		budget = o.Pipeline.Budget
+	}
+	var w graph.Writer = s
+	if o.Health != nil {
+		w = o.Health
+	}
+	o.Pipeline = &ingest.Pipeline{Store: w, Parser: ingest.NewParser(pol), MaxBytes: o.MaxBody, Budget: budget}
 	if o.Tokens == nil {
 		tk, err := ParseTokensEnv("ci:read+write:" + writeSecret + ",viewer:read:" + readSecret)
 		if err != nil {
@@ -363,20 +371,20 @@ func TestGraphQLLimits(t *testing.T) {
 	e := start(t, Options{MaxDepth: 8, MaxComplexity: 5000})
 	deep := `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`
 	resp, out := gqlPost(t, e, readSecret, deep, nil)
-	if resp.StatusCode != 422 || errCode(out) != "DEPTH_LIMIT_EXCEEDED" {
+	if resp.StatusCode != 400 || errCode(out) != "DEPTH_LIMIT_EXCEEDED" {
 		t.Errorf("deep query: %d %v", resp.StatusCode, out)
 	}
 	// Hidden in a fragment.
 	frag := `query { __schema { ...T } } fragment T on __Schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } }`
-	if resp, out = gqlPost(t, e, readSecret, frag, nil); resp.StatusCode != 422 || errCode(out) != "DEPTH_LIMIT_EXCEEDED" {
+	if resp, out = gqlPost(t, e, readSecret, frag, nil); resp.StatusCode != 400 || errCode(out) != "DEPTH_LIMIT_EXCEEDED" {
 		t.Errorf("deep fragment: %d %v", resp.StatusCode, out)
 	}
 	wide := `{ a: trace(ref: "x", first: 1000) { reached { node { name } path { kind } } } b: impact(ref: "x", first: 1000) { reached { node { name } } } }`
-	if resp, out = gqlPost(t, e, readSecret, wide, nil); resp.StatusCode != 422 || errCode(out) != "COMPLEXITY_LIMIT_EXCEEDED" {
+	if resp, out = gqlPost(t, e, readSecret, wide, nil); resp.StatusCode != 400 || errCode(out) != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Errorf("complex query: %d %v", resp.StatusCode, out)
 	}
 	m := `mutation { a: ingest(document: "{}") { documents { type } } b: ingest(document: "{}") { documents { type } } c: ingest(document: "{}") { documents { type } } d: ingest(document: "{}") { documents { type } } e: ingest(document: "{}") { documents { type } } }`
-	if resp, out = gqlPost(t, e, writeSecret, m, nil); resp.StatusCode != 422 || errCode(out) != "COMPLEXITY_LIMIT_EXCEEDED" || e.documents(t) != 0 {
+	if resp, out = gqlPost(t, e, writeSecret, m, nil); resp.StatusCode != 400 || errCode(out) != "COMPLEXITY_LIMIT_EXCEEDED" || e.documents(t) != 0 {
 		t.Errorf("complex mutation: %d %v", resp.StatusCode, out)
 	}
 	// The standard introspection query fits the default limits.

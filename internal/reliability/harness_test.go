@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -54,8 +56,19 @@ type server struct {
 // startServer runs serve on dataDir and waits until it listens.
 func startServer(t testing.TB, dataDir string, extra ...string) *server {
 	t.Helper()
+	return startServerIn(t, "", dataDir, extra...)
+}
+
+// startServerIn is startServer with the process placed in a cgroup first
+// (procs: the cgroup's cgroup.procs file; "" for none): a shell writes its
+// own pid there, then execs serve, so serve never runs outside it.
+func startServerIn(t testing.TB, procs, dataDir string, extra ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "error"}, extra...)
 	cmd := exec.Command(binary(t), args...)
+	if procs != "" {
+		cmd = exec.Command("sh", append([]string{"-c", `echo $$ > "$0" && exec "$@"`, procs, binary(t)}, args...)...)
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -109,26 +122,52 @@ type receipt struct {
 	Duplicate bool   `json:"duplicate"`
 }
 
+// errBusy: the server answered 503 (its ingest budget was full) every
+// time push asked.
+var errBusy = errors.New("push: server busy (503) after retries")
+
 // push sends one document and returns the acknowledged document digests.
+// A 503 (the ingest budget is full) is retried after its Retry-After, a
+// few times, as a well-behaved client does.
 func push(ctx context.Context, client *http.Client, base string, body []byte) ([]receipt, error) {
+	for range 5 {
+		rs, retry, err := pushOnce(ctx, client, base, body)
+		if retry == 0 {
+			return rs, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(retry):
+		}
+	}
+	return nil, errBusy
+}
+
+func pushOnce(ctx context.Context, client *http.Client, base string, body []byte) ([]receipt, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/ingest", strings.NewReader(string(body)))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Content-Type", "application/vnd.in-toto+json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return nil, time.Duration(max(secs, 1)) * time.Second, nil
 	}
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-		return nil, fmt.Errorf("push: %d %s", resp.StatusCode, raw)
+		return nil, 0, fmt.Errorf("push: %d %s", resp.StatusCode, raw)
 	}
-	return decodeReceipts(raw)
+	rs, err := decodeReceipts(raw)
+	return rs, 0, err
 }
 
 // decodeReceipts collects every receipt object ({"document": "sha256:...",
