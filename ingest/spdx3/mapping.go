@@ -23,6 +23,12 @@ import (
 // round trip keeps node identity.
 const KeyAuthority = "modelgraph"
 
+// RelationComment prefixes the comment of the SPDX 3 export's ancestorOf
+// relationships that states the kind of derivation (finetune, quantized,
+// adapter, merge, distilled...): it becomes the DERIVED_FROM edge's
+// "relation".
+const RelationComment = "modelgraph:lineage:relation="
+
 func (p *parser) mapDocument(d *v3.Document) error {
 	p.nodes = map[v3.AnyElement]int{}
 	p.unmapped = map[string]int{}
@@ -648,16 +654,21 @@ func (p *parser) relationship(r *v3.Relationship) error {
 		for _, t := range tos {
 			edge(from, graph.DependsOn, t)
 		}
-	case "ancestorOf":
-		for _, t := range tos {
-			if kind(t) == fk && (fk == graph.KindModel || fk == graph.KindDataset) {
-				edge(t, graph.DerivedFrom, from)
-			}
+	case "ancestorOf", "descendantOf":
+		// The SPDX 3 export states each derivation's kind (finetune,
+		// quantized...) in the comment.
+		relation, _ := strings.CutPrefix(r.Comment, RelationComment)
+		if relation == r.Comment || relation == "unspecified" || strings.ContainsAny(relation, " \n") {
+			relation = ""
 		}
-	case "descendantOf":
 		for _, t := range tos {
-			if kind(t) == fk && (fk == graph.KindModel || fk == graph.KindDataset) {
-				edge(from, graph.DerivedFrom, t)
+			if kind(t) != fk || (fk != graph.KindModel && fk != graph.KindDataset) {
+				continue
+			}
+			if typ == "ancestorOf" {
+				edge(t, graph.DerivedFrom, from, "relation", relation)
+			} else {
+				edge(from, graph.DerivedFrom, t, "relation", relation)
 			}
 		}
 	case "variantOf":
