@@ -39,6 +39,10 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 	if err := p.indexCDX(d); err != nil {
 		return err
 	}
+	if isRuntimeBOM(bom) {
+		// A workload's runtime ML-BOM (k8s-aibom): deployment evidence.
+		return p.runtimeBOM(d, subjects)
+	}
 	p.x = newBuilder(p.doc, p.role)
 	x := p.x
 
