@@ -83,7 +83,8 @@ func lineage(t *testing.T, r graph.Reader, starts ...string) []lineageEdge {
 	return out
 }
 
-// TestIngestRoundTrip: an exported BOM ingested back as an SBOM (by
+// TestIngestRoundTrip: an exported BOM (CycloneDX 1.6 and 1.7, JSON and
+// XML, each valid against its official schema) ingested back as an SBOM (by
 // ingest/sbom, into an empty store) reproduces every lineage edge of the
 // model's supply chain: datasets, base models, dataset sources, packages.
 //
@@ -101,9 +102,14 @@ func TestIngestRoundTrip(t *testing.T) {
 	}
 	subject := identKey(mustOne(t, f.store, digest("instruct-q4")))
 	bom := export(t, f.store, Request{Model: f.q4})
-	for _, format := range []Format{FormatJSON, FormatXML} {
-		t.Run(string(format), func(t *testing.T) {
-			data := encode(t, bom, format, Spec1_6)
+	for _, v := range []struct {
+		format Format
+		spec   Spec
+	}{{FormatJSON, Spec1_6}, {FormatXML, Spec1_6}, {FormatJSON, Spec1_7}, {FormatXML, Spec1_7}} {
+		format := v.format
+		t.Run(string(format)+"-"+string(v.spec), func(t *testing.T) {
+			data := encode(t, bom, format, v.spec)
+			validate(t, format, v.spec, data)
 			b, err := sbom.Parse(ctx(), data, graph.Document{Source: "aibom." + string(format)}, sbom.Options{})
 			if err != nil {
 				t.Fatalf("ingest/sbom rejects the export: %v", err)
