@@ -14,11 +14,14 @@ package spdx3
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
+	"sync"
 
 	v3 "github.com/spdx/tools-golang/spdx/v3/v3_0"
 
@@ -37,7 +40,7 @@ var (
 const (
 	MaxDocumentBytes = 64 << 20
 	MaxNesting       = 64
-	MaxElements      = 250_000 // @graph entries
+	MaxElements      = 100_000 // @graph entries (20,000 take ~8 s to expand)
 	MaxRelTargets    = 1_000_000
 	MaxDictEntries   = 64    // hyperparameters, metrics, sensors... kept per element
 	MaxDictJSON      = 16384 // bytes of one kept dictionary (JSON)
@@ -51,6 +54,39 @@ var (
 	maxElements      = MaxElements
 	maxRelTargets    = MaxRelTargets
 )
+
+// spdxContext is the SPDX 3.0.1 JSON-LD context (spdx/spdx-spec, v3.0.1,
+// Community-Spec-1.0; testdata/spdx3-model/README.md), used to refuse
+// properties and types it does not define: JSON-LD expansion would drop
+// them silently, and a misspelt property must not vanish.
+//
+//go:embed spdx-context.jsonld
+var spdxContext []byte
+
+// vocabulary is what the context defines: its terms, and which of them
+// are xsd:dateTimeStamp properties.
+var vocabulary = sync.OnceValues(func() (map[string]bool, map[string]bool) {
+	var c struct {
+		Context map[string]json.RawMessage `json:"@context"`
+	}
+	if err := json.Unmarshal(spdxContext, &c); err != nil {
+		panic("spdx3: embedded context: " + err.Error())
+	}
+	terms, times := map[string]bool{}, map[string]bool{}
+	for k, v := range c.Context {
+		terms[k] = true
+		var d struct {
+			Type string `json:"@type"`
+		}
+		if json.Unmarshal(v, &d) == nil && d.Type == "http://www.w3.org/2001/XMLSchema#dateTimeStamp" {
+			times[k] = true
+		}
+	}
+	return terms, times
+})
+
+// dateTimeStamp is SPDX 3's date-time form (UTC, seconds, Z).
+var dateTimeStamp = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`)
 
 // Context is the JSON-LD context URL of SPDX 3.0.1 documents.
 const Context = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
@@ -155,6 +191,7 @@ func (p *parser) precheck(data []byte) error {
 		key     string // the key whose value is being read (objects)
 		parent  string // the key this container is the value of
 	}
+	terms, times := vocabulary()
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []frame
@@ -174,6 +211,7 @@ func (p *parser) precheck(data []byte) error {
 			return p.fail("", "", "not JSON: %v", err)
 		}
 		f := &stack[len(stack)-1]
+		inGraph := len(stack) >= 3 && stack[0].key == "@graph"
 		if f.obj && f.wantKey {
 			if d, ok := tok.(json.Delim); ok && d == '}' {
 				stack = stack[:len(stack)-1]
@@ -181,6 +219,16 @@ func (p *parser) precheck(data []byte) error {
 			}
 			f.key, _ = tok.(string)
 			f.wantKey = false
+			// Only what the SPDX 3 JSON-LD serialisation uses: context
+			// terms, "@id" (blank nodes), full IRIs (extensions). Other
+			// keywords (@context, @graph, @reverse...) would make the
+			// expansion do work no SPDX document needs.
+			if inGraph && !terms[f.key] && f.key != "@id" && !strings.Contains(f.key, "://") {
+				return p.fail(fmt.Sprintf("@graph[%d]", elements-1), trunc(f.key, 80), "is not a property SPDX 3.0.1 defines")
+			}
+			if len(stack) == 1 && f.key != "@context" && f.key != "@graph" {
+				return p.fail("", trunc(f.key, 80), "an SPDX 3 JSON-LD document has only @context and @graph at the top")
+			}
 			continue
 		}
 		// a value (or the end of an array)
@@ -213,6 +261,15 @@ func (p *parser) precheck(data []byte) error {
 				return p.tooLarge("JSON nesting depth", len(stack), maxNesting)
 			}
 			continue
+		}
+		if inGraph && f.obj {
+			str, _ := tok.(string)
+			switch {
+			case key == "type" && !terms[str] && !strings.Contains(str, "://"):
+				return p.fail(fmt.Sprintf("@graph[%d]", elements-1), "type", "%q is not a type SPDX 3.0.1 defines", trunc(str, 80))
+			case times[key] && !dateTimeStamp.MatchString(str):
+				return p.fail(fmt.Sprintf("@graph[%d]", elements-1), key, "%q is not an SPDX date-time (YYYY-MM-DDThh:mm:ssZ)", trunc(fmt.Sprint(tok), 80))
+			}
 		}
 		if len(stack) == 1 && key == "@context" {
 			sawContext = true
