@@ -347,7 +347,9 @@ func (x *exporter) deploymentComponent(id graph.NodeID) cdx.Component {
 			continue
 		}
 		pre := propDeployment + "model:" + x.refs[e.From] + ":"
-		for _, f := range [][2]string{{"status", "status"}, {"deployedAt", "deployed_at"}, {"undeployedAt", "undeployed_at"}} {
+		// confidence: how a runtime ML-BOM found the model there
+		// (declared by the workload owner, inferred by heuristic, verified).
+		for _, f := range [][2]string{{"status", "status"}, {"deployedAt", "deployed_at"}, {"undeployedAt", "undeployed_at"}, {"confidence", "confidence"}} {
 			for _, v := range e.AttrValues(f[0]) {
 				p.add(pre+f[1], v)
 			}

@@ -267,6 +267,12 @@ func Encode(w io.Writer, bom *cdx.BOM, format Format, spec Spec) error {
 	if bom == nil {
 		return fmt.Errorf("%w: encode: BOM is nil", ErrInvalidRequest)
 	}
+	if format == FormatSPDX3 {
+		if err := checkSPDX3Spec(spec); err != nil {
+			return err
+		}
+		return EncodeSPDX3(w, bom)
+	}
 	ff, sv, err := resolveFormat(format, spec)
 	if err != nil {
 		return err
@@ -294,6 +300,12 @@ func Encode(w io.Writer, bom *cdx.BOM, format Format, spec Spec) error {
 // ContentType is the media type of a BOM encoded in format for spec, for
 // HTTP responses: "application/vnd.cyclonedx+json; version=1.6".
 func ContentType(format Format, spec Spec) (string, error) {
+	if format == FormatSPDX3 {
+		if err := checkSPDX3Spec(spec); err != nil {
+			return "", err
+		}
+		return spdx3MediaType, nil
+	}
 	ff, sv, err := resolveFormat(format, spec)
 	if err != nil {
 		return "", err
@@ -305,6 +317,17 @@ func ContentType(format Format, spec Spec) (string, error) {
 	return mt.WithVersion(sv)
 }
 
+// checkSPDX3Spec accepts "", "3.0.1" and the CycloneDX default "1.6" that
+// callers pass when no version was asked for (the GraphQL argument's
+// default); any other version is an error.
+func checkSPDX3Spec(spec Spec) error {
+	switch spec {
+	case "", SpecSPDX3, "3.0", Spec1_6:
+		return nil
+	}
+	return fmt.Errorf("%w: SPDX 3 export is SPDX 3.0.1, not version %q", ErrInvalidRequest, trunc(string(spec), 40))
+}
+
 func resolveFormat(format Format, spec Spec) (cdx.BOMFileFormat, cdx.SpecVersion, error) {
 	var ff cdx.BOMFileFormat
 	switch format {
@@ -313,7 +336,7 @@ func resolveFormat(format Format, spec Spec) (cdx.BOMFileFormat, cdx.SpecVersion
 	case FormatXML:
 		ff = cdx.BOMFileFormatXML
 	default:
-		return 0, 0, fmt.Errorf("%w: format %q is not json or xml", ErrInvalidRequest, trunc(string(format), 40))
+		return 0, 0, fmt.Errorf("%w: format %q is not json, xml or spdx3", ErrInvalidRequest, trunc(string(format), 40))
 	}
 	var sv cdx.SpecVersion
 	switch spec {

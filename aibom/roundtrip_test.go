@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
+	"github.com/modelgraph/modelgraph/ingest/spdx3"
 )
 
 // lineageEdge is an edge named by its ends' identifying keys, so that two
@@ -82,7 +83,8 @@ func lineage(t *testing.T, r graph.Reader, starts ...string) []lineageEdge {
 	return out
 }
 
-// TestIngestRoundTrip: an exported BOM ingested back as an SBOM (by
+// TestIngestRoundTrip: an exported BOM (CycloneDX 1.6 and 1.7, JSON and
+// XML, each valid against its official schema) ingested back as an SBOM (by
 // ingest/sbom, into an empty store) reproduces every lineage edge of the
 // model's supply chain: datasets, base models, dataset sources, packages.
 //
@@ -100,9 +102,14 @@ func TestIngestRoundTrip(t *testing.T) {
 	}
 	subject := identKey(mustOne(t, f.store, digest("instruct-q4")))
 	bom := export(t, f.store, Request{Model: f.q4})
-	for _, format := range []Format{FormatJSON, FormatXML} {
-		t.Run(string(format), func(t *testing.T) {
-			data := encode(t, bom, format, Spec1_6)
+	for _, v := range []struct {
+		format Format
+		spec   Spec
+	}{{FormatJSON, Spec1_6}, {FormatXML, Spec1_6}, {FormatJSON, Spec1_7}, {FormatXML, Spec1_7}} {
+		format := v.format
+		t.Run(string(format)+"-"+string(v.spec), func(t *testing.T) {
+			data := encode(t, bom, format, v.spec)
+			validate(t, format, v.spec, data)
 			b, err := sbom.Parse(ctx(), data, graph.Document{Source: "aibom." + string(format)}, sbom.Options{})
 			if err != nil {
 				t.Fatalf("ingest/sbom rejects the export: %v", err)
@@ -124,5 +131,54 @@ func TestIngestRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSPDX3RoundTrip: the SPDX 3 export ingested back by ingest/spdx3 into
+// an empty store gives exactly the same lineage answers: every TRAINED_ON,
+// DERIVED_FROM (models and datasets) and DEPENDS_ON edge comes back, and
+// none is added. The derivation kinds (relation) come back too.
+func TestSPDX3RoundTrip(t *testing.T) {
+	f := newFixture(t)
+	starts := []string{digest("instruct-q4"), digest("clean")}
+	want := lineage(t, f.store, starts...)
+	if len(want) < 8 {
+		t.Fatalf("fixture lineage has only %d edges", len(want))
+	}
+	data := encode(t, export(t, f.store, Request{Model: f.q4}), FormatSPDX3, "")
+	b, err := spdx3.Parse(data, graph.Document{Source: "aibom.spdx3.json"})
+	if err != nil {
+		t.Fatalf("ingest/spdx3 rejects the export: %v", err)
+	}
+	s := openStore(t, filepath.Join(t.TempDir(), "g.db"))
+	apply(t, s, b)
+	got := lineage(t, s, starts...)
+	if !slices.Equal(got, want) {
+		for _, e := range want {
+			if !slices.Contains(got, e) {
+				t.Errorf("lost in the round trip: %v", e)
+			}
+		}
+		for _, e := range got {
+			if !slices.Contains(want, e) {
+				t.Errorf("added by the round trip: %v", e)
+			}
+		}
+	}
+	// Same answers to "what was it trained on, what does it derive from":
+	// the relation of each DERIVED_FROM edge survives.
+	for _, key := range []string{digest("instruct-q4"), digest("instruct")} {
+		a, b := mustOne(t, f.store, key), mustOne(t, s, key)
+		ea, err := f.store.Edges(ctx(), a.ID, graph.Out, graph.DerivedFrom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, err := s.Edges(ctx(), b.ID, graph.Out, graph.DerivedFrom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ea) != 1 || len(eb) != 1 || ea[0].Attr("relation") != eb[0].Attr("relation") {
+			t.Errorf("%s DERIVED_FROM relation: store %v, round trip %v", key, ea, eb)
+		}
 	}
 }

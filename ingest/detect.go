@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/modelgraph/modelgraph/ingest/spdx3"
 )
 
 // Format is what a document was detected as.
@@ -22,6 +24,7 @@ const (
 	FormatJSONLines      Format = "jsonl"           // .intoto.jsonl: one envelope or statement per line
 	FormatCycloneDX      Format = "cyclonedx"       // JSON or XML
 	FormatSPDX           Format = "spdx"            // JSON or tag-value
+	FormatSPDX3          Format = "spdx3"           // SPDX 3 JSON-LD
 	FormatOpenVEX        Format = "openvex"
 	FormatCSAF           Format = "csaf"
 	FormatModelCard      Format = "model-card" // Hugging Face model/dataset card (README.md with YAML front matter)
@@ -43,8 +46,13 @@ func Detect(data []byte, contentType string) (Format, error) {
 		return FormatStatement, nil
 	case "application/vnd.cyclonedx+json", "application/vnd.cyclonedx+xml", "application/vnd.cyclonedx":
 		return FormatCycloneDX, nil
-	case "application/spdx+json", "text/spdx":
-		return FormatSPDX, nil
+	case "application/spdx+json", "text/spdx", "application/ld+json":
+		if spdx3.Detect(data) {
+			return FormatSPDX3, nil
+		}
+		if contentType != "application/ld+json" {
+			return FormatSPDX, nil
+		}
 	case "text/markdown":
 		return FormatModelCard, nil
 	}
@@ -89,6 +97,8 @@ func Detect(data []byte, contentType string) (Format, error) {
 		return FormatCycloneDX, nil
 	case top["spdxVersion"] != nil:
 		return FormatSPDX, nil
+	case top["@graph"] != nil && bytes.Contains(top["@context"], []byte("spdx.org/rdf/3.")):
+		return FormatSPDX3, nil
 	case bytes.Contains([]byte(str("@context")), []byte("openvex")):
 		return FormatOpenVEX, nil
 	case top["document"] != nil && bytes.Contains(top["document"], []byte("csaf_version")):
@@ -96,7 +106,7 @@ func Detect(data []byte, contentType string) (Format, error) {
 	case top["statements"] != nil && top["@id"] != nil:
 		return FormatOpenVEX, nil // OpenVEX with an empty or non-standard @context
 	}
-	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX, OpenVEX or CSAF", ErrUnsupported)
+	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX 2/3, OpenVEX or CSAF", ErrUnsupported)
 }
 
 func head(b []byte) []byte {

@@ -11,6 +11,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
+	"github.com/modelgraph/modelgraph/ingest/spdx3"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
 
@@ -116,6 +117,8 @@ func (p *Parser) one(ctx context.Context, in Input, f Format) (Parsed, error) {
 		return p.signed(ctx, in, doc, f)
 	case FormatCycloneDX, FormatSPDX, FormatOpenVEX, FormatCSAF:
 		b, err = sbom.Parse(ctx, in.Data, doc, sbom.Options{Subject: in.Subject, Role: in.Role})
+	case FormatSPDX3:
+		b, err = spdx3.Parse(in.Data, doc)
 	case FormatModelCard:
 		b, err = modelcard.Parse(in.Data, doc, modelcard.Options{Name: in.Subject})
 	default:

@@ -24,7 +24,7 @@ func newExportAIBOMCommand() *cobra.Command {
 	var model, deployment, environment, format, spec, out string
 	cmd := &cobra.Command{
 		Use:   "aibom (--model REF | --deployment REF | --environment NAME)",
-		Short: "Export a CycloneDX AI-BOM (1.6 or 1.7, JSON or XML) for a model, a deployment or an environment",
+		Short: "Export an AI-BOM (CycloneDX 1.6 or 1.7, JSON or XML, or SPDX 3.0.1 JSON-LD) for a model, a deployment or an environment",
 		Long: `REF is a node id, a digest (sha256:...), a purl, a name or an hf:// URI.
 The output is deterministic: the same graph gives the same bytes.`,
 		Args: cobra.NoArgs,
@@ -34,8 +34,8 @@ The output is deterministic: the same graph gives the same bytes.`,
 	f.StringVar(&model, "model", "", "model reference")
 	f.StringVar(&deployment, "deployment", "", "deployment reference")
 	f.StringVar(&environment, "environment", "", "environment name (all its deployments)")
-	f.StringVar(&format, "format", "cyclonedx-json", "cyclonedx-json or cyclonedx-xml")
-	f.StringVar(&spec, "spec", "1.6", "CycloneDX version: 1.6 or 1.7")
+	f.StringVar(&format, "format", "cyclonedx-json", "cyclonedx-json, cyclonedx-xml or spdx3 (SPDX 3.0.1 JSON-LD)")
+	f.StringVar(&spec, "spec", "1.6", "CycloneDX version: 1.6 or 1.7 (ignored by spdx3, which is 3.0.1)")
 	f.StringVarP(&out, "output", "o", "-", "output file (- for stdout)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := settings()
@@ -89,8 +89,10 @@ func parseBOMFormat(s string) (aibom.Format, error) {
 		return aibom.FormatJSON, nil
 	case "xml":
 		return aibom.FormatXML, nil
+	case "spdx3", "spdx-3", "spdx3-json", "spdx":
+		return aibom.FormatSPDX3, nil
 	}
-	return "", fmt.Errorf("--format %q: want cyclonedx-json or cyclonedx-xml", s)
+	return "", fmt.Errorf("--format %q: want cyclonedx-json, cyclonedx-xml or spdx3", s)
 }
 
 func newExportGUACCommand() *cobra.Command {

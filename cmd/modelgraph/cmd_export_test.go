@@ -157,3 +157,65 @@ func TestIngestThenExportAIBOM(t *testing.T) {
 		t.Fatalf("GET /v1/aibom of an unknown ref: %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestExportAIBOMSPDX3: the SPDX 3 AI-BOM is the same document from the
+// CLI (--format spdx3), HTTP (?format=spdx3) and GraphQL (format: "spdx3").
+func TestExportAIBOMSPDX3(t *testing.T) {
+	dataDir := t.TempDir()
+	ingestFixtures(t, dataDir)
+	m := firstWith(t, dataDir, graph.KindModel, graph.TrainedOn)
+	cli, err := run(t, "export", "aibom", "--data-dir", dataDir, "--model", string(m.ID), "--format", "spdx3")
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, cli)
+	}
+	var doc struct {
+		Context string `json:"@context"`
+		Graph   []struct {
+			Type string `json:"type"`
+		} `json:"@graph"`
+	}
+	if err := json.Unmarshal([]byte(cli), &doc); err != nil {
+		t.Fatalf("CLI SPDX 3 export is not JSON: %v", err)
+	}
+	types := map[string]int{}
+	for _, e := range doc.Graph {
+		types[e.Type]++
+	}
+	if doc.Context != "https://spdx.org/rdf/3.0.1/spdx-context.jsonld" || types["ai_AIPackage"] == 0 || types["dataset_DatasetPackage"] == 0 || types["SpdxDocument"] != 1 {
+		t.Fatalf("SPDX 3 export: context %q, element types %v", doc.Context, types)
+	}
+	base := startServe(t, "--data-dir", dataDir)
+	resp, err := http.Get(base + "/v1/aibom/" + string(m.ID) + "?format=spdx3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/spdx+json" ||
+		strings.TrimSpace(string(body)) != strings.TrimSpace(cli) {
+		t.Fatalf("GET /v1/aibom?format=spdx3: %d %q, same as the CLI: %v", resp.StatusCode, resp.Header.Get("Content-Type"), strings.TrimSpace(string(body)) == strings.TrimSpace(cli))
+	}
+	q := `{"query":"{ aibom(ref: \"` + string(m.ID) + `\", format: \"spdx3\") { mediaType document } }"}`
+	resp, err = http.Post(base+"/graphql", "application/json", strings.NewReader(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gq struct {
+		Data struct {
+			AIBOM struct {
+				MediaType string `json:"mediaType"`
+				Document  string `json:"document"`
+			} `json:"aibom"`
+		} `json:"data"`
+		Errors []any `json:"errors"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&gq)
+	resp.Body.Close()
+	if err != nil || len(gq.Errors) > 0 || gq.Data.AIBOM.MediaType != "application/spdx+json" ||
+		strings.TrimSpace(gq.Data.AIBOM.Document) != strings.TrimSpace(cli) {
+		t.Fatalf("GraphQL aibom(format: spdx3): %v %v %q; want the CLI's bytes", err, gq.Errors, gq.Data.AIBOM.MediaType)
+	}
+	if _, err := run(t, "export", "aibom", "--data-dir", dataDir, "--model", string(m.ID), "--format", "spdx3", "--spec", "2.3"); err == nil {
+		t.Fatal("--format spdx3 --spec 2.3 accepted")
+	}
+}

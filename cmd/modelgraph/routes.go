@@ -20,7 +20,7 @@ func extraRoutes(s graph.Store) []httpapi.Route {
 	}
 }
 
-// aibomHandler serves GET /v1/aibom/{ref}?format=json|xml&spec=1.6|1.7 and
+// aibomHandler serves GET /v1/aibom/{ref}?format=json|xml|spdx3&spec=1.6|1.7 and
 // GET /v1/aibom/?environment=NAME.
 func aibomHandler(s graph.Store) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

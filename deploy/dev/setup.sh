@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what modelgraph's tests need on a fresh Debian machine, once:
 # Java 17 + Maven (the test Neo4j), libxml2-utils (xmllint for CycloneDX XML
-# schema checks), the reference model-signing tool (Python venv), staticcheck.
+# schema checks), the reference model-signing tool and spdx3-validate (Python
+# venvs), staticcheck.
 # Idempotent: a second run only checks.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,6 +25,9 @@ fi
 if [ -x "$here/install-model-signing.sh" ] || [ -f "$here/install-model-signing.sh" ]; then
   bash "$here/install-model-signing.sh" >/dev/null
 fi
+
+# spdx3-validate (PyPI): the SPDX 3 export tests validate against it.
+bash "$here/install-spdx3-validate.sh" >/dev/null
 
 bash "$here/install-ui-test-deps.sh"
 

@@ -23,6 +23,11 @@ if [ -x "$venv_py" ]; then
   export MODELGRAPH_MODEL_SIGNING_PY="$venv_py"
 fi
 
+spdx3_py="${MODELGRAPH_CACHE:-$repo/.cache}/spdx3-validate-venv/bin/python"
+if [ -x "$spdx3_py" ]; then
+  export MODELGRAPH_SPDX3_VALIDATE_PY="$spdx3_py"
+fi
+
 # Packages run in parallel; graph/neo4j's suite resets the Neo4j database,
 # so the HTTP end-to-end test on Neo4j (which also resets it) runs after.
 go test -count=1 -timeout 20m -skip '^TestEndToEndNeo4j$' ./...

@@ -19,6 +19,7 @@ import (
 	guaccdx "github.com/guacsec/guac/pkg/ingestor/parser/cyclonedx"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/intoto"
 )
 
 // cdxDoc indexes a decoded BOM.
@@ -40,6 +41,10 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 	d := &cdxDoc{bom: bom, byRef: map[string]*cdx.Component{}, dataByRef: map[string]*cdx.Component{}, nodes: map[*cdx.Component]int{}}
 	if err := p.indexCDX(d); err != nil {
 		return err
+	}
+	if isRuntimeBOM(bom) {
+		// A workload's runtime ML-BOM (k8s-aibom): deployment evidence.
+		return p.runtimeBOM(d, subjects)
 	}
 	p.x = newBuilder(p.doc, p.role)
 	x := p.x
@@ -107,8 +112,23 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 			ml = append(ml, mc)
 		}
 	}
+	models := 0
+	for _, c := range ml {
+		if c.Type == cdx.ComponentTypeMachineLearningModel {
+			models++
+		}
+	}
 	for _, c := range ml {
 		if err := p.mlEdges(d, c); err != nil {
+			return err
+		}
+		// The BOM's own properties speak for its one model (the OWASP
+		// AIBOM Generator writes base_model there).
+		var docProps *[]cdx.Property
+		if models == 1 && bom.Metadata != nil {
+			docProps = bom.Metadata.Properties
+		}
+		if err := p.baseModels(d, c, docProps); err != nil {
 			return err
 		}
 	}
@@ -663,8 +683,13 @@ func (p *parser) mlEdges(d *cdxDoc, c *cdx.Component) error {
 			if u := contentsURL(*e); u != "" {
 				keys = append(keys, u)
 			}
-			if strings.TrimSpace(e.Name) != "" {
-				keys = append(keys, graph.NameKey(e.Name))
+			if n := strings.TrimSpace(e.Name); n != "" {
+				keys = append(keys, graph.NameKey(n))
+				if strings.Contains(n, "/") && intoto.HFID(n) {
+					// A hub dataset id, as model cards and HF-sourced
+					// ML-BOMs name training data.
+					keys = append(keys, "hf://datasets/"+n)
+				}
 			}
 			if len(keys) == 0 {
 				return p.fail(field, "inline dataset has neither a name nor a contents.url to identify it")
@@ -677,6 +702,66 @@ func (p *parser) mlEdges(d *cdxDoc, c *cdx.Component) error {
 		}
 		if di >= 0 && x.b.Nodes[di].Kind == graph.KindDataset {
 			x.b.Edge(m, graph.TrainedOn, di)
+		}
+	}
+	return nil
+}
+
+// baseModels reads the base_model property tools that turn Hugging Face
+// model cards into ML-BOMs write (a hub id, or several comma-separated,
+// on the component or, for a BOM with one model, on the BOM), with
+// base_model_relation as on the card: c DERIVED_FROM each base model.
+func (p *parser) baseModels(d *cdxDoc, c *cdx.Component, docProps *[]cdx.Property) error {
+	if c.Type != cdx.ComponentTypeMachineLearningModel {
+		return nil
+	}
+	prop := func(name string) string {
+		for _, ps := range []*[]cdx.Property{c.Properties, docProps} {
+			if ps == nil {
+				continue
+			}
+			for _, pr := range *ps {
+				if pr.Name == name && strings.TrimSpace(pr.Value) != "" {
+					return strings.TrimSpace(pr.Value)
+				}
+			}
+		}
+		return ""
+	}
+	v := prop("base_model")
+	if v == "" {
+		return nil
+	}
+	var ids []string
+	for _, id := range strings.Split(strings.Trim(v, "[]"), ",") {
+		id = strings.Trim(strings.TrimSpace(id), `"'`)
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 64 {
+		return p.tooLarge(fmt.Sprintf("component %s base_model", refOrName(c)), len(ids), 64)
+	}
+	relation := strings.ToLower(prop("base_model_relation"))
+	switch {
+	case relation == "adapter", relation == "merge", relation == "quantized", relation == "finetune":
+	case len(ids) > 1:
+		relation = "merge"
+	default:
+		relation = "finetune"
+	}
+	self, err := p.componentNode(d, c, "")
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		h, ok := intoto.ParseHF("hf://" + strings.TrimPrefix(id, "hf://"))
+		if !ok || h.Dataset {
+			return p.fail(fmt.Sprintf("component %s property base_model", refOrName(c)), "%q is not a Hugging Face model id", truncate(id, 120))
+		}
+		base := p.x.node(graph.KindModel, h.Keys()...)
+		if base >= 0 && base != self {
+			p.x.b.Edge(self, graph.DerivedFrom, base, "relation", relation, "source", "base_model")
 		}
 	}
 	return nil

@@ -60,7 +60,7 @@ const (
 
 // TestMLBOM checks every node and edge of the ML-BOM, in JSON and in XML.
 func TestMLBOM(t *testing.T) {
-	for _, name := range []string{"mg-mlbom-1.6.json", "mg-mlbom-1.6.xml"} {
+	for _, name := range []string{"mg-mlbom-1.6.json", "mg-mlbom-1.6.xml", "mg-mlbom-1.7.json"} {
 		t.Run(name, func(t *testing.T) {
 			b := parseFixture(t, name, Options{})
 			type node struct {
@@ -169,6 +169,55 @@ func TestBadHash(t *testing.T) {
 	data := bytes.Replace(fixture(t, "mg-mlbom-1.6.json"), []byte(`51b9cb170033c16522b794a7c65eb51adab6f46eb1bb74e321437fc5bf89968d`), []byte(`not-hex`), 1)
 	_, err := Parse(t.Context(), data, graph.Document{Source: "badhash.json"}, Options{})
 	if err == nil || !contains(err, "badhash.json", "hash", "not hex") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// The ML-BOMs in CycloneDX 1.7, and the one in the OWASP AIBOM Generator's
+// shape, are valid against the official schemas.
+func TestMLBOMFixturesValidate(t *testing.T) {
+	validCDX(t, "1.7", fixture(t, "mg-mlbom-1.7.json"))
+	validCDX(t, "1.6", fixture(t, "owasp-aibom-zephyr-7b-beta.json"))
+}
+
+// TestOtherToolMLBOM: an ML-BOM as the OWASP AIBOM Generator writes it from
+// a Hugging Face model card (a pkg:generic application wrapping one
+// machine-learning-model component; datasets inline in the model card by
+// hub id; the base model only as a base_model property) ingests into
+// lineage: the model TRAINED_ON both datasets and DERIVED_FROM its base,
+// all keyed by hub ids so they meet the nodes model cards and SLSA make.
+func TestOtherToolMLBOM(t *testing.T) {
+	b := parseFixture(t, "owasp-aibom-zephyr-7b-beta.json", Options{})
+	m := find(b, graph.KindModel, "hf://HuggingFaceH4/zephyr-7b-beta")
+	if m < 0 {
+		t.Fatal("no model keyed hf://HuggingFaceH4/zephyr-7b-beta")
+	}
+	for _, ds := range []string{"hf://datasets/HuggingFaceH4/ultrachat_200k", "hf://datasets/HuggingFaceH4/ultrafeedback_binarized"} {
+		d := find(b, graph.KindDataset, ds)
+		if d < 0 {
+			t.Fatalf("no dataset %s", ds)
+		}
+		if edge(b, m, graph.TrainedOn, d) == nil {
+			t.Errorf("zephyr is not TRAINED_ON %s", ds)
+		}
+	}
+	base := find(b, graph.KindModel, "hf://mistralai/Mistral-7B-v0.1")
+	if base < 0 {
+		t.Fatal("no base model hf://mistralai/Mistral-7B-v0.1")
+	}
+	e := edge(b, m, graph.DerivedFrom, base)
+	if e == nil || e.Attrs["relation"] != "finetune" {
+		t.Fatalf("zephyr DERIVED_FROM Mistral-7B-v0.1: %v", e)
+	}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadBaseModel(t *testing.T) {
+	data := bytes.Replace(fixture(t, "owasp-aibom-zephyr-7b-beta.json"), []byte(`"value": "mistralai/Mistral-7B-v0.1"`), []byte(`"value": "not a/hub/id"`), 1)
+	_, err := Parse(t.Context(), data, graph.Document{Source: "badbase.json"}, Options{})
+	if err == nil || !contains(err, "badbase.json", "base_model", "not a Hugging Face model id") {
 		t.Fatalf("err = %v", err)
 	}
 }

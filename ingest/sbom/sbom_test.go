@@ -145,6 +145,16 @@ var corpusTable = map[string]corpusWant{
 	"guac-small-spdx.json": {typ: TypeSPDX, packages: 3, parser: "modelgraph",
 		purls:     []string{"pkg:guac/pkg/golang.org/x/text", "pkg:guac/pkg/rsc.io/quote", "pkg:guac/pkg/rsc.io/sampler"},
 		described: []string{"pkg:guac/pkg/golang.org/x/text", "pkg:guac/pkg/rsc.io/quote", "pkg:guac/pkg/rsc.io/sampler"}, kind: graph.KindPackage},
+	// Runtime ML-BOMs (k8s-aibom): deployment evidence, mapped directly
+	// (runtime.go): the serving image is the one package.
+	"k8s-aibom-vllm-deployment.cdx.json": {typ: TypeCycloneDX, packages: 1, parser: "modelgraph",
+		purls: []string{"sha256:4f2b7b5a9e3cf0f04c5f1e0d6a2b9c8e7d6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b"}, described: []string{"deployment:-/-/prod-inference/vllm-llama3"}, kind: graph.KindDeployment},
+	"k8s-aibom-kserve-1.7.cdx.json": {typ: TypeCycloneDX, packages: 1, parser: "modelgraph",
+		purls: []string{"sha256:9c1f0e2d3b4a5968778695a4b3c2d1e0f9e8d7c6b5a4938271605f4e3d2c1b0a"}, described: []string{"deployment:-/-/fraud/fraud-scorer"}, kind: graph.KindDeployment},
+	"mg-mlbom-1.7.json": {typ: TypeCycloneDX, packages: 2, parser: "guac", purls: []string{"pkg:pypi/torch@2.3.1"},
+		described: []string{"sha256:b8a2c46e73c3ec2b38fe7a4087bafa7a93c6b5630238d22e5355325c9f53b367"}, kind: graph.KindModel},
+	"owasp-aibom-zephyr-7b-beta.json": {typ: TypeCycloneDX, packages: 1, parser: "guac", purls: []string{"pkg:generic/HuggingFaceH4%2Fzephyr-7b-beta@892b3d7"},
+		described: []string{"pkg:generic/HuggingFaceH4%2Fzephyr-7b-beta@892b3d7"}, kind: graph.KindPackage},
 	"mg-mlbom-1.6.json": {typ: TypeCycloneDX, packages: 2, parser: "guac", purls: []string{"pkg:pypi/torch@2.3.1"},
 		described: []string{"sha256:b8a2c46e73c3ec2b38fe7a4087bafa7a93c6b5630238d22e5355325c9f53b367"}, kind: graph.KindModel},
 	"mg-mlbom-1.6.xml": {typ: TypeCycloneDX, packages: 2, parser: "guac", purls: []string{"pkg:pypi/torch@2.3.1"},

@@ -32,7 +32,7 @@ const (
 // Evidence folders often sit beside model files; weights and archives are
 // left alone rather than reported as malformed documents.
 var DefaultExtensions = []string{
-	".json", ".jsonl", ".sig", ".bundle", ".dsse", ".intoto", ".xml", ".spdx", ".md", ".bz2", ".zst",
+	".json", ".jsonl", ".jsonld", ".sig", ".bundle", ".dsse", ".intoto", ".xml", ".spdx", ".md", ".bz2", ".zst",
 }
 
 // Dir collects documents from a directory tree: once, or continuously with

@@ -2058,13 +2058,15 @@ type Receipt {
   edgesTouched: Int!
 }
 `, BuiltIn: false},
-	{Name: "../../../schema/aibom.graphqls", Input: `# Compliance: CycloneDX AI-BOM export (the same document as GET /v1/aibom/{ref}
-# and ` + "`" + `modelgraph export aibom` + "`" + `).
+	{Name: "../../../schema/aibom.graphqls", Input: `# Compliance: AI-BOM export, CycloneDX or SPDX 3 (the same document as
+# GET /v1/aibom/{ref} and ` + "`" + `modelgraph export aibom` + "`" + `).
 
 extend type Query {
   """
-  The CycloneDX AI-BOM of a model or deployment (ref: id, digest, purl, name,
-  hf:// URI) or of an environment (all its deployments), as JSON or XML text.
+  The AI-BOM of a model or deployment (ref: id, digest, purl, name, hf:// URI)
+  or of an environment (all its deployments). format: "json" or "xml"
+  (CycloneDX, spec "1.6" or "1.7"), or "spdx3" (SPDX 3.0.1 JSON-LD, AI and
+  Dataset profiles; spec is then "3.0.1" or left at its default).
   Deterministic: the same graph gives the same document.
   """
   aibom(ref: String, environment: String, format: String = "json", spec: String = "1.6"): AIBOM!
