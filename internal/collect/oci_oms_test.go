@@ -156,7 +156,7 @@ func TestOCIModelSignedWithOMS(t *testing.T) {
 			if !slices.Contains(m.Keys, d.RootDigest) || m.Attr("ociManifest") != digest.String() {
 				t.Fatalf("model node %+v lacks the OMS root digest %s or the image digest", m, d.RootDigest)
 			}
-			docs := storedDocs(t, store, graph.SHA256Key(sig), graph.SHA256Key(other))
+			docs := storedDocs(t, store, docDigest(t, p, sig), docDigest(t, p, other))
 			if len(docs) != 2 || docs[0].Status() != graph.StatusVerified {
 				t.Fatalf("documents: %+v", docs)
 			}
