@@ -2,14 +2,20 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -45,8 +51,8 @@ func TestDigestCommandMatchesSignedRoots(t *testing.T) {
 }
 
 // verify model reads a model packaged in an OCI image layout from its
-// manifest alone.
-func TestVerifyModelCommandOCILayout(t *testing.T) {
+// manifest alone, from a registry or an OCI image layout.
+func TestVerifyModelCommandOCI(t *testing.T) {
 	dir := fx("v1.1.0-elliptic-key")
 	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
 	for _, f := range []string{"signme-1", "signme-2"} {
@@ -58,6 +64,26 @@ func TestVerifyModelCommandOCILayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// From a registry (go-containerregistry's, on loopback).
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	ref := strings.TrimPrefix(srv.URL, "http://") + "/acme/fixture:v1"
+	tag, err := name.NewTag(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(tag, img); err != nil {
+		t.Fatal(err)
+	}
+	key0 := fx("keys/certificate/signing-key-pub.pem")
+	out, err := runVerify(t, "oci://"+ref, "--insecure-registry", "--signature", fx("v1.1.0-elliptic-key/model.sig"), "--public-key", key0, "-o", "json")
+	if err != nil || !strings.Contains(out, `"verified": true`) {
+		t.Fatalf("registry: %v\n%s", err, out)
+	}
+	if _, err := runVerify(t, "oci://"+ref, "--signature", fx("v1.1.0-elliptic-key/model.sig"), "--public-key", key0); err == nil {
+		t.Fatal("plain HTTP used without --insecure-registry")
+	}
+
 	lp, err := layout.Write(filepath.Join(t.TempDir(), "layout"), empty.Index)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +92,7 @@ func TestVerifyModelCommandOCILayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := fx("keys/certificate/signing-key-pub.pem")
-	out, err := runVerify(t, "oci-layout:"+string(lp)+":v1", "--signature", fx("v1.1.0-elliptic-key/model.sig"), "--public-key", key)
+	out, err = runVerify(t, "oci-layout:"+string(lp)+":v1", "--signature", fx("v1.1.0-elliptic-key/model.sig"), "--public-key", key)
 	if err != nil || !strings.Contains(out, "Result     VERIFIED") {
 		t.Fatalf("%v\n%s", err, out)
 	}

@@ -47,3 +47,22 @@ func FuzzParseStatement(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOCIFiles feeds arbitrary manifests to the OCI reader: it must not
+// panic, and every file it returns has a clean relative name and a sha256.
+func FuzzOCIFiles(f *testing.F) {
+	f.Add([]byte(`{"schemaVersion":2,"config":{"digest":"sha256:` + strings.Repeat("a", 64) + `"},"layers":[{"digest":"sha256:` + strings.Repeat("b", 64) + `","annotations":{"org.opencontainers.image.title":"w/0.bin"}}]}`))
+	f.Add([]byte(`{"schemaVersion":2,"layers":[{"digest":"sha256:00"}]}`))
+	f.Add([]byte(`{"schemaVersion":2,"manifests":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		files, err := oms.OCIFiles(data)
+		if err != nil {
+			return
+		}
+		for _, fl := range files {
+			if fl.Name == "" || strings.HasPrefix(fl.Name, "/") || strings.Contains("/"+fl.Name+"/", "/../") || len(fl.Digest) != 64 {
+				t.Fatalf("bad file %+v", fl)
+			}
+		}
+	})
+}

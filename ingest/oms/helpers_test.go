@@ -130,6 +130,9 @@ type manifestSpec struct {
 	hashType    string
 	shardSize   any // int or float, as JSON
 	ignorePaths []string
+	// specShardAlg: shard resources carry hash_type as their algorithm, as
+	// the spec (§6.3.2) writes, not model_signing's "<hash>-sharded-<size>".
+	specShardAlg bool
 }
 
 // manifest builds an OMS v1.0 statement for files as model_signing would:
@@ -148,6 +151,9 @@ func manifest(t testing.TB, spec manifestSpec, files map[string][]byte) []byte {
 		if spec.method == "shards" {
 			size := toInt(spec.shardSize)
 			alg := spec.hashType + "-sharded-" + itoa(size)
+			if spec.specShardAlg {
+				alg = spec.hashType
+			}
 			for start := int64(0); start < int64(len(data)); start += size {
 				end := min(start+size, int64(len(data)))
 				rs = append(rs, res{key: parts, name: p + ":" + itoa(start) + ":" + itoa(end), alg: alg, digestHex: hex.EncodeToString(digest(spec.hashType, data[start:end])), start: start, end: end})

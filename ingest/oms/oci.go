@@ -21,8 +21,11 @@ const AnnotationTitle = "org.opencontainers.image.title"
 // signature covers it (model_signing's Go port, "include config").
 const OCIConfigName = "config.json"
 
-// MaxOCILayers bounds the layers read from one manifest.
-const MaxOCILayers = 10_000
+// Limits on OCI manifests (4 MiB: what registries must accept).
+const (
+	MaxOCILayers        = 10_000
+	MaxOCIManifestBytes = 4 << 20
+)
 
 // ociManifest is the part of an OCI image manifest OMS reads.
 type ociManifest struct {
@@ -54,6 +57,9 @@ type OCIFile struct {
 // bytes), so a layer stored raw, as model artifacts store their files, has
 // the file's own digest.
 func OCIFiles(manifestJSON []byte) ([]OCIFile, error) {
+	if len(manifestJSON) > MaxOCIManifestBytes {
+		return nil, fmt.Errorf("%w: OCI manifest is %d bytes, limit %d", ErrModelPath, len(manifestJSON), MaxOCIManifestBytes)
+	}
 	var m ociManifest
 	if err := json.Unmarshal(manifestJSON, &m); err != nil {
 		return nil, fmt.Errorf("%w: OCI manifest: %w", ErrModelPath, err)

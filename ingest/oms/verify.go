@@ -124,9 +124,6 @@ func VerifyModel(ctx context.Context, dir string, sig []byte, pol *trust.Policy,
 	if err != nil {
 		return nil, err
 	}
-	if m.Serialization.Method == MethodShards && m.Serialization.HashType == "blake3" {
-		return nil, fmt.Errorf("%w: blake3 with shards (model_signing hashes blake3 by files)", ErrUnsupported)
-	}
 
 	ignore := ignoreSet{}
 	for _, p := range m.Serialization.IgnorePaths {

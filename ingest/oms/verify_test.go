@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -292,10 +293,14 @@ func TestVerifyModelSerializations(t *testing.T) {
 		{method: "shards", hashType: "sha256", shardSize: 1000},
 		{method: "shards", hashType: "blake2b", shardSize: 1000.0},
 		{method: "shards", hashType: "sha256", shardSize: 7},
+		// Spec-conforming forms model_signing does not write: blake3 shards
+		// (it hashes blake3 by files) and hash_type as the shard algorithm.
+		{method: "shards", hashType: "blake3", shardSize: 1000},
+		{method: "shards", hashType: "sha256", shardSize: 1000, specShardAlg: true},
 	}
 	for _, spec := range specs {
 		spec.name = "gen"
-		t.Run(spec.method+"-"+spec.hashType, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-%s-%v-%v", spec.method, spec.hashType, spec.shardSize, spec.specShardAlg), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "gen")
 			writeFiles(t, dir, generated)
 			sig := ks.Bundle(t, statement.PayloadType, manifest(t, spec, generated))
