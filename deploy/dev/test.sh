@@ -29,9 +29,11 @@ if [ -x "$spdx3_py" ]; then
 fi
 
 # Packages run in parallel; graph/neo4j's suite resets the Neo4j database,
-# so the HTTP end-to-end test on Neo4j (which also resets it) runs after.
-go test -count=1 -timeout 20m -skip '^TestEndToEndNeo4j$' ./...
-go test -count=1 -timeout 10m -run '^TestEndToEndNeo4j$' ./internal/httpapi/
+# so the tests on Neo4j that also reset it (HTTP end-to-end, demo order
+# independence) run after, one package at a time.
+neo4j_after='^(TestEndToEndNeo4j|TestDemoOrderIndependentNeo4j)$'
+go test -count=1 -timeout 20m -skip "$neo4j_after" ./...
+go test -count=1 -p 1 -timeout 10m -run "$neo4j_after" ./internal/httpapi/ ./internal/demo/
 
 if [ -f "$here/fuzz.sh" ]; then
   FUZZTIME="${FUZZTIME:-3s}" bash "$here/fuzz.sh"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/neo4j"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
 )
@@ -96,6 +97,42 @@ func pushAll(t *testing.T, p *ingest.Pipeline, docs []ingest.Input) {
 // The demo chain in random orders, and pushed concurrently, gives one
 // graph. MODELGRAPH_ORDER_PERMUTATIONS raises the count (make soak).
 func TestDemoOrderIndependent(t *testing.T) {
+	orderIndependent(t, 24, func(t *testing.T) graph.Store { return openOrderStore(t) })
+}
+
+// The same on a real Neo4j (MODELGRAPH_NEO4J_URI; it resets the database,
+// so the test command runs it after the packages that share it).
+func TestDemoOrderIndependentNeo4j(t *testing.T) {
+	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
+	if uri == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("MODELGRAPH_NEO4J_URI is not set: CI must run the order test on Neo4j (make test starts one)")
+		}
+		t.Skip("MODELGRAPH_NEO4J_URI not set")
+	}
+	ctx := context.Background()
+	s, err := neo4j.Open(ctx, neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Check(ctx); err != nil {
+			t.Errorf("graph invariants on Neo4j: %v", err)
+		}
+		_ = s.Reset(ctx)
+		_ = s.Close()
+	})
+	// One database: each run starts from a reset (the store is shared, so
+	// a run's dump is taken before the next reset).
+	orderIndependent(t, 4, func(t *testing.T) graph.Store {
+		if err := s.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func orderIndependent(t *testing.T, perms int, open func(*testing.T) graph.Store) {
 	docs, err := demo.Documents()
 	if err != nil {
 		t.Fatal(err)
@@ -104,25 +141,24 @@ func TestDemoOrderIndependent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	perms := 24
 	if v, err := strconv.Atoi(os.Getenv("MODELGRAPH_ORDER_PERMUTATIONS")); err == nil && v > 0 {
 		perms = v
 	}
-	base := openOrderStore(t)
+	base := open(t)
 	pushAll(t, &ingest.Pipeline{Store: base, Parser: ingest.NewParser(pol)}, docs)
 	want := canonicalDump(t, base)
 	rng := rand.New(rand.NewPCG(7, 11))
 	for i := range perms {
 		order := slices.Clone(docs)
 		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-		s := openOrderStore(t)
+		s := open(t)
 		pushAll(t, &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}, order)
 		if got := canonicalDump(t, s); got != want {
 			t.Fatalf("permutation %d gives another graph:\n%s", i, diffLines(want, got))
 		}
 	}
 	// Concurrent pushes from four clients.
-	s := openOrderStore(t)
+	s := open(t)
 	p := &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}
 	order := slices.Clone(docs)
 	rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
