@@ -139,7 +139,7 @@ type spdx3DictItem struct {
 }
 
 type spdx3Document struct {
-	Context string         `json:"@context"`
+	Context string          `json:"@context"`
 	Graph   []*spdx3Element `json:"@graph"`
 }
 
