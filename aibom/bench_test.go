@@ -120,3 +120,19 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkEncodeSPDX3 encodes that BOM as SPDX 3.0.1 JSON-LD.
+func BenchmarkEncodeSPDX3(b *testing.B) {
+	s, model := benchGraph(b, benchPackages)
+	bom := export(b, s, Request{Model: model})
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if err := Encode(io.Discard, bom, FormatSPDX3, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/encode")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/encode")
+}

@@ -139,8 +139,8 @@ type spdx3DictItem struct {
 }
 
 type spdx3Document struct {
-	Context string         `json:"@context"`
-	Graph   []spdx3Element `json:"@graph"`
+	Context string          `json:"@context"`
+	Graph   []*spdx3Element `json:"@graph"`
 }
 
 // spdx3Writer translates one CycloneDX AI-BOM.
@@ -148,9 +148,9 @@ type spdx3Writer struct {
 	bom      *cdx.BOM
 	kinds    map[string]cdx.ComponentType // bom-ref -> component type
 	deploy   map[string]bool              // bom-refs of deployment components
-	elements []spdx3Element
-	rels     []spdx3Element
-	notes    []spdx3Element
+	elements []*spdx3Element
+	rels     []*spdx3Element
+	notes    []*spdx3Element
 	agents   map[string]bool
 	licenses map[string]bool
 }
@@ -191,7 +191,7 @@ func toSPDX3(bom *cdx.BOM) spdx3Document {
 	}
 	agentID := spdx3IDPrefix + "agent:modelgraph"
 	toolID := spdx3IDPrefix + "tool:" + url.PathEscape(tool+"@"+toolVersion)
-	head := []spdx3Element{
+	head := []*spdx3Element{
 		{Type: "CreationInfo", BlankID: spdx3CI, SpecVersion: string(SpecSPDX3), Created: created,
 			CreatedBy: []string{agentID}, CreatedUsing: []string{toolID}},
 		{Type: "SoftwareAgent", SpdxID: agentID, CreationInfo: spdx3CI, Name: "modelgraph"},
@@ -216,7 +216,7 @@ func toSPDX3(bom *cdx.BOM) spdx3Document {
 	if docID == "" {
 		docID = spdx3IDPrefix + "document"
 	}
-	root := spdx3Element{Type: "SpdxDocument", SpdxID: docID, CreationInfo: spdx3CI,
+	root := &spdx3Element{Type: "SpdxDocument", SpdxID: docID, CreationInfo: spdx3CI,
 		ProfileConformance: []string{"core", "software", "ai", "dataset", "build"}}
 	if subject != nil {
 		root.RootElement = []string{spdx3ID(subject.BOMRef)}
@@ -230,9 +230,10 @@ func toSPDX3(bom *cdx.BOM) spdx3Document {
 		root.Comment = strings.Join(lines, "\n")
 	}
 	g := append(head, root)
-	slices.SortFunc(x.elements, func(a, b spdx3Element) int { return cmp.Compare(a.SpdxID, b.SpdxID) })
-	slices.SortFunc(x.rels, func(a, b spdx3Element) int { return cmp.Compare(a.SpdxID, b.SpdxID) })
-	slices.SortFunc(x.notes, func(a, b spdx3Element) int { return cmp.Compare(a.SpdxID, b.SpdxID) })
+	byID := func(a, b *spdx3Element) int { return cmp.Compare(a.SpdxID, b.SpdxID) }
+	slices.SortFunc(x.elements, byID)
+	slices.SortFunc(x.rels, byID)
+	slices.SortFunc(x.notes, byID)
 	g = append(g, x.elements...)
 	g = append(g, x.rels...)
 	g = append(g, x.notes...)
@@ -418,7 +419,7 @@ func (x *spdx3Writer) agent(name string) string {
 	id := spdx3IDPrefix + "organization:" + url.PathEscape(name)
 	if !x.agents[id] {
 		x.agents[id] = true
-		x.elements = append(x.elements, spdx3Element{Type: "Organization", SpdxID: id, CreationInfo: spdx3CI, Name: name})
+		x.elements = append(x.elements, &spdx3Element{Type: "Organization", SpdxID: id, CreationInfo: spdx3CI, Name: name})
 	}
 	return id
 }
@@ -427,7 +428,7 @@ func (x *spdx3Writer) license(expr string) string {
 	id := spdx3IDPrefix + "license:" + url.PathEscape(expr)
 	if !x.licenses[id] {
 		x.licenses[id] = true
-		x.elements = append(x.elements, spdx3Element{Type: "simplelicensing_LicenseExpression", SpdxID: id, CreationInfo: spdx3CI, LicenseExpression: expr})
+		x.elements = append(x.elements, &spdx3Element{Type: "simplelicensing_LicenseExpression", SpdxID: id, CreationInfo: spdx3CI, LicenseExpression: expr})
 	}
 	return id
 }
@@ -446,25 +447,25 @@ func (x *spdx3Writer) rel(from, typ string, to []string, comment string) {
 	if comment != "" {
 		id += ":" + strings.TrimPrefix(to[0], spdx3IDPrefix)
 	}
-	x.rels = append(x.rels, spdx3Element{Type: "Relationship", SpdxID: id, CreationInfo: spdx3CI,
+	x.rels = append(x.rels, &spdx3Element{Type: "Relationship", SpdxID: id, CreationInfo: spdx3CI,
 		From: from, To: to, RelationshipType: typ, Comment: comment})
 }
 
 // component translates one component and its nested files.
 func (x *spdx3Writer) component(c cdx.Component, parentType cdx.ComponentType) {
-	var e spdx3Element
-	x.common(&e, c)
+	e := &spdx3Element{}
+	x.common(e, c)
 	var attrs map[string][]string
 	switch c.Type {
 	case cdx.ComponentTypeMachineLearningModel:
 		e.Type = "ai_AIPackage"
 		e.PrimaryPurpose = "model"
-		attrs = x.modelFields(&e, c)
+		attrs = x.modelFields(e, c)
 		x.lineage(c)
 	case cdx.ComponentTypeData:
 		e.Type = "dataset_DatasetPackage"
 		e.PrimaryPurpose = "data"
-		attrs = x.datasetFields(&e, c)
+		attrs = x.datasetFields(e, c)
 		x.lineage(c)
 	case cdx.ComponentTypeFile:
 		e.Type = "software_File"
@@ -768,7 +769,7 @@ func (x *spdx3Writer) formulation() {
 		}
 		for _, w := range *f.Workflows {
 			id := spdx3ID(w.BOMRef)
-			e := spdx3Element{Type: "build_Build", SpdxID: id, CreationInfo: spdx3CI, Name: w.Name, BuildID: w.UID}
+			e := &spdx3Element{Type: "build_Build", SpdxID: id, CreationInfo: spdx3CI, Name: w.Name, BuildID: w.UID}
 			bt := ""
 			var props []cdx.Property
 			if w.Properties != nil {
@@ -870,7 +871,7 @@ func (x *spdx3Writer) note(subject, what, statement string) {
 	if statement == "" {
 		return
 	}
-	x.notes = append(x.notes, spdx3Element{Type: "Annotation",
+	x.notes = append(x.notes, &spdx3Element{Type: "Annotation",
 		SpdxID:         spdx3IDPrefix + "annotation:" + strings.TrimPrefix(subject, spdx3IDPrefix) + ":" + url.PathEscape(what),
 		CreationInfo:   spdx3CI,
 		AnnotationType: "other", Subject: subject, Statement: statement, ContentType: "text/plain"})

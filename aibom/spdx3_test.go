@@ -77,6 +77,7 @@ func encodeSPDX3(t testing.TB, f *fixture, req Request) []byte {
 // environment pass the independent spdx3-validate (JSON schema and SHACL
 // model of SPDX 3.0.1), and match their golden files.
 func TestSPDX3Validates(t *testing.T) {
+	t.Parallel() // the validator is slow: run beside TestSPDX3ValidatorRejects
 	f := newFixture(t)
 	docs := map[string][]byte{
 		"model-instruct-q4.spdx3.json":   encodeSPDX3(t, f, Request{Model: f.q4}),
@@ -92,6 +93,7 @@ func TestSPDX3Validates(t *testing.T) {
 // TestSPDX3ValidatorRejects proves the validation can fail: an export
 // missing a required field (a dataset's datasetType) is rejected.
 func TestSPDX3ValidatorRejects(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	d := encodeSPDX3(t, f, Request{Model: f.q4})
 	bad := bytes.Replace(d, []byte(`"dataset_datasetType"`), []byte(`"dataset_datasetTypo"`), -1)

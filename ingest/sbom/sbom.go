@@ -19,6 +19,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/inflate"
+	"github.com/modelgraph/modelgraph/ingest/spdx3"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 )
 
@@ -181,6 +182,19 @@ func FromStatement(ctx context.Context, st *statement.Statement, doc graph.Docum
 	raw, err := predicateBytes(st.Predicate)
 	if err != nil {
 		return nil, fmt.Errorf("%w: document %s: predicate: %w", ErrInvalidDocument, name, err)
+	}
+	if strings.HasPrefix(st.PredicateType, "https://spdx.dev/Document") && spdx3.Detect(raw) {
+		// An SPDX 3 (JSON-LD) document as the predicate: ingest/spdx3 reads
+		// it, with the statement's subjects.
+		var subjects [][]string
+		for i, sub := range st.Subject {
+			keys, err := sub.Keys()
+			if err != nil {
+				return nil, fmt.Errorf("%w: document %s: subject[%d].digest: %w", ErrInvalidDocument, name, i, err)
+			}
+			subjects = append(subjects, keys)
+		}
+		return spdx3.ParseWithSubjects(raw, doc, subjects)
 	}
 	s := sniff(raw)
 	if s.tooDeep {

@@ -671,10 +671,12 @@ func (p *parser) relationship(r *v3.Relationship) error {
 				edge(from, graph.DerivedFrom, t, "relation", relation)
 			}
 		}
-	case "variantOf":
+	case "hasVariant":
+		// Like CycloneDX pedigree variants: related, direction unknown, so
+		// no lineage edge is claimed.
 		for _, t := range tos {
 			if from >= 0 && t >= 0 {
-				b.Set(from, "variantOf", b.Nodes[t].Keys[0])
+				b.Set(t, "variantOf", b.Nodes[from].Keys[0])
 				mapped = true
 			}
 		}

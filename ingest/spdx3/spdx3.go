@@ -110,6 +110,16 @@ func Detect(data []byte) bool {
 // Parse reads one SPDX 3.0.1 JSON-LD document. doc.Digest defaults to the
 // sha256 of data; doc.Type is set to "spdx3".
 func Parse(data []byte, doc graph.Document) (*graph.Batch, error) {
+	return ParseWithSubjects(data, doc, nil)
+}
+
+// ParseWithSubjects reads an SPDX 3 document that an in-toto statement
+// carries as its predicate; subjects are the statement's subjects, each as
+// its node keys (digests). With one subject and one described root element,
+// the subject is that element (its keys join the element's node, as the
+// image digest of an SBOM statement joins the SBOM's metadata component);
+// otherwise each subject is a File the document DESCRIBES.
+func ParseWithSubjects(data []byte, doc graph.Document, subjects [][]string) (*graph.Batch, error) {
 	if doc.Digest == "" {
 		doc.Digest = graph.SHA256Key(data)
 	}
@@ -129,6 +139,7 @@ func Parse(data []byte, doc graph.Document) (*graph.Batch, error) {
 	if err := p.mapDocument(d); err != nil {
 		return nil, err
 	}
+	p.subjects(subjects)
 	if err := p.b.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
 	}
@@ -313,4 +324,25 @@ func suffix(iri string) string {
 		return iri[i+1:]
 	}
 	return iri
+}
+
+// subjects attaches a statement's subjects (see ParseWithSubjects).
+func (p *parser) subjects(subjects [][]string) {
+	b := p.b
+	var roots []int
+	for _, e := range b.Edges {
+		if e.From == graph.DocNode && e.Kind == graph.Describes {
+			roots = append(roots, e.To)
+		}
+	}
+	if len(subjects) == 1 && len(roots) == 1 && len(subjects[0]) > 0 {
+		r := roots[0]
+		b.Node(b.Nodes[r].Kind, append([]string{b.Nodes[r].Keys[0]}, subjects[0]...)...)
+		return
+	}
+	for _, keys := range subjects {
+		if len(keys) > 0 {
+			b.Describes(b.Node(graph.KindFile, keys...))
+		}
+	}
 }

@@ -312,3 +312,37 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+// With several subjects (or several roots) each subject is a File the
+// document describes; with one subject and one root, the subject joins the
+// root's node.
+func TestParseWithSubjects(t *testing.T) {
+	a := "sha256:" + strings.Repeat("a", 64)
+	c := "sha256:" + strings.Repeat("c", 64)
+	b, err := ParseWithSubjects(fixture(t, datasetExample), graph.Document{Source: "s"}, [][]string{{a}, {c}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	described := 0
+	for _, e := range b.Edges {
+		if e.From == graph.DocNode && e.Kind == graph.Describes {
+			described++
+			n := b.Nodes[e.To]
+			if n.Kind == graph.KindFile && !slices.Contains([]string{a, c}, n.Keys[0]) {
+				t.Errorf("described file %v", n.Keys)
+			}
+		}
+	}
+	if described != 3 {
+		t.Errorf("%d described nodes, want the dataset and two subject files", described)
+	}
+	b, err = ParseWithSubjects(fixture(t, datasetExample), graph.Document{Source: "s"}, [][]string{{a}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range b.Nodes {
+		if slices.Contains(n.Keys, a) && n.Kind != graph.KindDataset {
+			t.Errorf("the one subject is a %s, want the dataset", n.Kind)
+		}
+	}
+}
