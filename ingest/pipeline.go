@@ -49,13 +49,13 @@ type Pipeline struct {
 // answers 503 with Retry-After.
 var ErrBusy = errors.New("server busy: too many documents being ingested")
 
-// LargeDocument: documents above this size, or compressed ones, are
-// large for the ingest budget.
-const LargeDocument = 256 << 10
+// LargeDocument: a document that may occupy more than this once
+// decompressed (inflate.Bound) is large for the ingest budget.
+const LargeDocument = 1 << 20
 
 // Budget is a concurrency budget for ingests: at most slots run at once,
-// and large documents (over LargeDocument, or compressed: their cost is
-// what they inflate to) at most half of them, so a stream of big SBOMs
+// and large documents (that may occupy more than LargeDocument once
+// decompressed: their cost is what they inflate to) at most half of them, so a stream of big SBOMs
 // or bombs cannot starve small pushes. Others queue for at most Wait,
 // then fail with ErrBusy.
 type Budget struct {
@@ -112,7 +112,7 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 		case <-t.C:
 			what := "documents"
 			if ch == b.large {
-				what = "large or compressed documents"
+				what = "large or compressed documents (over 1 MiB once decompressed)"
 			}
 			return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
 		}
@@ -136,6 +136,16 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 	}, nil
 }
 
+// Large reports whether a document of n bytes (-1: unknown) compressed
+// with codec ("" for none) is large for the budget.
+func (p *Pipeline) Large(n int64, codec string) bool {
+	max := p.MaxBytes
+	if max == 0 {
+		max = DefaultMaxBytes
+	}
+	return n < 0 || inflate.Bound(n, codec, inflate.Limits{MaxBytes: max, MaxRatio: p.MaxRatio}) > LargeDocument
+}
+
 // Ingest parses in and applies every document it holds. A JSON Lines input
 // is parsed whole first, so a malformed line rejects the input before any of
 // it is written; its documents are then applied together (ApplyAll).
@@ -147,7 +157,7 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 	if int64(len(in.Data)) > max {
 		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrTooLarge, name(in), len(in.Data), max)
 	}
-	release, err := p.Budget.acquire(ctx, len(in.Data) > LargeDocument || inflate.Codec(in.Data) != "")
+	release, err := p.Budget.acquire(ctx, p.Large(int64(len(in.Data)), inflate.Codec(in.Data)))
 	if err != nil {
 		return nil, err
 	}

@@ -240,21 +240,25 @@ func TestIngestBudget(t *testing.T) {
 		t.Errorf("after release: %d %s", resp.StatusCode, b)
 	}
 
-	// Large and compressed documents may take only half the slots: while
-	// one is running (of 2 slots), another compressed one waits and is
-	// refused, and a small push still goes in.
+	// Large documents (that may exceed 1 MiB once decompressed) may take
+	// only half the slots: while one is running (of 2 slots), another
+	// waits and is refused, and a small push still goes in; so does a
+	// small compressed one (at most 1 MiB once inflated).
 	lanes := ingest.NewBudget(2, 100*time.Millisecond)
-	e2 := start(t, Options{Pipeline: &ingest.Pipeline{Budget: lanes}})
+	e2 := start(t, Options{MaxBody: 64 << 20, Pipeline: &ingest.Pipeline{Budget: lanes}})
 	_, releaseLarge, err := lanes.Acquire(context.Background(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer releaseLarge()
-	resp, b = e2.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst"))
+	resp, b = e2.do(t, "POST", "/v1/ingest", writeSecret, "", reliability.GzipSpaces(8<<20)) // 8 KB that may inflate to 1.6 MB
 	if resp.StatusCode != 503 || !strings.Contains(string(b), "large or compressed") {
 		t.Errorf("second large document: %d %s", resp.StatusCode, b)
 	}
 	if resp, b := e2.do(t, "POST", "/v1/ingest", writeSecret, "", doc); resp.StatusCode != 201 {
 		t.Errorf("small document beside a large one: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e2.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst")); resp.StatusCode != 201 {
+		t.Errorf("small compressed document beside a large one: %d %s", resp.StatusCode, b)
 	}
 }
