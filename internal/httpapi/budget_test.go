@@ -99,7 +99,9 @@ func TestGraphQLCostChargesWalk(t *testing.T) {
 	if resp, out := gqlPost(t, e, readSecret, one, nil); resp.StatusCode != 200 || out["errors"] != nil {
 		t.Fatalf("one impact: %d %v", resp.StatusCode, out["errors"])
 	}
+	start := time.Now()
 	resp, out := gqlPost(t, e, readSecret, reliability.ImpactWalks(root, 40), nil) // within the alias limit
+	t.Logf("40 x impact(first:1){totalCount} on %d nodes: %d in %s: %v", 4000, resp.StatusCode, time.Since(start).Round(time.Millisecond), out["errors"])
 	if resp.StatusCode != 400 || errCode(out) != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Fatalf("40 walks on a %d-node graph: %d %v, want 400 COMPLEXITY_LIMIT_EXCEEDED", 4000, resp.StatusCode, out["errors"])
 	}
@@ -191,6 +193,7 @@ func TestIngestBombs(t *testing.T) {
 			}
 			wg.Wait()
 		})
+		t.Logf("four at once: %v, heap +%.1f MB", codes, float64(grew)/(1<<20))
 		if fmt.Sprint(codes) != "[413 413 413 413]" || grew > 32<<20 {
 			t.Errorf("codes %v, heap grew %d MB", codes, grew>>20)
 		}
