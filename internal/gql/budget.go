@@ -28,12 +28,15 @@ import (
 // gigabytes or minutes before any limit applied).
 const (
 	// DefaultMaxTokens bounds the lexer tokens of a query (the standard
-	// introspection query has ~330).
-	DefaultMaxTokens = 5_000
-	// DefaultMaxAliases bounds aliased fields in the document.
-	DefaultMaxAliases = 100
-	// DefaultMaxSelections bounds the fields written in the document.
-	DefaultMaxSelections = 1_000
+	// introspection query has ~330; the UI's largest, 120 aliased
+	// lookups, ~4,000).
+	DefaultMaxTokens = 10_000
+	// DefaultMaxAliases bounds aliased fields in the document (the UI
+	// asks up to 120 aliased lookups at once).
+	DefaultMaxAliases = 200
+	// DefaultMaxSelections bounds the fields written in the document (the
+	// UI's 120 lookups: 1,440).
+	DefaultMaxSelections = 2_000
 	// DefaultMaxFragments bounds fragment definitions.
 	DefaultMaxFragments = 100
 	// DefaultMaxFields bounds the fields after expanding every fragment

@@ -67,6 +67,12 @@ func TestGraphQLHostile(t *testing.T) {
 			}
 		})
 	}
+	// The web UI's largest request (120 aliased lookups) passes the limits
+	// and runs (its made-up references are not found).
+	q, vars := reliability.UILookups(120)
+	if resp, out := gqlPost(t, e, readSecret, q, vars); resp.StatusCode != 200 || errCode(out) != "NOT_FOUND" {
+		t.Errorf("the UI's 120 lookups: %d %s %.300v", resp.StatusCode, errCode(out), out["errors"])
+	}
 	// Nothing was logged at ERROR for these client errors.
 	if strings.Contains(e.log.String(), `"level":"ERROR"`) {
 		t.Errorf("client errors logged at ERROR:\n%.2000s", e.log.String())
