@@ -73,6 +73,13 @@ func TestGraphQLHostile(t *testing.T) {
 	if resp, out := gqlPost(t, e, readSecret, q, vars); resp.StatusCode != 200 || errCode(out) != "NOT_FOUND" {
 		t.Errorf("the UI's 120 lookups: %d %s %.300v", resp.StatusCode, errCode(out), out["errors"])
 	}
+	// Counted by code.
+	_, m := e.do(t, "GET", "/metrics", "", "", nil)
+	for _, line := range []string{`modelgraph_graphql_refused_total{code="TOKEN_LIMIT_EXCEEDED"} 2`, `modelgraph_graphql_refused_total{code="FIELD_LIMIT_EXCEEDED"} 1`} {
+		if !strings.Contains(string(m), line) {
+			t.Errorf("metrics lack %s", line)
+		}
+	}
 	// Nothing was logged at ERROR for these client errors.
 	if strings.Contains(e.log.String(), `"level":"ERROR"`) {
 		t.Errorf("client errors logged at ERROR:\n%.2000s", e.log.String())

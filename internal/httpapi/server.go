@@ -135,6 +135,7 @@ func New(o Options) http.Handler {
 		Caller:    func(ctx context.Context) string { c, _ := CallerFrom(ctx); return c.Name },
 		RequestID: RequestID,
 		Ingested:  s.metrics.countReceipt,
+		Refused:   func(code string) { s.metrics.refused.WithLabelValues(code).Inc() },
 	})
 	s.handle("GET /graphql", ScopeRead, gq.ServeHTTP)
 	s.handle("POST /graphql", ScopeRead, gq.ServeHTTP)
