@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/inflate"
+	"github.com/modelgraph/modelgraph/ingest/sbom"
 )
 
 // DefaultMaxBytes bounds one document unless the pipeline says otherwise.
@@ -48,6 +49,10 @@ type Pipeline struct {
 // ErrBusy: the ingest budget stayed full for its whole queue wait. HTTP
 // answers 503 with Retry-After.
 var ErrBusy = errors.New("server busy: too many documents being ingested")
+
+// countScanFrom: documents above this size are scanned for SBOM component
+// counts before parsing (smaller ones cannot hold sbom.MaxComponents).
+const countScanFrom = 512 << 10
 
 // LargeDocument: a document that may occupy more than this once
 // decompressed (inflate.Bound) is large for the ingest budget.
@@ -171,6 +176,13 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 		return nil, &docError{source: name(in), err: err}
 	} else {
 		in.Data = data
+	}
+	// An SBOM over the component limit is refused after one byte scan,
+	// before detection or any decoder reads it whole.
+	if len(in.Data) > countScanFrom {
+		if err := sbom.CheckCounts(in.Data); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, name(in), err)
+		}
 	}
 	parsed, err := p.Parser.Parse(ctx, in)
 	if err != nil {
