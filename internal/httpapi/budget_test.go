@@ -219,7 +219,7 @@ func TestIngestBombs(t *testing.T) {
 		pushBomb(t, e, reliability.SPDXPackages(1_000_000), 413, "decompressed size exceeds", 256<<20)
 	})
 	t.Run("zstd SPDX 300k packages", func(t *testing.T) {
-		pushBomb(t, e, reliability.SPDXPackages(300_000), 413, "packages+files: more than 250000", 224<<20)
+		pushBomb(t, e, reliability.SPDXPackages(300_000), 413, "packages+files: more than 250000", 128<<20)
 	})
 	if n := e.documents(t); n != 0 {
 		t.Errorf("%d documents stored", n)
