@@ -30,6 +30,9 @@ type Result struct {
 	Format   Format         `json:"format"`
 	Document graph.Document `json:"document"`
 	Receipt  graph.Receipt  `json:"receipt"`
+	// Warnings name what the document held that was left out (e.g.
+	// CycloneDX components without a usable identity).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Pipeline parses documents and writes them to a store.
@@ -206,6 +209,12 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 	out := make([]Result, len(parsed))
 	for i, pd := range parsed {
 		out[i] = Result{Source: in.Source, Format: pd.Format, Document: pd.Batch.Doc, Receipt: receipts[i]}
+		if n := docAttr(pd.Batch, "skippedComponents"); n != "" {
+			out[i].Warnings = append(out[i].Warnings, "skipped "+n)
+			if p.Log != nil {
+				p.Log.Warn("document ingested with components left out", "source", in.Source, "document", receipts[i].Document, "skipped", n)
+			}
+		}
 		if p.Log != nil {
 			p.Log.Info("ingested", "source", in.Source, "format", pd.Format, "document", receipts[i].Document,
 				"status", receipts[i].Status, "duplicate", receipts[i].Duplicate,
@@ -213,6 +222,13 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 		}
 	}
 	return out, nil
+}
+
+func docAttr(b *graph.Batch, name string) string {
+	if len(b.Nodes) <= graph.DocNode {
+		return ""
+	}
+	return b.Nodes[graph.DocNode].Attrs[name]
 }
 
 func name(in Input) string {
