@@ -35,7 +35,7 @@ type Hostile struct {
 func HostileQueries() []Hostile {
 	var aliasBomb, aliasSmall, typenames, typenamesSmall, fanout, impacts strings.Builder
 	aliasBomb.WriteString("{")
-	for i := range 2000 { // 2,000 same-name aliases with different arguments (~80 KB)
+	for i := range 2000 { // 2,000 same-name aliases with different arguments (233 KB)
 		fmt.Fprintf(&aliasBomb, ` a%d: impact(ref: "sha256:%064d", first: %d) { totalCount }`, i, i, i%50+1)
 	}
 	aliasBomb.WriteString("}")
@@ -63,7 +63,7 @@ func HostileQueries() []Hostile {
 	}
 	impacts.WriteString("}")
 	return []Hostile{
-		{"2000 aliases (80 KB)", aliasBomb.String(), "TOKEN_LIMIT_EXCEEDED"},
+		{"2000 aliases", aliasBomb.String(), "TOKEN_LIMIT_EXCEEDED"},
 		{"250 aliases", aliasSmall.String(), "ALIAS_LIMIT_EXCEEDED"},
 		{"30k __typename", typenames.String(), "TOKEN_LIMIT_EXCEEDED"},
 		{"2500 __typename", typenamesSmall.String(), "SELECTION_LIMIT_EXCEEDED"},
