@@ -153,6 +153,16 @@ func TestGraphQLClientErrors(t *testing.T) {
 	if resp.StatusCode != 413 || !strings.Contains(string(b), "REQUEST_TOO_LARGE") || !strings.Contains(string(b), "1024") {
 		t.Errorf("oversize body: %d %s", resp.StatusCode, b)
 	}
+	// A read-only caller's body is bounded by MaxQueryBody, whatever
+	// MaxBody allows (only the ingest mutation carries documents).
+	e3 := start(t, Options{MaxBody: 8 << 20, MaxQueryBody: 4 << 10})
+	resp, b = e3.do(t, "POST", "/graphql", readSecret, "application/json", big)
+	if resp.StatusCode != 413 || !strings.Contains(string(b), "4096") {
+		t.Errorf("read token, 4 KB+ body: %d %s", resp.StatusCode, b)
+	}
+	if resp, b = e3.do(t, "POST", "/graphql", writeSecret, "application/json", big); resp.StatusCode != 200 {
+		t.Errorf("write token, same body: %d %s", resp.StatusCode, b)
+	}
 	// Syntax errors are 400 too.
 	r2, o2 := gqlPost(t, e, readSecret, "{ stats { ", nil)
 	if r2.StatusCode != 400 || errCode(o2) != "GRAPHQL_PARSE_FAILED" {
