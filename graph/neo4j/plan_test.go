@@ -77,7 +77,6 @@ func TestPlansUseIndexes(t *testing.T) {
 		"create keys":   {qCreateKeys, map[string]any{"rows": rows}, "Create"},
 		"create edges":  {qCreateEdges, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"update edges":  {qUpdateEdges, edgeRows(id), "DirectedRelationshipUniqueIndexSeek"},
-		"delete edges":  {qDeleteEdges, edgeRows(id), "DirectedRelationshipUniqueIndexSeek"},
 		"move keys":     {qMoveKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"delete nodes":  {qDeleteNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"set aliases":   {qSetAliases, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},

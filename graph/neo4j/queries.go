@@ -29,7 +29,7 @@ RETURN kks, ` + nodeColumns
 	// Merges: keys move to the surviving node, absorbed nodes go (their
 	// edges were re-pointed first), their ids become aliases.
 	qMoveKeys    = "UNWIND $rows AS row MATCH (k:Key {k: row.k}) SET k.node = row.node RETURN count(*)"
-	qDeleteNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) DETACH DELETE n RETURN count(*)"
+	qDeleteNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) DETACH DELETE n"
 	qSetAliases  = "UNWIND $rows AS row MERGE (a:Alias {id: row.from}) SET a.node = row.to RETURN count(*)"
 	qAlias       = "MATCH (a:Alias {id: $id}) RETURN a.node"
 	// qIncident lists every edge of the given nodes (both directions).
@@ -81,15 +81,6 @@ var qUpdateEdges = func() string {
 	parts := make([]string, len(graph.EdgeKinds))
 	for i, k := range graph.EdgeKinds {
 		parts[i] = fmt.Sprintf("UNWIND $%s AS row MATCH ()-[r:`%s` {key: row.key}]->() SET r.attrs = row.attrs, r.docs = row.docs RETURN count(*) AS n", edgeParam(k), k)
-	}
-	return strings.Join(parts, "\nUNION ALL\n")
-}()
-
-// qDeleteEdges removes edges by key, one list of rows per kind.
-var qDeleteEdges = func() string {
-	parts := make([]string, len(graph.EdgeKinds))
-	for i, k := range graph.EdgeKinds {
-		parts[i] = fmt.Sprintf("UNWIND $%s AS row MATCH ()-[r:`%s` {key: row.key}]->() DELETE r RETURN count(*) AS n", edgeParam(k), k)
 	}
 	return strings.Join(parts, "\nUNION ALL\n")
 }()
