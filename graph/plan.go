@@ -247,6 +247,8 @@ func (p *Planner) applyNode(b *Batch, i, ri int) (NodeID, error) {
 		target.n.KeyDocs, c = AddKeyDoc(target.n.KeyDocs, k, doc)
 		changed = changed || c
 	}
+	target.n.Joins, c = AddJoin(target.n.Joins, res.Named, doc)
+	changed = changed || c
 	target.n.Attrs, c = MergeAttrs(target.n.Attrs, doc, spec.Attrs)
 	changed = changed || c
 	target.n.Docs, c = AddSorted(target.n.Docs, doc)

@@ -91,6 +91,7 @@ type nodeRec struct {
 	Attrs   []graph.Attr     `json:"a,omitempty"`
 	Docs    []string         `json:"d"`
 	KeyDocs []graph.KeyClaim `json:"kd,omitempty"`
+	Joins   []graph.KeyJoin  `json:"j,omitempty"`
 }
 
 type edgeRec struct {
@@ -505,6 +506,9 @@ func (w *txWriter) upsertNode(spec *graph.NodeSpec, si int, doc docRef, rc *grap
 			changed = true
 		}
 	}
+	if rec.addJoin(res.Named, doc) {
+		changed = true
+	}
 	var c1 bool
 	rec.attrs, c1 = mergeAttrs(rec.attrs, doc, spec.Attrs)
 	c2 := rec.docs.add(doc)
@@ -548,6 +552,21 @@ func (w *txWriter) absorb(a, into [16]byte, dst *wNode) error {
 	}
 	if dst.attrs, err = mergeWAttrs(dst.attrs, src.attrs); err != nil {
 		return err
+	}
+	for i := range src.joins {
+		j := &src.joins[i]
+		k, found := dst.joinIndex(j.id)
+		if !found {
+			ds, err := j.docs.fresh()
+			if err != nil {
+				return err
+			}
+			dst.joins = slices.Insert(dst.joins, k, wJoin{keys: j.keys, id: j.id, docs: ds})
+			continue
+		}
+		if _, err := dst.joins[k].docs.addAll(&j.docs); err != nil {
+			return err
+		}
 	}
 	if _, err := dst.docs.addAll(&src.docs); err != nil {
 		return err
@@ -642,7 +661,7 @@ func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node
 	if nid == "" {
 		nid = graph.NodeIDFromBytes(id[:])
 	}
-	return graph.Node{ID: nid, Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs, KeyDocs: rec.KeyDocs}, nil
+	return graph.Node{ID: nid, Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs, KeyDocs: rec.KeyDocs, Joins: rec.Joins}, nil
 }
 
 func nonNil(as []graph.Attr) []graph.Attr {

@@ -39,6 +39,7 @@ func Run(t *testing.T, h Harness) {
 		{"MergeRepointsEdgesAndKeepsEvidence", testMergeEdges},
 		{"AdapterIdentityInAnyOrder", testAdapterAnyOrder},
 		{"KeyLimitReported", testKeyLimit},
+		{"JoinsRecordWhichDocumentJoinedKeys", testJoins},
 		{"PermutationsGiveOneGraph", testPermutations},
 		{"TraverseLineage", testTraverseLineage},
 		{"TraverseFilters", testTraverseFilters},
@@ -613,6 +614,39 @@ func testAdapterAnyOrder(t *testing.T, h Harness) {
 		} else if d != ref {
 			t.Fatalf("order %v gives another graph: %s", order, diff(d, ref))
 		}
+	}
+}
+
+// A verified document names a model and its base in two specs; an unsigned
+// card claims they are one. KeyDocs of both keys then list the verified
+// document, but only Joins tells that the join rests on the card alone.
+func testJoins(t *testing.T, h Harness) {
+	s := h.Open(t)
+	slsa := graph.NewBatch(Doc("slsa", graph.Signature{Method: "key", KeyID: "ci", Status: graph.StatusVerified}))
+	good := slsa.Node(graph.KindModel, "hf://acme/good", Digest("good"))
+	base := slsa.Node(graph.KindModel, Digest("evil"))
+	slsa.Edge(good, graph.DerivedFrom, base)
+	card := graph.NewBatch(Doc("card"))
+	card.Node(graph.KindModel, "hf://acme/good", Digest("evil"))
+	mustApply(t, s, slsa)
+	mustApply(t, s, card)
+	m := one(t, s, Digest("evil"))
+	if one(t, s, "hf://acme/good").ID != m.ID {
+		t.Fatal("the card's join was not applied")
+	}
+	both := sorted(slsa.Doc.Digest, card.Doc.Digest)
+	if !slices.Equal(m.KeyDocsOf(Digest("evil")), both) || !slices.Equal(m.KeyDocsOf("hf://acme/good"), both) {
+		t.Fatalf("key evidence %+v", m.KeyDocs)
+	}
+	want := []graph.KeyJoin{
+		{Keys: sorted(Digest("good"), "hf://acme/good"), Docs: []string{slsa.Doc.Digest}},
+		{Keys: sorted(Digest("evil"), "hf://acme/good"), Docs: []string{card.Doc.Digest}},
+	}
+	slices.SortFunc(want, func(a, b graph.KeyJoin) int { return strings.Compare(graph.JoinID(a.Keys), graph.JoinID(b.Keys)) })
+	if len(m.Joins) != 2 || !slices.EqualFunc(m.Joins, want, func(a, b graph.KeyJoin) bool {
+		return slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Docs, b.Docs)
+	}) {
+		t.Fatalf("joins %+v, want %+v", m.Joins, want)
 	}
 }
 

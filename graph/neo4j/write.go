@@ -364,7 +364,11 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.ID, err)
 		}
-		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd}, nil
+		js, err := encodeJoins(n.Joins)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.ID, err)
+		}
+		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd, "joins": js}, nil
 	}
 	var newNodes, updNodes []map[string]any
 	for _, n := range plan.NewNodes {
@@ -507,6 +511,30 @@ func decodeKeyDocs(v any) ([]graph.KeyClaim, error) {
 		return nil, nil
 	}
 	return kd, nil
+}
+
+// encodeJoins stores join evidence as a JSON string property.
+func encodeJoins(js []graph.KeyJoin) (string, error) {
+	if js == nil {
+		js = []graph.KeyJoin{}
+	}
+	b, err := json.Marshal(js)
+	return string(b), err
+}
+
+func decodeJoins(v any) ([]graph.KeyJoin, error) {
+	s, _ := v.(string)
+	if s == "" {
+		return nil, nil
+	}
+	var js []graph.KeyJoin
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("stored join evidence is corrupt: %w", err)
+	}
+	if len(js) == 0 {
+		return nil, nil
+	}
+	return js, nil
 }
 
 func decodeAttrs(v any) ([]graph.Attr, error) {
