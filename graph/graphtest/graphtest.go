@@ -40,6 +40,7 @@ func Run(t *testing.T, h Harness) {
 		{"AdapterIdentityInAnyOrder", testAdapterAnyOrder},
 		{"KeyLimitReported", testKeyLimit},
 		{"JoinsRecordWhichDocumentJoinedKeys", testJoins},
+		{"FaultDuringMergeLeavesNoTrace", testFaultMerge},
 		{"PermutationsGiveOneGraph", testPermutations},
 		{"TraverseLineage", testTraverseLineage},
 		{"TraverseFilters", testTraverseFilters},
@@ -647,6 +648,36 @@ func testJoins(t *testing.T, h Harness) {
 		return slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Docs, b.Docs)
 	}) {
 		t.Fatalf("joins %+v, want %+v", m.Joins, want)
+	}
+}
+
+// A failure in the middle of a merging document (or of an ApplyAll whose
+// documents merge nodes) leaves the graph exactly as it was.
+func testFaultMerge(t *testing.T, h Harness) {
+	s := h.Open(t)
+	docs := adapterDocs()
+	mustApply(t, s, docs[0])
+	mustApply(t, s, docs[1])
+	before := Dump(t, s)
+	for _, n := range []int{1, 2, 3, 5} {
+		if _, err := s.Apply(graph.WithFault(ctx(), n), adapterDocs()[2]); !errors.Is(err, graph.ErrInjectedFault) {
+			t.Fatalf("fault after %d writes: %v", n, err)
+		}
+		if got := Dump(t, s); got != before {
+			t.Fatalf("fault after %d writes left a trace: %s", n, diff(got, before))
+		}
+		if _, err := s.ApplyAll(graph.WithFault(ctx(), n), []*graph.Batch{adapterDocs()[2], chain()}); !errors.Is(err, graph.ErrInjectedFault) {
+			t.Fatalf("ApplyAll fault after %d writes: %v", n, err)
+		}
+		if got := Dump(t, s); got != before {
+			t.Fatalf("ApplyAll fault after %d writes left a trace: %s", n, diff(got, before))
+		}
+	}
+	if r := mustApply(t, s, adapterDocs()[2]); len(r.Merges) != 1 {
+		t.Fatalf("after the faults the merge is still to do: %+v", r)
+	}
+	if one(t, s, "hf://acme/lora-adapter").ID != one(t, s, Digest("adapter-root")).ID {
+		t.Fatal("not merged")
 	}
 }
 
