@@ -185,13 +185,9 @@ func (p *Planner) Apply(b *Batch) (int, error) {
 	if err := p.Preload([]*Batch{b}); err != nil {
 		return ri, err
 	}
-	ids := make([]NodeID, len(b.Nodes))
-	for i := range b.Nodes {
-		id, err := p.applyNode(b, i, ri)
-		if err != nil {
-			return ri, fmt.Errorf("document %s: nodes[%d]: %w", doc.Digest, i, err)
-		}
-		ids[i] = id
+	ids, err := ApplyNodes((*planState)(p), b, &p.receipts[ri])
+	if err != nil {
+		return ri, err
 	}
 	if len(b.Edges) > 0 {
 		p.pending = append(p.pending, pendingEdges{b: b, ids: ids, rc: ri})
@@ -199,70 +195,105 @@ func (p *Planner) Apply(b *Batch) (int, error) {
 	return ri, nil
 }
 
-func (p *Planner) keyCount(id NodeID) int { return len(p.nodes[id].n.Keys) }
+// planState is the Planner as the write algorithm's WriteState.
+type planState Planner
 
-func (p *Planner) applyNode(b *Batch, i, ri int) (NodeID, error) {
-	spec := &b.Nodes[i]
-	doc := b.Doc.Digest
-	rc := &p.receipts[ri]
-	owners := make([]NodeID, len(spec.Keys))
-	for j, k := range spec.Keys {
-		owners[j] = p.owner[KindKey{spec.Kind, k}]
+// Owner implements WriteState (owners were preloaded by Apply).
+func (s *planState) Owner(kind NodeKind, key string) (NodeID, error) {
+	return s.owner[KindKey{kind, key}], nil
+}
+
+// KeyCount implements WriteState.
+func (s *planState) KeyCount(id NodeID) (int, error) {
+	n := s.nodes[id]
+	if n == nil || n.deleted {
+		return 0, fmt.Errorf("key index points at missing node %s", id)
 	}
-	res := Resolve(i, spec.Kind, spec.Keys, owners, p.keyCount)
-	rc.KeysNotAttached = append(rc.KeysNotAttached, res.Notes...)
-	var target *planNode
-	created := len(res.Fold) == 0
-	if t := p.nodes[res.ID]; t != nil && slices.Contains(res.Fold, res.ID) {
-		target = t
-	} else {
-		if t != nil {
-			return "", fmt.Errorf("node id %s already exists for another key", res.ID)
-		}
-		target = &planNode{n: Node{ID: res.ID, Kind: spec.Kind}, dirty: true}
-		p.nodes[res.ID] = target
+	return len(n.n.Keys), nil
+}
+
+// Exists implements WriteState.
+func (s *planState) Exists(id NodeID) (bool, error) {
+	n := s.nodes[id]
+	return n != nil && !n.deleted, nil
+}
+
+// Create implements WriteState.
+func (s *planState) Create(id NodeID, kind NodeKind) error {
+	s.nodes[id] = &planNode{n: Node{ID: id, Kind: kind}, dirty: true}
+	return nil
+}
+
+// Fold implements WriteState. The edges of documents planned so far are
+// planned first: their ends are final until now.
+func (s *planState) Fold(from, into NodeID) error {
+	p := (*Planner)(s)
+	if err := p.flushEdges(); err != nil {
+		return err
 	}
-	changed := created
-	if absorbed := res.Absorbed(); len(absorbed) > 0 {
-		if err := p.flushEdges(); err != nil {
-			return "", err
-		}
-		for _, a := range absorbed {
-			if err := p.absorb(a, target); err != nil {
-				return "", err
-			}
-		}
-		rc.Merges = append(rc.Merges, Merge{Kind: spec.Kind, Into: res.ID, Absorbed: absorbed})
-		changed = true
-	}
-	for _, k := range res.Attach {
-		kk := KindKey{spec.Kind, k}
-		p.owner[kk] = res.ID
-		p.keyMoves[kk] = res.ID
-		target.n.Keys, _ = AddSorted(target.n.Keys, k)
-		changed = true
-	}
+	return p.absorb(from, p.nodes[into])
+}
+
+// Current implements WriteState.
+func (s *planState) Current(id NodeID) NodeID { return (*Planner)(s).resolve(id) }
+
+// AttachKey implements WriteState.
+func (s *planState) AttachKey(id NodeID, kind NodeKind, key string) error {
+	kk := KindKey{kind, key}
+	s.owner[kk] = id
+	s.keyMoves[kk] = id
+	n := s.nodes[id]
+	n.n.Keys, _ = AddSorted(n.n.Keys, key)
+	n.dirty = true
+	return nil
+}
+
+// AddNodeEvidence implements WriteState.
+func (s *planState) AddNodeEvidence(id NodeID, doc string, named []string, claims map[string]string) (bool, error) {
+	n := s.nodes[id]
+	changed := false
 	var c bool
-	for _, k := range res.Named {
-		target.n.KeyDocs, c = AddKeyDoc(target.n.KeyDocs, k, doc)
+	for _, k := range named {
+		n.n.KeyDocs, c = AddKeyDoc(n.n.KeyDocs, k, doc)
 		changed = changed || c
 	}
-	target.n.Joins, c = AddJoin(target.n.Joins, res.Named, doc)
+	n.n.Joins, c = AddJoin(n.n.Joins, named, doc)
 	changed = changed || c
-	target.n.Attrs, c = MergeAttrs(target.n.Attrs, doc, spec.Attrs)
+	n.n.Attrs, c = MergeAttrs(n.n.Attrs, doc, claims)
 	changed = changed || c
-	target.n.Docs, c = AddSorted(target.n.Docs, doc)
+	n.n.Docs, c = AddSorted(n.n.Docs, doc)
 	changed = changed || c
 	if changed {
-		target.dirty = true
-		if created {
-			rc.NodesCreated++
-		} else {
-			rc.NodesTouched++
-		}
+		n.dirty = true
 	}
-	return res.ID, nil
+	return changed, nil
 }
+
+// AddEdgeEvidence implements WriteState.
+func (s *planState) AddEdgeEvidence(ref EdgeRef, doc string, claims map[string]string) (created, changed bool, err error) {
+	p := (*Planner)(s)
+	pe, err := p.edge(ref)
+	if err != nil {
+		return false, false, err
+	}
+	if pe == nil {
+		pe = &planEdge{e: Edge{EdgeRef: ref}}
+		p.edges[ref] = pe
+		created = true
+	}
+	var c1, c2 bool
+	pe.e.Attrs, c1 = MergeAttrs(pe.e.Attrs, doc, claims)
+	pe.e.Docs, c2 = AddSorted(pe.e.Docs, doc)
+	changed = c1 || c2
+	if created || changed {
+		pe.dirty = true
+	}
+	return created, changed, nil
+}
+
+// Wrote implements WriteState: the backend counts its writes when it
+// executes the plan.
+func (s *planState) Wrote() error { return nil }
 
 // absorb folds node a into target: keys, evidence and edges move; a
 // becomes an alias of target.
@@ -420,29 +451,8 @@ func (p *Planner) flushEdges() error {
 		}
 	}
 	for _, pd := range pending {
-		rc := &p.receipts[pd.rc]
-		doc := pd.b.Doc.Digest
-		for _, e := range pd.b.Edges {
-			ref := EdgeRef{From: p.resolve(pd.ids[e.From]), Kind: e.Kind, To: p.resolve(pd.ids[e.To])}
-			pe := p.edges[ref]
-			created := false
-			if pe == nil {
-				pe = &planEdge{e: Edge{EdgeRef: ref}}
-				p.edges[ref] = pe
-				created = true
-			}
-			var c1, c2 bool
-			pe.e.Attrs, c1 = MergeAttrs(pe.e.Attrs, doc, e.Attrs)
-			pe.e.Docs, c2 = AddSorted(pe.e.Docs, doc)
-			if !created && !c1 && !c2 {
-				continue
-			}
-			pe.dirty = true
-			if created {
-				rc.EdgesCreated++
-			} else {
-				rc.EdgesTouched++
-			}
+		if err := ApplyEdges((*planState)(p), pd.b, pd.ids, &p.receipts[pd.rc]); err != nil {
+			return err
 		}
 	}
 	return nil
