@@ -12,12 +12,11 @@ import (
 // stored graph they touch to the writes that apply them. A backend reads
 // through a PlanSource inside its write transaction, feeds each new
 // document to Planner.Apply, then executes Planner.Plan atomically. The
-// identity rule (Resolve), the merge of nodes and edges and the counting
-// of receipts live here, not in backends. graph/neo4j writes through it;
-// graph/bolt keeps its own record representation for speed (evidence lists
-// of a hundred thousand documents stay raw bytes) but takes every identity
-// decision from Resolve and NodeIDFor, and the contract suite checks both
-// give the same graph.
+// Planner runs the one write algorithm (ApplyNodes, ApplyEdges in
+// apply.go) over an overlay of graph.Node records; graph/neo4j writes
+// through it. graph/bolt runs the same algorithm over its own records
+// (raw evidence lists, spilled to their own buckets), so the two cannot
+// decide differently; the contract suite checks they give one graph.
 
 // KindKey names a key within a node kind.
 type KindKey struct {
