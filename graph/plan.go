@@ -93,7 +93,8 @@ type Planner struct {
 	edges     map[EdgeRef]*planEdge
 	aliases   map[NodeID]NodeID
 	keyMoves  map[KindKey]NodeID
-	incident  map[NodeID]bool // stored edges of these nodes are in the overlay
+	incident  map[NodeID]bool  // stored edges of these nodes are in the overlay
+	absent    map[EdgeRef]bool // edges the source was asked for and lacks
 	docs      []Document
 	receipts  []Receipt
 	pending   []pendingEdges
@@ -111,6 +112,7 @@ func NewPlanner(src PlanSource) *Planner {
 		aliases:   map[NodeID]NodeID{},
 		keyMoves:  map[KindKey]NodeID{},
 		incident:  map[NodeID]bool{},
+		absent:    map[EdgeRef]bool{},
 		now:       func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 	}
 }
@@ -391,7 +393,7 @@ func (p *Planner) edge(ref EdgeRef) (*planEdge, error) {
 		}
 		return pe, nil
 	}
-	if !p.mayBeStored(ref) {
+	if !p.mayBeStored(ref) || p.absent[ref] {
 		return nil, nil
 	}
 	got, err := p.src.Edges([]EdgeRef{ref})
@@ -403,6 +405,7 @@ func (p *Planner) edge(ref EdgeRef) (*planEdge, error) {
 		p.edges[ref] = pe
 		return pe, nil
 	}
+	p.absent[ref] = true
 	return nil, nil
 }
 
@@ -433,7 +436,7 @@ func (p *Planner) flushEdges() error {
 			if _, ok := p.edges[ref]; ok || seen[ref] {
 				continue
 			}
-			if !p.mayBeStored(ref) {
+			if !p.mayBeStored(ref) || p.absent[ref] {
 				continue
 			}
 			seen[ref] = true
@@ -445,8 +448,12 @@ func (p *Planner) flushEdges() error {
 		if err != nil {
 			return err
 		}
-		for ref, e := range got {
-			p.edges[ref] = &planEdge{e: e, stored: true}
+		for _, ref := range load {
+			if e, ok := got[ref]; ok {
+				p.edges[ref] = &planEdge{e: e, stored: true}
+			} else {
+				p.absent[ref] = true
+			}
 		}
 	}
 	for _, pd := range pending {
