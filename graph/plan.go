@@ -309,11 +309,13 @@ func (p *Planner) absorb(a NodeID, target *planNode) error {
 	target.dirty = true
 	for _, k := range src.n.Keys {
 		kk := KindKey{src.n.Kind, k}
+		if _, planned := p.keyMoves[kk]; !planned && src.stored {
+			// A key of the stored node (not one this plan attached): its
+			// (:Key) entry exists and moves.
+			p.storedKey[kk] = true
+		}
 		p.owner[kk] = into
 		p.keyMoves[kk] = into
-		if src.stored {
-			p.storedKey[kk] = true // its (:Key) entry exists: it moves
-		}
 	}
 	if src.stored {
 		src.deleted = true

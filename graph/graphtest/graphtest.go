@@ -41,6 +41,7 @@ func Run(t *testing.T, h Harness) {
 		{"KeyLimitReported", testKeyLimit},
 		{"JoinsRecordWhichDocumentJoinedKeys", testJoins},
 		{"FaultDuringMergeLeavesNoTrace", testFaultMerge},
+		{"MergesInsideOneApplyAll", testMergeInBulk},
 		{"PermutationsGiveOneGraph", testPermutations},
 		{"TraverseLineage", testTraverseLineage},
 		{"TraverseFilters", testTraverseFilters},
@@ -679,6 +680,52 @@ func testFaultMerge(t *testing.T, h Harness) {
 	if one(t, s, "hf://acme/lora-adapter").ID != one(t, s, Digest("adapter-root")).ID {
 		t.Fatal("not merged")
 	}
+}
+
+// One ApplyAll: a stored node gains a key, then a later document of the
+// same call folds it into another stored node (whose id is smaller), so
+// the key attached in this transaction moves again; then a third document
+// renames the result. Found by the Neo4j permutation soak.
+func testMergeInBulk(t *testing.T, h Harness) {
+	s := h.Open(t)
+	a, k := Digest("bulk-a"), graph.NameKey("bulk-k")
+	low := func(than ...string) string {
+		for i := 0; ; i++ {
+			c := Digest(fmt.Sprint("bulk-low-", i))
+			if graph.NewNodeID(graph.KindModel, c) < graph.NodeIDFor(graph.KindModel, than) {
+				return c
+			}
+		}
+	}
+	b := low(a, k)
+	lower := low(a, k, b)
+	first := graph.NewBatch(Doc("bulk-1"))
+	first.Node(graph.KindModel, a)
+	first.Node(graph.KindModel, b)
+	mustApply(t, s, first)
+	d1 := graph.NewBatch(Doc("bulk-2"))
+	d1.Node(graph.KindModel, a, k)
+	d2 := graph.NewBatch(Doc("bulk-3"))
+	d2.Node(graph.KindModel, k, b)
+	d3 := graph.NewBatch(Doc("bulk-4"))
+	d3.Node(graph.KindModel, b, lower)
+	rs, err := s.ApplyAll(ctx(), []*graph.Batch{d1, d2, d3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs[1].Merges) != 1 || len(rs[2].Merges) != 1 {
+		t.Fatalf("receipts %+v: want a merge in the second and a rename in the third", rs)
+	}
+	m := one(t, s, k)
+	if !sameSet(m.Keys, []string{a, k, b, lower}) || m.ID != graph.NewNodeID(graph.KindModel, lower) {
+		t.Fatalf("node %+v", m)
+	}
+	for _, key := range m.Keys {
+		if one(t, s, key).ID != m.ID {
+			t.Fatalf("key %s does not lead to the merged node", key)
+		}
+	}
+	checkKeyDocs(t, m)
 }
 
 func testKeyLimit(t *testing.T, h Harness) {
