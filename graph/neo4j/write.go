@@ -459,26 +459,6 @@ type edgeRow struct {
 	row  map[string]any
 }
 
-func cmpRef(a, b graph.EdgeRef) int {
-	switch {
-	case a.From != b.From:
-		return cmpStr(string(a.From), string(b.From))
-	case a.Kind != b.Kind:
-		return int(a.Kind.Code()) - int(b.Kind.Code())
-	}
-	return cmpStr(string(a.To), string(b.To))
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // encodeAttrs stores claims as a JSON string property: a claim is a
 // (name, value, evidence) triple, which Neo4j properties cannot nest.
 func encodeAttrs(as []graph.Attr) (string, error) {
