@@ -375,18 +375,18 @@ func vouches(n graph.Node, e Evidence, ev []Evidence, subj subjects) (bool, stri
 	if !graph.VouchesFor(e.Role, n.Kind) {
 		return false, fmt.Sprintf("%s %s is verified, but a %s document cannot vouch for a %s (trust by role)", e.Type, short(e.Document), e.Role, n.Kind)
 	}
-	names := trustedNames(n, ev, subj)
 	for _, sg := range e.Signers {
 		if sg.Status != graph.StatusVerified || sg.Scope == "" {
 			continue
 		}
+		// The signer's own names were checked against its namespace at
+		// ingest; here, the names OTHER trusted signers give the node must
+		// lie inside it too, or the signer is vouching for an artifact
+		// someone else trusted names as theirs.
 		scope := strings.Split(sg.Scope, ", ")
-		if len(names) == 0 {
-			return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, and no trusted document names this %s inside it", e.Type, short(e.Document), signerLabel(sg), sg.Scope, n.Kind)
-		}
-		for _, k := range names {
+		for _, k := range trustedNames(n, ev, subj, signerLabel(sg)) {
 			if !graph.ScopeMatches(scope, k) {
-				return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, but a trusted document names this %s %q", e.Type, short(e.Document), signerLabel(sg), sg.Scope, n.Kind, k)
+				return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, but another trusted document names this %s %q", e.Type, short(e.Document), signerLabel(sg), sg.Scope, n.Kind, k)
 			}
 		}
 	}
@@ -394,17 +394,28 @@ func vouches(n graph.Node, e Evidence, ev []Evidence, subj subjects) (bool, stri
 }
 
 // trustedNames are the name keys of n that verified documents whose role
-// may vouch for n's kind name in their subject: the names namespace rules
-// are checked against.
-func trustedNames(n graph.Node, ev []Evidence, subj subjects) []string {
+// may vouch for n's kind name in their subject, leaving out documents
+// signed by except: the names a restricted signer's namespace is checked
+// against.
+func trustedNames(n graph.Node, ev []Evidence, subj subjects, except string) []string {
 	var out []string
 	for _, e := range ev {
 		if e.Status != graph.StatusVerified || !graph.VouchesFor(e.Role, n.Kind) {
 			continue
 		}
+		if slices.ContainsFunc(e.Signers, func(sg Signer) bool { return sg.Status == graph.StatusVerified && signerLabel(sg) == except }) {
+			continue
+		}
 		for _, k := range subj.keys(e.Document, n) {
 			if graph.IsNameKey(k) && slices.Contains(n.Keys, k) && !slices.Contains(out, k) {
 				out = append(out, k)
+			}
+		}
+		// A name or URI it claims for the node without making it a key
+		// ("acme/model" as a subject name) names the artifact all the same.
+		for _, a := range n.Attrs {
+			if (a.Name == "name" || a.Name == "uri") && slices.Contains(a.Docs, e.Document) && !slices.Contains(out, a.Value) {
+				out = append(out, a.Value)
 			}
 		}
 	}

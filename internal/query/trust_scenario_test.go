@@ -254,11 +254,27 @@ func TestTrustByRoleNamespaces(t *testing.T) {
 	if model == nil {
 		t.Fatalf("no model for %s: %+v", good.sha, ns)
 	}
-	if !model.Identity.Verified || len(model.Identity.VouchedBy) != 1 {
-		t.Fatalf("identity = %+v, want verified by acme's document alone", model.Identity)
+	// Two signers, each restricted to its own namespace, name one digest
+	// as theirs: neither vouches (fail safe), and the reason names the
+	// conflict for a responder to settle.
+	if model.Identity.Verified || !strings.Contains(model.Identity.Reason, `another trusted document names this Model "hf://acme/good"`) ||
+		!strings.Contains(model.Identity.Reason, `another trusted document names this Model "other-x"`) {
+		t.Fatalf("identity = %+v, want unverified with both conflicts named", model.Identity)
 	}
-	if ev := evidenceBySource(model.Identity.DescribedBy, "other-signs-acme-digest"); ev == nil || slices.Contains(model.Identity.VouchedBy, ev.Document) {
-		t.Fatalf("the other-* signer's document vouches for acme's model: %+v", model.Identity)
+	// With an unrestricted signer for acme's model, acme's document vouches
+	// and the other-* signer's still does not.
+	w2 := newTWorld(t, pol)
+	w2.push(t, "ci-signs-acme", s.prov.DSSE(t, pt, provenance(t, good)))
+	w2.push(t, "other-signs-acme-digest", s.otherOnly.DSSE(t, pt, provenance(t, subj{name: "other-x", sha: good.sha})))
+	d, err := w2.q.Admission(ctx, "sha256:"+good.sha, query.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Identity.Verified || len(d.Identity.VouchedBy) != 1 {
+		t.Fatalf("identity = %+v, want verified by the CI provenance alone", d.Identity)
+	}
+	if ev := evidenceBySource(d.Identity.DescribedBy, "other-signs-acme-digest"); ev == nil || slices.Contains(d.Identity.VouchedBy, ev.Document) {
+		t.Fatalf("the other-* signer's document vouches for acme's model: %+v", d.Identity)
 	}
 }
 
