@@ -1,0 +1,211 @@
+package k8sadmit
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/modelgraph/modelgraph/ingest"
+)
+
+// DeploymentPredicate is the predicate type of the records the webhook
+// writes (docs/predicates.md).
+const DeploymentPredicate = "https://modelgraph.dev/attestation/deployment/v1"
+
+// RecordQueue bounds the records waiting to be written.
+const RecordQueue = 4096
+
+// deploymentRecord builds the unsigned in-toto statement that records one
+// decision: the models (by digest) deployed at
+// environment/cluster/namespace/service, and under extensions.admission
+// who asked, what, the decision and its reasons. A denied workload does
+// not run: its record goes to the environment "<env>-denied" with a window
+// that closes when it opens, so it never ends a real deployment's window.
+// nil when no model has a digest to name.
+func (w *Webhook) deploymentRecord(req *admissionv1.AdmissionRequest, res Result) []byte {
+	type subject struct {
+		Name   string            `json:"name,omitempty"`
+		URI    string            `json:"uri,omitempty"`
+		Digest map[string]string `json:"digest"`
+	}
+	var subjects []subject
+	seen := map[string]bool{}
+	type model struct {
+		Ref     string   `json:"ref"`
+		From    string   `json:"from"`
+		Kind    RefKind  `json:"kind"`
+		Digests []string `json:"digests,omitempty"`
+		Pass    bool     `json:"pass"`
+		Unknown bool     `json:"unknown,omitempty"`
+		Reasons []string `json:"reasons,omitempty"`
+	}
+	var models []model
+	var servingImage map[string]any
+	for _, v := range res.Verdicts {
+		models = append(models, model{Ref: v.Ref.Value, From: v.Ref.From, Kind: v.Ref.Kind, Digests: v.Digests, Pass: v.Pass, Unknown: v.Unknown, Reasons: v.Reasons})
+		if v.Ref.Kind == RefImage {
+			continue
+		}
+		for _, d := range v.Digests {
+			alg, hex, _ := strings.Cut(d, ":")
+			if seen[d] || alg != "sha256" {
+				continue
+			}
+			seen[d] = true
+			s := subject{Digest: map[string]string{"sha256": hex}}
+			if !strings.HasPrefix(v.Ref.Value, "sha256:") {
+				if strings.Contains(v.Ref.Value, "://") {
+					s.URI = v.Ref.Value
+				} else {
+					s.Name = v.Ref.Value
+				}
+			}
+			subjects = append(subjects, s)
+		}
+		if servingImage == nil && v.Ref.Container != "" {
+			for _, ci := range res.Workload.Images {
+				if ci.Container == v.Ref.Container && ci.Image != "" && !strings.ContainsAny(ci.Image, " \t") {
+					servingImage = map[string]any{"name": ci.Image}
+				}
+			}
+		}
+	}
+	if len(subjects) == 0 {
+		return nil
+	}
+	decision := "allow"
+	if !res.Allowed {
+		decision = "deny"
+	}
+	admitted := res.Allowed || res.Mode != ModeEnforce
+	now := w.now().UTC().Format(time.RFC3339Nano)
+	env := w.cfg.Environment
+	pred := map[string]any{
+		"environment": env,
+		"cluster":     w.cfg.Cluster,
+		"namespace":   component(res.Workload.Namespace),
+		"service":     service(res.Workload),
+		"deployedAt":  now,
+	}
+	if !admitted {
+		pred["environment"] = env + "-denied"
+		pred["undeployedAt"] = now
+	}
+	if servingImage != nil {
+		pred["servingImage"] = servingImage
+	}
+	var dry bool
+	if req.DryRun != nil {
+		dry = *req.DryRun
+	}
+	pred["extensions"] = map[string]any{
+		"admission": map[string]any{
+			"webhook":   RecordSource,
+			"uid":       string(req.UID),
+			"operation": string(req.Operation),
+			"requester": map[string]any{"username": req.UserInfo.Username, "uid": req.UserInfo.UID, "groups": req.UserInfo.Groups},
+			"object":    map[string]any{"group": req.Kind.Group, "version": req.Kind.Version, "kind": req.Kind.Kind, "namespace": res.Workload.Namespace, "name": res.Workload.Name, "owner": res.Workload.Owner},
+			"mode":      string(res.Mode),
+			"decision":  decision,
+			"admitted":  admitted,
+			"dryRun":    dry,
+			"models":    models,
+		},
+	}
+	b, err := json.Marshal(map[string]any{
+		"_type":         "https://in-toto.io/Statement/v1",
+		"subject":       subjects,
+		"predicateType": DeploymentPredicate,
+		"predicate":     pred,
+	})
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// service names the workload in a deployment key: kind.name, a Pod by
+// its controller when it has one.
+func service(wl Workload) string {
+	kind, name := wl.Kind, wl.Name
+	if wl.Kind == "Pod" && wl.Owner != "" {
+		kind, name, _ = strings.Cut(wl.Owner, "/")
+	}
+	if name == "" {
+		name = "unnamed"
+	}
+	return component(strings.ToLower(kind) + "." + name)
+}
+
+func component(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == '\t' || r == '\n' {
+			return '-'
+		}
+		return r
+	}, s)
+	if s == "" {
+		return "-"
+	}
+	if len(s) > 253 {
+		s = s[:253]
+	}
+	return s
+}
+
+// recorder writes records in the background so a decision never waits for
+// an fsync; flush and close wait for what was queued.
+type recorder struct {
+	pipe *ingest.Pipeline
+	log  *slog.Logger
+	ch   chan []byte
+	wg   sync.WaitGroup // queued, not yet written
+	done chan struct{}
+	once sync.Once
+}
+
+func newRecorder(pipe *ingest.Pipeline, log *slog.Logger) *recorder {
+	r := &recorder{pipe: pipe, log: log, ch: make(chan []byte, RecordQueue), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+func (r *recorder) run() {
+	defer close(r.done)
+	for doc := range r.ch {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := r.pipe.Ingest(ctx, ingest.Input{Data: doc, Source: RecordSource}); err != nil {
+			r.log.Error("admission: deployment record not written", "err", err)
+		}
+		cancel()
+		r.wg.Done()
+	}
+}
+
+func (r *recorder) enqueue(doc []byte) {
+	if doc == nil {
+		return
+	}
+	r.wg.Add(1)
+	select {
+	case r.ch <- doc:
+	default:
+		r.wg.Done()
+		r.log.Error("admission: record queue full, deployment record dropped", "queue", RecordQueue)
+	}
+}
+
+func (r *recorder) flush() { r.wg.Wait() }
+
+func (r *recorder) close() {
+	r.once.Do(func() {
+		r.wg.Wait()
+		close(r.ch)
+		<-r.done
+	})
+}
