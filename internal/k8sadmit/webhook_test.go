@@ -109,8 +109,8 @@ func TestDecisions(t *testing.T) {
 			want: []string{"model hf://acme/bad", "rule advisory failed"},
 		},
 		{
-			name: "unpinned image volume is unknown",
-			req: request("Pod", "", "ml", []byte(`{"metadata":{"name":"iv"},"spec":{"volumes":[{"name":"w","image":{"reference":"ghcr.io/acme/w:latest"}}],"containers":[{"name":"c","image":"x"}]}}`)),
+			name:    "unpinned image volume is unknown",
+			req:     request("Pod", "", "ml", []byte(`{"metadata":{"name":"iv"},"spec":{"volumes":[{"name":"w","image":{"reference":"ghcr.io/acme/w:latest"}}],"containers":[{"name":"c","image":"x"}]}}`)),
 			allowed: false, decision: "deny", want: []string{"not pinned by digest"},
 		},
 		{
