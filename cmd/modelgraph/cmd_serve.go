@@ -23,6 +23,7 @@ func newServeCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	settings := withSettings(cmd)
+	adm := admissionFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := settings()
 		if err != nil {
@@ -87,6 +88,12 @@ func newServeCommand() *cobra.Command {
 		fmt.Fprintf(cmd.OutOrStdout(), "modelgraph listening on http://%s\n", ln.Addr())
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
+		stopAdmission, err := adm.start(ctx, c, store, pipe, log, cmd.OutOrStdout())
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer stopAdmission()
 		select {
 		case err := <-errc:
 			return err

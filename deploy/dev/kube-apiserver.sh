@@ -5,6 +5,7 @@
 # alone is what calls a validating admission webhook.
 #
 #   kube-apiserver.sh build          build (once, cached) and print the binary path
+#                                    ($MODELGRAPH_KUBE_APISERVER, when set, is used as is)
 #   kube-apiserver.sh etcd           install Debian's etcd-server if missing, print its path
 #   kube-apiserver.sh start DIR      start etcd + kube-apiserver with state in DIR;
 #                                    writes DIR/env (KUBE_URL, KUBE_TOKEN, KUBE_CA)
@@ -25,6 +26,9 @@ BIN="$CACHE/bin/kube-apiserver-$K8S_VERSION"
 log() { echo "kube-apiserver.sh: $*" >&2; }
 
 build() {
+  if [ -n "${MODELGRAPH_KUBE_APISERVER:-}" ] && [ -x "$MODELGRAPH_KUBE_APISERVER" ]; then
+    echo "$MODELGRAPH_KUBE_APISERVER"; return
+  fi
   if [ -x "$BIN" ]; then echo "$BIN"; return; fi
   local dir="$CACHE/kube-build"
   mkdir -p "$dir" "$CACHE/bin"

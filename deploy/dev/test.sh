@@ -23,6 +23,10 @@ if [ -x "$venv_py" ]; then
   export MODELGRAPH_MODEL_SIGNING_PY="$venv_py"
 fi
 
+# The real kube-apiserver for internal/k8sadmit's end-to-end test (built
+# by setup.sh; the test fails in CI without it).
+export MODELGRAPH_KUBE_APISERVER="${MODELGRAPH_KUBE_APISERVER:-$(bash "$here/kube-apiserver.sh" build)}"
+
 # Packages run in parallel; graph/neo4j's suite resets the Neo4j database,
 # so the HTTP end-to-end test on Neo4j (which also resets it) runs after.
 go test -count=1 -timeout 20m -skip '^TestEndToEndNeo4j$' ./...
