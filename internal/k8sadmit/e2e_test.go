@@ -28,6 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/modelgraph/modelgraph/graph"
 )
 
@@ -197,33 +199,28 @@ func apiVersion(kind string) string {
 	return "apps/v1"
 }
 
-func webhookConfig(name, base, caB64 string) map[string]any {
-	var hooks []any
-	for _, mode := range []Mode{ModeEnforce, ModeWarn, ModeAudit} {
-		failure := "Ignore"
-		if mode == ModeEnforce {
-			failure = "Fail"
-		}
-		hooks = append(hooks, map[string]any{
-			"name":                    string(mode) + ".admission.modelgraph.dev",
-			"admissionReviewVersions": []string{"v1"},
-			"sideEffects":             "NoneOnDryRun",
-			"failurePolicy":           failure,
-			"timeoutSeconds":          5,
-			"clientConfig":            map[string]any{"url": base + "/validate/" + string(mode), "caBundle": caB64},
-			"namespaceSelector": map[string]any{"matchExpressions": []any{
-				map[string]any{"key": LabelMode, "operator": "In", "values": []string{string(mode)}},
-				map[string]any{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": []string{"kube-system", "modelgraph"}},
-			}},
-			"rules": []any{
-				map[string]any{"apiGroups": []string{""}, "apiVersions": []string{"v1"}, "operations": []string{"CREATE", "UPDATE"}, "resources": []string{"pods"}},
-				map[string]any{"apiGroups": []string{"apps"}, "apiVersions": []string{"v1"}, "operations": []string{"CREATE", "UPDATE"}, "resources": []string{"deployments", "statefulsets", "daemonsets", "replicasets"}},
-				map[string]any{"apiGroups": []string{"batch"}, "apiVersions": []string{"v1"}, "operations": []string{"CREATE", "UPDATE"}, "resources": []string{"jobs", "cronjobs"}},
-				map[string]any{"apiGroups": []string{"serving.kserve.io"}, "apiVersions": []string{"*"}, "operations": []string{"CREATE", "UPDATE"}, "resources": []string{"inferenceservices"}},
-			},
-		})
+// webhookConfig is the shipped deploy/k8s/admission/webhook.yaml with
+// each webhook's service replaced by a URL on 127.0.0.1 and the CA bundle.
+func webhookConfig(t *testing.T, base, caB64 string) map[string]any {
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "k8s", "admission", "webhook.yaml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return map[string]any{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration", "metadata": map[string]any{"name": name}, "webhooks": hooks}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	delete(cfg["metadata"].(map[string]any), "annotations") // no cert-manager here
+	hooks := cfg["webhooks"].([]any)
+	if len(hooks) != 3 {
+		t.Fatalf("webhook.yaml has %d webhooks, want enforce, warn, audit", len(hooks))
+	}
+	for _, h := range hooks {
+		cc := h.(map[string]any)["clientConfig"].(map[string]any)
+		path := cc["service"].(map[string]any)["path"].(string)
+		h.(map[string]any)["clientConfig"] = map[string]any{"url": base + path, "caBundle": caB64}
+	}
+	return cfg
 }
 
 // A minimal InferenceService CRD (the real one's schema is not needed to
@@ -280,7 +277,7 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 		k.mustCreate("/api/v1/namespaces/"+ns[0]+"/serviceaccounts", map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "default"}})
 	}
 	k.mustCreate("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", isvcCRD)
-	k.mustCreate("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", webhookConfig("modelgraph", "https://"+srv.Addr().String(), string(caB64)))
+	k.mustCreate("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", webhookConfig(t, "https://"+srv.Addr().String(), string(caB64)))
 
 	create := func(ns, kind string, obj map[string]any) kubeResp {
 		obj["apiVersion"] = apiVersion(kind)

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
 	admissionv1 "k8s.io/api/admission/v1"
 	authv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -333,5 +336,36 @@ func TestConfigValidate(t *testing.T) {
 	p := query.DefaultPolicy()
 	if err := (Config{Policy: &p, DefaultMode: ModeWarn, Unknown: UnknownAllow}).Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The configuration shipped in deploy/k8s/admission/config.yaml loads.
+func TestShippedConfig(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "k8s", "admission", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm struct {
+		Data map[string]string `yaml:"data"`
+	}
+	if err := yaml.Unmarshal(b, &cm); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "admission.yaml")
+	if err := os.WriteFile(f, []byte(cm.Data["admission.yaml"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Policy == nil || !c.Policy.RequireVerified || c.Policy.MaxUnsignedHops == nil || *c.Policy.MaxUnsignedHops != 2 || c.DefaultMode != ModeEnforce || c.Environment != "production" {
+		t.Fatalf("config = %+v", c)
+	}
+	if err := os.WriteFile(f, []byte("defaultMode: enforce\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(f); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("unknown field accepted: %v", err)
 	}
 }
