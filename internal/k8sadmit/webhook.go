@@ -339,9 +339,17 @@ func (w *Webhook) Decide(ctx context.Context, wl Workload, mode Mode) Result {
 // about each; every digest must pass.
 func (w *Webhook) judge(ctx context.Context, ref Reference) (Verdict, error) {
 	v := Verdict{Ref: ref, Pass: true}
-	digests, err := w.digests(ctx, ref)
+	digests, named, err := w.digests(ctx, ref)
 	if err != nil {
 		return v, err
+	}
+	if len(digests) == 0 && len(named) > 0 {
+		// Known, but only by name (a model card, a hub id in a record):
+		// nothing can vouch for bytes no document names.
+		v.Pass = false
+		v.Reasons = append(v.Reasons, fmt.Sprintf("rule signature failed for %s: the graph knows it only by name, no document gives it a digest, so nothing vouches for what will run [document %s]",
+			ref.Value, strings.Join(named[:min(len(named), 3)], "; ")))
+		return v, nil
 	}
 	if len(digests) == 0 {
 		return w.unknown(v, unknownMessage(ref)), nil
@@ -418,41 +426,45 @@ func isUnknown(d query.Decision) bool {
 
 // digests resolves a reference to the digests the admission policy
 // judges: a digest is itself; a hub id, name or URI is every model it
-// names, by each model's digests.
-func (w *Webhook) digests(ctx context.Context, ref Reference) ([]string, error) {
+// names, by each model's digest. named lists the documents behind models
+// the reference names that have no digest at all.
+func (w *Webhook) digests(ctx context.Context, ref Reference) (digests, named []string, err error) {
 	if strings.HasPrefix(ref.Value, "oci://") {
-		return nil, nil // unpinned artifact
+		return nil, nil, nil // unpinned artifact
 	}
 	r, err := query.ParseRef(ref.Value)
 	if err != nil {
 		if errors.Is(err, query.ErrInvalidArgument) {
-			return nil, nil // not a reference the graph can hold: unknown
+			return nil, nil, nil // not a reference the graph can hold: unknown
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if len(r.Keys) == 1 && graph.IsDigestKey(r.Keys[0]) {
-		return []string{r.Keys[0]}, nil
+		return []string{r.Keys[0]}, nil, nil
 	}
 	if r.ID != "" {
-		return nil, nil // a bare node id is no workload reference
+		return nil, nil, nil // a bare node id is no workload reference
 	}
 	nodes, err := w.q.Resolve(ctx, ref.Value, graph.KindModel)
 	if errors.Is(err, graph.ErrNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []string
 	for _, n := range nodes {
-		for _, k := range n.Keys {
-			if graph.IsDigestKey(k) {
-				out = append(out, k)
-				break // one digest per model: they name the same node
+		i := slices.IndexFunc(n.Keys, graph.IsDigestKey)
+		if i >= 0 {
+			digests = append(digests, n.Keys[i]) // one digest per model: they name the same node
+			continue
+		}
+		for _, d := range n.Documents {
+			if !slices.Contains(named, d) {
+				named = append(named, d)
 			}
 		}
 	}
-	return out, nil
+	return digests, named, nil
 }
 
 // documents names the documents behind a failed check.

@@ -369,3 +369,23 @@ func TestShippedConfig(t *testing.T) {
 		t.Fatalf("unknown field accepted: %v", err)
 	}
 }
+
+// A model the graph knows only by name (an unsigned model card names it as
+// a base model; no document gives it a digest) fails: nothing can vouch
+// for bytes no document names. The card is named as the document behind.
+func TestModelKnownOnlyByName(t *testing.T) {
+	w := newWorld(t)
+	card, err := os.ReadFile(filepath.Join("..", "..", "testdata", "modelcard", "llm-7b-chat-gguf.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.push(t, "hf://acme/llm-7b-chat-GGUF", card)
+	wh, err := New(w.q, nil, Config{Unknown: UnknownAllow}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := wh.Review(context.Background(), request("Deployment", "apps", "ml", deploymentWith("ml", "chat", "acme/llm-7b-chat")), "")
+	if r.Allowed || !strings.Contains(r.Result.Message, "only by name") || !strings.Contains(r.Result.Message, w.docs["hf://acme/llm-7b-chat-GGUF"]) {
+		t.Fatalf("%+v", r.Result)
+	}
+}
