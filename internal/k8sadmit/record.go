@@ -164,13 +164,17 @@ type recorder struct {
 	pipe *ingest.Pipeline
 	log  *slog.Logger
 	ch   chan []byte
-	wg   sync.WaitGroup // queued, not yet written
 	done chan struct{}
-	once sync.Once
+
+	mu      sync.Mutex
+	idle    *sync.Cond
+	pending int // queued, not yet written
+	closed  bool
 }
 
 func newRecorder(pipe *ingest.Pipeline, log *slog.Logger) *recorder {
 	r := &recorder{pipe: pipe, log: log, ch: make(chan []byte, RecordQueue), done: make(chan struct{})}
+	r.idle = sync.NewCond(&r.mu)
 	go r.run()
 	return r
 }
@@ -183,7 +187,10 @@ func (r *recorder) run() {
 			r.log.Error("admission: deployment record not written", "err", err)
 		}
 		cancel()
-		r.wg.Done()
+		r.mu.Lock()
+		r.pending--
+		r.idle.Broadcast()
+		r.mu.Unlock()
 	}
 }
 
@@ -191,21 +198,38 @@ func (r *recorder) enqueue(doc []byte) {
 	if doc == nil {
 		return
 	}
-	r.wg.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		r.log.Error("admission: webhook closed, deployment record dropped")
+		return
+	}
 	select {
 	case r.ch <- doc:
+		r.pending++
 	default:
-		r.wg.Done()
 		r.log.Error("admission: record queue full, deployment record dropped", "queue", RecordQueue)
 	}
 }
 
-func (r *recorder) flush() { r.wg.Wait() }
+// flush waits until every record queued so far is written.
+func (r *recorder) flush() {
+	r.mu.Lock()
+	for r.pending > 0 {
+		r.idle.Wait()
+	}
+	r.mu.Unlock()
+}
 
 func (r *recorder) close() {
-	r.once.Do(func() {
-		r.wg.Wait()
-		close(r.ch)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
 		<-r.done
-	})
+		return
+	}
+	r.closed = true
+	close(r.ch) // enqueue never sends after closed is set
+	r.mu.Unlock()
+	<-r.done
 }
