@@ -170,12 +170,14 @@ POLICY
 }
 
 stop() {
-  local dir="$1" p
+  local dir="$1" p pid i
   for p in kube-apiserver etcd; do
-    if [ -f "$dir/$p.pid" ]; then
-      kill "$(cat "$dir/$p.pid")" 2>/dev/null || true
-      rm -f "$dir/$p.pid"
-    fi
+    [ -f "$dir/$p.pid" ] || continue
+    pid="$(cat "$dir/$p.pid")"
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$dir/$p.pid"
   done
 }
 

@@ -135,7 +135,7 @@ func startKube(t *testing.T) *kube {
 		t.Fatalf("API server certificate %s: %v", env["KUBE_CA"], err)
 	}
 	return &kube{t: t, url: env["KUBE_URL"], token: env["KUBE_TOKEN"], audit: env["KUBE_AUDIT_LOG"],
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}}
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
 }
 
 func tail(s string, n int) string {
@@ -280,8 +280,14 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 	k.mustCreate("/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations", webhookConfig(t, "https://"+srv.Addr().String(), string(caB64)))
 
 	create := func(ns, kind string, obj map[string]any) kubeResp {
-		obj["apiVersion"] = apiVersion(kind)
-		return k.do("POST", fmt.Sprintf(kindPath[kind], ns), obj)
+		obj["apiVersion"], obj["kind"] = apiVersion(kind), kind
+		r := k.do("POST", fmt.Sprintf(kindPath[kind], ns), obj)
+		// A new CRD is served once established: wait for it.
+		for deadline := time.Now().Add(30 * time.Second); r.code == http.StatusNotFound && kind == "InferenceService" && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+			r = k.do("POST", fmt.Sprintf(kindPath[kind], ns), obj)
+		}
+		return r
 	}
 	// The API server picks the configuration up asynchronously: wait until
 	// a denial comes back.

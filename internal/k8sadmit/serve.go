@@ -95,6 +95,9 @@ func Listen(addr, certFile, keyFile string, wh *Webhook, log *slog.Logger) (*Ser
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("admission webhook: a TLS certificate and key are required (the API server only calls webhooks over HTTPS)")
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	cr := &certReloader{cert: certFile, key: keyFile}
 	if err := cr.load(); err != nil {
 		return nil, err
