@@ -485,9 +485,10 @@ func documents(c query.Check, d query.Decision) string {
 			add(e)
 		}
 	default:
-		// the advisory's own document first: the last hop of the path.
-		for i := len(c.Hops) - 1; i >= 0; i-- {
-			for _, e := range c.Hops[i].Evidence {
+		// In path order: for an advisory the first hop is its AFFECTS
+		// edge, so the advisory's own document comes first.
+		for _, h := range c.Hops {
+			for _, e := range h.Evidence {
 				add(e)
 			}
 		}

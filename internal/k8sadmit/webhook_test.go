@@ -389,3 +389,30 @@ func TestModelKnownOnlyByName(t *testing.T) {
 		t.Fatalf("%+v", r.Result)
 	}
 }
+
+// A model downstream of an advised dataset: the denial names the advisory
+// document first, then the hops' documents.
+func TestAdvisoryUpstreamNamesAdvisoryFirst(t *testing.T) {
+	w := newWorld(t)
+	ds := subj{name: "s3://acme-data/notes/v3/", sha: dg("d")}
+	m := subj{name: "hf://acme/trained", sha: dg("e")}
+	w.push(t, "prov", w.s.prov.DSSE(t, pt, statement(t, "https://slsa.dev/provenance/v1", []subj{m}, map[string]any{
+		"buildDefinition": map[string]any{"buildType": "https://ml.acme.example/buildtypes/training/v1", "externalParameters": map[string]any{},
+			"resolvedDependencies": []any{map[string]any{"uri": ds.name, "digest": map[string]string{"sha256": ds.sha}, "annotations": map[string]string{"kind": "dataset", "split": "train"}}}},
+		"runDetails": map[string]any{"builder": map[string]any{"id": "https://ml.acme.example/runners/gpu@v2"}},
+	})))
+	w.push(t, "advisory", w.s.advisory.DSSE(t, pt, statement(t, "https://aixv.org/attestation/advisory/v1", []subj{ds}, map[string]any{
+		"advisory_id": "AIXV-DS", "severity": "critical", "status": "active", "summary": "PHI in the dataset",
+		"affected": []any{map[string]any{"digest": "sha256:" + ds.sha, "artifact_type": "dataset"}},
+	})))
+	wh, err := New(w.q, nil, Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := wh.Review(context.Background(), request("Pod", "", "ml", podWith("ml", "p", "hf://acme/trained")), "")
+	msg := r.Result.Message
+	ia, ip := strings.Index(msg, w.docs["advisory"]), strings.Index(msg, w.docs["prov"])
+	if r.Allowed || !strings.Contains(msg, "AIXV-DS") || ia < 0 || ip < 0 || ia > ip {
+		t.Fatalf("advisory doc at %d, provenance at %d in %q", ia, ip, msg)
+	}
+}
