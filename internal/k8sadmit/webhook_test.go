@@ -416,3 +416,29 @@ func TestAdvisoryUpstreamNamesAdvisoryFirst(t *testing.T) {
 		t.Fatalf("advisory doc at %d, provenance at %d in %q", ia, ip, msg)
 	}
 }
+
+// A serving image pinned by digest is judged when the graph knows it, and
+// not judged (the workload is not denied for it) when it does not.
+func TestPinnedServingImage(t *testing.T) {
+	w := newWorld(t)
+	model := subj{name: "hf://acme/m", sha: dg("1")}
+	img := subj{name: "ghcr.io/acme/srv", sha: dg("9")}
+	w.push(t, "prov-model", w.s.prov.DSSE(t, pt, provenance(t, model)))
+	pod := func(image string) []byte {
+		return []byte(`{"metadata":{"name":"p","annotations":{"modelgraph.dev/model":"hf://acme/m"}},"spec":{"containers":[{"name":"srv","image":"` + image + `"}]}}`)
+	}
+	wh, err := New(w.q, nil, Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := "ghcr.io/acme/other@sha256:" + dg("8")
+	if r := wh.Review(context.Background(), request("Pod", "", "ml", pod(unknown)), ""); !r.Allowed {
+		t.Fatalf("unknown pinned image denied: %+v", r.Result)
+	}
+	w.push(t, "prov-image", w.s.prov.DSSE(t, pt, provenance(t, img)))
+	w.push(t, "advisory-image", w.s.advisory.DSSE(t, pt, advisory(t, "AIXV-IMG", "active", img)))
+	r := wh.Review(context.Background(), request("Pod", "", "ml", pod("ghcr.io/acme/srv:1@sha256:"+img.sha)), "")
+	if r.Allowed || !strings.Contains(r.Result.Message, `container "srv" image`) || !strings.Contains(r.Result.Message, "AIXV-IMG") {
+		t.Fatalf("advised image admitted: %+v", r.Result)
+	}
+}
