@@ -417,6 +417,66 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 			t.Fatalf("%d %s", r.code, r.body)
 		}
 	})
+	t.Run("the shipped manifests are accepted by the API server", func(t *testing.T) {
+		paths := map[string]string{
+			"ServiceAccount": "/api/v1/namespaces/modelgraph/serviceaccounts", "Service": "/api/v1/namespaces/modelgraph/services",
+			"ConfigMap": "/api/v1/namespaces/modelgraph/configmaps", "StatefulSet": "/apis/apps/v1/namespaces/modelgraph/statefulsets",
+			"ClusterRole": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+		}
+		for _, f := range []string{"admission/rbac.yaml", "admission/service.yaml", "admission/config.yaml", "statefulset.yaml"} {
+			b, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "k8s", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := yaml.NewDecoder(bytes.NewReader(b))
+			for {
+				var obj map[string]any
+				if err := dec.Decode(&obj); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				if obj == nil {
+					continue
+				}
+				kind, _ := obj["kind"].(string)
+				path, ok := paths[kind]
+				if !ok {
+					t.Fatalf("%s: unexpected kind %q", f, kind)
+				}
+				if r := k.do("POST", path, obj); r.code != http.StatusCreated {
+					t.Fatalf("%s %s: %d %s", f, kind, r.code, r.body)
+				}
+			}
+		}
+		// The StatefulSet patch applies to the shipped StatefulSet.
+		patch, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "k8s", "admission", "patches", "statefulset.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pm map[string]any
+		if err := yaml.Unmarshal(patch, &pm); err != nil {
+			t.Fatal(err)
+		}
+		pj, _ := json.Marshal(pm)
+		req, _ := http.NewRequest("PATCH", k.url+"/apis/apps/v1/namespaces/modelgraph/statefulsets/modelgraph", bytes.NewReader(pj))
+		req.Header.Set("Authorization", "Bearer "+k.token)
+		req.Header.Set("Content-Type", "application/strategic-merge-patch+json")
+		resp, err := k.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("patch: %d %s", resp.StatusCode, out)
+		}
+		for _, want := range []string{"--admission-listen", `"containerPort":8443`, "modelgraph-webhook-tls", "--tokens-file"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("patched StatefulSet lacks %s", want)
+			}
+		}
+	})
 	t.Run("decisions are deployment records in the graph", func(t *testing.T) {
 		wh.Flush()
 		ctx := context.Background()
