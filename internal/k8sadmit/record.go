@@ -3,7 +3,9 @@ package k8sadmit
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,8 +28,11 @@ const RecordQueue = 4096
 // who asked, what, the decision and its reasons. A denied workload does
 // not run: its record goes to the environment "<env>-denied" with a window
 // that closes when it opens, so it never ends a real deployment's window.
-// nil when no model has a digest to name.
-func (w *Webhook) deploymentRecord(req *admissionv1.AdmissionRequest, res Result) []byte {
+// The record's Source (stored with the document, shown as its evidence)
+// says who asked for what and how it went, after RecordSource:
+// "k8s-admission-webhook: deny Deployment ml/chat for alice (rules
+// advisory; uid …)". nil when no model has a digest to name.
+func (w *Webhook) deploymentRecord(req *admissionv1.AdmissionRequest, res Result) *record {
 	type subject struct {
 		Name   string            `json:"name,omitempty"`
 		URI    string            `json:"uri,omitempty"`
@@ -78,6 +83,17 @@ func (w *Webhook) deploymentRecord(req *admissionv1.AdmissionRequest, res Result
 	if len(subjects) == 0 {
 		return nil
 	}
+	var rules []string
+	for _, v := range res.Verdicts {
+		for _, r := range v.Reasons {
+			if rule, ok := strings.CutPrefix(r, "rule "); ok && strings.Contains(r, " failed") {
+				rule, _, _ = strings.Cut(rule, " ")
+				if !slices.Contains(rules, rule) {
+					rules = append(rules, rule)
+				}
+			}
+		}
+	}
 	decision := "allow"
 	if !res.Allowed {
 		decision = "deny"
@@ -126,7 +142,23 @@ func (w *Webhook) deploymentRecord(req *admissionv1.AdmissionRequest, res Result
 	if err != nil {
 		return nil
 	}
-	return b
+	src := fmt.Sprintf("%s: %s %s %s/%s for %s", RecordSource, decision, res.Workload.Kind, res.Workload.Namespace, res.Workload.Name, req.UserInfo.Username)
+	if !admitted {
+		src += " (denied)"
+	} else if !res.Allowed {
+		src += " (admitted in " + string(res.Mode) + " mode)"
+	}
+	if len(rules) > 0 {
+		src += " rules " + strings.Join(rules, ",")
+	}
+	src += " uid " + string(req.UID)
+	return &record{doc: b, source: clipString(src, 512)}
+}
+
+// record is one queued deployment record.
+type record struct {
+	doc    []byte
+	source string
 }
 
 // service names the workload in a deployment key: kind.name, a Pod by
@@ -163,7 +195,7 @@ func component(s string) string {
 type recorder struct {
 	pipe *ingest.Pipeline
 	log  *slog.Logger
-	ch   chan []byte
+	ch   chan *record
 	done chan struct{}
 
 	mu      sync.Mutex
@@ -173,7 +205,7 @@ type recorder struct {
 }
 
 func newRecorder(pipe *ingest.Pipeline, log *slog.Logger) *recorder {
-	r := &recorder{pipe: pipe, log: log, ch: make(chan []byte, RecordQueue), done: make(chan struct{})}
+	r := &recorder{pipe: pipe, log: log, ch: make(chan *record, RecordQueue), done: make(chan struct{})}
 	r.idle = sync.NewCond(&r.mu)
 	go r.run()
 	return r
@@ -181,9 +213,9 @@ func newRecorder(pipe *ingest.Pipeline, log *slog.Logger) *recorder {
 
 func (r *recorder) run() {
 	defer close(r.done)
-	for doc := range r.ch {
+	for rec := range r.ch {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if _, err := r.pipe.Ingest(ctx, ingest.Input{Data: doc, Source: RecordSource}); err != nil {
+		if _, err := r.pipe.Ingest(ctx, ingest.Input{Data: rec.doc, Source: rec.source}); err != nil {
 			r.log.Error("admission: deployment record not written", "err", err)
 		}
 		cancel()
@@ -194,7 +226,7 @@ func (r *recorder) run() {
 	}
 }
 
-func (r *recorder) enqueue(doc []byte) {
+func (r *recorder) enqueue(doc *record) {
 	if doc == nil {
 		return
 	}

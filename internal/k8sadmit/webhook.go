@@ -98,8 +98,9 @@ const (
 	DefaultTimeout     = 4 * time.Second
 	DefaultEnvironment = "kubernetes"
 	DefaultCluster     = "default"
-	// RecordSource is the Source of every deployment record the webhook
-	// writes: it names the webhook.
+	// RecordSource starts the Source of every deployment record the
+	// webhook writes: it names the webhook (who asked and the decision
+	// follow).
 	RecordSource = "k8s-admission-webhook"
 	// MaxReviewBytes bounds an AdmissionReview body.
 	MaxReviewBytes = 8 << 20
@@ -417,7 +418,7 @@ func isUnknown(d query.Decision) bool {
 		return false
 	}
 	for _, e := range d.Identity.DescribedBy {
-		if e.Source != RecordSource {
+		if !strings.HasPrefix(e.Source, RecordSource) {
 			return false
 		}
 	}

@@ -238,7 +238,7 @@ func TestDecisionsAreRecorded(t *testing.T) {
 	}
 	wh.Flush()
 
-	check := func(key, model string, wantState string) {
+	check := func(key, model, wantState, wantSource string) {
 		t.Helper()
 		ns, err := w.store.Lookup(ctx, key)
 		if err != nil || len(ns) != 1 {
@@ -257,7 +257,7 @@ func TestDecisionsAreRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, d := range docs {
-			if d.Source != RecordSource || d.Status() != graph.StatusUnsigned {
+			if !strings.HasPrefix(d.Source, RecordSource+": ") || !strings.Contains(d.Source, wantSource) || d.Status() != graph.StatusUnsigned {
 				t.Fatalf("record %s: source %q status %s", d.Digest, d.Source, d.Status())
 			}
 		}
@@ -271,14 +271,14 @@ func TestDecisionsAreRecorded(t *testing.T) {
 			t.Fatalf("%s status %v, want %s", key, status, wantState)
 		}
 	}
-	check("deployment:prod/eu1/ml/deployment.chat", "sha256:"+good.sha, "active")
-	check("deployment:prod-denied/eu1/ml/deployment.risky", "sha256:"+bad.sha, "withdrawn")
+	check("deployment:prod/eu1/ml/deployment.chat", "sha256:"+good.sha, "active", "allow Deployment ml/chat for alice uid uid-ml")
+	check("deployment:prod-denied/eu1/ml/deployment.risky", "sha256:"+bad.sha, "withdrawn", "deny Deployment ml/risky for alice (denied) rules advisory uid")
 	if ns, _ := w.store.Lookup(ctx, "deployment:prod/eu1/ml/deployment.dry"); len(ns) != 0 {
 		t.Fatalf("dry run recorded: %v", ns)
 	}
 	// The unknown model was recorded twice and is still "unknown" (not
 	// "known but unsigned"): the second review warned like the first.
-	check("deployment:prod/eu1/ml/pod.u", unknown, "active")
+	check("deployment:prod/eu1/ml/pod.u", unknown, "active", "allow Pod ml/u for alice uid")
 }
 
 // The HTTP surface: AdmissionReview in, AdmissionReview out, bad input
