@@ -25,7 +25,8 @@ fi
 
 # The real kube-apiserver for internal/k8sadmit's end-to-end test (built
 # by setup.sh; the test fails in CI without it).
-export MODELGRAPH_KUBE_APISERVER="${MODELGRAPH_KUBE_APISERVER:-$(bash "$here/kube-apiserver.sh" build)}"
+kube_apiserver="$(bash "$here/kube-apiserver.sh" build)"
+export MODELGRAPH_KUBE_APISERVER="$kube_apiserver"
 
 # Packages run in parallel; graph/neo4j's suite resets the Neo4j database,
 # so the HTTP end-to-end test on Neo4j (which also resets it) runs after.
