@@ -274,6 +274,9 @@ func (w *Webhook) Review(ctx context.Context, req *admissionv1.AdmissionRequest,
 	if req.SubResource != "" || (req.Operation != admissionv1.Create && req.Operation != admissionv1.Update) {
 		return resp
 	}
+	if !slices.Contains(Supported[req.Kind.Group], req.Kind.Kind) {
+		return resp // a kind the webhook was not meant to see: not its call
+	}
 	x := Extractor{ArgFlags: w.cfg.ArgFlags, EnvNames: w.cfg.EnvNames}
 	wl, err := x.Extract(req.Kind.Group, req.Kind.Kind, req.Object.Raw)
 	if wl.Namespace == "" {

@@ -104,6 +104,7 @@ func TestDecisions(t *testing.T) {
 			req: request("Deployment", "apps", "prod", deploymentWith("prod", "chat", "hf://acme/bad")), allowed: false, decision: "deny",
 			want: []string{"rule advisory failed"},
 		},
+		{name: "a kind the webhook does not judge is admitted", req: request("ConfigMap", "", "ml", []byte(`{"metadata":{"name":"c","annotations":{"modelgraph.dev/model":"hf://acme/bad"}}}`)), allowed: true},
 		{name: "exempt namespace", req: request("Deployment", "apps", "kube-system", deploymentWith("kube-system", "x", "hf://acme/bad")), allowed: true},
 		{name: "no model named", req: request("Pod", "", "ml", []byte(`{"metadata":{"name":"plain"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}`)), allowed: true},
 		{
