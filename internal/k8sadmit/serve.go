@@ -70,10 +70,13 @@ func (r *certReloader) load() error {
 	return nil
 }
 
+// certCheckEvery is how often the key pair files are checked for a change.
+var certCheckEvery = 10 * time.Second
+
 func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if time.Since(r.checked) > 10*time.Second {
+	if time.Since(r.checked) >= certCheckEvery {
 		r.checked = time.Now()
 		if err := r.load(); err != nil && r.cur == nil {
 			return nil, err
