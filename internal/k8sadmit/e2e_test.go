@@ -500,6 +500,18 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 				t.Fatalf("%s runs %v", key, m.Keys)
 			}
 		}
+		// Who asked, what, and how it went: the record's source.
+		ns, err := w.store.Lookup(ctx, "deployment:e2e-denied/local/ml-enforce/pod.bad-pod")
+		if err != nil || len(ns) != 1 {
+			t.Fatal(ns, err)
+		}
+		docs, err := w.store.Documents(ctx, ns[0].Docs...)
+		if err != nil || len(docs) != 1 {
+			t.Fatal(docs, err)
+		}
+		if want := RecordSource + ": deny Pod ml-enforce/bad-pod for modelgraph-admin (denied) rules advisory uid "; !strings.HasPrefix(docs[0].Source, want) || docs[0].Status() != graph.StatusUnsigned {
+			t.Fatalf("record source %q (%s), want %q…", docs[0].Source, docs[0].Status(), want)
+		}
 		if ns, _ := w.store.Lookup(ctx, "deployment:e2e/local/ml-enforce/deployment.dry"); len(ns) != 0 {
 			t.Fatalf("dry run recorded")
 		}
