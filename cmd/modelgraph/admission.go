@@ -19,7 +19,7 @@ import (
 // admissionOptions are serve's Kubernetes admission webhook flags
 // (docs/admission.md).
 type admissionOptions struct {
-	addr, cert, key, config string
+	addr, cert, key, clientCA, config string
 }
 
 func admissionFlags(cmd *cobra.Command) *admissionOptions {
@@ -28,6 +28,7 @@ func admissionFlags(cmd *cobra.Command) *admissionOptions {
 	f.StringVar(&o.addr, "admission-listen", "", "serve the Kubernetes validating admission webhook (HTTPS) on this address, e.g. :8443 (off when empty)")
 	f.StringVar(&o.cert, "admission-tls-cert", "", "PEM certificate (chain) of the admission webhook; re-read when it changes")
 	f.StringVar(&o.key, "admission-tls-key", "", "PEM private key of the admission webhook")
+	f.StringVar(&o.clientCA, "admission-client-ca", "", "require callers of the admission webhook to present a client certificate from this CA (PEM): the API server's")
 	f.StringVar(&o.config, "admission-config", "", "admission webhook configuration file (YAML/JSON: policy, modes, unknown rule)")
 	return o
 }
@@ -48,7 +49,7 @@ func (o *admissionOptions) start(ctx context.Context, c config.Config, store gra
 	if err != nil {
 		return nil, err
 	}
-	s, err := k8sadmit.Listen(o.addr, o.cert, o.key, wh, log)
+	s, err := k8sadmit.ListenTLS(o.addr, k8sadmit.TLSFiles{Cert: o.cert, Key: o.key, ClientCA: o.clientCA}, wh, log)
 	if err != nil {
 		return nil, err
 	}

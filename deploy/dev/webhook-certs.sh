@@ -5,9 +5,10 @@
 #
 #   webhook-certs.sh DIR [SAN...]
 #
-# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key and DIR/ca.b64
+# Writes DIR/ca.crt, DIR/ca.key, DIR/tls.crt, DIR/tls.key, DIR/ca.b64
 # (the base64 CA bundle for the ValidatingWebhookConfiguration's
-# caBundle). The serving certificate names 127.0.0.1, localhost and the
+# caBundle) and DIR/client.crt, DIR/client.key (a client certificate for
+# the API server when serve runs with --admission-client-ca DIR/ca.crt). The serving certificate names 127.0.0.1, localhost and the
 # in-cluster service modelgraph-webhook.modelgraph.svc by default; extra
 # arguments add DNS names or IP addresses. An existing CA in DIR is kept
 # (so a caBundle already registered stays valid); the serving certificate
@@ -38,6 +39,14 @@ chmod 600 ca.key tls.key.new
 # finds its key already in place.
 mv tls.key.new tls.key
 mv tls.crt.new tls.crt
-rm -f tls.csr tls.ext ca.srl
+# A client certificate for the API server, for serve --admission-client-ca
+# (docs/admission.md, "Security notes").
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+  -keyout client.key -out client.csr -subj "/CN=kube-apiserver-admission-client" 2>/dev/null
+printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=critical,CA:FALSE\n' > client.ext
+openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+  -out client.crt -days 365 -extfile client.ext 2>/dev/null
+chmod 600 client.key
+rm -f tls.csr tls.ext client.csr client.ext ca.srl
 base64 -w0 < ca.crt > ca.b64
-echo "webhook-certs.sh: wrote $(pwd)/{ca.crt,tls.crt,tls.key,ca.b64} for $sans" >&2
+echo "webhook-certs.sh: wrote $(pwd)/{ca.crt,tls.crt,tls.key,ca.b64,client.crt,client.key} for $sans" >&2

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,8 +94,24 @@ type Server struct {
 	ln  net.Listener
 }
 
+// TLSFiles are the webhook's key pair and, optionally, the CA its
+// clients (the API server) must present a certificate from.
+type TLSFiles struct {
+	Cert, Key string
+	// ClientCA, when set, requires and verifies a client certificate
+	// issued by this CA (PEM): only the API server, configured with that
+	// client certificate (docs/admission.md), can call the webhook.
+	ClientCA string
+}
+
 // Listen opens addr with the key pair in certFile/keyFile and mounts wh.
 func Listen(addr, certFile, keyFile string, wh *Webhook, log *slog.Logger) (*Server, error) {
+	return ListenTLS(addr, TLSFiles{Cert: certFile, Key: keyFile}, wh, log)
+}
+
+// ListenTLS is Listen with client-certificate authentication.
+func ListenTLS(addr string, files TLSFiles, wh *Webhook, log *slog.Logger) (*Server, error) {
+	certFile, keyFile := files.Cert, files.Key
 	if certFile == "" || keyFile == "" {
 		return nil, errors.New("admission webhook: a TLS certificate and key are required (the API server only calls webhooks over HTTPS)")
 	}
@@ -106,6 +123,18 @@ func Listen(addr, certFile, keyFile string, wh *Webhook, log *slog.Logger) (*Ser
 		return nil, err
 	}
 	cr.checked = time.Now()
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cr.get}
+	if files.ClientCA != "" {
+		pem, err := os.ReadFile(files.ClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("admission client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("admission client CA %s: no PEM certificate", files.ClientCA)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
 	mux := http.NewServeMux()
 	for _, r := range Routes {
 		mux.Handle(r, wh)
@@ -117,7 +146,7 @@ func Listen(addr, certFile, keyFile string, wh *Webhook, log *slog.Logger) (*Ser
 	}
 	s := &Server{ln: ln, srv: &http.Server{
 		Handler:           mux,
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: cr.get},
+		TLSConfig:         tc,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      35 * time.Second,
