@@ -8,7 +8,9 @@
 #                                    ($MODELGRAPH_KUBE_APISERVER, when set, is used as is)
 #   kube-apiserver.sh etcd           install Debian's etcd-server if missing, print its path
 #   kube-apiserver.sh start DIR      start etcd + kube-apiserver with state in DIR;
-#                                    writes DIR/env (KUBE_URL, KUBE_TOKEN, KUBE_CA)
+#                                    writes DIR/env (KUBE_URL, KUBE_TOKEN, KUBE_CA);
+#                                    KUBE_WEBHOOK_CLIENT_CERT/KEY: the client
+#                                    certificate it presents to webhooks
 #   kube-apiserver.sh stop DIR       stop what `start DIR` started (by pid files)
 #
 # The build: module k8s.io/kubernetes v1.37.2 from the Go module proxy with its
@@ -107,7 +109,32 @@ start() {
   echo $! >"$dir/etcd.pid"
 
   mkdir -p "$dir/certs"
-  "$apiserver" \
+  # With KUBE_WEBHOOK_CLIENT_CERT/KEY set, the API server presents that
+  # client certificate to admission webhooks (serve --admission-client-ca).
+  local admission=()
+  if [ -n "${KUBE_WEBHOOK_CLIENT_CERT:-}" ]; then
+    cat >"$dir/webhook-kubeconfig.yaml" <<KCFG
+apiVersion: v1
+kind: Config
+users:
+- name: "*"
+  user:
+    client-certificate: ${KUBE_WEBHOOK_CLIENT_CERT}
+    client-key: ${KUBE_WEBHOOK_CLIENT_KEY:?KUBE_WEBHOOK_CLIENT_KEY}
+KCFG
+    cat >"$dir/admission.yaml" <<ACFG
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: ValidatingAdmissionWebhook
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: WebhookAdmissionConfiguration
+    kubeConfigFile: $dir/webhook-kubeconfig.yaml
+ACFG
+    admission=(--admission-control-config-file "$dir/admission.yaml")
+  fi
+  "$apiserver" "${admission[@]}" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 \
     --advertise-address 127.0.0.1 \

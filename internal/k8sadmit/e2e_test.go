@@ -88,7 +88,7 @@ func repoRoot(t *testing.T) string {
 	return filepath.Join(wd, "..", "..")
 }
 
-func startKube(t *testing.T) *kube {
+func startKube(t *testing.T, extraEnv ...string) *kube {
 	bin := os.Getenv("MODELGRAPH_KUBE_APISERVER")
 	if bin == "" {
 		msg := "MODELGRAPH_KUBE_APISERVER is not set: build it with `bash deploy/dev/kube-apiserver.sh build` (make test does)"
@@ -104,7 +104,7 @@ func startKube(t *testing.T) *kube {
 	dir := t.TempDir()
 	run := func(args ...string) {
 		cmd := exec.Command("bash", append([]string{script}, args...)...)
-		cmd.Env = append(os.Environ(), "MODELGRAPH_KUBE_APISERVER="+bin)
+		cmd.Env = append(append(os.Environ(), "MODELGRAPH_KUBE_APISERVER="+bin), extraEnv...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("kube-apiserver.sh %v: %v\n%s", args, err, out)
@@ -237,7 +237,13 @@ var isvcCRD = map[string]any{
 }
 
 func TestEndToEndKubeAPIServer(t *testing.T) {
-	k := startKube(t)
+	// Certificates first: the API server presents the client certificate
+	// to the webhook, which accepts no caller without one.
+	certs := t.TempDir()
+	if out, err := exec.Command("bash", filepath.Join(repoRoot(t), "deploy", "dev", "webhook-certs.sh"), certs).CombinedOutput(); err != nil {
+		t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
+	}
+	k := startKube(t, "KUBE_WEBHOOK_CLIENT_CERT="+filepath.Join(certs, "client.crt"), "KUBE_WEBHOOK_CLIENT_KEY="+filepath.Join(certs, "client.key"))
 
 	// modelgraph: a real store and pipeline with a trust policy, and signed
 	// documents; the webhook on its own TLS listener on 127.0.0.1.
@@ -249,15 +255,11 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 		w.push(t, "prov "+m.name, w.s.prov.DSSE(t, pt, provenance(t, m)))
 	}
 	w.push(t, "advisory AIXV-BAD", w.s.advisory.DSSE(t, pt, advisory(t, "AIXV-BAD", "active", bad)))
-	certs := t.TempDir()
-	if out, err := exec.Command("bash", filepath.Join(repoRoot(t), "deploy", "dev", "webhook-certs.sh"), certs).CombinedOutput(); err != nil {
-		t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
-	}
 	wh, err := New(w.q, w.pipe, Config{Environment: "e2e", Cluster: "local"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := Listen("127.0.0.1:0", filepath.Join(certs, "tls.crt"), filepath.Join(certs, "tls.key"), wh, nil)
+	srv, err := ListenTLS("127.0.0.1:0", TLSFiles{Cert: filepath.Join(certs, "tls.crt"), Key: filepath.Join(certs, "tls.key"), ClientCA: filepath.Join(certs, "ca.crt")}, wh, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
