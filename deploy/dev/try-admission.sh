@@ -25,10 +25,12 @@ mkdir -p "$state"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-bash "$here/kube-apiserver.sh" start "$state/kube"
+bash "$here/webhook-certs.sh" "$state/certs" 2>/dev/null
+# The API server authenticates to the webhook with a client certificate.
+KUBE_WEBHOOK_CLIENT_CERT="$state/certs/client.crt" KUBE_WEBHOOK_CLIENT_KEY="$state/certs/client.key" \
+  bash "$here/kube-apiserver.sh" start "$state/kube"
 # shellcheck disable=SC1091
 . "$state/kube/env"
-bash "$here/webhook-certs.sh" "$state/certs" 2>/dev/null
 
 (cd "$repo" && CGO_ENABLED=0 go build -o "$state/modelgraph" ./cmd/modelgraph)
 api_port="$(free_port)"; wh_port="$(free_port)"
@@ -36,6 +38,7 @@ rm -rf "$state/data"
 "$state/modelgraph" serve --demo --data-dir "$state/data" --listen "127.0.0.1:$api_port" \
   --admission-listen "127.0.0.1:$wh_port" \
   --admission-tls-cert "$state/certs/tls.crt" --admission-tls-key "$state/certs/tls.key" \
+  --admission-client-ca "$state/certs/ca.crt" \
   >"$state/modelgraph.log" 2>&1 &
 echo $! >"$state/modelgraph.pid"
 for _ in $(seq 1 120); do
