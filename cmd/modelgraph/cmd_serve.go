@@ -40,6 +40,7 @@ func newServeCommand() *cobra.Command {
 	f.DurationVar(&queueWait, "queue-wait", gql.DefaultQueueWait, "how long a query or ingest waits for its budget before a 503 with Retry-After")
 	f.IntVar(&ingests, "max-concurrent-ingests", 2*runtime.GOMAXPROCS(0), "documents parsed and written at once (more queue, then 503)")
 	f.StringVar(&memLimit, "memory-limit", "auto", `Go soft memory limit: a size (1536MiB), "auto" (GOMEMLIMIT, else 80% of the cgroup limit) or "off"`)
+	adm := admissionFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := settings()
 		if err != nil {
@@ -125,6 +126,12 @@ func newServeCommand() *cobra.Command {
 		fmt.Fprintf(cmd.OutOrStdout(), "modelgraph listening on http://%s\n", ln.Addr())
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
+		stopAdmission, err := adm.start(ctx, c, store, pipe, log, cmd.OutOrStdout())
+		if err != nil {
+			_ = srv.Close()
+			return err
+		}
+		defer stopAdmission()
 		select {
 		case err := <-errc:
 			return err

@@ -32,3 +32,8 @@ bash "$here/install-spdx3-validate.sh" >/dev/null
 bash "$here/install-ui-test-deps.sh"
 
 make -s -C "$repo" "$repo/.cache/bin/staticcheck" >/dev/null
+
+# The admission end-to-end test's kube-apiserver (built once from the Go
+# module proxy, cached in .cache/bin) and Debian's etcd-server.
+bash "$here/kube-apiserver.sh" etcd >/dev/null
+bash "$here/kube-apiserver.sh" build >/dev/null

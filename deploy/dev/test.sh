@@ -28,6 +28,11 @@ if [ -x "$spdx3_py" ]; then
   export MODELGRAPH_SPDX3_VALIDATE_PY="$spdx3_py"
 fi
 
+# The real kube-apiserver for internal/k8sadmit's end-to-end test (built
+# by setup.sh; the test fails in CI without it).
+kube_apiserver="$(bash "$here/kube-apiserver.sh" build)"
+export MODELGRAPH_KUBE_APISERVER="$kube_apiserver"
+
 # Packages run in parallel; graph/neo4j's suite resets the Neo4j database,
 # so the tests on Neo4j that also reset it (HTTP end-to-end, demo order
 # independence) run after, one package at a time.
