@@ -25,6 +25,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/gql"
+	"github.com/modelgraph/modelgraph/internal/posture"
 )
 
 // Options configure the handler.
@@ -60,6 +61,9 @@ type Options struct {
 	// QueryRunning bounds the GraphQL operations running at once (gql
 	// default when 0).
 	QueryRunning int
+	// PosturePolicy is the posture policy GraphQL posture answers use (the
+	// zero value is posture.DefaultPolicy).
+	PosturePolicy posture.Policy
 	// Health, when set, is the store's Writer wrapped to watch writes:
 	// /readyz fails while it says writes cannot succeed, and the GraphQL
 	// mutations write through it. The Pipeline's Store should be it too.
@@ -135,6 +139,7 @@ func New(o Options) http.Handler {
 		Caller:    func(ctx context.Context) string { c, _ := CallerFrom(ctx); return c.Name },
 		RequestID: RequestID,
 		Ingested:  s.metrics.countReceipt,
+		Posture:   o.PosturePolicy,
 	})
 	s.handle("GET /graphql", ScopeRead, gq.ServeHTTP)
 	s.handle("POST /graphql", ScopeRead, gq.ServeHTTP)

@@ -182,5 +182,3 @@ func (s *Service) ScorecardHistory(ctx context.Context, ref string) ([]Scorecard
 	}
 	return out, nil
 }
-
-
