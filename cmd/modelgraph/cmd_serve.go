@@ -110,7 +110,7 @@ func newServeCommand() *cobra.Command {
 			Store: store, Pipeline: pipe, Log: log, Version: versionString(),
 			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
 			QueryTimeout: queryTimeout, QueryBudget: queryBudget, QueueWait: queueWait, QueryRunning: queryRunning, Health: health,
-			Routes: extraRoutes(store), PosturePolicy: pp,
+			Routes: extraRoutes(store, pp), PosturePolicy: pp,
 		})
 		srv := &http.Server{
 			Handler:           h,

@@ -30,12 +30,17 @@ func (e *eval) modelControls(ctx context.Context, m graph.Node) ([]Control, erro
 	if err != nil {
 		return nil, err
 	}
-	c, err := e.datasetsAttested(ctx, m, runs)
+	lin, err := e.r.Traverse(ctx, graph.TraverseRequest{From: []graph.NodeID{m.ID}, Direction: graph.Upstream,
+		EdgeKinds: []graph.EdgeKind{graph.DerivedFrom}, NodeKinds: []graph.NodeKind{graph.KindModel}, MaxDepth: e.pol.LineageDepth, Limit: query.WalkLimit})
+	if err != nil {
+		return nil, fmt.Errorf("lineage of %s: %w", m.ID, err)
+	}
+	c, err := e.datasetsAttested(ctx, m, runs, lin)
 	if err != nil {
 		return nil, err
 	}
 	cs = append(cs, c)
-	if c, err = e.lineageVerified(ctx, m); err != nil {
+	if c, err = e.lineageVerified(ctx, m, lin); err != nil {
 		return nil, err
 	}
 	cs = append(cs, c)
@@ -145,11 +150,31 @@ func sensitive(d graph.Node) string {
 	return strings.Join(what, ", ")
 }
 
-func (e *eval) datasetsAttested(ctx context.Context, m graph.Node, runs []graph.Node) (Control, error) {
+func (e *eval) datasetsAttested(ctx context.Context, m graph.Node, runs []graph.Node, lin graph.TraverseResult) (Control, error) {
 	const fix = "ingest a dataset attestation for each training dataset, signed by a signer the trust policy grants the dataset role; name a licence for datasets that hold sensitive data"
 	ds, err := e.trainingInputs(ctx, m, runs, graph.TrainedOn, graph.KindDataset)
 	if err != nil {
 		return Control{}, err
+	}
+	// A derived model (fine-tune, quantized, adapter) was also trained on
+	// what its base models were trained on.
+	for _, st := range lin.Steps {
+		if st.Via == nil {
+			continue
+		}
+		aruns, _, err := e.out(ctx, st.Node, graph.Out, graph.ProducedBy, graph.KindTrainingRun)
+		if err != nil {
+			return Control{}, err
+		}
+		ads, err := e.trainingInputs(ctx, st.Node, aruns, graph.TrainedOn, graph.KindDataset)
+		if err != nil {
+			return Control{}, err
+		}
+		for _, d := range ads {
+			if !slices.ContainsFunc(ds, func(x graph.Node) bool { return x.ID == d.ID }) {
+				ds = append(ds, d)
+			}
+		}
 	}
 	if len(ds) == 0 {
 		return e.control(DatasetsAttested, Unknown, "no training dataset is recorded for this model", "ingest training provenance that names the datasets", []graph.Node{m}, nil), nil
@@ -202,13 +227,8 @@ func vouchingEdge(evs []query.Evidence) bool {
 	})
 }
 
-func (e *eval) lineageVerified(ctx context.Context, m graph.Node) (Control, error) {
+func (e *eval) lineageVerified(ctx context.Context, m graph.Node, res graph.TraverseResult) (Control, error) {
 	const fix = "ingest signed provenance for each base model and derived model (naming its parent), and the base models' own signatures"
-	res, err := e.r.Traverse(ctx, graph.TraverseRequest{From: []graph.NodeID{m.ID}, Direction: graph.Upstream,
-		EdgeKinds: []graph.EdgeKind{graph.DerivedFrom}, NodeKinds: []graph.NodeKind{graph.KindModel}, MaxDepth: e.pol.LineageDepth, Limit: query.WalkLimit})
-	if err != nil {
-		return Control{}, fmt.Errorf("lineage of %s: %w", m.ID, err)
-	}
 	var ancestors []graph.Node
 	var weak []string
 	var good, bad []query.Evidence
