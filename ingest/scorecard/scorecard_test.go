@@ -14,7 +14,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/statement"
 )
 
-func real(t *testing.T) []byte {
+func real(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "scorecard-ossf-scorecard-2024-05-25.json"))
 	if err != nil {
