@@ -2892,7 +2892,7 @@ type PostureControl {
   "passed, failed (documents break the rule), unknown (no evidence to decide) or not-applicable."
   result: String!
   message: String!
-  "What would make it pass (null when it passed)."
+  "What would make it pass (empty when it passed)."
   fix: String
   "The nodes the rule looked at."
   subjects: [NodeRef!]!
