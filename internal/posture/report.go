@@ -114,22 +114,30 @@ func (s *Service) Report(ctx context.Context, o ReportOptions) (Report, error) {
 		}
 	} else {
 		seen := map[graph.NodeID]bool{}
+		var deps []graph.Node
 		err := e.list(ctx, graph.KindDeployment, func(n graph.Node) {
-			if !slices.Contains(n.AttrValues("environment"), o.Environment) {
-				return
-			}
-			if wantDep {
-				add(n)
-			}
-			if wantModel {
-				if m, err := e.servedModel(ctx, n); err == nil && m != nil && !seen[m.ID] {
-					seen[m.ID] = true
-					add(*m)
-				}
+			if slices.Contains(n.AttrValues("environment"), o.Environment) {
+				deps = append(deps, n)
 			}
 		})
 		if err != nil {
 			return Report{}, err
+		}
+		for _, n := range deps {
+			if wantDep {
+				add(n)
+			}
+			if !wantModel {
+				continue
+			}
+			m, err := e.servedModel(ctx, n)
+			if err != nil {
+				return Report{}, err
+			}
+			if m != nil && !seen[m.ID] {
+				seen[m.ID] = true
+				add(*m)
+			}
 		}
 	}
 	rows := make([]Row, 0, len(subjects))
