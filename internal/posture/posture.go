@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -107,8 +108,11 @@ func (s *Service) Posture(ctx context.Context, ref string) (Posture, error) {
 	return s.newEval().posture(ctx, n)
 }
 
-// eval holds the caches of one question (a report shares them across rows).
+// eval holds the caches of one question (a report shares them across rows
+// and workers: mu guards the maps; the taints are computed before workers
+// start and only read after).
 type eval struct {
+	mu    sync.Mutex
 	s     *Service
 	r     graph.Reader
 	pol   Policy
@@ -132,25 +136,40 @@ func (s *Service) newEval() *eval {
 }
 
 func (e *eval) node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
-	if n, ok := e.nodes[id]; ok {
+	e.mu.Lock()
+	n, ok := e.nodes[id]
+	e.mu.Unlock()
+	if ok {
 		return n, nil
 	}
 	n, err := e.r.Node(ctx, id)
 	if err != nil {
 		return graph.Node{}, fmt.Errorf("node %s: %w", id, err)
 	}
-	e.nodes[id] = n
+	e.remember(n)
 	return n, nil
 }
 
+// remember caches a node read elsewhere (listings, walks).
+func (e *eval) remember(n graph.Node) {
+	e.mu.Lock()
+	e.nodes[n.ID] = n
+	e.mu.Unlock()
+}
+
 func (e *eval) identity(ctx context.Context, n graph.Node) (query.Identity, error) {
-	if id, ok := e.ident[n.ID]; ok {
+	e.mu.Lock()
+	id, ok := e.ident[n.ID]
+	e.mu.Unlock()
+	if ok {
 		return id, nil
 	}
 	id, err := e.s.Q.Identity(ctx, n.ID, n.Kind)
 	if err != nil {
 		return query.Identity{}, err
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.ident[n.ID] = id
 	for i := range id.DescribedBy {
 		ev := id.DescribedBy[i]
@@ -162,24 +181,32 @@ func (e *eval) identity(ctx context.Context, n graph.Node) (query.Identity, erro
 // evidence loads the stored documents among digests, in order.
 func (e *eval) evidence(ctx context.Context, digests []string) ([]query.Evidence, error) {
 	var missing []string
+	e.mu.Lock()
 	for _, d := range digests {
 		if _, ok := e.docs[d]; !ok && !slices.Contains(missing, d) {
 			missing = append(missing, d)
 		}
 	}
+	e.mu.Unlock()
 	if len(missing) > 0 {
 		ds, err := e.r.Documents(ctx, missing...)
 		if err != nil {
 			return nil, fmt.Errorf("documents: %w", err)
 		}
+		e.mu.Lock()
 		for _, d := range missing {
-			e.docs[d] = nil
+			if _, ok := e.docs[d]; !ok {
+				e.docs[d] = nil
+			}
 		}
 		for _, d := range ds {
 			ev := query.EvidenceOf(d)
 			e.docs[d.Digest] = &ev
 		}
+		e.mu.Unlock()
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	out := make([]query.Evidence, 0, len(digests))
 	for _, d := range digests {
 		if ev := e.docs[d]; ev != nil {

@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -140,16 +142,9 @@ func (s *Service) Report(ctx context.Context, o ReportOptions) (Report, error) {
 			}
 		}
 	}
-	rows := make([]Row, 0, len(subjects))
-	for _, n := range subjects {
-		if err := ctx.Err(); err != nil {
-			return Report{}, err
-		}
-		p, err := e.posture(ctx, n)
-		if err != nil {
-			return Report{}, err
-		}
-		rows = append(rows, rowOf(p))
+	rows, err := s.evaluate(ctx, e, subjects)
+	if err != nil {
+		return Report{}, err
 	}
 	sortRows(rows, o.Sort, o.Descending)
 	out := Report{TotalCount: len(rows), Truncated: truncated}
@@ -176,7 +171,7 @@ func (e *eval) list(ctx context.Context, kind graph.NodeKind, fn func(graph.Node
 			return fmt.Errorf("list %s: %w", kind, err)
 		}
 		for _, n := range ns {
-			e.nodes[n.ID] = n
+			e.remember(n)
 			fn(n)
 		}
 		if len(ns) < graph.MaxListLimit {
@@ -217,4 +212,48 @@ func sortRows(rows []Row, by Sort, desc bool) {
 		f = func(a, b Row) int { return g(b, a) }
 	}
 	slices.SortFunc(rows, f)
+}
+
+// evaluate computes the rows of subjects, in order. Large reports run on
+// several workers sharing one eval's caches; the advisory walks are
+// computed once, before they start.
+func (s *Service) evaluate(ctx context.Context, e *eval, subjects []graph.Node) ([]Row, error) {
+	rows := make([]Row, len(subjects))
+	workers := min(runtime.GOMAXPROCS(0), 4, max(len(subjects)/64, 1))
+	if _, err := e.taints(ctx); err != nil {
+		return nil, err
+	}
+	chunk := (len(subjects) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(subjects))
+		if lo >= hi {
+			continue
+		}
+		ev := e
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				p, err := ev.posture(ctx, subjects[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				rows[i] = rowOf(p)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
 }

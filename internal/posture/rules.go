@@ -14,8 +14,11 @@ import (
 // modelControls evaluates the model's own controls (cached: a report asks
 // once per model however many deployments serve it).
 func (e *eval) modelControls(ctx context.Context, m graph.Node) ([]Control, error) {
-	if cs, ok := e.model[m.ID]; ok {
-		return cs, nil
+	e.mu.Lock()
+	cs0, ok := e.model[m.ID]
+	e.mu.Unlock()
+	if ok {
+		return cs0, nil
 	}
 	id, err := e.identity(ctx, m)
 	if err != nil {
@@ -52,7 +55,9 @@ func (e *eval) modelControls(ctx context.Context, m graph.Node) ([]Control, erro
 		return nil, err
 	}
 	cs = append(cs, c)
+	e.mu.Lock()
 	e.model[m.ID] = cs
+	e.mu.Unlock()
 	return cs, nil
 }
 
@@ -236,13 +241,15 @@ func (e *eval) lineageVerified(ctx context.Context, m graph.Node, res graph.Trav
 		if st.Via == nil {
 			continue
 		}
-		e.nodes[st.Node.ID] = st.Node
+		e.remember(st.Node)
 		ancestors = append(ancestors, st.Node)
 		evs, err := e.evidence(ctx, st.Via.Docs)
 		if err != nil {
 			return Control{}, err
 		}
-		from, to := query.RefOf(e.nodes[st.Via.From]).Name, query.RefOf(e.nodes[st.Via.To]).Name
+		fromN, _ := e.node(ctx, st.Via.From)
+		toN, _ := e.node(ctx, st.Via.To)
+		from, to := query.RefOf(fromN).Name, query.RefOf(toN).Name
 		if from == "" {
 			from = string(st.Via.From)
 		}

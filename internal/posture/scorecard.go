@@ -58,7 +58,9 @@ func (e *eval) scorecardFor(ctx context.Context, src graph.Node) ([]ScorecardRes
 		return e.keep(own), nil
 	}
 	repo := repoOf(src)
+	e.mu.Lock()
 	all, ok := e.score[repo]
+	e.mu.Unlock()
 	if !ok {
 		ns, err := e.r.Lookup(ctx, repo)
 		if err != nil {
@@ -74,7 +76,9 @@ func (e *eval) scorecardFor(ctx context.Context, src graph.Node) ([]ScorecardRes
 			}
 			all = append(all, rs...)
 		}
+		e.mu.Lock()
 		e.score[repo] = all
+		e.mu.Unlock()
 	}
 	merged := slices.Clone(own)
 	for _, r := range all {
