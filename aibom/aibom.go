@@ -11,10 +11,13 @@
 package aibom
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"time"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
@@ -67,6 +70,10 @@ type Request struct {
 	Timestamp time.Time
 	// ToolVersion is the modelgraph version named in metadata.tools.
 	ToolVersion string
+	// Annotate, when set, gives extra properties for each model and
+	// deployment component (the posture level and controls:
+	// internal/posture.AIBOMProperties). It must be deterministic.
+	Annotate func(ctx context.Context, n graph.Node) ([]cdx.Property, error) `json:"-"`
 }
 
 var serialPattern = regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

@@ -100,6 +100,20 @@ func (x *exporter) build() (*cdx.BOM, error) {
 		default:
 			continue // files nest in their parents; sources and runs are references and workflows
 		}
+		if k := x.nodes[id].Kind; x.req.Annotate != nil && (k == graph.KindModel || k == graph.KindDeployment) {
+			extra, err := x.req.Annotate(x.ctx, x.nodes[id])
+			if err != nil {
+				return nil, err
+			}
+			if len(extra) > 0 {
+				var p props
+				if c.Properties != nil {
+					p = props(*c.Properties)
+				}
+				p = append(p, extra...)
+				c.Properties = p.list()
+			}
+		}
 		deps[c.BOMRef] = x.refList(on)
 		switch {
 		case id == x.subject:
@@ -148,8 +162,9 @@ func (x *exporter) build() (*cdx.BOM, error) {
 	if x.req.Timestamp.IsZero() && x.req.SerialNumber == "" {
 		md.add(propReproducible, "true")
 	}
-	bom.Metadata.Properties = md.list()
 	bom.Components = nonEmpty(comps)
+	completeness(bom, &md)
+	bom.Metadata.Properties = md.list()
 	bom.Dependencies = dependencies(deps)
 	bom.Formulation = x.formulation(buildOnly)
 	bom.Declarations = x.declarations()

@@ -33,13 +33,17 @@ const (
 	RoleVEX Role = "vex"
 	// RoleSBOM: a software bill of materials.
 	RoleSBOM Role = "sbom"
+	// RoleScorecard: an OpenSSF Scorecard result about a source
+	// repository; it vouches for nothing (a score is not an identity), and
+	// posture may require it to be verified (docs/posture.md).
+	RoleScorecard Role = "scorecard"
 	// RoleOther: anything else (cards, unknown predicates); vouches for
 	// nothing.
 	RoleOther Role = "other"
 )
 
 // Roles lists every role, in a stable order.
-var Roles = []Role{RoleModelSignature, RoleProvenance, RoleDataset, RoleDeployment, RoleAdvisory, RoleVEX, RoleSBOM, RoleOther}
+var Roles = []Role{RoleModelSignature, RoleProvenance, RoleDataset, RoleDeployment, RoleAdvisory, RoleVEX, RoleSBOM, RoleScorecard, RoleOther}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -68,6 +72,7 @@ var roleByType = map[string]Role{
 	"cyclonedx-vex":              RoleVEX,
 	"cyclonedx":                  RoleSBOM,
 	"spdx":                       RoleSBOM,
+	"scorecard":                  RoleScorecard,
 }
 
 // RoleOfType is the role of a document type ("other" when unknown).

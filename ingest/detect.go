@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/modelgraph/modelgraph/ingest/scorecard"
 	"github.com/modelgraph/modelgraph/ingest/spdx3"
 )
 
@@ -28,6 +29,7 @@ const (
 	FormatOpenVEX        Format = "openvex"
 	FormatCSAF           Format = "csaf"
 	FormatModelCard      Format = "model-card" // Hugging Face model/dataset card (README.md with YAML front matter)
+	FormatScorecard      Format = "scorecard"  // OpenSSF Scorecard JSON result (scorecard --format json)
 )
 
 // ErrUnsupported is returned when a document is none of the known formats.
@@ -103,10 +105,12 @@ func Detect(data []byte, contentType string) (Format, error) {
 		return FormatOpenVEX, nil
 	case top["document"] != nil && bytes.Contains(top["document"], []byte("csaf_version")):
 		return FormatCSAF, nil
+	case scorecard.Detect(top):
+		return FormatScorecard, nil
 	case top["statements"] != nil && top["@id"] != nil:
 		return FormatOpenVEX, nil // OpenVEX with an empty or non-standard @context
 	}
-	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX 2/3, OpenVEX or CSAF", ErrUnsupported)
+	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX 2/3, OpenVEX, CSAF or a Scorecard result", ErrUnsupported)
 }
 
 func head(b []byte) []byte {

@@ -11,6 +11,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
+	"github.com/modelgraph/modelgraph/ingest/scorecard"
 	"github.com/modelgraph/modelgraph/ingest/spdx3"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
@@ -121,6 +122,8 @@ func (p *Parser) one(ctx context.Context, in Input, f Format) (Parsed, error) {
 		b, err = spdx3.Parse(in.Data, doc)
 	case FormatModelCard:
 		b, err = modelcard.Parse(in.Data, doc, modelcard.Options{Name: in.Subject})
+	case FormatScorecard:
+		b, err = scorecard.Parse(in.Data, doc)
 	default:
 		err = fmt.Errorf("%w: %s", ErrUnsupported, f)
 	}
@@ -178,6 +181,8 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 		b, err = omsBatch(o, doc, in.Subject)
 	case isSBOMPredicate(pt):
 		b, err = sbom.FromStatement(ctx, st, doc, sbom.Options{Subject: in.Subject, Role: in.Role})
+	case pt == scorecard.PredicateType:
+		b, err = scorecard.FromStatement(st, doc)
 	default:
 		b, err = intoto.FromStatement(st, doc)
 	}

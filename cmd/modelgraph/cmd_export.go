@@ -12,6 +12,8 @@ import (
 	"github.com/modelgraph/modelgraph/aibom"
 	"github.com/modelgraph/modelgraph/ingest/guacexport"
 	"github.com/modelgraph/modelgraph/internal/app"
+	"github.com/modelgraph/modelgraph/internal/posture"
+	"github.com/modelgraph/modelgraph/internal/query"
 )
 
 func newExportCommand() *cobra.Command {
@@ -21,7 +23,7 @@ func newExportCommand() *cobra.Command {
 }
 
 func newExportAIBOMCommand() *cobra.Command {
-	var model, deployment, environment, format, spec, out string
+	var model, deployment, environment, format, spec, out, posturePolicy string
 	cmd := &cobra.Command{
 		Use:   "aibom (--model REF | --deployment REF | --environment NAME)",
 		Short: "Export an AI-BOM (CycloneDX 1.6 or 1.7, JSON or XML, or SPDX 3.0.1 JSON-LD) for a model, a deployment or an environment",
@@ -37,6 +39,7 @@ The output is deterministic: the same graph gives the same bytes.`,
 	f.StringVar(&format, "format", "cyclonedx-json", "cyclonedx-json, cyclonedx-xml or spdx3 (SPDX 3.0.1 JSON-LD)")
 	f.StringVar(&spec, "spec", "1.6", "CycloneDX version: 1.6 or 1.7 (ignored by spdx3, which is 3.0.1)")
 	f.StringVarP(&out, "output", "o", "-", "output file (- for stdout)")
+	f.StringVar(&posturePolicy, "posture-policy", "", "posture policy YAML for the modelgraph:posture:* properties (docs/posture.md)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := settings()
 		if err != nil {
@@ -59,6 +62,15 @@ The output is deterministic: the same graph gives the same bytes.`,
 		if err != nil {
 			return err
 		}
+		pp, err := posture.LoadPolicy(posturePolicy)
+		if err != nil {
+			return err
+		}
+		ps, err := posture.New(query.New(store), pp)
+		if err != nil {
+			return err
+		}
+		req.Annotate = ps.Annotator()
 		var w io.Writer = cmd.OutOrStdout()
 		var file *os.File
 		if out != "-" {

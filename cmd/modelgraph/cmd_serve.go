@@ -18,6 +18,7 @@ import (
 	"github.com/modelgraph/modelgraph/internal/collect"
 	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
+	"github.com/modelgraph/modelgraph/internal/posture"
 )
 
 func newServeCommand() *cobra.Command {
@@ -32,6 +33,7 @@ func newServeCommand() *cobra.Command {
 		queryBudget, ingests    int
 		queryRunning            int
 		memLimit                string
+		posturePolicy           string
 	)
 	f := cmd.Flags()
 	f.DurationVar(&queryTimeout, "query-timeout", gql.DefaultTimeout, "deadline of each GraphQL operation (walks stop when it passes; at most --request-timeout)")
@@ -41,8 +43,13 @@ func newServeCommand() *cobra.Command {
 	f.IntVar(&ingests, "max-concurrent-ingests", 2*runtime.GOMAXPROCS(0), "documents parsed and written at once (more queue, then 503)")
 	f.StringVar(&memLimit, "memory-limit", "auto", `Go soft memory limit: a size (1536MiB), "auto" (GOMEMLIMIT, else 80% of the cgroup limit) or "off"`)
 	adm := admissionFlags(cmd)
+	f.StringVar(&posturePolicy, "posture-policy", "", "posture policy YAML for GraphQL posture answers (levels and thresholds; docs/posture.md)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := settings()
+		if err != nil {
+			return err
+		}
+		pp, err := posture.LoadPolicy(posturePolicy)
 		if err != nil {
 			return err
 		}
@@ -104,7 +111,7 @@ func newServeCommand() *cobra.Command {
 			Store: store, Pipeline: pipe, Log: log, Version: versionString(),
 			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
 			QueryTimeout: queryTimeout, QueryBudget: queryBudget, QueueWait: queueWait, QueryRunning: queryRunning, Health: health,
-			Routes: extraRoutes(store),
+			Routes: extraRoutes(store, pp), PosturePolicy: pp,
 		})
 		srv := &http.Server{
 			Handler:           h,

@@ -22,6 +22,7 @@ func NewRootCommand() *cobra.Command {
 		newExportCommand(),
 		newPushCommand(),
 		newQueryCommand(),
+		newPostureCommand(),
 		newCollectCommand(),
 		newVersionCommand(),
 	)

@@ -25,6 +25,8 @@ func RoleForPredicate(predicateType string) graph.Role {
 		return graph.RoleDeployment
 	case "https://aixv.org/attestation/advisory/v1":
 		return graph.RoleAdvisory
+	case "https://scorecard.dev/result/v0.1":
+		return graph.RoleScorecard
 	}
 	switch {
 	case strings.HasPrefix(pt, "https://openvex.dev/ns"), strings.HasPrefix(pt, "https://cyclonedx.org/vex"):

@@ -7,11 +7,13 @@ package gql
 import (
 	"context"
 
+	"github.com/modelgraph/modelgraph/aibom"
 	"github.com/modelgraph/modelgraph/internal/buildinfo"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
 func (r *queryResolver) Aibom(ctx context.Context, ref *string, environment *string, format *string, spec *string) (*query.AIBOM, error) {
-	b, err := r.q.AIBOM(ctx, val(ref), val(environment), valOr(format, "json"), valOr(spec, "1.6"), buildinfo.Version())
+	b, err := r.q.AIBOM(ctx, val(ref), val(environment), valOr(format, "json"), valOr(spec, "1.6"), buildinfo.Version(),
+		func(req *aibom.Request) { req.Annotate = r.posture.Annotator() })
 	return &b, err
 }

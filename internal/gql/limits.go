@@ -7,6 +7,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/internal/gql/generated"
+	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -107,6 +108,11 @@ func complexity(k costs) generated.ComplexityRoot {
 	q.Lookup = func(child int, _ string) int { return walkBase + child*10 }
 	q.Resolve = func(child int, _ string, _ []graph.NodeKind) int { return walkBase + child*10 }
 	q.Aibom = func(child int, _, _, _, _ *string) int { return 2*walkCost() + child }
+	q.Posture = func(child int, _ string) int { return scanCost() + 4*walkCost() + child }
+	q.PostureReport = func(child int, _ *string, _ []graph.NodeKind, _ *posture.Sort, _ *bool, first *int, _ *string) int {
+		return 2*scanCost() + 4*walkCost() + child*pageSize(first)
+	}
+	q.ScorecardHistory = func(child int, _ string) int { return walkBase + child*10 }
 	identity := func(child int) int { return identityCost + child }
 	c.Node.Identity = identity
 	c.NodeDetail.Identity = identity

@@ -9,12 +9,14 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
 // Resolver holds what resolvers call.
 type Resolver struct {
 	q        *query.Service
+	posture  *posture.Service
 	w        graph.Writer
 	pipeline *ingest.Pipeline
 	caller   func(context.Context) string

@@ -25,6 +25,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/gql/generated"
+	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -91,6 +92,9 @@ type Options struct {
 	// Ingested is told about every document the ingest mutation recorded
 	// (metrics).
 	Ingested func(query.IngestReceipt)
+	// Posture is the posture policy (levels, thresholds) posture answers
+	// use; the zero value is posture.DefaultPolicy.
+	Posture posture.Policy
 }
 
 var registerCodes sync.Once
@@ -141,7 +145,15 @@ func newHandler(o Options) (http.Handler, *admission) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Resolver{q: query.New(o.Reader), w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested}
+	q := query.New(o.Reader)
+	ps, err := posture.New(q, o.Posture)
+	if err != nil {
+		// Options come from a validated configuration; a bad policy here
+		// is a programming error, so answer with the defaults and say so.
+		log.Error("posture policy", "err", err)
+		ps, _ = posture.New(q, posture.DefaultPolicy())
+	}
+	r := &Resolver{q: q, posture: ps, w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested}
 	size := &graphSize{r: o.Reader, ttl: 5 * time.Second}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity(costs{nodes: size.nodes})}))
 	srv.AddTransport(transport.GET{})

@@ -25,6 +25,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/gql"
+	"github.com/modelgraph/modelgraph/internal/posture"
 )
 
 // Options configure the handler.
@@ -64,6 +65,9 @@ type Options struct {
 	// QueryRunning bounds the GraphQL operations running at once (gql
 	// default when 0).
 	QueryRunning int
+	// PosturePolicy is the posture policy GraphQL posture answers use (the
+	// zero value is posture.DefaultPolicy).
+	PosturePolicy posture.Policy
 	// Health, when set, is the store's Writer wrapped to watch writes:
 	// /readyz fails while it says writes cannot succeed, and the GraphQL
 	// mutations write through it. The Pipeline's Store should be it too.
@@ -146,6 +150,7 @@ func New(o Options) http.Handler {
 		RequestID: RequestID,
 		Ingested:  s.metrics.countReceipt,
 		Refused:   func(code string) { s.metrics.refused.WithLabelValues(code).Inc() },
+		Posture:   o.PosturePolicy,
 	})
 	graphqlHandler := func(w http.ResponseWriter, r *http.Request) {
 		if c, _ := CallerFrom(r.Context()); !c.Allows(ScopeWrite) && r.Body != nil {

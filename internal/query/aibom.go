@@ -17,7 +17,8 @@ type AIBOM struct {
 
 // AIBOM exports the CycloneDX AI-BOM for a model or deployment reference,
 // or for an environment; format is "json" or "xml", spec "1.6" or "1.7".
-func (s *Service) AIBOM(ctx context.Context, ref, environment, format, spec, toolVersion string) (AIBOM, error) {
+// opts adjust the request (e.g. set Annotate to add posture properties).
+func (s *Service) AIBOM(ctx context.Context, ref, environment, format, spec, toolVersion string, opts ...func(*aibom.Request)) (AIBOM, error) {
 	f := aibom.Format(strings.ToLower(format))
 	if f == "" {
 		f = aibom.FormatJSON
@@ -32,6 +33,9 @@ func (s *Service) AIBOM(ctx context.Context, ref, environment, format, spec, too
 	req, err := aibom.RequestFor(ctx, s.r, ref, environment, toolVersion)
 	if err != nil {
 		return AIBOM{}, err
+	}
+	for _, o := range opts {
+		o(&req)
 	}
 	var buf bytes.Buffer
 	if err := aibom.Write(ctx, s.r, req, f, aibom.Spec(spec), &buf); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -44,6 +45,8 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Node() NodeResolver
 	NodeRef() NodeRefResolver
+	PostureControl() PostureControlResolver
+	PostureControlResult() PostureControlResultResolver
 	Query() QueryResolver
 }
 
@@ -289,6 +292,62 @@ type ComplexityRoot struct {
 		RequireVerified func(childComplexity int) int
 	}
 
+	Posture struct {
+		Controls    func(childComplexity int) int
+		Environment func(childComplexity int) int
+		Failed      func(childComplexity int) int
+		Level       func(childComplexity int) int
+		LevelName   func(childComplexity int) int
+		Missing     func(childComplexity int) int
+		Model       func(childComplexity int) int
+		Passed      func(childComplexity int) int
+		Subject     func(childComplexity int) int
+		Unknown     func(childComplexity int) int
+	}
+
+	PostureControl struct {
+		Evidence func(childComplexity int) int
+		Fix      func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Level    func(childComplexity int) int
+		Message  func(childComplexity int) int
+		Result   func(childComplexity int) int
+		Stage    func(childComplexity int) int
+		Subjects func(childComplexity int) int
+		Title    func(childComplexity int) int
+	}
+
+	PostureControlResult struct {
+		ID     func(childComplexity int) int
+		Result func(childComplexity int) int
+	}
+
+	PostureLevelCount struct {
+		Count func(childComplexity int) int
+		Level func(childComplexity int) int
+	}
+
+	PostureReport struct {
+		Levels     func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		Rows       func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+		Truncated  func(childComplexity int) int
+	}
+
+	PostureRow struct {
+		Controls    func(childComplexity int) int
+		Environment func(childComplexity int) int
+		Failed      func(childComplexity int) int
+		Level       func(childComplexity int) int
+		LevelName   func(childComplexity int) int
+		Missing     func(childComplexity int) int
+		Model       func(childComplexity int) int
+		Passed      func(childComplexity int) int
+		Subject     func(childComplexity int) int
+		Unknown     func(childComplexity int) int
+	}
+
 	Query struct {
 		Admission               func(childComplexity int, digest string, policy *query.Policy) int
 		Advisories              func(childComplexity int, activeOnly *bool, first *int, after *string) int
@@ -299,8 +358,11 @@ type ComplexityRoot struct {
 		Explain                 func(childComplexity int, from string, to string, depth *int) int
 		Impact                  func(childComplexity int, ref string, depth *int, kinds []graph.NodeKind, first *int, after *string) int
 		Lookup                  func(childComplexity int, ref string) int
+		Posture                 func(childComplexity int, ref string) int
+		PostureReport           func(childComplexity int, environment *string, kinds []graph.NodeKind, sort *posture.Sort, descending *bool, first *int, after *string) int
 		Resolve                 func(childComplexity int, ref string, kinds []graph.NodeKind) int
 		RollbackCandidates      func(childComplexity int, deployment string, depth *int) int
+		ScorecardHistory        func(childComplexity int, repository string) int
 		Signatures              func(childComplexity int, identity string, issuer *string, first *int, after *string) int
 		Stats                   func(childComplexity int) int
 		Trace                   func(childComplexity int, ref string, depth *int, kinds []graph.NodeKind, includeFiles *bool, first *int, after *string) int
@@ -349,6 +411,17 @@ type ComplexityRoot struct {
 		Path       func(childComplexity int) int
 		Reasons    func(childComplexity int) int
 		Relation   func(childComplexity int) int
+	}
+
+	ScorecardResult struct {
+		Checks     func(childComplexity int) int
+		Commit     func(childComplexity int) int
+		Date       func(childComplexity int) int
+		Document   func(childComplexity int) int
+		Repository func(childComplexity int) int
+		Score      func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Version    func(childComplexity int) int
 	}
 
 	Served struct {
@@ -429,6 +502,12 @@ type NodeResolver interface {
 type NodeRefResolver interface {
 	Node(ctx context.Context, obj *query.NodeRef) (*query.Node, error)
 }
+type PostureControlResolver interface {
+	Result(ctx context.Context, obj *posture.Control) (string, error)
+}
+type PostureControlResultResolver interface {
+	Result(ctx context.Context, obj *posture.ControlResult) (string, error)
+}
 type QueryResolver interface {
 	Stats(ctx context.Context) (*query.Stats, error)
 	Resolve(ctx context.Context, ref string, kinds []graph.NodeKind) ([]query.Node, error)
@@ -441,6 +520,9 @@ type QueryResolver interface {
 	DeployedModelsTrainedOn(ctx context.Context, dataset string, depth *int, activeOnly *bool, at *time.Time, first *int, after *string) (*query.DeployedAnswer, error)
 	Explain(ctx context.Context, from string, to string, depth *int) (*query.Explanation, error)
 	AffectedByPackage(ctx context.Context, purl string, rangeArg *string, depth *int, first *int, after *string) (*query.PackageAnswer, error)
+	Posture(ctx context.Context, ref string) (*posture.Posture, error)
+	PostureReport(ctx context.Context, environment *string, kinds []graph.NodeKind, sort *posture.Sort, descending *bool, first *int, after *string) (*posture.Report, error)
+	ScorecardHistory(ctx context.Context, repository string) ([]posture.ScorecardResult, error)
 	RollbackCandidates(ctx context.Context, deployment string, depth *int) (*query.RollbackAnswer, error)
 	Admission(ctx context.Context, digest string, policy *query.Policy) (*query.Decision, error)
 	Signatures(ctx context.Context, identity string, issuer *string, first *int, after *string) (*query.SignaturesAnswer, error)
@@ -1411,6 +1493,240 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.Policy.RequireVerified(childComplexity), true
 
+	case "Posture.controls":
+		if e.complexity.Posture.Controls == nil {
+			break
+		}
+
+		return e.complexity.Posture.Controls(childComplexity), true
+	case "Posture.environment":
+		if e.complexity.Posture.Environment == nil {
+			break
+		}
+
+		return e.complexity.Posture.Environment(childComplexity), true
+	case "Posture.failed":
+		if e.complexity.Posture.Failed == nil {
+			break
+		}
+
+		return e.complexity.Posture.Failed(childComplexity), true
+	case "Posture.level":
+		if e.complexity.Posture.Level == nil {
+			break
+		}
+
+		return e.complexity.Posture.Level(childComplexity), true
+	case "Posture.levelName":
+		if e.complexity.Posture.LevelName == nil {
+			break
+		}
+
+		return e.complexity.Posture.LevelName(childComplexity), true
+	case "Posture.missing":
+		if e.complexity.Posture.Missing == nil {
+			break
+		}
+
+		return e.complexity.Posture.Missing(childComplexity), true
+	case "Posture.model":
+		if e.complexity.Posture.Model == nil {
+			break
+		}
+
+		return e.complexity.Posture.Model(childComplexity), true
+	case "Posture.passed":
+		if e.complexity.Posture.Passed == nil {
+			break
+		}
+
+		return e.complexity.Posture.Passed(childComplexity), true
+	case "Posture.subject":
+		if e.complexity.Posture.Subject == nil {
+			break
+		}
+
+		return e.complexity.Posture.Subject(childComplexity), true
+	case "Posture.unknown":
+		if e.complexity.Posture.Unknown == nil {
+			break
+		}
+
+		return e.complexity.Posture.Unknown(childComplexity), true
+
+	case "PostureControl.evidence":
+		if e.complexity.PostureControl.Evidence == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Evidence(childComplexity), true
+	case "PostureControl.fix":
+		if e.complexity.PostureControl.Fix == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Fix(childComplexity), true
+	case "PostureControl.id":
+		if e.complexity.PostureControl.ID == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.ID(childComplexity), true
+	case "PostureControl.level":
+		if e.complexity.PostureControl.Level == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Level(childComplexity), true
+	case "PostureControl.message":
+		if e.complexity.PostureControl.Message == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Message(childComplexity), true
+	case "PostureControl.result":
+		if e.complexity.PostureControl.Result == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Result(childComplexity), true
+	case "PostureControl.stage":
+		if e.complexity.PostureControl.Stage == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Stage(childComplexity), true
+	case "PostureControl.subjects":
+		if e.complexity.PostureControl.Subjects == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Subjects(childComplexity), true
+	case "PostureControl.title":
+		if e.complexity.PostureControl.Title == nil {
+			break
+		}
+
+		return e.complexity.PostureControl.Title(childComplexity), true
+
+	case "PostureControlResult.id":
+		if e.complexity.PostureControlResult.ID == nil {
+			break
+		}
+
+		return e.complexity.PostureControlResult.ID(childComplexity), true
+	case "PostureControlResult.result":
+		if e.complexity.PostureControlResult.Result == nil {
+			break
+		}
+
+		return e.complexity.PostureControlResult.Result(childComplexity), true
+
+	case "PostureLevelCount.count":
+		if e.complexity.PostureLevelCount.Count == nil {
+			break
+		}
+
+		return e.complexity.PostureLevelCount.Count(childComplexity), true
+	case "PostureLevelCount.level":
+		if e.complexity.PostureLevelCount.Level == nil {
+			break
+		}
+
+		return e.complexity.PostureLevelCount.Level(childComplexity), true
+
+	case "PostureReport.levels":
+		if e.complexity.PostureReport.Levels == nil {
+			break
+		}
+
+		return e.complexity.PostureReport.Levels(childComplexity), true
+	case "PostureReport.pageInfo":
+		if e.complexity.PostureReport.PageInfo == nil {
+			break
+		}
+
+		return e.complexity.PostureReport.PageInfo(childComplexity), true
+	case "PostureReport.rows":
+		if e.complexity.PostureReport.Rows == nil {
+			break
+		}
+
+		return e.complexity.PostureReport.Rows(childComplexity), true
+	case "PostureReport.totalCount":
+		if e.complexity.PostureReport.TotalCount == nil {
+			break
+		}
+
+		return e.complexity.PostureReport.TotalCount(childComplexity), true
+	case "PostureReport.truncated":
+		if e.complexity.PostureReport.Truncated == nil {
+			break
+		}
+
+		return e.complexity.PostureReport.Truncated(childComplexity), true
+
+	case "PostureRow.controls":
+		if e.complexity.PostureRow.Controls == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Controls(childComplexity), true
+	case "PostureRow.environment":
+		if e.complexity.PostureRow.Environment == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Environment(childComplexity), true
+	case "PostureRow.failed":
+		if e.complexity.PostureRow.Failed == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Failed(childComplexity), true
+	case "PostureRow.level":
+		if e.complexity.PostureRow.Level == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Level(childComplexity), true
+	case "PostureRow.levelName":
+		if e.complexity.PostureRow.LevelName == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.LevelName(childComplexity), true
+	case "PostureRow.missing":
+		if e.complexity.PostureRow.Missing == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Missing(childComplexity), true
+	case "PostureRow.model":
+		if e.complexity.PostureRow.Model == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Model(childComplexity), true
+	case "PostureRow.passed":
+		if e.complexity.PostureRow.Passed == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Passed(childComplexity), true
+	case "PostureRow.subject":
+		if e.complexity.PostureRow.Subject == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Subject(childComplexity), true
+	case "PostureRow.unknown":
+		if e.complexity.PostureRow.Unknown == nil {
+			break
+		}
+
+		return e.complexity.PostureRow.Unknown(childComplexity), true
+
 	case "Query.admission":
 		if e.complexity.Query.Admission == nil {
 			break
@@ -1510,6 +1826,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Query.Lookup(childComplexity, args["ref"].(string)), true
+	case "Query.posture":
+		if e.complexity.Query.Posture == nil {
+			break
+		}
+
+		args, err := ec.field_Query_posture_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.Posture(childComplexity, args["ref"].(string)), true
+	case "Query.postureReport":
+		if e.complexity.Query.PostureReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_postureReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.PostureReport(childComplexity, args["environment"].(*string), args["kinds"].([]graph.NodeKind), args["sort"].(*posture.Sort), args["descending"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.resolve":
 		if e.complexity.Query.Resolve == nil {
 			break
@@ -1532,6 +1870,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Query.RollbackCandidates(childComplexity, args["deployment"].(string), args["depth"].(*int)), true
+	case "Query.scorecardHistory":
+		if e.complexity.Query.ScorecardHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_scorecardHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.ScorecardHistory(childComplexity, args["repository"].(string)), true
 	case "Query.signatures":
 		if e.complexity.Query.Signatures == nil {
 			break
@@ -1750,6 +2099,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.RollbackCandidate.Relation(childComplexity), true
+
+	case "ScorecardResult.checks":
+		if e.complexity.ScorecardResult.Checks == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Checks(childComplexity), true
+	case "ScorecardResult.commit":
+		if e.complexity.ScorecardResult.Commit == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Commit(childComplexity), true
+	case "ScorecardResult.date":
+		if e.complexity.ScorecardResult.Date == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Date(childComplexity), true
+	case "ScorecardResult.document":
+		if e.complexity.ScorecardResult.Document == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Document(childComplexity), true
+	case "ScorecardResult.repository":
+		if e.complexity.ScorecardResult.Repository == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Repository(childComplexity), true
+	case "ScorecardResult.score":
+		if e.complexity.ScorecardResult.Score == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Score(childComplexity), true
+	case "ScorecardResult.status":
+		if e.complexity.ScorecardResult.Status == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Status(childComplexity), true
+	case "ScorecardResult.version":
+		if e.complexity.ScorecardResult.Version == nil {
+			break
+		}
+
+		return e.complexity.ScorecardResult.Version(childComplexity), true
 
 	case "Served.model":
 		if e.complexity.Served.Model == nil {
@@ -2264,7 +2662,7 @@ type Evidence {
   ingestedAt: Time!
   "Aggregate of the signatures: verified if any verified, else failed if any failed..."
   status: Status!
-  "What the document may vouch for: model-signature, provenance, dataset, deployment, advisory, vex, sbom or other (trust by role)."
+  "What the document may vouch for: model-signature, provenance, dataset, deployment, advisory, vex, sbom, scorecard or other (trust by role)."
   role: String!
   signers: [Signer!]!
 }
@@ -2543,6 +2941,117 @@ type AffectedNode {
   state: String
   "Deployments: every model of the walk that served it, with windows and records."
   history: [Served!]
+}
+`, BuiltIn: false},
+	{Name: "../../../schema/posture.graphqls", Input: `# MLSecOps posture: which controls a model or deployment meets, and the
+# level (L0..L3) they add up to under the server's posture policy
+# (docs/posture.md).
+
+extend type Query {
+  """
+  The posture of a model or deployment (ref: id, digest, name, hf:// URI,
+  deployment:<env>/<cluster>/<namespace>/<service>): its level, every
+  control passed/failed/unknown with the documents behind it and what would
+  fix it. A deployment is judged with the model it serves now.
+  """
+  posture(ref: String!): Posture!
+  """
+  One row per model and deployment (kinds: Model, Deployment; both when
+  empty), in an environment when given (its deployments and the models they
+  serve now), sorted (LEVEL: lowest first; NAME; FAILED: most failed first).
+  """
+  postureReport(environment: String, kinds: [NodeKind!], sort: PostureSort = LEVEL, descending: Boolean, first: Int, after: String): PostureReport!
+  "Every OpenSSF Scorecard result ingested about a repository (git URI with or without commit, or github.com/org/repo), oldest first."
+  scorecardHistory(repository: String!): [ScorecardResult!]!
+}
+
+enum PostureSort {
+  LEVEL
+  NAME
+  FAILED
+}
+
+
+
+
+type Posture {
+  subject: NodeRef!
+  environment: String
+  "For a deployment: the model it serves now."
+  model: NodeRef
+  "0..3"
+  level: Int!
+  "L0..L3"
+  levelName: String!
+  controls: [PostureControl!]!
+  "Controls that keep the subject from the next level (what is missing)."
+  missing: [String!]!
+  passed: Int!
+  failed: Int!
+  unknown: Int!
+}
+
+type PostureControl {
+  id: String!
+  title: String!
+  "MLSecOps lifecycle stage: data, training, model, code, deployment, monitoring."
+  stage: String!
+  "The level that requires it under the policy (0: reported, not counted)."
+  level: Int!
+  "passed, failed (documents break the rule), unknown (no evidence to decide) or not-applicable."
+  result: String!
+  message: String!
+  "What would make it pass (empty when it passed)."
+  fix: String
+  "The nodes the rule looked at."
+  subjects: [NodeRef!]!
+  "The documents behind the result."
+  evidence: [Evidence!]!
+}
+
+type PostureReport {
+  rows: [PostureRow!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+  "Rows per level, L0 first (all pages)."
+  levels: [PostureLevelCount!]!
+  truncated: Boolean!
+}
+
+type PostureRow {
+  subject: NodeRef!
+  environment: String
+  model: NodeRef
+  level: Int!
+  levelName: String!
+  passed: Int!
+  failed: Int!
+  unknown: Int!
+  missing: [String!]!
+  controls: [PostureControlResult!]!
+}
+
+type PostureControlResult {
+  id: String!
+  "passed, failed (documents break the rule), unknown (no evidence to decide) or not-applicable."
+  result: String!
+}
+
+type PostureLevelCount {
+  level: String!
+  count: Int!
+}
+
+type ScorecardResult {
+  repository: String!
+  commit: String!
+  date: String!
+  score: Float!
+  version: String
+  document: String!
+  status: Status!
+  "Name=score per check."
+  checks: [String!]!
 }
 `, BuiltIn: false},
 	{Name: "../../../schema/response.graphqls", Input: `# Incident response decisions: what to roll back to, and whether to admit an
@@ -2931,6 +3440,53 @@ func (ec *executionContext) field_Query_lookup_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_postureReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "environment", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["environment"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kinds", ec.unmarshalONodeKind2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeKindᚄ)
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "sort", ec.unmarshalOPostureSort2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐSort)
+	if err != nil {
+		return nil, err
+	}
+	args["sort"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "descending", ec.unmarshalOBoolean2ᚖbool)
+	if err != nil {
+		return nil, err
+	}
+	args["descending"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first", ec.unmarshalOInt2ᚖint)
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_posture_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ref", ec.unmarshalNString2string)
+	if err != nil {
+		return nil, err
+	}
+	args["ref"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_resolve_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2960,6 +3516,17 @@ func (ec *executionContext) field_Query_rollbackCandidates_args(ctx context.Cont
 		return nil, err
 	}
 	args["depth"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_scorecardHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "repository", ec.unmarshalNString2string)
+	if err != nil {
+		return nil, err
+	}
+	args["repository"] = arg0
 	return args, nil
 }
 
@@ -7945,6 +8512,1164 @@ func (ec *executionContext) fieldContext_Policy_depth(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Posture_subject(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_subject,
+		func(ctx context.Context) (any, error) { return obj.Subject, nil },
+		nil,
+		ec.marshalNNodeRef2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_environment(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_environment,
+		func(ctx context.Context) (any, error) { return obj.Environment, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_environment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_model(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_model,
+		func(ctx context.Context) (any, error) { return obj.Model, nil },
+		nil,
+		ec.marshalONodeRef2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_level(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_level,
+		func(ctx context.Context) (any, error) { return obj.Level, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_levelName(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_levelName,
+		func(ctx context.Context) (any, error) { return obj.LevelName, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_levelName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_controls(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_controls,
+		func(ctx context.Context) (any, error) { return obj.Controls, nil },
+		nil,
+		ec.marshalNPostureControl2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControlᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_controls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_PostureControl_id(ctx, field)
+			case "title":
+				return ec.fieldContext_PostureControl_title(ctx, field)
+			case "stage":
+				return ec.fieldContext_PostureControl_stage(ctx, field)
+			case "level":
+				return ec.fieldContext_PostureControl_level(ctx, field)
+			case "result":
+				return ec.fieldContext_PostureControl_result(ctx, field)
+			case "message":
+				return ec.fieldContext_PostureControl_message(ctx, field)
+			case "fix":
+				return ec.fieldContext_PostureControl_fix(ctx, field)
+			case "subjects":
+				return ec.fieldContext_PostureControl_subjects(ctx, field)
+			case "evidence":
+				return ec.fieldContext_PostureControl_evidence(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PostureControl", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_missing(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_missing,
+		func(ctx context.Context) (any, error) { return obj.Missing, nil },
+		nil,
+		ec.marshalNString2ᚕstringᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_passed(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_passed,
+		func(ctx context.Context) (any, error) { return obj.Passed, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_passed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_failed(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_failed,
+		func(ctx context.Context) (any, error) { return obj.Failed, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Posture_unknown(ctx context.Context, field graphql.CollectedField, obj *posture.Posture) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Posture_unknown,
+		func(ctx context.Context) (any, error) { return obj.Unknown, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Posture_unknown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Posture",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_id(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_id,
+		func(ctx context.Context) (any, error) { return obj.ID, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_title(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_title,
+		func(ctx context.Context) (any, error) { return obj.Title, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_stage(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_stage,
+		func(ctx context.Context) (any, error) { return obj.Stage, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_level(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_level,
+		func(ctx context.Context) (any, error) { return obj.Level, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_result(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_result,
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.PostureControl().Result(ctx, obj)
+		},
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_message(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_message,
+		func(ctx context.Context) (any, error) { return obj.Message, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_fix(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_fix,
+		func(ctx context.Context) (any, error) { return obj.Fix, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_fix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_subjects(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_subjects,
+		func(ctx context.Context) (any, error) { return obj.Subjects, nil },
+		nil,
+		ec.marshalNNodeRef2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRefᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_subjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControl_evidence(ctx context.Context, field graphql.CollectedField, obj *posture.Control) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControl_evidence,
+		func(ctx context.Context) (any, error) { return obj.Evidence, nil },
+		nil,
+		ec.marshalNEvidence2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐEvidenceᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControl_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControl",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "document":
+				return ec.fieldContext_Evidence_document(ctx, field)
+			case "type":
+				return ec.fieldContext_Evidence_type(ctx, field)
+			case "predicateType":
+				return ec.fieldContext_Evidence_predicateType(ctx, field)
+			case "source":
+				return ec.fieldContext_Evidence_source(ctx, field)
+			case "ingestedAt":
+				return ec.fieldContext_Evidence_ingestedAt(ctx, field)
+			case "status":
+				return ec.fieldContext_Evidence_status(ctx, field)
+			case "role":
+				return ec.fieldContext_Evidence_role(ctx, field)
+			case "signers":
+				return ec.fieldContext_Evidence_signers(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControlResult_id(ctx context.Context, field graphql.CollectedField, obj *posture.ControlResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControlResult_id,
+		func(ctx context.Context) (any, error) { return obj.ID, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControlResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControlResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureControlResult_result(ctx context.Context, field graphql.CollectedField, obj *posture.ControlResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureControlResult_result,
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.PostureControlResult().Result(ctx, obj)
+		},
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureControlResult_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureControlResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureLevelCount_level(ctx context.Context, field graphql.CollectedField, obj *posture.LevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureLevelCount_level,
+		func(ctx context.Context) (any, error) { return obj.Level, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureLevelCount_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureLevelCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureLevelCount_count(ctx context.Context, field graphql.CollectedField, obj *posture.LevelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureLevelCount_count,
+		func(ctx context.Context) (any, error) { return obj.Count, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureLevelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureLevelCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureReport_rows(ctx context.Context, field graphql.CollectedField, obj *posture.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureReport_rows,
+		func(ctx context.Context) (any, error) { return obj.Rows, nil },
+		nil,
+		ec.marshalNPostureRow2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐRowᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureReport_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "subject":
+				return ec.fieldContext_PostureRow_subject(ctx, field)
+			case "environment":
+				return ec.fieldContext_PostureRow_environment(ctx, field)
+			case "model":
+				return ec.fieldContext_PostureRow_model(ctx, field)
+			case "level":
+				return ec.fieldContext_PostureRow_level(ctx, field)
+			case "levelName":
+				return ec.fieldContext_PostureRow_levelName(ctx, field)
+			case "passed":
+				return ec.fieldContext_PostureRow_passed(ctx, field)
+			case "failed":
+				return ec.fieldContext_PostureRow_failed(ctx, field)
+			case "unknown":
+				return ec.fieldContext_PostureRow_unknown(ctx, field)
+			case "missing":
+				return ec.fieldContext_PostureRow_missing(ctx, field)
+			case "controls":
+				return ec.fieldContext_PostureRow_controls(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PostureRow", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureReport_pageInfo(ctx context.Context, field graphql.CollectedField, obj *posture.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureReport_pageInfo,
+		func(ctx context.Context) (any, error) { return obj.PageInfo, nil },
+		nil,
+		ec.marshalNPageInfo2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPageInfo,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureReport_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "endCursor":
+				return ec.fieldContext_PageInfo_endCursor(ctx, field)
+			case "hasNextPage":
+				return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureReport_totalCount(ctx context.Context, field graphql.CollectedField, obj *posture.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureReport_totalCount,
+		func(ctx context.Context) (any, error) { return obj.TotalCount, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureReport_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureReport_levels(ctx context.Context, field graphql.CollectedField, obj *posture.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureReport_levels,
+		func(ctx context.Context) (any, error) { return obj.Levels, nil },
+		nil,
+		ec.marshalNPostureLevelCount2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐLevelCountᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureReport_levels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "level":
+				return ec.fieldContext_PostureLevelCount_level(ctx, field)
+			case "count":
+				return ec.fieldContext_PostureLevelCount_count(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PostureLevelCount", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureReport_truncated(ctx context.Context, field graphql.CollectedField, obj *posture.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureReport_truncated,
+		func(ctx context.Context) (any, error) { return obj.Truncated, nil },
+		nil,
+		ec.marshalNBoolean2bool,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureReport_truncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_subject(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_subject,
+		func(ctx context.Context) (any, error) { return obj.Subject, nil },
+		nil,
+		ec.marshalNNodeRef2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_environment(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_environment,
+		func(ctx context.Context) (any, error) { return obj.Environment, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_environment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_model(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_model,
+		func(ctx context.Context) (any, error) { return obj.Model, nil },
+		nil,
+		ec.marshalONodeRef2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_level(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_level,
+		func(ctx context.Context) (any, error) { return obj.Level, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_levelName(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_levelName,
+		func(ctx context.Context) (any, error) { return obj.LevelName, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_levelName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_passed(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_passed,
+		func(ctx context.Context) (any, error) { return obj.Passed, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_passed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_failed(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_failed,
+		func(ctx context.Context) (any, error) { return obj.Failed, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_unknown(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_unknown,
+		func(ctx context.Context) (any, error) { return obj.Unknown, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_unknown(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_missing(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_missing,
+		func(ctx context.Context) (any, error) { return obj.Missing, nil },
+		nil,
+		ec.marshalNString2ᚕstringᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PostureRow_controls(ctx context.Context, field graphql.CollectedField, obj *posture.Row) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_PostureRow_controls,
+		func(ctx context.Context) (any, error) { return obj.Controls, nil },
+		nil,
+		ec.marshalNPostureControlResult2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControlResultᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_PostureRow_controls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PostureRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_PostureControlResult_id(ctx, field)
+			case "result":
+				return ec.fieldContext_PostureControlResult_result(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PostureControlResult", field.Name)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8524,6 +10249,181 @@ func (ec *executionContext) fieldContext_Query_affectedByPackage(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_affectedByPackage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_posture(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_posture,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().Posture(ctx, fc.Args["ref"].(string))
+		},
+		nil,
+		ec.marshalNPosture2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐPosture,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_posture(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "subject":
+				return ec.fieldContext_Posture_subject(ctx, field)
+			case "environment":
+				return ec.fieldContext_Posture_environment(ctx, field)
+			case "model":
+				return ec.fieldContext_Posture_model(ctx, field)
+			case "level":
+				return ec.fieldContext_Posture_level(ctx, field)
+			case "levelName":
+				return ec.fieldContext_Posture_levelName(ctx, field)
+			case "controls":
+				return ec.fieldContext_Posture_controls(ctx, field)
+			case "missing":
+				return ec.fieldContext_Posture_missing(ctx, field)
+			case "passed":
+				return ec.fieldContext_Posture_passed(ctx, field)
+			case "failed":
+				return ec.fieldContext_Posture_failed(ctx, field)
+			case "unknown":
+				return ec.fieldContext_Posture_unknown(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Posture", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_posture_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_postureReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_postureReport,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().PostureReport(ctx, fc.Args["environment"].(*string), fc.Args["kinds"].([]graph.NodeKind), fc.Args["sort"].(*posture.Sort), fc.Args["descending"].(*bool), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		ec.marshalNPostureReport2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐReport,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_postureReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "rows":
+				return ec.fieldContext_PostureReport_rows(ctx, field)
+			case "pageInfo":
+				return ec.fieldContext_PostureReport_pageInfo(ctx, field)
+			case "totalCount":
+				return ec.fieldContext_PostureReport_totalCount(ctx, field)
+			case "levels":
+				return ec.fieldContext_PostureReport_levels(ctx, field)
+			case "truncated":
+				return ec.fieldContext_PostureReport_truncated(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PostureReport", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_postureReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_scorecardHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_scorecardHistory,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().ScorecardHistory(ctx, fc.Args["repository"].(string))
+		},
+		nil,
+		ec.marshalNScorecardResult2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐScorecardResultᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_scorecardHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "repository":
+				return ec.fieldContext_ScorecardResult_repository(ctx, field)
+			case "commit":
+				return ec.fieldContext_ScorecardResult_commit(ctx, field)
+			case "date":
+				return ec.fieldContext_ScorecardResult_date(ctx, field)
+			case "score":
+				return ec.fieldContext_ScorecardResult_score(ctx, field)
+			case "version":
+				return ec.fieldContext_ScorecardResult_version(ctx, field)
+			case "document":
+				return ec.fieldContext_ScorecardResult_document(ctx, field)
+			case "status":
+				return ec.fieldContext_ScorecardResult_status(ctx, field)
+			case "checks":
+				return ec.fieldContext_ScorecardResult_checks(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type ScorecardResult", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_scorecardHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9776,6 +11676,222 @@ func (ec *executionContext) fieldContext_RollbackCandidate_path(_ context.Contex
 				return ec.fieldContext_Hop_evidence(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Hop", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_repository(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_repository,
+		func(ctx context.Context) (any, error) { return obj.Repository, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_repository(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_commit(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_commit,
+		func(ctx context.Context) (any, error) { return obj.Commit, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_commit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_date(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_date,
+		func(ctx context.Context) (any, error) { return obj.Date, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_score(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_score,
+		func(ctx context.Context) (any, error) { return obj.Score, nil },
+		nil,
+		ec.marshalNFloat2float64,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Float does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_version(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_version,
+		func(ctx context.Context) (any, error) { return obj.Version, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_document(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_document,
+		func(ctx context.Context) (any, error) { return obj.Document, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_status(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_status,
+		func(ctx context.Context) (any, error) { return obj.Status, nil },
+		nil,
+		ec.marshalNStatus2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐStatus,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Status does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScorecardResult_checks(ctx context.Context, field graphql.CollectedField, obj *posture.ScorecardResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_ScorecardResult_checks,
+		func(ctx context.Context) (any, error) { return obj.Checks, nil },
+		nil,
+		ec.marshalNString2ᚕstringᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_ScorecardResult_checks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
 		},
 	}
 	return fc, nil
@@ -14250,6 +16366,447 @@ func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var postureImplementors = []string{"Posture"}
+
+func (ec *executionContext) _Posture(ctx context.Context, sel ast.SelectionSet, obj *posture.Posture) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, postureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Posture")
+		case "subject":
+			out.Values[i] = ec._Posture_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "environment":
+			out.Values[i] = ec._Posture_environment(ctx, field, obj)
+		case "model":
+			out.Values[i] = ec._Posture_model(ctx, field, obj)
+		case "level":
+			out.Values[i] = ec._Posture_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "levelName":
+			out.Values[i] = ec._Posture_levelName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "controls":
+			out.Values[i] = ec._Posture_controls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._Posture_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passed":
+			out.Values[i] = ec._Posture_passed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._Posture_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unknown":
+			out.Values[i] = ec._Posture_unknown(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var postureControlImplementors = []string{"PostureControl"}
+
+func (ec *executionContext) _PostureControl(ctx context.Context, sel ast.SelectionSet, obj *posture.Control) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, postureControlImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PostureControl")
+		case "id":
+			out.Values[i] = ec._PostureControl_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._PostureControl_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stage":
+			out.Values[i] = ec._PostureControl_stage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "level":
+			out.Values[i] = ec._PostureControl_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "result":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PostureControl_result(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "message":
+			out.Values[i] = ec._PostureControl_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fix":
+			out.Values[i] = ec._PostureControl_fix(ctx, field, obj)
+		case "subjects":
+			out.Values[i] = ec._PostureControl_subjects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evidence":
+			out.Values[i] = ec._PostureControl_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var postureControlResultImplementors = []string{"PostureControlResult"}
+
+func (ec *executionContext) _PostureControlResult(ctx context.Context, sel ast.SelectionSet, obj *posture.ControlResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, postureControlResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PostureControlResult")
+		case "id":
+			out.Values[i] = ec._PostureControlResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "result":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PostureControlResult_result(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var postureLevelCountImplementors = []string{"PostureLevelCount"}
+
+func (ec *executionContext) _PostureLevelCount(ctx context.Context, sel ast.SelectionSet, obj *posture.LevelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, postureLevelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PostureLevelCount")
+		case "level":
+			out.Values[i] = ec._PostureLevelCount_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._PostureLevelCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var postureReportImplementors = []string{"PostureReport"}
+
+func (ec *executionContext) _PostureReport(ctx context.Context, sel ast.SelectionSet, obj *posture.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, postureReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PostureReport")
+		case "rows":
+			out.Values[i] = ec._PostureReport_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PostureReport_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PostureReport_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "levels":
+			out.Values[i] = ec._PostureReport_levels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "truncated":
+			out.Values[i] = ec._PostureReport_truncated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var postureRowImplementors = []string{"PostureRow"}
+
+func (ec *executionContext) _PostureRow(ctx context.Context, sel ast.SelectionSet, obj *posture.Row) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, postureRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PostureRow")
+		case "subject":
+			out.Values[i] = ec._PostureRow_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "environment":
+			out.Values[i] = ec._PostureRow_environment(ctx, field, obj)
+		case "model":
+			out.Values[i] = ec._PostureRow_model(ctx, field, obj)
+		case "level":
+			out.Values[i] = ec._PostureRow_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "levelName":
+			out.Values[i] = ec._PostureRow_levelName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passed":
+			out.Values[i] = ec._PostureRow_passed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._PostureRow_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unknown":
+			out.Values[i] = ec._PostureRow_unknown(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._PostureRow_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "controls":
+			out.Values[i] = ec._PostureRow_controls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -14499,6 +17056,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_affectedByPackage(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "posture":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_posture(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "postureReport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_postureReport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "scorecardHistory":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_scorecardHistory(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -14910,6 +17533,77 @@ func (ec *executionContext) _RollbackCandidate(ctx context.Context, sel ast.Sele
 			}
 		case "path":
 			out.Values[i] = ec._RollbackCandidate_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var scorecardResultImplementors = []string{"ScorecardResult"}
+
+func (ec *executionContext) _ScorecardResult(ctx context.Context, sel ast.SelectionSet, obj *posture.ScorecardResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scorecardResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScorecardResult")
+		case "repository":
+			out.Values[i] = ec._ScorecardResult_repository(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "commit":
+			out.Values[i] = ec._ScorecardResult_commit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "date":
+			out.Values[i] = ec._ScorecardResult_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._ScorecardResult_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._ScorecardResult_version(ctx, field, obj)
+		case "document":
+			out.Values[i] = ec._ScorecardResult_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ScorecardResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checks":
+			out.Values[i] = ec._ScorecardResult_checks(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16184,6 +18878,22 @@ func (ec *executionContext) marshalNExplanation2ᚖgithubᚗcomᚋmodelgraphᚋm
 	return ec._Explanation(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) marshalNHop2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐHop(ctx context.Context, sel ast.SelectionSet, v query.Hop) graphql.Marshaler {
 	return ec._Hop(ctx, sel, &v)
 }
@@ -16816,6 +19526,226 @@ func (ec *executionContext) marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgrap
 	return ec._Policy(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPosture2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐPosture(ctx context.Context, sel ast.SelectionSet, v posture.Posture) graphql.Marshaler {
+	return ec._Posture(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPosture2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐPosture(ctx context.Context, sel ast.SelectionSet, v *posture.Posture) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Posture(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPostureControl2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControl(ctx context.Context, sel ast.SelectionSet, v posture.Control) graphql.Marshaler {
+	return ec._PostureControl(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPostureControl2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControlᚄ(ctx context.Context, sel ast.SelectionSet, v []posture.Control) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNPostureControl2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControl(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPostureControlResult2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControlResult(ctx context.Context, sel ast.SelectionSet, v posture.ControlResult) graphql.Marshaler {
+	return ec._PostureControlResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPostureControlResult2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControlResultᚄ(ctx context.Context, sel ast.SelectionSet, v []posture.ControlResult) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNPostureControlResult2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐControlResult(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPostureLevelCount2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐLevelCount(ctx context.Context, sel ast.SelectionSet, v posture.LevelCount) graphql.Marshaler {
+	return ec._PostureLevelCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPostureLevelCount2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐLevelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []posture.LevelCount) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNPostureLevelCount2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐLevelCount(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPostureReport2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐReport(ctx context.Context, sel ast.SelectionSet, v posture.Report) graphql.Marshaler {
+	return ec._PostureReport(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPostureReport2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐReport(ctx context.Context, sel ast.SelectionSet, v *posture.Report) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PostureReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPostureRow2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐRow(ctx context.Context, sel ast.SelectionSet, v posture.Row) graphql.Marshaler {
+	return ec._PostureRow(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPostureRow2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐRowᚄ(ctx context.Context, sel ast.SelectionSet, v []posture.Row) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNPostureRow2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐRow(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNReached2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐReached(ctx context.Context, sel ast.SelectionSet, v query.Reached) graphql.Marshaler {
 	return ec._Reached(ctx, sel, &v)
 }
@@ -16959,6 +19889,54 @@ func (ec *executionContext) marshalNRollbackCandidate2ᚕgithubᚗcomᚋmodelgra
 				defer wg.Done()
 			}
 			ret[i] = ec.marshalNRollbackCandidate2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRollbackCandidate(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScorecardResult2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐScorecardResult(ctx context.Context, sel ast.SelectionSet, v posture.ScorecardResult) graphql.Marshaler {
+	return ec._ScorecardResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScorecardResult2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐScorecardResultᚄ(ctx context.Context, sel ast.SelectionSet, v []posture.ScorecardResult) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNScorecardResult2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐScorecardResult(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -17831,12 +20809,38 @@ func (ec *executionContext) marshalONodeKind2ᚕgithubᚗcomᚋmodelgraphᚋmode
 	return ret
 }
 
+func (ec *executionContext) marshalONodeRef2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef(ctx context.Context, sel ast.SelectionSet, v *query.NodeRef) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NodeRef(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy(ctx context.Context, v any) (*query.Policy, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputPolicyInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPostureSort2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐSort(ctx context.Context, v any) (*posture.Sort, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := posture.Sort(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPostureSort2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐSort(ctx context.Context, sel ast.SelectionSet, v *posture.Sort) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalORollbackCandidate2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRollbackCandidate(ctx context.Context, sel ast.SelectionSet, v *query.RollbackCandidate) graphql.Marshaler {

@@ -279,3 +279,64 @@ func TestLineageModel(t *testing.T) {
 		t.Fatalf("unexpected node --test output:\n%s", out)
 	}
 }
+
+// postureOf asks the API for a subject's posture.
+func postureOf(t *testing.T, base, ref string) (level string, missing []string) {
+	t.Helper()
+	q := `query($ref: String!) { posture(ref: $ref) { levelName missing } }`
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"ref": ref}})
+	resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct {
+			Posture struct {
+				LevelName string
+				Missing   []string
+			}
+		}
+		Errors []struct{ Message string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("posture of %s: %v %v", ref, err, out.Errors)
+	}
+	return out.Data.Posture.LevelName, out.Data.Posture.Missing
+}
+
+var updatePosture = flag.Bool("update-posture", false, "save the posture screenshot as docs/img/ui-posture.png")
+
+// TestUIPostureOnDemo: the demo's production deployment shows its posture
+// level and what is missing, as the API answers them.
+func TestUIPostureOnDemo(t *testing.T) {
+	node := requireBrowser(t)
+	base := serve(t)
+	const ref = "deployment:production/eu-west-1/ml-serving/clinical-chat"
+	level, missing := postureOf(t, base, ref)
+	if level == "" || level == "L3" || len(missing) == 0 {
+		t.Fatalf("the demo's production deployment sits at %q missing %v: the panel needs gaps to show", level, missing)
+	}
+	shot := filepath.Join(t.TempDir(), "ui-posture.png")
+	if *updatePosture {
+		shot = filepath.Join("..", "..", "..", "docs", "img", "ui-posture.png")
+	}
+	want, _ := json.Marshal(missing)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "posture.mjs", base, shot, "--ref", ref, "--level", level, "--missing", string(want))
+	cmd.Env = append(childEnv(), "CHROMIUM="+chromium())
+	out, err := cmd.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width < 1200 {
+		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
+	}
+}

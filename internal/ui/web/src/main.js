@@ -299,6 +299,39 @@ function evidenceCard(ev) {
     h('div', { class: 'top' }, h('span', { class: 'type' }, ev.type), badge(ev.status)), dl);
 }
 
+// postureSection shows a model's or deployment's posture: a level badge
+// and the "what is missing" panel (the controls that keep it from the next
+// level, each with why and what would fix it), then every control.
+function postureSection(id) {
+  const sec = h('section', { id: 'posture', class: 'posture', 'aria-label': 'MLSecOps posture' }, h('p', { class: 'hint' }, 'Loading posture…'));
+  gql(Q.POSTURE, { ref: id }).then((res) => {
+    if (app.selected !== id) return;
+    const p = res.posture;
+    const byId = new Map(p.controls.map((c) => [c.id, c]));
+    const row = (c) => h('li', { class: `control ${c.result}`, dataset: { control: c.id } },
+      h('div', { class: 'top' }, h('span', { class: `result ${c.result}` }, c.result), ' ', h('b', null, c.title),
+        c.level ? h('span', { class: 'lvl' }, `L${c.level}`) : null),
+      h('div', { class: 'why' }, c.message),
+      c.fix && h('div', { class: 'fix' }, 'Fix: ', c.fix));
+    const missing = p.missing.map((m) => byId.get(m)).filter(Boolean);
+    const later = p.controls.filter((c) => (c.result === 'failed' || c.result === 'unknown') && !p.missing.includes(c.id));
+    clear(sec,
+      h('div', { class: 'posture-head' },
+        h('span', { class: `level-badge L${p.level}`, id: 'posture-level', title: 'MLSecOps posture level (docs/posture.md)' }, p.levelName),
+        h('span', null, `${plural(p.passed, 'control', 'controls')} passed, ${p.failed} failed, ${p.unknown} unknown`,
+          p.model ? ` · judged with the model it serves, ${p.model.name}` : '')),
+      missing.length
+        ? [h('h3', null, `What is missing for L${p.level + 1}`), h('ul', { class: 'controls missing', id: 'posture-missing' }, missing.map(row))]
+        : h('p', { class: 'hint', id: 'posture-missing' }, 'Every control of every level passed.'),
+      later.length ? [h('h3', null, 'Also not passing (higher levels)'), h('ul', { class: 'controls later', id: 'posture-later' }, later.map(row))] : null,
+      h('details', null, h('summary', null, `All controls (${p.controls.length})`),
+        h('ul', { class: 'controls all' }, p.controls.filter((c) => c.result !== 'not-applicable').map(row))));
+  }).catch((err) => {
+    if (app.selected === id) clear(sec, h('div', { class: 'error' }, `Posture: ${explain(err)}`));
+  });
+  return sec;
+}
+
 async function showDetails(id) {
   tabIfNotImpact();
   const pane = $('details');
@@ -367,6 +400,7 @@ async function showDetails(id) {
     idn.reason && h('p', { class: 'reason' }, idn.reason),
     idn.basis && h('p', { class: 'basis' }, idn.basis),
     actions,
+    node.kind === 'Model' || node.kind === 'Deployment' ? postureSection(node.id) : null,
     h('h3', null, 'Keys'), h('ul', { class: 'keys' }, node.keys.map((k) => h('li', null, k))),
     node.attrs.length ? [h('h3', null, 'Attributes'), attrs] : null,
     h('h3', null, `Documents about it (${described.length})`),

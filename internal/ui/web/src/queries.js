@@ -67,3 +67,13 @@ export const DEPLOYED_DOWNSTREAM = `query DeployedDownstream($ref: String!, $dep
     totalCount truncated depthLimited
   }
 }`;
+
+// The MLSecOps posture of a model or deployment (docs/posture.md): the
+// level and every control with what would fix it.
+export const POSTURE = `query Posture($ref: String!) {
+  posture(ref: $ref) {
+    level levelName missing passed failed unknown
+    model { id kind name }
+    controls { id title stage level result message fix evidence { document type status } }
+  }
+}`;
