@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/inflate"
+	"github.com/modelgraph/modelgraph/ingest/sbom"
 )
 
 // DefaultMaxBytes bounds one document unless the pipeline says otherwise.
@@ -29,6 +30,9 @@ type Result struct {
 	Format   Format         `json:"format"`
 	Document graph.Document `json:"document"`
 	Receipt  graph.Receipt  `json:"receipt"`
+	// Warnings name what the document held that was left out (e.g.
+	// CycloneDX components without a usable identity).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Pipeline parses documents and writes them to a store.
@@ -49,13 +53,17 @@ type Pipeline struct {
 // answers 503 with Retry-After.
 var ErrBusy = errors.New("server busy: too many documents being ingested")
 
-// LargeDocument: documents above this size, or compressed ones, are
-// large for the ingest budget.
-const LargeDocument = 256 << 10
+// countScanFrom: documents above this size are scanned for SBOM component
+// counts before parsing (smaller ones cannot hold sbom.MaxComponents).
+const countScanFrom = 512 << 10
+
+// LargeDocument: a document that may occupy more than this once
+// decompressed (inflate.Bound) is large for the ingest budget.
+const LargeDocument = 1 << 20
 
 // Budget is a concurrency budget for ingests: at most slots run at once,
-// and large documents (over LargeDocument, or compressed: their cost is
-// what they inflate to) at most half of them, so a stream of big SBOMs
+// and large documents (that may occupy more than LargeDocument once
+// decompressed: their cost is what they inflate to) at most half of them, so a stream of big SBOMs
 // or bombs cannot starve small pushes. Others queue for at most Wait,
 // then fail with ErrBusy.
 type Budget struct {
@@ -112,7 +120,7 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 		case <-t.C:
 			what := "documents"
 			if ch == b.large {
-				what = "large or compressed documents"
+				what = "large or compressed documents (over 1 MiB once decompressed)"
 			}
 			return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
 		}
@@ -136,6 +144,16 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 	}, nil
 }
 
+// Large reports whether a document of n bytes (-1: unknown) compressed
+// with codec ("" for none) is large for the budget.
+func (p *Pipeline) Large(n int64, codec string) bool {
+	max := p.MaxBytes
+	if max == 0 {
+		max = DefaultMaxBytes
+	}
+	return n < 0 || inflate.Bound(n, codec, inflate.Limits{MaxBytes: max, MaxRatio: p.MaxRatio}) > LargeDocument
+}
+
 // Ingest parses in and applies every document it holds. A JSON Lines input
 // is parsed whole first, so a malformed line rejects the input before any of
 // it is written; its documents are then applied together (ApplyAll).
@@ -147,7 +165,7 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 	if int64(len(in.Data)) > max {
 		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrTooLarge, name(in), len(in.Data), max)
 	}
-	release, err := p.Budget.acquire(ctx, len(in.Data) > LargeDocument || inflate.Codec(in.Data) != "")
+	release, err := p.Budget.acquire(ctx, p.Large(int64(len(in.Data)), inflate.Codec(in.Data)))
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +179,13 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 		return nil, &docError{source: name(in), err: err}
 	} else {
 		in.Data = data
+	}
+	// An SBOM over the component limit is refused after one byte scan,
+	// before detection or any decoder reads it whole.
+	if len(in.Data) > countScanFrom {
+		if err := sbom.CheckCounts(in.Data); err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, name(in), err)
+		}
 	}
 	parsed, err := p.Parser.Parse(ctx, in)
 	if err != nil {
@@ -184,6 +209,12 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 	out := make([]Result, len(parsed))
 	for i, pd := range parsed {
 		out[i] = Result{Source: in.Source, Format: pd.Format, Document: pd.Batch.Doc, Receipt: receipts[i]}
+		if n := docAttr(pd.Batch, "skippedComponents"); n != "" {
+			out[i].Warnings = append(out[i].Warnings, "skipped "+n)
+			if p.Log != nil {
+				p.Log.Warn("document ingested with components left out", "source", in.Source, "document", receipts[i].Document, "skipped", n)
+			}
+		}
 		if p.Log != nil {
 			p.Log.Info("ingested", "source", in.Source, "format", pd.Format, "document", receipts[i].Document,
 				"status", receipts[i].Status, "duplicate", receipts[i].Duplicate,
@@ -191,6 +222,13 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 		}
 	}
 	return out, nil
+}
+
+func docAttr(b *graph.Batch, name string) string {
+	if len(b.Nodes) <= graph.DocNode {
+		return ""
+	}
+	return b.Nodes[graph.DocNode].Attrs[name]
 }
 
 func name(in Input) string {

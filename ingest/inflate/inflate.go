@@ -53,6 +53,18 @@ func Codec(data []byte) string {
 	return ""
 }
 
+// Bound is the most a document of n bytes with codec ("" for none) can
+// occupy once decoded under l.
+func Bound(n int64, codec string, l Limits) int64 {
+	if codec == "" {
+		return n
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = DefaultMaxRatio
+	}
+	return min(l.MaxBytes, max(l.MaxRatio*n, Floor))
+}
+
 // Decode returns data decompressed (data itself when it is not
 // compressed). It reads the stream once and stops as soon as the output
 // passes a cap, so memory stays within the cap.

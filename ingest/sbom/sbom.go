@@ -221,6 +221,20 @@ func FromStatement(ctx context.Context, st *statement.Statement, doc graph.Docum
 	return parse(ctx, raw, s, doc, opts.Role, subjects)
 }
 
+// CheckCounts scans raw (a decompressed document, bare or the payload of
+// nothing) once, byte by byte, and returns an ErrTooLarge naming the
+// limit when it holds more CycloneDX components or SPDX packages+files
+// than the limit, or nests deeper than allowed; nil otherwise, including
+// for documents that are not SBOMs. The pipeline calls it before any
+// decoder sees a large document, so an SBOM over the limit costs one scan.
+func CheckCounts(raw []byte) error {
+	s := sniff(raw)
+	if s.items > maxComponents {
+		return fmt.Errorf("%w: %s: more than %d entries, the limit (counted before decoding)", ErrTooLarge, s.itemsField(), maxComponents)
+	}
+	return nil
+}
+
 // Detect reports which document family data claims to be (after bzip2/zstd
 // decompression and DSSE/in-toto unwrapping): "cyclonedx", "cyclonedx-vex",
 // "spdx", "openvex" or "csaf". It does not validate: a document Detect

@@ -28,12 +28,15 @@ import (
 // gigabytes or minutes before any limit applied).
 const (
 	// DefaultMaxTokens bounds the lexer tokens of a query (the standard
-	// introspection query has ~330).
-	DefaultMaxTokens = 5_000
-	// DefaultMaxAliases bounds aliased fields in the document.
-	DefaultMaxAliases = 100
-	// DefaultMaxSelections bounds the fields written in the document.
-	DefaultMaxSelections = 1_000
+	// introspection query has ~330; the UI's largest, 120 aliased
+	// lookups, ~4,000).
+	DefaultMaxTokens = 10_000
+	// DefaultMaxAliases bounds aliased fields in the document (the UI
+	// asks up to 120 aliased lookups at once).
+	DefaultMaxAliases = 200
+	// DefaultMaxSelections bounds the fields written in the document (the
+	// UI's 120 lookups: 1,440).
+	DefaultMaxSelections = 2_000
 	// DefaultMaxFragments bounds fragment definitions.
 	DefaultMaxFragments = 100
 	// DefaultMaxFields bounds the fields after expanding every fragment
@@ -64,6 +67,13 @@ const (
 	CodeFieldLimit     = "FIELD_LIMIT_EXCEEDED"
 	CodeOverloaded     = "OVERLOADED"
 )
+
+// refusalCodes are the codes of requests refused by a limit or a budget.
+var refusalCodes = map[string]bool{
+	CodeTokenLimit: true, CodeAliasLimit: true, CodeSelectionLimit: true, CodeFragmentLimit: true,
+	CodeFieldLimit: true, CodeDepthLimit: true, CodeComplexityLimit: true, CodeOverloaded: true,
+	CodeTooLarge: true, CodeBadRequest: true,
+}
 
 // docLimits are the limits checked before validation.
 type docLimits struct {
@@ -329,7 +339,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // frontDoor bounds the request's time, reads and checks a POST body
 // (so a body that is not a GraphQL request gets a short 400, never an
 // internal error carrying the body), then hands over to gqlgen.
-func frontDoor(next http.Handler, timeout time.Duration, log *slog.Logger, rid func(context.Context) string) http.Handler {
+func frontDoor(next http.Handler, timeout time.Duration, log *slog.Logger, rid func(context.Context) string, refused func(string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
@@ -341,10 +351,10 @@ func frontDoor(next http.Handler, timeout time.Duration, log *slog.Logger, rid f
 			if err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
-					refuse(w, log, rid, r, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body is larger than %d bytes, the limit", tooBig.Limit))
+					refuse(w, log, rid, refused, r, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body is larger than %d bytes, the limit", tooBig.Limit))
 					return
 				}
-				refuse(w, log, rid, r, http.StatusBadRequest, CodeBadRequest, "reading request body: "+err.Error())
+				refuse(w, log, rid, refused, r, http.StatusBadRequest, CodeBadRequest, "reading request body: "+err.Error())
 				return
 			}
 			var params struct {
@@ -354,7 +364,7 @@ func frontDoor(next http.Handler, timeout time.Duration, log *slog.Logger, rid f
 				Extensions    json.RawMessage `json:"extensions"`
 			}
 			if err := json.Unmarshal(body, &params); err != nil {
-				refuse(w, log, rid, r, http.StatusBadRequest, CodeBadRequest, "request body is not a GraphQL request (JSON with query, variables, operationName): "+err.Error())
+				refuse(w, log, rid, refused, r, http.StatusBadRequest, CodeBadRequest, "request body is not a GraphQL request (JSON with query, variables, operationName): "+err.Error())
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -363,8 +373,11 @@ func frontDoor(next http.Handler, timeout time.Duration, log *slog.Logger, rid f
 	})
 }
 
-func refuse(w http.ResponseWriter, log *slog.Logger, rid func(context.Context) string, r *http.Request, status int, code, msg string) {
+func refuse(w http.ResponseWriter, log *slog.Logger, rid func(context.Context) string, refused func(string), r *http.Request, status int, code, msg string) {
 	msg = truncate(msg, 200)
+	if refused != nil {
+		refused(code)
+	}
 	log.Info("graphql request refused", "status", status, "code", code, "reason", msg, "requestId", requestID(r.Context(), rid))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -85,6 +85,9 @@ type Options struct {
 	Caller func(context.Context) string
 	// RequestID gives the request id logged with internal errors.
 	RequestID func(context.Context) string
+	// Refused is told the code of every operation refused by a limit or a
+	// budget (metrics); nil: nobody.
+	Refused func(code string)
 	// Ingested is told about every document the ingest mutation recorded
 	// (metrics).
 	Ingested func(query.IngestReceipt)
@@ -156,13 +159,13 @@ func newHandler(o Options) (http.Handler, *admission) {
 	adm := &admission{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget),
 		running: make(chan struct{}, o.MaxRunning), wait: o.QueueWait, log: log}
 	srv.Use(adm)
-	srv.SetErrorPresenter(presenter(log, o.RequestID, o.Timeout))
+	srv.SetErrorPresenter(presenter(log, o.RequestID, o.Timeout, o.Refused))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		log.Error("graphql resolver panicked", "panic", v, "requestId", requestID(ctx, o.RequestID))
 		return errInternal
 	})
 	page := playground.Handler("modelgraph GraphQL", "/graphql")
-	api := frontDoor(srv, o.Timeout, log, o.RequestID)
+	api := frontDoor(srv, o.Timeout, log, o.RequestID, o.Refused)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if IsPageRequest(req) {
 			page.ServeHTTP(w, req)
@@ -194,10 +197,13 @@ func requestID(ctx context.Context, f func(context.Context) string) string {
 
 // presenter gives every error a code; internal errors are logged and
 // answered without their details.
-func presenter(log *slog.Logger, rid func(context.Context) string, timeout time.Duration) graphql.ErrorPresenterFunc {
+func presenter(log *slog.Logger, rid func(context.Context) string, timeout time.Duration, refused func(string)) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
-		if _, ok := gerr.Extensions["code"]; ok {
+		if c, ok := gerr.Extensions["code"].(string); ok {
+			if refusalCodes[c] && refused != nil {
+				refused(c)
+			}
 			return gerr
 		}
 		code := CodeInternal

@@ -67,6 +67,19 @@ func TestGraphQLHostile(t *testing.T) {
 			}
 		})
 	}
+	// The web UI's largest request (120 aliased lookups) passes the limits
+	// and runs (its made-up references are not found).
+	q, vars := reliability.UILookups(120)
+	if resp, out := gqlPost(t, e, readSecret, q, vars); resp.StatusCode != 200 || errCode(out) != "NOT_FOUND" {
+		t.Errorf("the UI's 120 lookups: %d %s %.300v", resp.StatusCode, errCode(out), out["errors"])
+	}
+	// Counted by code.
+	_, m := e.do(t, "GET", "/metrics", "", "", nil)
+	for _, line := range []string{`modelgraph_graphql_refused_total{code="TOKEN_LIMIT_EXCEEDED"} 2`, `modelgraph_graphql_refused_total{code="FIELD_LIMIT_EXCEEDED"} 1`} {
+		if !strings.Contains(string(m), line) {
+			t.Errorf("metrics lack %s", line)
+		}
+	}
 	// Nothing was logged at ERROR for these client errors.
 	if strings.Contains(e.log.String(), `"level":"ERROR"`) {
 		t.Errorf("client errors logged at ERROR:\n%.2000s", e.log.String())
@@ -99,7 +112,9 @@ func TestGraphQLCostChargesWalk(t *testing.T) {
 	if resp, out := gqlPost(t, e, readSecret, one, nil); resp.StatusCode != 200 || out["errors"] != nil {
 		t.Fatalf("one impact: %d %v", resp.StatusCode, out["errors"])
 	}
+	start := time.Now()
 	resp, out := gqlPost(t, e, readSecret, reliability.ImpactWalks(root, 40), nil) // within the alias limit
+	t.Logf("40 x impact(first:1){totalCount} on %d nodes: %d in %s: %v", 4000, resp.StatusCode, time.Since(start).Round(time.Millisecond), out["errors"])
 	if resp.StatusCode != 400 || errCode(out) != "COMPLEXITY_LIMIT_EXCEEDED" {
 		t.Fatalf("40 walks on a %d-node graph: %d %v, want 400 COMPLEXITY_LIMIT_EXCEEDED", 4000, resp.StatusCode, out["errors"])
 	}
@@ -137,6 +152,16 @@ func TestGraphQLClientErrors(t *testing.T) {
 	resp, b = e2.do(t, "POST", "/graphql", readSecret, "application/json", big)
 	if resp.StatusCode != 413 || !strings.Contains(string(b), "REQUEST_TOO_LARGE") || !strings.Contains(string(b), "1024") {
 		t.Errorf("oversize body: %d %s", resp.StatusCode, b)
+	}
+	// A read-only caller's body is bounded by MaxQueryBody, whatever
+	// MaxBody allows (only the ingest mutation carries documents).
+	e3 := start(t, Options{MaxBody: 8 << 20, MaxQueryBody: 4 << 10})
+	resp, b = e3.do(t, "POST", "/graphql", readSecret, "application/json", big)
+	if resp.StatusCode != 413 || !strings.Contains(string(b), "4096") {
+		t.Errorf("read token, 4 KB+ body: %d %s", resp.StatusCode, b)
+	}
+	if resp, b = e3.do(t, "POST", "/graphql", writeSecret, "application/json", big); resp.StatusCode != 200 {
+		t.Errorf("write token, same body: %d %s", resp.StatusCode, b)
 	}
 	// Syntax errors are 400 too.
 	r2, o2 := gqlPost(t, e, readSecret, "{ stats { ", nil)
@@ -191,6 +216,7 @@ func TestIngestBombs(t *testing.T) {
 			}
 			wg.Wait()
 		})
+		t.Logf("four at once: %v, heap +%.1f MB", codes, float64(grew)/(1<<20))
 		if fmt.Sprint(codes) != "[413 413 413 413]" || grew > 32<<20 {
 			t.Errorf("codes %v, heap grew %d MB", codes, grew>>20)
 		}
@@ -203,7 +229,7 @@ func TestIngestBombs(t *testing.T) {
 		pushBomb(t, e, reliability.SPDXPackages(1_000_000), 413, "decompressed size exceeds", 256<<20)
 	})
 	t.Run("zstd SPDX 300k packages", func(t *testing.T) {
-		pushBomb(t, e, reliability.SPDXPackages(300_000), 413, "packages+files: more than 250000", 224<<20)
+		pushBomb(t, e, reliability.SPDXPackages(300_000), 413, "packages+files: more than 250000", 128<<20)
 	})
 	if n := e.documents(t); n != 0 {
 		t.Errorf("%d documents stored", n)
@@ -240,21 +266,25 @@ func TestIngestBudget(t *testing.T) {
 		t.Errorf("after release: %d %s", resp.StatusCode, b)
 	}
 
-	// Large and compressed documents may take only half the slots: while
-	// one is running (of 2 slots), another compressed one waits and is
-	// refused, and a small push still goes in.
+	// Large documents (that may exceed 1 MiB once decompressed) may take
+	// only half the slots: while one is running (of 2 slots), another
+	// waits and is refused, and a small push still goes in; so does a
+	// small compressed one (at most 1 MiB once inflated).
 	lanes := ingest.NewBudget(2, 100*time.Millisecond)
-	e2 := start(t, Options{Pipeline: &ingest.Pipeline{Budget: lanes}})
+	e2 := start(t, Options{MaxBody: 64 << 20, Pipeline: &ingest.Pipeline{Budget: lanes}})
 	_, releaseLarge, err := lanes.Acquire(context.Background(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer releaseLarge()
-	resp, b = e2.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst"))
+	resp, b = e2.do(t, "POST", "/v1/ingest", writeSecret, "", reliability.GzipSpaces(8<<20)) // 8 KB that may inflate to 1.6 MB
 	if resp.StatusCode != 503 || !strings.Contains(string(b), "large or compressed") {
 		t.Errorf("second large document: %d %s", resp.StatusCode, b)
 	}
 	if resp, b := e2.do(t, "POST", "/v1/ingest", writeSecret, "", doc); resp.StatusCode != 201 {
 		t.Errorf("small document beside a large one: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e2.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst")); resp.StatusCode != 201 {
+		t.Errorf("small compressed document beside a large one: %d %s", resp.StatusCode, b)
 	}
 }

@@ -68,12 +68,12 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 		source += " (pushed by " + c.Name + ")"
 	}
 	// A slot in the ingest budget before the body is read: queued pushes
-	// hold no body in memory. Large (by Content-Length, unknown counts as
-	// large) and compressed bodies (by their first bytes) take the large
-	// lane.
+	// hold no body in memory. Bodies that may exceed 1 MiB once
+	// decompressed (by Content-Length and their first bytes; unknown
+	// length counts as large) take the large lane.
 	body := bufio.NewReaderSize(r.Body, 512)
 	head, _ := body.Peek(4)
-	large := r.ContentLength < 0 || r.ContentLength > ingest.LargeDocument || inflate.Codec(head) != ""
+	large := s.o.Pipeline.Large(r.ContentLength, inflate.Codec(head))
 	ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context(), large)
 	if err != nil {
 		code, e := ingestError(err)

@@ -22,6 +22,7 @@ type metrics struct {
 	inFlight  prometheus.Gauge
 	documents *prometheus.CounterVec
 	rejected  *prometheus.CounterVec
+	refused   *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -48,8 +49,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "modelgraph_ingest_rejected_total", Help: "Pushed documents refused, by HTTP status code.",
 		}, []string{"code"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "modelgraph_graphql_refused_total", Help: "GraphQL requests refused by a limit or a budget, by error code (TOKEN_LIMIT_EXCEEDED, COMPLEXITY_LIMIT_EXCEEDED, OVERLOADED...).",
+		}, []string{"code"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.inFlight, m.documents, m.rejected)
+	reg.MustRegister(m.requests, m.latency, m.inFlight, m.documents, m.rejected, m.refused)
 	return m
 }
 

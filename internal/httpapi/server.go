@@ -48,6 +48,10 @@ type Options struct {
 	// when 0).
 	MaxDepth      int
 	MaxComplexity int
+	// MaxQueryBody bounds /graphql bodies from callers without the write
+	// scope (DefaultMaxQueryBody when 0): a question needs little, and
+	// only the ingest mutation carries documents (MaxBody).
+	MaxQueryBody int64
 	// QueryTimeout is each GraphQL operation's deadline (gql.DefaultTimeout
 	// when 0, never above Timeout): a walk past it is stopped through its
 	// context and answered TIMEOUT.
@@ -86,6 +90,9 @@ type Route struct {
 const (
 	DefaultMaxBody = ingest.DefaultMaxBytes
 	DefaultTimeout = 60 * time.Second
+	// DefaultMaxQueryBody bounds read-only /graphql bodies (the web UI's
+	// largest request is ~8 KB).
+	DefaultMaxQueryBody = 1 << 20
 )
 
 type server struct {
@@ -105,6 +112,9 @@ func New(o Options) http.Handler {
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = gql.DefaultTimeout
+	}
+	if o.MaxQueryBody <= 0 {
+		o.MaxQueryBody = DefaultMaxQueryBody
 	}
 	o.QueryTimeout = min(o.QueryTimeout, o.Timeout)
 	log := o.Log
@@ -135,9 +145,16 @@ func New(o Options) http.Handler {
 		Caller:    func(ctx context.Context) string { c, _ := CallerFrom(ctx); return c.Name },
 		RequestID: RequestID,
 		Ingested:  s.metrics.countReceipt,
+		Refused:   func(code string) { s.metrics.refused.WithLabelValues(code).Inc() },
 	})
-	s.handle("GET /graphql", ScopeRead, gq.ServeHTTP)
-	s.handle("POST /graphql", ScopeRead, gq.ServeHTTP)
+	graphqlHandler := func(w http.ResponseWriter, r *http.Request) {
+		if c, _ := CallerFrom(r.Context()); !c.Allows(ScopeWrite) && r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxQueryBody)
+		}
+		gq.ServeHTTP(w, r)
+	}
+	s.handle("GET /graphql", ScopeRead, graphqlHandler)
+	s.handle("POST /graphql", ScopeRead, graphqlHandler)
 	s.handle("POST /v1/ingest", ScopeWrite, s.ingest)
 	for _, r := range o.Routes {
 		sc := r.Scope
