@@ -8,9 +8,9 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/spdx3"
 )
 
@@ -30,11 +30,12 @@ const (
 	FormatModelCard      Format = "model-card" // Hugging Face model/dataset card (README.md with YAML front matter)
 )
 
-// ErrUnsupported is returned when a document is none of the known formats.
-var ErrUnsupported = errors.New("unsupported document format")
+// ErrUnsupported is returned when a document is none of the known formats
+// (docerr.ErrUnsupported).
+var ErrUnsupported = docerr.ErrUnsupported
 
 // ErrTooLarge is returned for documents over the size limit.
-var ErrTooLarge = errors.New("document too large")
+var ErrTooLarge = docerr.ErrTooLarge
 
 // Detect guesses the format from the content (and an optional content type).
 // It looks only at the top-level shape, so it is cheap on large inputs.
@@ -93,7 +94,7 @@ func Detect(data []byte, contentType string) (Format, error) {
 		return FormatDSSE, nil
 	case top["_type"] != nil:
 		return FormatStatement, nil
-	case str("bomFormat") == "CycloneDX":
+	case str("bomFormat") == "CycloneDX" || (top["bomFormat"] == nil && top["specVersion"] != nil && top["spdxVersion"] == nil && top["@context"] == nil):
 		return FormatCycloneDX, nil
 	case top["spdxVersion"] != nil:
 		return FormatSPDX, nil

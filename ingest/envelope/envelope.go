@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"strings"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -29,15 +30,15 @@ import (
 
 // ErrInvalidDocument is the root of every error for input that cannot be
 // opened. Messages name the offending field.
-var ErrInvalidDocument = errors.New("invalid signed document")
+var ErrInvalidDocument = docerr.Sentinel("invalid signed document", docerr.ErrMalformed)
 
 // ErrUnknownFormat is returned for JSON that is none of the known formats.
-var ErrUnknownFormat = fmt.Errorf("%w: not a sigstore bundle, DSSE envelope or in-toto statement", ErrInvalidDocument)
+var ErrUnknownFormat = docerr.Sentinel("invalid signed document: not a sigstore bundle, DSSE envelope or in-toto statement", ErrInvalidDocument, docerr.ErrUnsupported)
 
 // Limits on input.
 const (
-	MaxDocumentSize = 64 << 20
-	MaxPayloadSize  = 64 << 20
+	MaxDocumentSize = docerr.MaxDocumentBytes
+	MaxPayloadSize  = docerr.MaxDocumentBytes
 	MaxSignatures   = graph.MaxSignatures
 	MaxChainLength  = 10 // certificates in a bundle's x509CertificateChain
 )
