@@ -35,6 +35,11 @@ var ErrInvalidDocument = docerr.Sentinel("invalid signed document", docerr.ErrMa
 // ErrUnknownFormat is returned for JSON that is none of the known formats.
 var ErrUnknownFormat = docerr.Sentinel("invalid signed document: not a sigstore bundle, DSSE envelope or in-toto statement", ErrInvalidDocument, docerr.ErrUnsupported)
 
+// ErrUnverifiable: the document carries no signature material this
+// package can check (a bundle without verification material, a message
+// digest algorithm it does not support).
+var ErrUnverifiable = docerr.Sentinel("invalid signed document: cannot be verified", ErrInvalidDocument, docerr.ErrUnverifiable)
+
 // Limits on input.
 const (
 	MaxDocumentSize = docerr.MaxDocumentBytes
@@ -271,7 +276,7 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 	}
 	vm := pb.GetVerificationMaterial()
 	if vm == nil || vm.GetContent() == nil {
-		return nil, fmt.Errorf("%w: bundle: verificationMaterial is missing or empty", ErrInvalidDocument)
+		return nil, fmt.Errorf("%w: bundle: verificationMaterial is missing or empty", ErrUnverifiable)
 	}
 	o := &Opened{Format: FormatBundle, MediaType: pb.GetMediaType(), TlogEntries: len(vm.GetTlogEntries())}
 	switch vm.GetContent().(type) {
@@ -313,7 +318,7 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 		}
 		alg, ok := digestAlgorithms[ms.GetMessageDigest().GetAlgorithm().String()]
 		if !ok {
-			return nil, fmt.Errorf("%w: bundle: messageSignature.messageDigest.algorithm %s is not supported", ErrInvalidDocument, ms.GetMessageDigest().GetAlgorithm())
+			return nil, fmt.Errorf("%w: bundle: messageSignature.messageDigest.algorithm %s is not supported", ErrUnverifiable, ms.GetMessageDigest().GetAlgorithm())
 		}
 		k, err := graph.DigestKey(alg, fmt.Sprintf("%x", ms.GetMessageDigest().GetDigest()))
 		if err != nil {
