@@ -77,7 +77,7 @@ func Detect(data []byte, contentType string) (Format, error) {
 	var top map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := dec.Decode(&top); err != nil {
-		return "", fmt.Errorf("%w: invalid JSON: %v", ErrUnsupported, err)
+		return "", fmt.Errorf("%w: invalid JSON: %v", docerr.ErrMalformed, err)
 	}
 	if dec.More() {
 		return FormatJSONLines, nil
