@@ -59,7 +59,7 @@ func Detect(data []byte, contentType string) (Format, error) {
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trimmed) == 0 {
-		return "", fmt.Errorf("%w: document is empty", ErrUnsupported)
+		return "", fmt.Errorf("%w: document is empty", docerr.ErrMalformed)
 	}
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("---")):

@@ -23,8 +23,12 @@ const (
 	None  = "none"
 )
 
-// PlainEvery is how often plain mode prints a line.
-var PlainEvery = 2 * time.Second
+// PlainEvery is how often plain mode prints a line; Throttle how often the
+// bar may redraw.
+var (
+	PlainEvery = 2 * time.Second
+	Throttle   = 100 * time.Millisecond
+)
 
 // Meter counts files, bytes and documents done out of a known total.
 type Meter struct {
@@ -75,10 +79,11 @@ func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(max(total, 1),
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowTotalBytes(true),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionSetWidth(24),
-		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionThrottle(Throttle),
 		progressbar.OptionUseANSICodes(true),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetRenderBlankState(true),
