@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ import (
 func newIngestCommand() *cobra.Command {
 	var subject, role, output, progressMode string
 	var workers int
+	var cpuProfile string
 	var failFast bool
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
@@ -49,7 +51,20 @@ file's receipts or rejection, and the summary.`,
 	cmd.Flags().IntVar(&workers, "workers", 0, "documents parsed and verified at once (default: the number of cores)")
 	cmd.Flags().BoolVar(&failFast, "fail-fast", false, "stop at the first rejected file")
 	cmd.Flags().StringVar(&progressMode, "progress", progress.Auto, "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or none")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if cpuProfile != "" {
+			f, err := os.Create(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
 		c, err := settings()
 		if err != nil {
 			return err
