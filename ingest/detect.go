@@ -9,6 +9,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/spdx3"
@@ -74,12 +77,11 @@ func Detect(data []byte, contentType string) (Format, error) {
 	case trimmed[0] != '{':
 		return "", fmt.Errorf("%w: not JSON, XML, SPDX tag-value or a model card", ErrUnsupported)
 	}
-	var top map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(&top); err != nil {
+	top, more, err := topLevel(trimmed)
+	if err != nil {
 		return "", fmt.Errorf("%w: invalid JSON: %v", docerr.ErrMalformed, err)
 	}
-	if dec.More() {
+	if more {
 		return FormatJSONLines, nil
 	}
 	str := func(k string) string {
@@ -115,4 +117,52 @@ func head(b []byte) []byte {
 		return b[:4096]
 	}
 	return b
+}
+
+// detectKeys are the top-level members Detect looks at.
+var detectKeys = map[string]bool{"mediaType": true, "payloadType": true, "signatures": true, "_type": true,
+	"bomFormat": true, "specVersion": true, "spdxVersion": true, "@graph": true, "@context": true,
+	"document": true, "statements": true, "@id": true}
+
+// topLevel reads the first JSON object of data in one streaming pass
+// (jsontext: values it does not keep are skipped, not copied or decoded),
+// keeping the raw values of detectKeys, and reports whether another value
+// follows (JSON Lines).
+func topLevel(data []byte) (map[string]json.RawMessage, bool, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil {
+		return nil, false, err
+	} else if tok.Kind() != '{' {
+		return nil, false, fmt.Errorf("not a JSON object")
+	}
+	top := map[string]json.RawMessage{}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, false, err
+		}
+		name := tok.String()
+		if detectKeys[name] {
+			v, err := dec.ReadValue()
+			if err != nil {
+				return nil, false, err
+			}
+			top[name] = json.RawMessage(bytes.Clone(v)) // the last wins, as encoding/json reads it; strict parsing refuses duplicates later
+			continue
+		}
+		if err := dec.SkipValue(); err != nil {
+			return nil, false, err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, false, err
+	}
+	more := dec.PeekKind() != 0
+	if !more {
+		// Trailing garbage that is not a JSON value: surface the error.
+		if _, err := dec.ReadToken(); err != nil && err != io.EOF {
+			return nil, false, err
+		}
+	}
+	return top, more, nil
 }
