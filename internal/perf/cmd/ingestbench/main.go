@@ -295,8 +295,32 @@ func timeCmd(args []string) (any, error) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	// Peak anonymous and file-backed RSS, sampled: the store's mapped file
+	// grows with the graph, the heap should not grow with the documents.
+	var peakAnon, peakFile int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			a, f := rss(cmd.Process.Pid)
+			peakAnon, peakFile = max(peakAnon, a), max(peakFile, f)
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
 	wall := time.Since(start)
+	close(stop)
+	<-sampled
 	if cmd.ProcessState == nil {
 		return nil, err
 	}
@@ -306,6 +330,29 @@ func timeCmd(args []string) (any, error) {
 		"command": strings.Join(args, " "), "exit": cmd.ProcessState.ExitCode(),
 		"wallSeconds": wall.Seconds(), "userSeconds": time.Duration(ru.Utime.Nano()).Seconds(),
 		"sysSeconds": time.Duration(ru.Stime.Nano()).Seconds(), "maxRSSMiB": float64(ru.Maxrss) / 1024,
-		"loadAfter": strings.Fields(string(load))[0],
+		"loadAfter": strings.Fields(string(load))[0], "peakRssAnonMiB": float64(peakAnon) / 1024, "peakRssFileMiB": float64(peakFile) / 1024,
 	}, nil
+}
+
+// rss returns RssAnon and RssFile of pid in KiB (0 once it has exited).
+func rss(pid int) (anon, file int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		var n int64
+		fmt.Sscan(f[1], &n)
+		switch f[0] {
+		case "RssAnon:":
+			anon = n
+		case "RssFile:", "RssShmem:":
+			file += n
+		}
+	}
+	return anon, file
 }
