@@ -30,7 +30,7 @@ python3 - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
 mg, gu = json.load(open(f"{w}/modelgraph.json")), json.load(open(f"{w}/guac.json"))
-s = json.loads(open(f"{w}/modelgraph-receipts.json").read().split("\n}\n")[0] + "\n}")["summary"]
+s = json.JSONDecoder().raw_decode(open(f"{w}/modelgraph-receipts.json").read())[0]["summary"]
 g = json.loads(open(f"{w}/guac-result.json").read())
 mb = s["bytes"] / 1e6
 cpu = lambda r: r["userSeconds"] + r["sysSeconds"]
