@@ -19,8 +19,8 @@ copies="${BENCH_COPIES:-20}"
 work="${BENCH_DIR:-$repo/.cache/bench-ingest}"
 rm -rf "$work"
 mkdir -p "$work"
-go build -trimpath -o "$work/modelgraph" ./cmd/modelgraph
-go build -trimpath -o "$work/ingestbench" ./internal/perf/cmd/ingestbench
+go build -o "$work/modelgraph" ./cmd/modelgraph
+go build -o "$work/ingestbench" ./internal/perf/cmd/ingestbench
 "$work/ingestbench" corpus -src "$fixtures/sbom" -src "$fixtures/intoto" -out "$work/corpus" -copies "$copies" | tee "$work/corpus.json"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$work/ingestbench" time -- "$work/modelgraph" ingest --data-dir "$work/mg" --progress none -o json "$work/corpus" \
