@@ -124,6 +124,9 @@ var detectKeys = map[string]bool{"mediaType": true, "payloadType": true, "signat
 	"bomFormat": true, "specVersion": true, "spdxVersion": true, "@graph": true, "@context": true,
 	"document": true, "statements": true, "@id": true}
 
+// presenceKeys are the detectKeys whose value Detect does not read.
+var presenceKeys = map[string]bool{"payloadType": true, "signatures": true, "@graph": true, "statements": true, "@id": true, "specVersion": true, "spdxVersion": true, "_type": true}
+
 // topLevel reads the first JSON object of data in one streaming pass
 // (jsontext: values it does not keep are skipped, not copied or decoded),
 // keeping the raw values of detectKeys, and reports whether another value
@@ -142,6 +145,13 @@ func topLevel(data []byte) (map[string]json.RawMessage, bool, error) {
 			return nil, false, err
 		}
 		name := tok.String()
+		if presenceKeys[name] { // only presence matters: do not copy a large value
+			if err := dec.SkipValue(); err != nil {
+				return nil, false, err
+			}
+			top[name] = json.RawMessage("1")
+			continue
+		}
 		if detectKeys[name] {
 			v, err := dec.ReadValue()
 			if err != nil {
