@@ -111,8 +111,7 @@ func (p *Parser) Parse(ctx context.Context, in Input) ([]Parsed, error) {
 
 // ParseLimited is Parse under l. The decode stage, the same for every
 // path (CLI, HTTP push, GraphQL, collectors): size limit -> decompress
-// (gzip, bzip2, zstd; size and ratio caps) -> component count scan ->
-// detect (once) -> open the envelope and verify (once, signed formats) ->
+// (gzip, bzip2, zstd; size and ratio caps) -> detect (once) -> open the envelope and verify (once, signed formats) ->
 // the format's parser. Every error is a *docerr.Error.
 func (p *Parser) ParseLimited(ctx context.Context, in Input, l Limits) ([]Parsed, error) {
 	l = l.orDefault()
@@ -124,13 +123,10 @@ func (p *Parser) ParseLimited(ctx context.Context, in Input, l Limits) ([]Parsed
 		return nil, bad(in, err)
 	}
 	in.Data = data
-	// An SBOM over the component limit is refused after one byte scan,
-	// before detection or any decoder reads it whole.
-	if len(in.Data) > countScanFrom {
-		if err := sbom.CheckCounts(in.Data); err != nil {
-			return nil, bad(in, err)
-		}
-	}
+	// No separate count scan: Detect streams over the document without
+	// decoding it, and the SBOM parser counts components in its first scan
+	// of the bytes, before any decoder reads it whole (sbom.Parse,
+	// sbom.FromStatement).
 	f, err := Detect(in.Data, in.ContentType)
 	if err != nil {
 		return nil, bad(in, err)

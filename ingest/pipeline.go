@@ -53,9 +53,6 @@ type Pipeline struct {
 // answers 503 with Retry-After.
 var ErrBusy = errors.New("server busy: too many documents being ingested")
 
-// countScanFrom: documents above this size are scanned for SBOM component
-// counts before parsing (smaller ones cannot hold sbom.MaxComponents).
-const countScanFrom = 512 << 10
 
 // LargeDocument: a document that may occupy more than this once
 // decompressed (inflate.Bound) is large for the ingest budget.
