@@ -53,7 +53,6 @@ type Pipeline struct {
 // answers 503 with Retry-After.
 var ErrBusy = errors.New("server busy: too many documents being ingested")
 
-
 // LargeDocument: a document that may occupy more than this once
 // decompressed (inflate.Bound) is large for the ingest budget.
 const LargeDocument = 1 << 20
