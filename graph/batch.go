@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -241,7 +242,53 @@ func (b *Batch) Validate() error {
 			return fail("edges[%d].attrs: %v", i, err)
 		}
 	}
+	// A document vouches for the keys its subject spec names, no more: the
+	// DESCRIBES edge records them (SubjectKeysAttr), so a key the document
+	// names elsewhere (an input, a base model) is never taken for one it
+	// vouches for, whatever merges later join (docs/security.md).
+	for i := range b.Edges {
+		e := &b.Edges[i]
+		if e.Kind != Describes || e.From != DocNode {
+			continue
+		}
+		raw, err := json.Marshal(slices.Sorted(slices.Values(b.Nodes[e.To].Keys)))
+		if err != nil {
+			return fail("edges[%d]: subject keys: %v", i, err)
+		}
+		if e.Attrs == nil {
+			e.Attrs = map[string]string{}
+		}
+		e.Attrs[SubjectKeysAttr] = string(raw)
+		if err := checkAttrs(e.Attrs); err != nil {
+			return fail("edges[%d].attrs: %v", i, err)
+		}
+	}
 	return nil
+}
+
+// SubjectKeysAttr is the DESCRIBES edge attribute listing, as a JSON array,
+// the keys of the subject spec the document named: what it vouches for.
+const SubjectKeysAttr = "subjectKeys"
+
+// SubjectKeys decodes the SubjectKeysAttr values of a DESCRIBES edge by
+// document: doc -> the keys its subject specs named.
+func SubjectKeys(e Edge) map[string][]string {
+	out := map[string][]string{}
+	for _, a := range e.Attrs {
+		if a.Name != SubjectKeysAttr {
+			continue
+		}
+		var ks []string
+		if json.Unmarshal([]byte(a.Value), &ks) != nil {
+			continue
+		}
+		for _, d := range a.Docs {
+			for _, k := range ks {
+				out[d], _ = AddSorted(out[d], k)
+			}
+		}
+	}
+	return out
 }
 
 func docName(d Document) string {

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Node identity: the one place the rule lives. Both backends call Resolve
@@ -34,6 +35,60 @@ const MaxKeysPerStoredNode = 256
 type KeyClaim struct {
 	Key  string   `json:"k"`
 	Docs []string `json:"d"`
+}
+
+// KeyJoin is the evidence that keys name one thing: the documents (sorted,
+// unique) that named all of Keys (sorted, at least two) in one node spec.
+// Two keys of a node are joined by a chain of KeyJoins; a reader trusting
+// a join only through documents it trusts follows only their KeyJoins.
+type KeyJoin struct {
+	Keys []string `json:"k"`
+	Docs []string `json:"d"`
+}
+
+// JoinID names a key set (keys sorted) for ordering and storage.
+func JoinID(keys []string) string { return strings.Join(keys, "\x00") }
+
+// AddJoin records that doc named keys together (js stays sorted by
+// JoinID); fewer than two keys join nothing. It reports whether anything
+// changed.
+func AddJoin(js []KeyJoin, keys []string, doc string) ([]KeyJoin, bool) {
+	if len(keys) < 2 {
+		return js, false
+	}
+	ks := slices.Clone(keys)
+	slices.Sort(ks)
+	ks = slices.Compact(ks)
+	id := JoinID(ks)
+	i, found := slices.BinarySearchFunc(js, id, func(j KeyJoin, id string) int { return cmpStr(JoinID(j.Keys), id) })
+	if !found {
+		return slices.Insert(js, i, KeyJoin{Keys: ks, Docs: []string{doc}}), true
+	}
+	var added bool
+	js[i].Docs, added = AddSorted(js[i].Docs, doc)
+	return js, added
+}
+
+// UnionJoins merges two Joins lists (each sorted by JoinID).
+func UnionJoins(a, b []KeyJoin) []KeyJoin {
+	out := make([]KeyJoin, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch c := cmpStr(JoinID(a[i].Keys), JoinID(b[j].Keys)); {
+		case c < 0:
+			out = append(out, a[i])
+			i++
+		case c > 0:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, KeyJoin{Keys: a[i].Keys, Docs: UnionSorted(a[i].Docs, b[j].Docs)})
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
 }
 
 // Merge reports that nodes were folded into one: Absorbed ids (sorted) no
@@ -267,6 +322,7 @@ func Repoint(ref EdgeRef, renamed map[NodeID]NodeID) EdgeRef {
 func MergeNode(dst, src Node) Node {
 	dst.Keys = UnionSorted(dst.Keys, src.Keys)
 	dst.KeyDocs = UnionKeyClaims(dst.KeyDocs, src.KeyDocs)
+	dst.Joins = UnionJoins(dst.Joins, src.Joins)
 	dst.Attrs = UnionAttrs(dst.Attrs, src.Attrs)
 	dst.Docs = UnionSorted(dst.Docs, src.Docs)
 	return dst

@@ -120,6 +120,12 @@ type Node struct {
 	// documents that named that key for this node. A join of two keys
 	// rests on the documents in both lists.
 	KeyDocs []KeyClaim `json:"keyDocs,omitempty"`
+	// Joins holds, per set of keys some document named together in one
+	// spec, the documents that did (see KeyJoin). KeyDocs alone cannot
+	// tell a document that named k1 and k2 together from one that named
+	// them in two specs (a model and its base) later merged by another
+	// document; Joins can.
+	Joins []KeyJoin `json:"joins,omitempty"`
 }
 
 // KeyDocsOf returns the documents that named key for n (nil if none).

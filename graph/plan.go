@@ -12,12 +12,11 @@ import (
 // stored graph they touch to the writes that apply them. A backend reads
 // through a PlanSource inside its write transaction, feeds each new
 // document to Planner.Apply, then executes Planner.Plan atomically. The
-// identity rule (Resolve), the merge of nodes and edges and the counting
-// of receipts live here, not in backends. graph/neo4j writes through it;
-// graph/bolt keeps its own record representation for speed (evidence lists
-// of a hundred thousand documents stay raw bytes) but takes every identity
-// decision from Resolve and NodeIDFor, and the contract suite checks both
-// give the same graph.
+// Planner runs the one write algorithm (ApplyNodes, ApplyEdges in
+// apply.go) over an overlay of graph.Node records; graph/neo4j writes
+// through it. graph/bolt runs the same algorithm over its own records
+// (raw evidence lists, spilled to their own buckets), so the two cannot
+// decide differently; the contract suite checks they give one graph.
 
 // KindKey names a key within a node kind.
 type KindKey struct {
@@ -94,7 +93,8 @@ type Planner struct {
 	edges     map[EdgeRef]*planEdge
 	aliases   map[NodeID]NodeID
 	keyMoves  map[KindKey]NodeID
-	incident  map[NodeID]bool // stored edges of these nodes are in the overlay
+	incident  map[NodeID]bool  // stored edges of these nodes are in the overlay
+	absent    map[EdgeRef]bool // edges the source was asked for and lacks
 	docs      []Document
 	receipts  []Receipt
 	pending   []pendingEdges
@@ -112,6 +112,7 @@ func NewPlanner(src PlanSource) *Planner {
 		aliases:   map[NodeID]NodeID{},
 		keyMoves:  map[KindKey]NodeID{},
 		incident:  map[NodeID]bool{},
+		absent:    map[EdgeRef]bool{},
 		now:       func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 	}
 }
@@ -185,13 +186,9 @@ func (p *Planner) Apply(b *Batch) (int, error) {
 	if err := p.Preload([]*Batch{b}); err != nil {
 		return ri, err
 	}
-	ids := make([]NodeID, len(b.Nodes))
-	for i := range b.Nodes {
-		id, err := p.applyNode(b, i, ri)
-		if err != nil {
-			return ri, fmt.Errorf("document %s: nodes[%d]: %w", doc.Digest, i, err)
-		}
-		ids[i] = id
+	ids, err := ApplyNodes((*planState)(p), b, &p.receipts[ri])
+	if err != nil {
+		return ri, err
 	}
 	if len(b.Edges) > 0 {
 		p.pending = append(p.pending, pendingEdges{b: b, ids: ids, rc: ri})
@@ -199,68 +196,105 @@ func (p *Planner) Apply(b *Batch) (int, error) {
 	return ri, nil
 }
 
-func (p *Planner) keyCount(id NodeID) int { return len(p.nodes[id].n.Keys) }
+// planState is the Planner as the write algorithm's WriteState.
+type planState Planner
 
-func (p *Planner) applyNode(b *Batch, i, ri int) (NodeID, error) {
-	spec := &b.Nodes[i]
-	doc := b.Doc.Digest
-	rc := &p.receipts[ri]
-	owners := make([]NodeID, len(spec.Keys))
-	for j, k := range spec.Keys {
-		owners[j] = p.owner[KindKey{spec.Kind, k}]
+// Owner implements WriteState (owners were preloaded by Apply).
+func (s *planState) Owner(kind NodeKind, key string) (NodeID, error) {
+	return s.owner[KindKey{kind, key}], nil
+}
+
+// KeyCount implements WriteState.
+func (s *planState) KeyCount(id NodeID) (int, error) {
+	n := s.nodes[id]
+	if n == nil || n.deleted {
+		return 0, fmt.Errorf("key index points at missing node %s", id)
 	}
-	res := Resolve(i, spec.Kind, spec.Keys, owners, p.keyCount)
-	rc.KeysNotAttached = append(rc.KeysNotAttached, res.Notes...)
-	var target *planNode
-	created := len(res.Fold) == 0
-	if t := p.nodes[res.ID]; t != nil && slices.Contains(res.Fold, res.ID) {
-		target = t
-	} else {
-		if t != nil {
-			return "", fmt.Errorf("node id %s already exists for another key", res.ID)
-		}
-		target = &planNode{n: Node{ID: res.ID, Kind: spec.Kind}, dirty: true}
-		p.nodes[res.ID] = target
+	return len(n.n.Keys), nil
+}
+
+// Exists implements WriteState.
+func (s *planState) Exists(id NodeID) (bool, error) {
+	n := s.nodes[id]
+	return n != nil && !n.deleted, nil
+}
+
+// Create implements WriteState.
+func (s *planState) Create(id NodeID, kind NodeKind) error {
+	s.nodes[id] = &planNode{n: Node{ID: id, Kind: kind}, dirty: true}
+	return nil
+}
+
+// Fold implements WriteState. The edges of documents planned so far are
+// planned first: their ends are final until now.
+func (s *planState) Fold(from, into NodeID) error {
+	p := (*Planner)(s)
+	if err := p.flushEdges(); err != nil {
+		return err
 	}
-	changed := created
-	if absorbed := res.Absorbed(); len(absorbed) > 0 {
-		if err := p.flushEdges(); err != nil {
-			return "", err
-		}
-		for _, a := range absorbed {
-			if err := p.absorb(a, target); err != nil {
-				return "", err
-			}
-		}
-		rc.Merges = append(rc.Merges, Merge{Kind: spec.Kind, Into: res.ID, Absorbed: absorbed})
-		changed = true
-	}
-	for _, k := range res.Attach {
-		kk := KindKey{spec.Kind, k}
-		p.owner[kk] = res.ID
-		p.keyMoves[kk] = res.ID
-		target.n.Keys, _ = AddSorted(target.n.Keys, k)
-		changed = true
-	}
+	return p.absorb(from, p.nodes[into])
+}
+
+// Current implements WriteState.
+func (s *planState) Current(id NodeID) NodeID { return (*Planner)(s).resolve(id) }
+
+// AttachKey implements WriteState.
+func (s *planState) AttachKey(id NodeID, kind NodeKind, key string) error {
+	kk := KindKey{kind, key}
+	s.owner[kk] = id
+	s.keyMoves[kk] = id
+	n := s.nodes[id]
+	n.n.Keys, _ = AddSorted(n.n.Keys, key)
+	n.dirty = true
+	return nil
+}
+
+// AddNodeEvidence implements WriteState.
+func (s *planState) AddNodeEvidence(id NodeID, doc string, named []string, claims map[string]string) (bool, error) {
+	n := s.nodes[id]
+	changed := false
 	var c bool
-	for _, k := range res.Named {
-		target.n.KeyDocs, c = AddKeyDoc(target.n.KeyDocs, k, doc)
+	for _, k := range named {
+		n.n.KeyDocs, c = AddKeyDoc(n.n.KeyDocs, k, doc)
 		changed = changed || c
 	}
-	target.n.Attrs, c = MergeAttrs(target.n.Attrs, doc, spec.Attrs)
+	n.n.Joins, c = AddJoin(n.n.Joins, named, doc)
 	changed = changed || c
-	target.n.Docs, c = AddSorted(target.n.Docs, doc)
+	n.n.Attrs, c = MergeAttrs(n.n.Attrs, doc, claims)
+	changed = changed || c
+	n.n.Docs, c = AddSorted(n.n.Docs, doc)
 	changed = changed || c
 	if changed {
-		target.dirty = true
-		if created {
-			rc.NodesCreated++
-		} else {
-			rc.NodesTouched++
-		}
+		n.dirty = true
 	}
-	return res.ID, nil
+	return changed, nil
 }
+
+// AddEdgeEvidence implements WriteState.
+func (s *planState) AddEdgeEvidence(ref EdgeRef, doc string, claims map[string]string) (created, changed bool, err error) {
+	p := (*Planner)(s)
+	pe, err := p.edge(ref)
+	if err != nil {
+		return false, false, err
+	}
+	if pe == nil {
+		pe = &planEdge{e: Edge{EdgeRef: ref}}
+		p.edges[ref] = pe
+		created = true
+	}
+	var c1, c2 bool
+	pe.e.Attrs, c1 = MergeAttrs(pe.e.Attrs, doc, claims)
+	pe.e.Docs, c2 = AddSorted(pe.e.Docs, doc)
+	changed = c1 || c2
+	if created || changed {
+		pe.dirty = true
+	}
+	return created, changed, nil
+}
+
+// Wrote implements WriteState: the backend counts its writes when it
+// executes the plan.
+func (s *planState) Wrote() error { return nil }
 
 // absorb folds node a into target: keys, evidence and edges move; a
 // becomes an alias of target.
@@ -275,11 +309,13 @@ func (p *Planner) absorb(a NodeID, target *planNode) error {
 	target.dirty = true
 	for _, k := range src.n.Keys {
 		kk := KindKey{src.n.Kind, k}
+		if _, planned := p.keyMoves[kk]; !planned && src.stored {
+			// A key of the stored node (not one this plan attached): its
+			// (:Key) entry exists and moves.
+			p.storedKey[kk] = true
+		}
 		p.owner[kk] = into
 		p.keyMoves[kk] = into
-		if src.stored {
-			p.storedKey[kk] = true // its (:Key) entry exists: it moves
-		}
 	}
 	if src.stored {
 		src.deleted = true
@@ -359,7 +395,7 @@ func (p *Planner) edge(ref EdgeRef) (*planEdge, error) {
 		}
 		return pe, nil
 	}
-	if !p.mayBeStored(ref) {
+	if !p.mayBeStored(ref) || p.absent[ref] {
 		return nil, nil
 	}
 	got, err := p.src.Edges([]EdgeRef{ref})
@@ -371,6 +407,7 @@ func (p *Planner) edge(ref EdgeRef) (*planEdge, error) {
 		p.edges[ref] = pe
 		return pe, nil
 	}
+	p.absent[ref] = true
 	return nil, nil
 }
 
@@ -401,7 +438,7 @@ func (p *Planner) flushEdges() error {
 			if _, ok := p.edges[ref]; ok || seen[ref] {
 				continue
 			}
-			if !p.mayBeStored(ref) {
+			if !p.mayBeStored(ref) || p.absent[ref] {
 				continue
 			}
 			seen[ref] = true
@@ -413,34 +450,17 @@ func (p *Planner) flushEdges() error {
 		if err != nil {
 			return err
 		}
-		for ref, e := range got {
-			p.edges[ref] = &planEdge{e: e, stored: true}
+		for _, ref := range load {
+			if e, ok := got[ref]; ok {
+				p.edges[ref] = &planEdge{e: e, stored: true}
+			} else {
+				p.absent[ref] = true
+			}
 		}
 	}
 	for _, pd := range pending {
-		rc := &p.receipts[pd.rc]
-		doc := pd.b.Doc.Digest
-		for _, e := range pd.b.Edges {
-			ref := EdgeRef{From: p.resolve(pd.ids[e.From]), Kind: e.Kind, To: p.resolve(pd.ids[e.To])}
-			pe := p.edges[ref]
-			created := false
-			if pe == nil {
-				pe = &planEdge{e: Edge{EdgeRef: ref}}
-				p.edges[ref] = pe
-				created = true
-			}
-			var c1, c2 bool
-			pe.e.Attrs, c1 = MergeAttrs(pe.e.Attrs, doc, e.Attrs)
-			pe.e.Docs, c2 = AddSorted(pe.e.Docs, doc)
-			if !created && !c1 && !c2 {
-				continue
-			}
-			pe.dirty = true
-			if created {
-				rc.EdgesCreated++
-			} else {
-				rc.EdgesTouched++
-			}
+		if err := ApplyEdges((*planState)(p), pd.b, pd.ids, &p.receipts[pd.rc]); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -115,7 +115,7 @@ func TestQueryAnswers(t *testing.T) {
 	}
 	table := ask("deployed-trained-on", "--dataset", "acme/clinical-notes-raw@2024-01")
 	for _, want := range []string{
-		"models trained on it (2): llm-7b-chat/model.safetensors, llm-7b/model.safetensors",
+		"models trained on it (2): llm-7b-chat/model.safetensors, llm-7b/model.safetensors", // traversal (id) order; ids are graph.NodeIDFor
 		"production/us-east-1/ml-serving/chat-api  production   active  llm-7b-chat/model.safetensors",
 		"acme/clinical-notes-raw@2024-01 <-DERIVED_FROM[unsigned]- acme/clinical-notes@v3 <-TRAINED_ON[unsigned]- llm-7b-chat/model.safetensors -DEPLOYED_AS[unsigned]-> production/us-east-1/ml-serving/chat-api",
 		"1 deployment(s)",

@@ -19,5 +19,5 @@ FUZZTIME="${FUZZTIME:-60s}" bash deploy/dev/fuzz.sh
 # server is given (MODELGRAPH_NEO4J_URI).
 MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS:-400}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/bolt/ | tail -2
 if [ -n "${MODELGRAPH_NEO4J_URI:-}" ]; then
-	MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS_NEO4J:-60}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/neo4j/ | tail -2
+	MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS_NEO4J:-120}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/neo4j/ | tail -2
 fi

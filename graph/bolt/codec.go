@@ -25,10 +25,12 @@ import (
 // stores wrote JSON; both are read (a JSON record starts with '{'), records
 // are rewritten in binary when next touched.
 //
-//	node: 0x03 kind(1) keys attrs docs
+//	node: 0x03 kind(1) keys attrs docs joins
 //	edge: 0x02 attrs docs
 //	keys:  uvarint n, n × (str key, docs): each key with the documents
 //	       that named it for this node (graph.Node.KeyDocs)
+//	joins: uvarint n, n × (uvarint m, m × str key, docs): key sets named
+//	       together and by which documents (graph.Node.Joins)
 //	attrs: uvarint n, n × (str name, str value, docs)
 //	docs:  uvarint 2n, n × digest; or uvarint 1: spilled (see below)
 //	str:   uvarint len, bytes
@@ -42,6 +44,7 @@ import (
 //	owner (node id 16 | edge key 33) 0x00 ref          the owner's documents
 //	owner 0x01 attrHash(8) ref                         documents of one attribute
 //	owner 0x02 keyHash(8) ref                          documents of one key (nodes)
+//	owner 0x03 joinHash(8) ref                         documents of one key set (nodes)
 //	ref: 0x00 + 32 raw sha256 bytes, or 0x01 + the digest string
 const recBinary = 0x02
 
@@ -55,6 +58,7 @@ const (
 	scopeDocs = 0x00
 	scopeAttr = 0x01
 	scopeKey  = 0x02
+	scopeJoin = 0x03
 )
 
 // attrHash names an attribute (name and value) inside its owner's
@@ -91,6 +95,16 @@ func evKeyPrefix(owner []byte, key string) []byte {
 	return append(p, h[:8]...)
 }
 
+// evJoinPrefix is the evidence key prefix of the documents that named the
+// key set keys (sorted) together for node owner.
+func evJoinPrefix(owner []byte, keys []string) []byte {
+	h := sha256.Sum256([]byte(graph.JoinID(keys)))
+	p := make([]byte, 0, len(owner)+1+8)
+	p = append(p, owner...)
+	p = append(p, scopeJoin)
+	return append(p, h[:8]...)
+}
+
 var errCorrupt = errors.New("record is truncated or malformed")
 
 // Sanity bounds while decoding, so a corrupt length cannot make us allocate
@@ -114,7 +128,16 @@ func encodeNode(rec *nodeRec) []byte {
 		b = appendDocs(b, docs)
 	}
 	b = appendAttrs(b, rec.Attrs)
-	return appendDocs(b, rec.Docs)
+	b = appendDocs(b, rec.Docs)
+	b = binary.AppendUvarint(b, uint64(len(rec.Joins)))
+	for _, j := range rec.Joins {
+		b = binary.AppendUvarint(b, uint64(len(j.Keys)))
+		for _, k := range j.Keys {
+			b = appendStr(b, k)
+		}
+		b = appendDocs(b, j.Docs)
+	}
+	return b
 }
 
 func encodeEdge(rec *edgeRec) []byte {
@@ -205,6 +228,20 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	}
 	rec.Attrs = d.attrs()
 	rec.Docs = d.docs(nil)
+	if n := d.count(); n > 0 {
+		rec.Joins = make([]graph.KeyJoin, n)
+		for i := range rec.Joins {
+			m := d.count()
+			if d.err != nil {
+				break
+			}
+			ks := make([]string, m)
+			for j := range ks {
+				ks[j] = d.str()
+			}
+			rec.Joins[i] = graph.KeyJoin{Keys: ks, Docs: d.joinDocs(ks)}
+		}
+	}
 	return d.done()
 }
 
@@ -458,6 +495,22 @@ func (d *decoder) docList(n int) []string {
 		}
 	}
 	return out
+}
+
+// joinDocs reads the evidence list of one key set of a node.
+func (d *decoder) joinDocs(keys []string) []string {
+	n, spilled := d.listLen()
+	if spilled {
+		if d.sr == nil {
+			return nil
+		}
+		out, err := d.sr.readPrefix(evJoinPrefix(d.sr.owner, keys), d.arena)
+		if err != nil && d.err == nil {
+			d.err = err
+		}
+		return out
+	}
+	return d.docList(n)
 }
 
 // keyDocs reads the evidence list of one key of a node.

@@ -23,7 +23,8 @@ var (
 func TestCodecRoundTrip(t *testing.T) {
 	nodes := []nodeRec{
 		{Kind: graph.KindModel, Keys: []string{"name:acme/llm", docA}, Docs: []string{docA, docB},
-			KeyDocs: []graph.KeyClaim{{Key: "name:acme/llm", Docs: []string{docB}}, {Key: docA, Docs: []string{docA, docB}}}},
+			KeyDocs: []graph.KeyClaim{{Key: "name:acme/llm", Docs: []string{docB}}, {Key: docA, Docs: []string{docA, docB}}},
+			Joins:   []graph.KeyJoin{{Keys: []string{"name:acme/llm", docA}, Docs: []string{docB}}}},
 		{Kind: graph.KindPackage, Keys: []string{"pkg:pypi/numpy@1.26.0"}, KeyDocs: []graph.KeyClaim{{Key: "pkg:pypi/numpy@1.26.0", Docs: []string{docB}}},
 			Attrs: []graph.Attr{{Name: "license", Value: "BSD-3-Clause", Docs: []string{docA}}, {Name: "x", Value: "", Docs: []string{"sha512:" + strings.Repeat("ab", 64), "SHA256:ODD"}}},
 			Docs:  []string{"sha256:" + strings.Repeat("A", 64), docB}},
@@ -241,6 +242,7 @@ func TestSpilledEvidence(t *testing.T) {
 		torch := b.Node(graph.KindPackage, "pkg:pypi/torch@2.5.1")
 		numpy := b.Node(graph.KindPackage, "pkg:pypi/numpy@1.26.0")
 		b.Set(numpy, "license", "BSD-3-Clause")
+		b.Node(graph.KindModel, "name:shared", docA) // a key set every document joins
 		b.Edge(m, graph.DependsOn, torch)
 		b.Edge(torch, graph.DependsOn, numpy, "scope", "runtime")
 		want, _ = graph.AddSorted(want, b.Doc.Digest)
@@ -267,6 +269,13 @@ func TestSpilledEvidence(t *testing.T) {
 		es, err := s.Edges(ctx, ns[0].ID, graph.In)
 		if err != nil || len(es) != 1 || !reflect.DeepEqual(es[0].Docs, want) || !reflect.DeepEqual(es[0].Attrs[0].Docs, want) {
 			t.Fatalf("torch -> numpy: %+v %v", es, err)
+		}
+		sh, err := s.Lookup(ctx, "name:shared")
+		if err != nil || len(sh) != 1 {
+			t.Fatalf("%v %v", sh, err)
+		}
+		if len(sh[0].Joins) != 1 || !reflect.DeepEqual(sh[0].Joins[0].Docs, want) || !reflect.DeepEqual(sh[0].KeyDocs[0].Docs, want) || !reflect.DeepEqual(sh[0].KeyDocs[1].Docs, want) {
+			t.Fatalf("shared model: joins %d, key evidence %d/%d docs; want %d", len(sh[0].Joins), len(sh[0].KeyDocs[0].Docs), len(sh[0].KeyDocs[1].Docs), len(want))
 		}
 		if err := s.Check(); err != nil {
 			t.Fatal(err)

@@ -83,7 +83,10 @@ type Store struct {
 	closed   bool
 }
 
-var _ graph.Store = (*Store)(nil)
+var (
+	_ graph.Store      = (*Store)(nil)
+	_ graph.WriteState = (*txWriter)(nil)
+)
 
 type nodeRec struct {
 	Kind    graph.NodeKind   `json:"k"`
@@ -91,6 +94,7 @@ type nodeRec struct {
 	Attrs   []graph.Attr     `json:"a,omitempty"`
 	Docs    []string         `json:"d"`
 	KeyDocs []graph.KeyClaim `json:"kd,omitempty"`
+	Joins   []graph.KeyJoin  `json:"j,omitempty"`
 }
 
 type edgeRec struct {
@@ -372,6 +376,8 @@ func (r *applyReq) run(c *txCache, idx *index) error {
 type txWriter struct {
 	c       *txCache
 	idx     *index // committed adjacency (merges find a node's edges here)
+	doc     string // the document being applied, and its raw form
+	ref     docRef
 	ctx     context.Context
 	delta   *delta
 	written int
@@ -398,127 +404,158 @@ func (w *txWriter) apply(b *graph.Batch) (graph.Receipt, error) {
 	}
 	w.c.putDoc(doc.Digest, raw)
 	w.delta.docs++
-	ref := toDocRef(doc.Digest)
-	ids := make([][16]byte, len(b.Nodes))
-	for i := range b.Nodes {
-		id, err := w.upsertNode(&b.Nodes[i], i, ref, &rc)
-		if err != nil {
-			return rc, fmt.Errorf("document %s: nodes[%d]: %w", doc.Digest, i, err)
-		}
-		ids[i] = id
-		if err := w.tick(); err != nil {
-			return rc, err
-		}
+	w.doc, w.ref = doc.Digest, toDocRef(doc.Digest)
+	// The write algorithm is graph's (graph/apply.go); txWriter supplies
+	// the record primitives.
+	ids, err := graph.ApplyNodes(w, b, &rc)
+	if err != nil {
+		return rc, err
 	}
-	var key [33]byte
-	for i, e := range b.Edges {
-		// A later spec of this document may have merged an earlier one's node.
-		from, to := w.c.resolve(ids[e.From]), w.c.resolve(ids[e.To])
-		copy(key[:16], from[:])
-		key[16] = e.Kind.Code()
-		copy(key[17:], to[:])
-		rec, created, err := w.c.edge(key)
-		if err != nil {
-			return rc, fmt.Errorf("document %s: edges[%d]: stored edge is corrupt: %w", doc.Digest, i, err)
-		}
-		var c1 bool
-		rec.attrs, c1 = mergeAttrs(rec.attrs, ref, e.Attrs)
-		c2 := rec.docs.add(ref)
-		if !created && !c1 && !c2 {
-			continue
-		}
-		w.c.dirtyEdge(key)
-		if created {
-			rc.EdgesCreated++
-			w.delta.edges = append(w.delta.edges, edgeAdd{from: from, to: to, kind: key[16]})
-		} else {
-			rc.EdgesTouched++
-		}
-		if err := w.tick(); err != nil {
-			return rc, err
-		}
+	if err := graph.ApplyEdges(w, b, ids, &rc); err != nil {
+		return rc, err
 	}
 	return rc, nil
 }
 
-// upsertNode writes spec i of the document: graph.Resolve decides which
-// node it names (merging the owners of its keys); this applies the
-// decision to the records.
-func (w *txWriter) upsertNode(spec *graph.NodeSpec, si int, doc docRef, rc *graph.Receipt) (id [16]byte, err error) {
-	kc := spec.Kind.Code()
-	owners := make([]graph.NodeID, len(spec.Keys))
-	for j, k := range spec.Keys {
-		if v, ok := w.c.key(k, kc); ok {
-			owners[j] = graph.NodeIDFromBytes(v[:])
-		}
+// docRef returns the raw form of doc (the document being applied).
+func (w *txWriter) docRef(doc string) docRef {
+	if doc == w.doc {
+		return w.ref
 	}
-	var lerr error
-	res := graph.Resolve(si, spec.Kind, spec.Keys, owners, func(o graph.NodeID) int {
-		rec, err := w.c.node(o.Bytes())
-		if err != nil || rec == nil {
-			if lerr == nil {
-				lerr = fmt.Errorf("key index points at missing or corrupt node %s: %v", o, err)
-			}
-			return 0
-		}
-		return len(rec.keys)
-	})
-	if lerr != nil {
-		return id, lerr
+	return toDocRef(doc)
+}
+
+// Owner implements graph.WriteState.
+func (w *txWriter) Owner(kind graph.NodeKind, key string) (graph.NodeID, error) {
+	if v, ok := w.c.key(key, kind.Code()); ok {
+		return graph.NodeIDFromBytes(v[:]), nil
 	}
-	rc.KeysNotAttached = append(rc.KeysNotAttached, res.Notes...)
-	id = res.ID.Bytes()
-	created := len(res.Fold) == 0
-	var rec *wNode
-	if slices.Contains(res.Fold, res.ID) {
-		if rec, err = w.c.node(id); err != nil {
-			return id, err
-		}
-	} else {
-		existing, err := w.c.node(id)
-		if err != nil {
-			return id, err
-		}
-		if existing != nil {
-			return id, fmt.Errorf("node id %x already exists for another key", id)
-		}
-		rec = w.c.newNode(id, spec.Kind)
-		w.delta.nodes = append(w.delta.nodes, nodeAdd{id: id, kind: kc})
+	return "", nil
+}
+
+// node returns the record of id, which must exist.
+func (w *txWriter) node(id graph.NodeID) (*wNode, error) {
+	rec, err := w.c.node(id.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("node %s is corrupt: %w", id, err)
 	}
-	changed := created
-	if absorbed := res.Absorbed(); len(absorbed) > 0 {
-		for _, a := range absorbed {
-			if err := w.absorb(a.Bytes(), id, rec); err != nil {
-				return id, fmt.Errorf("merge %s into %s: %w", a, res.ID, err)
-			}
-		}
-		rc.Merges = append(rc.Merges, graph.Merge{Kind: spec.Kind, Into: res.ID, Absorbed: absorbed})
-		changed = true
+	if rec == nil {
+		return nil, fmt.Errorf("key index or plan points at missing node %s", id)
 	}
-	for _, k := range res.Attach {
-		w.c.putKey(k, kc, id)
-		rec.addKey(k)
-		changed = true
+	return rec, nil
+}
+
+// KeyCount implements graph.WriteState.
+func (w *txWriter) KeyCount(id graph.NodeID) (int, error) {
+	rec, err := w.node(id)
+	if err != nil {
+		return 0, err
 	}
-	for _, k := range res.Named {
-		if rec.addKeyDoc(k, doc) {
+	return len(rec.keys), nil
+}
+
+// Exists implements graph.WriteState.
+func (w *txWriter) Exists(id graph.NodeID) (bool, error) {
+	rec, err := w.c.node(id.Bytes())
+	return rec != nil, err
+}
+
+// Create implements graph.WriteState.
+func (w *txWriter) Create(id graph.NodeID, kind graph.NodeKind) error {
+	b := id.Bytes()
+	w.c.newNode(b, kind)
+	w.delta.nodes = append(w.delta.nodes, nodeAdd{id: b, kind: kind.Code()})
+	return nil
+}
+
+// Fold implements graph.WriteState.
+func (w *txWriter) Fold(from, into graph.NodeID) error {
+	dst, err := w.node(into)
+	if err != nil {
+		return err
+	}
+	return w.absorb(from.Bytes(), into.Bytes(), dst)
+}
+
+// Current implements graph.WriteState.
+func (w *txWriter) Current(id graph.NodeID) graph.NodeID {
+	if len(w.c.aliases) == 0 {
+		return id
+	}
+	b := id.Bytes()
+	if r := w.c.resolve(b); r != b {
+		return graph.NodeIDFromBytes(r[:])
+	}
+	return id
+}
+
+// AttachKey implements graph.WriteState.
+func (w *txWriter) AttachKey(id graph.NodeID, kind graph.NodeKind, key string) error {
+	rec, err := w.node(id)
+	if err != nil {
+		return err
+	}
+	b := id.Bytes()
+	w.c.putKey(key, kind.Code(), b)
+	rec.addKey(key)
+	w.c.dirtyNode(b)
+	return nil
+}
+
+// AddNodeEvidence implements graph.WriteState.
+func (w *txWriter) AddNodeEvidence(id graph.NodeID, doc string, named []string, claims map[string]string) (bool, error) {
+	rec, err := w.node(id)
+	if err != nil {
+		return false, err
+	}
+	ref := w.docRef(doc)
+	changed := false
+	for _, k := range named {
+		if rec.addKeyDoc(k, ref) {
 			changed = true
 		}
 	}
+	if rec.addJoin(named, ref) {
+		changed = true
+	}
 	var c1 bool
-	rec.attrs, c1 = mergeAttrs(rec.attrs, doc, spec.Attrs)
-	c2 := rec.docs.add(doc)
-	if !changed && !c1 && !c2 {
-		return id, nil
+	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims)
+	if rec.docs.add(ref) || c1 {
+		changed = true
 	}
-	w.c.dirtyNode(id)
-	if created {
-		rc.NodesCreated++
-	} else {
-		rc.NodesTouched++
+	if changed {
+		w.c.dirtyNode(id.Bytes())
 	}
-	return id, nil
+	return changed, nil
 }
+
+// AddEdgeEvidence implements graph.WriteState.
+func (w *txWriter) AddEdgeEvidence(r graph.EdgeRef, doc string, claims map[string]string) (created, changed bool, err error) {
+	var key [33]byte
+	from, to := r.From.Bytes(), r.To.Bytes()
+	copy(key[:16], from[:])
+	key[16] = r.Kind.Code()
+	copy(key[17:], to[:])
+	rec, created, err := w.c.edge(key)
+	if err != nil {
+		return false, false, fmt.Errorf("stored edge is corrupt: %w", err)
+	}
+	ref := w.docRef(doc)
+	var c1 bool
+	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims)
+	changed = rec.docs.add(ref) || c1
+	if !created && !changed {
+		return false, false, nil
+	}
+	w.c.dirtyEdge(key)
+	if created {
+		w.delta.edges = append(w.delta.edges, edgeAdd{from: from, to: to, kind: key[16]})
+	}
+	return created, changed, nil
+}
+
+// Wrote implements graph.WriteState.
+func (w *txWriter) Wrote() error { return w.tick() }
 
 // absorb folds node a into node into (record dst): keys, key evidence,
 // claims and documents move, every edge of a is re-pointed (merging with
@@ -548,6 +585,21 @@ func (w *txWriter) absorb(a, into [16]byte, dst *wNode) error {
 	}
 	if dst.attrs, err = mergeWAttrs(dst.attrs, src.attrs); err != nil {
 		return err
+	}
+	for i := range src.joins {
+		j := &src.joins[i]
+		k, found := dst.joinIndex(j.id)
+		if !found {
+			ds, err := j.docs.fresh()
+			if err != nil {
+				return err
+			}
+			dst.joins = slices.Insert(dst.joins, k, wJoin{keys: j.keys, id: j.id, docs: ds})
+			continue
+		}
+		if _, err := dst.joins[k].docs.addAll(&j.docs); err != nil {
+			return err
+		}
 	}
 	if _, err := dst.docs.addAll(&src.docs); err != nil {
 		return err
@@ -642,7 +694,7 @@ func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node
 	if nid == "" {
 		nid = graph.NodeIDFromBytes(id[:])
 	}
-	return graph.Node{ID: nid, Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs, KeyDocs: rec.KeyDocs}, nil
+	return graph.Node{ID: nid, Kind: rec.Kind, Keys: rec.Keys, Attrs: nonNil(rec.Attrs), Docs: rec.Docs, KeyDocs: rec.KeyDocs, Joins: rec.Joins}, nil
 }
 
 func nonNil(as []graph.Attr) []graph.Attr {

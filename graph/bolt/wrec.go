@@ -177,12 +177,41 @@ type wKey struct {
 	docs docSet
 }
 
+// wJoin is a key set some documents named together.
+type wJoin struct {
+	keys []string // sorted
+	id   string   // graph.JoinID(keys)
+	docs docSet
+}
+
 // wNode and wEdge are records as the write path holds them.
 type wNode struct {
 	kind  graph.NodeKind
 	keys  []wKey // sorted by key
 	attrs []wAttr
 	docs  docSet
+	joins []wJoin // sorted by id
+}
+
+func (w *wNode) joinIndex(id string) (int, bool) {
+	return slices.BinarySearchFunc(w.joins, id, func(j wJoin, id string) int { return strings.Compare(j.id, id) })
+}
+
+// addJoin records that doc named keys (two or more) together.
+func (w *wNode) addJoin(keys []string, doc docRef) bool {
+	if len(keys) < 2 {
+		return false
+	}
+	ks := slices.Clone(keys)
+	slices.Sort(ks)
+	ks = slices.Compact(ks)
+	id := graph.JoinID(ks)
+	i, found := w.joinIndex(id)
+	if !found {
+		w.joins = slices.Insert(w.joins, i, wJoin{keys: ks, id: id, docs: docSet{sorted: []docRef{doc}}})
+		return true
+	}
+	return w.joins[i].docs.add(doc)
 }
 
 // keyIndex returns where key is (or would be) in w.keys.
@@ -290,7 +319,22 @@ func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return encodeBody(b, w.attrs, &w.docs, ev, id[:])
+	b, err = encodeBody(b, w.attrs, &w.docs, ev, id[:])
+	if err != nil {
+		return nil, err
+	}
+	b = binary.AppendUvarint(b, uint64(len(w.joins)))
+	for i := range w.joins {
+		j := &w.joins[i]
+		b = binary.AppendUvarint(b, uint64(len(j.keys)))
+		for _, k := range j.keys {
+			b = appendStr(b, k)
+		}
+		if b, err = j.docs.appendTo(b, ev, evJoinPrefix(id[:], j.keys)); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // encode returns edge key's record, putting spilled evidence into ev.
@@ -320,6 +364,20 @@ func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
 	}
 	w.attrs = d.wattrs(ev, id[:])
 	w.docs = d.docSet(ev, evPrefix(id[:], nil))
+	if n := d.count(); n > 0 {
+		w.joins = make([]wJoin, n)
+		for i := range w.joins {
+			m := d.count()
+			if d.err != nil {
+				break
+			}
+			ks := make([]string, m)
+			for j := range ks {
+				ks[j] = d.str()
+			}
+			w.joins[i] = wJoin{keys: ks, id: graph.JoinID(ks), docs: d.docSet(ev, evJoinPrefix(id[:], ks))}
+		}
+	}
 	return w, d.done()
 }
 

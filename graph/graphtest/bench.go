@@ -88,6 +88,8 @@ func RunBenchmarks(b *testing.B, open BenchOpen, nodes int) {
 		b.ReportMetric(float64(edgesIn(chain.Batches)), "edges/graph")
 	})
 
+	b.Run("MergeHub", func(b *testing.B) { BenchMergeHub(b, open) })
+
 	s := open(b)
 	for i := 0; i < len(chain.Batches); i += 500 {
 		if _, err := s.ApplyAll(ctx, chain.Batches[i:min(i+500, len(chain.Batches))]); err != nil {
@@ -140,4 +142,48 @@ func relabel(b *graph.Batch, lap int) *graph.Batch {
 	c.Nodes = append([]graph.NodeSpec(nil), b.Nodes...)
 	c.Nodes[graph.DocNode].Keys = []string{c.Doc.Digest}
 	return &c
+}
+
+// BenchMergeHub measures the worst merge: a package with hubEdges
+// dependents (numpy in every SBOM) gains a digest key whose id is smaller
+// than its own, so the node is renamed and every edge moves. One op is one
+// such document (the hub is rebuilt, untimed, before each).
+func BenchMergeHub(b *testing.B, open BenchOpen) {
+	const hubEdges = 2000
+	ctx := context.Background()
+	purl := "pkg:pypi/hub@1.0.0"
+	var digest string
+	for i := 0; ; i++ {
+		digest = graph.SHA256Key([]byte(fmt.Sprint("hub-digest-", i)))
+		if graph.NewNodeID(graph.KindPackage, digest) < graph.NewNodeID(graph.KindPackage, purl) {
+			break
+		}
+	}
+	moved := 0
+	for b.Loop() {
+		b.StopTimer()
+		s := open(b)
+		var bs []*graph.Batch
+		for i := range hubEdges {
+			bt := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte(fmt.Sprint("sbom-", i))), Type: "test"})
+			m := bt.Node(graph.KindModel, graph.SHA256Key([]byte(fmt.Sprint("model-", i))))
+			bt.Edge(m, graph.DependsOn, bt.Node(graph.KindPackage, purl))
+			bs = append(bs, bt)
+		}
+		if _, err := s.ApplyAll(ctx, bs); err != nil {
+			b.Fatal(err)
+		}
+		join := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte("hub-join")), Type: "test"})
+		join.Node(graph.KindPackage, purl, digest)
+		b.StartTimer()
+		r, err := s.Apply(ctx, join)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(r.Merges) != 1 {
+			b.Fatalf("receipt %+v: want the hub renamed", r)
+		}
+		moved += hubEdges
+	}
+	b.ReportMetric(float64(moved)/float64(b.N), "edges-moved/op")
 }

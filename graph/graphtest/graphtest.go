@@ -39,6 +39,9 @@ func Run(t *testing.T, h Harness) {
 		{"MergeRepointsEdgesAndKeepsEvidence", testMergeEdges},
 		{"AdapterIdentityInAnyOrder", testAdapterAnyOrder},
 		{"KeyLimitReported", testKeyLimit},
+		{"JoinsRecordWhichDocumentJoinedKeys", testJoins},
+		{"FaultDuringMergeLeavesNoTrace", testFaultMerge},
+		{"MergesInsideOneApplyAll", testMergeInBulk},
 		{"PermutationsGiveOneGraph", testPermutations},
 		{"TraverseLineage", testTraverseLineage},
 		{"TraverseFilters", testTraverseFilters},
@@ -614,6 +617,115 @@ func testAdapterAnyOrder(t *testing.T, h Harness) {
 			t.Fatalf("order %v gives another graph: %s", order, diff(d, ref))
 		}
 	}
+}
+
+// A verified document names a model and its base in two specs; an unsigned
+// card claims they are one. KeyDocs of both keys then list the verified
+// document, but only Joins tells that the join rests on the card alone.
+func testJoins(t *testing.T, h Harness) {
+	s := h.Open(t)
+	slsa := graph.NewBatch(Doc("slsa", graph.Signature{Method: "key", KeyID: "ci", Status: graph.StatusVerified}))
+	good := slsa.Node(graph.KindModel, "hf://acme/good", Digest("good"))
+	base := slsa.Node(graph.KindModel, Digest("evil"))
+	slsa.Edge(good, graph.DerivedFrom, base)
+	card := graph.NewBatch(Doc("card"))
+	card.Node(graph.KindModel, "hf://acme/good", Digest("evil"))
+	mustApply(t, s, slsa)
+	mustApply(t, s, card)
+	m := one(t, s, Digest("evil"))
+	if one(t, s, "hf://acme/good").ID != m.ID {
+		t.Fatal("the card's join was not applied")
+	}
+	both := sorted(slsa.Doc.Digest, card.Doc.Digest)
+	if !slices.Equal(m.KeyDocsOf(Digest("evil")), both) || !slices.Equal(m.KeyDocsOf("hf://acme/good"), both) {
+		t.Fatalf("key evidence %+v", m.KeyDocs)
+	}
+	want := []graph.KeyJoin{
+		{Keys: sorted(Digest("good"), "hf://acme/good"), Docs: []string{slsa.Doc.Digest}},
+		{Keys: sorted(Digest("evil"), "hf://acme/good"), Docs: []string{card.Doc.Digest}},
+	}
+	slices.SortFunc(want, func(a, b graph.KeyJoin) int { return strings.Compare(graph.JoinID(a.Keys), graph.JoinID(b.Keys)) })
+	if len(m.Joins) != 2 || !slices.EqualFunc(m.Joins, want, func(a, b graph.KeyJoin) bool {
+		return slices.Equal(a.Keys, b.Keys) && slices.Equal(a.Docs, b.Docs)
+	}) {
+		t.Fatalf("joins %+v, want %+v", m.Joins, want)
+	}
+}
+
+// A failure in the middle of a merging document (or of an ApplyAll whose
+// documents merge nodes) leaves the graph exactly as it was.
+func testFaultMerge(t *testing.T, h Harness) {
+	s := h.Open(t)
+	docs := adapterDocs()
+	mustApply(t, s, docs[0])
+	mustApply(t, s, docs[1])
+	before := Dump(t, s)
+	for _, n := range []int{1, 2, 3, 5} {
+		if _, err := s.Apply(graph.WithFault(ctx(), n), adapterDocs()[2]); !errors.Is(err, graph.ErrInjectedFault) {
+			t.Fatalf("fault after %d writes: %v", n, err)
+		}
+		if got := Dump(t, s); got != before {
+			t.Fatalf("fault after %d writes left a trace: %s", n, diff(got, before))
+		}
+		if _, err := s.ApplyAll(graph.WithFault(ctx(), n), []*graph.Batch{adapterDocs()[2], chain()}); !errors.Is(err, graph.ErrInjectedFault) {
+			t.Fatalf("ApplyAll fault after %d writes: %v", n, err)
+		}
+		if got := Dump(t, s); got != before {
+			t.Fatalf("ApplyAll fault after %d writes left a trace: %s", n, diff(got, before))
+		}
+	}
+	if r := mustApply(t, s, adapterDocs()[2]); len(r.Merges) != 1 {
+		t.Fatalf("after the faults the merge is still to do: %+v", r)
+	}
+	if one(t, s, "hf://acme/lora-adapter").ID != one(t, s, Digest("adapter-root")).ID {
+		t.Fatal("not merged")
+	}
+}
+
+// One ApplyAll: a stored node gains a key, then a later document of the
+// same call folds it into another stored node (whose id is smaller), so
+// the key attached in this transaction moves again; then a third document
+// renames the result. Found by the Neo4j permutation soak.
+func testMergeInBulk(t *testing.T, h Harness) {
+	s := h.Open(t)
+	a, k := Digest("bulk-a"), graph.NameKey("bulk-k")
+	low := func(than ...string) string {
+		for i := 0; ; i++ {
+			c := Digest(fmt.Sprint("bulk-low-", i))
+			if graph.NewNodeID(graph.KindModel, c) < graph.NodeIDFor(graph.KindModel, than) {
+				return c
+			}
+		}
+	}
+	b := low(a, k)
+	lower := low(a, k, b)
+	first := graph.NewBatch(Doc("bulk-1"))
+	first.Node(graph.KindModel, a)
+	first.Node(graph.KindModel, b)
+	mustApply(t, s, first)
+	d1 := graph.NewBatch(Doc("bulk-2"))
+	d1.Node(graph.KindModel, a, k)
+	d2 := graph.NewBatch(Doc("bulk-3"))
+	d2.Node(graph.KindModel, k, b)
+	d3 := graph.NewBatch(Doc("bulk-4"))
+	d3.Node(graph.KindModel, b, lower)
+	rs, err := s.ApplyAll(ctx(), []*graph.Batch{d1, d2, d3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs[1].Merges) != 1 || len(rs[2].Merges) != 1 {
+		t.Fatalf("receipts %+v: want a merge in the second and a rename in the third", rs)
+	}
+	m := one(t, s, k)
+	if !sameSet(m.Keys, []string{a, k, b, lower}) || m.ID != graph.NewNodeID(graph.KindModel, lower) {
+		t.Fatalf("node %+v", m)
+	}
+	for _, key := range m.Keys {
+		if one(t, s, key).ID != m.ID {
+			t.Fatalf("key %s does not lead to the merged node", key)
+		}
+	}
+	checkKeyDocs(t, m)
 }
 
 func testKeyLimit(t *testing.T, h Harness) {

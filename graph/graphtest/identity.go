@@ -182,6 +182,7 @@ func Expected(bs []*graph.Batch) (string, error) {
 				n.Keys, _ = graph.AddSorted(n.Keys, k)
 				n.KeyDocs, _ = graph.AddKeyDoc(n.KeyDocs, k, d)
 			}
+			n.Joins, _ = graph.AddJoin(n.Joins, spec.Keys, d)
 			n.Attrs, _ = graph.MergeAttrs(n.Attrs, d, spec.Attrs)
 			n.Docs, _ = graph.AddSorted(n.Docs, d)
 		}
@@ -247,8 +248,12 @@ func nodeLine(n graph.Node) string {
 	for _, c := range n.KeyDocs {
 		kd = append(kd, fmt.Sprintf("%s{%s}", c.Key, shortAll(c.Docs)))
 	}
-	return fmt.Sprintf("node %s %s keys=[%s] attrs=[%s] docs=[%s] keyDocs=[%s]",
-		n.Kind, n.ID, strings.Join(n.Keys, " "), attrsText(n.Attrs), shortAll(n.Docs), strings.Join(kd, " "))
+	var js []string
+	for _, j := range n.Joins {
+		js = append(js, fmt.Sprintf("%s{%s}", strings.Join(j.Keys, "+"), shortAll(j.Docs)))
+	}
+	return fmt.Sprintf("node %s %s keys=[%s] attrs=[%s] docs=[%s] keyDocs=[%s] joins=[%s]",
+		n.Kind, n.ID, strings.Join(n.Keys, " "), attrsText(n.Attrs), shortAll(n.Docs), strings.Join(kd, " "), strings.Join(js, " "))
 }
 
 func edgeLine(e graph.Edge) string {

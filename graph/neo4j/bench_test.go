@@ -9,6 +9,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/graphtest"
 )
 
 // The benchmarks run the same work on graph/bolt and on Neo4j (skipped
@@ -134,6 +135,15 @@ func backends() []backend {
 			return s
 		}},
 		{"neo4j", func(b *testing.B) graph.Store { return open(b, config(b)) }},
+	}
+}
+
+// BenchmarkMergeHub measures the costliest merge on both backends: a
+// package with 2,000 dependents renamed by a key with a smaller id, so
+// every edge moves (see graphtest.BenchMergeHub).
+func BenchmarkMergeHub(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) { graphtest.BenchMergeHub(b, be.open) })
 	}
 }
 

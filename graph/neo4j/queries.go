@@ -13,7 +13,7 @@ import (
 // Node kinds and edge kinds are put into queries as labels and relationship
 // types; they come only from graph's closed sets, never from callers.
 
-const nodeColumns = "n.id, n.kind, n.keys, n.attrs, n.docs, n.keyDocs"
+const nodeColumns = "n.id, n.kind, n.keys, n.attrs, n.docs, n.keyDocs, n.joins"
 
 const (
 	qStoredDocs = "UNWIND $ds AS d MATCH (r:DocRecord {digest: d}) RETURN r.digest"
@@ -24,12 +24,12 @@ WITH k.node AS id, collect(kk) AS kks
 MATCH (n:Node {id: id})
 RETURN kks, ` + nodeColumns
 	qCreateDocs  = "UNWIND $rows AS row CREATE (:DocRecord {digest: row.digest, json: row.json})"
-	qUpdateNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) SET n.keys = row.keys, n.attrs = row.attrs, n.docs = row.docs, n.keyDocs = row.keyDocs RETURN count(*)"
+	qUpdateNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) SET n.keys = row.keys, n.attrs = row.attrs, n.docs = row.docs, n.keyDocs = row.keyDocs, n.joins = row.joins RETURN count(*)"
 	qCreateKeys  = "UNWIND $rows AS row CREATE (:Key {k: row.k, kind: row.kind, key: row.key, node: row.node})"
 	// Merges: keys move to the surviving node, absorbed nodes go (their
 	// edges were re-pointed first), their ids become aliases.
 	qMoveKeys    = "UNWIND $rows AS row MATCH (k:Key {k: row.k}) SET k.node = row.node RETURN count(*)"
-	qDeleteNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) DETACH DELETE n RETURN count(*)"
+	qDeleteNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) DETACH DELETE n"
 	qSetAliases  = "UNWIND $rows AS row MERGE (a:Alias {id: row.from}) SET a.node = row.to RETURN count(*)"
 	qAlias       = "MATCH (a:Alias {id: $id}) RETURN a.node"
 	// qIncident lists every edge of the given nodes (both directions).
@@ -48,7 +48,7 @@ RETURN kks, ` + nodeColumns
 // the FOREACH-over-CASE idiom (a loop over one element or none).
 var qCreateNodes = func() string {
 	var b strings.Builder
-	b.WriteString("UNWIND $rows AS row CREATE (n:Node {id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs, keyDocs: row.keyDocs})")
+	b.WriteString("UNWIND $rows AS row CREATE (n:Node {id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs, keyDocs: row.keyDocs, joins: row.joins})")
 	for _, k := range graph.NodeKinds {
 		fmt.Fprintf(&b, "\nFOREACH (_ IN CASE row.kind WHEN '%s' THEN [1] ELSE [] END | SET n:`%s`)", k, k)
 	}
@@ -81,15 +81,6 @@ var qUpdateEdges = func() string {
 	parts := make([]string, len(graph.EdgeKinds))
 	for i, k := range graph.EdgeKinds {
 		parts[i] = fmt.Sprintf("UNWIND $%s AS row MATCH ()-[r:`%s` {key: row.key}]->() SET r.attrs = row.attrs, r.docs = row.docs RETURN count(*) AS n", edgeParam(k), k)
-	}
-	return strings.Join(parts, "\nUNION ALL\n")
-}()
-
-// qDeleteEdges removes edges by key, one list of rows per kind.
-var qDeleteEdges = func() string {
-	parts := make([]string, len(graph.EdgeKinds))
-	for i, k := range graph.EdgeKinds {
-		parts[i] = fmt.Sprintf("UNWIND $%s AS row MATCH ()-[r:`%s` {key: row.key}]->() DELETE r RETURN count(*) AS n", edgeParam(k), k)
 	}
 	return strings.Join(parts, "\nUNION ALL\n")
 }()

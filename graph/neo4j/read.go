@@ -13,7 +13,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// decodeNode reads the six nodeColumns.
+// decodeNode reads the seven nodeColumns.
 func decodeNode(vs []any) (graph.Node, error) {
 	n := graph.Node{ID: graph.NodeID(str(vs[0])), Kind: graph.NodeKind(str(vs[1])), Keys: strs(vs[2]), Docs: strs(vs[4])}
 	as, err := decodeAttrs(vs[3])
@@ -22,6 +22,9 @@ func decodeNode(vs []any) (graph.Node, error) {
 	}
 	n.Attrs = nonNil(as)
 	if n.KeyDocs, err = decodeKeyDocs(vs[5]); err != nil {
+		return graph.Node{}, fmt.Errorf("node %s: %w", n.ID, err)
+	}
+	if n.Joins, err = decodeJoins(vs[6]); err != nil {
 		return graph.Node{}, fmt.Errorf("node %s: %w", n.ID, err)
 	}
 	return n, nil

@@ -354,6 +354,14 @@ WITH a, type(r) AS t, b, count(*) AS c WHERE c > 1
 RETURN a.id + ' ' + t + ' ' + b.id LIMIT 10`},
 	{"edge key does not name its ends", `MATCH (a:Node)-[r]->(b:Node) WHERE r.key IS NULL OR r.key <> a.id + '-' + b.id
 RETURN a.id + ' ' + type(r) + ' ' + b.id LIMIT 10`},
+	{"alias names a live node, or points at nothing", `MATCH (a:Alias)
+OPTIONAL MATCH (live:Node {id: a.id})
+OPTIONAL MATCH (to:Node {id: a.node})
+OPTIONAL MATCH (next:Alias {id: a.node})
+WITH a, live, to, next WHERE live IS NOT NULL OR (to IS NULL AND next IS NULL)
+RETURN a.id LIMIT 10`},
+	{"node key evidence does not list its keys", `MATCH (n:Node) WHERE n.keyDocs IS NULL OR size(n.keys) > 0 AND NOT n.keyDocs STARTS WITH '[{"k":'
+RETURN n.id LIMIT 10`},
 	{"edge or node without evidence", `MATCH (n:Node) WHERE size(n.docs) = 0 RETURN n.id AS x LIMIT 10
 UNION ALL
 MATCH (a:Node)-[r]->(b:Node) WHERE size(r.docs) = 0 RETURN a.id + ' ' + type(r) + ' ' + b.id AS x LIMIT 10`},

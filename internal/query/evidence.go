@@ -290,10 +290,16 @@ func (l *loader) identity(ctx context.Context, n graph.Node, asked string) (Iden
 	// A DESCRIBES edge is asserted only by the document it leaves, so its
 	// evidence is that document's digest: no need to load the node.
 	var digests []string
+	subj := subjects{}
 	for _, e := range es {
 		for _, d := range e.Docs {
 			if !slices.Contains(digests, d) {
 				digests = append(digests, d)
+			}
+		}
+		for d, ks := range graph.SubjectKeys(e) {
+			for _, k := range ks {
+				subj[d], _ = graph.AddSorted(subj[d], k)
 			}
 		}
 	}
@@ -307,6 +313,11 @@ func (l *loader) identity(ctx context.Context, n graph.Node, asked string) (Iden
 				if !slices.Contains(digests, d) {
 					digests = append(digests, d)
 				}
+				// A deployment record vouches for the deployment it names
+				// (the node at the edge's end), whatever its keys.
+				for _, k := range n.Keys {
+					subj[d], _ = graph.AddSorted(subj[d], k)
+				}
 			}
 		}
 	}
@@ -319,7 +330,7 @@ func (l *loader) identity(ctx context.Context, n graph.Node, asked string) (Iden
 		out.Status, out.Reason = graph.StatusUnsigned, "no document names it as its subject; it is only mentioned by documents about other artifacts"
 		return out, nil
 	}
-	v := judge(n, ev, asked)
+	v := judge(n, ev, asked, subj)
 	out.Status, out.Verified, out.Reason, out.Basis, out.VouchedBy = v.status, v.status == graph.StatusVerified, v.reason, v.basis, v.vouchedBy
 	return out, nil
 }
@@ -333,16 +344,38 @@ type verdict struct {
 	vouchedBy []string
 }
 
+// subjects maps a document to the keys of the subject it named (the
+// DESCRIBES edge's graph.SubjectKeysAttr): what it vouches for. A document
+// missing from it (stored before subject keys were recorded) is taken to
+// name every key of the node.
+type subjects map[string][]string
+
+func (s subjects) names(d string, n graph.Node, k string) bool {
+	ks, ok := s[d]
+	if !ok {
+		return slices.Contains(n.Keys, k)
+	}
+	_, found := slices.BinarySearch(ks, k)
+	return found
+}
+
+func (s subjects) keys(d string, n graph.Node) []string {
+	if ks, ok := s[d]; ok {
+		return ks
+	}
+	return n.Keys
+}
+
 // vouches reports whether e may vouch for n (rules 1–3 of identity);
 // when it may not, why.
-func vouches(n graph.Node, e Evidence, ev []Evidence) (bool, string) {
+func vouches(n graph.Node, e Evidence, ev []Evidence, subj subjects) (bool, string) {
 	if e.Status != graph.StatusVerified {
 		return false, ""
 	}
 	if !graph.VouchesFor(e.Role, n.Kind) {
 		return false, fmt.Sprintf("%s %s is verified, but a %s document cannot vouch for a %s (trust by role)", e.Type, short(e.Document), e.Role, n.Kind)
 	}
-	names := trustedNames(n, ev)
+	names := trustedNames(n, ev, subj)
 	for _, sg := range e.Signers {
 		if sg.Status != graph.StatusVerified || sg.Scope == "" {
 			continue
@@ -360,40 +393,31 @@ func vouches(n graph.Node, e Evidence, ev []Evidence) (bool, string) {
 	return true, ""
 }
 
-// trustedNames are the name keys of n claimed by verified documents whose
-// role may vouch for n's kind: the names namespace rules are checked
-// against. Without per-key evidence every name key counts.
-func trustedNames(n graph.Node, ev []Evidence) []string {
-	if len(n.KeyDocs) == 0 {
-		var out []string
-		for _, k := range n.Keys {
-			if graph.IsNameKey(k) {
+// trustedNames are the name keys of n that verified documents whose role
+// may vouch for n's kind name in their subject: the names namespace rules
+// are checked against.
+func trustedNames(n graph.Node, ev []Evidence, subj subjects) []string {
+	var out []string
+	for _, e := range ev {
+		if e.Status != graph.StatusVerified || !graph.VouchesFor(e.Role, n.Kind) {
+			continue
+		}
+		for _, k := range subj.keys(e.Document, n) {
+			if graph.IsNameKey(k) && slices.Contains(n.Keys, k) && !slices.Contains(out, k) {
 				out = append(out, k)
 			}
 		}
-		return out
 	}
-	var out []string
-	for _, kc := range n.KeyDocs {
-		if !graph.IsNameKey(kc.Key) {
-			continue
-		}
-		for _, e := range ev {
-			if e.Status == graph.StatusVerified && graph.VouchesFor(e.Role, n.Kind) && slices.Contains(kc.Docs, e.Document) {
-				out = append(out, kc.Key)
-				break
-			}
-		}
-	}
+	slices.Sort(out)
 	return out
 }
 
 // judge applies trust by role and key coverage (see identity).
-func judge(n graph.Node, ev []Evidence, asked string) verdict {
+func judge(n graph.Node, ev []Evidence, asked string, subj subjects) verdict {
 	var vouching []Evidence
 	var notes []string
 	for _, e := range ev {
-		ok, why := vouches(n, e, ev)
+		ok, why := vouches(n, e, ev, subj)
 		if ok {
 			vouching = append(vouching, e)
 		} else if why != "" {
@@ -401,7 +425,7 @@ func judge(n graph.Node, ev []Evidence, asked string) verdict {
 		}
 	}
 	if len(vouching) > 0 {
-		uncovered := uncoveredKeys(n, vouching, asked)
+		uncovered := uncoveredKeys(n, vouching, asked, subj)
 		if len(uncovered) == 0 {
 			var parts []string
 			for _, e := range vouching {
@@ -445,14 +469,11 @@ func judge(n graph.Node, ev []Evidence, asked string) verdict {
 	return verdict{status: status, reason: weak}
 }
 
-// uncoveredKeys lists the keys of n that the vouching documents do not
-// name themselves: asked when given, else every digest key. Without
-// per-key evidence (stores written before it existed) nothing is
-// uncovered.
-func uncoveredKeys(n graph.Node, vouching []Evidence, asked string) []string {
-	if len(n.KeyDocs) == 0 {
-		return nil
-	}
+// uncoveredKeys lists the keys of n that no vouching document names in its
+// own subject: asked when given (and a key of n), else every digest key.
+// A digest joined to the node only by documents about something else (an
+// input, a base model) or by documents that may not vouch is uncovered.
+func uncoveredKeys(n graph.Node, vouching []Evidence, asked string, subj subjects) []string {
 	var want []string
 	if asked != "" {
 		if k, err := graph.NormalizeKey(asked); err == nil && slices.Contains(n.Keys, k) {
@@ -468,12 +489,7 @@ func uncoveredKeys(n graph.Node, vouching []Evidence, asked string) []string {
 	}
 	var out []string
 	for _, k := range want {
-		i := slices.IndexFunc(n.KeyDocs, func(kc graph.KeyClaim) bool { return kc.Key == k })
-		if i < 0 {
-			out = append(out, k)
-			continue
-		}
-		if !slices.ContainsFunc(vouching, func(e Evidence) bool { return slices.Contains(n.KeyDocs[i].Docs, e.Document) }) {
+		if !slices.ContainsFunc(vouching, func(e Evidence) bool { return subj.names(e.Document, n, k) }) {
 			out = append(out, k)
 		}
 	}

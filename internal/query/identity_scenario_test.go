@@ -86,3 +86,45 @@ func TestAdapterIdentityIsOneNodeInAnyOrder(t *testing.T) {
 		}
 	}
 }
+
+// A model signed with the reference model_signing tool by a key the policy
+// does not hold for model signatures: its OMS signature fails, and a
+// resolved advisory and a deployment record, both signed by keys trusted
+// for their own roles, never make it verified (the field report's case).
+func TestFailedOMSSignatureIsNotLaunderedByOtherRoles(t *testing.T) {
+	const omsRoot = "sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4"
+	sig, err := os.ReadFile("../../testdata/oms/v1.1.0-elliptic-key/model.sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	omsKey, err := trust.LoadPublicKey("../../testdata/oms/keys/certificate/signing-key-pub.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSigners(t)
+	pol := &trust.Policy{Rules: []trust.Rule{
+		{Name: "model-signers", Roles: []graph.Role{graph.RoleModelSignature}, Keys: []trust.PublicKey{s.model.PublicKey(t)}},
+		// The reference tool's key is trusted, but only for advisories.
+		{Name: "advisories", Roles: []graph.Role{graph.RoleAdvisory}, Keys: []trust.PublicKey{s.advisory.PublicKey(t), omsKey}},
+		{Name: "deployers", Roles: []graph.Role{graph.RoleDeployment}, Keys: []trust.PublicKey{s.deploy.PublicKey(t)}},
+	}}
+	m := subj{name: "acme/model", sha: omsRoot[len("sha256:"):]}
+	docs := []namedDoc{
+		{"oms", sig},
+		{"advisory-resolved", s.advisory.DSSE(t, pt, advisory(t, "AIXV-5", "resolved", m))},
+		{"deployment", s.deploy.DSSE(t, pt, deployment(t, m, "production", "2025-05-01T00:00:00Z", ""))},
+	}
+	permutations(docs, func(order []namedDoc) {
+		w := newTWorld(t, pol)
+		for _, d := range order {
+			w.push(t, d.name, d.data)
+		}
+		d, err := w.q.Admission(context.Background(), omsRoot, query.DefaultPolicy())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allow || d.Identity.Verified || d.Identity.Status != graph.StatusFailed {
+			t.Fatalf("order %s: admission %+v, want denied, status failed", orderName(order), d)
+		}
+	})
+}

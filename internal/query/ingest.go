@@ -28,6 +28,11 @@ type IngestedDocument struct {
 	EdgesCreated int      `json:"edgesCreated"`
 	EdgesTouched int      `json:"edgesTouched"`
 	Signatures   []Signer `json:"signatures"`
+	// Merges and KeysNotAttached say how the document's keys met the graph
+	// (graph.Receipt); Warnings what it held that was left out.
+	Merges          []graph.Merge   `json:"merges"`
+	KeysNotAttached []graph.KeyNote `json:"keysNotAttached"`
+	Warnings        []string        `json:"warnings"`
 }
 
 // Ingest runs one input through the pipeline and reports it. The pipeline
@@ -51,6 +56,8 @@ func Receipts(rs []ingest.Result) IngestReceipt {
 			NodesCreated: r.Receipt.NodesCreated, NodesTouched: r.Receipt.NodesTouched,
 			EdgesCreated: r.Receipt.EdgesCreated, EdgesTouched: r.Receipt.EdgesTouched,
 			Signatures: []Signer{},
+			Merges:     append([]graph.Merge{}, r.Receipt.Merges...), KeysNotAttached: append([]graph.KeyNote{}, r.Receipt.KeysNotAttached...),
+			Warnings: append([]string{}, r.Warnings...),
 		}
 		if d.Document == "" {
 			d.Document = r.Document.Digest

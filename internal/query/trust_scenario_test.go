@@ -412,3 +412,44 @@ func TestAdvisoryStatusSignedBeforeUnsigned(t *testing.T) {
 		t.Fatalf("admission after the signed withdrawal = %+v, %v", d, err)
 	}
 }
+
+// A verified provenance names the model it produced (G) and its base model
+// (EVIL) as an input; an unsigned statement then claims that the model
+// named hf://acme/good has digest EVIL, which joins the two nodes. The
+// provenance vouches for G, its subject, never for EVIL, which it only
+// named as an input: EVIL stays unverified, asked by digest or not.
+func TestJoinDoesNotLendAnInputTheSubjectsTrust(t *testing.T) {
+	s, pol := newSigners(t)
+	ctx := context.Background()
+	good := subj{name: "acme/good", uri: "hf://acme/good", sha: dg("6")}
+	evil := dg("7")
+	prov := statement(t, "https://slsa.dev/provenance/v1", []subj{good}, map[string]any{
+		"buildDefinition": map[string]any{"buildType": "https://ml.acme.example/buildtypes/training/v1", "externalParameters": map[string]any{},
+			"resolvedDependencies": []any{map[string]any{"uri": "hf://acme/base", "digest": map[string]string{"sha256": evil}, "annotations": map[string]string{"kind": "model"}}}},
+		"runDetails": map[string]any{"builder": map[string]any{"id": "https://ml.acme.example/runners/gpu@v2"}},
+	})
+	joiner := statement(t, "https://example.com/anything/v1", []subj{{uri: "hf://acme/good", sha: evil}}, map[string]any{})
+	permutations([]namedDoc{{"prov", s.prov.DSSE(t, pt, prov)}, {"joiner", joiner}}, func(order []namedDoc) {
+		w := newTWorld(t, pol)
+		for _, d := range order {
+			w.push(t, d.name, d.data)
+		}
+		byGood, err := w.q.Admission(ctx, "sha256:"+good.sha, query.DefaultPolicy())
+		if err != nil {
+			t.Fatal(err)
+		}
+		byEvil, err := w.q.Admission(ctx, "sha256:"+evil, query.DefaultPolicy())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(byGood.Subjects) != 1 || len(byEvil.Subjects) != 1 || byGood.Subjects[0].ID != byEvil.Subjects[0].ID {
+			t.Fatalf("order %s: the unsigned statement did not join the nodes (test setup): %+v / %+v", orderName(order), byGood.Subjects, byEvil.Subjects)
+		}
+		if !byGood.Identity.Verified {
+			t.Errorf("order %s: G, the provenance's subject: %+v", orderName(order), byGood.Identity)
+		}
+		if byEvil.Allow || byEvil.Identity.Verified || !strings.Contains(byEvil.Identity.Reason, "joined to it only by documents that do not vouch for it") {
+			t.Errorf("order %s: EVIL borrowed the provenance's trust: %+v", orderName(order), byEvil.Identity)
+		}
+	})
+}

@@ -185,18 +185,29 @@ type ComplexityRoot struct {
 	}
 
 	IngestedDocument struct {
-		Document      func(childComplexity int) int
-		Duplicate     func(childComplexity int) int
-		EdgesCreated  func(childComplexity int) int
-		EdgesTouched  func(childComplexity int) int
-		Format        func(childComplexity int) int
-		NodesCreated  func(childComplexity int) int
-		NodesTouched  func(childComplexity int) int
-		PredicateType func(childComplexity int) int
-		Signatures    func(childComplexity int) int
-		Source        func(childComplexity int) int
-		Status        func(childComplexity int) int
-		Type          func(childComplexity int) int
+		Document        func(childComplexity int) int
+		Duplicate       func(childComplexity int) int
+		EdgesCreated    func(childComplexity int) int
+		EdgesTouched    func(childComplexity int) int
+		Format          func(childComplexity int) int
+		KeysNotAttached func(childComplexity int) int
+		Merges          func(childComplexity int) int
+		NodesCreated    func(childComplexity int) int
+		NodesTouched    func(childComplexity int) int
+		PredicateType   func(childComplexity int) int
+		Signatures      func(childComplexity int) int
+		Source          func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Type            func(childComplexity int) int
+		Warnings        func(childComplexity int) int
+	}
+
+	KeyNote struct {
+		Key    func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Owner  func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Spec   func(childComplexity int) int
 	}
 
 	KindCount struct {
@@ -212,6 +223,12 @@ type ComplexityRoot struct {
 		Signers      func(childComplexity int) int
 		TotalCount   func(childComplexity int) int
 		Truncated    func(childComplexity int) int
+	}
+
+	Merge struct {
+		Absorbed func(childComplexity int) int
+		Into     func(childComplexity int) int
+		Kind     func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -1005,6 +1022,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.IngestedDocument.Format(childComplexity), true
+	case "IngestedDocument.keysNotAttached":
+		if e.complexity.IngestedDocument.KeysNotAttached == nil {
+			break
+		}
+
+		return e.complexity.IngestedDocument.KeysNotAttached(childComplexity), true
+	case "IngestedDocument.merges":
+		if e.complexity.IngestedDocument.Merges == nil {
+			break
+		}
+
+		return e.complexity.IngestedDocument.Merges(childComplexity), true
 	case "IngestedDocument.nodesCreated":
 		if e.complexity.IngestedDocument.NodesCreated == nil {
 			break
@@ -1047,6 +1076,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.IngestedDocument.Type(childComplexity), true
+	case "IngestedDocument.warnings":
+		if e.complexity.IngestedDocument.Warnings == nil {
+			break
+		}
+
+		return e.complexity.IngestedDocument.Warnings(childComplexity), true
+
+	case "KeyNote.key":
+		if e.complexity.KeyNote.Key == nil {
+			break
+		}
+
+		return e.complexity.KeyNote.Key(childComplexity), true
+	case "KeyNote.kind":
+		if e.complexity.KeyNote.Kind == nil {
+			break
+		}
+
+		return e.complexity.KeyNote.Kind(childComplexity), true
+	case "KeyNote.owner":
+		if e.complexity.KeyNote.Owner == nil {
+			break
+		}
+
+		return e.complexity.KeyNote.Owner(childComplexity), true
+	case "KeyNote.reason":
+		if e.complexity.KeyNote.Reason == nil {
+			break
+		}
+
+		return e.complexity.KeyNote.Reason(childComplexity), true
+	case "KeyNote.spec":
+		if e.complexity.KeyNote.Spec == nil {
+			break
+		}
+
+		return e.complexity.KeyNote.Spec(childComplexity), true
 
 	case "KindCount.count":
 		if e.complexity.KindCount.Count == nil {
@@ -1103,6 +1169,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Lineage.Truncated(childComplexity), true
+
+	case "Merge.absorbed":
+		if e.complexity.Merge.Absorbed == nil {
+			break
+		}
+
+		return e.complexity.Merge.Absorbed(childComplexity), true
+	case "Merge.into":
+		if e.complexity.Merge.Into == nil {
+			break
+		}
+
+		return e.complexity.Merge.Into(childComplexity), true
+	case "Merge.kind":
+		if e.complexity.Merge.Kind == nil {
+			break
+		}
+
+		return e.complexity.Merge.Kind(childComplexity), true
 
 	case "Mutation.createAdvisory":
 		if e.complexity.Mutation.CreateAdvisory == nil {
@@ -2288,6 +2373,30 @@ type IngestedDocument {
   edgesCreated: Int!
   edgesTouched: Int!
   signatures: [Signer!]!
+  "Nodes this document folded together (it named keys of several nodes of one kind as one artifact)."
+  merges: [Merge!]!
+  "Keys the document named that were not attached, with why; empty in the normal case (nothing is dropped silently)."
+  keysNotAttached: [KeyNote!]!
+  "What the document held that was left out (e.g. components without a usable identity)."
+  warnings: [String!]!
+}
+
+"A merge of nodes one document caused."
+type Merge {
+  kind: NodeKind!
+  into: ID!
+  absorbed: [ID!]!
+}
+
+"A key a document named that was not attached to the node its spec resolved to."
+type KeyNote {
+  "Index of the spec in the document's batch."
+  spec: Int!
+  kind: NodeKind!
+  key: String!
+  "The node that keeps the key, if any."
+  owner: ID
+  reason: String!
 }
 `, BuiltIn: false},
 	{Name: "../../../schema/lineage.graphqls", Input: `# Lineage questions: what went into an artifact, what it went into, which
@@ -5793,6 +5902,12 @@ func (ec *executionContext) fieldContext_IngestReceipt_documents(_ context.Conte
 				return ec.fieldContext_IngestedDocument_edgesTouched(ctx, field)
 			case "signatures":
 				return ec.fieldContext_IngestedDocument_signatures(ctx, field)
+			case "merges":
+				return ec.fieldContext_IngestedDocument_merges(ctx, field)
+			case "keysNotAttached":
+				return ec.fieldContext_IngestedDocument_keysNotAttached(ctx, field)
+			case "warnings":
+				return ec.fieldContext_IngestedDocument_warnings(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type IngestedDocument", field.Name)
 		},
@@ -6140,6 +6255,242 @@ func (ec *executionContext) fieldContext_IngestedDocument_signatures(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _IngestedDocument_merges(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_IngestedDocument_merges,
+		func(ctx context.Context) (any, error) { return obj.Merges, nil },
+		nil,
+		ec.marshalNMerge2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐMergeᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_IngestedDocument_merges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IngestedDocument",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "kind":
+				return ec.fieldContext_Merge_kind(ctx, field)
+			case "into":
+				return ec.fieldContext_Merge_into(ctx, field)
+			case "absorbed":
+				return ec.fieldContext_Merge_absorbed(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Merge", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IngestedDocument_keysNotAttached(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_IngestedDocument_keysNotAttached,
+		func(ctx context.Context) (any, error) { return obj.KeysNotAttached, nil },
+		nil,
+		ec.marshalNKeyNote2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐKeyNoteᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_IngestedDocument_keysNotAttached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IngestedDocument",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "spec":
+				return ec.fieldContext_KeyNote_spec(ctx, field)
+			case "kind":
+				return ec.fieldContext_KeyNote_kind(ctx, field)
+			case "key":
+				return ec.fieldContext_KeyNote_key(ctx, field)
+			case "owner":
+				return ec.fieldContext_KeyNote_owner(ctx, field)
+			case "reason":
+				return ec.fieldContext_KeyNote_reason(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type KeyNote", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IngestedDocument_warnings(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_IngestedDocument_warnings,
+		func(ctx context.Context) (any, error) { return obj.Warnings, nil },
+		nil,
+		ec.marshalNString2ᚕstringᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_IngestedDocument_warnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IngestedDocument",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KeyNote_spec(ctx context.Context, field graphql.CollectedField, obj *graph.KeyNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_KeyNote_spec,
+		func(ctx context.Context) (any, error) { return obj.Spec, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_KeyNote_spec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KeyNote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KeyNote_kind(ctx context.Context, field graphql.CollectedField, obj *graph.KeyNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_KeyNote_kind,
+		func(ctx context.Context) (any, error) { return obj.Kind, nil },
+		nil,
+		ec.marshalNNodeKind2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeKind,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_KeyNote_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KeyNote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type NodeKind does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KeyNote_key(ctx context.Context, field graphql.CollectedField, obj *graph.KeyNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_KeyNote_key,
+		func(ctx context.Context) (any, error) { return obj.Key, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_KeyNote_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KeyNote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KeyNote_owner(ctx context.Context, field graphql.CollectedField, obj *graph.KeyNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_KeyNote_owner,
+		func(ctx context.Context) (any, error) { return obj.Owner, nil },
+		nil,
+		ec.marshalOID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeID,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_KeyNote_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KeyNote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _KeyNote_reason(ctx context.Context, field graphql.CollectedField, obj *graph.KeyNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_KeyNote_reason,
+		func(ctx context.Context) (any, error) { return obj.Reason, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_KeyNote_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "KeyNote",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _KindCount_kind(ctx context.Context, field graphql.CollectedField, obj *query.KindCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6416,6 +6767,87 @@ func (ec *executionContext) fieldContext_Lineage_signers(_ context.Context, fiel
 				return ec.fieldContext_SignerUse_documents(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type SignerUse", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Merge_kind(ctx context.Context, field graphql.CollectedField, obj *graph.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Merge_kind,
+		func(ctx context.Context) (any, error) { return obj.Kind, nil },
+		nil,
+		ec.marshalNNodeKind2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeKind,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Merge_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Merge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type NodeKind does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Merge_into(ctx context.Context, field graphql.CollectedField, obj *graph.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Merge_into,
+		func(ctx context.Context) (any, error) { return obj.Into, nil },
+		nil,
+		ec.marshalNID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeID,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Merge_into(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Merge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Merge_absorbed(ctx context.Context, field graphql.CollectedField, obj *graph.Merge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Merge_absorbed,
+		func(ctx context.Context) (any, error) { return obj.Absorbed, nil },
+		nil,
+		ec.marshalNID2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeIDᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Merge_absorbed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Merge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
 		},
 	}
 	return fc, nil
@@ -13052,6 +13484,77 @@ func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "merges":
+			out.Values[i] = ec._IngestedDocument_merges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keysNotAttached":
+			out.Values[i] = ec._IngestedDocument_keysNotAttached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnings":
+			out.Values[i] = ec._IngestedDocument_warnings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var keyNoteImplementors = []string{"KeyNote"}
+
+func (ec *executionContext) _KeyNote(ctx context.Context, sel ast.SelectionSet, obj *graph.KeyNote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, keyNoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KeyNote")
+		case "spec":
+			out.Values[i] = ec._KeyNote_spec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._KeyNote_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "key":
+			out.Values[i] = ec._KeyNote_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owner":
+			out.Values[i] = ec._KeyNote_owner(ctx, field, obj)
+		case "reason":
+			out.Values[i] = ec._KeyNote_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13162,6 +13665,55 @@ func (ec *executionContext) _Lineage(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "signers":
 			out.Values[i] = ec._Lineage_signers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var mergeImplementors = []string{"Merge"}
+
+func (ec *executionContext) _Merge(ctx context.Context, sel ast.SelectionSet, obj *graph.Merge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Merge")
+		case "kind":
+			out.Values[i] = ec._Merge_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "into":
+			out.Values[i] = ec._Merge_into(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "absorbed":
+			out.Values[i] = ec._Merge_absorbed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15697,6 +16249,36 @@ func (ec *executionContext) marshalNID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋ
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeIDᚄ(ctx context.Context, v any) ([]graph.NodeID, error) {
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]graph.NodeID, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeID(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeIDᚄ(ctx context.Context, sel ast.SelectionSet, v []graph.NodeID) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeID(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNIdentity2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIdentity(ctx context.Context, sel ast.SelectionSet, v query.Identity) graphql.Marshaler {
 	return ec._Identity(ctx, sel, &v)
 }
@@ -15835,6 +16417,54 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	return ret
 }
 
+func (ec *executionContext) marshalNKeyNote2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐKeyNote(ctx context.Context, sel ast.SelectionSet, v graph.KeyNote) graphql.Marshaler {
+	return ec._KeyNote(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNKeyNote2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐKeyNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []graph.KeyNote) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNKeyNote2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐKeyNote(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNKindCount2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐKindCount(ctx context.Context, sel ast.SelectionSet, v query.KindCount) graphql.Marshaler {
 	return ec._KindCount(ctx, sel, &v)
 }
@@ -15895,6 +16525,54 @@ func (ec *executionContext) marshalNLineage2ᚖgithubᚗcomᚋmodelgraphᚋmodel
 		return graphql.Null
 	}
 	return ec._Lineage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMerge2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐMerge(ctx context.Context, sel ast.SelectionSet, v graph.Merge) graphql.Marshaler {
+	return ec._Merge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMerge2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐMergeᚄ(ctx context.Context, sel ast.SelectionSet, v []graph.Merge) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNMerge2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐMerge(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNNode2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNode(ctx context.Context, sel ast.SelectionSet, v query.Node) graphql.Marshaler {
@@ -17042,6 +17720,19 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeID(ctx context.Context, v any) (graph.NodeID, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := graph.NodeID(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeID(ctx context.Context, sel ast.SelectionSet, v graph.NodeID) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(v))
 	return res
 }
 

@@ -287,12 +287,13 @@ function evidenceCard(ev) {
   const dl = h('dl', null,
     h('dt', null, 'document'), h('dd', { class: 'mono' }, ev.document),
     ev.predicateType && [h('dt', null, 'predicate'), h('dd', null, ev.predicateType)],
+    ev.role && [h('dt', null, 'role'), h('dd', null, ev.role)],
     ev.source && [h('dt', null, 'source'), h('dd', null, ev.source)],
     h('dt', null, 'ingested'), h('dd', null, fmtTime(ev.ingestedAt)));
   if (!ev.signers.length) dl.append(h('dt', null, 'signers'), h('dd', null, 'none: an unsigned claim'));
   for (const s of ev.signers) {
     const who = [s.identity, s.issuer && `issuer ${s.issuer}`, s.keyId && `key ${s.keyId}`].filter(Boolean).join(' · ') || '(no identity)';
-    dl.append(h('dt', null, `signer (${s.method})`), h('dd', null, badge(s.status), ' ', who, s.reason && h('div', { class: 'reason' }, s.reason)));
+    dl.append(h('dt', null, `signer (${s.method})`), h('dd', null, badge(s.status), ' ', who, s.reason && h('div', { class: 'reason' }, s.reason), s.scope && h('div', { class: 'reason' }, `trusted only for ${s.scope}`)));
   }
   return h('div', { class: 'doc', dataset: { document: ev.document } },
     h('div', { class: 'top' }, h('span', { class: 'type' }, ev.type), badge(ev.status)), dl);
@@ -364,6 +365,7 @@ async function showDetails(id) {
     h('h2', null, node.name || node.id),
     h('div', { class: 'sub mono' }, `id ${node.id}`),
     idn.reason && h('p', { class: 'reason' }, idn.reason),
+    idn.basis && h('p', { class: 'basis' }, idn.basis),
     actions,
     h('h3', null, 'Keys'), h('ul', { class: 'keys' }, node.keys.map((k) => h('li', null, k))),
     node.attrs.length ? [h('h3', null, 'Attributes'), attrs] : null,

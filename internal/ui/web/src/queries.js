@@ -36,14 +36,14 @@ export function edges(ids) {
 }
 
 const EVIDENCE = `fragment Ev on Evidence {
-  document type predicateType source ingestedAt status
-  signers { method identity issuer keyId status reason }
+  document type predicateType source ingestedAt status role
+  signers { method identity issuer keyId status reason scope }
 }`;
 
 export const DETAILS = `query Details($ref: String!) {
   lookup(ref: $ref) {
     node { id kind name keys attrs { name value documents } documents }
-    identity { status verified reason describedBy { ...Ev } }
+    identity { status verified reason basis describedBy { ...Ev } }
     edges { from { id kind name } kind to { id kind name } attrs { name value documents } status weakness evidence { ...Ev } }
     edgesTotal
     files
