@@ -8,9 +8,12 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/scorecard"
 	"github.com/modelgraph/modelgraph/ingest/spdx3"
 )
@@ -32,11 +35,12 @@ const (
 	FormatScorecard      Format = "scorecard"  // OpenSSF Scorecard JSON result (scorecard --format json)
 )
 
-// ErrUnsupported is returned when a document is none of the known formats.
-var ErrUnsupported = errors.New("unsupported document format")
+// ErrUnsupported is returned when a document is none of the known formats
+// (docerr.ErrUnsupported).
+var ErrUnsupported = docerr.ErrUnsupported
 
 // ErrTooLarge is returned for documents over the size limit.
-var ErrTooLarge = errors.New("document too large")
+var ErrTooLarge = docerr.ErrTooLarge
 
 // Detect guesses the format from the content (and an optional content type).
 // It looks only at the top-level shape, so it is cheap on large inputs.
@@ -60,7 +64,7 @@ func Detect(data []byte, contentType string) (Format, error) {
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trimmed) == 0 {
-		return "", fmt.Errorf("%w: document is empty", ErrUnsupported)
+		return "", fmt.Errorf("%w: document is empty", docerr.ErrMalformed)
 	}
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("---")):
@@ -75,12 +79,11 @@ func Detect(data []byte, contentType string) (Format, error) {
 	case trimmed[0] != '{':
 		return "", fmt.Errorf("%w: not JSON, XML, SPDX tag-value or a model card", ErrUnsupported)
 	}
-	var top map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	if err := dec.Decode(&top); err != nil {
-		return "", fmt.Errorf("%w: invalid JSON: %v", ErrUnsupported, err)
+	top, more, err := topLevel(trimmed)
+	if err != nil {
+		return "", fmt.Errorf("%w: invalid JSON: %v", docerr.ErrMalformed, err)
 	}
-	if dec.More() {
+	if more {
 		return FormatJSONLines, nil
 	}
 	str := func(k string) string {
@@ -95,7 +98,7 @@ func Detect(data []byte, contentType string) (Format, error) {
 		return FormatDSSE, nil
 	case top["_type"] != nil:
 		return FormatStatement, nil
-	case str("bomFormat") == "CycloneDX":
+	case str("bomFormat") == "CycloneDX" || (top["bomFormat"] == nil && top["specVersion"] != nil && top["spdxVersion"] == nil && top["@context"] == nil):
 		return FormatCycloneDX, nil
 	case top["spdxVersion"] != nil:
 		return FormatSPDX, nil
@@ -118,4 +121,64 @@ func head(b []byte) []byte {
 		return b[:4096]
 	}
 	return b
+}
+
+// detectKeys are the top-level members Detect looks at.
+var detectKeys = map[string]bool{"mediaType": true, "payloadType": true, "signatures": true, "_type": true,
+	"bomFormat": true, "specVersion": true, "spdxVersion": true, "@graph": true, "@context": true,
+	"document": true, "statements": true, "@id": true,
+	"repo": true, "scorecard": true, "checks": true} // scorecard.Detect
+
+// presenceKeys are the detectKeys whose value Detect does not read.
+var presenceKeys = map[string]bool{"payloadType": true, "signatures": true, "@graph": true, "statements": true, "@id": true, "specVersion": true, "spdxVersion": true, "_type": true,
+	"repo": true, "scorecard": true, "checks": true}
+
+// topLevel reads the first JSON object of data in one streaming pass
+// (jsontext: values it does not keep are skipped, not copied or decoded),
+// keeping the raw values of detectKeys, and reports whether another value
+// follows (JSON Lines).
+func topLevel(data []byte) (map[string]json.RawMessage, bool, error) {
+	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil {
+		return nil, false, err
+	} else if tok.Kind() != '{' {
+		return nil, false, fmt.Errorf("not a JSON object")
+	}
+	top := map[string]json.RawMessage{}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, false, err
+		}
+		name := tok.String()
+		if presenceKeys[name] { // only presence matters: do not copy a large value
+			if err := dec.SkipValue(); err != nil {
+				return nil, false, err
+			}
+			top[name] = json.RawMessage("1")
+			continue
+		}
+		if detectKeys[name] {
+			v, err := dec.ReadValue()
+			if err != nil {
+				return nil, false, err
+			}
+			top[name] = json.RawMessage(bytes.Clone(v)) // the last wins, as encoding/json reads it; strict parsing refuses duplicates later
+			continue
+		}
+		if err := dec.SkipValue(); err != nil {
+			return nil, false, err
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, false, err
+	}
+	more := dec.PeekKind() != 0
+	if !more {
+		// Trailing garbage that is not a JSON value: surface the error.
+		if _, err := dec.ReadToken(); err != nil && err != io.EOF {
+			return nil, false, err
+		}
+	}
+	return top, more, nil
 }

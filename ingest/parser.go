@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/envelope"
+	"github.com/modelgraph/modelgraph/ingest/inflate"
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
@@ -17,7 +19,7 @@ import (
 )
 
 // MaxJSONLines bounds the documents one JSON Lines input may hold.
-const MaxJSONLines = 10_000
+const MaxJSONLines = docerr.MaxJSONLines
 
 // Parsed is one document turned into its batch.
 type Parsed struct {
@@ -35,98 +37,161 @@ type Parser struct {
 // NewParser returns a parser verifying against pol.
 func NewParser(pol *trust.Policy) *Parser { return &Parser{Trust: pol} }
 
-// docError marks a parse failure as the document's fault (so HTTP answers
-// 4xx) while keeping the format package's own error chain.
-type docError struct {
-	source string
-	err    error
+// Decoded is one document after the decode stage: decompressed, its format
+// detected (once), and for signed formats its envelope opened and its
+// signatures verified (once). Every format parser takes it.
+type Decoded struct {
+	Input                   // Data is the decompressed document
+	Format Format           // what Detect said
+	Doc    graph.Document   // identity and signatures; signed formats: set by the envelope
+	Opened *envelope.Opened // signed formats only
 }
 
-func (e *docError) Error() string { return e.source + ": " + e.err.Error() }
-func (e *docError) Unwrap() error { return e.err }
-func (e *docError) Is(target error) bool {
-	return target == ErrInvalidDocument
+// FormatParser turns a decoded document into its batch. Every format has
+// one (formatParsers); none decompresses, detects or verifies again.
+type FormatParser func(ctx context.Context, d *Decoded) (*graph.Batch, error)
+
+var formatParsers map[Format]FormatParser
+
+func init() {
+	sbomParser := func(ctx context.Context, d *Decoded) (*graph.Batch, error) {
+		return sbom.Parse(ctx, d.Data, d.Doc, sbom.Options{Subject: d.Subject, Role: d.Role})
+	}
+	formatParsers = map[Format]FormatParser{
+		FormatCycloneDX: sbomParser,
+		FormatSPDX:      sbomParser,
+		FormatOpenVEX:   sbomParser,
+		FormatCSAF:      sbomParser,
+		FormatSPDX3: func(_ context.Context, d *Decoded) (*graph.Batch, error) {
+			return spdx3.Parse(d.Data, d.Doc)
+		},
+		FormatModelCard: func(_ context.Context, d *Decoded) (*graph.Batch, error) {
+			return modelcard.Parse(d.Data, d.Doc, modelcard.Options{Name: d.Subject})
+		},
+		FormatScorecard: func(_ context.Context, d *Decoded) (*graph.Batch, error) {
+			return scorecard.Parse(d.Data, d.Doc)
+		},
+		FormatSigstoreBundle: signedParser,
+		FormatDSSE:           signedParser,
+		FormatStatement:      signedParser,
+	}
 }
 
+// Limits bound the decode stage.
+type Limits struct {
+	MaxBytes int64 // before and after decompression; docerr.MaxDocumentBytes when 0
+	MaxRatio int64 // decompressed/compressed; inflate.DefaultMaxRatio when 0
+}
+
+func (l Limits) orDefault() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = docerr.MaxDocumentBytes
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = docerr.MaxRatio
+	}
+	return l
+}
+
+// bad makes err the document's error (*docerr.Error naming in's source),
+// leaving cancellations alone. A graph rule broken by the batch is
+// docerr.Invalid (422).
 func bad(in Input, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &docError{source: name(in), err: err}
+	if errors.Is(err, graph.ErrInvalidBatch) {
+		return docerr.WrapKind(name(in), docerr.Invalid, err)
+	}
+	return docerr.Wrap(name(in), err)
 }
 
-// Parse detects the document's format and parses it into one batch per
-// document (several for JSON Lines). Nothing is written.
+// Parse runs the decode stage with the default limits and parses the
+// document into one batch per document it holds (several for JSON Lines).
+// Nothing is written.
 func (p *Parser) Parse(ctx context.Context, in Input) ([]Parsed, error) {
+	return p.ParseLimited(ctx, in, Limits{})
+}
+
+// ParseLimited is Parse under l. The decode stage, the same for every
+// path (CLI, HTTP push, GraphQL, collectors): size limit -> decompress
+// (gzip, bzip2, zstd; size and ratio caps) -> detect (once) -> open the envelope and verify (once, signed formats) ->
+// the format's parser. Every error is a *docerr.Error.
+func (p *Parser) ParseLimited(ctx context.Context, in Input, l Limits) ([]Parsed, error) {
+	l = l.orDefault()
+	if int64(len(in.Data)) > l.MaxBytes {
+		return nil, docerr.Errorf(name(in), docerr.TooLarge, "%w: %d bytes, limit %d", docerr.ErrTooLarge, len(in.Data), l.MaxBytes)
+	}
+	data, err := inflate.Decode(in.Data, inflate.Limits{MaxBytes: l.MaxBytes, MaxRatio: l.MaxRatio})
+	if err != nil {
+		return nil, bad(in, err)
+	}
+	in.Data = data
+	// No separate count scan: Detect streams over the document without
+	// decoding it, and the SBOM parser counts components in its first scan
+	// of the bytes, before any decoder reads it whole (sbom.Parse,
+	// sbom.FromStatement).
 	f, err := Detect(in.Data, in.ContentType)
 	if err != nil {
-		// Compressed or wrapped SBOMs: GUAC's processing knows them.
-		if _, ok := sbom.Detect(in.Data); ok {
-			f, err = FormatCycloneDX, nil
-		} else {
-			return nil, &docError{source: name(in), err: err}
-		}
+		return nil, bad(in, err)
 	}
-	if f == FormatJSONLines {
-		lines, err := intoto.SplitJSONL(in.Data)
+	if f != FormatJSONLines {
+		ps, err := p.one(ctx, in, f)
 		if err != nil {
-			return nil, bad(in, err)
+			return nil, err
 		}
-		if len(lines) > MaxJSONLines {
-			return nil, bad(in, fmt.Errorf("%w: %d documents, limit %d", ErrTooLarge, len(lines), MaxJSONLines))
-		}
-		var out []Parsed
-		for i, line := range lines {
-			sub := in
-			sub.Data = line
-			sub.Source = fmt.Sprintf("%s#line%d", name(in), i+1)
-			sub.ContentType = ""
-			ps, err := p.one(ctx, sub, "")
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ps)
-		}
-		return out, nil
+		return []Parsed{ps}, nil
 	}
-	ps, err := p.one(ctx, in, f)
+	lines, err := intoto.SplitJSONL(in.Data)
 	if err != nil {
-		return nil, err
+		return nil, bad(in, err)
 	}
-	return []Parsed{ps}, nil
+	if len(lines) > MaxJSONLines {
+		return nil, bad(in, fmt.Errorf("%w: %d documents, limit %d", docerr.ErrTooLarge, len(lines), MaxJSONLines))
+	}
+	out := make([]Parsed, 0, len(lines))
+	for i, line := range lines {
+		sub := in
+		sub.Data = line
+		sub.Source = fmt.Sprintf("%s#line%d", name(in), i+1)
+		sub.ContentType = ""
+		lf, err := Detect(line, "")
+		if err != nil {
+			return nil, bad(sub, err)
+		}
+		if lf == FormatJSONLines {
+			return nil, bad(sub, fmt.Errorf("%w: nested JSON Lines", docerr.ErrUnsupported))
+		}
+		ps, err := p.one(ctx, sub, lf)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps)
+	}
+	return out, nil
 }
 
+// one opens and verifies a signed document's envelope, then hands the
+// decoded document to its format's parser.
 func (p *Parser) one(ctx context.Context, in Input, f Format) (Parsed, error) {
-	if f == "" {
-		var err error
-		if f, err = Detect(in.Data, ""); err != nil {
-			return Parsed{}, &docError{source: name(in), err: err}
-		}
-		if f == FormatJSONLines {
-			return Parsed{}, bad(in, fmt.Errorf("%w: nested JSON Lines", ErrUnsupported))
-		}
+	parse := formatParsers[f]
+	if parse == nil {
+		return Parsed{}, bad(in, fmt.Errorf("%w: %s", docerr.ErrUnsupported, f))
 	}
-	// Unsigned formats are identified by their bytes; signed() replaces the
-	// digest with the envelope's identity of what was signed.
-	doc := graph.Document{Digest: graph.SHA256Key(in.Data), Source: in.Source, Size: int64(len(in.Data))}
-	var (
-		b   *graph.Batch
-		err error
-	)
-	switch f {
-	case FormatSigstoreBundle, FormatDSSE, FormatStatement:
-		return p.signed(ctx, in, doc, f)
-	case FormatCycloneDX, FormatSPDX, FormatOpenVEX, FormatCSAF:
-		b, err = sbom.Parse(ctx, in.Data, doc, sbom.Options{Subject: in.Subject, Role: in.Role})
-	case FormatSPDX3:
-		b, err = spdx3.Parse(in.Data, doc)
-	case FormatModelCard:
-		b, err = modelcard.Parse(in.Data, doc, modelcard.Options{Name: in.Subject})
-	case FormatScorecard:
-		b, err = scorecard.Parse(in.Data, doc)
-	default:
-		err = fmt.Errorf("%w: %s", ErrUnsupported, f)
+	// Unsigned formats are identified by their bytes; a signed one by the
+	// envelope's identity of what was signed (envelope.Opened.DocumentDigest).
+	d := &Decoded{Input: in, Format: f, Doc: graph.Document{Digest: graph.SHA256Key(in.Data), Source: in.Source, Size: int64(len(in.Data))}}
+	if isSigned(f) {
+		o, err := envelope.Open(ctx, in.Data, p.Trust)
+		if err != nil {
+			return Parsed{}, bad(in, err)
+		}
+		d.Opened = o
+		d.Doc.Digest = o.DocumentDigest()
+		d.Doc.Signatures = o.Signatures
+		d.Doc.Role = o.Role()
 	}
+	b, err := parse(ctx, d)
 	if err != nil {
 		return Parsed{}, bad(in, err)
 	}
@@ -134,6 +199,10 @@ func (p *Parser) one(ctx context.Context, in Input, f Format) (Parsed, error) {
 		b.Doc.Role = graph.RoleOfType(b.Doc.Type)
 	}
 	return Parsed{Format: f, Batch: b}, nil
+}
+
+func isSigned(f Format) bool {
+	return f == FormatSigstoreBundle || f == FormatDSSE || f == FormatStatement
 }
 
 // Predicate types handed to the SBOM parser when wrapped in a statement.
@@ -146,18 +215,11 @@ func isSBOMPredicate(pt string) bool {
 	return false
 }
 
-// signed opens an envelope (verifying its signatures against the trust
-// policy) and parses the statement inside by predicate type.
-func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f Format) (Parsed, error) {
-	o, err := envelope.Open(ctx, in.Data, p.Trust)
-	if err != nil {
-		return Parsed{}, bad(in, err)
-	}
-	// The envelope stage decides the document's identity: what was signed
-	// and by whom, not the bytes it arrived as (envelope.Opened.DocumentDigest).
-	doc.Digest = o.DocumentDigest()
-	doc.Signatures = o.Signatures
-	doc.Role = o.Role()
+// signedParser parses what an opened envelope holds, by predicate type: a
+// message signature, an OMS signature, an SBOM/VEX statement or another
+// in-toto attestation. The envelope was opened and verified before.
+func signedParser(ctx context.Context, d *Decoded) (*graph.Batch, error) {
+	o, doc := d.Opened, d.Doc
 	if o.Statement == nil && o.MessageDigest != "" {
 		// A message signature (cosign v3's default for images, sigstore
 		// blob signing) vouches for an artifact digest: record who signed it.
@@ -166,30 +228,24 @@ func (p *Parser) signed(ctx context.Context, in Input, doc graph.Document, f For
 		a := b.Node(graph.KindFile, o.MessageDigest)
 		b.Describes(a)
 		if err := b.Validate(); err != nil {
-			return Parsed{}, bad(in, err)
+			return nil, err
 		}
-		return Parsed{Format: f, Batch: b}, nil
+		return b, nil
 	}
 	if o.Statement == nil {
-		return Parsed{}, bad(in, fmt.Errorf("%w: the signed payload (%s) is not an in-toto statement", ErrUnsupported, o.PayloadType))
+		return nil, fmt.Errorf("%w: the signed payload (%s) is not an in-toto statement", docerr.ErrUnsupported, o.PayloadType)
 	}
 	st := o.Statement
 	doc.PredicateType = st.PredicateType
-	var b *graph.Batch
 	switch pt := st.PredicateType; {
 	case isOMSPredicate(pt):
-		b, err = omsBatch(o, doc, in.Subject)
+		return omsBatch(o, doc, d.Subject)
 	case isSBOMPredicate(pt):
-		b, err = sbom.FromStatement(ctx, st, doc, sbom.Options{Subject: in.Subject, Role: in.Role})
+		return sbom.FromStatement(ctx, st, doc, sbom.Options{Subject: d.Subject, Role: d.Role})
 	case pt == scorecard.PredicateType:
-		b, err = scorecard.FromStatement(st, doc)
-	default:
-		b, err = intoto.FromStatement(st, doc)
+		return scorecard.FromStatement(st, doc)
 	}
-	if err != nil {
-		return Parsed{}, bad(in, err)
-	}
-	return Parsed{Format: f, Batch: b}, nil
+	return intoto.FromStatement(st, doc)
 }
 
 // Digests returns the identity (graph.Document.Digest) each document in in

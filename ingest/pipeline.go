@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/inflate"
-	"github.com/modelgraph/modelgraph/ingest/sbom"
 )
 
 // DefaultMaxBytes bounds one document unless the pipeline says otherwise.
-const DefaultMaxBytes = 64 << 20
+const DefaultMaxBytes = docerr.MaxDocumentBytes
 
 // Input is one document as received.
 type Input struct {
@@ -52,10 +52,6 @@ type Pipeline struct {
 // ErrBusy: the ingest budget stayed full for its whole queue wait. HTTP
 // answers 503 with Retry-After.
 var ErrBusy = errors.New("server busy: too many documents being ingested")
-
-// countScanFrom: documents above this size are scanned for SBOM component
-// counts before parsing (smaller ones cannot hold sbom.MaxComponents).
-const countScanFrom = 512 << 10
 
 // LargeDocument: a document that may occupy more than this once
 // decompressed (inflate.Bound) is large for the ingest budget.
@@ -147,50 +143,41 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 // Large reports whether a document of n bytes (-1: unknown) compressed
 // with codec ("" for none) is large for the budget.
 func (p *Pipeline) Large(n int64, codec string) bool {
-	max := p.MaxBytes
-	if max == 0 {
-		max = DefaultMaxBytes
-	}
-	return n < 0 || inflate.Bound(n, codec, inflate.Limits{MaxBytes: max, MaxRatio: p.MaxRatio}) > LargeDocument
+	l := Limits{MaxBytes: p.MaxBytes, MaxRatio: p.MaxRatio}.orDefault()
+	return n < 0 || inflate.Bound(n, codec, inflate.Limits{MaxBytes: l.MaxBytes, MaxRatio: l.MaxRatio}) > LargeDocument
 }
 
-// Ingest parses in and applies every document it holds. A JSON Lines input
-// is parsed whole first, so a malformed line rejects the input before any of
-// it is written; its documents are then applied together (ApplyAll).
+// Ingest runs in through the decode stage (Parser.ParseLimited) under the
+// pipeline's limits and budget and applies every document it holds. A JSON
+// Lines input is parsed whole first, so a malformed line rejects the input
+// before any of it is written; its documents are then applied together
+// (ApplyAll). Every error for bad input is a *docerr.Error.
 func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
-	max := p.MaxBytes
-	if max == 0 {
-		max = DefaultMaxBytes
+	parsed, err := p.Parse(ctx, in)
+	if err != nil {
+		return nil, err
 	}
-	if int64(len(in.Data)) > max {
-		return nil, fmt.Errorf("%w: %s: %d bytes, limit %d", ErrTooLarge, name(in), len(in.Data), max)
+	return p.Apply(ctx, in, parsed)
+}
+
+// Parse is the parse half of Ingest (decode stage, budget slot): bulk
+// ingest runs it on every core and Apply in group commits.
+func (p *Pipeline) Parse(ctx context.Context, in Input) ([]Parsed, error) {
+	l := Limits{MaxBytes: p.MaxBytes, MaxRatio: p.MaxRatio}.orDefault()
+	if int64(len(in.Data)) > l.MaxBytes {
+		return nil, docerr.Errorf(name(in), docerr.TooLarge, "%w: %d bytes, limit %d", docerr.ErrTooLarge, len(in.Data), l.MaxBytes)
 	}
 	release, err := p.Budget.acquire(ctx, p.Large(int64(len(in.Data)), inflate.Codec(in.Data)))
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	// Compressed input is decompressed here, once, streaming, under the
-	// same size limit and a ratio cap; parsers see the document itself.
-	if data, err := inflate.Decode(in.Data, inflate.Limits{MaxBytes: max, MaxRatio: p.MaxRatio}); err != nil {
-		if errors.Is(err, inflate.ErrTooLarge) {
-			return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, name(in), err)
-		}
-		return nil, &docError{source: name(in), err: err}
-	} else {
-		in.Data = data
-	}
-	// An SBOM over the component limit is refused after one byte scan,
-	// before detection or any decoder reads it whole.
-	if len(in.Data) > countScanFrom {
-		if err := sbom.CheckCounts(in.Data); err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, name(in), err)
-		}
-	}
-	parsed, err := p.Parser.Parse(ctx, in)
-	if err != nil {
-		return nil, err
-	}
+	return p.Parser.ParseLimited(ctx, in, l)
+}
+
+// Apply writes what Parse returned for in: one atomic write per document.
+func (p *Pipeline) Apply(ctx context.Context, in Input, parsed []Parsed) ([]Result, error) {
+	var err error
 	batches := make([]*graph.Batch, len(parsed))
 	for i, pd := range parsed {
 		batches[i] = pd.Batch
@@ -202,6 +189,9 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) ([]Result, error) {
 		receipts = []graph.Receipt{r}
 	} else {
 		receipts, err = p.Store.ApplyAll(ctx, batches)
+	}
+	if errors.Is(err, graph.ErrInvalidBatch) {
+		return nil, bad(in, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: store: %w", name(in), err)
@@ -238,12 +228,12 @@ func name(in Input) string {
 	return "document"
 }
 
-// IsBadInput reports whether err is the client's fault (malformed,
-// unsupported, too large, invalid) rather than the server's: HTTP maps it to
-// 4xx.
+// IsBadInput reports whether err is the client's fault (a document error:
+// malformed, unsupported, too large, unverifiable, ambiguous or invalid)
+// rather than the server's: HTTP maps it to 4xx (docerr.Status).
 func IsBadInput(err error) bool {
-	return errors.Is(err, ErrUnsupported) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalidDocument) || errors.Is(err, graph.ErrInvalidBatch)
+	return errors.Is(err, docerr.ErrDocument) || errors.Is(err, graph.ErrInvalidBatch)
 }
 
-// ErrInvalidDocument is the root of every parse error the pipeline returns.
-var ErrInvalidDocument = errors.New("invalid document")
+// ErrInvalidDocument is the root of every document error (docerr.ErrDocument).
+var ErrInvalidDocument = docerr.ErrDocument

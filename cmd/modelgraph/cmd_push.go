@@ -19,8 +19,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
+	"github.com/modelgraph/modelgraph/internal/progress"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -29,6 +29,7 @@ func newPushCommand() *cobra.Command {
 		c                 apiFlags
 		subject, role, ct string
 		output            string
+		progressMode      string
 		retries, parallel int
 		maxBytes          int64
 		retryWait         time.Duration
@@ -47,6 +48,10 @@ exponential backoff. A 4xx answer (malformed, unsupported, too large, bad
 token) is reported and not retried. The exit status is 1 when any file
 failed.
 
+Progress goes to stderr as for ingest: a bar on a terminal (files, bytes,
+MB/s, documents/s, time left), plain lines every few seconds otherwise
+(--progress none to silence it).
+
 The token is read from --token-file, else from MODELGRAPH_TOKEN; it needs
 the write scope.`,
 		Args: cobra.MinimumNArgs(1),
@@ -59,6 +64,7 @@ the write scope.`,
 	cmd.Flags().IntVar(&retries, "retries", 5, "retries per file on 5xx, 429 and connection errors")
 	cmd.Flags().DurationVar(&retryWait, "retry-wait", 500*time.Millisecond, "first retry delay; it doubles each retry (up to 30s), with jitter")
 	cmd.Flags().IntVar(&parallel, "parallel", 4, "files pushed concurrently")
+	cmd.Flags().StringVar(&progressMode, "progress", progress.Auto, "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or none")
 	cmd.Flags().Int64Var(&maxBytes, "max-bytes", 64<<20, "refuse files larger than this before sending")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if output != "text" && output != "json" {
@@ -86,8 +92,12 @@ the write scope.`,
 		if err != nil {
 			return err
 		}
+		meter, err := progress.New(cmd.ErrOrStderr(), progressMode, len(files), totalSize(files))
+		if err != nil {
+			return err
+		}
 		p := &pusher{client: client, subject: subject, role: role, contentType: ct, maxBytes: maxBytes,
-			out: cmd.OutOrStdout(), text: output == "text", progress: progressTo(cmd.ErrOrStderr(), len(files))}
+			out: cmd.OutOrStdout(), text: output == "text", meter: meter}
 		results := p.run(cmd.Context(), files, parallel)
 		if output == "json" {
 			enc := json.NewEncoder(cmd.OutOrStdout())
@@ -128,6 +138,7 @@ type pushResult struct {
 	Attempts int                 `json:"attempts"`
 	Receipt  query.IngestReceipt `json:"receipt,omitzero"`
 	Error    string              `json:"error,omitempty"`
+	bytes    int64
 }
 
 type pusher struct {
@@ -137,7 +148,7 @@ type pusher struct {
 	maxBytes      int64
 	out           io.Writer
 	text          bool
-	progress      func(done int, path string)
+	meter         *progress.Meter
 	mu            sync.Mutex
 	done          int
 }
@@ -165,9 +176,7 @@ func (p *pusher) run(ctx context.Context, files []string, parallel int) []pushRe
 	}
 	close(next)
 	wg.Wait()
-	if p.progress != nil {
-		p.progress(-1, "")
-	}
+	p.meter.Finish()
 	return results
 }
 
@@ -178,6 +187,7 @@ func (p *pusher) one(ctx context.Context, path string) pushResult {
 		r.Error = err.Error()
 		return r
 	}
+	r.bytes = int64(len(data))
 	q := url.Values{"source": {path}}
 	if p.subject != "" {
 		q.Set("subject", p.subject)
@@ -207,9 +217,7 @@ func (p *pusher) report(r pushResult) {
 	defer p.mu.Unlock()
 	p.done++
 	if p.text {
-		if p.progress != nil {
-			p.progress(0, "") // clear the progress line before printing
-		}
+		p.meter.Clear() // the bar redraws below the lines
 		if r.Error != "" {
 			fmt.Fprintf(p.out, "%s: FAILED: %s\n", r.Path, r.Error)
 		}
@@ -217,9 +225,7 @@ func (p *pusher) report(r pushResult) {
 			fmt.Fprintln(p.out, receiptLine(r.Path, d))
 		}
 	}
-	if p.progress != nil {
-		p.progress(p.done, r.Path)
-	}
+	p.meter.Done(r.bytes, len(r.Receipt.Documents))
 }
 
 func receiptLine(path string, d query.IngestedDocument) string {
@@ -243,30 +249,6 @@ func receiptLine(path string, d query.IngestedDocument) string {
 		}
 	}
 	return line
-}
-
-// progressTo returns a progress printer when w is a terminal and there
-// are several files; nil otherwise (logs and CI output stay clean).
-func progressTo(w io.Writer, total int) func(done int, path string) {
-	f, ok := w.(*os.File)
-	if !ok || total < 2 || !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	return func(done int, path string) {
-		switch {
-		case done <= 0: // clear the line
-			fmt.Fprint(f, "\r\033[K")
-		default:
-			fmt.Fprintf(f, "\r\033[K[%d/%d] %s", done, total, clipLeft(path, 60))
-		}
-	}
-}
-
-func clipLeft(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }
 
 // apiFlags are the flags that point a command at a server.

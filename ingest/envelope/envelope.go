@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"strings"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
@@ -29,15 +30,20 @@ import (
 
 // ErrInvalidDocument is the root of every error for input that cannot be
 // opened. Messages name the offending field.
-var ErrInvalidDocument = errors.New("invalid signed document")
+var ErrInvalidDocument = docerr.Sentinel("invalid signed document", docerr.ErrMalformed)
 
 // ErrUnknownFormat is returned for JSON that is none of the known formats.
-var ErrUnknownFormat = fmt.Errorf("%w: not a sigstore bundle, DSSE envelope or in-toto statement", ErrInvalidDocument)
+var ErrUnknownFormat = docerr.Sentinel("invalid signed document: not a sigstore bundle, DSSE envelope or in-toto statement", ErrInvalidDocument, docerr.ErrUnsupported)
+
+// ErrUnverifiable: the document carries no signature material this
+// package can check (a bundle without verification material, a message
+// digest algorithm it does not support).
+var ErrUnverifiable = docerr.Sentinel("invalid signed document: cannot be verified", ErrInvalidDocument, docerr.ErrUnverifiable)
 
 // Limits on input.
 const (
-	MaxDocumentSize = 64 << 20
-	MaxPayloadSize  = 64 << 20
+	MaxDocumentSize = docerr.MaxDocumentBytes
+	MaxPayloadSize  = docerr.MaxDocumentBytes
 	MaxSignatures   = graph.MaxSignatures
 	MaxChainLength  = 10 // certificates in a bundle's x509CertificateChain
 )
@@ -270,7 +276,7 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 	}
 	vm := pb.GetVerificationMaterial()
 	if vm == nil || vm.GetContent() == nil {
-		return nil, fmt.Errorf("%w: bundle: verificationMaterial is missing or empty", ErrInvalidDocument)
+		return nil, fmt.Errorf("%w: bundle: verificationMaterial is missing or empty", ErrUnverifiable)
 	}
 	o := &Opened{Format: FormatBundle, MediaType: pb.GetMediaType(), TlogEntries: len(vm.GetTlogEntries())}
 	switch vm.GetContent().(type) {
@@ -312,7 +318,7 @@ func openBundle(ctx context.Context, data []byte, pol *trust.Policy) (*Opened, e
 		}
 		alg, ok := digestAlgorithms[ms.GetMessageDigest().GetAlgorithm().String()]
 		if !ok {
-			return nil, fmt.Errorf("%w: bundle: messageSignature.messageDigest.algorithm %s is not supported", ErrInvalidDocument, ms.GetMessageDigest().GetAlgorithm())
+			return nil, fmt.Errorf("%w: bundle: messageSignature.messageDigest.algorithm %s is not supported", ErrUnverifiable, ms.GetMessageDigest().GetAlgorithm())
 		}
 		k, err := graph.DigestKey(alg, fmt.Sprintf("%x", ms.GetMessageDigest().GetDigest()))
 		if err != nil {

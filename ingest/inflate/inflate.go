@@ -14,6 +14,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 )
 
 // Defaults.
@@ -28,10 +30,10 @@ const (
 
 // ErrTooLarge: the decompressed document passed a cap. The message names
 // the cap.
-var ErrTooLarge = errors.New("decompressed document exceeds a limit")
+var ErrTooLarge = docerr.Sentinel("decompressed document exceeds a limit", docerr.ErrTooLarge)
 
 // ErrCorrupt: the compressed stream does not decompress.
-var ErrCorrupt = errors.New("compressed document is corrupt")
+var ErrCorrupt = docerr.Sentinel("compressed document is corrupt", docerr.ErrMalformed)
 
 // Limits bound one decompression.
 type Limits struct {

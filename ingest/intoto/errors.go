@@ -1,8 +1,8 @@
 package intoto
 
 import (
-	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"strings"
 )
 
@@ -10,14 +10,14 @@ import (
 // ErrInvalidDocument; the narrower sentinels say which check failed.
 var (
 	// ErrInvalidDocument is the root of every error of this package.
-	ErrInvalidDocument = errors.New("invalid attestation")
+	ErrInvalidDocument = docerr.Sentinel("invalid attestation", docerr.ErrMalformed)
 	// ErrInvalidPredicate: the predicate is malformed (wrong type, bad
 	// digest, unknown enum value, missing required field).
 	ErrInvalidPredicate = fmt.Errorf("%w: invalid predicate", ErrInvalidDocument)
 	// ErrSchema: a project predicate broke its JSON Schema.
 	ErrSchema = fmt.Errorf("%w: schema violation", ErrInvalidPredicate)
 	// ErrLimit: the input is larger, deeper or longer than the limits below.
-	ErrLimit = fmt.Errorf("%w: limit exceeded", ErrInvalidDocument)
+	ErrLimit = docerr.Sentinel("invalid attestation: limit exceeded", ErrInvalidDocument, docerr.ErrTooLarge)
 )
 
 // Limits applied to every document.
@@ -76,3 +76,6 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Location is where in the document the error is (docerr.Located).
+func (e *FieldError) Location() (string, int) { return e.Pointer, 0 }

@@ -6,8 +6,8 @@ package modelcard
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -17,7 +17,7 @@ import (
 
 // Errors; all wrap ErrInvalidCard.
 var (
-	ErrInvalidCard = errors.New("invalid model card")
+	ErrInvalidCard = docerr.Sentinel("invalid model card", docerr.ErrMalformed)
 	// ErrNoFrontMatter: the file does not start with a --- delimited YAML
 	// block holding card fields.
 	ErrNoFrontMatter = fmt.Errorf("%w: no card front matter", ErrInvalidCard)
@@ -25,7 +25,7 @@ var (
 	// aliases, nesting or node count).
 	ErrYAML = fmt.Errorf("%w: rejected YAML", ErrInvalidCard)
 	// ErrLimit: the card or a list in it is too large.
-	ErrLimit = fmt.Errorf("%w: limit exceeded", ErrInvalidCard)
+	ErrLimit = docerr.Sentinel("invalid model card: limit exceeded", ErrInvalidCard, docerr.ErrTooLarge)
 	// ErrField: a card field has the wrong shape or value.
 	ErrField = fmt.Errorf("%w: invalid field", ErrInvalidCard)
 )
@@ -238,3 +238,6 @@ func resolveName(name string, kind Kind, fromCard bool) (keys []string, dataset 
 	}
 	return []string{graph.NameKey(bare)}, kind == KindDataset, true
 }
+
+// Location is where in the card the error is (docerr.Located).
+func (e *FieldError) Location() (string, int) { return e.Field, e.Line }

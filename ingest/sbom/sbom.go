@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -26,20 +27,20 @@ import (
 // Errors. Every error Parse returns for bad input wraps ErrInvalidDocument
 // and names the document and the field.
 var (
-	ErrInvalidDocument = errors.New("invalid SBOM/VEX document")
+	ErrInvalidDocument = docerr.Sentinel("invalid SBOM/VEX document", docerr.ErrMalformed)
 	// ErrUnsupported: the bytes are not a format this package reads.
-	ErrUnsupported = fmt.Errorf("%w: unsupported format", ErrInvalidDocument)
+	ErrUnsupported = docerr.Sentinel("invalid SBOM/VEX document: unsupported format", ErrInvalidDocument, docerr.ErrUnsupported)
 	// ErrTooLarge: an input limit was exceeded.
-	ErrTooLarge = fmt.Errorf("%w: limit exceeded", ErrInvalidDocument)
+	ErrTooLarge = docerr.Sentinel("invalid SBOM/VEX document: limit exceeded", ErrInvalidDocument, docerr.ErrTooLarge)
 )
 
 // Limits every input is checked against before it reaches a parser.
 const (
-	MaxDocumentBytes     = 128 << 20 // raw input
-	MaxDecompressedBytes = 256 << 20 // after gzip/bzip2/zstd (and at most inflate.DefaultMaxRatio x the input)
-	MaxNesting           = 128       // JSON/XML nesting depth
-	MaxComponents        = 250_000   // CycloneDX components (all levels) / SPDX packages+files
-	MaxRelationships     = 2_000_000 // CycloneDX dependsOn entries / SPDX relationships
+	MaxDocumentBytes     = docerr.MaxDocumentBytes // raw input (the shared limit)
+	MaxDecompressedBytes = docerr.MaxDocumentBytes // after gzip/bzip2/zstd (and at most inflate.DefaultMaxRatio x the input)
+	MaxNesting           = 128                     // JSON/XML nesting depth
+	MaxComponents        = 250_000                 // CycloneDX components (all levels) / SPDX packages+files
+	MaxRelationships     = 2_000_000               // CycloneDX dependsOn entries / SPDX relationships
 	MaxVulnerabilities   = 100_000
 	MaxSubjects          = 64 // in-toto subjects an SBOM statement may describe
 	// MaxGUACDependencies: above this many CycloneDX dependency entries the

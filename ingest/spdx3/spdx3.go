@@ -16,8 +16,8 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"io"
 	"regexp"
 	"strings"
@@ -31,14 +31,14 @@ import (
 // Errors. Every error Parse returns for bad input wraps ErrInvalidDocument
 // and names the document, and the element and field when there is one.
 var (
-	ErrInvalidDocument = errors.New("invalid SPDX 3 document")
+	ErrInvalidDocument = docerr.Sentinel("invalid SPDX 3 document", docerr.ErrMalformed)
 	// ErrTooLarge: an input limit was exceeded.
-	ErrTooLarge = fmt.Errorf("%w: limit exceeded", ErrInvalidDocument)
+	ErrTooLarge = docerr.Sentinel("invalid SPDX 3 document: limit exceeded", ErrInvalidDocument, docerr.ErrTooLarge)
 )
 
 // Limits checked before the JSON-LD is expanded.
 const (
-	MaxDocumentBytes = 64 << 20
+	MaxDocumentBytes = docerr.MaxDocumentBytes
 	MaxNesting       = 64
 	MaxElements      = 100_000 // @graph entries (20,000 take ~8 s to expand)
 	MaxRelTargets    = 1_000_000

@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"io"
 	"reflect"
 	"strings"
@@ -47,10 +48,10 @@ const MaxDepth = 256
 var (
 	// ErrInvalid is the root of every error for JSON this package refuses
 	// (bad syntax, invalid UTF-8, trailing data, too deep).
-	ErrInvalid = errors.New("invalid JSON")
+	ErrInvalid = docerr.Sentinel("invalid JSON", docerr.ErrMalformed)
 	// ErrAmbiguous: JSON readers would disagree on it (a duplicate key,
 	// keys differing only in case, a case variant of a field).
-	ErrAmbiguous = fmt.Errorf("%w: ambiguous for JSON readers", ErrInvalid)
+	ErrAmbiguous = docerr.Sentinel("invalid JSON: ambiguous for JSON readers", ErrInvalid, docerr.ErrAmbiguous)
 )
 
 // Error names where the JSON was refused: Pointer is the JSON pointer
@@ -548,3 +549,6 @@ func (e protoElem) elem() shape {
 	}
 	return nil
 }
+
+// Location is where in the JSON the error is (docerr.Located).
+func (e *Error) Location() (string, int) { return e.Pointer, 0 }

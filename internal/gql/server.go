@@ -24,6 +24,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/internal/gql/generated"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -229,6 +230,7 @@ func presenter(log *slog.Logger, rid func(context.Context) string, timeout time.
 			}
 		case query.IsBadInput(err) || ingest.IsBadInput(err):
 			code = CodeBadInput
+			documentError(gerr, err)
 		case errors.Is(err, graph.ErrNotFound):
 			code = CodeNotFound
 		case errors.Is(err, context.DeadlineExceeded):
@@ -264,4 +266,30 @@ func (g writeGuard) InterceptOperation(ctx context.Context, next graphql.Operati
 		}}})
 	}
 	return next(ctx)
+}
+
+// documentError adds a document error's fields (the HTTP API's error body:
+// kind, status, document, field, line) to the GraphQL error's extensions.
+func documentError(gerr *gqlerror.Error, err error) {
+	k := docerr.KindOf(err)
+	if k == "" {
+		return
+	}
+	if gerr.Extensions == nil {
+		gerr.Extensions = map[string]any{}
+	}
+	gerr.Extensions["kind"] = string(k)
+	gerr.Extensions["status"] = docerr.Status(k)
+	var de *docerr.Error
+	if errors.As(err, &de) {
+		if de.Document != "" {
+			gerr.Extensions["document"] = de.Document
+		}
+		if de.Field != "" {
+			gerr.Extensions["field"] = de.Field
+		}
+		if de.Line != 0 {
+			gerr.Extensions["line"] = de.Line
+		}
+	}
 }

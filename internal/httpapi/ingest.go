@@ -16,11 +16,8 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/inflate"
-	"github.com/modelgraph/modelgraph/ingest/intoto"
-	"github.com/modelgraph/modelgraph/ingest/modelcard"
-	"github.com/modelgraph/modelgraph/ingest/sbom"
-	"github.com/modelgraph/modelgraph/ingest/strictjson"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -90,14 +87,14 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			s.reject(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Document: source, Message: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)})
+			s.reject(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Kind: string(docerr.TooLarge), Document: source, Message: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)})
 			return
 		}
 		s.reject(w, http.StatusBadRequest, apiError{Code: "bad_body", Document: source, Message: "reading body: " + err.Error()})
 		return
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		s.reject(w, http.StatusBadRequest, apiError{Code: "empty", Document: source, Message: "body is empty: send the document as the request body"})
+		s.reject(w, http.StatusBadRequest, apiError{Code: "empty", Kind: string(docerr.Malformed), Document: source, Message: "body is empty: send the document as the request body"})
 		return
 	}
 	if e, ok := jsonSyntax(data); !ok {
@@ -144,41 +141,33 @@ func (s *server) reject(w http.ResponseWriter, code int, e apiError) {
 	writeError(w, code, e)
 }
 
-// ingestError maps a pipeline error to a status and body:
-// 413 too large (a size, decompression or count limit, named in the
-// message), 503 the ingest budget stayed full (with Retry-After), 415 a format modelgraph does not read, 422 a well-formed
-// document whose claims break the graph's rules or limits, 400 a malformed
-// document (the message names the document and the field), 504 the
-// request's deadline, 500 anything else.
+// ingestError maps a pipeline error to a status and the shared body. A
+// document error (*docerr.Error, whatever format package it came from)
+// gives its kind, document, field and line; the kind decides the status
+// (docerr.Status): 413 too large (a size, decompression, count or depth
+// limit, named in the message), 415 a format modelgraph does not read, 422
+// a well-formed document whose claims break the graph's rules, or that
+// cannot be verified, 400 a malformed or ambiguous document. Otherwise:
+// 503 the ingest budget stayed full (with Retry-After), 507 the disk is
+// full, 504 the request's deadline, 500 anything else.
 func ingestError(err error) (int, apiError) {
 	e := apiError{Message: err.Error()}
-	var fe *intoto.FieldError
-	var me *modelcard.FieldError
-	var se *strictjson.Error
-	switch {
-	case errors.As(err, &fe):
-		e.Document, e.Field = fe.Doc, fe.Pointer
-	case errors.As(err, &me):
-		e.Document, e.Field, e.Line = me.Doc, me.Field, me.Line
-	case errors.As(err, &se):
-		e.Field = se.Pointer // into the signed statement, else the envelope
+	if k := docerr.KindOf(err); k != "" {
+		var de *docerr.Error
+		if errors.As(err, &de) {
+			e.Document, e.Field, e.Line = de.Document, de.Field, de.Line
+		}
+		e.Kind = string(k)
+		e.Code = kindCodes[k]
+		return docerr.Status(k), e
 	}
 	switch {
-	case errors.Is(err, ingest.ErrTooLarge) || errors.Is(err, sbom.ErrTooLarge):
-		e.Code = "too_large"
-		return http.StatusRequestEntityTooLarge, e
+	case errors.Is(err, graph.ErrInvalidBatch):
+		e.Kind, e.Code = string(docerr.Invalid), kindCodes[docerr.Invalid]
+		return http.StatusUnprocessableEntity, e
 	case errors.Is(err, ingest.ErrBusy):
 		e.Code = "busy"
 		return http.StatusServiceUnavailable, e
-	case errors.Is(err, ingest.ErrUnsupported):
-		e.Code = "unsupported_format"
-		return http.StatusUnsupportedMediaType, e
-	case errors.Is(err, graph.ErrInvalidBatch):
-		e.Code = "unprocessable"
-		return http.StatusUnprocessableEntity, e
-	case ingest.IsBadInput(err):
-		e.Code = "invalid_document"
-		return http.StatusBadRequest, e
 	case errors.Is(err, syscall.ENOSPC):
 		e.Code = "insufficient_storage"
 		e.Message = "the store's disk is full: nothing was written; retry once space is freed"
@@ -190,6 +179,16 @@ func ingestError(err error) (int, apiError) {
 	}
 	e.Code = "internal"
 	return http.StatusInternalServerError, e
+}
+
+// kindCodes are the body's code for each document error kind.
+var kindCodes = map[docerr.Kind]string{
+	docerr.Malformed:    "invalid_document",
+	docerr.Ambiguous:    "invalid_document",
+	docerr.TooLarge:     "too_large",
+	docerr.Unsupported:  "unsupported_format",
+	docerr.Invalid:      "unprocessable",
+	docerr.Unverifiable: "unverifiable",
 }
 
 // jsonSyntax checks a body that looks like JSON (or JSON Lines) for syntax
@@ -217,7 +216,7 @@ func jsonSyntax(data []byte) (apiError, bool) {
 				off = int64(len(data))
 			}
 			line := 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n"))
-			return apiError{Code: "malformed_json", Offset: off, Line: line,
+			return apiError{Code: "malformed_json", Kind: string(docerr.Malformed), Offset: off, Line: line,
 				Message: fmt.Sprintf("body is not valid JSON at byte %d (line %d): %v", off, line, err)}, false
 		}
 	}

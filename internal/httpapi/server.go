@@ -324,6 +324,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // {"error": {"code": ..., "message": ..., "document": ..., "field": ...}}.
 type apiError struct {
 	Code     string `json:"code"`
+	Kind     string `json:"kind,omitempty"` // document errors: malformed, unsupported, too_large, unverifiable, ambiguous, invalid (docerr.Kind)
 	Message  string `json:"message"`
 	Document string `json:"document,omitempty"` // source or digest of the offending document
 	Field    string `json:"field,omitempty"`    // JSON pointer or YAML path inside it
