@@ -107,6 +107,8 @@ func complexity(k costs) generated.ComplexityRoot {
 	q.Lookup = func(child int, _ string) int { return walkBase + child*10 }
 	q.Resolve = func(child int, _ string, _ []graph.NodeKind) int { return walkBase + child*10 }
 	q.Aibom = func(child int, _, _, _, _ *string) int { return 2*walkCost() + child }
+	q.WatchDeliveries = func(child int, _, _ *string, first *int) int { return scanBase + child*pageSize(first) }
+	q.WatchEvents = func(child int, _, first *int) int { return scanBase + child*pageSize(first) }
 	identity := func(child int) int { return identityCost + child }
 	c.Node.Identity = identity
 	c.NodeDetail.Identity = identity

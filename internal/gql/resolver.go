@@ -10,6 +10,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/watch"
 )
 
 // Resolver holds what resolvers call.
@@ -19,6 +20,7 @@ type Resolver struct {
 	pipeline *ingest.Pipeline
 	caller   func(context.Context) string
 	ingested func(query.IngestReceipt)
+	watch    *watch.Watcher
 }
 
 // ingest runs the pipeline for the ingest mutation.
@@ -61,4 +63,12 @@ func valOr[T any](p *T, d T) T {
 
 func page(first *int, after *string) query.Page {
 	return query.Page{First: val(first), After: val(after)}
+}
+
+// callerName names the caller ("" when anonymous).
+func (r *Resolver) callerName(ctx context.Context) string {
+	if r.caller == nil {
+		return ""
+	}
+	return r.caller(ctx)
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/gql/generated"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/watch"
 )
 
 // Limits applied unless Options say otherwise.
@@ -88,6 +89,9 @@ type Options struct {
 	// Ingested is told about every document the ingest mutation recorded
 	// (metrics).
 	Ingested func(query.IngestReceipt)
+	// Watch serves the watch subscriptions, delivery log and events (nil:
+	// those fields answer that the server does not watch).
+	Watch *watch.Watcher
 }
 
 var registerCodes sync.Once
@@ -138,7 +142,7 @@ func newHandler(o Options) (http.Handler, *admission) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Resolver{q: query.New(o.Reader), w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested}
+	r := &Resolver{q: query.New(o.Reader), w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested, watch: o.Watch}
 	size := &graphSize{r: o.Reader, ttl: 5 * time.Second}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity(costs{nodes: size.nodes})}))
 	srv.AddTransport(transport.GET{})

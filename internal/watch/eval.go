@@ -1,0 +1,316 @@
+package watch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/query"
+)
+
+// Evaluator finds the events one committed document reveals, asking
+// internal/query only about what the document can change:
+//
+//   - an advisory or vulnerability it names: where the advisory reaches
+//     (AffectedByAdvisory), keeping deployments that run now;
+//   - a deployment it names: its state now (DeploymentNow), whether the
+//     model it runs is verified (Identity), and which known advisories
+//     reach it (AdvisoriesUpstream);
+//   - a failed signature: the nodes the document describes, and whether
+//     they (or, for a model, a deployment serving it) are active.
+type Evaluator struct {
+	Q   *query.Service
+	Now func() time.Time
+}
+
+// Commit is one committed document as the evaluator needs it.
+type Commit struct {
+	Batch   *graph.Batch
+	Receipt graph.Receipt
+}
+
+// Evaluate returns the events of one commit (none for a duplicate).
+func (ev *Evaluator) Evaluate(ctx context.Context, c Commit) ([]Event, error) {
+	if c.Receipt.Duplicate || c.Batch == nil {
+		return nil, nil
+	}
+	e := &evalRun{ev: ev, ctx: ctx, doc: c.Receipt.Document, seen: map[string]bool{}}
+	if e.doc == "" {
+		e.doc = c.Batch.Doc.Digest
+	}
+	b := c.Batch
+	var advisories, deployments []graph.NodeSpec
+	for _, n := range b.Nodes {
+		switch n.Kind {
+		case graph.KindAdvisory, graph.KindVulnerability:
+			advisories = append(advisories, n)
+		case graph.KindDeployment:
+			deployments = append(deployments, n)
+		}
+	}
+	for _, spec := range advisories {
+		nodes, err := e.lookup(spec)
+		if err != nil {
+			return e.out, err
+		}
+		for _, n := range nodes {
+			if err := e.advisoryReach(n, ""); err != nil {
+				return e.out, err
+			}
+		}
+	}
+	for _, spec := range deployments {
+		nodes, err := e.lookup(spec)
+		if err != nil {
+			return e.out, err
+		}
+		for _, n := range nodes {
+			if err := e.deployment(n); err != nil {
+				return e.out, err
+			}
+		}
+	}
+	if failed(b.Doc) {
+		for _, ed := range b.Edges {
+			if ed.From != graph.DocNode || ed.Kind != graph.Describes || ed.To < 0 || ed.To >= len(b.Nodes) {
+				continue
+			}
+			nodes, err := e.lookup(b.Nodes[ed.To])
+			if err != nil {
+				return e.out, err
+			}
+			for _, n := range nodes {
+				if err := e.failedOn(n, b.Doc); err != nil {
+					return e.out, err
+				}
+			}
+		}
+	}
+	return e.out, nil
+}
+
+func failed(d graph.Document) bool {
+	for _, s := range d.Signatures {
+		if s.Status == graph.StatusFailed {
+			return true
+		}
+	}
+	return false
+}
+
+type evalRun struct {
+	ev   *Evaluator
+	ctx  context.Context
+	doc  string
+	out  []Event
+	seen map[string]bool
+}
+
+func (e *evalRun) now() time.Time {
+	if e.ev.Now != nil {
+		return e.ev.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// lookup finds the stored nodes a spec of the batch became (by its keys;
+// merges may have renamed it).
+func (e *evalRun) lookup(spec graph.NodeSpec) ([]graph.Node, error) {
+	got := map[graph.NodeID]graph.Node{}
+	var order []graph.NodeID
+	for _, k := range spec.Keys {
+		ns, err := e.ev.Q.Reader().Lookup(e.ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("lookup %s: %w", k, err)
+		}
+		for _, n := range ns {
+			if n.Kind != spec.Kind {
+				continue
+			}
+			if _, ok := got[n.ID]; !ok {
+				got[n.ID] = n
+				order = append(order, n.ID)
+			}
+		}
+		if len(order) > 0 {
+			break // the first key that resolves names the node
+		}
+	}
+	out := make([]graph.Node, 0, len(order))
+	for _, id := range order {
+		out = append(out, got[id])
+	}
+	return out, nil
+}
+
+func (e *evalRun) add(ev Event, idParts ...string) {
+	h := sha256.Sum256([]byte(ev.Kind + "\x00" + strings.Join(idParts, "\x00")))
+	ev.ID = "mgw_" + hex.EncodeToString(h[:16])
+	if e.seen[ev.ID] {
+		return
+	}
+	e.seen[ev.ID] = true
+	ev.Document = e.doc
+	ev.DetectedAt = e.now()
+	e.out = append(e.out, ev)
+}
+
+// advisoryReach: an active advisory reaching deployments that run now
+// (only the deployment only, when only is set).
+func (e *evalRun) advisoryReach(n graph.Node, only graph.NodeID) error {
+	q := e.ev.Q
+	ans, err := q.AdvisoryReach(e.ctx, n.ID)
+	if err != nil {
+		return err
+	}
+	adv := ans.Advisory
+	if !adv.Active {
+		return nil
+	}
+	id, err := q.Identity(e.ctx, n.ID, n.Kind)
+	if err != nil {
+		return err
+	}
+	sev := NormalizeSeverity(adv.Severity)
+	for _, a := range ans.Affected {
+		if a.Node.Kind != graph.KindDeployment || a.State != "active" {
+			continue
+		}
+		if only != "" && a.Node.ID != only {
+			continue
+		}
+		env := attr(a.Node, "environment")
+		var model query.NodeRef
+		if len(a.Path) > 0 {
+			model = a.Path[len(a.Path)-1].From
+		}
+		trust := string(id.Status)
+		summary := fmt.Sprintf("advisory %s (%s, %s) reaches %s in %s", adv.ID, sev, trust, a.Node.Name, orDash(env))
+		if a.Via.Name != "" {
+			summary += " via " + a.Via.Name
+		}
+		e.add(Event{Kind: KindAdvisoryReachesEnvironment, Severity: sev, Summary: summary, Environment: env,
+			Trust: trust, Reason: id.Reason, AdvisoryID: adv.ID, AdvisoryStatus: adv.Status,
+			DeploymentID: string(a.Node.ID), Deployment: a.Node.Name, ModelID: string(model.ID), Model: model.Name,
+		}, adv.ID, string(a.Node.ID), env, trust)
+	}
+	return nil
+}
+
+// deployment: a deployment a record names: does it run an unverified
+// model, and which known advisories reach it?
+func (e *evalRun) deployment(n graph.Node) error {
+	q := e.ev.Q
+	d, err := q.DeploymentNow(e.ctx, n.ID)
+	if err != nil {
+		return err
+	}
+	if d.State == "active" && d.Model.ID != "" {
+		id, err := q.Identity(e.ctx, d.Model.ID, graph.KindModel)
+		if err != nil {
+			return err
+		}
+		if !id.Verified {
+			sev := "medium"
+			if id.Status == graph.StatusFailed {
+				sev = "high"
+			}
+			e.add(Event{Kind: KindUnverifiedDeployment, Severity: sev, Environment: d.Environment,
+				Summary: fmt.Sprintf("%s in %s runs %s, which is not verified (%s)", d.Deployment.Name, orDash(d.Environment), d.Model.Name, id.Status),
+				Trust:   string(id.Status), Reason: id.Reason, DeploymentID: string(n.ID), Deployment: d.Deployment.Name,
+				ModelID: string(d.Model.ID), Model: d.Model.Name,
+			}, string(n.ID), string(d.Model.ID), string(id.Status))
+		}
+	}
+	if d.State != "active" {
+		return nil
+	}
+	advs, err := q.AdvisoriesUpstream(e.ctx, n.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range advs {
+		if err := e.advisoryReach(a, n.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// failedOn: a document whose signature failed describes n; is n (or, for
+// a model, a deployment it serves) running now?
+func (e *evalRun) failedOn(n graph.Node, doc graph.Document) error {
+	q := e.ev.Q
+	var deps []graph.NodeID
+	switch n.Kind {
+	case graph.KindDeployment:
+		deps = []graph.NodeID{n.ID}
+	case graph.KindModel:
+		es, err := q.Reader().Edges(e.ctx, n.ID, graph.Out, graph.DeployedAs)
+		if err != nil {
+			return err
+		}
+		for _, ed := range es {
+			deps = append(deps, ed.To)
+		}
+	default:
+		return nil
+	}
+	id, err := q.Identity(e.ctx, n.ID, n.Kind)
+	if err != nil {
+		return err
+	}
+	var reason string
+	for _, s := range doc.Signatures {
+		if s.Status == graph.StatusFailed {
+			reason = s.Reason
+			break
+		}
+	}
+	for _, dep := range deps {
+		d, err := q.DeploymentNow(e.ctx, dep)
+		if err != nil {
+			return err
+		}
+		if d.State != "active" || (n.Kind == graph.KindModel && d.Model.ID != n.ID) {
+			continue
+		}
+		name := displayName(n)
+		e.add(Event{Kind: KindVerificationFailed, Severity: "high", Environment: d.Environment,
+			Summary: fmt.Sprintf("a %s document's signature failed on %s, deployed as %s in %s", graph.RoleOf(doc), name, d.Deployment.Name, orDash(d.Environment)),
+			Trust:   string(id.Status), Reason: reason, DeploymentID: string(dep), Deployment: d.Deployment.Name,
+			ModelID: string(d.Model.ID), Model: d.Model.Name, NodeID: string(n.ID), Node: name,
+		}, e.doc, string(n.ID), string(dep))
+	}
+	return nil
+}
+
+func attr(n query.Node, name string) string {
+	for _, a := range n.Attrs {
+		if a.Name == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func displayName(n graph.Node) string {
+	if v := n.Attr("name"); v != "" {
+		return v
+	}
+	if len(n.Keys) > 0 {
+		return n.Keys[0]
+	}
+	return string(n.ID)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "an unnamed environment"
+	}
+	return s
+}
