@@ -171,10 +171,6 @@ func (e *evalRun) advisoryReach(n graph.Node, only graph.NodeID) error {
 	if !adv.Active {
 		return nil
 	}
-	id, err := q.Identity(e.ctx, n.ID, n.Kind)
-	if err != nil {
-		return err
-	}
 	sev := NormalizeSeverity(adv.Severity)
 	for _, a := range ans.Affected {
 		if a.Node.Kind != graph.KindDeployment || a.State != "active" {
@@ -188,17 +184,47 @@ func (e *evalRun) advisoryReach(n graph.Node, only graph.NodeID) error {
 		if len(a.Path) > 0 {
 			model = a.Path[len(a.Path)-1].From
 		}
-		trust := string(id.Status)
+		if len(a.Path) == 0 {
+			continue
+		}
+		status, reason := advisoryTrust(a.Path[0])
+		trust := string(status)
 		summary := fmt.Sprintf("advisory %s (%s, %s) reaches %s in %s", adv.ID, sev, trust, a.Node.Name, orDash(env))
 		if a.Via.Name != "" {
 			summary += " via " + a.Via.Name
 		}
 		e.add(Event{Kind: KindAdvisoryReachesEnvironment, Severity: sev, Summary: summary, Environment: env,
-			Trust: trust, Reason: id.Reason, AdvisoryID: adv.ID, AdvisoryStatus: adv.Status,
+			Trust: trust, Reason: reason, AdvisoryID: adv.ID, AdvisoryStatus: adv.Status,
 			DeploymentID: string(a.Node.ID), Deployment: a.Node.Name, ModelID: string(model.ID), Model: model.Name,
 		}, adv.ID, string(a.Node.ID), env, trust)
 	}
 	return nil
+}
+
+// advisoryTrust is the trust of an AFFECTS claim under trust by role: the
+// strongest status among its documents, where a verified document counts
+// only if its role may vouch for an advisory (an advisory or VEX
+// document); a verified document of another role is unverifiable
+// (docs/security.md, "What makes a node verified").
+func advisoryTrust(h query.Hop) (graph.Status, string) {
+	if len(h.Evidence) == 0 {
+		return graph.StatusUnsigned, "no document backs the advisory's claim"
+	}
+	best, reason := graph.Status(""), ""
+	for _, ev := range h.Evidence {
+		st := ev.Status
+		why := ev.Type + " " + short(ev.Document) + " is " + string(st)
+		if st == graph.StatusVerified && !graph.VouchesFor(ev.Role, graph.KindAdvisory) {
+			st, why = graph.StatusUnverifiable, ev.Type+" "+short(ev.Document)+" is verified, but a "+string(ev.Role)+" document cannot vouch for an advisory"
+		}
+		if st.Rank() > best.Rank() {
+			best, reason = st, why
+		}
+	}
+	if best == graph.StatusVerified {
+		reason = ""
+	}
+	return best, reason
 }
 
 // deployment: a deployment a record names: does it run an unverified
@@ -228,6 +254,9 @@ func (e *evalRun) deployment(n graph.Node) error {
 	}
 	if d.State != "active" {
 		return nil
+	}
+	if err := e.failedBehind(d); err != nil {
+		return err
 	}
 	advs, err := q.AdvisoriesUpstream(e.ctx, n.ID)
 	if err != nil {
@@ -260,10 +289,6 @@ func (e *evalRun) failedOn(n graph.Node, doc graph.Document) error {
 	default:
 		return nil
 	}
-	id, err := q.Identity(e.ctx, n.ID, n.Kind)
-	if err != nil {
-		return err
-	}
 	var reason string
 	for _, s := range doc.Signatures {
 		if s.Status == graph.StatusFailed {
@@ -279,14 +304,64 @@ func (e *evalRun) failedOn(n graph.Node, doc graph.Document) error {
 		if d.State != "active" || (n.Kind == graph.KindModel && d.Model.ID != n.ID) {
 			continue
 		}
-		name := displayName(n)
-		e.add(Event{Kind: KindVerificationFailed, Severity: "high", Environment: d.Environment,
-			Summary: fmt.Sprintf("a %s document's signature failed on %s, deployed as %s in %s", graph.RoleOf(doc), name, d.Deployment.Name, orDash(d.Environment)),
-			Trust:   string(id.Status), Reason: reason, DeploymentID: string(dep), Deployment: d.Deployment.Name,
-			ModelID: string(d.Model.ID), Model: d.Model.Name, NodeID: string(n.ID), Node: name,
-		}, e.doc, string(n.ID), string(dep))
+		if err := e.failedFinding(n, d, doc.Digest, graph.RoleOf(doc), reason); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// failedBehind: the deployment d (active) runs; report every document
+// with a failed signature that describes its model or the deployment, so
+// the finding does not depend on whether the failed document or the
+// deployment record was written first.
+func (e *evalRun) failedBehind(d query.Deployed) error {
+	q := e.ev.Q
+	for _, ref := range []query.NodeRef{d.Model, {ID: d.Deployment.ID, Kind: d.Deployment.Kind}} {
+		if ref.ID == "" {
+			continue
+		}
+		n, err := q.Reader().Node(e.ctx, ref.ID)
+		if err != nil {
+			return err
+		}
+		id, err := q.Identity(e.ctx, n.ID, n.Kind)
+		if err != nil {
+			return err
+		}
+		for _, ev := range id.DescribedBy {
+			for _, s := range ev.Signers {
+				if s.Status == graph.StatusFailed {
+					if err := e.failedFinding(n, d, ev.Document, ev.Role, s.Reason); err != nil {
+						return err
+					}
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (e *evalRun) failedFinding(n graph.Node, d query.Deployed, docDigest string, role graph.Role, reason string) error {
+	id, err := e.ev.Q.Identity(e.ctx, n.ID, n.Kind)
+	if err != nil {
+		return err
+	}
+	name := displayName(n)
+	e.add(Event{Kind: KindVerificationFailed, Severity: "high", Environment: d.Environment,
+		Summary: fmt.Sprintf("the signature of a %s document (%s) failed on %s, deployed as %s in %s", role, short(docDigest), name, d.Deployment.Name, orDash(d.Environment)),
+		Trust:   string(id.Status), Reason: reason, DeploymentID: string(d.Deployment.ID), Deployment: d.Deployment.Name,
+		ModelID: string(d.Model.ID), Model: d.Model.Name, NodeID: string(n.ID), Node: name,
+	}, docDigest, string(n.ID), string(d.Deployment.ID))
+	return nil
+}
+
+func short(digest string) string {
+	if len(digest) > 19 {
+		return digest[:19]
+	}
+	return digest
 }
 
 func attr(n query.Node, name string) string {

@@ -1,0 +1,388 @@
+package watch_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/watch"
+)
+
+// received is one request a test receiver got.
+type received struct {
+	path    string
+	header  http.Header
+	body    []byte
+	attempt string
+}
+
+// receiver is a loopback HTTP server recording what it gets; fail(path)
+// says how many more requests to that path it answers 500.
+type receiver struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	got   []received
+	fails map[string]int
+	hit   chan string
+}
+
+func newReceiver(t testing.TB) *receiver {
+	r := &receiver{fails: map[string]int{}, hit: make(chan string, 1000)}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		r.mu.Lock()
+		failing := r.fails[req.URL.Path] > 0
+		if failing {
+			r.fails[req.URL.Path]--
+		}
+		r.got = append(r.got, received{path: req.URL.Path, header: req.Header.Clone(), body: body, attempt: req.Header.Get(watch.HeaderAttempt)})
+		r.mu.Unlock()
+		r.hit <- req.URL.Path
+		if failing {
+			http.Error(w, "receiver down", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) requests(path string) []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []received
+	for _, g := range r.got {
+		if g.path == path {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// waitFor waits until path got n requests (or fails the test after 30s).
+func (r *receiver) waitFor(t testing.TB, path string, n int) []received {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		if got := r.requests(path); len(got) >= n {
+			return got
+		}
+		select {
+		case <-r.hit:
+		case <-deadline:
+			t.Fatalf("%s: %d requests after 30s, want %d", path, len(r.requests(path)), n)
+		}
+	}
+}
+
+type world struct {
+	store *bolt.Store
+	w     *watch.Watcher
+	pipe  *ingest.Pipeline
+}
+
+func newWorld(t testing.TB, pol *trust.Policy, subs []watch.Subscription, retry watch.Retry) *world {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	q, err := watch.OpenQueue(filepath.Join(dir, "watch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.SyncConfig(subs); err != nil {
+		t.Fatal(err)
+	}
+	w := watch.New(watch.Options{Queue: q, Reader: s, Retry: retry})
+	w.Start(context.Background())
+	t.Cleanup(func() { w.Close() })
+	return &world{store: s, w: w, pipe: &ingest.Pipeline{Store: w.Writer(s), Parser: ingest.NewParser(pol)}}
+}
+
+func (w *world) push(t testing.TB, docs ...doc) {
+	t.Helper()
+	for _, d := range docs {
+		if _, err := w.pipe.Ingest(context.Background(), ingest.Input{Data: d.data, Source: d.name}); err != nil {
+			t.Fatalf("ingest %s: %v", d.name, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *world) events(t testing.TB) []watch.Event {
+	t.Helper()
+	evs, err := w.w.Events(0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// line is an event in a form tests compare.
+func line(e watch.Event) string {
+	s := e.Kind + " " + e.Severity + " " + e.Trust + " env=" + e.Environment
+	if e.AdvisoryID != "" {
+		s += " advisory=" + e.AdvisoryID
+	}
+	if e.Model != "" {
+		s += " model=" + e.Model
+	}
+	if e.Node != "" {
+		s += " node=" + e.Node
+	}
+	return s
+}
+
+func lines(evs []watch.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, line(e))
+	}
+	sort.Strings(out)
+	return out
+}
+
+const secret = "s3cret-for-hmac"
+
+func testSubs(base string) []watch.Subscription {
+	return []watch.Subscription{
+		{ID: "prod", Name: "prod advisories", Events: []string{watch.KindAdvisoryReachesEnvironment}, Environment: "production",
+			MinSeverity: "high", URL: base + "/prod", Secret: secret},
+		{ID: "all", Name: "everything", Format: watch.FormatCloudEvents, URL: base + "/ce", Secret: secret},
+		{ID: "slack", Name: "slack", Format: watch.FormatSlack, Events: []string{watch.KindUnverifiedDeployment}, URL: base + "/slack"},
+	}
+}
+
+var (
+	wantChain = []string{
+		"unverified-deployment high failed env=staging model=acme/b",
+		"verification-failed high failed env=staging model=acme/b node=acme/b",
+		"verification-failed high verified env=production model=acme/c node=acme/c",
+	}
+	wantAdvisories = []string{
+		"advisory-reaches-environment critical verified env=production advisory=AIXV-2026-1 model=acme/a",
+		"advisory-reaches-environment low unsigned env=production advisory=AIXV-2026-2 model=acme/c",
+	}
+)
+
+// TestEventsAndDeliveries pushes the supply chain, then the advisories,
+// and checks the events (with the trust of what they are about), what each
+// subscription received, and that every signed body's HMAC verifies.
+func TestEventsAndDeliveries(t *testing.T) {
+	k, pol := newKeys(t)
+	rcv := newReceiver(t)
+	w := newWorld(t, pol, testSubs(rcv.srv.URL), watch.Retry{Initial: 10 * time.Millisecond})
+	w.push(t, supplyChain(t, k)...)
+	if got := lines(w.events(t)); !slices.Equal(got, wantChain) {
+		t.Fatalf("events after the supply chain:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantChain, "\n"))
+	}
+	w.push(t, advisories(t, k)...)
+	want := append(slices.Clone(wantChain), wantAdvisories...)
+	sort.Strings(want)
+	evs := w.events(t)
+	if got := lines(evs); !slices.Equal(got, want) {
+		t.Fatalf("events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// Pushing everything again changes nothing: no new event.
+	w.push(t, append(supplyChain(t, k), advisories(t, k)...)...)
+	if n := len(w.events(t)); n != len(want) {
+		t.Errorf("%d events after re-pushing the same documents, want %d", n, len(want))
+	}
+
+	prod := rcv.waitFor(t, "/prod", 1)
+	ce := rcv.waitFor(t, "/ce", 5)
+	slack := rcv.waitFor(t, "/slack", 1)
+	time.Sleep(100 * time.Millisecond) // nothing more may arrive
+	if n := len(rcv.requests("/prod")) + len(rcv.requests("/ce")) + len(rcv.requests("/slack")); n != 7 {
+		t.Errorf("%d deliveries, want 7", n)
+	}
+	var e watch.Event
+	if err := json.Unmarshal(prod[0].body, &e); err != nil || line(e) != wantAdvisories[0] {
+		t.Errorf("prod subscription got %s (%v), want %s", prod[0].body, err, wantAdvisories[0])
+	}
+	for _, r := range append(prod, ce...) {
+		if !watch.VerifySignature(secret, r.body, r.header.Get(watch.HeaderSignature)) {
+			t.Errorf("%s: signature %q does not verify", r.path, r.header.Get(watch.HeaderSignature))
+		}
+		if r.header.Get(watch.HeaderIdempotency) == "" {
+			t.Errorf("%s: no idempotency key", r.path)
+		}
+	}
+	if slack[0].header.Get(watch.HeaderSignature) != "" {
+		t.Errorf("unsigned subscription sent a signature")
+	}
+	var ceBody struct {
+		SpecVersion string      `json:"specversion"`
+		Type        string      `json:"type"`
+		ID          string      `json:"id"`
+		Data        watch.Event `json:"data"`
+	}
+	kinds := map[string]bool{}
+	for _, r := range ce {
+		if err := json.Unmarshal(r.body, &ceBody); err != nil || ceBody.SpecVersion != "1.0" || ceBody.ID != ceBody.Data.ID ||
+			ceBody.Type != "dev.modelgraph.watch."+ceBody.Data.Kind || r.header.Get("Content-Type") != "application/cloudevents+json" {
+			t.Errorf("cloudevent: %s (%v)", r.body, err)
+		}
+		kinds[ceBody.Data.Kind] = true
+	}
+	if len(kinds) != 3 {
+		t.Errorf("cloudevents kinds %v, want all three", kinds)
+	}
+	var sl struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(slack[0].body, &sl); err != nil || !strings.Contains(sl.Text, "unverified-deployment") || !strings.Contains(sl.Text, "acme/b") {
+		t.Errorf("slack body %s (%v)", slack[0].body, err)
+	}
+	// The delivery log says delivered, one attempt each.
+	ds, err := w.w.Deliveries(watch.DeliveryFilter{})
+	if err != nil || len(ds) != 7 {
+		t.Fatalf("delivery log: %d rows (%v), want 7", len(ds), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, d := range ds {
+		for d.Status != watch.StatusDelivered && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			all, _ := w.w.Deliveries(watch.DeliveryFilter{})
+			for _, x := range all {
+				if x.ID == d.ID {
+					d = x
+				}
+			}
+		}
+		if d.Status != watch.StatusDelivered || d.Attempts != 1 {
+			t.Errorf("delivery %s to %s: %s after %d attempts (%s)", d.ID, d.Subscription, d.Status, d.Attempts, d.LastError)
+		}
+	}
+}
+
+// TestSameFindingSameKey: the advisory reaching A in production is one
+// finding whether the advisory or the deployment record arrives last; its
+// idempotency key is the same either way.
+func TestSameFindingSameKey(t *testing.T) {
+	k, pol := newKeys(t)
+	chain := supplyChain(t, k)
+	adv := advisories(t, k)[0]
+	key := func(order []doc) string {
+		w := newWorld(t, pol, nil, watch.Retry{})
+		w.push(t, order...)
+		var ids []string
+		for _, e := range w.events(t) {
+			if e.Kind == watch.KindAdvisoryReachesEnvironment {
+				ids = append(ids, e.ID+" "+line(e))
+			}
+		}
+		if len(ids) != 1 {
+			t.Fatalf("advisory events %v, want one", ids)
+		}
+		return ids[0]
+	}
+	advisoryLast := key([]doc{chain[0], chain[1], adv})
+	deploymentLast := key([]doc{chain[0], adv, chain[1]})
+	if advisoryLast != deploymentLast {
+		t.Errorf("advisory last: %s\ndeployment last: %s", advisoryLast, deploymentLast)
+	}
+}
+
+// TestRetryBackoff: a receiver answering 500 twice gets the event on the
+// third attempt; the log records attempts and the last error.
+func TestRetryBackoff(t *testing.T) {
+	k, pol := newKeys(t)
+	rcv := newReceiver(t)
+	rcv.fails["/flaky"] = 2
+	w := newWorld(t, pol, []watch.Subscription{{ID: "flaky", Name: "flaky", Events: []string{watch.KindUnverifiedDeployment}, URL: rcv.srv.URL + "/flaky", Secret: secret}},
+		watch.Retry{Initial: 20 * time.Millisecond, Attempts: 5})
+	w.push(t, supplyChain(t, k)[2:4]...) // B: an unverified-deployment event (and a verification-failed one)
+	got := rcv.waitFor(t, "/flaky", 3)
+	if got[0].attempt != "1" || got[2].attempt != "3" || got[0].header.Get(watch.HeaderIdempotency) != got[2].header.Get(watch.HeaderIdempotency) {
+		t.Errorf("attempt headers %s %s, idempotency %s vs %s", got[0].attempt, got[2].attempt,
+			got[0].header.Get(watch.HeaderIdempotency), got[2].header.Get(watch.HeaderIdempotency))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds, _ := w.w.Deliveries(watch.DeliveryFilter{})
+		if len(ds) == 1 && ds[0].Status == watch.StatusDelivered {
+			if ds[0].Attempts != 3 || ds[0].DeliveredAt == nil {
+				t.Errorf("delivery %+v", ds[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery log %+v", ds)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(rcv.requests("/flaky")); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+}
+
+// TestGivesUp: after the last attempt a delivery is failed with its error.
+func TestGivesUp(t *testing.T) {
+	k, pol := newKeys(t)
+	rcv := newReceiver(t)
+	rcv.fails["/down"] = 100
+	w := newWorld(t, pol, []watch.Subscription{{ID: "down", Name: "down", Events: []string{watch.KindUnverifiedDeployment}, URL: rcv.srv.URL + "/down"}},
+		watch.Retry{Initial: 5 * time.Millisecond, Attempts: 3})
+	w.push(t, supplyChain(t, k)[2:4]...)
+	rcv.waitFor(t, "/down", 3)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds, _ := w.w.Deliveries(watch.DeliveryFilter{Status: watch.StatusFailed})
+		if len(ds) == 1 {
+			if ds[0].Attempts != 3 || ds[0].LastStatusCode != 500 || !strings.Contains(ds[0].LastError, "receiver down") {
+				t.Errorf("failed delivery %+v", ds[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("delivery not failed after 3 attempts")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSubscriptionValidation(t *testing.T) {
+	for _, s := range []watch.Subscription{
+		{Name: "", URL: "http://127.0.0.1/x"},
+		{Name: "x", URL: "ftp://127.0.0.1/x"},
+		{Name: "x", URL: "http://127.0.0.1/x", Format: "xml"},
+		{Name: "x", URL: "http://127.0.0.1/x", MinSeverity: "urgent"},
+		{Name: "x", URL: "http://127.0.0.1/x", Events: []string{"posture-drop"}},
+	} {
+		if err := s.Validate(); err == nil {
+			t.Errorf("%+v: valid, want an error", s)
+		}
+	}
+	s := watch.Subscription{Name: "x", URL: "http://127.0.0.1/x", MinSeverity: "HIGH"}
+	if err := s.Validate(); err != nil || s.MinSeverity != "high" || s.Format != watch.FormatWebhook {
+		t.Errorf("%+v %v", s, err)
+	}
+	low := watch.Event{Kind: watch.KindAdvisoryReachesEnvironment, Severity: "low", Environment: "production"}
+	unknown := low
+	unknown.Severity = "unknown"
+	if s.Matches(low) || !s.Matches(unknown) {
+		t.Errorf("min severity high: low matches %v, unknown matches %v", s.Matches(low), s.Matches(unknown))
+	}
+}
