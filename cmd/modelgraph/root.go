@@ -23,6 +23,7 @@ func NewRootCommand() *cobra.Command {
 		newPushCommand(),
 		newQueryCommand(),
 		newCollectCommand(),
+		newWatchCommand(),
 		newVersionCommand(),
 	)
 	return root
