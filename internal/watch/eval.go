@@ -27,32 +27,54 @@ type Evaluator struct {
 	Now func() time.Time
 }
 
-// Commit is one committed document as the evaluator needs it.
+// Commit is what the evaluator keeps of one committed document: its
+// digest, signatures and role, and the keys of the only nodes it can
+// change findings about (advisories, deployments, and, when a signature
+// failed, the nodes it describes). Kept small so the evaluation buffer
+// holds no whole batches.
 type Commit struct {
-	Batch   *graph.Batch
-	Receipt graph.Receipt
+	Doc         graph.Document
+	Receipt     graph.Receipt
+	Advisories  []graph.NodeSpec
+	Deployments []graph.NodeSpec
+	Described   []graph.NodeSpec // only when a signature failed
+}
+
+// CommitOf extracts the Commit of a written batch.
+func CommitOf(b *graph.Batch, r graph.Receipt) Commit {
+	c := Commit{Doc: b.Doc, Receipt: r}
+	c.Doc.Signatures = append([]graph.Signature(nil), b.Doc.Signatures...)
+	keys := func(n graph.NodeSpec) graph.NodeSpec {
+		return graph.NodeSpec{Kind: n.Kind, Keys: append([]string(nil), n.Keys...)}
+	}
+	for _, n := range b.Nodes {
+		switch n.Kind {
+		case graph.KindAdvisory, graph.KindVulnerability:
+			c.Advisories = append(c.Advisories, keys(n))
+		case graph.KindDeployment:
+			c.Deployments = append(c.Deployments, keys(n))
+		}
+	}
+	if failed(b.Doc) {
+		for _, ed := range b.Edges {
+			if ed.From == graph.DocNode && ed.Kind == graph.Describes && ed.To >= 0 && ed.To < len(b.Nodes) {
+				c.Described = append(c.Described, keys(b.Nodes[ed.To]))
+			}
+		}
+	}
+	return c
 }
 
 // Evaluate returns the events of one commit (none for a duplicate).
 func (ev *Evaluator) Evaluate(ctx context.Context, c Commit) ([]Event, error) {
-	if c.Receipt.Duplicate || c.Batch == nil {
+	if c.Receipt.Duplicate {
 		return nil, nil
 	}
 	e := &evalRun{ev: ev, ctx: ctx, doc: c.Receipt.Document, seen: map[string]bool{}}
 	if e.doc == "" {
-		e.doc = c.Batch.Doc.Digest
+		e.doc = c.Doc.Digest
 	}
-	b := c.Batch
-	var advisories, deployments []graph.NodeSpec
-	for _, n := range b.Nodes {
-		switch n.Kind {
-		case graph.KindAdvisory, graph.KindVulnerability:
-			advisories = append(advisories, n)
-		case graph.KindDeployment:
-			deployments = append(deployments, n)
-		}
-	}
-	for _, spec := range advisories {
+	for _, spec := range c.Advisories {
 		nodes, err := e.lookup(spec)
 		if err != nil {
 			return e.out, err
@@ -63,7 +85,7 @@ func (ev *Evaluator) Evaluate(ctx context.Context, c Commit) ([]Event, error) {
 			}
 		}
 	}
-	for _, spec := range deployments {
+	for _, spec := range c.Deployments {
 		nodes, err := e.lookup(spec)
 		if err != nil {
 			return e.out, err
@@ -74,19 +96,14 @@ func (ev *Evaluator) Evaluate(ctx context.Context, c Commit) ([]Event, error) {
 			}
 		}
 	}
-	if failed(b.Doc) {
-		for _, ed := range b.Edges {
-			if ed.From != graph.DocNode || ed.Kind != graph.Describes || ed.To < 0 || ed.To >= len(b.Nodes) {
-				continue
-			}
-			nodes, err := e.lookup(b.Nodes[ed.To])
-			if err != nil {
+	for _, spec := range c.Described {
+		nodes, err := e.lookup(spec)
+		if err != nil {
+			return e.out, err
+		}
+		for _, n := range nodes {
+			if err := e.failedOn(n, c.Doc); err != nil {
 				return e.out, err
-			}
-			for _, n := range nodes {
-				if err := e.failedOn(n, b.Doc); err != nil {
-					return e.out, err
-				}
 			}
 		}
 	}

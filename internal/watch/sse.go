@@ -61,19 +61,25 @@ func (w *Watcher) Handler() http.Handler {
 			}
 			return rc.Flush()
 		}
-		for {
-			evs, err := w.q.Events(after, 1000)
-			if err != nil {
-				return
-			}
-			for _, e := range evs {
-				if write(e) != nil {
-					return
+		// catchUp sends what the log holds after the last event sent.
+		catchUp := func() error {
+			for {
+				evs, err := w.q.Events(after, 1000)
+				if err != nil {
+					return err
+				}
+				for _, e := range evs {
+					if err := write(e); err != nil {
+						return err
+					}
+				}
+				if len(evs) < 1000 {
+					return nil
 				}
 			}
-			if len(evs) < 1000 {
-				break
-			}
+		}
+		if catchUp() != nil {
+			return
 		}
 		if _, err := fmt.Fprint(rw, ": ready\n\n"); err != nil || rc.Flush() != nil {
 			return
@@ -85,6 +91,13 @@ func (w *Watcher) Handler() http.Handler {
 			case <-r.Context().Done():
 				return
 			case e := <-live:
+				if e.Seq > after+1 {
+					// The listener dropped events (a slow client): read
+					// them back from the log, in order.
+					if catchUp() != nil {
+						return
+					}
+				}
 				if write(e) != nil {
 					return
 				}

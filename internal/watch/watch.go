@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,7 +115,7 @@ type writer struct {
 func (x *writer) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
 	r, err := x.inner.Apply(ctx, b)
 	if err == nil {
-		x.w.Notify(Commit{Batch: b, Receipt: r})
+		x.w.Notify(CommitOf(b, r))
 	}
 	return r, err
 }
@@ -124,16 +125,18 @@ func (x *writer) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Recei
 	if err == nil {
 		for i, r := range rs {
 			if i < len(bs) {
-				x.w.Notify(Commit{Batch: bs[i], Receipt: r})
+				x.w.Notify(CommitOf(bs[i], r))
 			}
 		}
 	}
 	return rs, err
 }
 
-// Notify hands over one committed document; it never blocks.
+// Notify hands over one committed document; it never blocks. Documents
+// that can change no finding (no advisory, deployment or failed
+// signature) are not queued at all.
 func (w *Watcher) Notify(c Commit) {
-	if c.Receipt.Duplicate {
+	if c.Receipt.Duplicate || len(c.Advisories)+len(c.Deployments)+len(c.Described) == 0 {
 		return
 	}
 	w.inbox.Add(1)
@@ -350,7 +353,8 @@ func (w *Watcher) CreateSubscription(in SubscriptionInput, caller string) (*Subs
 	if err := w.q.PutSubscription(s); err != nil {
 		return nil, err
 	}
-	return &s, nil
+	r := s.Redacted()
+	return &r, nil
 }
 
 // Signed reports whether deliveries carry an HMAC signature.
@@ -359,12 +363,18 @@ func (s Subscription) Signed() bool { return s.Secret != "" }
 // ErrOff: this server runs no watcher.
 var ErrOff = errors.New("watch: this server does not watch (no queue)")
 
-// Subscriptions lists the subscriptions.
+// Subscriptions lists the subscriptions as the API shows them: without
+// secrets, and with URLs cut to scheme and host (a Slack webhook URL is
+// itself a credential).
 func (w *Watcher) Subscriptions() ([]Subscription, error) {
 	if w == nil {
 		return nil, ErrOff
 	}
-	return w.q.Subscriptions()
+	ss, err := w.q.Subscriptions()
+	for i := range ss {
+		ss[i] = ss[i].Redacted()
+	}
+	return ss, err
 }
 
 // DeleteSubscription removes one.
@@ -392,4 +402,20 @@ func (w *Watcher) Events(after int64, limit int) ([]Event, error) {
 		return nil, ErrOff
 	}
 	return w.q.Events(after, limit)
+}
+
+// Redacted is s without its secret (Signed still tells) and with its URL
+// cut to scheme://host/….
+func (s Subscription) Redacted() Subscription {
+	if s.Secret != "" {
+		s.Secret = "(set)"
+	}
+	if u, err := url.Parse(s.URL); err == nil && u.Host != "" {
+		r := u.Scheme + "://" + u.Host
+		if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+			r += "/…"
+		}
+		s.URL = r
+	}
+	return s
 }

@@ -386,3 +386,35 @@ func TestSubscriptionValidation(t *testing.T) {
 		t.Errorf("min severity high: low matches %v, unknown matches %v", s.Matches(low), s.Matches(unknown))
 	}
 }
+
+// TestSubscriptionsRedacted: the API never shows a secret or a full URL
+// (a Slack webhook URL is a credential).
+func TestSubscriptionsRedacted(t *testing.T) {
+	_, pol := newKeys(t)
+	w := newWorld(t, pol, []watch.Subscription{{ID: "s", Name: "slack", Format: watch.FormatSlack,
+		URL: "https://hooks.slack.example/services/T0/B0/XXXX", Secret: "k"}}, watch.Retry{})
+	created, err := w.w.CreateSubscription(watch.SubscriptionInput{Name: "api", URL: "http://127.0.0.1:9/hook?token=abc"}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.URL != "http://127.0.0.1:9/…" || created.Source != "api (alice)" || created.Signed() {
+		t.Errorf("created %+v", created)
+	}
+	ss, err := w.w.Subscriptions()
+	if err != nil || len(ss) != 2 {
+		t.Fatalf("%v %v", ss, err)
+	}
+	for _, s := range ss {
+		if strings.Contains(s.URL, "XXXX") || strings.Contains(s.URL, "token") || (s.Secret != "" && s.Secret != "(set)") {
+			t.Errorf("subscription shown as %+v", s)
+		}
+	}
+	if _, err := w.w.CreateSubscription(watch.SubscriptionInput{Name: "bad", URL: "file:///etc/passwd"}, ""); err == nil {
+		t.Error("a file: URL was accepted")
+	}
+	// Deliveries still go to the full URL: the stored subscription keeps it.
+	stored, _ := w.w.Queue().Subscriptions()
+	if !slices.ContainsFunc(stored, func(s watch.Subscription) bool { return strings.HasSuffix(s.URL, "/XXXX") && s.Secret == "k" }) {
+		t.Errorf("stored %+v", stored)
+	}
+}
