@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/internal/config"
@@ -30,9 +31,11 @@ func OpenWatch(c config.Config, r graph.Reader, log *slog.Logger, getenv func(st
 			MinSeverity: s.MinSeverity, VerifiedOnly: s.VerifiedOnly, URL: s.URL, Format: s.Format, Secret: secret})
 	}
 	path := c.WatchQueuePath()
-	if c.Watch.Queue == "" && c.Store == "" {
-		if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
-			return nil, fmt.Errorf("data dir: %w", err)
+	if c.Watch.Queue == "" {
+		// Beside the store: data-dir (created like the store's) or the
+		// folder of --store; for Neo4j, data-dir.
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("watch queue folder: %w", err)
 		}
 	}
 	q, err := watch.OpenQueue(path)
