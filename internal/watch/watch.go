@@ -36,6 +36,9 @@ type Options struct {
 // DefaultBuffer of committed documents waiting for evaluation.
 const DefaultBuffer = 4096
 
+// Parallel bounds the deliveries attempted at once.
+const Parallel = 8
+
 // Watcher evaluates committed documents, queues and sends deliveries,
 // and streams events to live listeners (SSE).
 type Watcher struct {
@@ -200,8 +203,8 @@ func (w *Watcher) evaluateOne(ctx context.Context, c Commit) {
 	}
 }
 
-// deliver sends due deliveries one at a time, then sleeps until the next
-// is due (at most a second) or new ones are queued.
+// deliver sends due deliveries (Parallel at once), then sleeps until the
+// next is due (at most a second) or new ones are queued.
 func (w *Watcher) deliver(ctx context.Context) {
 	for ctx.Err() == nil {
 		due, err := w.q.Due(time.Now(), 64)
@@ -218,11 +221,24 @@ func (w *Watcher) deliver(ctx context.Context) {
 				subs[s.ID] = s
 			}
 		}
+		// Up to Parallel attempts at once, so one slow receiver (up to
+		// Retry.Timeout per request) does not hold up the others.
+		sem := make(chan struct{}, Parallel)
+		var wg sync.WaitGroup
 		for _, d := range due {
 			if ctx.Err() != nil {
-				return
+				break
 			}
-			w.attempt(ctx, d, subs)
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				w.attempt(ctx, d, subs)
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return
 		}
 		if len(due) == 64 {
 			continue
