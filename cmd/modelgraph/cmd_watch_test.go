@@ -53,7 +53,7 @@ func TestWatchStreams(t *testing.T) {
 		_, _ = pipe.Ingest(context.Background(), ingest.Input{Data: record("b", "staging"), Source: "b"})
 	}()
 	t.Setenv("MODELGRAPH_TOKEN", cliReadToken)
-	out, _, err := runCLI(t, "watch", "--server", srv.URL, "--json", "--count", "2")
+	out, _, err := runCLI(t, "watch", "--server", srv.URL, "--json", "--count", "4")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,8 @@ func TestWatchStreams(t *testing.T) {
 		}
 		got = append(got, e.Kind+" "+e.Trust+" "+e.Environment+" "+e.Model)
 	}
-	want := []string{"unverified-deployment unsigned production acme/a", "unverified-deployment unsigned staging acme/b"}
+	want := []string{"unverified-deployment unsigned production acme/a", "posture-drop  production ",
+		"unverified-deployment unsigned staging acme/b", "posture-drop  staging "}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("watch printed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}

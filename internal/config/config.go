@@ -62,6 +62,7 @@ type WatchSubscription struct {
 	Environment  string   `yaml:"environment"`
 	MinSeverity  string   `yaml:"min-severity"`
 	VerifiedOnly bool     `yaml:"verified-only"`
+	PostureBelow int      `yaml:"posture-below"` // percent; posture-drop events crossing below it
 	URL          string   `yaml:"url"`
 	Format       string   `yaml:"format"` // webhook | slack | cloudevents
 	// Secret keys the HMAC signature; SecretEnv names an environment

@@ -104,6 +104,8 @@ watch:
       secret-env: HOOK_SECRET
     - name: slack
       format: slack
+      events: [posture-drop]
+      posture-below: 80
       url: http://127.0.0.1:9/slack
 `
 	if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
@@ -115,7 +117,7 @@ watch:
 	}
 	w := c.Watch
 	if len(w.Subscriptions) != 2 || w.Subscriptions[0].MinSeverity != "high" || w.Subscriptions[0].SecretEnv != "HOOK_SECRET" ||
-		w.Subscriptions[1].Format != "slack" || w.Retry.Initial != 2*time.Second || w.Retry.Attempts != 4 {
+		w.Subscriptions[1].Format != "slack" || w.Subscriptions[1].PostureBelow != 80 || w.Retry.Initial != 2*time.Second || w.Retry.Attempts != 4 {
 		t.Errorf("watch section: %+v", w)
 	}
 	if got := c.WatchQueuePath(); got != filepath.Join(dir, "watch.db") {

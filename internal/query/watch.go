@@ -81,3 +81,46 @@ func (s *Service) AdvisoriesUpstream(ctx context.Context, id graph.NodeID) ([]gr
 func (s *Service) AdvisorySummary(ctx context.Context, n graph.Node) (Advisory, error) {
 	return s.loader().advisory(ctx, n)
 }
+
+// Posture is how much of an environment runs verified models: of the
+// deployments in it that run a model now, how many run one that is
+// verified under trust by role.
+type Posture struct {
+	Environment string `json:"environment"`
+	Active      int    `json:"active"`
+	Verified    int    `json:"verified"`
+	// Percent is 100 x Verified / Active, rounded down; 100 when nothing
+	// runs (an empty environment runs nothing unverified).
+	Percent int `json:"percent"`
+}
+
+// EnvironmentPosture computes the posture of env, reading every
+// deployment (at most MaxScan).
+func (s *Service) EnvironmentPosture(ctx context.Context, env string) (Posture, error) {
+	p := Posture{Environment: env, Percent: 100}
+	err := s.scan(ctx, graph.KindDeployment, "", func(n graph.Node) (bool, error) {
+		if n.Attr("environment") != env {
+			return true, nil
+		}
+		d, err := s.DeploymentNow(ctx, n.ID)
+		if err != nil {
+			return false, err
+		}
+		if d.State != "active" || d.Model.ID == "" {
+			return true, nil
+		}
+		p.Active++
+		id, err := s.Identity(ctx, d.Model.ID, graph.KindModel)
+		if err != nil {
+			return false, err
+		}
+		if id.Verified {
+			p.Verified++
+		}
+		return true, nil
+	})
+	if p.Active > 0 {
+		p.Percent = 100 * p.Verified / p.Active
+	}
+	return p, err
+}

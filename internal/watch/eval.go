@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,9 +23,25 @@ import (
 //     reach it (AdvisoriesUpstream);
 //   - a failed signature: the nodes the document describes, and whether
 //     they (or, for a model, a deployment serving it) are active.
+//
+// Every environment whose deployments the document can change (a
+// deployment record's, those of the deployments serving a model the
+// document vouches for or whose signature failed) gets its posture
+// recomputed (query.EnvironmentPosture); a fall from the last recorded
+// value is a posture-drop event.
 type Evaluator struct {
 	Q   *query.Service
 	Now func() time.Time
+	// Previous is the last recorded posture of an environment (false:
+	// none yet, taken as 100).
+	Previous func(env string) (int, bool)
+}
+
+// Result is what one commit revealed: events, and the new postures of
+// the environments it touched (to record with them).
+type Result struct {
+	Events   []Event
+	Postures map[string]int
 }
 
 // Commit is what the evaluator keeps of one committed document: its
@@ -37,7 +54,9 @@ type Commit struct {
 	Receipt     graph.Receipt
 	Advisories  []graph.NodeSpec
 	Deployments []graph.NodeSpec
-	Described   []graph.NodeSpec // only when a signature failed
+	// Described: the document's subjects, when a signature failed or its
+	// role may vouch for a model (its verification changes postures).
+	Described []graph.NodeSpec
 }
 
 // CommitOf extracts the Commit of a written batch.
@@ -55,7 +74,7 @@ func CommitOf(b *graph.Batch, r graph.Receipt) Commit {
 			c.Deployments = append(c.Deployments, keys(n))
 		}
 	}
-	if failed(b.Doc) {
+	if failed(b.Doc) || graph.VouchesFor(graph.RoleOf(b.Doc), graph.KindModel) {
 		for _, ed := range b.Edges {
 			if ed.From == graph.DocNode && ed.Kind == graph.Describes && ed.To >= 0 && ed.To < len(b.Nodes) {
 				c.Described = append(c.Described, keys(b.Nodes[ed.To]))
@@ -66,48 +85,122 @@ func CommitOf(b *graph.Batch, r graph.Receipt) Commit {
 }
 
 // Evaluate returns the events of one commit (none for a duplicate).
-func (ev *Evaluator) Evaluate(ctx context.Context, c Commit) ([]Event, error) {
+func (ev *Evaluator) Evaluate(ctx context.Context, c Commit) (Result, error) {
 	if c.Receipt.Duplicate {
-		return nil, nil
+		return Result{}, nil
 	}
-	e := &evalRun{ev: ev, ctx: ctx, doc: c.Receipt.Document, seen: map[string]bool{}}
+	e := &evalRun{ev: ev, ctx: ctx, doc: c.Receipt.Document, seen: map[string]bool{}, envs: map[string]bool{}}
 	if e.doc == "" {
 		e.doc = c.Doc.Digest
 	}
+	err := e.run(c)
+	if err == nil {
+		err = e.postures()
+	}
+	return Result{Events: e.out, Postures: e.posture}, err
+}
+
+func (e *evalRun) run(c Commit) error {
 	for _, spec := range c.Advisories {
 		nodes, err := e.lookup(spec)
 		if err != nil {
-			return e.out, err
+			return err
 		}
 		for _, n := range nodes {
 			if err := e.advisoryReach(n, ""); err != nil {
-				return e.out, err
+				return err
 			}
 		}
 	}
 	for _, spec := range c.Deployments {
 		nodes, err := e.lookup(spec)
 		if err != nil {
-			return e.out, err
+			return err
 		}
 		for _, n := range nodes {
 			if err := e.deployment(n); err != nil {
-				return e.out, err
+				return err
 			}
 		}
 	}
+	isFailed := failed(c.Doc)
 	for _, spec := range c.Described {
 		nodes, err := e.lookup(spec)
 		if err != nil {
-			return e.out, err
+			return err
 		}
 		for _, n := range nodes {
-			if err := e.failedOn(n, c.Doc); err != nil {
-				return e.out, err
+			if isFailed {
+				if err := e.failedOn(n, c.Doc); err != nil {
+					return err
+				}
+			} else if err := e.touchServing(n); err != nil {
+				return err
 			}
 		}
 	}
-	return e.out, nil
+	return nil
+}
+
+// touchServing marks the environments of the deployments serving model n.
+func (e *evalRun) touchServing(n graph.Node) error {
+	if n.Kind != graph.KindModel {
+		return nil
+	}
+	es, err := e.ev.Q.Reader().Edges(e.ctx, n.ID, graph.Out, graph.DeployedAs)
+	if err != nil {
+		return err
+	}
+	for _, ed := range es {
+		d, err := e.ev.Q.DeploymentNow(e.ctx, ed.To)
+		if err != nil {
+			return err
+		}
+		e.touch(d.Environment)
+	}
+	return nil
+}
+
+func (e *evalRun) touch(env string) {
+	if env != "" {
+		e.envs[env] = true
+	}
+}
+
+// postures recomputes the touched environments' postures; a fall is an
+// event.
+func (e *evalRun) postures() error {
+	envs := make([]string, 0, len(e.envs))
+	for env := range e.envs {
+		envs = append(envs, env)
+	}
+	slices.Sort(envs)
+	for _, env := range envs {
+		p, err := e.ev.Q.EnvironmentPosture(e.ctx, env)
+		if err != nil {
+			return err
+		}
+		prev, ok := 100, false
+		if e.ev.Previous != nil {
+			if v, found := e.ev.Previous(env); found {
+				prev, ok = v, true
+			}
+		}
+		if e.posture == nil {
+			e.posture = map[string]int{}
+		}
+		if !ok || prev != p.Percent {
+			e.posture[env] = p.Percent
+		}
+		if p.Percent < prev {
+			now, before := p.Percent, prev
+			e.add(Event{Kind: KindPostureDrop, Severity: "high", Environment: env,
+				Summary: fmt.Sprintf("posture of %s dropped to %d%% from %d%%: %d of %d active deployments run a verified model", env, now, before, p.Verified, p.Active),
+				Posture: &now, PreviousPosture: &before,
+			}, env, fmt.Sprint(before), fmt.Sprint(now), fmt.Sprint(p.Active), fmt.Sprint(p.Verified))
+		}
+	}
+	return nil
 }
 
 func failed(d graph.Document) bool {
@@ -120,11 +213,13 @@ func failed(d graph.Document) bool {
 }
 
 type evalRun struct {
-	ev   *Evaluator
-	ctx  context.Context
-	doc  string
-	out  []Event
-	seen map[string]bool
+	ev      *Evaluator
+	ctx     context.Context
+	doc     string
+	out     []Event
+	seen    map[string]bool
+	envs    map[string]bool // environments whose posture may have changed
+	posture map[string]int
 }
 
 func (e *evalRun) now() time.Time {
@@ -252,6 +347,7 @@ func (e *evalRun) deployment(n graph.Node) error {
 	if err != nil {
 		return err
 	}
+	e.touch(d.Environment)
 	if d.State == "active" && d.Model.ID != "" {
 		id, err := q.Identity(e.ctx, d.Model.ID, graph.KindModel)
 		if err != nil {
@@ -318,6 +414,7 @@ func (e *evalRun) failedOn(n graph.Node, doc graph.Document) error {
 		if err != nil {
 			return err
 		}
+		e.touch(d.Environment)
 		if d.State != "active" || (n.Kind == graph.KindModel && d.Model.ID != n.ID) {
 			continue
 		}

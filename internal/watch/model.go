@@ -32,10 +32,13 @@ const (
 	// KindUnverifiedDeployment: a deployment (now active) runs a model that
 	// is not verified under trust by role.
 	KindUnverifiedDeployment = "unverified-deployment"
+	// KindPostureDrop: the posture of an environment (the share of its
+	// active deployments running a verified model, query.Posture) fell.
+	KindPostureDrop = "posture-drop"
 )
 
 // Kinds lists the event kinds in a fixed order.
-var Kinds = []string{KindAdvisoryReachesEnvironment, KindVerificationFailed, KindUnverifiedDeployment}
+var Kinds = []string{KindAdvisoryReachesEnvironment, KindVerificationFailed, KindUnverifiedDeployment, KindPostureDrop}
 
 // Sink formats.
 const (
@@ -78,6 +81,10 @@ type Subscription struct {
 	// VerifiedOnly drops advisory events whose advisory is not verified
 	// (signed by a signer trusted for advisories).
 	VerifiedOnly bool `json:"verifiedOnly,omitempty" yaml:"verified-only"`
+	// PostureBelow (1..100) sends posture-drop events only when the
+	// posture crosses below it (from at or above to below); 0 sends every
+	// drop.
+	PostureBelow int `json:"postureBelow,omitempty" yaml:"posture-below"`
 	// URL receives POSTs; Format shapes the body.
 	URL    string `json:"url" yaml:"url"`
 	Format string `json:"format" yaml:"format"`
@@ -117,6 +124,9 @@ func (s *Subscription) Validate() error {
 		}
 		s.MinSeverity = NormalizeSeverity(s.MinSeverity)
 	}
+	if s.PostureBelow < 0 || s.PostureBelow > 100 {
+		return bad("posture-below", "%d: want 0..100 (percent)", s.PostureBelow)
+	}
 	if s.Format == "" {
 		s.Format = FormatWebhook
 	}
@@ -154,6 +164,10 @@ func (s *Subscription) Matches(e Event) bool {
 	if s.VerifiedOnly && e.Kind == KindAdvisoryReachesEnvironment && e.Trust != "verified" {
 		return false
 	}
+	if s.PostureBelow > 0 && e.Kind == KindPostureDrop && e.Posture != nil && e.PreviousPosture != nil &&
+		!(*e.Posture < s.PostureBelow && *e.PreviousPosture >= s.PostureBelow) {
+		return false
+	}
 	return true
 }
 
@@ -183,6 +197,9 @@ type Event struct {
 	Model          string `json:"model,omitempty"`
 	NodeID         string `json:"nodeId,omitempty"`
 	Node           string `json:"node,omitempty"`
+	// Posture and PreviousPosture (percent) for posture-drop events.
+	Posture         *int `json:"posture,omitempty"`
+	PreviousPosture *int `json:"previousPosture,omitempty"`
 	// Document is the committed document whose write revealed the event.
 	Document   string    `json:"document"`
 	DetectedAt time.Time `json:"detectedAt"`

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ var (
 	bSeen       = []byte("seen")          // event id -> seq
 	bDeliveries = []byte("deliveries")    // id -> Delivery
 	bDue        = []byte("due")           // nextAttempt unix nanos (8 BE) + delivery id -> ""
+	bPosture    = []byte("posture")       // environment -> last posture (decimal percent)
 )
 
 // Retention.
@@ -53,7 +55,7 @@ func OpenQueue(path string) (*Queue, error) {
 		return nil, fmt.Errorf("watch queue %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSubs, bEvents, bSeen, bDeliveries, bDue} {
+		for _, b := range [][]byte{bSubs, bEvents, bSeen, bDeliveries, bDue, bPosture} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -183,10 +185,28 @@ func seqKey(n uint64) []byte {
 	return k[:]
 }
 
+// Posture is the last recorded posture of env (false when none).
+func (q *Queue) Posture(env string) (int, bool) {
+	var (
+		n  int
+		ok bool
+	)
+	_ = q.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bPosture).Get([]byte(env)); v != nil {
+			if x, err := strconv.Atoi(string(v)); err == nil {
+				n, ok = x, true
+			}
+		}
+		return nil
+	})
+	return n, ok
+}
+
 // Record stores the events not seen before (by id), gives them sequence
-// numbers and queues one delivery per matching subscription, all in one
-// transaction. It returns the new events and the deliveries queued.
-func (q *Queue) Record(events []Event, now time.Time) ([]Event, int, error) {
+// numbers and queues one delivery per matching subscription, and records
+// the environments' new postures, all in one transaction. It returns the
+// new events and the deliveries queued.
+func (q *Queue) Record(events []Event, postures map[string]int, now time.Time) ([]Event, int, error) {
 	var added []Event
 	queued := 0
 	err := q.db.Update(func(tx *bolt.Tx) error {
@@ -204,6 +224,11 @@ func (q *Queue) Record(events []Event, now time.Time) ([]Event, int, error) {
 			return err
 		}
 		ev, seen, dl, due := tx.Bucket(bEvents), tx.Bucket(bSeen), tx.Bucket(bDeliveries), tx.Bucket(bDue)
+		for env, p := range postures {
+			if err := tx.Bucket(bPosture).Put([]byte(env), []byte(strconv.Itoa(p))); err != nil {
+				return err
+			}
+		}
 		for _, e := range events {
 			if seen.Get([]byte(e.ID)) != nil {
 				continue

@@ -213,6 +213,7 @@ watch:
     - {name: prod, events: [advisory-reaches-environment], environment: production, min-severity: high, url: "%[3]s/prod", secret-env: HOOK_SECRET}
     - {name: everything, format: cloudevents, url: "%[3]s/ce", secret: %[4]s}
     - {name: slack, format: slack, events: [unverified-deployment], url: "%[3]s/slack"}
+    - {name: drop, events: [posture-drop], posture-below: 50, url: "%[3]s/drop"}
     - {name: flaky, events: [advisory-reaches-environment], min-severity: critical, url: "%[3]s/flaky", secret: %[4]s}
 `, filepath.Join(dir, "data"), policyFile, rcv.srv.URL, secret)
 	configFile := filepath.Join(dir, "config.yaml")
@@ -242,9 +243,10 @@ watch:
 		s.push(t, d)
 	}
 	prod := rcv.waitFor(t, "/prod", 1)
-	ce := rcv.waitFor(t, "/ce", 5)
+	ce := rcv.waitFor(t, "/ce", 6)
 	slack := rcv.waitFor(t, "/slack", 1)
 	api := rcv.waitFor(t, "/api", 2)
+	rcv.waitFor(t, "/drop", 1)
 	rcv.waitFor(t, "/flaky", 2)
 	// The flaky receiver failed twice; its next try is 4s away. Stop serve
 	// now: the delivery must survive in the queue.
@@ -303,6 +305,7 @@ watch:
 		"/ce":    append(slices.Clone(wantChain), wantAdvisories...),
 		"/slack": {wantChain[0]},
 		"/api":   {wantChain[1], wantChain[2]},
+		"/drop":  {wantChain[3]},
 	}
 	for path, w := range want {
 		rs := rcv.requests(path)
@@ -339,6 +342,9 @@ watch:
 			if path == "/api" {
 				key = "k"
 			}
+			if path == "/drop" {
+				continue // no secret
+			}
 			if !watch.VerifySignature(key, r.body, r.header.Get(watch.HeaderSignature)) {
 				t.Errorf("%s: HMAC does not verify: %s", path, r.header.Get(watch.HeaderSignature))
 			}
@@ -370,7 +376,7 @@ watch:
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var sse []string
-	for sc.Scan() && len(sse) < 5 {
+	for sc.Scan() && len(sse) < 6 {
 		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 			var ev watch.Event
 			if err := json.Unmarshal([]byte(data), &ev); err != nil {

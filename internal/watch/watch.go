@@ -75,7 +75,7 @@ func New(o Options) *Watcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Watcher{o: o, q: o.Queue, eval: &Evaluator{Q: query.New(o.Reader)}, log: log,
+	return &Watcher{o: o, q: o.Queue, eval: &Evaluator{Q: query.New(o.Reader), Previous: o.Queue.Posture}, log: log,
 		in: make(chan Commit, o.Buffer), wake: make(chan struct{}, 1), listeners: map[chan Event]struct{}{}}
 }
 
@@ -179,14 +179,14 @@ func (w *Watcher) evaluate(ctx context.Context) {
 }
 
 func (w *Watcher) evaluateOne(ctx context.Context, c Commit) {
-	events, err := w.eval.Evaluate(ctx, c)
+	res, err := w.eval.Evaluate(ctx, c)
 	if err != nil && ctx.Err() == nil {
 		w.log.Error("watch: evaluating a committed document", "document", c.Receipt.Document, "err", err)
 	}
-	if len(events) == 0 {
+	if len(res.Events) == 0 && len(res.Postures) == 0 {
 		return
 	}
-	added, queued, err := w.q.Record(events, time.Now().UTC())
+	added, queued, err := w.q.Record(res.Events, res.Postures, time.Now().UTC())
 	if err != nil {
 		w.log.Error("watch: recording events", "document", c.Receipt.Document, "err", err)
 		return
@@ -333,6 +333,7 @@ type SubscriptionInput struct {
 	Environment  *string  `json:"environment,omitempty"`
 	MinSeverity  *string  `json:"minSeverity,omitempty"`
 	VerifiedOnly *bool    `json:"verifiedOnly,omitempty"`
+	PostureBelow *int     `json:"postureBelow,omitempty"`
 	URL          string   `json:"url"`
 	Format       *string  `json:"format,omitempty"`
 	Secret       *string  `json:"secret,omitempty"`
@@ -358,7 +359,7 @@ func (w *Watcher) CreateSubscription(in SubscriptionInput, caller string) (*Subs
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	s := Subscription{ID: "sub_" + hex.EncodeToString(b[:]), Name: in.Name, Events: in.Events, Environment: deref(in.Environment),
-		MinSeverity: deref(in.MinSeverity), VerifiedOnly: deref(in.VerifiedOnly), URL: in.URL, Format: deref(in.Format),
+		MinSeverity: deref(in.MinSeverity), VerifiedOnly: deref(in.VerifiedOnly), PostureBelow: deref(in.PostureBelow), URL: in.URL, Format: deref(in.Format),
 		Secret: deref(in.Secret), Source: "api", CreatedAt: time.Now().UTC()}
 	if caller != "" {
 		s.Source = "api (" + caller + ")"

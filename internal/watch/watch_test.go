@@ -3,6 +3,7 @@ package watch_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -150,6 +151,9 @@ func line(e watch.Event) string {
 	if e.Node != "" {
 		s += " node=" + e.Node
 	}
+	if e.Posture != nil && e.PreviousPosture != nil {
+		s += fmt.Sprintf(" posture=%d from=%d", *e.Posture, *e.PreviousPosture)
+	}
 	return s
 }
 
@@ -163,6 +167,12 @@ func lines(evs []watch.Event) []string {
 }
 
 const secret = "s3cret-for-hmac"
+
+func sorted(ss []string) []string {
+	out := slices.Clone(ss)
+	sort.Strings(out)
+	return out
+}
 
 func testSubs(base string) []watch.Subscription {
 	return []watch.Subscription{
@@ -178,6 +188,7 @@ var (
 		"unverified-deployment high failed env=staging model=acme/b",
 		"verification-failed high failed env=staging model=acme/b node=acme/b",
 		"verification-failed high verified env=production model=acme/c node=acme/c",
+		"posture-drop high  env=staging posture=0 from=100",
 	}
 	wantAdvisories = []string{
 		"advisory-reaches-environment critical verified env=production advisory=AIXV-2026-1 model=acme/a",
@@ -193,7 +204,7 @@ func TestEventsAndDeliveries(t *testing.T) {
 	rcv := newReceiver(t)
 	w := newWorld(t, pol, testSubs(rcv.srv.URL), watch.Retry{Initial: 10 * time.Millisecond})
 	w.push(t, supplyChain(t, k)...)
-	if got := lines(w.events(t)); !slices.Equal(got, wantChain) {
+	if got := lines(w.events(t)); !slices.Equal(got, sorted(wantChain)) {
 		t.Fatalf("events after the supply chain:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantChain, "\n"))
 	}
 	w.push(t, advisories(t, k)...)
@@ -210,11 +221,11 @@ func TestEventsAndDeliveries(t *testing.T) {
 	}
 
 	prod := rcv.waitFor(t, "/prod", 1)
-	ce := rcv.waitFor(t, "/ce", 5)
+	ce := rcv.waitFor(t, "/ce", 6)
 	slack := rcv.waitFor(t, "/slack", 1)
 	time.Sleep(100 * time.Millisecond) // nothing more may arrive
-	if n := len(rcv.requests("/prod")) + len(rcv.requests("/ce")) + len(rcv.requests("/slack")); n != 7 {
-		t.Errorf("%d deliveries, want 7", n)
+	if n := len(rcv.requests("/prod")) + len(rcv.requests("/ce")) + len(rcv.requests("/slack")); n != 8 {
+		t.Errorf("%d deliveries, want 8", n)
 	}
 	var e watch.Event
 	if err := json.Unmarshal(prod[0].body, &e); err != nil || line(e) != wantAdvisories[0] {
@@ -245,8 +256,8 @@ func TestEventsAndDeliveries(t *testing.T) {
 		}
 		kinds[ceBody.Data.Kind] = true
 	}
-	if len(kinds) != 3 {
-		t.Errorf("cloudevents kinds %v, want all three", kinds)
+	if len(kinds) != 4 {
+		t.Errorf("cloudevents kinds %v, want all four", kinds)
 	}
 	var sl struct {
 		Text string `json:"text"`
@@ -256,8 +267,8 @@ func TestEventsAndDeliveries(t *testing.T) {
 	}
 	// The delivery log says delivered, one attempt each.
 	ds, err := w.w.Deliveries(watch.DeliveryFilter{})
-	if err != nil || len(ds) != 7 {
-		t.Fatalf("delivery log: %d rows (%v), want 7", len(ds), err)
+	if err != nil || len(ds) != 8 {
+		t.Fatalf("delivery log: %d rows (%v), want 8", len(ds), err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, d := range ds {
@@ -369,7 +380,7 @@ func TestSubscriptionValidation(t *testing.T) {
 		{Name: "x", URL: "ftp://127.0.0.1/x"},
 		{Name: "x", URL: "http://127.0.0.1/x", Format: "xml"},
 		{Name: "x", URL: "http://127.0.0.1/x", MinSeverity: "urgent"},
-		{Name: "x", URL: "http://127.0.0.1/x", Events: []string{"posture-drop"}},
+		{Name: "x", URL: "http://127.0.0.1/x", Events: []string{"saved-question"}},
 	} {
 		if err := s.Validate(); err == nil {
 			t.Errorf("%+v: valid, want an error", s)
@@ -378,6 +389,16 @@ func TestSubscriptionValidation(t *testing.T) {
 	s := watch.Subscription{Name: "x", URL: "http://127.0.0.1/x", MinSeverity: "HIGH"}
 	if err := s.Validate(); err != nil || s.MinSeverity != "high" || s.Format != watch.FormatWebhook {
 		t.Errorf("%+v %v", s, err)
+	}
+	pb := watch.Subscription{Name: "p", URL: "http://127.0.0.1/x", PostureBelow: 90}
+	drop := func(from, to int) watch.Event {
+		return watch.Event{Kind: watch.KindPostureDrop, Severity: "high", Posture: &to, PreviousPosture: &from}
+	}
+	if !pb.Matches(drop(100, 80)) || pb.Matches(drop(85, 70)) || pb.Matches(drop(100, 95)) {
+		t.Errorf("posture-below 90: 100->80 %v, 85->70 %v, 100->95 %v", pb.Matches(drop(100, 80)), pb.Matches(drop(85, 70)), pb.Matches(drop(100, 95)))
+	}
+	if bad := (watch.Subscription{Name: "p", URL: "http://127.0.0.1/x", PostureBelow: 101}); bad.Validate() == nil {
+		t.Error("posture-below 101 accepted")
 	}
 	low := watch.Event{Kind: watch.KindAdvisoryReachesEnvironment, Severity: "low", Environment: "production"}
 	unknown := low
@@ -416,5 +437,45 @@ func TestSubscriptionsRedacted(t *testing.T) {
 	stored, _ := w.w.Queue().Subscriptions()
 	if !slices.ContainsFunc(stored, func(s watch.Subscription) bool { return strings.HasSuffix(s.URL, "/XXXX") && s.Secret == "k" }) {
 		t.Errorf("stored %+v", stored)
+	}
+}
+
+// TestPostureDrop: the posture of an environment (share of its active
+// deployments running a verified model) is recomputed for the
+// environments a document touches; falls are events, rises are recorded
+// silently so the next fall is measured from them.
+func TestPostureDrop(t *testing.T) {
+	k, pol := newKeys(t)
+	w := newWorld(t, pol, nil, watch.Retry{})
+	drops := func() []string {
+		var out []string
+		for _, e := range w.events(t) {
+			if e.Kind == watch.KindPostureDrop {
+				out = append(out, line(e))
+			}
+		}
+		return out
+	}
+	modelD := dg("d4")
+	w.push(t,
+		doc{"prov-a", k.model.DSSE(t, pt, provenance(t, "acme/a", modelA))},
+		doc{"deploy-a", k.deploy.DSSE(t, pt, deployment(t, "acme/a", modelA, "production", "chat"))},
+		doc{"prov-b", k.stranger.DSSE(t, pt, provenance(t, "acme/b", modelB))},
+		doc{"deploy-b", k.deploy.DSSE(t, pt, deployment(t, "acme/b", modelB, "production", "search"))})
+	want := []string{"posture-drop high  env=production posture=50 from=100"}
+	if got := drops(); !slices.Equal(got, want) {
+		t.Fatalf("drops %v, want %v", got, want)
+	}
+	// B gets a valid provenance: production back to 100, no event.
+	w.push(t, doc{"prov-b-good", k.model.DSSE(t, pt, provenance(t, "acme/b", modelB))})
+	if got := drops(); !slices.Equal(got, want) {
+		t.Fatalf("drops after a rise %v, want %v", got, want)
+	}
+	// An unverified model D deployed: 2 of 3, a drop from 100 (the rise was
+	// recorded), not from 50.
+	w.push(t, doc{"deploy-d", k.deploy.DSSE(t, pt, deployment(t, "acme/d", modelD, "production", "rank"))})
+	want = append(want, "posture-drop high  env=production posture=66 from=100")
+	if got := drops(); !slices.Equal(got, sorted(want)) {
+		t.Fatalf("drops %v, want %v", got, want)
 	}
 }

@@ -416,24 +416,26 @@ type ComplexityRoot struct {
 	}
 
 	WatchEvent struct {
-		AdvisoryID     func(childComplexity int) int
-		AdvisoryStatus func(childComplexity int) int
-		Deployment     func(childComplexity int) int
-		DeploymentID   func(childComplexity int) int
-		DetectedAt     func(childComplexity int) int
-		Document       func(childComplexity int) int
-		Environment    func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		Model          func(childComplexity int) int
-		ModelID        func(childComplexity int) int
-		Node           func(childComplexity int) int
-		NodeID         func(childComplexity int) int
-		Reason         func(childComplexity int) int
-		Seq            func(childComplexity int) int
-		Severity       func(childComplexity int) int
-		Summary        func(childComplexity int) int
-		Trust          func(childComplexity int) int
+		AdvisoryID      func(childComplexity int) int
+		AdvisoryStatus  func(childComplexity int) int
+		Deployment      func(childComplexity int) int
+		DeploymentID    func(childComplexity int) int
+		DetectedAt      func(childComplexity int) int
+		Document        func(childComplexity int) int
+		Environment     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Model           func(childComplexity int) int
+		ModelID         func(childComplexity int) int
+		Node            func(childComplexity int) int
+		NodeID          func(childComplexity int) int
+		Posture         func(childComplexity int) int
+		PreviousPosture func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		Seq             func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Summary         func(childComplexity int) int
+		Trust           func(childComplexity int) int
 	}
 
 	WatchSubscription struct {
@@ -444,6 +446,7 @@ type ComplexityRoot struct {
 		ID           func(childComplexity int) int
 		MinSeverity  func(childComplexity int) int
 		Name         func(childComplexity int) int
+		PostureBelow func(childComplexity int) int
 		Signed       func(childComplexity int) int
 		Source       func(childComplexity int) int
 		URL          func(childComplexity int) int
@@ -2136,6 +2139,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.WatchEvent.NodeID(childComplexity), true
+	case "WatchEvent.posture":
+		if e.complexity.WatchEvent.Posture == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Posture(childComplexity), true
+	case "WatchEvent.previousPosture":
+		if e.complexity.WatchEvent.PreviousPosture == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.PreviousPosture(childComplexity), true
 	case "WatchEvent.reason":
 		if e.complexity.WatchEvent.Reason == nil {
 			break
@@ -2209,6 +2224,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.WatchSubscription.Name(childComplexity), true
+	case "WatchSubscription.postureBelow":
+		if e.complexity.WatchSubscription.PostureBelow == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.PostureBelow(childComplexity), true
 	case "WatchSubscription.signed":
 		if e.complexity.WatchSubscription.Signed == nil {
 			break
@@ -2944,12 +2965,14 @@ extend type Mutation {
 type WatchSubscription {
   id: ID!
   name: String!
-  "Event kinds sent (every kind when empty): advisory-reaches-environment, verification-failed, unverified-deployment."
+  "Event kinds sent (every kind when empty): advisory-reaches-environment, verification-failed, unverified-deployment, posture-drop."
   events: [String!]!
   environment: String
   "low | medium | high | critical; events of unknown severity always pass."
   minSeverity: String
   verifiedOnly: Boolean!
+  "posture-drop events only when the posture crosses below this percent (0: every drop)."
+  postureBelow: Int!
   url: String!
   "webhook | slack | cloudevents"
   format: String!
@@ -2966,6 +2989,7 @@ input WatchSubscriptionInput {
   environment: String
   minSeverity: String
   verifiedOnly: Boolean
+  postureBelow: Int
   url: String!
   format: String
   "HMAC key for X-Modelgraph-Signature (stored, never shown again)."
@@ -2980,7 +3004,7 @@ type WatchEvent {
   severity: String!
   summary: String!
   environment: String
-  "Trust-by-role status of what the event is about (verified, unsigned, failed, unverifiable)."
+  "Trust-by-role status of what the event is about (verified, unsigned, failed, unverifiable; empty for posture-drop)."
   trust: String!
   reason: String
   advisoryId: String
@@ -2991,6 +3015,9 @@ type WatchEvent {
   model: String
   nodeId: String
   node: String
+  "posture-drop: the environment's new and previous posture (percent of active deployments running a verified model)."
+  posture: Int
+  previousPosture: Int
   "The committed document whose write revealed the event."
   document: String!
   detectedAt: Time!
@@ -7069,6 +7096,8 @@ func (ec *executionContext) fieldContext_Mutation_createWatchSubscription(ctx co
 				return ec.fieldContext_WatchSubscription_minSeverity(ctx, field)
 			case "verifiedOnly":
 				return ec.fieldContext_WatchSubscription_verifiedOnly(ctx, field)
+			case "postureBelow":
+				return ec.fieldContext_WatchSubscription_postureBelow(ctx, field)
 			case "url":
 				return ec.fieldContext_WatchSubscription_url(ctx, field)
 			case "format":
@@ -8965,6 +8994,8 @@ func (ec *executionContext) fieldContext_Query_watchSubscriptions(_ context.Cont
 				return ec.fieldContext_WatchSubscription_minSeverity(ctx, field)
 			case "verifiedOnly":
 				return ec.fieldContext_WatchSubscription_verifiedOnly(ctx, field)
+			case "postureBelow":
+				return ec.fieldContext_WatchSubscription_postureBelow(ctx, field)
 			case "url":
 				return ec.fieldContext_WatchSubscription_url(ctx, field)
 			case "format":
@@ -9108,6 +9139,10 @@ func (ec *executionContext) fieldContext_Query_watchEvents(ctx context.Context, 
 				return ec.fieldContext_WatchEvent_nodeId(ctx, field)
 			case "node":
 				return ec.fieldContext_WatchEvent_node(ctx, field)
+			case "posture":
+				return ec.fieldContext_WatchEvent_posture(ctx, field)
+			case "previousPosture":
+				return ec.fieldContext_WatchEvent_previousPosture(ctx, field)
 			case "document":
 				return ec.fieldContext_WatchEvent_document(ctx, field)
 			case "detectedAt":
@@ -11589,6 +11624,10 @@ func (ec *executionContext) fieldContext_WatchDelivery_event(_ context.Context, 
 				return ec.fieldContext_WatchEvent_nodeId(ctx, field)
 			case "node":
 				return ec.fieldContext_WatchEvent_node(ctx, field)
+			case "posture":
+				return ec.fieldContext_WatchEvent_posture(ctx, field)
+			case "previousPosture":
+				return ec.fieldContext_WatchEvent_previousPosture(ctx, field)
 			case "document":
 				return ec.fieldContext_WatchEvent_document(ctx, field)
 			case "detectedAt":
@@ -12032,6 +12071,60 @@ func (ec *executionContext) fieldContext_WatchEvent_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _WatchEvent_posture(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_posture,
+		func(ctx context.Context) (any, error) { return obj.Posture, nil },
+		nil,
+		ec.marshalOInt2ᚖint,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_posture(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_previousPosture(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_previousPosture,
+		func(ctx context.Context) (any, error) { return obj.PreviousPosture, nil },
+		nil,
+		ec.marshalOInt2ᚖint,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_previousPosture(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WatchEvent_document(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12243,6 +12336,33 @@ func (ec *executionContext) fieldContext_WatchSubscription_verifiedOnly(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_postureBelow(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_postureBelow,
+		func(ctx context.Context) (any, error) { return obj.PostureBelow, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_postureBelow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
 		},
 	}
 	return fc, nil
@@ -14028,7 +14148,7 @@ func (ec *executionContext) unmarshalInputWatchSubscriptionInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "events", "environment", "minSeverity", "verifiedOnly", "url", "format", "secret"}
+	fieldsInOrder := [...]string{"name", "events", "environment", "minSeverity", "verifiedOnly", "postureBelow", "url", "format", "secret"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14070,6 +14190,13 @@ func (ec *executionContext) unmarshalInputWatchSubscriptionInput(ctx context.Con
 				return it, err
 			}
 			it.VerifiedOnly = data
+		case "postureBelow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("postureBelow"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PostureBelow = data
 		case "url":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -17136,6 +17263,10 @@ func (ec *executionContext) _WatchEvent(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = ec._WatchEvent_nodeId(ctx, field, obj)
 		case "node":
 			out.Values[i] = ec._WatchEvent_node(ctx, field, obj)
+		case "posture":
+			out.Values[i] = ec._WatchEvent_posture(ctx, field, obj)
+		case "previousPosture":
+			out.Values[i] = ec._WatchEvent_previousPosture(ctx, field, obj)
 		case "document":
 			out.Values[i] = ec._WatchEvent_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17201,6 +17332,11 @@ func (ec *executionContext) _WatchSubscription(ctx context.Context, sel ast.Sele
 			out.Values[i] = ec._WatchSubscription_minSeverity(ctx, field, obj)
 		case "verifiedOnly":
 			out.Values[i] = ec._WatchSubscription_verifiedOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postureBelow":
+			out.Values[i] = ec._WatchSubscription_postureBelow(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
