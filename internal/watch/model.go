@@ -4,8 +4,10 @@
 // the write), asks internal/query only what that document can change, and
 // turns what it finds into events: an advisory reaching a deployment's
 // environment, a failed signature on a node with an active deployment, a
-// deployment starting to run a model that is not verified. Events are
-// matched against subscriptions (YAML config and GraphQL mutations),
+// deployment starting to run a model that is not verified, an
+// environment's posture (share of deployments running verified models)
+// falling. Events are matched against subscriptions (YAML config and
+// GraphQL mutations),
 // queued durably in a bbolt file next to the store (one delivery per
 // subscription and event), POSTed with retries and backoff, signed with
 // HMAC-SHA256, and kept in a delivery log. Delivery is at least once: every
