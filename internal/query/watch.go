@@ -94,33 +94,54 @@ type Posture struct {
 	Percent int `json:"percent"`
 }
 
-// EnvironmentPosture computes the posture of env, reading every
-// deployment (at most MaxScan).
-func (s *Service) EnvironmentPosture(ctx context.Context, env string) (Posture, error) {
-	p := Posture{Environment: env, Percent: 100}
-	err := s.scan(ctx, graph.KindDeployment, "", func(n graph.Node) (bool, error) {
-		if n.Attr("environment") != env {
-			return true, nil
-		}
-		d, err := s.DeploymentNow(ctx, n.ID)
-		if err != nil {
-			return false, err
-		}
-		if d.State != "active" || d.Model.ID == "" {
-			return true, nil
-		}
-		p.Active++
-		id, err := s.Identity(ctx, d.Model.ID, graph.KindModel)
-		if err != nil {
-			return false, err
-		}
-		if id.Verified {
-			p.Verified++
-		}
-		return true, nil
-	})
-	if p.Active > 0 {
-		p.Percent = 100 * p.Verified / p.Active
+// PostureOf counts active and verified deployments into a Posture.
+func PostureOf(env string, active, verified int) Posture {
+	p := Posture{Environment: env, Active: active, Verified: verified, Percent: 100}
+	if active > 0 {
+		p.Percent = 100 * verified / active
 	}
-	return p, err
+	return p
+}
+
+// DeploymentTrust is what a deployment adds to its environment's
+// posture: whether a model serves it now and whether that model is
+// verified.
+type DeploymentTrust struct {
+	Deployment  graph.NodeID
+	Environment string
+	Active      bool
+	Verified    bool
+	// Now is the deployment's state (DeploymentNow).
+	Now Deployed
+}
+
+// TrustOfDeployment is DeploymentNow and the served model's Identity.
+func (s *Service) TrustOfDeployment(ctx context.Context, id graph.NodeID) (DeploymentTrust, error) {
+	d, err := s.DeploymentNow(ctx, id)
+	if err != nil {
+		return DeploymentTrust{}, err
+	}
+	t := DeploymentTrust{Deployment: d.Deployment.ID, Environment: d.Environment, Now: d}
+	if d.State != "active" || d.Model.ID == "" {
+		return t, nil
+	}
+	t.Active = true
+	idn, err := s.Identity(ctx, d.Model.ID, graph.KindModel)
+	if err != nil {
+		return DeploymentTrust{}, err
+	}
+	t.Verified = idn.Verified
+	return t, nil
+}
+
+// EachDeploymentTrust calls fn with TrustOfDeployment of every deployment
+// (at most MaxScan), in id order.
+func (s *Service) EachDeploymentTrust(ctx context.Context, fn func(DeploymentTrust) error) error {
+	return s.scan(ctx, graph.KindDeployment, "", func(n graph.Node) (bool, error) {
+		t, err := s.TrustOfDeployment(ctx, n.ID)
+		if err != nil {
+			return false, err
+		}
+		return true, fn(t)
+	})
 }

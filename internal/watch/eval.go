@@ -35,13 +35,29 @@ type Evaluator struct {
 	// Previous is the last recorded posture of an environment (false:
 	// none yet, taken as 100).
 	Previous func(env string) (int, bool)
+	// Deployments is the recorded state of an environment's active
+	// deployments (id -> "v" verified model, "u" not), kept by the queue
+	// from earlier results, so a posture is counted without reading the
+	// graph's other deployments.
+	Deployments func(env string) map[string]string
 }
 
-// Result is what one commit revealed: events, and the new postures of
-// the environments it touched (to record with them).
+// DeploymentState is what one deployment adds to its environment's
+// posture: State "v" (runs a verified model), "u" (runs one that is not)
+// or "" (runs nothing now).
+type DeploymentState struct {
+	Environment string
+	State       string
+}
+
+// Result is what one commit revealed: events, the new postures of the
+// environments it touched and the states of the deployments it touched
+// (to record with them).
 type Result struct {
-	Events   []Event
-	Postures map[string]int
+	Events      []Event
+	Postures    map[string]int
+	Deployments map[string]DeploymentState
+	Seeded      bool // the result of the first full read of the deployments
 }
 
 // Commit is what the evaluator keeps of one committed document: its
@@ -97,7 +113,40 @@ func (ev *Evaluator) Evaluate(ctx context.Context, c Commit) (Result, error) {
 	if err == nil {
 		err = e.postures()
 	}
-	return Result{Events: e.out, Postures: e.posture}, err
+	return Result{Events: e.out, Postures: e.posture, Deployments: e.deps}, err
+}
+
+// Seed reads every deployment once (a queue that has never seen them:
+// the first start over an existing store) and records their states and
+// their environments' postures, without events.
+func (ev *Evaluator) Seed(ctx context.Context) (Result, error) {
+	r := Result{Postures: map[string]int{}, Deployments: map[string]DeploymentState{}, Seeded: true}
+	type count struct{ active, verified int }
+	counts := map[string]*count{}
+	err := ev.Q.EachDeploymentTrust(ctx, func(t query.DeploymentTrust) error {
+		if t.Environment == "" || !t.Active {
+			return nil
+		}
+		st := "u"
+		if t.Verified {
+			st = "v"
+		}
+		r.Deployments[string(t.Deployment)] = DeploymentState{Environment: t.Environment, State: st}
+		c := counts[t.Environment]
+		if c == nil {
+			c = &count{}
+			counts[t.Environment] = c
+		}
+		c.active++
+		if t.Verified {
+			c.verified++
+		}
+		return nil
+	})
+	for env, c := range counts {
+		r.Postures[env] = query.PostureOf(env, c.active, c.verified).Percent
+	}
+	return r, err
 }
 
 func (e *evalRun) run(c Commit) error {
@@ -142,7 +191,7 @@ func (e *evalRun) run(c Commit) error {
 	return nil
 }
 
-// touchServing marks the environments of the deployments serving model n.
+// touchServing updates the deployments serving model n.
 func (e *evalRun) touchServing(n graph.Node) error {
 	if n.Kind != graph.KindModel {
 		return nil
@@ -152,23 +201,47 @@ func (e *evalRun) touchServing(n graph.Node) error {
 		return err
 	}
 	for _, ed := range es {
-		d, err := e.ev.Q.DeploymentNow(e.ctx, ed.To)
-		if err != nil {
+		if _, err := e.touch(ed.To); err != nil {
 			return err
 		}
-		e.touch(d.Environment)
 	}
 	return nil
 }
 
-func (e *evalRun) touch(env string) {
-	if env != "" {
-		e.envs[env] = true
+// touch recomputes what deployment id adds to its environment's posture
+// (once per run) and returns its state now.
+func (e *evalRun) touch(id graph.NodeID) (query.Deployed, error) {
+	if t, ok := e.trust[id]; ok {
+		return t.Now, nil
 	}
+	t, err := e.ev.Q.TrustOfDeployment(e.ctx, id)
+	if err != nil {
+		return query.Deployed{}, err
+	}
+	if e.trust == nil {
+		e.trust = map[graph.NodeID]query.DeploymentTrust{}
+	}
+	e.trust[id] = t
+	if t.Environment == "" {
+		return t.Now, nil
+	}
+	st := ""
+	switch {
+	case t.Active && t.Verified:
+		st = "v"
+	case t.Active:
+		st = "u"
+	}
+	if e.deps == nil {
+		e.deps = map[string]DeploymentState{}
+	}
+	e.deps[string(id)] = DeploymentState{Environment: t.Environment, State: st}
+	e.envs[t.Environment] = true
+	return t.Now, nil
 }
 
-// postures recomputes the touched environments' postures; a fall is an
-// event.
+// postures recounts the touched environments' postures from the recorded
+// deployment states and this run's; a fall is an event.
 func (e *evalRun) postures() error {
 	envs := make([]string, 0, len(e.envs))
 	for env := range e.envs {
@@ -176,10 +249,27 @@ func (e *evalRun) postures() error {
 	}
 	slices.Sort(envs)
 	for _, env := range envs {
-		p, err := e.ev.Q.EnvironmentPosture(e.ctx, env)
-		if err != nil {
-			return err
+		states := map[string]string{}
+		if e.ev.Deployments != nil {
+			states = e.ev.Deployments(env)
 		}
+		for id, st := range e.deps {
+			if st.Environment != env {
+				continue
+			}
+			if st.State == "" {
+				delete(states, id)
+			} else {
+				states[id] = st.State
+			}
+		}
+		verified := 0
+		for _, st := range states {
+			if st == "v" {
+				verified++
+			}
+		}
+		p := query.PostureOf(env, len(states), verified)
 		prev, ok := 100, false
 		if e.ev.Previous != nil {
 			if v, found := e.ev.Previous(env); found {
@@ -220,6 +310,8 @@ type evalRun struct {
 	seen    map[string]bool
 	envs    map[string]bool // environments whose posture may have changed
 	posture map[string]int
+	deps    map[string]DeploymentState
+	trust   map[graph.NodeID]query.DeploymentTrust
 }
 
 func (e *evalRun) now() time.Time {
@@ -343,11 +435,10 @@ func advisoryTrust(h query.Hop) (graph.Status, string) {
 // model, and which known advisories reach it?
 func (e *evalRun) deployment(n graph.Node) error {
 	q := e.ev.Q
-	d, err := q.DeploymentNow(e.ctx, n.ID)
+	d, err := e.touch(n.ID)
 	if err != nil {
 		return err
 	}
-	e.touch(d.Environment)
 	if d.State == "active" && d.Model.ID != "" {
 		id, err := q.Identity(e.ctx, d.Model.ID, graph.KindModel)
 		if err != nil {
@@ -410,11 +501,10 @@ func (e *evalRun) failedOn(n graph.Node, doc graph.Document) error {
 		}
 	}
 	for _, dep := range deps {
-		d, err := q.DeploymentNow(e.ctx, dep)
+		d, err := e.touch(dep)
 		if err != nil {
 			return err
 		}
-		e.touch(d.Environment)
 		if d.State != "active" || (n.Kind == graph.KindModel && d.Model.ID != n.ID) {
 			continue
 		}

@@ -33,6 +33,8 @@ var (
 	bDeliveries = []byte("deliveries")    // id -> Delivery
 	bDue        = []byte("due")           // nextAttempt unix nanos (8 BE) + delivery id -> ""
 	bPosture    = []byte("posture")       // environment -> last posture (decimal percent)
+	bDeps       = []byte("deployments")   // environment \x00 deployment id -> "v" (runs a verified model) | "u"
+	seededKey   = []byte("\x00seeded")    // in bPosture: deployments were read once from the graph
 )
 
 // Retention.
@@ -55,7 +57,7 @@ func OpenQueue(path string) (*Queue, error) {
 		return nil, fmt.Errorf("watch queue %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSubs, bEvents, bSeen, bDeliveries, bDue, bPosture} {
+		for _, b := range [][]byte{bSubs, bEvents, bSeen, bDeliveries, bDue, bPosture, bDeps} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -202,11 +204,37 @@ func (q *Queue) Posture(env string) (int, bool) {
 	return n, ok
 }
 
+// EnvDeployments returns the recorded state of every active deployment
+// of env: "v" when it runs a verified model, "u" otherwise.
+func (q *Queue) EnvDeployments(env string) map[string]string {
+	out := map[string]string{}
+	prefix := []byte(env + "\x00")
+	_ = q.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bDeps).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			out[string(k[len(prefix):])] = string(v)
+		}
+		return nil
+	})
+	return out
+}
+
+// Seeded reports whether the deployments were read once from the graph.
+func (q *Queue) Seeded() bool {
+	var ok bool
+	_ = q.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bPosture).Get(seededKey) != nil
+		return nil
+	})
+	return ok
+}
+
 // Record stores the events not seen before (by id), gives them sequence
 // numbers and queues one delivery per matching subscription, and records
-// the environments' new postures, all in one transaction. It returns the
-// new events and the deliveries queued.
-func (q *Queue) Record(events []Event, postures map[string]int, now time.Time) ([]Event, int, error) {
+// the environments' new postures and the deployments' states, all in one
+// transaction. It returns the new events and the deliveries queued.
+func (q *Queue) Record(r Result, now time.Time) ([]Event, int, error) {
+	events, postures := r.Events, r.Postures
 	var added []Event
 	queued := 0
 	err := q.db.Update(func(tx *bolt.Tx) error {
@@ -226,6 +254,23 @@ func (q *Queue) Record(events []Event, postures map[string]int, now time.Time) (
 		ev, seen, dl, due := tx.Bucket(bEvents), tx.Bucket(bSeen), tx.Bucket(bDeliveries), tx.Bucket(bDue)
 		for env, p := range postures {
 			if err := tx.Bucket(bPosture).Put([]byte(env), []byte(strconv.Itoa(p))); err != nil {
+				return err
+			}
+		}
+		for id, st := range r.Deployments {
+			k := []byte(st.Environment + "\x00" + id)
+			var err error
+			if st.State == "" {
+				err = tx.Bucket(bDeps).Delete(k)
+			} else {
+				err = tx.Bucket(bDeps).Put(k, []byte(st.State))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if r.Seeded {
+			if err := tx.Bucket(bPosture).Put(seededKey, []byte("1")); err != nil {
 				return err
 			}
 		}

@@ -75,7 +75,7 @@ func New(o Options) *Watcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Watcher{o: o, q: o.Queue, eval: &Evaluator{Q: query.New(o.Reader), Previous: o.Queue.Posture}, log: log,
+	return &Watcher{o: o, q: o.Queue, eval: &Evaluator{Q: query.New(o.Reader), Previous: o.Queue.Posture, Deployments: o.Queue.EnvDeployments}, log: log,
 		in: make(chan Commit, o.Buffer), wake: make(chan struct{}, 1), listeners: map[chan Event]struct{}{}}
 }
 
@@ -167,6 +167,17 @@ func (w *Watcher) Flush(ctx context.Context) error {
 }
 
 func (w *Watcher) evaluate(ctx context.Context) {
+	if !w.q.Seeded() {
+		// First start over this queue: read the deployments once, so
+		// postures count those recorded before the watcher existed.
+		res, err := w.eval.Seed(ctx)
+		if err == nil {
+			_, _, err = w.q.Record(res, time.Now().UTC())
+		}
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("watch: reading the deployments for postures", "err", err)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -183,10 +194,10 @@ func (w *Watcher) evaluateOne(ctx context.Context, c Commit) {
 	if err != nil && ctx.Err() == nil {
 		w.log.Error("watch: evaluating a committed document", "document", c.Receipt.Document, "err", err)
 	}
-	if len(res.Events) == 0 && len(res.Postures) == 0 {
+	if len(res.Events) == 0 && len(res.Postures) == 0 && len(res.Deployments) == 0 {
 		return
 	}
-	added, queued, err := w.q.Record(res.Events, res.Postures, time.Now().UTC())
+	added, queued, err := w.q.Record(res, time.Now().UTC())
 	if err != nil {
 		w.log.Error("watch: recording events", "document", c.Receipt.Document, "err", err)
 		return

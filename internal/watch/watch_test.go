@@ -479,3 +479,53 @@ func TestPostureDrop(t *testing.T) {
 		t.Fatalf("drops %v, want %v", got, want)
 	}
 }
+
+// TestPostureSeeded: a watcher started over a store that already holds
+// deployments reads them once, so the first drop is measured from the
+// real posture (here 50%: one verified, one failed), not from 100.
+func TestPostureSeeded(t *testing.T) {
+	k, pol := newKeys(t)
+	dir := t.TempDir()
+	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	plain := &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}
+	for _, d := range supplyChain(t, k)[:4] { // A verified, B failed
+		if _, err := plain.Ingest(context.Background(), ingest.Input{Data: d.data, Source: d.name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Both in one environment: B's record again, for production.
+	if _, err := plain.Ingest(context.Background(), ingest.Input{Data: k.deploy.DSSE(t, pt, deployment(t, "acme/b", modelB, "production", "search")), Source: "deploy-b-prod"}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := watch.OpenQueue(filepath.Join(dir, "watch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch.New(watch.Options{Queue: q, Reader: s})
+	w.Start(context.Background())
+	defer w.Close()
+	pipe := &ingest.Pipeline{Store: w.Writer(s), Parser: ingest.NewParser(pol)}
+	if _, err := pipe.Ingest(context.Background(), ingest.Input{Data: k.deploy.DSSE(t, pt, deployment(t, "acme/d", dg("d4"), "production", "rank")), Source: "deploy-d"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := w.Events(0, 100)
+	var drops []string
+	for _, e := range evs {
+		if e.Kind == watch.KindPostureDrop {
+			drops = append(drops, line(e))
+		}
+	}
+	want := []string{"posture-drop high  env=production posture=33 from=50"}
+	if !slices.Equal(drops, want) {
+		t.Errorf("drops %v, want %v", drops, want)
+	}
+}

@@ -626,7 +626,7 @@ function alertItem(e) {
   const when = e.detectedAt ? new Date(e.detectedAt).toLocaleString() : '';
   const ref = e.modelId || e.deploymentId || e.nodeId;
   return h('li', { class: `alert sev-${e.severity}`, dataset: { id: e.id } },
-    h('div', { class: 'row' }, h('span', { class: `badge sev ${e.severity}` }, e.severity), ' ', h('b', null, e.kind), ' ', badge(e.trust)),
+    h('div', { class: 'row' }, h('span', { class: `badge sev ${e.severity}` }, e.severity), ' ', h('b', null, e.kind), ' ', e.trust ? badge(e.trust) : null),
     h('p', null, e.summary),
     e.reason ? h('p', { class: 'hint' }, e.reason) : null,
     h('p', { class: 'hint' }, when, e.environment ? ` · ${e.environment}` : '', ' · ', h('code', null, e.id)),
