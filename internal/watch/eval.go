@@ -24,11 +24,12 @@ import (
 //   - a failed signature: the nodes the document describes, and whether
 //     they (or, for a model, a deployment serving it) are active.
 //
-// Every environment whose deployments the document can change (a
-// deployment record's, those of the deployments serving a model the
-// document vouches for or whose signature failed) gets its posture
-// recomputed (query.EnvironmentPosture); a fall from the last recorded
-// value is a posture-drop event.
+// Every deployment the document can change (a deployment record's, those
+// serving a model the document vouches for or whose signature failed) has
+// what it adds to its environment's posture recomputed
+// (query.TrustOfDeployment); the environment's posture is recounted from
+// the recorded states of its deployments, and a fall from the last
+// recorded value is a posture-drop event.
 type Evaluator struct {
 	Q   *query.Service
 	Now func() time.Time
@@ -62,9 +63,9 @@ type Result struct {
 
 // Commit is what the evaluator keeps of one committed document: its
 // digest, signatures and role, and the keys of the only nodes it can
-// change findings about (advisories, deployments, and, when a signature
-// failed, the nodes it describes). Kept small so the evaluation buffer
-// holds no whole batches.
+// change findings about (advisories, deployments, and the nodes it
+// describes when a signature failed or it may vouch for a model). Kept
+// small so the evaluation buffer holds no whole batches.
 type Commit struct {
 	Doc         graph.Document
 	Receipt     graph.Receipt

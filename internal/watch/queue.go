@@ -404,25 +404,38 @@ func (q *Queue) NextDue() time.Time {
 	return at
 }
 
-// Update stores d after an attempt: it leaves the due index at its old
-// time and, while still pending, enters it at d.NextAttemptAt.
-func (q *Queue) Update(d Delivery, oldNext *time.Time) error {
+// Attempted is a delivery after an attempt, with the next-attempt time it
+// was due at (its place in the due index).
+type Attempted struct {
+	Delivery Delivery
+	PrevNext *time.Time
+}
+
+// UpdateAll stores deliveries after their attempts, in one transaction:
+// each leaves the due index at its old time and, while still pending,
+// enters it at its NextAttemptAt.
+func (q *Queue) UpdateAll(as []Attempted) error {
 	return q.db.Update(func(tx *bolt.Tx) error {
-		due := tx.Bucket(bDue)
-		if oldNext != nil {
-			if err := due.Delete(dueKey(*oldNext, d.ID)); err != nil {
+		due, dl := tx.Bucket(bDue), tx.Bucket(bDeliveries)
+		for _, a := range as {
+			d := a.Delivery
+			if a.PrevNext != nil {
+				if err := due.Delete(dueKey(*a.PrevNext, d.ID)); err != nil {
+					return err
+				}
+			}
+			raw, err := json.Marshal(d)
+			if err != nil {
 				return err
 			}
-		}
-		raw, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bDeliveries).Put([]byte(d.ID), raw); err != nil {
-			return err
-		}
-		if d.Status == StatusPending && d.NextAttemptAt != nil {
-			return due.Put(dueKey(*d.NextAttemptAt, d.ID), nil)
+			if err := dl.Put([]byte(d.ID), raw); err != nil {
+				return err
+			}
+			if d.Status == StatusPending && d.NextAttemptAt != nil {
+				if err := due.Put(dueKey(*d.NextAttemptAt, d.ID), nil); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

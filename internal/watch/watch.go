@@ -234,8 +234,15 @@ func (w *Watcher) deliver(ctx context.Context) {
 		}
 		// Up to Parallel attempts at once, so one slow receiver (up to
 		// Retry.Timeout per request) does not hold up the others.
+		// The outcomes are recorded together, in one transaction (one
+		// fsync) per round; a crash before it only means those attempts
+		// are made again (at least once).
 		sem := make(chan struct{}, Parallel)
-		var wg sync.WaitGroup
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			done []Attempted
+		)
 		for _, d := range due {
 			if ctx.Err() != nil {
 				break
@@ -244,10 +251,19 @@ func (w *Watcher) deliver(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				w.attempt(ctx, d, subs)
+				if a, ok := w.attempt(ctx, d, subs); ok {
+					mu.Lock()
+					done = append(done, a)
+					mu.Unlock()
+				}
 			}()
 		}
 		wg.Wait()
+		if len(done) > 0 {
+			if err := w.q.UpdateAll(done); err != nil {
+				w.log.Error("watch: recording delivery attempts", "err", err)
+			}
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -270,7 +286,9 @@ func (w *Watcher) deliver(ctx context.Context) {
 	}
 }
 
-func (w *Watcher) attempt(ctx context.Context, d Delivery, subs map[string]Subscription) {
+// attempt sends d once and returns its new state (false: not an attempt,
+// the server is shutting down).
+func (w *Watcher) attempt(ctx context.Context, d Delivery, subs map[string]Subscription) (Attempted, bool) {
 	old := d.NextAttemptAt
 	s, ok := subs[d.SubscriptionID]
 	var code int
@@ -281,7 +299,7 @@ func (w *Watcher) attempt(ctx context.Context, d Delivery, subs map[string]Subsc
 	} else {
 		code, err = send(ctx, w.o.Client, s, d, w.o.Source)
 		if err != nil && ctx.Err() != nil {
-			return // shutting down: not an attempt; sent again after restart
+			return Attempted{}, false // shutting down: not an attempt; sent again after restart
 		}
 	}
 	now := time.Now().UTC()
@@ -299,9 +317,7 @@ func (w *Watcher) attempt(ctx context.Context, d Delivery, subs map[string]Subsc
 		}
 		w.log.Warn("watch: delivery failed", "delivery", d.ID, "subscription", d.Subscription, "attempts", d.Attempts, "status", d.Status, "err", d.LastError)
 	}
-	if err := w.q.Update(d, old); err != nil {
-		w.log.Error("watch: updating a delivery", "delivery", d.ID, "err", err)
-	}
+	return Attempted{Delivery: d, PrevNext: old}, true
 }
 
 func truncate(s string, n int) string {
