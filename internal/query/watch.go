@@ -61,6 +61,10 @@ func (s *Service) AdvisoryReach(ctx context.Context, id graph.NodeID) (AdvisoryA
 // AFFECTS edges reach id through its lineage (what went into it), so a new
 // deployment record can be checked against advisories already known.
 func (s *Service) AdvisoriesUpstream(ctx context.Context, id graph.NodeID) ([]graph.Node, error) {
+	// No advisory in the graph: nothing to walk for.
+	if st, err := s.r.Stats(ctx); err == nil && st.NodeKinds[graph.KindAdvisory]+st.NodeKinds[graph.KindVulnerability] == 0 {
+		return nil, nil
+	}
 	res, err := s.r.Traverse(ctx, graph.TraverseRequest{From: []graph.NodeID{id}, Direction: graph.Upstream,
 		EdgeKinds: append([]graph.EdgeKind{graph.Affects}, lineageKinds...), MaxDepth: DefaultDepth, Limit: WalkLimit})
 	if err != nil {
