@@ -183,23 +183,72 @@ func (w *Watcher) evaluate(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case c := <-w.in:
-			w.evaluateOne(ctx, c)
-			w.inbox.Add(-1)
+			// Whatever else is already waiting is evaluated with it and
+			// recorded in one transaction (one fsync), so a burst of
+			// ingest costs the queue few writes.
+			batch := []Commit{c}
+		drain:
+			for len(batch) < MaxBatch {
+				select {
+				case c := <-w.in:
+					batch = append(batch, c)
+				default:
+					break drain
+				}
+			}
+			w.evaluateBatch(ctx, batch)
+			w.inbox.Add(-int64(len(batch)))
 		}
 	}
 }
 
-func (w *Watcher) evaluateOne(ctx context.Context, c Commit) {
-	res, err := w.eval.Evaluate(ctx, c)
-	if err != nil && ctx.Err() == nil {
-		w.log.Error("watch: evaluating a committed document", "document", c.Receipt.Document, "err", err)
+// MaxBatch bounds the committed documents evaluated and recorded together.
+const MaxBatch = 64
+
+func (w *Watcher) evaluateBatch(ctx context.Context, batch []Commit) {
+	pending := Result{Postures: map[string]int{}, Deployments: map[string]DeploymentState{}}
+	// Later documents of the batch see the postures and deployment states
+	// the earlier ones computed, as if each had been recorded.
+	ev := *w.eval
+	ev.Previous = func(env string) (int, bool) {
+		if p, ok := pending.Postures[env]; ok {
+			return p, true
+		}
+		return w.q.Posture(env)
 	}
-	if len(res.Events) == 0 && len(res.Postures) == 0 && len(res.Deployments) == 0 {
+	ev.Deployments = func(env string) map[string]string {
+		m := w.q.EnvDeployments(env)
+		for id, st := range pending.Deployments {
+			if st.Environment != env {
+				continue
+			}
+			if st.State == "" {
+				delete(m, id)
+			} else {
+				m[id] = st.State
+			}
+		}
+		return m
+	}
+	for _, c := range batch {
+		res, err := ev.Evaluate(ctx, c)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("watch: evaluating a committed document", "document", c.Receipt.Document, "err", err)
+		}
+		pending.Events = append(pending.Events, res.Events...)
+		for env, p := range res.Postures {
+			pending.Postures[env] = p
+		}
+		for id, st := range res.Deployments {
+			pending.Deployments[id] = st
+		}
+	}
+	if len(pending.Events) == 0 && len(pending.Postures) == 0 && len(pending.Deployments) == 0 {
 		return
 	}
-	added, queued, err := w.q.Record(res, time.Now().UTC())
+	added, queued, err := w.q.Record(pending, time.Now().UTC())
 	if err != nil {
-		w.log.Error("watch: recording events", "document", c.Receipt.Document, "err", err)
+		w.log.Error("watch: recording events", "documents", len(batch), "err", err)
 		return
 	}
 	for _, e := range added {
