@@ -208,7 +208,7 @@ trust-policy: %s
 log-level: error
 shutdown-timeout: 20s
 watch:
-  retry: {initial: 2s, max: 10s, attempts: 5, timeout: 5s}
+  retry: {initial: 3s, max: 10s, attempts: 5, timeout: 5s}
   subscriptions:
     - {name: prod, events: [advisory-reaches-environment], environment: production, min-severity: high, url: "%[3]s/prod", secret-env: HOOK_SECRET}
     - {name: everything, format: cloudevents, url: "%[3]s/ce", secret: %[4]s}
@@ -248,7 +248,7 @@ watch:
 	api := rcv.waitFor(t, "/api", 2)
 	rcv.waitFor(t, "/drop", 1)
 	rcv.waitFor(t, "/flaky", 2)
-	// The flaky receiver failed twice; its next try is 4s away. Stop serve
+	// The flaky receiver failed twice; its next try is 6s away. Stop serve
 	// now: the delivery must survive in the queue.
 	// (The receiver answers before serve records the attempt: poll.)
 	var rows []deliveryRow
