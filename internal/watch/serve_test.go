@@ -392,5 +392,61 @@ watch:
 		t.Errorf("SSE events\n%s\nwant\n%s", strings.Join(sse, "\n"), strings.Join(all, "\n"))
 	}
 	cancel()
+
+	// The GraphQL reads: events with posture fields, subscriptions shown
+	// without secrets or full URLs, deleting one (write scope).
+	out = s.gql(t, readToken, `{ watchEvents(after: 0, first: 10) { seq kind posture previousPosture detectedAt document }
+	  watchSubscriptions { id name url signed postureBelow source }
+	  watchDeliveries(status: "delivered", subscription: "flaky") { attempts deliveredAt nextAttemptAt lastStatusCode event { kind advisoryId } } }`, nil)
+	if out["errors"] != nil {
+		t.Fatalf("watch queries: %v", out["errors"])
+	}
+	data := out["data"].(map[string]any)
+	drops := 0
+	for _, x := range data["watchEvents"].([]any) {
+		m := x.(map[string]any)
+		if m["kind"] == watch.KindPostureDrop {
+			drops++
+			if m["posture"] != float64(0) || m["previousPosture"] != float64(100) {
+				t.Errorf("posture event %v", m)
+			}
+		} else if m["posture"] != nil {
+			t.Errorf("posture on a %v event", m["kind"])
+		}
+	}
+	if drops != 1 || len(data["watchEvents"].([]any)) != 6 {
+		t.Errorf("watchEvents %v", data["watchEvents"])
+	}
+	var apiID string
+	for _, x := range data["watchSubscriptions"].([]any) {
+		m := x.(map[string]any)
+		if u := m["url"].(string); u != rcv.srv.URL+"/…" {
+			t.Errorf("subscription %v shows url %q", m["name"], u)
+		}
+		if m["name"] == "api" {
+			apiID = m["id"].(string)
+		}
+		if m["name"] == "drop" && m["postureBelow"] != float64(50) {
+			t.Errorf("drop subscription %v", m)
+		}
+	}
+	fl := data["watchDeliveries"].([]any)
+	if len(fl) != 1 || fl[0].(map[string]any)["attempts"] != float64(3) || fl[0].(map[string]any)["deliveredAt"] == nil ||
+		fl[0].(map[string]any)["nextAttemptAt"] != nil || fl[0].(map[string]any)["lastStatusCode"] != float64(204) {
+		t.Errorf("flaky delivery %v", fl)
+	}
+	del := `mutation($id: ID!) { deleteWatchSubscription(id: $id) }`
+	if out := s.gql(t, readToken, del, map[string]any{"id": apiID}); !strings.Contains(fmt.Sprint(out["errors"]), "FORBIDDEN") {
+		t.Errorf("delete with a read token: %v", out)
+	}
+	if out := s.gql(t, writeToken, del, map[string]any{"id": apiID}); out["errors"] != nil || out["data"].(map[string]any)["deleteWatchSubscription"] != true {
+		t.Errorf("delete: %v", out)
+	}
+	if out := s.gql(t, writeToken, del, map[string]any{"id": apiID}); !strings.Contains(fmt.Sprint(out["errors"]), "NOT_FOUND") {
+		t.Errorf("delete again: %v", out)
+	}
+	if out := s.gql(t, writeToken, `mutation { createWatchSubscription(input: {name: "x", url: "ftp://x"}) { id } }`, nil); !strings.Contains(fmt.Sprint(out["errors"]), "BAD_USER_INPUT") {
+		t.Errorf("bad url: %v", out)
+	}
 	s.stop(t)
 }
