@@ -28,7 +28,7 @@ func OpenWatch(c config.Config, r graph.Reader, log *slog.Logger, getenv func(st
 			}
 		}
 		subs = append(subs, watch.Subscription{ID: id, Name: s.Name, Events: s.Events, Environment: s.Environment,
-			MinSeverity: s.MinSeverity, VerifiedOnly: s.VerifiedOnly, PostureBelow: s.PostureBelow, URL: s.URL, Format: s.Format, Secret: secret})
+			MinSeverity: s.MinSeverity, VerifiedOnly: s.VerifiedOnly, PostureBelow: s.PostureBelow, Question: s.Question, URL: s.URL, Format: s.Format, Secret: secret})
 	}
 	path := c.WatchQueuePath()
 	if c.Watch.Queue == "" {

@@ -63,6 +63,7 @@ type WatchSubscription struct {
 	MinSeverity  string   `yaml:"min-severity"`
 	VerifiedOnly bool     `yaml:"verified-only"`
 	PostureBelow int      `yaml:"posture-below"` // percent; posture-drop events crossing below it
+	Question     string   `yaml:"question"`      // saved question: affected-by-advisory:REF | deployed-trained-on:REF | impact:REF
 	URL          string   `yaml:"url"`
 	Format       string   `yaml:"format"` // webhook | slack | cloudevents
 	// Secret keys the HMAC signature; SecretEnv names an environment

@@ -59,6 +59,8 @@ type Result struct {
 	Postures    map[string]int
 	Deployments map[string]DeploymentState
 	Seeded      bool // the result of the first full read of the deployments
+	// Answers are the saved questions' new answers.
+	Answers map[string][]string
 }
 
 // Commit is what the evaluator keeps of one committed document: its

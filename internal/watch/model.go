@@ -40,7 +40,7 @@ const (
 )
 
 // Kinds lists the event kinds in a fixed order.
-var Kinds = []string{KindAdvisoryReachesEnvironment, KindVerificationFailed, KindUnverifiedDeployment, KindPostureDrop}
+var Kinds = []string{KindAdvisoryReachesEnvironment, KindVerificationFailed, KindUnverifiedDeployment, KindPostureDrop, KindAnswerChanged}
 
 // Sink formats.
 const (
@@ -87,6 +87,10 @@ type Subscription struct {
 	// posture crosses below it (from at or above to below); 0 sends every
 	// drop.
 	PostureBelow int `json:"postureBelow,omitempty" yaml:"posture-below"`
+	// Question is a saved question ("affected-by-advisory:AIXV-1",
+	// "deployed-trained-on:DATASET", "impact:REF"); answer-changed events
+	// of that question go only to the subscriptions asking it.
+	Question string `json:"question,omitempty" yaml:"question"`
 	// URL receives POSTs; Format shapes the body.
 	URL    string `json:"url" yaml:"url"`
 	Format string `json:"format" yaml:"format"`
@@ -129,6 +133,11 @@ func (s *Subscription) Validate() error {
 	if s.PostureBelow < 0 || s.PostureBelow > 100 {
 		return bad("posture-below", "%d: want 0..100 (percent)", s.PostureBelow)
 	}
+	if s.Question != "" {
+		if err := ValidateQuestion(s.Question); err != nil {
+			return bad("question", "%s", err)
+		}
+	}
 	if s.Format == "" {
 		s.Format = FormatWebhook
 	}
@@ -154,6 +163,14 @@ func (s *Subscription) Validate() error {
 func (s *Subscription) Matches(e Event) bool {
 	if len(s.Events) > 0 && !slices.Contains(s.Events, e.Kind) {
 		return false
+	}
+	// A subscription with a saved question and no events list watches
+	// only its question.
+	if s.Question != "" && len(s.Events) == 0 && e.Kind != KindAnswerChanged {
+		return false
+	}
+	if e.Kind == KindAnswerChanged {
+		return s.Question != "" && s.Question == e.Question
 	}
 	if s.Environment != "" && s.Environment != e.Environment {
 		return false
@@ -202,6 +219,11 @@ type Event struct {
 	// Posture and PreviousPosture (percent) for posture-drop events.
 	Posture         *int `json:"posture,omitempty"`
 	PreviousPosture *int `json:"previousPosture,omitempty"`
+	// Question, Added and Removed for answer-changed events: the saved
+	// question and the deployment lines its answer gained and lost.
+	Question string   `json:"question,omitempty"`
+	Added    []string `json:"added,omitempty"`
+	Removed  []string `json:"removed,omitempty"`
 	// Document is the committed document whose write revealed the event.
 	Document   string    `json:"document"`
 	DetectedAt time.Time `json:"detectedAt"`

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,6 +25,9 @@ import (
 // after it.
 type Queue struct {
 	db *bolt.DB
+
+	mu   sync.Mutex
+	subs []Subscription // cache of Subscriptions; nil after a change
 }
 
 var (
@@ -34,6 +38,7 @@ var (
 	bDue        = []byte("due")           // nextAttempt unix nanos (8 BE) + delivery id -> ""
 	bPosture    = []byte("posture")       // environment -> last posture (decimal percent)
 	bDeps       = []byte("deployments")   // environment \x00 deployment id -> "v" (runs a verified model) | "u"
+	bAnswers    = []byte("answers")       // saved question -> JSON list of its answer's lines
 	seededKey   = []byte("\x00seeded")    // in bPosture: deployments were read once from the graph
 )
 
@@ -57,7 +62,7 @@ func OpenQueue(path string) (*Queue, error) {
 		return nil, fmt.Errorf("watch queue %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bSubs, bEvents, bSeen, bDeliveries, bDue, bPosture, bDeps} {
+		for _, b := range [][]byte{bSubs, bEvents, bSeen, bDeliveries, bDue, bPosture, bDeps, bAnswers} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -74,11 +79,45 @@ func OpenQueue(path string) (*Queue, error) {
 // Close closes the file.
 func (q *Queue) Close() error { return q.db.Close() }
 
+func (q *Queue) invalidate() {
+	q.mu.Lock()
+	q.subs = nil
+	q.mu.Unlock()
+}
+
+// cachedSubscriptions is Subscriptions, read again only after a change.
+func (q *Queue) cachedSubscriptions() ([]Subscription, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.subs != nil {
+		return q.subs, nil
+	}
+	ss, err := q.Subscriptions()
+	if err == nil {
+		q.subs = append([]Subscription{}, ss...)
+	}
+	return ss, err
+}
+
+// Answer is the recorded answer of a saved question (false: none yet).
+func (q *Queue) Answer(question string) ([]string, bool) {
+	var out []string
+	var ok bool
+	_ = q.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bAnswers).Get([]byte(question)); v != nil {
+			ok = json.Unmarshal(v, &out) == nil
+		}
+		return nil
+	})
+	return out, ok
+}
+
 // PutSubscription stores s (validated) under s.ID.
 func (q *Queue) PutSubscription(s Subscription) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	defer q.invalidate()
 	return q.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
 		if b.Get([]byte(s.ID)) == nil && b.Stats().KeyN >= MaxSubscriptions {
@@ -95,6 +134,7 @@ func (q *Queue) PutSubscription(s Subscription) error {
 // DeleteSubscription removes a subscription (its pending deliveries are
 // still attempted).
 func (q *Queue) DeleteSubscription(id string) error {
+	defer q.invalidate()
 	return q.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
 		if b.Get([]byte(id)) == nil {
@@ -132,6 +172,7 @@ func (q *Queue) SyncConfig(subs []Subscription) error {
 		}
 		keep[subs[i].ID] = true
 	}
+	defer q.invalidate()
 	return q.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bSubs)
 		var drop [][]byte
@@ -266,6 +307,15 @@ func (q *Queue) Record(r Result, now time.Time) ([]Event, int, error) {
 				err = tx.Bucket(bDeps).Put(k, []byte(st.State))
 			}
 			if err != nil {
+				return err
+			}
+		}
+		for qn, lines := range r.Answers {
+			raw, err := json.Marshal(lines)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bAnswers).Put([]byte(qn), raw); err != nil {
 				return err
 			}
 		}

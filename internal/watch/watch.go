@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,10 +137,11 @@ func (x *writer) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Recei
 }
 
 // Notify hands over one committed document; it never blocks. Documents
-// that can change no finding (no advisory, deployment or failed
-// signature) are not queued at all.
+// that can change no finding (no advisory, deployment, model they may
+// vouch for or failed signature) are not queued at all, unless a
+// subscription has a saved question (any document may change its answer).
 func (w *Watcher) Notify(c Commit) {
-	if c.Receipt.Duplicate || len(c.Advisories)+len(c.Deployments)+len(c.Described) == 0 {
+	if c.Receipt.Duplicate || (len(c.Advisories)+len(c.Deployments)+len(c.Described) == 0 && !w.hasQuestions()) {
 		return
 	}
 	w.inbox.Add(1)
@@ -243,7 +245,24 @@ func (w *Watcher) evaluateBatch(ctx context.Context, batch []Commit) {
 			pending.Deployments[id] = st
 		}
 	}
-	if len(pending.Events) == 0 && len(pending.Postures) == 0 && len(pending.Deployments) == 0 {
+	// Saved questions are asked again once per batch (they are not
+	// incremental: any document may change their answer).
+	if subs, err := w.q.cachedSubscriptions(); err == nil && slices.ContainsFunc(subs, func(s Subscription) bool { return s.Question != "" }) {
+		evs, answers, err := w.eval.questions(ctx, subs, w.q.Answer)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("watch: saved questions", "err", err)
+		}
+		now := time.Now().UTC()
+		for i := range evs {
+			evs[i].Document = batch[len(batch)-1].Receipt.Document
+			if evs[i].DetectedAt.IsZero() {
+				evs[i].DetectedAt = now
+			}
+		}
+		pending.Events = append(pending.Events, evs...)
+		pending.Answers = answers
+	}
+	if len(pending.Events) == 0 && len(pending.Postures) == 0 && len(pending.Deployments) == 0 && len(pending.Answers) == 0 {
 		return
 	}
 	added, queued, err := w.q.Record(pending, time.Now().UTC())
@@ -410,6 +429,7 @@ type SubscriptionInput struct {
 	MinSeverity  *string  `json:"minSeverity,omitempty"`
 	VerifiedOnly *bool    `json:"verifiedOnly,omitempty"`
 	PostureBelow *int     `json:"postureBelow,omitempty"`
+	Question     *string  `json:"question,omitempty"`
 	URL          string   `json:"url"`
 	Format       *string  `json:"format,omitempty"`
 	Secret       *string  `json:"secret,omitempty"`
@@ -435,7 +455,7 @@ func (w *Watcher) CreateSubscription(in SubscriptionInput, caller string) (*Subs
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	s := Subscription{ID: "sub_" + hex.EncodeToString(b[:]), Name: in.Name, Events: in.Events, Environment: deref(in.Environment),
-		MinSeverity: deref(in.MinSeverity), VerifiedOnly: deref(in.VerifiedOnly), PostureBelow: deref(in.PostureBelow), URL: in.URL, Format: deref(in.Format),
+		MinSeverity: deref(in.MinSeverity), VerifiedOnly: deref(in.VerifiedOnly), PostureBelow: deref(in.PostureBelow), Question: deref(in.Question), URL: in.URL, Format: deref(in.Format),
 		Secret: deref(in.Secret), Source: "api", CreatedAt: time.Now().UTC()}
 	if caller != "" {
 		s.Source = "api (" + caller + ")"
@@ -511,4 +531,10 @@ func (s Subscription) Redacted() Subscription {
 		s.URL = r
 	}
 	return s
+}
+
+// hasQuestions reports whether a subscription has a saved question.
+func (w *Watcher) hasQuestions() bool {
+	subs, err := w.q.cachedSubscriptions()
+	return err == nil && slices.ContainsFunc(subs, func(s Subscription) bool { return s.Question != "" })
 }

@@ -529,3 +529,51 @@ func TestPostureSeeded(t *testing.T) {
 		t.Errorf("drops %v, want %v", drops, want)
 	}
 }
+
+// TestSavedQuestion: a subscription's saved question is asked again after
+// committed documents; a change of its answer is an answer-changed event
+// for that subscription only.
+func TestSavedQuestion(t *testing.T) {
+	k, pol := newKeys(t)
+	rcv := newReceiver(t)
+	w := newWorld(t, pol, []watch.Subscription{
+		{ID: "q", Name: "who runs what AIXV-2026-1 hits", Question: "affected-by-advisory:AIXV-2026-1", URL: rcv.srv.URL + "/q"},
+		{ID: "all", Name: "everything else", URL: rcv.srv.URL + "/all"},
+	}, watch.Retry{Initial: 10 * time.Millisecond})
+	w.push(t, supplyChain(t, k)...)
+	changed := func() []watch.Event {
+		var out []watch.Event
+		for _, e := range w.events(t) {
+			if e.Kind == watch.KindAnswerChanged {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	if got := changed(); len(got) != 0 {
+		t.Fatalf("answer-changed before the advisory: %+v", got)
+	}
+	w.push(t, advisories(t, k)...)
+	got := changed()
+	if len(got) != 1 || got[0].Question != "affected-by-advisory:AIXV-2026-1" ||
+		!slices.Equal(got[0].Added, []string{"production/eu-west-1/ml/chat (active)"}) || len(got[0].Removed) != 0 {
+		t.Fatalf("answer-changed %+v", got)
+	}
+	reqs := rcv.waitFor(t, "/q", 1)
+	var e watch.Event
+	if err := json.Unmarshal(reqs[0].body, &e); err != nil || e.Kind != watch.KindAnswerChanged {
+		t.Errorf("/q got %s", reqs[0].body)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, r := range rcv.requests("/all") {
+		if strings.Contains(string(r.body), watch.KindAnswerChanged) {
+			t.Errorf("a subscription without the question got %s", r.body)
+		}
+	}
+	if n := len(rcv.requests("/q")); n != 1 {
+		t.Errorf("/q got %d requests, want 1", n)
+	}
+	if err := (&watch.Subscription{Name: "x", URL: "http://127.0.0.1/x", Question: "who-knows:x"}).Validate(); err == nil {
+		t.Error("an unknown question kind was accepted")
+	}
+}

@@ -416,6 +416,7 @@ type ComplexityRoot struct {
 	}
 
 	WatchEvent struct {
+		Added           func(childComplexity int) int
 		AdvisoryID      func(childComplexity int) int
 		AdvisoryStatus  func(childComplexity int) int
 		Deployment      func(childComplexity int) int
@@ -431,7 +432,9 @@ type ComplexityRoot struct {
 		NodeID          func(childComplexity int) int
 		Posture         func(childComplexity int) int
 		PreviousPosture func(childComplexity int) int
+		Question        func(childComplexity int) int
 		Reason          func(childComplexity int) int
+		Removed         func(childComplexity int) int
 		Seq             func(childComplexity int) int
 		Severity        func(childComplexity int) int
 		Summary         func(childComplexity int) int
@@ -447,6 +450,7 @@ type ComplexityRoot struct {
 		MinSeverity  func(childComplexity int) int
 		Name         func(childComplexity int) int
 		PostureBelow func(childComplexity int) int
+		Question     func(childComplexity int) int
 		Signed       func(childComplexity int) int
 		Source       func(childComplexity int) int
 		URL          func(childComplexity int) int
@@ -2061,6 +2065,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.WatchDelivery.SubscriptionID(childComplexity), true
 
+	case "WatchEvent.added":
+		if e.complexity.WatchEvent.Added == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Added(childComplexity), true
 	case "WatchEvent.advisoryId":
 		if e.complexity.WatchEvent.AdvisoryID == nil {
 			break
@@ -2151,12 +2161,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.WatchEvent.PreviousPosture(childComplexity), true
+	case "WatchEvent.question":
+		if e.complexity.WatchEvent.Question == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Question(childComplexity), true
 	case "WatchEvent.reason":
 		if e.complexity.WatchEvent.Reason == nil {
 			break
 		}
 
 		return e.complexity.WatchEvent.Reason(childComplexity), true
+	case "WatchEvent.removed":
+		if e.complexity.WatchEvent.Removed == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Removed(childComplexity), true
 	case "WatchEvent.seq":
 		if e.complexity.WatchEvent.Seq == nil {
 			break
@@ -2230,6 +2252,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.WatchSubscription.PostureBelow(childComplexity), true
+	case "WatchSubscription.question":
+		if e.complexity.WatchSubscription.Question == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Question(childComplexity), true
 	case "WatchSubscription.signed":
 		if e.complexity.WatchSubscription.Signed == nil {
 			break
@@ -2965,7 +2993,7 @@ extend type Mutation {
 type WatchSubscription {
   id: ID!
   name: String!
-  "Event kinds sent (every kind when empty): advisory-reaches-environment, verification-failed, unverified-deployment, posture-drop."
+  "Event kinds sent (every kind when empty): advisory-reaches-environment, verification-failed, unverified-deployment, posture-drop, answer-changed."
   events: [String!]!
   environment: String
   "low | medium | high | critical; events of unknown severity always pass."
@@ -2973,6 +3001,8 @@ type WatchSubscription {
   verifiedOnly: Boolean!
   "posture-drop events only when the posture crosses below this percent (0: every drop)."
   postureBelow: Int!
+  "Saved question (affected-by-advisory:REF, deployed-trained-on:REF, impact:REF): answer-changed events of it come here."
+  question: String
   url: String!
   "webhook | slack | cloudevents"
   format: String!
@@ -2990,6 +3020,7 @@ input WatchSubscriptionInput {
   minSeverity: String
   verifiedOnly: Boolean
   postureBelow: Int
+  question: String
   url: String!
   format: String
   "HMAC key for X-Modelgraph-Signature (stored, never shown again)."
@@ -3018,6 +3049,10 @@ type WatchEvent {
   "posture-drop: the environment's new and previous posture (percent of active deployments running a verified model)."
   posture: Int
   previousPosture: Int
+  "answer-changed: the saved question, and the deployment lines its answer gained and lost."
+  question: String
+  added: [String!]
+  removed: [String!]
   "The committed document whose write revealed the event."
   document: String!
   detectedAt: Time!
@@ -7098,6 +7133,8 @@ func (ec *executionContext) fieldContext_Mutation_createWatchSubscription(ctx co
 				return ec.fieldContext_WatchSubscription_verifiedOnly(ctx, field)
 			case "postureBelow":
 				return ec.fieldContext_WatchSubscription_postureBelow(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchSubscription_question(ctx, field)
 			case "url":
 				return ec.fieldContext_WatchSubscription_url(ctx, field)
 			case "format":
@@ -8996,6 +9033,8 @@ func (ec *executionContext) fieldContext_Query_watchSubscriptions(_ context.Cont
 				return ec.fieldContext_WatchSubscription_verifiedOnly(ctx, field)
 			case "postureBelow":
 				return ec.fieldContext_WatchSubscription_postureBelow(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchSubscription_question(ctx, field)
 			case "url":
 				return ec.fieldContext_WatchSubscription_url(ctx, field)
 			case "format":
@@ -9143,6 +9182,12 @@ func (ec *executionContext) fieldContext_Query_watchEvents(ctx context.Context, 
 				return ec.fieldContext_WatchEvent_posture(ctx, field)
 			case "previousPosture":
 				return ec.fieldContext_WatchEvent_previousPosture(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchEvent_question(ctx, field)
+			case "added":
+				return ec.fieldContext_WatchEvent_added(ctx, field)
+			case "removed":
+				return ec.fieldContext_WatchEvent_removed(ctx, field)
 			case "document":
 				return ec.fieldContext_WatchEvent_document(ctx, field)
 			case "detectedAt":
@@ -11628,6 +11673,12 @@ func (ec *executionContext) fieldContext_WatchDelivery_event(_ context.Context, 
 				return ec.fieldContext_WatchEvent_posture(ctx, field)
 			case "previousPosture":
 				return ec.fieldContext_WatchEvent_previousPosture(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchEvent_question(ctx, field)
+			case "added":
+				return ec.fieldContext_WatchEvent_added(ctx, field)
+			case "removed":
+				return ec.fieldContext_WatchEvent_removed(ctx, field)
 			case "document":
 				return ec.fieldContext_WatchEvent_document(ctx, field)
 			case "detectedAt":
@@ -12125,6 +12176,87 @@ func (ec *executionContext) fieldContext_WatchEvent_previousPosture(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _WatchEvent_question(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_question,
+		func(ctx context.Context) (any, error) { return obj.Question, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_added(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_added,
+		func(ctx context.Context) (any, error) { return obj.Added, nil },
+		nil,
+		ec.marshalOString2ᚕstringᚄ,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_removed(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_removed,
+		func(ctx context.Context) (any, error) { return obj.Removed, nil },
+		nil,
+		ec.marshalOString2ᚕstringᚄ,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WatchEvent_document(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12363,6 +12495,33 @@ func (ec *executionContext) fieldContext_WatchSubscription_postureBelow(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_question(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_question,
+		func(ctx context.Context) (any, error) { return obj.Question, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
 		},
 	}
 	return fc, nil
@@ -14148,7 +14307,7 @@ func (ec *executionContext) unmarshalInputWatchSubscriptionInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "events", "environment", "minSeverity", "verifiedOnly", "postureBelow", "url", "format", "secret"}
+	fieldsInOrder := [...]string{"name", "events", "environment", "minSeverity", "verifiedOnly", "postureBelow", "question", "url", "format", "secret"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14197,6 +14356,13 @@ func (ec *executionContext) unmarshalInputWatchSubscriptionInput(ctx context.Con
 				return it, err
 			}
 			it.PostureBelow = data
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
 		case "url":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -17267,6 +17433,12 @@ func (ec *executionContext) _WatchEvent(ctx context.Context, sel ast.SelectionSe
 			out.Values[i] = ec._WatchEvent_posture(ctx, field, obj)
 		case "previousPosture":
 			out.Values[i] = ec._WatchEvent_previousPosture(ctx, field, obj)
+		case "question":
+			out.Values[i] = ec._WatchEvent_question(ctx, field, obj)
+		case "added":
+			out.Values[i] = ec._WatchEvent_added(ctx, field, obj)
+		case "removed":
+			out.Values[i] = ec._WatchEvent_removed(ctx, field, obj)
 		case "document":
 			out.Values[i] = ec._WatchEvent_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -17340,6 +17512,8 @@ func (ec *executionContext) _WatchSubscription(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "question":
+			out.Values[i] = ec._WatchSubscription_question(ctx, field, obj)
 		case "url":
 			out.Values[i] = ec._WatchSubscription_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
