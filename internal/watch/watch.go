@@ -83,8 +83,21 @@ func New(o Options) *Watcher {
 // Queue is the watcher's durable queue.
 func (w *Watcher) Queue() *Queue { return w.q }
 
-// Start runs the evaluator and the deliverer until Close.
+// Start runs the evaluator and the deliverer until Close. At the first
+// start over a queue it first reads every deployment once (Seed), before
+// any commit is handed over, so postures count the deployments stored
+// before the watcher existed and no commit falls between the read and the
+// evaluations.
 func (w *Watcher) Start(ctx context.Context) {
+	if !w.q.Seeded() {
+		res, err := w.eval.Seed(ctx)
+		if err == nil {
+			_, _, err = w.q.Record(res, time.Now().UTC())
+		}
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("watch: reading the deployments for postures", "err", err)
+		}
+	}
 	ctx, w.stop = context.WithCancel(ctx)
 	w.started = true
 	w.done.Add(2)
@@ -169,17 +182,6 @@ func (w *Watcher) Flush(ctx context.Context) error {
 }
 
 func (w *Watcher) evaluate(ctx context.Context) {
-	if !w.q.Seeded() {
-		// First start over this queue: read the deployments once, so
-		// postures count those recorded before the watcher existed.
-		res, err := w.eval.Seed(ctx)
-		if err == nil {
-			_, _, err = w.q.Record(res, time.Now().UTC())
-		}
-		if err != nil && ctx.Err() == nil {
-			w.log.Error("watch: reading the deployments for postures", "err", err)
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
