@@ -3035,7 +3035,7 @@ type WatchEvent {
   severity: String!
   summary: String!
   environment: String
-  "Trust-by-role status of what the event is about (verified, unsigned, failed, unverifiable; empty for posture-drop)."
+  "Trust-by-role status of what the event is about (verified, unsigned, failed, unverifiable; empty for posture-drop and answer-changed)."
   trust: String!
   reason: String
   advisoryId: String
