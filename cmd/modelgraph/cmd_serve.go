@@ -82,7 +82,19 @@ func newServeCommand() *cobra.Command {
 		} else {
 			health = httpapi.NewWriteHealth(store, filepath.Dir(c.EmbeddedPath()))
 		}
-		pipe.Store = health
+		// The watcher hears of every committed write (never blocking it)
+		// and keeps its durable delivery queue beside the store.
+		watcher, err := app.OpenWatch(c, store, log, os.Getenv)
+		if err != nil {
+			return err
+		}
+		watcher.Start(ctx)
+		defer func() {
+			if err := watcher.Close(); err != nil {
+				log.Error("closing the watch queue", "err", err)
+			}
+		}()
+		pipe.Store = watcher.Writer(health)
 		pipe.Budget = ingest.NewBudget(ingests, queueWait)
 		if err := collect.Validate(c.Collect); err != nil {
 			return err
@@ -111,7 +123,8 @@ func newServeCommand() *cobra.Command {
 			Store: store, Pipeline: pipe, Log: log, Version: versionString(),
 			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
 			QueryTimeout: queryTimeout, QueryBudget: queryBudget, QueueWait: queueWait, QueryRunning: queryRunning, Health: health,
-			Routes: extraRoutes(store, pp), PosturePolicy: pp,
+			Writer: pipe.Store, Watch: watcher, PosturePolicy: pp,
+			Routes: append(extraRoutes(store, pp), httpapi.Route{Pattern: "GET /v1/watch/events", Handler: watcher.Handler()}),
 		})
 		srv := &http.Server{
 			Handler:           h,

@@ -24,6 +24,7 @@ func NewRootCommand() *cobra.Command {
 		newQueryCommand(),
 		newPostureCommand(),
 		newCollectCommand(),
+		newWatchCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -38,6 +38,57 @@ type Config struct {
 	ShutdownTimeout   time.Duration `yaml:"shutdown-timeout"`
 	Demo              bool          `yaml:"demo"`
 	Collect           []string      `yaml:"collect"`
+	// Watch configures notifications (file only: no flag or env var).
+	Watch Watch `yaml:"watch"`
+}
+
+// Watch is the watch: section of the config file (docs/watch.md):
+// subscriptions, retry policy and where the delivery queue lives.
+type Watch struct {
+	// Queue is the bbolt file of the delivery queue (default: watch.db
+	// next to the embedded store, or in data-dir for Neo4j).
+	Queue         string              `yaml:"queue"`
+	Subscriptions []WatchSubscription `yaml:"subscriptions"`
+	Retry         WatchRetry          `yaml:"retry"`
+	// Buffer is how many committed documents may wait for evaluation.
+	Buffer int `yaml:"buffer"`
+}
+
+// WatchSubscription is one subscription in the config file.
+type WatchSubscription struct {
+	ID           string   `yaml:"id"` // default: the name
+	Name         string   `yaml:"name"`
+	Events       []string `yaml:"events"`
+	Environment  string   `yaml:"environment"`
+	MinSeverity  string   `yaml:"min-severity"`
+	VerifiedOnly bool     `yaml:"verified-only"`
+	PostureBelow int      `yaml:"posture-below"` // percent; posture-drop events crossing below it
+	Question     string   `yaml:"question"`      // saved question: affected-by-advisory:REF | deployed-trained-on:REF | impact:REF
+	URL          string   `yaml:"url"`
+	Format       string   `yaml:"format"` // webhook | slack | cloudevents
+	// Secret keys the HMAC signature; SecretEnv names an environment
+	// variable holding it instead (keeps secrets out of the file).
+	Secret    string `yaml:"secret"`
+	SecretEnv string `yaml:"secret-env"`
+}
+
+// WatchRetry shapes redelivery (zero fields take the watch defaults).
+type WatchRetry struct {
+	Initial  time.Duration `yaml:"initial"`
+	Max      time.Duration `yaml:"max"`
+	Attempts int           `yaml:"attempts"`
+	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// WatchQueuePath is the watch queue file.
+func (c Config) WatchQueuePath() string {
+	if c.Watch.Queue != "" {
+		return c.Watch.Queue
+	}
+	if c.Neo4j() {
+		return filepath.Join(c.DataDir, "watch.db")
+	}
+	return filepath.Join(filepath.Dir(c.EmbeddedPath()), "watch.db")
 }
 
 // Defaults returns the built-in settings.
@@ -248,6 +299,21 @@ func (c Config) Validate() error {
 	if strings.Contains(c.Store, "://") && !c.Neo4j() {
 		errs = append(errs, fmt.Errorf("store %q: unknown scheme (want a path, bolt://, neo4j:// or neo4j+s://)", c.Store))
 	}
+	ids := map[string]bool{}
+	for i, w := range c.Watch.Subscriptions {
+		id := w.ID
+		if id == "" {
+			id = w.Name
+		}
+		check(id != "", "watch.subscriptions[%d]: name is empty", i)
+		check(!ids[id], "watch.subscriptions[%d]: id %q is used twice", i, id)
+		ids[id] = true
+		check(w.URL != "", "watch.subscriptions[%d] (%s): url is empty", i, id)
+		check(w.Secret == "" || w.SecretEnv == "", "watch.subscriptions[%d] (%s): give secret or secret-env, not both", i, id)
+	}
+	check(c.Watch.Retry.Attempts >= 0 && c.Watch.Retry.Attempts <= 100, "watch.retry.attempts %d: want 0..100", c.Watch.Retry.Attempts)
+	check(c.Watch.Retry.Initial >= 0 && c.Watch.Retry.Max >= 0 && c.Watch.Retry.Timeout >= 0, "watch.retry: durations must not be negative")
+	check(c.Watch.Buffer >= 0 && c.Watch.Buffer <= 1<<20, "watch.buffer %d: want 0..%d", c.Watch.Buffer, 1<<20)
 	for _, col := range c.Collect {
 		check(strings.HasPrefix(col, "dir:") || strings.HasPrefix(col, "oci:"), "collect %q: want dir:PATH or oci:REF", col)
 	}

@@ -88,3 +88,49 @@ func TestStoreSelection(t *testing.T) {
 		t.Errorf("embedded path %q", c.EmbeddedPath())
 	}
 }
+
+func TestWatchSection(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	yml := `data-dir: ` + dir + `
+watch:
+  retry: {initial: 2s, attempts: 4}
+  subscriptions:
+    - name: prod-advisories
+      events: [advisory-reaches-environment]
+      environment: production
+      min-severity: high
+      url: http://127.0.0.1:9/hook
+      secret-env: HOOK_SECRET
+    - name: slack
+      format: slack
+      events: [posture-drop]
+      posture-below: 80
+      url: http://127.0.0.1:9/slack
+`
+	if err := os.WriteFile(file, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(t, []string{"--config", file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := c.Watch
+	if len(w.Subscriptions) != 2 || w.Subscriptions[0].MinSeverity != "high" || w.Subscriptions[0].SecretEnv != "HOOK_SECRET" ||
+		w.Subscriptions[1].Format != "slack" || w.Subscriptions[1].PostureBelow != 80 || w.Retry.Initial != 2*time.Second || w.Retry.Attempts != 4 {
+		t.Errorf("watch section: %+v", w)
+	}
+	if got := c.WatchQueuePath(); got != filepath.Join(dir, "watch.db") {
+		t.Errorf("queue path %q", got)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("watch:\n  subscriptions:\n    - name: a\n      url: http://x\n    - name: a\n    - name: b\n      url: http://y\n      secret: s\n      secret-env: E\n  retry: {attempts: -1}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = load(t, []string{"--config", bad}, nil)
+	for _, want := range []string{`id "a" is used twice`, "(a): url is empty", "not both", "attempts -1"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v: want %q", err, want)
+		}
+	}
+}

@@ -113,6 +113,8 @@ func complexity(k costs) generated.ComplexityRoot {
 		return 2*scanCost() + 4*walkCost() + child*pageSize(first)
 	}
 	q.ScorecardHistory = func(child int, _ string) int { return walkBase + child*10 }
+	q.WatchDeliveries = func(child int, _, _ *string, first *int) int { return scanBase + child*pageSize(first) }
+	q.WatchEvents = func(child int, _, first *int) int { return scanBase + child*pageSize(first) }
 	identity := func(child int) int { return identityCost + child }
 	c.Node.Identity = identity
 	c.NodeDetail.Identity = identity

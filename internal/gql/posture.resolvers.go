@@ -44,3 +44,41 @@ func (r *Resolver) PostureControlResult() generated.PostureControlResultResolver
 
 type postureControlResolver struct{ *Resolver }
 type postureControlResultResolver struct{ *Resolver }
+
+// !!! WARNING !!!
+// The code below was going to be deleted when updating resolvers. It has been copied here so you have
+// one last chance to move it out of harms way if you want. There are two reasons this happens:
+//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
+//    it when you're done.
+//  - You have helper methods in this file. Move them out to keep these resolver files clean.
+/*
+	func (r *postureResolver) Subject(ctx context.Context, obj *query.Posture) (*query.NodeRef, error) {
+	panic(fmt.Errorf("not implemented: Subject - subject"))
+}
+func (r *postureResolver) Model(ctx context.Context, obj *query.Posture) (*query.NodeRef, error) {
+	panic(fmt.Errorf("not implemented: Model - model"))
+}
+func (r *postureResolver) Level(ctx context.Context, obj *query.Posture) (int, error) {
+	panic(fmt.Errorf("not implemented: Level - level"))
+}
+func (r *postureResolver) LevelName(ctx context.Context, obj *query.Posture) (string, error) {
+	panic(fmt.Errorf("not implemented: LevelName - levelName"))
+}
+func (r *postureResolver) Controls(ctx context.Context, obj *query.Posture) ([]posture.Control, error) {
+	panic(fmt.Errorf("not implemented: Controls - controls"))
+}
+func (r *postureResolver) Missing(ctx context.Context, obj *query.Posture) ([]string, error) {
+	panic(fmt.Errorf("not implemented: Missing - missing"))
+}
+func (r *postureResolver) Passed(ctx context.Context, obj *query.Posture) (int, error) {
+	panic(fmt.Errorf("not implemented: Passed - passed"))
+}
+func (r *postureResolver) Failed(ctx context.Context, obj *query.Posture) (int, error) {
+	panic(fmt.Errorf("not implemented: Failed - failed"))
+}
+func (r *postureResolver) Unknown(ctx context.Context, obj *query.Posture) (int, error) {
+	panic(fmt.Errorf("not implemented: Unknown - unknown"))
+}
+func (r *Resolver) Posture() generated.PostureResolver { return &postureResolver{r} }
+type postureResolver struct{ *Resolver }
+*/

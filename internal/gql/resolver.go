@@ -11,6 +11,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/watch"
 )
 
 // Resolver holds what resolvers call.
@@ -21,6 +22,7 @@ type Resolver struct {
 	pipeline *ingest.Pipeline
 	caller   func(context.Context) string
 	ingested func(query.IngestReceipt)
+	watch    *watch.Watcher
 }
 
 // ingest runs the pipeline for the ingest mutation.
@@ -63,4 +65,12 @@ func valOr[T any](p *T, d T) T {
 
 func page(first *int, after *string) query.Page {
 	return query.Page{First: val(first), After: val(after)}
+}
+
+// callerName names the caller ("" when anonymous).
+func (r *Resolver) callerName(ctx context.Context) string {
+	if r.caller == nil {
+		return ""
+	}
+	return r.caller(ctx)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/modelgraph/modelgraph/internal/gql/generated"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/watch"
 )
 
 // Limits applied unless Options say otherwise.
@@ -96,6 +97,9 @@ type Options struct {
 	// Posture is the posture policy (levels, thresholds) posture answers
 	// use; the zero value is posture.DefaultPolicy.
 	Posture posture.Policy
+	// Watch serves the watch subscriptions, delivery log and events (nil:
+	// those fields answer that the server does not watch).
+	Watch *watch.Watcher
 }
 
 var registerCodes sync.Once
@@ -154,7 +158,7 @@ func newHandler(o Options) (http.Handler, *admission) {
 		log.Error("posture policy", "err", err)
 		ps, _ = posture.New(q, posture.DefaultPolicy())
 	}
-	r := &Resolver{q: q, posture: ps, w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested}
+	r := &Resolver{q: q, posture: ps, w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested, watch: o.Watch}
 	size := &graphSize{r: o.Reader, ttl: 5 * time.Second}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity(costs{nodes: size.nodes})}))
 	srv.AddTransport(transport.GET{})

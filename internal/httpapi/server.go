@@ -26,6 +26,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/posture"
+	"github.com/modelgraph/modelgraph/internal/watch"
 )
 
 // Options configure the handler.
@@ -72,6 +73,12 @@ type Options struct {
 	// /readyz fails while it says writes cannot succeed, and the GraphQL
 	// mutations write through it. The Pipeline's Store should be it too.
 	Health *WriteHealth
+	// Writer, when set, is what GraphQL mutations write through (over
+	// Health): the store wrapped by the watcher, so documents created
+	// through the API are watched like pushed ones.
+	Writer graph.Writer
+	// Watch serves the watch fields of GraphQL (nil: not watching).
+	Watch *watch.Watcher
 	// Routes adds endpoints (e.g. GET /v1/aibom/{ref}); they get the same
 	// authentication, limits, metrics and access log as the built-in ones.
 	Routes []Route
@@ -141,6 +148,9 @@ func New(o Options) http.Handler {
 	if o.Health != nil {
 		writer = o.Health
 	}
+	if o.Writer != nil {
+		writer = o.Writer
+	}
 	gq := gql.NewHandler(gql.Options{
 		Reader: o.Store, Writer: writer, Pipeline: o.Pipeline, Log: log,
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity,
@@ -151,6 +161,7 @@ func New(o Options) http.Handler {
 		Ingested:  s.metrics.countReceipt,
 		Refused:   func(code string) { s.metrics.refused.WithLabelValues(code).Inc() },
 		Posture:   o.PosturePolicy,
+		Watch:     o.Watch,
 	})
 	graphqlHandler := func(w http.ResponseWriter, r *http.Request) {
 		if c, _ := CallerFrom(r.Context()); !c.Allows(ScopeWrite) && r.Body != nil {

@@ -108,7 +108,12 @@ func (s *Service) AffectedByAdvisory(ctx context.Context, ref string, depth int,
 	if err != nil {
 		return AdvisoryAnswer{}, err
 	}
-	n := ns[0]
+	return s.affectedByAdvisory(ctx, ns[0], depth, p)
+}
+
+// affectedByAdvisory answers AffectedByAdvisory for a resolved advisory
+// node (depth and page already checked).
+func (s *Service) affectedByAdvisory(ctx context.Context, n graph.Node, depth int, p Page) (AdvisoryAnswer, error) {
 	l := s.loader()
 	adv, err := l.advisory(ctx, n)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/watch"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -235,8 +236,10 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAdvisory func(childComplexity int, input query.AdvisoryInput) int
-		Ingest         func(childComplexity int, document string, contentType *string, source *string) int
+		CreateAdvisory          func(childComplexity int, input query.AdvisoryInput) int
+		CreateWatchSubscription func(childComplexity int, input watch.SubscriptionInput) int
+		DeleteWatchSubscription func(childComplexity int, id string) int
+		Ingest                  func(childComplexity int, document string, contentType *string, source *string) int
 	}
 
 	Node struct {
@@ -367,6 +370,9 @@ type ComplexityRoot struct {
 		Stats                   func(childComplexity int) int
 		Trace                   func(childComplexity int, ref string, depth *int, kinds []graph.NodeKind, includeFiles *bool, first *int, after *string) int
 		Unverified              func(childComplexity int, kinds []graph.NodeKind, first *int, after *string) int
+		WatchDeliveries         func(childComplexity int, status *string, subscription *string, first *int) int
+		WatchEvents             func(childComplexity int, after *int, first *int) int
+		WatchSubscriptions      func(childComplexity int) int
 	}
 
 	Reached struct {
@@ -483,6 +489,64 @@ type ComplexityRoot struct {
 		Node     func(childComplexity int) int
 	}
 
+	WatchDelivery struct {
+		Attempts       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		DeliveredAt    func(childComplexity int) int
+		Event          func(childComplexity int) int
+		EventID        func(childComplexity int) int
+		EventKind      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		LastError      func(childComplexity int) int
+		LastStatusCode func(childComplexity int) int
+		NextAttemptAt  func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Subscription   func(childComplexity int) int
+		SubscriptionID func(childComplexity int) int
+	}
+
+	WatchEvent struct {
+		Added           func(childComplexity int) int
+		AdvisoryID      func(childComplexity int) int
+		AdvisoryStatus  func(childComplexity int) int
+		Deployment      func(childComplexity int) int
+		DeploymentID    func(childComplexity int) int
+		DetectedAt      func(childComplexity int) int
+		Document        func(childComplexity int) int
+		Environment     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Model           func(childComplexity int) int
+		ModelID         func(childComplexity int) int
+		Node            func(childComplexity int) int
+		NodeID          func(childComplexity int) int
+		Posture         func(childComplexity int) int
+		PreviousPosture func(childComplexity int) int
+		Question        func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		Removed         func(childComplexity int) int
+		Seq             func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Summary         func(childComplexity int) int
+		Trust           func(childComplexity int) int
+	}
+
+	WatchSubscription struct {
+		CreatedAt    func(childComplexity int) int
+		Environment  func(childComplexity int) int
+		Events       func(childComplexity int) int
+		Format       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		MinSeverity  func(childComplexity int) int
+		Name         func(childComplexity int) int
+		PostureBelow func(childComplexity int) int
+		Question     func(childComplexity int) int
+		Signed       func(childComplexity int) int
+		Source       func(childComplexity int) int
+		URL          func(childComplexity int) int
+		VerifiedOnly func(childComplexity int) int
+	}
+
 	Window struct {
 		From func(childComplexity int) int
 		To   func(childComplexity int) int
@@ -495,6 +559,8 @@ type EvidenceResolver interface {
 type MutationResolver interface {
 	Ingest(ctx context.Context, document string, contentType *string, source *string) (*query.IngestReceipt, error)
 	CreateAdvisory(ctx context.Context, input query.AdvisoryInput) (*query.AdvisoryReceipt, error)
+	CreateWatchSubscription(ctx context.Context, input watch.SubscriptionInput) (*watch.Subscription, error)
+	DeleteWatchSubscription(ctx context.Context, id string) (bool, error)
 }
 type NodeResolver interface {
 	Identity(ctx context.Context, obj *query.Node) (*query.Identity, error)
@@ -527,6 +593,9 @@ type QueryResolver interface {
 	Admission(ctx context.Context, digest string, policy *query.Policy) (*query.Decision, error)
 	Signatures(ctx context.Context, identity string, issuer *string, first *int, after *string) (*query.SignaturesAnswer, error)
 	Unverified(ctx context.Context, kinds []graph.NodeKind, first *int, after *string) (*query.UnverifiedAnswer, error)
+	WatchSubscriptions(ctx context.Context) ([]watch.Subscription, error)
+	WatchDeliveries(ctx context.Context, status *string, subscription *string, first *int) ([]watch.Delivery, error)
+	WatchEvents(ctx context.Context, after *int, first *int) ([]watch.Event, error)
 }
 
 type executableSchema struct {
@@ -1282,6 +1351,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Mutation.CreateAdvisory(childComplexity, args["input"].(query.AdvisoryInput)), true
+	case "Mutation.createWatchSubscription":
+		if e.complexity.Mutation.CreateWatchSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWatchSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Mutation.CreateWatchSubscription(childComplexity, args["input"].(watch.SubscriptionInput)), true
+	case "Mutation.deleteWatchSubscription":
+		if e.complexity.Mutation.DeleteWatchSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWatchSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Mutation.DeleteWatchSubscription(childComplexity, args["id"].(string)), true
 	case "Mutation.ingest":
 		if e.complexity.Mutation.Ingest == nil {
 			break
@@ -1920,6 +2011,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Query.Unverified(childComplexity, args["kinds"].([]graph.NodeKind), args["first"].(*int), args["after"].(*string)), true
+	case "Query.watchDeliveries":
+		if e.complexity.Query.WatchDeliveries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_watchDeliveries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.WatchDeliveries(childComplexity, args["status"].(*string), args["subscription"].(*string), args["first"].(*int)), true
+	case "Query.watchEvents":
+		if e.complexity.Query.WatchEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_watchEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.WatchEvents(childComplexity, args["after"].(*int), args["first"].(*int)), true
+	case "Query.watchSubscriptions":
+		if e.complexity.Query.WatchSubscriptions == nil {
+			break
+		}
+
+		return e.complexity.Query.WatchSubscriptions(childComplexity), true
 
 	case "Reached.depth":
 		if e.complexity.Reached.Depth == nil {
@@ -2350,6 +2469,303 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.UnverifiedItem.Node(childComplexity), true
 
+	case "WatchDelivery.attempts":
+		if e.complexity.WatchDelivery.Attempts == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.Attempts(childComplexity), true
+	case "WatchDelivery.createdAt":
+		if e.complexity.WatchDelivery.CreatedAt == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.CreatedAt(childComplexity), true
+	case "WatchDelivery.deliveredAt":
+		if e.complexity.WatchDelivery.DeliveredAt == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.DeliveredAt(childComplexity), true
+	case "WatchDelivery.event":
+		if e.complexity.WatchDelivery.Event == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.Event(childComplexity), true
+	case "WatchDelivery.eventId":
+		if e.complexity.WatchDelivery.EventID == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.EventID(childComplexity), true
+	case "WatchDelivery.eventKind":
+		if e.complexity.WatchDelivery.EventKind == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.EventKind(childComplexity), true
+	case "WatchDelivery.id":
+		if e.complexity.WatchDelivery.ID == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.ID(childComplexity), true
+	case "WatchDelivery.lastError":
+		if e.complexity.WatchDelivery.LastError == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.LastError(childComplexity), true
+	case "WatchDelivery.lastStatusCode":
+		if e.complexity.WatchDelivery.LastStatusCode == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.LastStatusCode(childComplexity), true
+	case "WatchDelivery.nextAttemptAt":
+		if e.complexity.WatchDelivery.NextAttemptAt == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.NextAttemptAt(childComplexity), true
+	case "WatchDelivery.status":
+		if e.complexity.WatchDelivery.Status == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.Status(childComplexity), true
+	case "WatchDelivery.subscription":
+		if e.complexity.WatchDelivery.Subscription == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.Subscription(childComplexity), true
+	case "WatchDelivery.subscriptionId":
+		if e.complexity.WatchDelivery.SubscriptionID == nil {
+			break
+		}
+
+		return e.complexity.WatchDelivery.SubscriptionID(childComplexity), true
+
+	case "WatchEvent.added":
+		if e.complexity.WatchEvent.Added == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Added(childComplexity), true
+	case "WatchEvent.advisoryId":
+		if e.complexity.WatchEvent.AdvisoryID == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.AdvisoryID(childComplexity), true
+	case "WatchEvent.advisoryStatus":
+		if e.complexity.WatchEvent.AdvisoryStatus == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.AdvisoryStatus(childComplexity), true
+	case "WatchEvent.deployment":
+		if e.complexity.WatchEvent.Deployment == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Deployment(childComplexity), true
+	case "WatchEvent.deploymentId":
+		if e.complexity.WatchEvent.DeploymentID == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.DeploymentID(childComplexity), true
+	case "WatchEvent.detectedAt":
+		if e.complexity.WatchEvent.DetectedAt == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.DetectedAt(childComplexity), true
+	case "WatchEvent.document":
+		if e.complexity.WatchEvent.Document == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Document(childComplexity), true
+	case "WatchEvent.environment":
+		if e.complexity.WatchEvent.Environment == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Environment(childComplexity), true
+	case "WatchEvent.id":
+		if e.complexity.WatchEvent.ID == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.ID(childComplexity), true
+	case "WatchEvent.kind":
+		if e.complexity.WatchEvent.Kind == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Kind(childComplexity), true
+	case "WatchEvent.model":
+		if e.complexity.WatchEvent.Model == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Model(childComplexity), true
+	case "WatchEvent.modelId":
+		if e.complexity.WatchEvent.ModelID == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.ModelID(childComplexity), true
+	case "WatchEvent.node":
+		if e.complexity.WatchEvent.Node == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Node(childComplexity), true
+	case "WatchEvent.nodeId":
+		if e.complexity.WatchEvent.NodeID == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.NodeID(childComplexity), true
+	case "WatchEvent.posture":
+		if e.complexity.WatchEvent.Posture == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Posture(childComplexity), true
+	case "WatchEvent.previousPosture":
+		if e.complexity.WatchEvent.PreviousPosture == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.PreviousPosture(childComplexity), true
+	case "WatchEvent.question":
+		if e.complexity.WatchEvent.Question == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Question(childComplexity), true
+	case "WatchEvent.reason":
+		if e.complexity.WatchEvent.Reason == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Reason(childComplexity), true
+	case "WatchEvent.removed":
+		if e.complexity.WatchEvent.Removed == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Removed(childComplexity), true
+	case "WatchEvent.seq":
+		if e.complexity.WatchEvent.Seq == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Seq(childComplexity), true
+	case "WatchEvent.severity":
+		if e.complexity.WatchEvent.Severity == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Severity(childComplexity), true
+	case "WatchEvent.summary":
+		if e.complexity.WatchEvent.Summary == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Summary(childComplexity), true
+	case "WatchEvent.trust":
+		if e.complexity.WatchEvent.Trust == nil {
+			break
+		}
+
+		return e.complexity.WatchEvent.Trust(childComplexity), true
+
+	case "WatchSubscription.createdAt":
+		if e.complexity.WatchSubscription.CreatedAt == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.CreatedAt(childComplexity), true
+	case "WatchSubscription.environment":
+		if e.complexity.WatchSubscription.Environment == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Environment(childComplexity), true
+	case "WatchSubscription.events":
+		if e.complexity.WatchSubscription.Events == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Events(childComplexity), true
+	case "WatchSubscription.format":
+		if e.complexity.WatchSubscription.Format == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Format(childComplexity), true
+	case "WatchSubscription.id":
+		if e.complexity.WatchSubscription.ID == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.ID(childComplexity), true
+	case "WatchSubscription.minSeverity":
+		if e.complexity.WatchSubscription.MinSeverity == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.MinSeverity(childComplexity), true
+	case "WatchSubscription.name":
+		if e.complexity.WatchSubscription.Name == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Name(childComplexity), true
+	case "WatchSubscription.postureBelow":
+		if e.complexity.WatchSubscription.PostureBelow == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.PostureBelow(childComplexity), true
+	case "WatchSubscription.question":
+		if e.complexity.WatchSubscription.Question == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Question(childComplexity), true
+	case "WatchSubscription.signed":
+		if e.complexity.WatchSubscription.Signed == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Signed(childComplexity), true
+	case "WatchSubscription.source":
+		if e.complexity.WatchSubscription.Source == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.Source(childComplexity), true
+	case "WatchSubscription.url":
+		if e.complexity.WatchSubscription.URL == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.URL(childComplexity), true
+	case "WatchSubscription.verifiedOnly":
+		if e.complexity.WatchSubscription.VerifiedOnly == nil {
+			break
+		}
+
+		return e.complexity.WatchSubscription.VerifiedOnly(childComplexity), true
+
 	case "Window.from":
 		if e.complexity.Window.From == nil {
 			break
@@ -2374,6 +2790,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAdvisoryInput,
 		ec.unmarshalInputPolicyInput,
 		ec.unmarshalInputSignerMatchInput,
+		ec.unmarshalInputWatchSubscriptionInput,
 	)
 	first := true
 
@@ -3171,6 +3588,111 @@ type UnverifiedItem {
   identity: Identity!
 }
 `, BuiltIn: false},
+	{Name: "../../../schema/watch.graphqls", Input: `# Watch: subscriptions to incident events, their delivery log and the event
+# log (docs/watch.md). Live events stream as server-sent events from
+# GET /v1/watch/events.
+
+extend type Query {
+  "Every subscription (secrets are never shown)."
+  watchSubscriptions: [WatchSubscription!]!
+  "The delivery log, newest first: status, attempts, last error."
+  watchDeliveries(status: String, subscription: ID, first: Int): [WatchDelivery!]!
+  "Recorded events with seq greater than after, oldest first."
+  watchEvents(after: Int, first: Int): [WatchEvent!]!
+}
+
+extend type Mutation {
+  "Subscribe a webhook to events (needs the write scope)."
+  createWatchSubscription(input: WatchSubscriptionInput!): WatchSubscription!
+  "Remove a subscription; its pending deliveries are given up (needs the write scope)."
+  deleteWatchSubscription(id: ID!): Boolean!
+}
+
+type WatchSubscription {
+  id: ID!
+  name: String!
+  "Event kinds sent (every kind when empty): advisory-reaches-environment, verification-failed, unverified-deployment, posture-drop, answer-changed."
+  events: [String!]!
+  environment: String
+  "low | medium | high | critical; events of unknown severity always pass."
+  minSeverity: String
+  verifiedOnly: Boolean!
+  "posture-drop events only when the posture crosses below this percent (0: every drop)."
+  postureBelow: Int!
+  "Saved question (affected-by-advisory:REF, deployed-trained-on:REF, impact:REF): answer-changed events of it come here."
+  question: String
+  url: String!
+  "webhook | slack | cloudevents"
+  format: String!
+  "Deliveries carry X-Modelgraph-Signature: sha256=<hex HMAC-SHA256 of the body>."
+  signed: Boolean!
+  "config, or api (caller) for subscriptions made over GraphQL."
+  source: String
+  createdAt: Time!
+}
+
+input WatchSubscriptionInput {
+  name: String!
+  events: [String!]
+  environment: String
+  minSeverity: String
+  verifiedOnly: Boolean
+  postureBelow: Int
+  question: String
+  url: String!
+  format: String
+  "HMAC key for X-Modelgraph-Signature (stored, never shown again)."
+  secret: String
+}
+
+type WatchEvent {
+  "Idempotency key: the same finding always has the same id."
+  id: ID!
+  seq: Int!
+  kind: String!
+  severity: String!
+  summary: String!
+  environment: String
+  "Trust-by-role status of what the event is about (verified, unsigned, failed, unverifiable; empty for posture-drop and answer-changed)."
+  trust: String!
+  reason: String
+  advisoryId: String
+  advisoryStatus: String
+  deploymentId: String
+  deployment: String
+  modelId: String
+  model: String
+  nodeId: String
+  node: String
+  "posture-drop: the environment's new and previous posture (percent of active deployments running a verified model)."
+  posture: Int
+  previousPosture: Int
+  "answer-changed: the saved question, and the deployment lines its answer gained and lost."
+  question: String
+  added: [String!]
+  removed: [String!]
+  "The committed document whose write revealed the event."
+  document: String!
+  detectedAt: Time!
+}
+
+type WatchDelivery {
+  id: ID!
+  subscriptionId: ID!
+  subscription: String!
+  eventId: ID!
+  eventKind: String!
+  "pending | delivered | failed"
+  status: String!
+  attempts: Int!
+  lastError: String
+  lastStatusCode: Int
+  createdAt: Time!
+  nextAttemptAt: Time
+  deliveredAt: Time
+  event: WatchEvent!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3186,6 +3708,28 @@ func (ec *executionContext) field_Mutation_createAdvisory_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createWatchSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input", ec.unmarshalNWatchSubscriptionInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscriptionInput)
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteWatchSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id", ec.unmarshalNID2string)
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3610,6 +4154,43 @@ func (ec *executionContext) field_Query_unverified_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_watchDeliveries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "subscription", ec.unmarshalOID2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["subscription"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first", ec.unmarshalOInt2ᚖint)
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_watchEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after", ec.unmarshalOInt2ᚖint)
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first", ec.unmarshalOInt2ᚖint)
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -7512,6 +8093,116 @@ func (ec *executionContext) fieldContext_Mutation_createAdvisory(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createWatchSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Mutation_createWatchSubscription,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Mutation().CreateWatchSubscription(ctx, fc.Args["input"].(watch.SubscriptionInput))
+		},
+		nil,
+		ec.marshalNWatchSubscription2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscription,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Mutation_createWatchSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_WatchSubscription_id(ctx, field)
+			case "name":
+				return ec.fieldContext_WatchSubscription_name(ctx, field)
+			case "events":
+				return ec.fieldContext_WatchSubscription_events(ctx, field)
+			case "environment":
+				return ec.fieldContext_WatchSubscription_environment(ctx, field)
+			case "minSeverity":
+				return ec.fieldContext_WatchSubscription_minSeverity(ctx, field)
+			case "verifiedOnly":
+				return ec.fieldContext_WatchSubscription_verifiedOnly(ctx, field)
+			case "postureBelow":
+				return ec.fieldContext_WatchSubscription_postureBelow(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchSubscription_question(ctx, field)
+			case "url":
+				return ec.fieldContext_WatchSubscription_url(ctx, field)
+			case "format":
+				return ec.fieldContext_WatchSubscription_format(ctx, field)
+			case "signed":
+				return ec.fieldContext_WatchSubscription_signed(ctx, field)
+			case "source":
+				return ec.fieldContext_WatchSubscription_source(ctx, field)
+			case "createdAt":
+				return ec.fieldContext_WatchSubscription_createdAt(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type WatchSubscription", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createWatchSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWatchSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Mutation_deleteWatchSubscription,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Mutation().DeleteWatchSubscription(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		ec.marshalNBoolean2bool,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Mutation_deleteWatchSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWatchSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Node_id(ctx context.Context, field graphql.CollectedField, obj *query.Node) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10636,6 +11327,221 @@ func (ec *executionContext) fieldContext_Query_unverified(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_watchSubscriptions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_watchSubscriptions,
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.Query().WatchSubscriptions(ctx)
+		},
+		nil,
+		ec.marshalNWatchSubscription2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscriptionᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_watchSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_WatchSubscription_id(ctx, field)
+			case "name":
+				return ec.fieldContext_WatchSubscription_name(ctx, field)
+			case "events":
+				return ec.fieldContext_WatchSubscription_events(ctx, field)
+			case "environment":
+				return ec.fieldContext_WatchSubscription_environment(ctx, field)
+			case "minSeverity":
+				return ec.fieldContext_WatchSubscription_minSeverity(ctx, field)
+			case "verifiedOnly":
+				return ec.fieldContext_WatchSubscription_verifiedOnly(ctx, field)
+			case "postureBelow":
+				return ec.fieldContext_WatchSubscription_postureBelow(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchSubscription_question(ctx, field)
+			case "url":
+				return ec.fieldContext_WatchSubscription_url(ctx, field)
+			case "format":
+				return ec.fieldContext_WatchSubscription_format(ctx, field)
+			case "signed":
+				return ec.fieldContext_WatchSubscription_signed(ctx, field)
+			case "source":
+				return ec.fieldContext_WatchSubscription_source(ctx, field)
+			case "createdAt":
+				return ec.fieldContext_WatchSubscription_createdAt(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type WatchSubscription", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_watchDeliveries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_watchDeliveries,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().WatchDeliveries(ctx, fc.Args["status"].(*string), fc.Args["subscription"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		ec.marshalNWatchDelivery2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐDeliveryᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_watchDeliveries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_WatchDelivery_id(ctx, field)
+			case "subscriptionId":
+				return ec.fieldContext_WatchDelivery_subscriptionId(ctx, field)
+			case "subscription":
+				return ec.fieldContext_WatchDelivery_subscription(ctx, field)
+			case "eventId":
+				return ec.fieldContext_WatchDelivery_eventId(ctx, field)
+			case "eventKind":
+				return ec.fieldContext_WatchDelivery_eventKind(ctx, field)
+			case "status":
+				return ec.fieldContext_WatchDelivery_status(ctx, field)
+			case "attempts":
+				return ec.fieldContext_WatchDelivery_attempts(ctx, field)
+			case "lastError":
+				return ec.fieldContext_WatchDelivery_lastError(ctx, field)
+			case "lastStatusCode":
+				return ec.fieldContext_WatchDelivery_lastStatusCode(ctx, field)
+			case "createdAt":
+				return ec.fieldContext_WatchDelivery_createdAt(ctx, field)
+			case "nextAttemptAt":
+				return ec.fieldContext_WatchDelivery_nextAttemptAt(ctx, field)
+			case "deliveredAt":
+				return ec.fieldContext_WatchDelivery_deliveredAt(ctx, field)
+			case "event":
+				return ec.fieldContext_WatchDelivery_event(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type WatchDelivery", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_watchDeliveries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_watchEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_watchEvents,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().WatchEvents(ctx, fc.Args["after"].(*int), fc.Args["first"].(*int))
+		},
+		nil,
+		ec.marshalNWatchEvent2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐEventᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_watchEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_WatchEvent_id(ctx, field)
+			case "seq":
+				return ec.fieldContext_WatchEvent_seq(ctx, field)
+			case "kind":
+				return ec.fieldContext_WatchEvent_kind(ctx, field)
+			case "severity":
+				return ec.fieldContext_WatchEvent_severity(ctx, field)
+			case "summary":
+				return ec.fieldContext_WatchEvent_summary(ctx, field)
+			case "environment":
+				return ec.fieldContext_WatchEvent_environment(ctx, field)
+			case "trust":
+				return ec.fieldContext_WatchEvent_trust(ctx, field)
+			case "reason":
+				return ec.fieldContext_WatchEvent_reason(ctx, field)
+			case "advisoryId":
+				return ec.fieldContext_WatchEvent_advisoryId(ctx, field)
+			case "advisoryStatus":
+				return ec.fieldContext_WatchEvent_advisoryStatus(ctx, field)
+			case "deploymentId":
+				return ec.fieldContext_WatchEvent_deploymentId(ctx, field)
+			case "deployment":
+				return ec.fieldContext_WatchEvent_deployment(ctx, field)
+			case "modelId":
+				return ec.fieldContext_WatchEvent_modelId(ctx, field)
+			case "model":
+				return ec.fieldContext_WatchEvent_model(ctx, field)
+			case "nodeId":
+				return ec.fieldContext_WatchEvent_nodeId(ctx, field)
+			case "node":
+				return ec.fieldContext_WatchEvent_node(ctx, field)
+			case "posture":
+				return ec.fieldContext_WatchEvent_posture(ctx, field)
+			case "previousPosture":
+				return ec.fieldContext_WatchEvent_previousPosture(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchEvent_question(ctx, field)
+			case "added":
+				return ec.fieldContext_WatchEvent_added(ctx, field)
+			case "removed":
+				return ec.fieldContext_WatchEvent_removed(ctx, field)
+			case "document":
+				return ec.fieldContext_WatchEvent_document(ctx, field)
+			case "detectedAt":
+				return ec.fieldContext_WatchEvent_detectedAt(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type WatchEvent", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_watchEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12933,6 +13839,1379 @@ func (ec *executionContext) fieldContext_UnverifiedItem_identity(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _WatchDelivery_id(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_id,
+		func(ctx context.Context) (any, error) { return obj.ID, nil },
+		nil,
+		ec.marshalNID2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_subscriptionId,
+		func(ctx context.Context) (any, error) { return obj.SubscriptionID, nil },
+		nil,
+		ec.marshalNID2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_subscription(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_subscription,
+		func(ctx context.Context) (any, error) { return obj.Subscription, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_subscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_eventId(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_eventId,
+		func(ctx context.Context) (any, error) { return obj.EventID, nil },
+		nil,
+		ec.marshalNID2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_eventKind(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_eventKind,
+		func(ctx context.Context) (any, error) { return obj.EventKind, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_eventKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_status(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_status,
+		func(ctx context.Context) (any, error) { return obj.Status, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_attempts,
+		func(ctx context.Context) (any, error) { return obj.Attempts, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_lastError,
+		func(ctx context.Context) (any, error) { return obj.LastError, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_lastStatusCode(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_lastStatusCode,
+		func(ctx context.Context) (any, error) { return obj.LastStatusCode, nil },
+		nil,
+		ec.marshalOInt2int,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_lastStatusCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_createdAt(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_createdAt,
+		func(ctx context.Context) (any, error) { return obj.CreatedAt, nil },
+		nil,
+		ec.marshalNTime2timeᚐTime,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_nextAttemptAt,
+		func(ctx context.Context) (any, error) { return obj.NextAttemptAt, nil },
+		nil,
+		ec.marshalOTime2ᚖtimeᚐTime,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_deliveredAt,
+		func(ctx context.Context) (any, error) { return obj.DeliveredAt, nil },
+		nil,
+		ec.marshalOTime2ᚖtimeᚐTime,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchDelivery_event(ctx context.Context, field graphql.CollectedField, obj *watch.Delivery) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchDelivery_event,
+		func(ctx context.Context) (any, error) { return obj.Event, nil },
+		nil,
+		ec.marshalNWatchEvent2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐEvent,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchDelivery_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchDelivery",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_WatchEvent_id(ctx, field)
+			case "seq":
+				return ec.fieldContext_WatchEvent_seq(ctx, field)
+			case "kind":
+				return ec.fieldContext_WatchEvent_kind(ctx, field)
+			case "severity":
+				return ec.fieldContext_WatchEvent_severity(ctx, field)
+			case "summary":
+				return ec.fieldContext_WatchEvent_summary(ctx, field)
+			case "environment":
+				return ec.fieldContext_WatchEvent_environment(ctx, field)
+			case "trust":
+				return ec.fieldContext_WatchEvent_trust(ctx, field)
+			case "reason":
+				return ec.fieldContext_WatchEvent_reason(ctx, field)
+			case "advisoryId":
+				return ec.fieldContext_WatchEvent_advisoryId(ctx, field)
+			case "advisoryStatus":
+				return ec.fieldContext_WatchEvent_advisoryStatus(ctx, field)
+			case "deploymentId":
+				return ec.fieldContext_WatchEvent_deploymentId(ctx, field)
+			case "deployment":
+				return ec.fieldContext_WatchEvent_deployment(ctx, field)
+			case "modelId":
+				return ec.fieldContext_WatchEvent_modelId(ctx, field)
+			case "model":
+				return ec.fieldContext_WatchEvent_model(ctx, field)
+			case "nodeId":
+				return ec.fieldContext_WatchEvent_nodeId(ctx, field)
+			case "node":
+				return ec.fieldContext_WatchEvent_node(ctx, field)
+			case "posture":
+				return ec.fieldContext_WatchEvent_posture(ctx, field)
+			case "previousPosture":
+				return ec.fieldContext_WatchEvent_previousPosture(ctx, field)
+			case "question":
+				return ec.fieldContext_WatchEvent_question(ctx, field)
+			case "added":
+				return ec.fieldContext_WatchEvent_added(ctx, field)
+			case "removed":
+				return ec.fieldContext_WatchEvent_removed(ctx, field)
+			case "document":
+				return ec.fieldContext_WatchEvent_document(ctx, field)
+			case "detectedAt":
+				return ec.fieldContext_WatchEvent_detectedAt(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type WatchEvent", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_id(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_id,
+		func(ctx context.Context) (any, error) { return obj.ID, nil },
+		nil,
+		ec.marshalNID2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_seq(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_seq,
+		func(ctx context.Context) (any, error) { return obj.Seq, nil },
+		nil,
+		ec.marshalNInt2int64,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_kind(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_kind,
+		func(ctx context.Context) (any, error) { return obj.Kind, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_severity(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_severity,
+		func(ctx context.Context) (any, error) { return obj.Severity, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_summary(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_summary,
+		func(ctx context.Context) (any, error) { return obj.Summary, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_environment(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_environment,
+		func(ctx context.Context) (any, error) { return obj.Environment, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_environment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_trust(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_trust,
+		func(ctx context.Context) (any, error) { return obj.Trust, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_trust(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_reason(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_reason,
+		func(ctx context.Context) (any, error) { return obj.Reason, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_advisoryId(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_advisoryId,
+		func(ctx context.Context) (any, error) { return obj.AdvisoryID, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_advisoryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_advisoryStatus(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_advisoryStatus,
+		func(ctx context.Context) (any, error) { return obj.AdvisoryStatus, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_advisoryStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_deploymentId(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_deploymentId,
+		func(ctx context.Context) (any, error) { return obj.DeploymentID, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_deploymentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_deployment(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_deployment,
+		func(ctx context.Context) (any, error) { return obj.Deployment, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_deployment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_modelId(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_modelId,
+		func(ctx context.Context) (any, error) { return obj.ModelID, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_modelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_model(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_model,
+		func(ctx context.Context) (any, error) { return obj.Model, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_nodeId(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_nodeId,
+		func(ctx context.Context) (any, error) { return obj.NodeID, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_node(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_node,
+		func(ctx context.Context) (any, error) { return obj.Node, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_posture(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_posture,
+		func(ctx context.Context) (any, error) { return obj.Posture, nil },
+		nil,
+		ec.marshalOInt2ᚖint,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_posture(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_previousPosture(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_previousPosture,
+		func(ctx context.Context) (any, error) { return obj.PreviousPosture, nil },
+		nil,
+		ec.marshalOInt2ᚖint,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_previousPosture(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_question(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_question,
+		func(ctx context.Context) (any, error) { return obj.Question, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_added(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_added,
+		func(ctx context.Context) (any, error) { return obj.Added, nil },
+		nil,
+		ec.marshalOString2ᚕstringᚄ,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_removed(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_removed,
+		func(ctx context.Context) (any, error) { return obj.Removed, nil },
+		nil,
+		ec.marshalOString2ᚕstringᚄ,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_document(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_document,
+		func(ctx context.Context) (any, error) { return obj.Document, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchEvent_detectedAt(ctx context.Context, field graphql.CollectedField, obj *watch.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchEvent_detectedAt,
+		func(ctx context.Context) (any, error) { return obj.DetectedAt, nil },
+		nil,
+		ec.marshalNTime2timeᚐTime,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchEvent_detectedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_id(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_id,
+		func(ctx context.Context) (any, error) { return obj.ID, nil },
+		nil,
+		ec.marshalNID2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_name(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_name,
+		func(ctx context.Context) (any, error) { return obj.Name, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_events(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_events,
+		func(ctx context.Context) (any, error) { return obj.Events, nil },
+		nil,
+		ec.marshalNString2ᚕstringᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_environment(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_environment,
+		func(ctx context.Context) (any, error) { return obj.Environment, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_environment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_minSeverity(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_minSeverity,
+		func(ctx context.Context) (any, error) { return obj.MinSeverity, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_minSeverity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_verifiedOnly(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_verifiedOnly,
+		func(ctx context.Context) (any, error) { return obj.VerifiedOnly, nil },
+		nil,
+		ec.marshalNBoolean2bool,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_verifiedOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_postureBelow(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_postureBelow,
+		func(ctx context.Context) (any, error) { return obj.PostureBelow, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_postureBelow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_question(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_question,
+		func(ctx context.Context) (any, error) { return obj.Question, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_url(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_url,
+		func(ctx context.Context) (any, error) { return obj.URL, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_format(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_format,
+		func(ctx context.Context) (any, error) { return obj.Format, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_format(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_signed(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_signed,
+		func(ctx context.Context) (any, error) {
+			return obj.Signed(), nil
+		},
+		nil,
+		ec.marshalNBoolean2bool,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_signed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_source(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_source,
+		func(ctx context.Context) (any, error) { return obj.Source, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WatchSubscription_createdAt(ctx context.Context, field graphql.CollectedField, obj *watch.Subscription) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WatchSubscription_createdAt,
+		func(ctx context.Context) (any, error) { return obj.CreatedAt, nil },
+		nil,
+		ec.marshalNTime2timeᚐTime,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WatchSubscription_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WatchSubscription",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Window_from(ctx context.Context, field graphql.CollectedField, obj *query.Window) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14569,6 +16848,96 @@ func (ec *executionContext) unmarshalInputSignerMatchInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputWatchSubscriptionInput(ctx context.Context, obj any) (watch.SubscriptionInput, error) {
+	var it watch.SubscriptionInput
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "events", "environment", "minSeverity", "verifiedOnly", "postureBelow", "question", "url", "format", "secret"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "events":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("events"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Events = data
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
+		case "minSeverity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minSeverity"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinSeverity = data
+		case "verifiedOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("verifiedOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VerifiedOnly = data
+		case "postureBelow":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("postureBelow"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PostureBelow = data
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "secret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("secret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Secret = data
+		}
+	}
+
+	return it, nil
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -15885,6 +18254,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createAdvisory":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAdvisory(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createWatchSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createWatchSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWatchSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWatchSubscription(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -17222,6 +19605,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "watchSubscriptions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_watchSubscriptions(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "watchDeliveries":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_watchDeliveries(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "watchEvents":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_watchEvents(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -18052,6 +20501,284 @@ func (ec *executionContext) _UnverifiedItem(ctx context.Context, sel ast.Selecti
 			}
 		case "identity":
 			out.Values[i] = ec._UnverifiedItem_identity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var watchDeliveryImplementors = []string{"WatchDelivery"}
+
+func (ec *executionContext) _WatchDelivery(ctx context.Context, sel ast.SelectionSet, obj *watch.Delivery) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, watchDeliveryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WatchDelivery")
+		case "id":
+			out.Values[i] = ec._WatchDelivery_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscriptionId":
+			out.Values[i] = ec._WatchDelivery_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subscription":
+			out.Values[i] = ec._WatchDelivery_subscription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventId":
+			out.Values[i] = ec._WatchDelivery_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventKind":
+			out.Values[i] = ec._WatchDelivery_eventKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._WatchDelivery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "attempts":
+			out.Values[i] = ec._WatchDelivery_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastError":
+			out.Values[i] = ec._WatchDelivery_lastError(ctx, field, obj)
+		case "lastStatusCode":
+			out.Values[i] = ec._WatchDelivery_lastStatusCode(ctx, field, obj)
+		case "createdAt":
+			out.Values[i] = ec._WatchDelivery_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._WatchDelivery_nextAttemptAt(ctx, field, obj)
+		case "deliveredAt":
+			out.Values[i] = ec._WatchDelivery_deliveredAt(ctx, field, obj)
+		case "event":
+			out.Values[i] = ec._WatchDelivery_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var watchEventImplementors = []string{"WatchEvent"}
+
+func (ec *executionContext) _WatchEvent(ctx context.Context, sel ast.SelectionSet, obj *watch.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, watchEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WatchEvent")
+		case "id":
+			out.Values[i] = ec._WatchEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seq":
+			out.Values[i] = ec._WatchEvent_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._WatchEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._WatchEvent_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._WatchEvent_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "environment":
+			out.Values[i] = ec._WatchEvent_environment(ctx, field, obj)
+		case "trust":
+			out.Values[i] = ec._WatchEvent_trust(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._WatchEvent_reason(ctx, field, obj)
+		case "advisoryId":
+			out.Values[i] = ec._WatchEvent_advisoryId(ctx, field, obj)
+		case "advisoryStatus":
+			out.Values[i] = ec._WatchEvent_advisoryStatus(ctx, field, obj)
+		case "deploymentId":
+			out.Values[i] = ec._WatchEvent_deploymentId(ctx, field, obj)
+		case "deployment":
+			out.Values[i] = ec._WatchEvent_deployment(ctx, field, obj)
+		case "modelId":
+			out.Values[i] = ec._WatchEvent_modelId(ctx, field, obj)
+		case "model":
+			out.Values[i] = ec._WatchEvent_model(ctx, field, obj)
+		case "nodeId":
+			out.Values[i] = ec._WatchEvent_nodeId(ctx, field, obj)
+		case "node":
+			out.Values[i] = ec._WatchEvent_node(ctx, field, obj)
+		case "posture":
+			out.Values[i] = ec._WatchEvent_posture(ctx, field, obj)
+		case "previousPosture":
+			out.Values[i] = ec._WatchEvent_previousPosture(ctx, field, obj)
+		case "question":
+			out.Values[i] = ec._WatchEvent_question(ctx, field, obj)
+		case "added":
+			out.Values[i] = ec._WatchEvent_added(ctx, field, obj)
+		case "removed":
+			out.Values[i] = ec._WatchEvent_removed(ctx, field, obj)
+		case "document":
+			out.Values[i] = ec._WatchEvent_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detectedAt":
+			out.Values[i] = ec._WatchEvent_detectedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var watchSubscriptionImplementors = []string{"WatchSubscription"}
+
+func (ec *executionContext) _WatchSubscription(ctx context.Context, sel ast.SelectionSet, obj *watch.Subscription) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, watchSubscriptionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WatchSubscription")
+		case "id":
+			out.Values[i] = ec._WatchSubscription_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._WatchSubscription_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "events":
+			out.Values[i] = ec._WatchSubscription_events(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "environment":
+			out.Values[i] = ec._WatchSubscription_environment(ctx, field, obj)
+		case "minSeverity":
+			out.Values[i] = ec._WatchSubscription_minSeverity(ctx, field, obj)
+		case "verifiedOnly":
+			out.Values[i] = ec._WatchSubscription_verifiedOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postureBelow":
+			out.Values[i] = ec._WatchSubscription_postureBelow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "question":
+			out.Values[i] = ec._WatchSubscription_question(ctx, field, obj)
+		case "url":
+			out.Values[i] = ec._WatchSubscription_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "format":
+			out.Values[i] = ec._WatchSubscription_format(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signed":
+			out.Values[i] = ec._WatchSubscription_signed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._WatchSubscription_source(ctx, field, obj)
+		case "createdAt":
+			out.Values[i] = ec._WatchSubscription_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18951,6 +21678,22 @@ func (ec *executionContext) unmarshalNID2githubᚗcomᚋmodelgraphᚋmodelgraph�
 func (ec *executionContext) marshalNID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeID(ctx context.Context, sel ast.SelectionSet, v graph.NodeID) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalID(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -20370,6 +23113,165 @@ func (ec *executionContext) marshalNUnverifiedItem2ᚕgithubᚗcomᚋmodelgraph�
 	return ret
 }
 
+func (ec *executionContext) marshalNWatchDelivery2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐDelivery(ctx context.Context, sel ast.SelectionSet, v watch.Delivery) graphql.Marshaler {
+	return ec._WatchDelivery(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWatchDelivery2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []watch.Delivery) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNWatchDelivery2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐDelivery(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWatchEvent2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐEvent(ctx context.Context, sel ast.SelectionSet, v watch.Event) graphql.Marshaler {
+	return ec._WatchEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWatchEvent2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []watch.Event) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNWatchEvent2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐEvent(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWatchSubscription2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscription(ctx context.Context, sel ast.SelectionSet, v watch.Subscription) graphql.Marshaler {
+	return ec._WatchSubscription(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWatchSubscription2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []watch.Subscription) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNWatchSubscription2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscription(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWatchSubscription2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscription(ctx context.Context, sel ast.SelectionSet, v *watch.Subscription) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WatchSubscription(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWatchSubscriptionInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscriptionInput(ctx context.Context, v any) (watch.SubscriptionInput, error) {
+	res, err := ec.unmarshalInputWatchSubscriptionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNWindow2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWindow(ctx context.Context, sel ast.SelectionSet, v query.Window) graphql.Marshaler {
 	return ec._Window(ctx, sel, &v)
 }
@@ -20711,6 +23613,24 @@ func (ec *executionContext) marshalOID2githubᚗcomᚋmodelgraphᚋmodelgraphᚋ
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(string(v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
 	return res
 }
 

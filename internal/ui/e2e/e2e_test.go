@@ -262,7 +262,8 @@ func TestUIImpactOnDemo(t *testing.T) {
 }
 
 // TestLineageModel runs the drawing model's unit tests (fan-out groups,
-// edge orientation, status ranks) under node.
+// edge orientation, status ranks) and the notification stream parser's
+// under node.
 func TestLineageModel(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -271,9 +272,9 @@ func TestLineageModel(t *testing.T) {
 		}
 		t.Skip("node is missing")
 	}
-	out, err := exec.Command(node, "--test", filepath.Join("..", "web", "src", "model.test.mjs")).CombinedOutput()
+	out, err := exec.Command(node, "--test", filepath.Join("..", "web", "src", "model.test.mjs"), filepath.Join("..", "web", "src", "alerts.test.mjs")).CombinedOutput()
 	if err != nil {
-		t.Fatalf("node --test model.test.mjs: %v\n%s", err, out)
+		t.Fatalf("node --test model.test.mjs alerts.test.mjs: %v\n%s", err, out)
 	}
 	if !bytes.Contains(out, []byte("# fail 0")) {
 		t.Fatalf("unexpected node --test output:\n%s", out)

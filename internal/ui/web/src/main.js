@@ -7,6 +7,7 @@ import { h, clear, shortDigest, plural, breakable } from './dom.js';
 import { Lineage, PAGE, STATUS_RANK, build, edgeKey, expand, flow, fold } from './model.js';
 import * as Q from './queries.js';
 import { KINDS, createView, renderLegend } from './view.js';
+import { MAX_ALERTS, watchAlerts } from './alerts.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_DEPTH = 64;
@@ -653,6 +654,46 @@ function exportImpact(format) {
   saveBlob(new Blob([csv + '\n'], { type: 'text/csv' }), `${base}.csv`);
 }
 
+// ---------- alerts ----------
+
+const alerts = { items: [], unseen: 0, stop: null, state: '' };
+
+function alertItem(e) {
+  const when = e.detectedAt ? new Date(e.detectedAt).toLocaleString() : '';
+  const ref = e.modelId || e.deploymentId || e.nodeId;
+  return h('li', { class: `alert sev-${e.severity}`, dataset: { id: e.id } },
+    h('div', { class: 'row' }, h('span', { class: `badge sev ${e.severity}` }, e.severity), ' ', h('b', null, e.kind), ' ', e.trust ? badge(e.trust) : null),
+    h('p', null, e.summary),
+    e.reason ? h('p', { class: 'hint' }, e.reason) : null,
+    h('p', { class: 'hint' }, when, e.environment ? ` · ${e.environment}` : '', ' · ', h('code', null, e.id)),
+    ref ? h('button', { type: 'button', onclick: () => go({ ref, impact: false }) }, 'Show in graph') : null);
+}
+
+function renderAlerts() {
+  const pane = $('alerts');
+  clear(pane,
+    h('p', { class: 'hint' }, alerts.state === 'live' ? 'Live: new notifications appear here as the server finds them.' : `Notifications: ${alerts.state || 'connecting…'}`),
+    alerts.items.length ? h('ul', { class: 'alerts' }, alerts.items.map(alertItem)) : h('p', { class: 'hint' }, 'No notifications yet.'));
+  $('tab-alerts').textContent = alerts.unseen ? `Alerts (${alerts.unseen})` : 'Alerts';
+}
+
+function startAlerts() {
+  if (alerts.stop) alerts.stop();
+  alerts.items = [];
+  alerts.unseen = 0;
+  alerts.stop = watchAlerts((e) => {
+    if (alerts.items.some((x) => x.id === e.id)) return;
+    alerts.items.unshift(e);
+    alerts.items.length = Math.min(alerts.items.length, MAX_ALERTS);
+    if ($('alerts').hidden) alerts.unseen++;
+    renderAlerts();
+  }, (st) => {
+    alerts.state = st;
+    renderAlerts();
+  });
+  renderAlerts();
+}
+
 // ---------- token ----------
 
 function openToken() {
@@ -720,6 +761,7 @@ function init() {
     setToken($('token').value.trim());
     $('token-pop').hidden = true;
     refreshTokenButton();
+    startAlerts();
     if (readParams().ref) route();
   });
   $('token-clear').addEventListener('click', () => {
@@ -728,8 +770,13 @@ function init() {
     refreshTokenButton();
   });
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => tab(b.dataset.pane));
+  $('tab-alerts').addEventListener('click', () => {
+    alerts.unseen = 0;
+    renderAlerts();
+  });
   window.addEventListener('hashchange', route);
   refreshTokenButton();
+  startAlerts();
   route();
 }
 
