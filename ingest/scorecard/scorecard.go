@@ -13,8 +13,8 @@ package scorecard
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,9 +49,9 @@ const (
 
 var (
 	// ErrInvalid is the root of every error about a malformed result.
-	ErrInvalid = errors.New("invalid Scorecard result")
+	ErrInvalid = docerr.Sentinel("invalid Scorecard result", docerr.ErrMalformed)
 	// ErrLimit is returned when a result exceeds a limit.
-	ErrLimit = errors.New("Scorecard result over a limit")
+	ErrLimit = docerr.Sentinel("invalid Scorecard result: over a limit", ErrInvalid, docerr.ErrTooLarge)
 )
 
 // Result is the part of a Scorecard v2 JSON result the graph keeps.
