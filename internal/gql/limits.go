@@ -106,6 +106,13 @@ func complexity(k costs) generated.ComplexityRoot {
 	q.Admission = func(child int, _ string, _ *query.Policy) int { return scanCost() + 2*walkCost() + child }
 	q.Lookup = func(child int, _ string) int { return walkBase + child*10 }
 	q.Resolve = func(child int, _ string, _ []graph.NodeKind) int { return walkBase + child*10 }
+	q.Search = func(child int, _ string, _ []graph.NodeKind, first *int, _ *string) int {
+		return walkBase + child*pageSize(first)
+	}
+	q.Nodes = func(child int, _ graph.NodeKind, _ *query.NodeFilter, first *int, _ *string) int {
+		return scanCost() + walkCost() + child*pageSize(first)
+	}
+	q.Dashboard = func(child int) int { return 2*scanCost() + 10*walkCost() + child*query.DashboardRows }
 	q.Aibom = func(child int, _, _, _, _ *string) int { return 2*walkCost() + child }
 	identity := func(child int) int { return identityCost + child }
 	c.Node.Identity = identity
