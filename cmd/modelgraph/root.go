@@ -22,6 +22,8 @@ func NewRootCommand() *cobra.Command {
 		newExportCommand(),
 		newPushCommand(),
 		newQueryCommand(),
+		newSearchCommand(),
+		newListCommand(),
 		newCollectCommand(),
 		newVersionCommand(),
 	)
