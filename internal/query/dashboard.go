@@ -36,6 +36,9 @@ type AdvisoryReach struct {
 	Advisory NodeRef   `json:"advisory"`
 	Severity string    `json:"severity,omitempty"`
 	Summary  string    `json:"summary,omitempty"`
+	// Affects are the nodes it names directly (AFFECTS); Reaches the
+	// models and deployments downstream (at most DashboardRows of Total).
+	Affects  []NodeRef `json:"affects"`
 	Reaches  []NodeRef `json:"reaches"`
 	Total    int       `json:"total"`
 }
@@ -196,7 +199,10 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		if err != nil {
 			return d, err
 		}
-		r := AdvisoryReach{Advisory: NodeRef{ID: a.Node.ID, Kind: a.Node.Kind, Name: a.ID}, Severity: a.Severity, Summary: a.Summary, Total: ans.TotalCount, Reaches: []NodeRef{}}
+		r := AdvisoryReach{Advisory: NodeRef{ID: a.Node.ID, Kind: a.Node.Kind, Name: a.ID}, Severity: a.Severity, Summary: a.Summary, Total: ans.TotalCount, Reaches: []NodeRef{}, Affects: []NodeRef{}}
+		for _, h := range a.Affects {
+			r.Affects = append(r.Affects, h.To)
+		}
 		for _, n := range ans.Affected {
 			r.Reaches = append(r.Reaches, NodeRef{ID: n.Node.ID, Kind: n.Node.Kind, Name: n.Node.Name})
 		}

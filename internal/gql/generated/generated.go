@@ -82,6 +82,7 @@ type ComplexityRoot struct {
 
 	AdvisoryReach struct {
 		Advisory func(childComplexity int) int
+		Affects  func(childComplexity int) int
 		Reaches  func(childComplexity int) int
 		Severity func(childComplexity int) int
 		Summary  func(childComplexity int) int
@@ -648,6 +649,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.AdvisoryReach.Advisory(childComplexity), true
+	case "AdvisoryReach.affects":
+		if e.complexity.AdvisoryReach.Affects == nil {
+			break
+		}
+
+		return e.complexity.AdvisoryReach.Affects(childComplexity), true
 	case "AdvisoryReach.reaches":
 		if e.complexity.AdvisoryReach.Reaches == nil {
 			break
@@ -3036,6 +3043,9 @@ type AdvisoryReach {
   advisory: NodeRef!
   severity: String
   summary: String
+  "What it names directly (AFFECTS)."
+  affects: [NodeRef!]!
+  "Models and deployments downstream (at most 10 of total)."
   reaches: [NodeRef!]!
   total: Int!
 }
@@ -4226,6 +4236,43 @@ func (ec *executionContext) fieldContext_AdvisoryReach_summary(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _AdvisoryReach_affects(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AdvisoryReach_affects,
+		func(ctx context.Context) (any, error) { return obj.Affects, nil },
+		nil,
+		ec.marshalNNodeRef2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRefᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_AdvisoryReach_affects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdvisoryReach",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AdvisoryReach_reaches(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4969,6 +5016,8 @@ func (ec *executionContext) fieldContext_Dashboard_activeAdvisories(_ context.Co
 				return ec.fieldContext_AdvisoryReach_severity(ctx, field)
 			case "summary":
 				return ec.fieldContext_AdvisoryReach_summary(ctx, field)
+			case "affects":
+				return ec.fieldContext_AdvisoryReach_affects(ctx, field)
 			case "reaches":
 				return ec.fieldContext_AdvisoryReach_reaches(ctx, field)
 			case "total":
@@ -14599,6 +14648,11 @@ func (ec *executionContext) _AdvisoryReach(ctx context.Context, sel ast.Selectio
 			out.Values[i] = ec._AdvisoryReach_severity(ctx, field, obj)
 		case "summary":
 			out.Values[i] = ec._AdvisoryReach_summary(ctx, field, obj)
+		case "affects":
+			out.Values[i] = ec._AdvisoryReach_affects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "reaches":
 			out.Values[i] = ec._AdvisoryReach_reaches(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -7,6 +7,7 @@ import { h, clear, shortDigest, plural, breakable } from './dom.js';
 import { Lineage, PAGE, STATUS_RANK, build, edgeKey, expand, flow, fold } from './model.js';
 import * as Q from './queries.js';
 import { KINDS, createView, renderLegend } from './view.js';
+import { initFront, showDashboard, suggestionsOf } from './front.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_DEPTH = 64;
@@ -86,6 +87,12 @@ async function search(text) {
     nodes = (await gql(Q.RESOLVE, { ref })).resolve;
   } catch (err) {
     if (err instanceof APIError && err.notFound) {
+      const did = suggestionsOf(err);
+      if (did.length) {
+        showPicks(ref, did.map((x) => ({ id: x.ref, kind: x.kind, name: x.name, keys: [x.ref] })), `Nothing matches “${ref}”. Did you mean:`);
+        status([], { error: `Nothing matches ${ref}: pick a suggestion.` });
+        return;
+      }
       status([], { error: `Nothing matches ${ref}. Try a digest (sha256:…), a purl, an hf:// URI, a dataset URI or an exact name.` });
     } else {
       status([], { error: explain(err) });
@@ -100,9 +107,9 @@ async function search(text) {
   status([`${nodes.length} nodes match ${ref}: pick one.`]);
 }
 
-function showPicks(ref, nodes) {
+function showPicks(ref, nodes, head) {
   const ul = $('picks');
-  clear(ul, h('li', { class: 'head', role: 'presentation' }, `${nodes.length} nodes match “${ref}”`));
+  clear(ul, h('li', { class: 'head', role: 'presentation' }, head || `${nodes.length} nodes match “${ref}”`));
   for (const n of nodes) {
     const k = KINDS[n.kind];
     const li = h('li', { role: 'option', tabindex: '0', dataset: { id: n.id } },
@@ -139,6 +146,7 @@ async function route() {
   syncControls(p);
   if (!p.ref) {
     setState('idle');
+    showDashboard();
     return;
   }
   const seq = ++app.seq;
@@ -693,6 +701,7 @@ function init() {
   });
   for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => tab(b.dataset.pane));
   window.addEventListener('hashchange', route);
+  initFront({ open: (ref, dir, impact = false) => go({ ref, dir, impact }), explain });
   refreshTokenButton();
   route();
 }
