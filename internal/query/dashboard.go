@@ -33,14 +33,14 @@ type WeakDeployment struct {
 // AdvisoryReach is an active advisory and the models and deployments it
 // reaches.
 type AdvisoryReach struct {
-	Advisory NodeRef   `json:"advisory"`
-	Severity string    `json:"severity,omitempty"`
-	Summary  string    `json:"summary,omitempty"`
+	Advisory NodeRef `json:"advisory"`
+	Severity string  `json:"severity,omitempty"`
+	Summary  string  `json:"summary,omitempty"`
 	// Affects are the nodes it names directly (AFFECTS); Reaches the
 	// models and deployments downstream (at most DashboardRows of Total).
-	Affects  []NodeRef `json:"affects"`
-	Reaches  []NodeRef `json:"reaches"`
-	Total    int       `json:"total"`
+	Affects []NodeRef `json:"affects"`
+	Reaches []NodeRef `json:"reaches"`
+	Total   int       `json:"total"`
 }
 
 // RecentDocument is an ingested document and what it describes.
