@@ -73,7 +73,7 @@ const (
 	// MaxTextLen bounds the text searched for.
 	MaxTextLen = graph.MaxKeyLen
 	// maxPrefixScan bounds the terms a prefix scan visits.
-	maxPrefixScan = 20_000
+	maxPrefixScan = 4096
 	// maxExpand bounds the vocabulary words a prefix or fuzzy word expands to.
 	maxExpand = 256
 	// maxCandidates bounds the entries a token or fuzzy tier checks.
@@ -208,6 +208,12 @@ func hasLetter(w string) bool {
 	return strings.IndexFunc(w, unicode.IsLetter) >= 0
 }
 
+// lettersOnly: the fuzzy vocabulary is words of letters (names, not
+// counters, versions or ids: "pkg5000" or "v3" match exactly or by prefix).
+func lettersOnly(w string) bool {
+	return strings.IndexFunc(w, func(r rune) bool { return !unicode.IsLetter(r) }) < 0
+}
+
 func tokensOf(terms []string) []string {
 	var ws []string
 	for _, t := range terms {
@@ -246,7 +252,7 @@ func (x *Index) Put(n graph.Node) {
 		x.postings[w] = append(ps, slot)
 		if !known {
 			x.vocab.ReplaceOrInsert(w)
-			if hasLetter(w) {
+			if lettersOnly(w) {
 				l := utf8.RuneCountInString(w)
 				x.byLen[l] = append(x.byLen[l], w)
 			}
@@ -358,36 +364,30 @@ func (x *Index) Search(q Query) []Hit {
 	}
 	// Token: every word exact, the last one may be a prefix.
 	if s.n() < limit {
-		alts := make([][]string, len(words))
+		ms := make([]matcher, len(words))
 		for i, w := range words {
-			if i == len(words)-1 {
-				alts[i] = x.prefixWords(w)
+			ms[i] = matcher{word: w, prefix: i == len(words)-1}
+			if ms[i].prefix {
+				ms[i].postings = x.prefixWords(w)
 			} else if _, ok := x.postings[w]; ok {
-				alts[i] = []string{w}
+				ms[i].postings = []string{w}
 			}
 		}
-		s.cover(words, alts, TierToken, func(w, v string) int {
-			if v == w {
-				return 0
-			}
-			return 1 // a prefix of the word
-		})
+		s.cover(ms, TierToken)
 	}
 	// Fuzzy: every word within an edit distance.
 	if s.n() < limit {
-		alts := make([][]string, len(words))
+		ms := make([]matcher, len(words))
 		for i, w := range words {
-			alts[i] = x.fuzzyWords(w, i == len(words)-1)
+			ms[i] = matcher{word: w, prefix: i == len(words)-1, fuzzy: x.fuzzyWords(w)}
+			if ms[i].prefix {
+				ms[i].postings = x.prefixWords(w)
+			} else if _, ok := x.postings[w]; ok {
+				ms[i].postings = []string{w}
+			}
+			ms[i].postings = append(ms[i].postings, ms[i].fuzzy...)
 		}
-		s.cover(words, alts, TierFuzzy, func(w, v string) int {
-			if v == w {
-				return 0
-			}
-			if strings.HasPrefix(v, w) {
-				return 1
-			}
-			return 1 + distance(w, v, maxDist(w))
-		})
+		s.cover(ms, TierFuzzy)
 	}
 	return s.ranked(limit)
 }
@@ -413,18 +413,13 @@ func maxDist(w string) int {
 	return 2
 }
 
-// fuzzyWords returns the vocabulary words within maxDist of w (and, for the
-// last word, those starting with it). Words of digits only match exactly.
-func (x *Index) fuzzyWords(w string, last bool) []string {
+// fuzzyWords returns the words of the fuzzy vocabulary within maxDist of
+// w (not w itself), at most maxExpand. Words with digits have none.
+func (x *Index) fuzzyWords(w string) []string {
+	if !lettersOnly(w) || utf8.RuneCountInString(w) < 3 {
+		return nil
+	}
 	var out []string
-	if last {
-		out = x.prefixWords(w)
-	} else if _, ok := x.postings[w]; ok {
-		out = append(out, w)
-	}
-	if !hasLetter(w) || utf8.RuneCountInString(w) < 3 {
-		return out
-	}
 	d := maxDist(w)
 	l := utf8.RuneCountInString(w)
 	for n := l - d; n <= l+d; n++ {
@@ -432,12 +427,41 @@ func (x *Index) fuzzyWords(w string, last bool) []string {
 			if len(out) >= maxExpand {
 				return out
 			}
-			if v != w && distance(w, v, d) <= d && !slices.Contains(out, v) {
+			if v != w && distance(w, v, d) <= d {
 				out = append(out, v)
 			}
 		}
 	}
 	return out
+}
+
+// matcher matches one query word against an entry's words: exactly (cost
+// 0), as a prefix when it is the last word (cost 1), or as one of its
+// fuzzy alternatives (cost 1 + edits).
+type matcher struct {
+	word     string
+	prefix   bool
+	fuzzy    []string
+	postings []string // the vocabulary words whose postings hold the candidates
+}
+
+func (m *matcher) cost(tokens []string) (int, bool) {
+	i, found := slices.BinarySearch(tokens, m.word)
+	if found {
+		return 0, true
+	}
+	if m.prefix && i < len(tokens) && strings.HasPrefix(tokens[i], m.word) {
+		return 1, true
+	}
+	best := -1
+	for _, v := range m.fuzzy {
+		if _, ok := slices.BinarySearch(tokens, v); ok {
+			if c := 1 + distance(m.word, v, maxDist(m.word)); best < 0 || c < best {
+				best = c
+			}
+		}
+	}
+	return best, best >= 0
 }
 
 type searcher struct {
@@ -460,16 +484,16 @@ func (s *searcher) add(slot uint32, tier Tier, term string, score int) {
 	s.best[slot] = h
 }
 
-// cover adds, at tier, the entries that have for every query word one of
-// its alternatives. Candidates come from the rarest word's postings.
-func (s *searcher) cover(words []string, alts [][]string, tier Tier, cost func(w, v string) int) {
+// cover adds, at tier, the entries whose words match every matcher.
+// Candidates come from the postings of the rarest matcher.
+func (s *searcher) cover(ms []matcher, tier Tier) {
 	rarest, size := -1, 0
-	for i, as := range alts {
-		if len(as) == 0 {
+	for i := range ms {
+		if len(ms[i].postings) == 0 {
 			return
 		}
 		n := 0
-		for _, a := range as {
+		for _, a := range ms[i].postings {
 			n += len(s.x.postings[a])
 		}
 		if rarest < 0 || n < size {
@@ -477,7 +501,7 @@ func (s *searcher) cover(words []string, alts [][]string, tier Tier, cost func(w
 		}
 	}
 	checked := 0
-	for _, a := range alts[rarest] {
+	for _, a := range ms[rarest].postings {
 		for _, slot := range s.x.postings[a] {
 			if checked >= maxCandidates {
 				return
@@ -491,16 +515,9 @@ func (s *searcher) cover(words []string, alts [][]string, tier Tier, cost func(w
 				continue
 			}
 			total, ok := 0, true
-			for i, as := range alts {
-				c := -1
-				for _, v := range as {
-					if _, found := slices.BinarySearch(e.tokens, v); found {
-						if k := cost(words[i], v); c < 0 || k < c {
-							c = k
-						}
-					}
-				}
-				if c < 0 {
+			for i := range ms {
+				c, hit := ms[i].cost(e.tokens)
+				if !hit {
 					ok = false
 					break
 				}
@@ -509,7 +526,7 @@ func (s *searcher) cover(words []string, alts [][]string, tier Tier, cost func(w
 			if !ok {
 				continue
 			}
-			extra := len(e.tokens) - len(words)
+			extra := len(e.tokens) - len(ms)
 			s.add(slot, tier, shortest(e.terms), total*64+max(extra, 0))
 		}
 	}
