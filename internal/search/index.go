@@ -73,7 +73,7 @@ const (
 	// MaxTextLen bounds the text searched for.
 	MaxTextLen = graph.MaxKeyLen
 	// maxPrefixScan bounds the terms a prefix scan visits.
-	maxPrefixScan = 4096
+	maxPrefixScan = 1024
 	// maxExpand bounds the vocabulary words a prefix or fuzzy word expands to.
 	maxExpand = 256
 	// maxCandidates bounds the entries a token or fuzzy tier checks.
@@ -331,7 +331,7 @@ func (x *Index) Search(q Query) []Hit {
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	s := &searcher{x: x, kinds: q.Kinds, best: map[uint32]Hit{}}
+	s := &searcher{x: x, kinds: q.Kinds, best: make(map[uint32]Hit, 64)}
 	// Exact, on the text and on its normalised key form.
 	alts := []string{text}
 	if nk, err := graph.NormalizeKey(q.Text); err == nil && strings.ToLower(nk) != text {
