@@ -19,6 +19,7 @@ import (
 	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
 	"github.com/modelgraph/modelgraph/internal/posture"
+	"github.com/modelgraph/modelgraph/internal/search"
 )
 
 func newServeCommand() *cobra.Command {
@@ -71,6 +72,13 @@ func newServeCommand() *cobra.Command {
 				log.Error("closing store", "err", err)
 			}
 		}()
+		// Search: the text index is built from the store and kept current by
+		// every write through this wrapper (docs/search.md).
+		indexed, err := search.Wrap(ctx, store)
+		if err != nil {
+			return err
+		}
+		store = indexed
 		pipe, err := app.NewPipeline(c, store, log)
 		if err != nil {
 			return err

@@ -23,6 +23,8 @@ func NewRootCommand() *cobra.Command {
 		newPushCommand(),
 		newQueryCommand(),
 		newPostureCommand(),
+		newSearchCommand(),
+		newListCommand(),
 		newCollectCommand(),
 		newWatchCommand(),
 		newVersionCommand(),

@@ -107,6 +107,13 @@ func complexity(k costs) generated.ComplexityRoot {
 	q.Admission = func(child int, _ string, _ *query.Policy) int { return scanCost() + 2*walkCost() + child }
 	q.Lookup = func(child int, _ string) int { return walkBase + child*10 }
 	q.Resolve = func(child int, _ string, _ []graph.NodeKind) int { return walkBase + child*10 }
+	q.Search = func(child int, _ string, _ []graph.NodeKind, first *int, _ *string) int {
+		return walkBase + child*pageSize(first)
+	}
+	q.Nodes = func(child int, _ graph.NodeKind, _ *query.NodeFilter, first *int, _ *string) int {
+		return scanCost() + walkCost() + child*pageSize(first)
+	}
+	q.Dashboard = func(child int) int { return 2*scanCost() + 10*walkCost() + child*query.DashboardRows }
 	q.Aibom = func(child int, _, _, _, _ *string) int { return 2*walkCost() + child }
 	q.Posture = func(child int, _ string) int { return scanCost() + 4*walkCost() + child }
 	q.PostureReport = func(child int, _ *string, _ []graph.NodeKind, _ *posture.Sort, _ *bool, first *int, _ *string) int {

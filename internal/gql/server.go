@@ -253,6 +253,9 @@ func presenter(log *slog.Logger, rid func(context.Context) string, timeout time.
 			}
 		}
 		errcode.Set(gerr, code)
+		if nf := (*query.NotFoundError)(nil); errors.As(err, &nf) && len(nf.Suggestions) > 0 {
+			gerr.Extensions["suggestions"] = nf.Suggestions
+		}
 		return gerr
 	}
 }

@@ -52,7 +52,8 @@ const (
 
 // Service answers questions over one reader.
 type Service struct {
-	r graph.Reader
+	r   graph.Reader
+	own ownIndex // search index when r keeps none (search.go)
 }
 
 // New returns a Service reading r.

@@ -232,7 +232,7 @@ func (s *Service) resolve(ctx context.Context, ref string, kinds ...graph.NodeKi
 		if len(kinds) > 0 {
 			what = joinKinds(kinds)
 		}
-		return nil, fmt.Errorf("%w: no %s matches %q", ErrNotFound, what, clip(r.Raw))
+		return nil, s.notFound(ctx, r.Raw, kinds, fmt.Sprintf("%v: no %s matches %q", ErrNotFound, what, clip(r.Raw)))
 	}
 	slices.SortFunc(found, func(a, b graph.Node) int {
 		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {

@@ -52,7 +52,7 @@ func (s *Service) Signatures(ctx context.Context, identity, issuer string, p Pag
 		if issuer != "" {
 			who += " (issuer " + issuer + ")"
 		}
-		return SignaturesAnswer{}, fmt.Errorf("%w: no signer %q", ErrNotFound, clip(who))
+		return SignaturesAnswer{}, s.notFound(ctx, identity, []graph.NodeKind{graph.KindIdentity}, fmt.Sprintf("%v: no signer %q", ErrNotFound, clip(who)))
 	}
 	out := SignaturesAnswer{}
 	type signed struct {

@@ -84,6 +84,15 @@ type ComplexityRoot struct {
 		Truncated    func(childComplexity int) int
 	}
 
+	AdvisoryReach struct {
+		Advisory func(childComplexity int) int
+		Affects  func(childComplexity int) int
+		Reaches  func(childComplexity int) int
+		Severity func(childComplexity int) int
+		Summary  func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
 	AdvisoryReceipt struct {
 		Advisory func(childComplexity int) int
 		Receipt  func(childComplexity int) int
@@ -110,6 +119,16 @@ type ComplexityRoot struct {
 		Message func(childComplexity int) int
 		Passed  func(childComplexity int) int
 		Rule    func(childComplexity int) int
+	}
+
+	Dashboard struct {
+		ActiveAdvisories           func(childComplexity int) int
+		RecentDocuments            func(childComplexity int) int
+		Stats                      func(childComplexity int) int
+		Truncated                  func(childComplexity int) int
+		UnverifiedProductionModels func(childComplexity int) int
+		Verification               func(childComplexity int) int
+		WeakestProduction          func(childComplexity int) int
 	}
 
 	Decision struct {
@@ -204,6 +223,20 @@ type ComplexityRoot struct {
 		Status          func(childComplexity int) int
 		Type            func(childComplexity int) int
 		Warnings        func(childComplexity int) int
+	}
+
+	InventoryAnswer struct {
+		Items    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	InventoryItem struct {
+		Environments func(childComplexity int) int
+		Identity     func(childComplexity int) int
+		LastIngested func(childComplexity int) int
+		Node         func(childComplexity int) int
+		ReachedBy    func(childComplexity int) int
+		State        func(childComplexity int) int
 	}
 
 	KeyNote struct {
@@ -357,15 +390,18 @@ type ComplexityRoot struct {
 		AffectedByAdvisory      func(childComplexity int, advisory string, depth *int, first *int, after *string) int
 		AffectedByPackage       func(childComplexity int, purl string, rangeArg *string, depth *int, first *int, after *string) int
 		Aibom                   func(childComplexity int, ref *string, environment *string, format *string, spec *string) int
+		Dashboard               func(childComplexity int) int
 		DeployedModelsTrainedOn func(childComplexity int, dataset string, depth *int, activeOnly *bool, at *time.Time, first *int, after *string) int
 		Explain                 func(childComplexity int, from string, to string, depth *int) int
 		Impact                  func(childComplexity int, ref string, depth *int, kinds []graph.NodeKind, first *int, after *string) int
 		Lookup                  func(childComplexity int, ref string) int
+		Nodes                   func(childComplexity int, kind graph.NodeKind, filter *query.NodeFilter, first *int, after *string) int
 		Posture                 func(childComplexity int, ref string) int
 		PostureReport           func(childComplexity int, environment *string, kinds []graph.NodeKind, sort *posture.Sort, descending *bool, first *int, after *string) int
 		Resolve                 func(childComplexity int, ref string, kinds []graph.NodeKind) int
 		RollbackCandidates      func(childComplexity int, deployment string, depth *int) int
 		ScorecardHistory        func(childComplexity int, repository string) int
+		Search                  func(childComplexity int, text string, kinds []graph.NodeKind, first *int, after *string) int
 		Signatures              func(childComplexity int, identity string, issuer *string, first *int, after *string) int
 		Stats                   func(childComplexity int) int
 		Trace                   func(childComplexity int, ref string, depth *int, kinds []graph.NodeKind, includeFiles *bool, first *int, after *string) int
@@ -390,6 +426,11 @@ type ComplexityRoot struct {
 		NodesCreated func(childComplexity int) int
 		NodesTouched func(childComplexity int) int
 		Status       func(childComplexity int) int
+	}
+
+	RecentDocument struct {
+		Describes func(childComplexity int) int
+		Document  func(childComplexity int) int
 	}
 
 	Record struct {
@@ -428,6 +469,19 @@ type ComplexityRoot struct {
 		Score      func(childComplexity int) int
 		Status     func(childComplexity int) int
 		Version    func(childComplexity int) int
+	}
+
+	SearchAnswer struct {
+		Items      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SearchHit struct {
+		Match   func(childComplexity int) int
+		Matched func(childComplexity int) int
+		Node    func(childComplexity int) int
+		Ref     func(childComplexity int) int
 	}
 
 	Served struct {
@@ -477,6 +531,12 @@ type ComplexityRoot struct {
 		Edges     func(childComplexity int) int
 		NodeKinds func(childComplexity int) int
 		Nodes     func(childComplexity int) int
+	}
+
+	StatusCount struct {
+		Count  func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Status func(childComplexity int) int
 	}
 
 	UnverifiedAnswer struct {
@@ -547,6 +607,14 @@ type ComplexityRoot struct {
 		VerifiedOnly func(childComplexity int) int
 	}
 
+	WeakDeployment struct {
+		Deployment func(childComplexity int) int
+		Reached    func(childComplexity int) int
+		Status     func(childComplexity int) int
+		WeakNodes  func(childComplexity int) int
+		Weakness   func(childComplexity int) int
+	}
+
 	Window struct {
 		From func(childComplexity int) int
 		To   func(childComplexity int) int
@@ -591,6 +659,9 @@ type QueryResolver interface {
 	ScorecardHistory(ctx context.Context, repository string) ([]posture.ScorecardResult, error)
 	RollbackCandidates(ctx context.Context, deployment string, depth *int) (*query.RollbackAnswer, error)
 	Admission(ctx context.Context, digest string, policy *query.Policy) (*query.Decision, error)
+	Search(ctx context.Context, text string, kinds []graph.NodeKind, first *int, after *string) (*query.SearchAnswer, error)
+	Nodes(ctx context.Context, kind graph.NodeKind, filter *query.NodeFilter, first *int, after *string) (*query.InventoryAnswer, error)
+	Dashboard(ctx context.Context) (*query.Dashboard, error)
 	Signatures(ctx context.Context, identity string, issuer *string, first *int, after *string) (*query.SignaturesAnswer, error)
 	Unverified(ctx context.Context, kinds []graph.NodeKind, first *int, after *string) (*query.UnverifiedAnswer, error)
 	WatchSubscriptions(ctx context.Context) ([]watch.Subscription, error)
@@ -723,6 +794,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.AdvisoryAnswer.Truncated(childComplexity), true
 
+	case "AdvisoryReach.advisory":
+		if e.complexity.AdvisoryReach.Advisory == nil {
+			break
+		}
+
+		return e.complexity.AdvisoryReach.Advisory(childComplexity), true
+	case "AdvisoryReach.affects":
+		if e.complexity.AdvisoryReach.Affects == nil {
+			break
+		}
+
+		return e.complexity.AdvisoryReach.Affects(childComplexity), true
+	case "AdvisoryReach.reaches":
+		if e.complexity.AdvisoryReach.Reaches == nil {
+			break
+		}
+
+		return e.complexity.AdvisoryReach.Reaches(childComplexity), true
+	case "AdvisoryReach.severity":
+		if e.complexity.AdvisoryReach.Severity == nil {
+			break
+		}
+
+		return e.complexity.AdvisoryReach.Severity(childComplexity), true
+	case "AdvisoryReach.summary":
+		if e.complexity.AdvisoryReach.Summary == nil {
+			break
+		}
+
+		return e.complexity.AdvisoryReach.Summary(childComplexity), true
+	case "AdvisoryReach.total":
+		if e.complexity.AdvisoryReach.Total == nil {
+			break
+		}
+
+		return e.complexity.AdvisoryReach.Total(childComplexity), true
+
 	case "AdvisoryReceipt.advisory":
 		if e.complexity.AdvisoryReceipt.Advisory == nil {
 			break
@@ -822,6 +930,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Check.Rule(childComplexity), true
+
+	case "Dashboard.activeAdvisories":
+		if e.complexity.Dashboard.ActiveAdvisories == nil {
+			break
+		}
+
+		return e.complexity.Dashboard.ActiveAdvisories(childComplexity), true
+	case "Dashboard.recentDocuments":
+		if e.complexity.Dashboard.RecentDocuments == nil {
+			break
+		}
+
+		return e.complexity.Dashboard.RecentDocuments(childComplexity), true
+	case "Dashboard.stats":
+		if e.complexity.Dashboard.Stats == nil {
+			break
+		}
+
+		return e.complexity.Dashboard.Stats(childComplexity), true
+	case "Dashboard.truncated":
+		if e.complexity.Dashboard.Truncated == nil {
+			break
+		}
+
+		return e.complexity.Dashboard.Truncated(childComplexity), true
+	case "Dashboard.unverifiedProductionModels":
+		if e.complexity.Dashboard.UnverifiedProductionModels == nil {
+			break
+		}
+
+		return e.complexity.Dashboard.UnverifiedProductionModels(childComplexity), true
+	case "Dashboard.verification":
+		if e.complexity.Dashboard.Verification == nil {
+			break
+		}
+
+		return e.complexity.Dashboard.Verification(childComplexity), true
+	case "Dashboard.weakestProduction":
+		if e.complexity.Dashboard.WeakestProduction == nil {
+			break
+		}
+
+		return e.complexity.Dashboard.WeakestProduction(childComplexity), true
 
 	case "Decision.allow":
 		if e.complexity.Decision.Allow == nil {
@@ -1233,6 +1384,56 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.IngestedDocument.Warnings(childComplexity), true
+
+	case "InventoryAnswer.items":
+		if e.complexity.InventoryAnswer.Items == nil {
+			break
+		}
+
+		return e.complexity.InventoryAnswer.Items(childComplexity), true
+	case "InventoryAnswer.pageInfo":
+		if e.complexity.InventoryAnswer.PageInfo == nil {
+			break
+		}
+
+		return e.complexity.InventoryAnswer.PageInfo(childComplexity), true
+
+	case "InventoryItem.environments":
+		if e.complexity.InventoryItem.Environments == nil {
+			break
+		}
+
+		return e.complexity.InventoryItem.Environments(childComplexity), true
+	case "InventoryItem.identity":
+		if e.complexity.InventoryItem.Identity == nil {
+			break
+		}
+
+		return e.complexity.InventoryItem.Identity(childComplexity), true
+	case "InventoryItem.lastIngested":
+		if e.complexity.InventoryItem.LastIngested == nil {
+			break
+		}
+
+		return e.complexity.InventoryItem.LastIngested(childComplexity), true
+	case "InventoryItem.node":
+		if e.complexity.InventoryItem.Node == nil {
+			break
+		}
+
+		return e.complexity.InventoryItem.Node(childComplexity), true
+	case "InventoryItem.reachedBy":
+		if e.complexity.InventoryItem.ReachedBy == nil {
+			break
+		}
+
+		return e.complexity.InventoryItem.ReachedBy(childComplexity), true
+	case "InventoryItem.state":
+		if e.complexity.InventoryItem.State == nil {
+			break
+		}
+
+		return e.complexity.InventoryItem.State(childComplexity), true
 
 	case "KeyNote.key":
 		if e.complexity.KeyNote.Key == nil {
@@ -1873,6 +2074,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Query.Aibom(childComplexity, args["ref"].(*string), args["environment"].(*string), args["format"].(*string), args["spec"].(*string)), true
+	case "Query.dashboard":
+		if e.complexity.Query.Dashboard == nil {
+			break
+		}
+
+		return e.complexity.Query.Dashboard(childComplexity), true
 	case "Query.deployedModelsTrainedOn":
 		if e.complexity.Query.DeployedModelsTrainedOn == nil {
 			break
@@ -1917,6 +2124,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Query.Lookup(childComplexity, args["ref"].(string)), true
+	case "Query.nodes":
+		if e.complexity.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.Nodes(childComplexity, args["kind"].(graph.NodeKind), args["filter"].(*query.NodeFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.posture":
 		if e.complexity.Query.Posture == nil {
 			break
@@ -1972,6 +2190,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Query.ScorecardHistory(childComplexity, args["repository"].(string)), true
+	case "Query.search":
+		if e.complexity.Query.Search == nil {
+			break
+		}
+
+		args, err := ec.field_Query_search_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.complexity.Query.Search(childComplexity, args["text"].(string), args["kinds"].([]graph.NodeKind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.signatures":
 		if e.complexity.Query.Signatures == nil {
 			break
@@ -2107,6 +2336,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Receipt.Status(childComplexity), true
+
+	case "RecentDocument.describes":
+		if e.complexity.RecentDocument.Describes == nil {
+			break
+		}
+
+		return e.complexity.RecentDocument.Describes(childComplexity), true
+	case "RecentDocument.document":
+		if e.complexity.RecentDocument.Document == nil {
+			break
+		}
+
+		return e.complexity.RecentDocument.Document(childComplexity), true
 
 	case "Record.deployedAt":
 		if e.complexity.Record.DeployedAt == nil {
@@ -2267,6 +2509,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.ScorecardResult.Version(childComplexity), true
+
+	case "SearchAnswer.items":
+		if e.complexity.SearchAnswer.Items == nil {
+			break
+		}
+
+		return e.complexity.SearchAnswer.Items(childComplexity), true
+	case "SearchAnswer.pageInfo":
+		if e.complexity.SearchAnswer.PageInfo == nil {
+			break
+		}
+
+		return e.complexity.SearchAnswer.PageInfo(childComplexity), true
+	case "SearchAnswer.totalCount":
+		if e.complexity.SearchAnswer.TotalCount == nil {
+			break
+		}
+
+		return e.complexity.SearchAnswer.TotalCount(childComplexity), true
+
+	case "SearchHit.match":
+		if e.complexity.SearchHit.Match == nil {
+			break
+		}
+
+		return e.complexity.SearchHit.Match(childComplexity), true
+	case "SearchHit.matched":
+		if e.complexity.SearchHit.Matched == nil {
+			break
+		}
+
+		return e.complexity.SearchHit.Matched(childComplexity), true
+	case "SearchHit.node":
+		if e.complexity.SearchHit.Node == nil {
+			break
+		}
+
+		return e.complexity.SearchHit.Node(childComplexity), true
+	case "SearchHit.ref":
+		if e.complexity.SearchHit.Ref == nil {
+			break
+		}
+
+		return e.complexity.SearchHit.Ref(childComplexity), true
 
 	case "Served.model":
 		if e.complexity.Served.Model == nil {
@@ -2442,6 +2728,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Stats.Nodes(childComplexity), true
+
+	case "StatusCount.count":
+		if e.complexity.StatusCount.Count == nil {
+			break
+		}
+
+		return e.complexity.StatusCount.Count(childComplexity), true
+	case "StatusCount.kind":
+		if e.complexity.StatusCount.Kind == nil {
+			break
+		}
+
+		return e.complexity.StatusCount.Kind(childComplexity), true
+	case "StatusCount.status":
+		if e.complexity.StatusCount.Status == nil {
+			break
+		}
+
+		return e.complexity.StatusCount.Status(childComplexity), true
 
 	case "UnverifiedAnswer.items":
 		if e.complexity.UnverifiedAnswer.Items == nil {
@@ -2766,6 +3071,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.complexity.WatchSubscription.VerifiedOnly(childComplexity), true
 
+	case "WeakDeployment.deployment":
+		if e.complexity.WeakDeployment.Deployment == nil {
+			break
+		}
+
+		return e.complexity.WeakDeployment.Deployment(childComplexity), true
+	case "WeakDeployment.reached":
+		if e.complexity.WeakDeployment.Reached == nil {
+			break
+		}
+
+		return e.complexity.WeakDeployment.Reached(childComplexity), true
+	case "WeakDeployment.status":
+		if e.complexity.WeakDeployment.Status == nil {
+			break
+		}
+
+		return e.complexity.WeakDeployment.Status(childComplexity), true
+	case "WeakDeployment.weakNodes":
+		if e.complexity.WeakDeployment.WeakNodes == nil {
+			break
+		}
+
+		return e.complexity.WeakDeployment.WeakNodes(childComplexity), true
+	case "WeakDeployment.weakness":
+		if e.complexity.WeakDeployment.Weakness == nil {
+			break
+		}
+
+		return e.complexity.WeakDeployment.Weakness(childComplexity), true
+
 	case "Window.from":
 		if e.complexity.Window.From == nil {
 			break
@@ -2788,6 +3124,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := executionContext{opCtx, e, 0, 0, make(chan graphql.DeferredResult)}
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAdvisoryInput,
+		ec.unmarshalInputNodeFilterInput,
 		ec.unmarshalInputPolicyInput,
 		ec.unmarshalInputSignerMatchInput,
 		ec.unmarshalInputWatchSubscriptionInput,
@@ -3549,6 +3886,111 @@ type Check {
   hops: [Hop!]!
 }
 `, BuiltIn: false},
+	{Name: "../../../schema/search.graphqls", Input: `# The front door: search what a responder has in hand, list what the graph
+# holds, and the landing dashboard.
+
+extend type Query {
+  """
+  Nodes text most likely names, best first: an exact key (with or without its
+  scheme), name or location; then keys, names and locations it starts
+  (a name without its version, a path without its trailing slash, a digest
+  prefix); then nodes having all its words (the last one may be a prefix);
+  then the same with typos (1 edit up to 5 letters, else 2).
+  """
+  search(text: String!, kinds: [NodeKind!], first: Int, after: String): SearchAnswer!
+  "Nodes of one kind matching the filter, in id order."
+  nodes(kind: NodeKind!, filter: NodeFilterInput, first: Int, after: String): InventoryAnswer!
+  "The landing dashboard: counts, weakest production deployments, active advisories, unverified production models, latest documents."
+  dashboard: Dashboard!
+}
+
+type SearchHit {
+  node: Node!
+  "exact | prefix | token | fuzzy"
+  match: String!
+  "The key, name or location that matched."
+  matched: String!
+  "A reference naming this node alone (pass it to trace, impact, resolve)."
+  ref: String!
+}
+
+type SearchAnswer {
+  items: [SearchHit!]!
+  pageInfo: PageInfo!
+  "Hits ranked (at most 1000)."
+  totalCount: Int!
+}
+
+input NodeFilterInput {
+  "A deployment's environment; a model deployed there."
+  environment: String
+  "active | withdrawn (advisories: settled status; deployments: served now; models: one deployment active)."
+  state: String
+  "verified | unverified | failed | unverifiable | unsigned: the node's own evidence."
+  status: String
+  "true: only nodes an active advisory reaches; false: only the others."
+  reachedByActiveAdvisory: Boolean
+  "A signer (certificate SAN, e-mail, key id or 8+ character key-id prefix) of a document about the node."
+  signer: String
+  "A document mentioning the node was ingested at or after this time."
+  ingestedSince: Time
+}
+
+type InventoryItem {
+  node: Node!
+  identity: Identity!
+  environments: [String!]
+  state: String
+  reachedBy: NodeRef
+  lastIngested: Time
+}
+
+type InventoryAnswer {
+  items: [InventoryItem!]!
+  pageInfo: PageInfo!
+}
+
+type StatusCount {
+  kind: NodeKind!
+  status: Status!
+  count: Int!
+}
+
+type WeakDeployment {
+  deployment: Node!
+  "Weakest status on any upstream path."
+  status: Status!
+  weakNodes: Int!
+  reached: Int!
+  weakness: String
+}
+
+type AdvisoryReach {
+  advisory: NodeRef!
+  severity: String
+  summary: String
+  "What it names directly (AFFECTS)."
+  affects: [NodeRef!]!
+  "Models and deployments downstream (at most 10 of total)."
+  reaches: [NodeRef!]!
+  total: Int!
+}
+
+type RecentDocument {
+  document: Evidence!
+  describes: [NodeRef!]!
+}
+
+type Dashboard {
+  stats: Stats!
+  verification: [StatusCount!]!
+  weakestProduction: [WeakDeployment!]!
+  activeAdvisories: [AdvisoryReach!]!
+  unverifiedProductionModels: [InventoryItem!]!
+  recentDocuments: [RecentDocument!]!
+  truncated: Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../../../schema/signatures.graphqls", Input: `# Who signed what, and what has no verified evidence.
 
 extend type Query {
@@ -3984,6 +4426,32 @@ func (ec *executionContext) field_Query_lookup_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind", ec.unmarshalNNodeKind2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeKind)
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter", ec.unmarshalONodeFilterInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeFilter)
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first", ec.unmarshalOInt2ᚖint)
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_postureReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4071,6 +4539,32 @@ func (ec *executionContext) field_Query_scorecardHistory_args(ctx context.Contex
 		return nil, err
 	}
 	args["repository"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text", ec.unmarshalNString2string)
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kinds", ec.unmarshalONodeKind2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeKindᚄ)
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first", ec.unmarshalOInt2ᚖint)
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after", ec.unmarshalOString2ᚖstring)
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -4799,6 +5293,198 @@ func (ec *executionContext) fieldContext_AdvisoryAnswer_depthLimited(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _AdvisoryReach_advisory(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AdvisoryReach_advisory,
+		func(ctx context.Context) (any, error) { return obj.Advisory, nil },
+		nil,
+		ec.marshalNNodeRef2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_AdvisoryReach_advisory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdvisoryReach",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdvisoryReach_severity(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AdvisoryReach_severity,
+		func(ctx context.Context) (any, error) { return obj.Severity, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_AdvisoryReach_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdvisoryReach",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdvisoryReach_summary(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AdvisoryReach_summary,
+		func(ctx context.Context) (any, error) { return obj.Summary, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_AdvisoryReach_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdvisoryReach",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdvisoryReach_affects(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AdvisoryReach_affects,
+		func(ctx context.Context) (any, error) { return obj.Affects, nil },
+		nil,
+		ec.marshalNNodeRef2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRefᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_AdvisoryReach_affects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdvisoryReach",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdvisoryReach_reaches(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AdvisoryReach_reaches,
+		func(ctx context.Context) (any, error) { return obj.Reaches, nil },
+		nil,
+		ec.marshalNNodeRef2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRefᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_AdvisoryReach_reaches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdvisoryReach",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdvisoryReach_total(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReach) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_AdvisoryReach_total,
+		func(ctx context.Context) (any, error) { return obj.Total, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_AdvisoryReach_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdvisoryReach",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AdvisoryReceipt_receipt(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5332,6 +6018,261 @@ func (ec *executionContext) fieldContext_Check_hops(_ context.Context, field gra
 				return ec.fieldContext_Hop_evidence(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Hop", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_stats(ctx context.Context, field graphql.CollectedField, obj *query.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Dashboard_stats,
+		func(ctx context.Context) (any, error) { return obj.Stats, nil },
+		nil,
+		ec.marshalNStats2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐStats,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Dashboard_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "nodes":
+				return ec.fieldContext_Stats_nodes(ctx, field)
+			case "edges":
+				return ec.fieldContext_Stats_edges(ctx, field)
+			case "documents":
+				return ec.fieldContext_Stats_documents(ctx, field)
+			case "nodeKinds":
+				return ec.fieldContext_Stats_nodeKinds(ctx, field)
+			case "edgeKinds":
+				return ec.fieldContext_Stats_edgeKinds(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Stats", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_verification(ctx context.Context, field graphql.CollectedField, obj *query.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Dashboard_verification,
+		func(ctx context.Context) (any, error) { return obj.Verification, nil },
+		nil,
+		ec.marshalNStatusCount2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐStatusCountᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Dashboard_verification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "kind":
+				return ec.fieldContext_StatusCount_kind(ctx, field)
+			case "status":
+				return ec.fieldContext_StatusCount_status(ctx, field)
+			case "count":
+				return ec.fieldContext_StatusCount_count(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_weakestProduction(ctx context.Context, field graphql.CollectedField, obj *query.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Dashboard_weakestProduction,
+		func(ctx context.Context) (any, error) { return obj.WeakestProduction, nil },
+		nil,
+		ec.marshalNWeakDeployment2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWeakDeploymentᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Dashboard_weakestProduction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "deployment":
+				return ec.fieldContext_WeakDeployment_deployment(ctx, field)
+			case "status":
+				return ec.fieldContext_WeakDeployment_status(ctx, field)
+			case "weakNodes":
+				return ec.fieldContext_WeakDeployment_weakNodes(ctx, field)
+			case "reached":
+				return ec.fieldContext_WeakDeployment_reached(ctx, field)
+			case "weakness":
+				return ec.fieldContext_WeakDeployment_weakness(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type WeakDeployment", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_activeAdvisories(ctx context.Context, field graphql.CollectedField, obj *query.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Dashboard_activeAdvisories,
+		func(ctx context.Context) (any, error) { return obj.ActiveAdvisories, nil },
+		nil,
+		ec.marshalNAdvisoryReach2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReachᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Dashboard_activeAdvisories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "advisory":
+				return ec.fieldContext_AdvisoryReach_advisory(ctx, field)
+			case "severity":
+				return ec.fieldContext_AdvisoryReach_severity(ctx, field)
+			case "summary":
+				return ec.fieldContext_AdvisoryReach_summary(ctx, field)
+			case "affects":
+				return ec.fieldContext_AdvisoryReach_affects(ctx, field)
+			case "reaches":
+				return ec.fieldContext_AdvisoryReach_reaches(ctx, field)
+			case "total":
+				return ec.fieldContext_AdvisoryReach_total(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type AdvisoryReach", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_unverifiedProductionModels(ctx context.Context, field graphql.CollectedField, obj *query.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Dashboard_unverifiedProductionModels,
+		func(ctx context.Context) (any, error) { return obj.UnverifiedProductionModels, nil },
+		nil,
+		ec.marshalNInventoryItem2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryItemᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Dashboard_unverifiedProductionModels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "node":
+				return ec.fieldContext_InventoryItem_node(ctx, field)
+			case "identity":
+				return ec.fieldContext_InventoryItem_identity(ctx, field)
+			case "environments":
+				return ec.fieldContext_InventoryItem_environments(ctx, field)
+			case "state":
+				return ec.fieldContext_InventoryItem_state(ctx, field)
+			case "reachedBy":
+				return ec.fieldContext_InventoryItem_reachedBy(ctx, field)
+			case "lastIngested":
+				return ec.fieldContext_InventoryItem_lastIngested(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type InventoryItem", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_recentDocuments(ctx context.Context, field graphql.CollectedField, obj *query.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Dashboard_recentDocuments,
+		func(ctx context.Context) (any, error) { return obj.RecentDocuments, nil },
+		nil,
+		ec.marshalNRecentDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecentDocumentᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Dashboard_recentDocuments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "document":
+				return ec.fieldContext_RecentDocument_document(ctx, field)
+			case "describes":
+				return ec.fieldContext_RecentDocument_describes(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type RecentDocument", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Dashboard_truncated(ctx context.Context, field graphql.CollectedField, obj *query.Dashboard) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Dashboard_truncated,
+		func(ctx context.Context) (any, error) { return obj.Truncated, nil },
+		nil,
+		ec.marshalNBoolean2bool,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Dashboard_truncated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Dashboard",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
 		},
 	}
 	return fc, nil
@@ -7499,6 +8440,282 @@ func (ec *executionContext) fieldContext_IngestedDocument_warnings(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAnswer_items(ctx context.Context, field graphql.CollectedField, obj *query.InventoryAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryAnswer_items,
+		func(ctx context.Context) (any, error) { return obj.Items, nil },
+		nil,
+		ec.marshalNInventoryItem2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryItemᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryAnswer_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAnswer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "node":
+				return ec.fieldContext_InventoryItem_node(ctx, field)
+			case "identity":
+				return ec.fieldContext_InventoryItem_identity(ctx, field)
+			case "environments":
+				return ec.fieldContext_InventoryItem_environments(ctx, field)
+			case "state":
+				return ec.fieldContext_InventoryItem_state(ctx, field)
+			case "reachedBy":
+				return ec.fieldContext_InventoryItem_reachedBy(ctx, field)
+			case "lastIngested":
+				return ec.fieldContext_InventoryItem_lastIngested(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type InventoryItem", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryAnswer_pageInfo(ctx context.Context, field graphql.CollectedField, obj *query.InventoryAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryAnswer_pageInfo,
+		func(ctx context.Context) (any, error) { return obj.PageInfo, nil },
+		nil,
+		ec.marshalNPageInfo2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPageInfo,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryAnswer_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryAnswer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "endCursor":
+				return ec.fieldContext_PageInfo_endCursor(ctx, field)
+			case "hasNextPage":
+				return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItem_node(ctx context.Context, field graphql.CollectedField, obj *query.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryItem_node,
+		func(ctx context.Context) (any, error) { return obj.Node, nil },
+		nil,
+		ec.marshalNNode2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNode,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryItem_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_Node_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_Node_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_Node_name(ctx, field)
+			case "keys":
+				return ec.fieldContext_Node_keys(ctx, field)
+			case "attrs":
+				return ec.fieldContext_Node_attrs(ctx, field)
+			case "documents":
+				return ec.fieldContext_Node_documents(ctx, field)
+			case "identity":
+				return ec.fieldContext_Node_identity(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Node", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItem_identity(ctx context.Context, field graphql.CollectedField, obj *query.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryItem_identity,
+		func(ctx context.Context) (any, error) { return obj.Identity, nil },
+		nil,
+		ec.marshalNIdentity2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIdentity,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryItem_identity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "status":
+				return ec.fieldContext_Identity_status(ctx, field)
+			case "verified":
+				return ec.fieldContext_Identity_verified(ctx, field)
+			case "reason":
+				return ec.fieldContext_Identity_reason(ctx, field)
+			case "basis":
+				return ec.fieldContext_Identity_basis(ctx, field)
+			case "vouchedBy":
+				return ec.fieldContext_Identity_vouchedBy(ctx, field)
+			case "describedBy":
+				return ec.fieldContext_Identity_describedBy(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Identity", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItem_environments(ctx context.Context, field graphql.CollectedField, obj *query.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryItem_environments,
+		func(ctx context.Context) (any, error) { return obj.Environments, nil },
+		nil,
+		ec.marshalOString2ᚕstringᚄ,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryItem_environments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItem_state(ctx context.Context, field graphql.CollectedField, obj *query.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryItem_state,
+		func(ctx context.Context) (any, error) { return obj.State, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryItem_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItem_reachedBy(ctx context.Context, field graphql.CollectedField, obj *query.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryItem_reachedBy,
+		func(ctx context.Context) (any, error) { return obj.ReachedBy, nil },
+		nil,
+		ec.marshalONodeRef2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRef,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryItem_reachedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InventoryItem_lastIngested(ctx context.Context, field graphql.CollectedField, obj *query.InventoryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_InventoryItem_lastIngested,
+		func(ctx context.Context) (any, error) { return obj.LastIngested, nil },
+		nil,
+		ec.marshalOTime2timeᚐTime,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_InventoryItem_lastIngested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InventoryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
 		},
 	}
 	return fc, nil
@@ -11229,6 +12446,147 @@ func (ec *executionContext) fieldContext_Query_admission(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_search(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_search,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().Search(ctx, fc.Args["text"].(string), fc.Args["kinds"].([]graph.NodeKind), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		ec.marshalNSearchAnswer2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSearchAnswer,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "items":
+				return ec.fieldContext_SearchAnswer_items(ctx, field)
+			case "pageInfo":
+				return ec.fieldContext_SearchAnswer_pageInfo(ctx, field)
+			case "totalCount":
+				return ec.fieldContext_SearchAnswer_totalCount(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type SearchAnswer", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_nodes,
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.resolvers.Query().Nodes(ctx, fc.Args["kind"].(graph.NodeKind), fc.Args["filter"].(*query.NodeFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		ec.marshalNInventoryAnswer2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryAnswer,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "items":
+				return ec.fieldContext_InventoryAnswer_items(ctx, field)
+			case "pageInfo":
+				return ec.fieldContext_InventoryAnswer_pageInfo(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type InventoryAnswer", field.Name)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dashboard(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Query_dashboard,
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.Query().Dashboard(ctx)
+		},
+		nil,
+		ec.marshalNDashboard2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDashboard,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Query_dashboard(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "stats":
+				return ec.fieldContext_Dashboard_stats(ctx, field)
+			case "verification":
+				return ec.fieldContext_Dashboard_verification(ctx, field)
+			case "weakestProduction":
+				return ec.fieldContext_Dashboard_weakestProduction(ctx, field)
+			case "activeAdvisories":
+				return ec.fieldContext_Dashboard_activeAdvisories(ctx, field)
+			case "unverifiedProductionModels":
+				return ec.fieldContext_Dashboard_unverifiedProductionModels(ctx, field)
+			case "recentDocuments":
+				return ec.fieldContext_Dashboard_recentDocuments(ctx, field)
+			case "truncated":
+				return ec.fieldContext_Dashboard_truncated(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Dashboard", field.Name)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_signatures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11976,6 +13334,88 @@ func (ec *executionContext) fieldContext_Receipt_edgesTouched(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecentDocument_document(ctx context.Context, field graphql.CollectedField, obj *query.RecentDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_RecentDocument_document,
+		func(ctx context.Context) (any, error) { return obj.Document, nil },
+		nil,
+		ec.marshalNEvidence2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐEvidence,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_RecentDocument_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecentDocument",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "document":
+				return ec.fieldContext_Evidence_document(ctx, field)
+			case "type":
+				return ec.fieldContext_Evidence_type(ctx, field)
+			case "predicateType":
+				return ec.fieldContext_Evidence_predicateType(ctx, field)
+			case "source":
+				return ec.fieldContext_Evidence_source(ctx, field)
+			case "ingestedAt":
+				return ec.fieldContext_Evidence_ingestedAt(ctx, field)
+			case "status":
+				return ec.fieldContext_Evidence_status(ctx, field)
+			case "role":
+				return ec.fieldContext_Evidence_role(ctx, field)
+			case "signers":
+				return ec.fieldContext_Evidence_signers(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Evidence", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecentDocument_describes(ctx context.Context, field graphql.CollectedField, obj *query.RecentDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_RecentDocument_describes,
+		func(ctx context.Context) (any, error) { return obj.Describes, nil },
+		nil,
+		ec.marshalNNodeRef2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeRefᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_RecentDocument_describes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecentDocument",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_NodeRef_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_NodeRef_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_NodeRef_name(ctx, field)
+			case "node":
+				return ec.fieldContext_NodeRef_node(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type NodeRef", field.Name)
 		},
 	}
 	return fc, nil
@@ -12793,6 +14233,227 @@ func (ec *executionContext) _ScorecardResult_checks(ctx context.Context, field g
 func (ec *executionContext) fieldContext_ScorecardResult_checks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ScorecardResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchAnswer_items(ctx context.Context, field graphql.CollectedField, obj *query.SearchAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_SearchAnswer_items,
+		func(ctx context.Context) (any, error) { return obj.Items, nil },
+		nil,
+		ec.marshalNSearchHit2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSearchHitᚄ,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_SearchAnswer_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchAnswer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "node":
+				return ec.fieldContext_SearchHit_node(ctx, field)
+			case "match":
+				return ec.fieldContext_SearchHit_match(ctx, field)
+			case "matched":
+				return ec.fieldContext_SearchHit_matched(ctx, field)
+			case "ref":
+				return ec.fieldContext_SearchHit_ref(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type SearchHit", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchAnswer_pageInfo(ctx context.Context, field graphql.CollectedField, obj *query.SearchAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_SearchAnswer_pageInfo,
+		func(ctx context.Context) (any, error) { return obj.PageInfo, nil },
+		nil,
+		ec.marshalNPageInfo2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPageInfo,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_SearchAnswer_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchAnswer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "endCursor":
+				return ec.fieldContext_PageInfo_endCursor(ctx, field)
+			case "hasNextPage":
+				return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchAnswer_totalCount(ctx context.Context, field graphql.CollectedField, obj *query.SearchAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_SearchAnswer_totalCount,
+		func(ctx context.Context) (any, error) { return obj.TotalCount, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_SearchAnswer_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchAnswer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_node(ctx context.Context, field graphql.CollectedField, obj *query.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_SearchHit_node,
+		func(ctx context.Context) (any, error) { return obj.Node, nil },
+		nil,
+		ec.marshalNNode2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNode,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_SearchHit_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_Node_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_Node_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_Node_name(ctx, field)
+			case "keys":
+				return ec.fieldContext_Node_keys(ctx, field)
+			case "attrs":
+				return ec.fieldContext_Node_attrs(ctx, field)
+			case "documents":
+				return ec.fieldContext_Node_documents(ctx, field)
+			case "identity":
+				return ec.fieldContext_Node_identity(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Node", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_match(ctx context.Context, field graphql.CollectedField, obj *query.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_SearchHit_match,
+		func(ctx context.Context) (any, error) { return obj.Match, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_SearchHit_match(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_matched(ctx context.Context, field graphql.CollectedField, obj *query.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_SearchHit_matched,
+		func(ctx context.Context) (any, error) { return obj.Matched, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_SearchHit_matched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchHit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SearchHit_ref(ctx context.Context, field graphql.CollectedField, obj *query.SearchHit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_SearchHit_ref,
+		func(ctx context.Context) (any, error) { return obj.Ref, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_SearchHit_ref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SearchHit",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -13684,6 +15345,87 @@ func (ec *executionContext) fieldContext_Stats_edgeKinds(_ context.Context, fiel
 				return ec.fieldContext_KindCount_count(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type KindCount", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusCount_kind(ctx context.Context, field graphql.CollectedField, obj *query.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_StatusCount_kind,
+		func(ctx context.Context) (any, error) { return obj.Kind, nil },
+		nil,
+		ec.marshalNNodeKind2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeKind,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_StatusCount_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type NodeKind does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *query.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_StatusCount_status,
+		func(ctx context.Context) (any, error) { return obj.Status, nil },
+		nil,
+		ec.marshalNStatus2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐStatus,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Status does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *query.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_StatusCount_count,
+		func(ctx context.Context) (any, error) { return obj.Count, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
 		},
 	}
 	return fc, nil
@@ -15207,6 +16949,157 @@ func (ec *executionContext) fieldContext_WatchSubscription_createdAt(_ context.C
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WeakDeployment_deployment(ctx context.Context, field graphql.CollectedField, obj *query.WeakDeployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WeakDeployment_deployment,
+		func(ctx context.Context) (any, error) { return obj.Deployment, nil },
+		nil,
+		ec.marshalNNode2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNode,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WeakDeployment_deployment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeakDeployment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "id":
+				return ec.fieldContext_Node_id(ctx, field)
+			case "kind":
+				return ec.fieldContext_Node_kind(ctx, field)
+			case "name":
+				return ec.fieldContext_Node_name(ctx, field)
+			case "keys":
+				return ec.fieldContext_Node_keys(ctx, field)
+			case "attrs":
+				return ec.fieldContext_Node_attrs(ctx, field)
+			case "documents":
+				return ec.fieldContext_Node_documents(ctx, field)
+			case "identity":
+				return ec.fieldContext_Node_identity(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type Node", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WeakDeployment_status(ctx context.Context, field graphql.CollectedField, obj *query.WeakDeployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WeakDeployment_status,
+		func(ctx context.Context) (any, error) { return obj.Status, nil },
+		nil,
+		ec.marshalNStatus2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐStatus,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WeakDeployment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeakDeployment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Status does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WeakDeployment_weakNodes(ctx context.Context, field graphql.CollectedField, obj *query.WeakDeployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WeakDeployment_weakNodes,
+		func(ctx context.Context) (any, error) { return obj.WeakNodes, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WeakDeployment_weakNodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeakDeployment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WeakDeployment_reached(ctx context.Context, field graphql.CollectedField, obj *query.WeakDeployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WeakDeployment_reached,
+		func(ctx context.Context) (any, error) { return obj.Reached, nil },
+		nil,
+		ec.marshalNInt2int,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_WeakDeployment_reached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeakDeployment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WeakDeployment_weakness(ctx context.Context, field graphql.CollectedField, obj *query.WeakDeployment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_WeakDeployment_weakness,
+		func(ctx context.Context) (any, error) { return obj.Weakness, nil },
+		nil,
+		ec.marshalOString2string,
+		true,
+		false,
+	)
+}
+
+func (ec *executionContext) fieldContext_WeakDeployment_weakness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeakDeployment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
 		},
 	}
 	return fc, nil
@@ -16752,6 +18645,68 @@ func (ec *executionContext) unmarshalInputAdvisoryInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputNodeFilterInput(ctx context.Context, obj any) (query.NodeFilter, error) {
+	var it query.NodeFilter
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"environment", "state", "status", "reachedByActiveAdvisory", "signer", "ingestedSince"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "environment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("environment"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Environment = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "reachedByActiveAdvisory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reachedByActiveAdvisory"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReachedByActiveAdvisory = data
+		case "signer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signer"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Signer = data
+		case "ingestedSince":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ingestedSince"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IngestedSince = data
+		}
+	}
+
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj any) (query.Policy, error) {
 	var it query.Policy
 	asMap := map[string]any{}
@@ -17158,6 +19113,64 @@ func (ec *executionContext) _AdvisoryAnswer(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var advisoryReachImplementors = []string{"AdvisoryReach"}
+
+func (ec *executionContext) _AdvisoryReach(ctx context.Context, sel ast.SelectionSet, obj *query.AdvisoryReach) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, advisoryReachImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdvisoryReach")
+		case "advisory":
+			out.Values[i] = ec._AdvisoryReach_advisory(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._AdvisoryReach_severity(ctx, field, obj)
+		case "summary":
+			out.Values[i] = ec._AdvisoryReach_summary(ctx, field, obj)
+		case "affects":
+			out.Values[i] = ec._AdvisoryReach_affects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reaches":
+			out.Values[i] = ec._AdvisoryReach_reaches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._AdvisoryReach_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var advisoryReceiptImplementors = []string{"AdvisoryReceipt"}
 
 func (ec *executionContext) _AdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, obj *query.AdvisoryReceipt) graphql.Marshaler {
@@ -17342,6 +19355,75 @@ func (ec *executionContext) _Check(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "hops":
 			out.Values[i] = ec._Check_hops(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var dashboardImplementors = []string{"Dashboard"}
+
+func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet, obj *query.Dashboard) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dashboardImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Dashboard")
+		case "stats":
+			out.Values[i] = ec._Dashboard_stats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verification":
+			out.Values[i] = ec._Dashboard_verification(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weakestProduction":
+			out.Values[i] = ec._Dashboard_weakestProduction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeAdvisories":
+			out.Values[i] = ec._Dashboard_activeAdvisories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unverifiedProductionModels":
+			out.Values[i] = ec._Dashboard_unverifiedProductionModels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recentDocuments":
+			out.Values[i] = ec._Dashboard_recentDocuments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "truncated":
+			out.Values[i] = ec._Dashboard_truncated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17984,6 +20066,102 @@ func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var inventoryAnswerImplementors = []string{"InventoryAnswer"}
+
+func (ec *executionContext) _InventoryAnswer(ctx context.Context, sel ast.SelectionSet, obj *query.InventoryAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryAnswer")
+		case "items":
+			out.Values[i] = ec._InventoryAnswer_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InventoryAnswer_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var inventoryItemImplementors = []string{"InventoryItem"}
+
+func (ec *executionContext) _InventoryItem(ctx context.Context, sel ast.SelectionSet, obj *query.InventoryItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inventoryItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InventoryItem")
+		case "node":
+			out.Values[i] = ec._InventoryItem_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "identity":
+			out.Values[i] = ec._InventoryItem_identity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "environments":
+			out.Values[i] = ec._InventoryItem_environments(ctx, field, obj)
+		case "state":
+			out.Values[i] = ec._InventoryItem_state(ctx, field, obj)
+		case "reachedBy":
+			out.Values[i] = ec._InventoryItem_reachedBy(ctx, field, obj)
+		case "lastIngested":
+			out.Values[i] = ec._InventoryItem_lastIngested(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19561,6 +21739,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "search":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_search(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "nodes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_nodes(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "dashboard":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_dashboard(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "signatures":
 			field := field
 
@@ -19825,6 +22069,50 @@ func (ec *executionContext) _Receipt(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var recentDocumentImplementors = []string{"RecentDocument"}
+
+func (ec *executionContext) _RecentDocument(ctx context.Context, sel ast.SelectionSet, obj *query.RecentDocument) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recentDocumentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecentDocument")
+		case "document":
+			out.Values[i] = ec._RecentDocument_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "describes":
+			out.Values[i] = ec._RecentDocument_describes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var recordImplementors = []string{"Record"}
 
 func (ec *executionContext) _Record(ctx context.Context, sel ast.SelectionSet, obj *query.Record) graphql.Marshaler {
@@ -20053,6 +22341,109 @@ func (ec *executionContext) _ScorecardResult(ctx context.Context, sel ast.Select
 			}
 		case "checks":
 			out.Values[i] = ec._ScorecardResult_checks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var searchAnswerImplementors = []string{"SearchAnswer"}
+
+func (ec *executionContext) _SearchAnswer(ctx context.Context, sel ast.SelectionSet, obj *query.SearchAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchAnswer")
+		case "items":
+			out.Values[i] = ec._SearchAnswer_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SearchAnswer_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SearchAnswer_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var searchHitImplementors = []string{"SearchHit"}
+
+func (ec *executionContext) _SearchHit(ctx context.Context, sel ast.SelectionSet, obj *query.SearchHit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, searchHitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SearchHit")
+		case "node":
+			out.Values[i] = ec._SearchHit_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "match":
+			out.Values[i] = ec._SearchHit_match(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "matched":
+			out.Values[i] = ec._SearchHit_matched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ref":
+			out.Values[i] = ec._SearchHit_ref(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20439,6 +22830,55 @@ func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var statusCountImplementors = []string{"StatusCount"}
+
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *query.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusCount")
+		case "kind":
+			out.Values[i] = ec._StatusCount_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._StatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var unverifiedAnswerImplementors = []string{"UnverifiedAnswer"}
 
 func (ec *executionContext) _UnverifiedAnswer(ctx context.Context, sel ast.SelectionSet, obj *query.UnverifiedAnswer) graphql.Marshaler {
@@ -20782,6 +23222,62 @@ func (ec *executionContext) _WatchSubscription(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var weakDeploymentImplementors = []string{"WeakDeployment"}
+
+func (ec *executionContext) _WeakDeployment(ctx context.Context, sel ast.SelectionSet, obj *query.WeakDeployment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, weakDeploymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WeakDeployment")
+		case "deployment":
+			out.Values[i] = ec._WeakDeployment_deployment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._WeakDeployment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weakNodes":
+			out.Values[i] = ec._WeakDeployment_weakNodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reached":
+			out.Values[i] = ec._WeakDeployment_reached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weakness":
+			out.Values[i] = ec._WeakDeployment_weakness(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21276,6 +23772,54 @@ func (ec *executionContext) unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAdvisoryReach2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReach(ctx context.Context, sel ast.SelectionSet, v query.AdvisoryReach) graphql.Marshaler {
+	return ec._AdvisoryReach(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAdvisoryReach2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReachᚄ(ctx context.Context, sel ast.SelectionSet, v []query.AdvisoryReach) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNAdvisoryReach2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReach(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAdvisoryReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v query.AdvisoryReceipt) graphql.Marshaler {
 	return ec._AdvisoryReceipt(ctx, sel, &v)
 }
@@ -21448,6 +23992,20 @@ func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNDashboard2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDashboard(ctx context.Context, sel ast.SelectionSet, v query.Dashboard) graphql.Marshaler {
+	return ec._Dashboard(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDashboard2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDashboard(ctx context.Context, sel ast.SelectionSet, v *query.Dashboard) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Dashboard(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDecision2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDecision(ctx context.Context, sel ast.SelectionSet, v query.Decision) graphql.Marshaler {
@@ -21860,6 +24418,68 @@ func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.S
 	for i := range v {
 		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
 	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInventoryAnswer2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryAnswer(ctx context.Context, sel ast.SelectionSet, v query.InventoryAnswer) graphql.Marshaler {
+	return ec._InventoryAnswer(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInventoryAnswer2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryAnswer(ctx context.Context, sel ast.SelectionSet, v *query.InventoryAnswer) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._InventoryAnswer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInventoryItem2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryItem(ctx context.Context, sel ast.SelectionSet, v query.InventoryItem) graphql.Marshaler {
+	return ec._InventoryItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInventoryItem2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryItemᚄ(ctx context.Context, sel ast.SelectionSet, v []query.InventoryItem) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNInventoryItem2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐInventoryItem(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
 
 	for _, e := range ret {
 		if e == graphql.Null {
@@ -22541,6 +25161,54 @@ func (ec *executionContext) marshalNReceipt2githubᚗcomᚋmodelgraphᚋmodelgra
 	return ec._Receipt(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNRecentDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecentDocument(ctx context.Context, sel ast.SelectionSet, v query.RecentDocument) graphql.Marshaler {
+	return ec._RecentDocument(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRecentDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecentDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []query.RecentDocument) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNRecentDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecentDocument(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRecord2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecord(ctx context.Context, sel ast.SelectionSet, v query.Record) graphql.Marshaler {
 	return ec._Record(ctx, sel, &v)
 }
@@ -22680,6 +25348,68 @@ func (ec *executionContext) marshalNScorecardResult2ᚕgithubᚗcomᚋmodelgraph
 				defer wg.Done()
 			}
 			ret[i] = ec.marshalNScorecardResult2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋpostureᚐScorecardResult(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSearchAnswer2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSearchAnswer(ctx context.Context, sel ast.SelectionSet, v query.SearchAnswer) graphql.Marshaler {
+	return ec._SearchAnswer(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSearchAnswer2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSearchAnswer(ctx context.Context, sel ast.SelectionSet, v *query.SearchAnswer) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SearchAnswer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSearchHit2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSearchHit(ctx context.Context, sel ast.SelectionSet, v query.SearchHit) graphql.Marshaler {
+	return ec._SearchHit(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSearchHit2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSearchHitᚄ(ctx context.Context, sel ast.SelectionSet, v []query.SearchHit) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNSearchHit2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSearchHit(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -22989,6 +25719,54 @@ func (ec *executionContext) marshalNStatus2githubᚗcomᚋmodelgraphᚋmodelgrap
 	return res
 }
 
+func (ec *executionContext) marshalNStatusCount2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v query.StatusCount) graphql.Marshaler {
+	return ec._StatusCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []query.StatusCount) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNStatusCount2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐStatusCount(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23270,6 +26048,54 @@ func (ec *executionContext) marshalNWatchSubscription2ᚖgithubᚗcomᚋmodelgra
 func (ec *executionContext) unmarshalNWatchSubscriptionInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋwatchᚐSubscriptionInput(ctx context.Context, v any) (watch.SubscriptionInput, error) {
 	res, err := ec.unmarshalInputWatchSubscriptionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWeakDeployment2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWeakDeployment(ctx context.Context, sel ast.SelectionSet, v query.WeakDeployment) graphql.Marshaler {
+	return ec._WeakDeployment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWeakDeployment2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWeakDeploymentᚄ(ctx context.Context, sel ast.SelectionSet, v []query.WeakDeployment) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNWeakDeployment2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWeakDeployment(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNWindow2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐWindow(ctx context.Context, sel ast.SelectionSet, v query.Window) graphql.Marshaler {
@@ -23664,6 +26490,14 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalONodeFilterInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐNodeFilter(ctx context.Context, v any) (*query.NodeFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputNodeFilterInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalONodeKind2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐNodeKindᚄ(ctx context.Context, v any) ([]graph.NodeKind, error) {
 	if v == nil {
 		return nil, nil
@@ -23898,6 +26732,18 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(v)
 	return res
 }
 

@@ -8,6 +8,7 @@ import { Lineage, PAGE, STATUS_RANK, build, edgeKey, expand, flow, fold } from '
 import * as Q from './queries.js';
 import { KINDS, createView, renderLegend } from './view.js';
 import { MAX_ALERTS, watchAlerts } from './alerts.js';
+import { initFront, showDashboard, suggestionsOf } from './front.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_DEPTH = 64;
@@ -87,6 +88,12 @@ async function search(text) {
     nodes = (await gql(Q.RESOLVE, { ref })).resolve;
   } catch (err) {
     if (err instanceof APIError && err.notFound) {
+      const did = suggestionsOf(err);
+      if (did.length) {
+        showPicks(ref, did.map((x) => ({ id: x.ref, kind: x.kind, name: x.name, keys: [x.ref] })), `Nothing matches “${ref}”. Did you mean:`);
+        status([], { error: `Nothing matches ${ref}: pick a suggestion.` });
+        return;
+      }
       status([], { error: `Nothing matches ${ref}. Try a digest (sha256:…), a purl, an hf:// URI, a dataset URI or an exact name.` });
     } else {
       status([], { error: explain(err) });
@@ -101,9 +108,9 @@ async function search(text) {
   status([`${nodes.length} nodes match ${ref}: pick one.`]);
 }
 
-function showPicks(ref, nodes) {
+function showPicks(ref, nodes, head) {
   const ul = $('picks');
-  clear(ul, h('li', { class: 'head', role: 'presentation' }, `${nodes.length} nodes match “${ref}”`));
+  clear(ul, h('li', { class: 'head', role: 'presentation' }, head || `${nodes.length} nodes match “${ref}”`));
   for (const n of nodes) {
     const k = KINDS[n.kind];
     const li = h('li', { role: 'option', tabindex: '0', dataset: { id: n.id } },
@@ -140,6 +147,7 @@ async function route() {
   syncControls(p);
   if (!p.ref) {
     setState('idle');
+    showDashboard();
     return;
   }
   const seq = ++app.seq;
@@ -775,6 +783,7 @@ function init() {
     renderAlerts();
   });
   window.addEventListener('hashchange', route);
+  initFront({ open: (ref, dir, impact = false) => go({ ref, dir, impact }), explain });
   refreshTokenButton();
   startAlerts();
   route();

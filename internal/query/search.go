@@ -1,0 +1,170 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/search"
+)
+
+// SearchHit is one ranked search result.
+type SearchHit struct {
+	Node Node `json:"node"`
+	// Match is how it matched: exact, prefix, token or fuzzy.
+	Match string `json:"match"`
+	// Matched is the indexed term (key, name, location) that matched.
+	Matched string `json:"matched"`
+	// Ref is a reference that resolves to this node alone (a key).
+	Ref string `json:"ref"`
+}
+
+// SearchAnswer is one page of search results, best first.
+type SearchAnswer struct {
+	Items      []SearchHit `json:"items"`
+	PageInfo   PageInfo    `json:"pageInfo"`
+	TotalCount int         `json:"totalCount"`
+}
+
+// Search finds the nodes text most likely names (see internal/search for
+// the ranking: exact key > prefix > word > fuzzy), of kinds when given.
+func (s *Service) Search(ctx context.Context, text string, kinds []graph.NodeKind, p Page) (SearchAnswer, error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return SearchAnswer{}, fmt.Errorf("%w: search text is empty", ErrInvalidArgument)
+	case len(text) > search.MaxTextLen:
+		return SearchAnswer{}, fmt.Errorf("%w: search text is %d bytes, limit %d", ErrInvalidArgument, len(text), search.MaxTextLen)
+	}
+	for _, k := range kinds {
+		if !k.Valid() {
+			return SearchAnswer{}, fmt.Errorf("%w: kind %q is not a node kind", ErrInvalidArgument, k)
+		}
+	}
+	size, err := p.size()
+	if err != nil {
+		return SearchAnswer{}, err
+	}
+	c, err := decodeCursor(p.After)
+	if err != nil {
+		return SearchAnswer{}, err
+	}
+	x, err := s.searchIndex(ctx)
+	if err != nil {
+		return SearchAnswer{}, err
+	}
+	hits := x.Search(search.Query{Text: text, Kinds: kinds, Limit: min(c.offset+size+1, search.MaxResults)})
+	lo, hi, info, err := window(p, len(hits))
+	if err != nil {
+		return SearchAnswer{}, err
+	}
+	out := SearchAnswer{Items: []SearchHit{}, PageInfo: info, TotalCount: len(hits)}
+	for _, h := range hits[lo:hi] {
+		n, err := s.r.Node(ctx, h.ID)
+		if isNotFound(err) {
+			continue // removed since the search: the index catches up on the next write
+		}
+		if err != nil {
+			return SearchAnswer{}, fmt.Errorf("search hit %s: %w", h.ID, err)
+		}
+		out.Items = append(out.Items, SearchHit{Node: toNode(n), Match: h.Tier.String(), Matched: h.Matched, Ref: refOf(n)})
+	}
+	return out, nil
+}
+
+// refOf picks the key a responder would type back to name n alone.
+func refOf(n graph.Node) string {
+	for _, prefix := range []string{"name:", "deployment:", "advisory:", "vuln:", "hf://", "pkg:", "oidc:", "key:", "run:"} {
+		for _, k := range n.Keys {
+			if strings.HasPrefix(k, prefix) {
+				return k
+			}
+		}
+	}
+	if len(n.Keys) > 0 {
+		return n.Keys[0]
+	}
+	return string(n.ID)
+}
+
+// Suggestion is a "did you mean" for a reference that matched nothing.
+type Suggestion struct {
+	Ref  string         `json:"ref"`
+	Kind graph.NodeKind `json:"kind"`
+	Name string         `json:"name"`
+}
+
+// MaxSuggestions is how many suggestions a NOT_FOUND answer carries.
+const MaxSuggestions = 5
+
+// NotFoundError is a reference that matched no node, with the nodes the
+// search index ranks best for it. It is ErrNotFound (errors.Is).
+type NotFoundError struct {
+	Msg         string
+	Suggestions []Suggestion
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Suggestions) == 0 {
+		return e.Msg
+	}
+	refs := make([]string, len(e.Suggestions))
+	for i, sg := range e.Suggestions {
+		refs[i] = sg.Ref
+	}
+	return e.Msg + "; did you mean " + strings.Join(refs, ", ") + "?"
+}
+
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// notFound builds the NOT_FOUND error for ref, with suggestions of kinds.
+func (s *Service) notFound(ctx context.Context, ref string, kinds []graph.NodeKind, msg string) error {
+	e := &NotFoundError{Msg: msg}
+	x, err := s.searchIndex(ctx)
+	if err != nil {
+		return e
+	}
+	for _, h := range x.Search(search.Query{Text: ref, Kinds: kinds, Limit: MaxSuggestions}) {
+		if n, err := s.r.Node(ctx, h.ID); err == nil {
+			e.Suggestions = append(e.Suggestions, Suggestion{Ref: refOf(n), Kind: n.Kind, Name: displayName(n)})
+		}
+	}
+	return e
+}
+
+// indexed is implemented by a Reader that keeps a search index current on
+// its own writes (search.Store).
+type indexed interface{ SearchIndex() *search.Index }
+
+// ownIndex is the index a Service builds when its Reader has none: rebuilt
+// whenever the store's document count changed (every write that changes
+// the graph stores a new document).
+type ownIndex struct {
+	mu   sync.Mutex
+	x    *search.Index
+	docs int64
+	ok   bool
+}
+
+func (s *Service) searchIndex(ctx context.Context) (*search.Index, error) {
+	if ix, ok := s.r.(indexed); ok {
+		return ix.SearchIndex(), nil
+	}
+	s.own.mu.Lock()
+	defer s.own.mu.Unlock()
+	st, err := s.r.Stats(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	if s.own.ok && st.Documents == s.own.docs {
+		return s.own.x, nil
+	}
+	x, err := search.Build(ctx, s.r)
+	if err != nil {
+		return nil, err
+	}
+	s.own.x, s.own.docs, s.own.ok = x, st.Documents, true
+	return x, nil
+}
