@@ -262,6 +262,7 @@ func wrap(what string, err error) error {
 }
 
 func run(ctx context.Context, tx driver.ManagedTransaction, q string, params map[string]any) ([]*driver.Record, error) {
+	defer timeit("run "+q[:min(len(q), 40)], time.Now())
 	res, err := tx.Run(ctx, q, params)
 	if err != nil {
 		return nil, err

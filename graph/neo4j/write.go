@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -196,10 +197,15 @@ func (s *source) Incident(ids []graph.NodeID) ([]graph.Edge, error) {
 // reads what the chunk touches through source), write with UNWIND
 // statements, calling graph.Fault after each.
 func applyChunk(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.Batch) ([]graph.Receipt, error) {
+	t0 := time.Now()
 	if err := lockWriter(ctx, tx); err != nil {
 		return nil, err
 	}
+	timeit("lock", t0)
+	t0 = time.Now()
 	stored, err := storedDocs(ctx, tx, bs)
+	timeit("storedDocs", t0)
+	t0 = time.Now()
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +221,8 @@ func applyChunk(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.B
 	if err := p.Preload(fresh); err != nil {
 		return nil, err
 	}
+	timeit("preload", t0)
+	t0 = time.Now()
 	rs := make([]graph.Receipt, len(bs))
 	at := make([]int, len(bs))
 	clear(seen)
@@ -233,15 +241,18 @@ func applyChunk(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.B
 	if err != nil {
 		return nil, err
 	}
+	timeit("plan", t0)
 	prs := p.Receipts()
 	for i := range bs {
 		if at[i] >= 0 {
 			rs[i] = prs[at[i]]
 		}
 	}
+	t0 = time.Now()
 	if err := write(ctx, tx, plan); err != nil {
 		return nil, err
 	}
+	timeit("write", t0)
 	return rs, nil
 }
 
@@ -273,6 +284,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 	// returning counts report the rows they matched (summed over UNION
 	// parts), the others are checked by the server's counters.
 	check := func(what, q string, params map[string]any, want int, applied func(driver.Counters) int) error {
+		defer timeit("write "+what, time.Now())
 		res, err := tx.Run(ctx, q, params)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", what, err)
