@@ -403,36 +403,39 @@ func loadEdgesTx(ctx context.Context, tx driver.ManagedTransaction, refs []graph
 	return out, nil
 }
 
-// loadEdgeRecords calls fn for each of refs that exists, in one query per
-// idsPerQuery refs.
+// loadEdgeRecords calls fn for each of refs that exists: one query per
+// edge kind present (per idsPerQuery refs).
 func loadEdgeRecords(ctx context.Context, tx driver.ManagedTransaction, refs []graph.EdgeRef, fn func(ref graph.EdgeRef, attrs []graph.Attr, docs []string)) error {
-	for len(refs) > 0 {
-		part := refs[:min(len(refs), idsPerQuery)]
-		refs = refs[len(part):]
-		params := make(map[string]any, len(graph.EdgeKinds))
-		for _, k := range graph.EdgeKinds {
-			params[edgeParam(k)] = []string{}
+	byKind := map[graph.EdgeKind][]string{}
+	byKey := make(map[edgeID]graph.EdgeRef, len(refs))
+	for _, r := range refs {
+		k := edgeKey(r.From, r.To)
+		if _, dup := byKey[edgeID{r.Kind, k}]; dup {
+			continue
 		}
-		byKey := make(map[edgeID]graph.EdgeRef, len(part))
-		for _, r := range part {
-			p, k := edgeParam(r.Kind), edgeKey(r.From, r.To)
-			params[p] = append(params[p].([]string), k)
-			byKey[edgeID{r.Kind, k}] = r
-		}
-		recs, err := run(ctx, tx, qLoadEdges, params)
-		if err != nil {
-			return fmt.Errorf("read edges: %w", err)
-		}
-		for _, r := range recs {
-			ref, ok := byKey[edgeID{graph.EdgeKind(str(r.Values[0])), str(r.Values[1])}]
-			if !ok {
-				return fmt.Errorf("read edges: unexpected edge %v %v", r.Values[0], r.Values[1])
-			}
-			as, err := decodeAttrs(r.Values[2])
+		byKey[edgeID{r.Kind, k}] = r
+		byKind[r.Kind] = append(byKind[r.Kind], k)
+	}
+	for _, kind := range graph.EdgeKinds {
+		keys := byKind[kind]
+		for len(keys) > 0 {
+			part := keys[:min(len(keys), idsPerQuery)]
+			keys = keys[len(part):]
+			recs, err := run(ctx, tx, qLoadEdgesOf[kind], map[string]any{"keys": part})
 			if err != nil {
-				return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
+				return fmt.Errorf("read edges: %w", err)
 			}
-			fn(ref, as, strs(r.Values[3]))
+			for _, r := range recs {
+				ref, ok := byKey[edgeID{kind, str(r.Values[0])}]
+				if !ok {
+					return fmt.Errorf("read edges: unexpected edge %v %v", kind, r.Values[0])
+				}
+				as, err := decodeAttrs(r.Values[1])
+				if err != nil {
+					return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
+				}
+				fn(ref, as, strs(r.Values[2]))
+			}
 		}
 	}
 	return nil

@@ -329,32 +329,6 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		return nil
 	}
-	// byKind runs q (one UNION part per edge kind, see qUpdateEdges) over
-	// rows in parts of rowsPerStatement.
-	byKind := func(what, q string, rows []edgeRow, counts bool) error {
-		for len(rows) > 0 {
-			part := rows[:min(len(rows), rowsPerStatement)]
-			rows = rows[len(part):]
-			params := make(map[string]any, len(graph.EdgeKinds))
-			for _, k := range graph.EdgeKinds {
-				params[edgeParam(k)] = []map[string]any{}
-			}
-			for _, r := range part {
-				p := edgeParam(r.kind)
-				params[p] = append(params[p].([]map[string]any), r.row)
-			}
-			if err := check(what, q, params, len(part), nil); err != nil {
-				return err
-			}
-			if counts {
-				written += len(part)
-				if err := graph.Fault(ctx, written); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
 	created := func(c driver.Counters) int { return c.NodesCreated() }
 	docRows := make([]map[string]any, len(plan.Docs))
 	for i, doc := range plan.Docs {
@@ -382,13 +356,14 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd, "joins": js}, nil
 	}
-	var newNodes, updNodes []map[string]any
+	var updNodes []map[string]any
+	newNodesOf := map[graph.NodeKind][]map[string]any{}
 	for _, n := range plan.NewNodes {
 		row, err := nodeRow(n)
 		if err != nil {
 			return err
 		}
-		newNodes = append(newNodes, row)
+		newNodesOf[n.Kind] = append(newNodesOf[n.Kind], row)
 	}
 	for _, n := range plan.ChangedNodes {
 		row, err := nodeRow(n)
@@ -397,8 +372,10 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		updNodes = append(updNodes, row)
 	}
-	if err := exec("nodes", qCreateNodes, newNodes, created, true); err != nil {
-		return err
+	for _, k := range graph.NodeKinds {
+		if err := exec("nodes", qCreateNodesOf[k], newNodesOf[k], created, true); err != nil {
+			return err
+		}
 	}
 	if err := exec("nodes", qUpdateNodes, updNodes, nil, true); err != nil {
 		return err
@@ -418,27 +395,33 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 	if err := exec("moved keys", qMoveKeys, movedKeys, nil, false); err != nil {
 		return err
 	}
-	var newEdges []map[string]any
-	var updEdges []edgeRow
+	newEdgesOf := map[graph.EdgeKind][]map[string]any{}
+	updEdgesOf := map[graph.EdgeKind][]map[string]any{}
 	for _, e := range plan.NewEdges {
 		attrs, err := encodeAttrs(e.Attrs)
 		if err != nil {
 			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
-		newEdges = append(newEdges, map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs})
+		row := map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}
+		newEdgesOf[e.Kind] = append(newEdgesOf[e.Kind], row)
 	}
 	for _, e := range plan.ChangedEdges {
 		attrs, err := encodeAttrs(e.Attrs)
 		if err != nil {
 			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
-		updEdges = append(updEdges, edgeRow{e.Kind, map[string]any{"key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}})
+		updEdgesOf[e.Kind] = append(updEdgesOf[e.Kind], map[string]any{"key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs})
 	}
-	if err := exec("edges", qCreateEdges, newEdges, func(c driver.Counters) int { return c.RelationshipsCreated() }, true); err != nil {
-		return err
+	relsCreated := func(c driver.Counters) int { return c.RelationshipsCreated() }
+	for _, k := range graph.EdgeKinds {
+		if err := exec("edges", qCreateEdgesOf[k], newEdgesOf[k], relsCreated, true); err != nil {
+			return err
+		}
 	}
-	if err := byKind("edges", qUpdateEdges, updEdges, true); err != nil {
-		return err
+	for _, k := range graph.EdgeKinds {
+		if err := exec("edges", qUpdateEdgesOf[k], updEdgesOf[k], nil, true); err != nil {
+			return err
+		}
 	}
 	// Merges: the absorbed nodes go with the edges that were re-pointed
 	// away from them (created above at the survivor). Deleting them after
@@ -464,11 +447,6 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		aliases = append(aliases, map[string]any{"from": string(a.From), "to": string(a.To)})
 	}
 	return exec("aliases", qSetAliases, aliases, nil, false)
-}
-
-type edgeRow struct {
-	kind graph.EdgeKind
-	row  map[string]any
 }
 
 // encodeAttrs stores claims as a JSON string property: a claim is a

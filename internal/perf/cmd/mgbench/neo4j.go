@@ -16,6 +16,7 @@ func neo4jCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 	n := fs.Int("n", 500, "queries of each kind")
 	warmup := fs.Int("warmup", 50, "unmeasured queries of each kind first")
 	chunk := fs.Int("chunk", neo4j.DefaultBulkSize, "documents per ApplyAll")
+	reset := fs.Bool("reset", false, "delete everything in the database first (a development server only)")
 	queryOnly := fs.Bool("query-only", false, "skip the load: query a server an earlier run loaded with the same -nodes")
 	return func(ctx context.Context) (any, error) {
 		if *uri == "" {
@@ -30,6 +31,11 @@ func neo4jCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 			return nil, err
 		}
 		defer s.Close()
+		if *reset {
+			if err := s.Reset(ctx); err != nil {
+				return nil, fmt.Errorf("neo4j: %w", err)
+			}
+		}
 		st, err := s.Stats(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("neo4j: %w", err)
