@@ -64,6 +64,8 @@ type Store struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	group groupCommit
 }
 
 var (

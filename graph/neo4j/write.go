@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"sync"
 	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -13,12 +15,129 @@ import (
 )
 
 // Apply writes one document atomically; see graph.Writer.
+//
+// Concurrent calls share transactions (group commit): the first caller
+// becomes the leader and writes every document queued while it works, up
+// to Config.BulkSize per transaction, each transaction planned as ApplyAll
+// plans a chunk, so each document's receipt is what applying them one
+// after the other gives. A transaction that fails is retried one document
+// per transaction, so one bad document fails alone. Writers hold the
+// database's writer lock one transaction at a time; grouping is what lets
+// concurrent ingest go faster than one transaction per document. A call
+// whose context asks for an injected fault (graph.WithFault) runs alone.
 func (s *Store) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
+	if b == nil {
+		return graph.Receipt{}, fmt.Errorf("%w: nil batch", graph.ErrInvalidBatch)
+	}
+	if err := b.Validate(); err != nil {
+		return graph.Receipt{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return graph.Receipt{}, err
+	}
+	if graph.Fault(ctx, math.MaxInt) != nil {
+		return s.applyOne(ctx, b)
+	}
+	req := &applyReq{ctx: ctx, b: b, done: make(chan applyRes, 1)}
+	s.group.mu.Lock()
+	s.group.queue = append(s.group.queue, req)
+	if s.group.leading {
+		s.group.mu.Unlock()
+		res := <-req.done
+		return res.r, res.err
+	}
+	s.group.leading = true
+	s.group.mu.Unlock()
+	s.lead(req)
+	res := <-req.done
+	return res.r, res.err
+}
+
+func (s *Store) applyOne(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
 	rs, err := s.ApplyAll(ctx, []*graph.Batch{b})
 	if err != nil {
 		return graph.Receipt{}, err
 	}
 	return rs[0], nil
+}
+
+type applyReq struct {
+	ctx  context.Context
+	b    *graph.Batch
+	done chan applyRes
+}
+
+type applyRes struct {
+	r   graph.Receipt
+	err error
+}
+
+// groupCommit is the queue of Apply calls waiting for the leader.
+type groupCommit struct {
+	mu      sync.Mutex
+	queue   []*applyReq
+	leading bool
+}
+
+// lead writes queued documents in groups until its own (mine) is done;
+// then, if others are queued, it hands the leadership to a goroutine.
+func (s *Store) lead(mine *applyReq) {
+	for {
+		s.group.mu.Lock()
+		if len(s.group.queue) == 0 {
+			s.group.leading = false
+			s.group.mu.Unlock()
+			return
+		}
+		if len(mine.done) > 0 {
+			s.group.mu.Unlock()
+			go s.lead(&applyReq{done: make(chan applyRes, 1)})
+			return
+		}
+		batches := make([]*graph.Batch, len(s.group.queue))
+		for i, r := range s.group.queue {
+			batches[i] = r.b
+		}
+		n := s.chunkEnd(batches, 0)
+		group := slices.Clone(s.group.queue[:n])
+		s.group.queue = slices.Delete(s.group.queue, 0, n)
+		s.group.mu.Unlock()
+		s.applyGroup(group)
+	}
+}
+
+// applyGroup writes group in one transaction, or each alone when that
+// fails. A caller whose context ended before the write is left out.
+func (s *Store) applyGroup(group []*applyReq) {
+	live := group[:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- applyRes{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) > 1 {
+		bs := make([]*graph.Batch, len(live))
+		for i, r := range live {
+			bs[i] = r.b
+		}
+		// The group's transaction is not cancelled with its first caller.
+		rs, err := s.ApplyAll(context.WithoutCancel(live[0].ctx), bs)
+		if err == nil {
+			for i, r := range live {
+				r.done <- applyRes{r: rs[i]}
+			}
+			return
+		}
+	}
+	for _, r := range live {
+		rc, err := s.applyOne(r.ctx, r.b)
+		r.done <- applyRes{r: rc, err: err}
+	}
 }
 
 // ApplyAll validates every batch, then writes them in transactions of at
