@@ -259,9 +259,6 @@ func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 	if err := graph.CheckTraverse(&req); err != nil {
 		return graph.TraverseResult{}, err
 	}
-	if oldWalk {
-		return graph.Walk(ctx, s, req)
-	}
 	var res graph.TraverseResult
 	err := s.read(ctx, "traverse", func(tx driver.ManagedTransaction) error {
 		var err error

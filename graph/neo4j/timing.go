@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-var oldWalk = os.Getenv("MODELGRAPH_NEO4J_OLDWALK") != ""
-
+// timingOn: MODELGRAPH_NEO4J_TIMING set makes the store time every
+// statement and transaction phase (a profiling aid; see docs/neo4j.md).
 var timingOn = os.Getenv("MODELGRAPH_NEO4J_TIMING") != ""
 
 var timings = struct {

@@ -118,6 +118,7 @@ func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if res.Signed, err = run("signed.db", signed); err != nil {
 			return nil, fmt.Errorf("ingest: signed: %w", err)
 		}
+		neo4j.DumpTimings()
 		logf("ingest %s: %d signed documents, %.0f verified/s", backend, res.Signed.Documents, res.Signed.DocsPerS)
 		if *uri == "" && !*signedOnly {
 			if res.All, err = run("all.db", all); err != nil {
