@@ -262,32 +262,63 @@ func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 	var res graph.TraverseResult
 	err := s.read(ctx, "traverse", func(tx driver.ManagedTransaction) error {
 		var err error
-		res, err = graph.Walk(ctx, txWalker{ctx: ctx, tx: tx}, req)
+		res, err = graph.Walk(ctx, &txWalker{tx: tx, edges: map[graph.EdgeRef]graph.Edge{}}, req)
 		return err
 	})
 	return res, err
 }
 
-// txWalker is graph.Walker inside one read transaction.
+// txWalker is graph.Walker inside one read transaction. Adjacency queries
+// return the edges' records too, kept in edges, so the walk's final
+// LoadEdges costs no query (one round trip per edge kind saved).
 type txWalker struct {
-	ctx context.Context
-	tx  driver.ManagedTransaction
+	tx    driver.ManagedTransaction
+	edges map[graph.EdgeRef]graph.Edge
 }
 
-func (w txWalker) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
-	adj, err := adjacentTx(ctx, w.tx, ids, dir, kinds, false)
+func (w *txWalker) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
+	adj, err := adjacentTx(ctx, w.tx, ids, dir, kinds, true)
 	if err != nil {
 		return nil, err
+	}
+	for i, hs := range adj {
+		for _, h := range hs {
+			ref := graph.EdgeRef{From: ids[i], Kind: h.Kind, To: h.Peer}
+			if !h.Forward {
+				ref = graph.EdgeRef{From: h.Peer, Kind: h.Kind, To: ids[i]}
+			}
+			w.edges[ref] = graph.Edge{EdgeRef: ref, Attrs: h.attrs, Docs: h.docs}
+		}
 	}
 	return plainAdjacency(adj), nil
 }
 
-func (w txWalker) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
+func (w *txWalker) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
 	return loadNodesTx(ctx, w.tx, ids)
 }
 
-func (w txWalker) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
-	return loadEdgesTx(ctx, w.tx, refs)
+func (w *txWalker) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
+	out := make([]graph.Edge, len(refs))
+	var missing []graph.EdgeRef
+	var at []int
+	for i, r := range refs {
+		if e, ok := w.edges[r]; ok {
+			out[i] = e
+			continue
+		}
+		missing = append(missing, r)
+		at = append(at, i)
+	}
+	if len(missing) > 0 {
+		es, err := loadEdgesTx(ctx, w.tx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for j, e := range es {
+			out[at[j]] = e
+		}
+	}
+	return out, nil
 }
 
 func plainAdjacency(adj [][]halfEdge) [][]graph.HalfEdge {
