@@ -6,8 +6,10 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_SIZES         embedded graph sizes in nodes [10000 100000 1000000]
-#   BENCH_NEO4J_SIZES   Neo4j graph sizes [10000]; "" skips Neo4j. Loading is
-#                       slow (see docs/performance.md): 100000 adds ~10 min.
+#   BENCH_NEO4J_SIZES   Neo4j graph sizes [100000; "100000 1000000" with the
+#                       argument "large" (make bench-large)]; "" skips Neo4j.
+#                       Loading is slow (see docs/performance.md).
+#   NEO4J_DEV_JAVA_OPTS JVM options of the Neo4j server [-Xmx4g -Xms4g]
 #   BENCH_QUERIES       queries of each kind per size [2000]
 #   BENCH_INGEST_NODES  size of the supply chain whose documents are ingested [50000]
 #   BENCH_DIR           work directory [.cache/bench]; stores are rebuilt each run
@@ -19,7 +21,13 @@ repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
 
 sizes="${BENCH_SIZES:-10000 100000 1000000}"
-neo_sizes="${BENCH_NEO4J_SIZES-10000}"
+# bench.sh large: the same rows with Neo4j also at 1M nodes (make bench-large).
+neo_default=100000
+if [ "${1:-}" = large ]; then
+	neo_default="100000 1000000"
+fi
+neo_sizes="${BENCH_NEO4J_SIZES-$neo_default}"
+export NEO4J_DEV_JAVA_OPTS="${NEO4J_DEV_JAVA_OPTS:--Xmx4g -Xms4g}"
 queries="${BENCH_QUERIES:-2000}"
 ingest_nodes="${BENCH_INGEST_NODES:-50000}"
 work="${BENCH_DIR:-$repo/.cache/bench}"

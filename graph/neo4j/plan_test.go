@@ -28,22 +28,6 @@ func operators(p driver.ProfiledPlan) []string {
 	return out
 }
 
-func edgeParams(id string) map[string]any {
-	m := map[string]any{}
-	for _, k := range graph.EdgeKinds {
-		m[edgeParam(k)] = []string{edgeKey(graph.NodeID(id), graph.NodeID(id))}
-	}
-	return m
-}
-
-func edgeRows(id string) map[string]any {
-	m := map[string]any{}
-	for _, k := range graph.EdgeKinds {
-		m[edgeParam(k)] = []map[string]any{{"key": edgeKey(graph.NodeID(id), graph.NodeID(id)), "attrs": "[]", "docs": []string{"d"}}}
-	}
-	return m
-}
-
 // TestPlansUseIndexes profiles every statement the store runs (in a
 // transaction rolled back afterwards) and fails on any full or label scan
 // or sort: each lookup must be an index seek (or a count store read), or
@@ -72,17 +56,13 @@ func TestPlansUseIndexes(t *testing.T) {
 		"stored docs":   {qStoredDocs, map[string]any{"ds": []string{"d"}}, "NodeUniqueIndexSeek"},
 		"key owners":    {qKeyOwners, map[string]any{"ks": []string{"Model/name:x"}}, "NodeUniqueIndexSeek"},
 		"create docs":   {qCreateDocs, map[string]any{"rows": rows}, "Create"},
-		"create nodes":  {qCreateNodes, map[string]any{"rows": rows}, "Create"},
 		"update nodes":  {qUpdateNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"create keys":   {qCreateKeys, map[string]any{"rows": rows}, "Create"},
-		"create edges":  {qCreateEdges, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
-		"update edges":  {qUpdateEdges, edgeRows(id), "DirectedRelationshipUniqueIndexSeek"},
 		"move keys":     {qMoveKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"delete nodes":  {qDeleteNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"set aliases":   {qSetAliases, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"alias":         {qAlias, map[string]any{"id": id}, "NodeUniqueIndexSeek"},
 		"incident":      {qIncident, map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
-		"load edges":    {qLoadEdges, edgeParams(id), "DirectedRelationshipUniqueIndexSeek"},
 		"lookup":        {qLookup, map[string]any{"ks": []string{"Model/name:x"}}, "NodeUniqueIndexSeek"},
 		"nodes":         {qNodes, map[string]any{"kind": "Model", "after": "", "limit": 10}, "NodeIndexSeek"},
 		"load nodes":    {qLoadNodes, map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
@@ -90,6 +70,31 @@ func TestPlansUseIndexes(t *testing.T) {
 		"adjacent up":   {qAdjacent(graph.Upstream, nil, false), map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
 		"adjacent both": {qAdjacent(graph.Both, []graph.EdgeKind{graph.DependsOn}, true), map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
 		"stats":         {statsQuery, nil, "NodeCountFromCountStore"},
+	}
+	for _, k := range graph.NodeKinds {
+		cases["create nodes "+string(k)] = struct {
+			q      string
+			params map[string]any
+			want   string
+		}{qCreateNodesOf[k], map[string]any{"rows": rows}, "Create"}
+	}
+	key := edgeKey(graph.NodeID(id), graph.NodeID(id))
+	for _, k := range graph.EdgeKinds {
+		cases["create edges "+string(k)] = struct {
+			q      string
+			params map[string]any
+			want   string
+		}{qCreateEdgesOf[k], map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+		cases["update edges "+string(k)] = struct {
+			q      string
+			params map[string]any
+			want   string
+		}{qUpdateEdgesOf[k], map[string]any{"rows": []map[string]any{{"key": key, "attrs": "[]", "docs": []string{"d"}}}}, "DirectedRelationshipUniqueIndexSeek"}
+		cases["load edges "+string(k)] = struct {
+			q      string
+			params map[string]any
+			want   string
+		}{qLoadEdgesOf[k], map[string]any{"keys": []string{key}}, "DirectedRelationshipUniqueIndexSeek"}
 	}
 	sess := s.drv.NewSession(ctx, driver.SessionConfig{DatabaseName: s.db})
 	defer sess.Close(ctx)

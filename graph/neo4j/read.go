@@ -153,6 +153,17 @@ type halfEdge struct {
 // only for the types it can follow, so a dense node is not expanded on the
 // side the walk ignores.
 func (s *Store) adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind, records bool) ([][]halfEdge, error) {
+	var out [][]halfEdge
+	err := s.read(ctx, "adjacent", func(tx driver.ManagedTransaction) error {
+		var err error
+		out, err = adjacentTx(ctx, tx, ids, dir, kinds, records)
+		return err
+	})
+	return out, err
+}
+
+// adjacentTx is adjacent inside tx.
+func adjacentTx(ctx context.Context, tx driver.ManagedTransaction, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind, records bool) ([][]halfEdge, error) {
 	out := make([][]halfEdge, len(ids))
 	q := qAdjacent(dir, kinds, records)
 	if q == "" {
@@ -162,43 +173,39 @@ func (s *Store) adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Dire
 	for i, id := range ids {
 		pos[id] = append(pos[id], i)
 	}
-	err := s.read(ctx, "adjacent", func(tx driver.ManagedTransaction) error {
-		clear(out)
-		for start := 0; start < len(ids); start += idsPerQuery {
-			part := ids[start:min(len(ids), start+idsPerQuery)]
-			ps := make([]string, len(part))
-			for i, id := range part {
-				ps[i] = string(id)
-			}
-			recs, err := run(ctx, tx, q, map[string]any{"ids": ps})
-			if err != nil {
-				return err
-			}
-			for _, r := range recs {
-				var hs []halfEdge
-				for col, forward := range []bool{true, false} {
-					l, _ := r.Values[1+col].([]any)
-					for _, x := range l {
-						row, _ := x.([]any)
-						h := halfEdge{HalfEdge: graph.HalfEdge{Kind: graph.EdgeKind(str(row[0])), Peer: graph.NodeID(str(row[1])), PeerKind: graph.NodeKind(str(row[2])), Forward: forward}}
-						if records {
-							as, err := decodeAttrs(row[3])
-							if err != nil {
-								return fmt.Errorf("edge of %s: %w", str(r.Values[0]), err)
-							}
-							h.attrs, h.docs = nonNil(as), strs(row[4])
+	for start := 0; start < len(ids); start += idsPerQuery {
+		part := ids[start:min(len(ids), start+idsPerQuery)]
+		ps := make([]string, len(part))
+		for i, id := range part {
+			ps[i] = string(id)
+		}
+		recs, err := run(ctx, tx, q, map[string]any{"ids": ps})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			var hs []halfEdge
+			for col, forward := range []bool{true, false} {
+				l, _ := r.Values[1+col].([]any)
+				for _, x := range l {
+					row, _ := x.([]any)
+					h := halfEdge{HalfEdge: graph.HalfEdge{Kind: graph.EdgeKind(str(row[0])), Peer: graph.NodeID(str(row[1])), PeerKind: graph.NodeKind(str(row[2])), Forward: forward}}
+					if records {
+						as, err := decodeAttrs(row[3])
+						if err != nil {
+							return nil, fmt.Errorf("edge of %s: %w", str(r.Values[0]), err)
 						}
-						hs = append(hs, h)
+						h.attrs, h.docs = nonNil(as), strs(row[4])
 					}
+					hs = append(hs, h)
 				}
-				for _, i := range pos[graph.NodeID(str(r.Values[0]))] {
-					out[i] = hs
-				}
+			}
+			for _, i := range pos[graph.NodeID(str(r.Values[0]))] {
+				out[i] = hs
 			}
 		}
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // Edges implements graph.Reader.
@@ -243,17 +250,78 @@ func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction,
 }
 
 // Traverse implements graph.Reader with graph.Walk, so both backends visit
-// the same nodes in the same order.
+// the same nodes in the same order. The whole walk runs in one read
+// transaction on one connection: one query per breadth-first level, then
+// one for the reached nodes and one for the edges that reached them, with
+// no session or transaction set-up between them, and every level sees the
+// same committed state.
 func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
-	return graph.Walk(ctx, s, req)
+	if err := graph.CheckTraverse(&req); err != nil {
+		return graph.TraverseResult{}, err
+	}
+	var res graph.TraverseResult
+	err := s.read(ctx, "traverse", func(tx driver.ManagedTransaction) error {
+		var err error
+		res, err = graph.Walk(ctx, &txWalker{tx: tx, edges: map[graph.EdgeRef]graph.Edge{}}, req)
+		return err
+	})
+	return res, err
 }
 
-// Adjacent implements graph.Walker: one query per breadth-first level.
-func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
-	adj, err := s.adjacent(ctx, ids, dir, kinds, false)
+// txWalker is graph.Walker inside one read transaction. Adjacency queries
+// return the edges' records too, kept in edges, so the walk's final
+// LoadEdges costs no query (one round trip per edge kind saved).
+type txWalker struct {
+	tx    driver.ManagedTransaction
+	edges map[graph.EdgeRef]graph.Edge
+}
+
+func (w *txWalker) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
+	adj, err := adjacentTx(ctx, w.tx, ids, dir, kinds, true)
 	if err != nil {
 		return nil, err
 	}
+	for i, hs := range adj {
+		for _, h := range hs {
+			ref := graph.EdgeRef{From: ids[i], Kind: h.Kind, To: h.Peer}
+			if !h.Forward {
+				ref = graph.EdgeRef{From: h.Peer, Kind: h.Kind, To: ids[i]}
+			}
+			w.edges[ref] = graph.Edge{EdgeRef: ref, Attrs: h.attrs, Docs: h.docs}
+		}
+	}
+	return plainAdjacency(adj), nil
+}
+
+func (w *txWalker) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
+	return loadNodesTx(ctx, w.tx, ids)
+}
+
+func (w *txWalker) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
+	out := make([]graph.Edge, len(refs))
+	var missing []graph.EdgeRef
+	var at []int
+	for i, r := range refs {
+		if e, ok := w.edges[r]; ok {
+			out[i] = e
+			continue
+		}
+		missing = append(missing, r)
+		at = append(at, i)
+	}
+	if len(missing) > 0 {
+		es, err := loadEdgesTx(ctx, w.tx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for j, e := range es {
+			out[at[j]] = e
+		}
+	}
+	return out, nil
+}
+
+func plainAdjacency(adj [][]halfEdge) [][]graph.HalfEdge {
 	out := make([][]graph.HalfEdge, len(adj))
 	for i, hs := range adj {
 		if hs == nil {
@@ -264,41 +332,54 @@ func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Dire
 			out[i][j] = h.HalfEdge
 		}
 	}
-	return out, nil
+	return out
+}
+
+// Adjacent implements graph.Walker: one query for the whole frontier.
+func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
+	adj, err := s.adjacent(ctx, ids, dir, kinds, false)
+	if err != nil {
+		return nil, err
+	}
+	return plainAdjacency(adj), nil
 }
 
 // LoadNodes implements graph.Walker.
 func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
+	var out []graph.Node
+	err := s.read(ctx, "load nodes", func(tx driver.ManagedTransaction) error {
+		var err error
+		out, err = loadNodesTx(ctx, tx, ids)
+		return err
+	})
+	return out, err
+}
+
+// loadNodesTx loads ids inside tx, in one query per idsPerQuery ids.
+func loadNodesTx(ctx context.Context, tx driver.ManagedTransaction, ids []graph.NodeID) ([]graph.Node, error) {
 	for _, id := range ids {
 		if !id.Valid() {
 			return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 		}
 	}
 	byID := make(map[graph.NodeID]graph.Node, len(ids))
-	err := s.read(ctx, "load nodes", func(tx driver.ManagedTransaction) error {
-		clear(byID)
-		for start := 0; start < len(ids); start += idsPerQuery {
-			part := ids[start:min(len(ids), start+idsPerQuery)]
-			ps := make([]string, len(part))
-			for i, id := range part {
-				ps[i] = string(id)
-			}
-			recs, err := run(ctx, tx, qLoadNodes, map[string]any{"ids": ps})
-			if err != nil {
-				return err
-			}
-			for _, r := range recs {
-				n, err := decodeNode(r.Values)
-				if err != nil {
-					return err
-				}
-				byID[n.ID] = n
-			}
+	for start := 0; start < len(ids); start += idsPerQuery {
+		part := ids[start:min(len(ids), start+idsPerQuery)]
+		ps := make([]string, len(part))
+		for i, id := range part {
+			ps[i] = string(id)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		recs, err := run(ctx, tx, qLoadNodes, map[string]any{"ids": ps})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			n, err := decodeNode(r.Values)
+			if err != nil {
+				return nil, err
+			}
+			byID[n.ID] = n
+		}
 	}
 	out := make([]graph.Node, len(ids))
 	for i, id := range ids {
@@ -313,6 +394,17 @@ func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node
 
 // LoadEdges implements graph.Walker.
 func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
+	var out []graph.Edge
+	err := s.read(ctx, "load edges", func(tx driver.ManagedTransaction) error {
+		var err error
+		out, err = loadEdgesTx(ctx, tx, refs)
+		return err
+	})
+	return out, err
+}
+
+// loadEdgesTx loads refs inside tx.
+func loadEdgesTx(ctx context.Context, tx driver.ManagedTransaction, refs []graph.EdgeRef) ([]graph.Edge, error) {
 	for _, r := range refs {
 		if !r.Kind.Valid() || !r.From.Valid() || !r.To.Valid() {
 			return nil, fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
@@ -323,13 +415,9 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 		docs  []string
 	}
 	byRef := make(map[graph.EdgeRef]rec, len(refs))
-	err := s.read(ctx, "load edges", func(tx driver.ManagedTransaction) error {
-		clear(byRef)
-		return loadEdgeRecords(ctx, tx, refs, func(ref graph.EdgeRef, attrs []graph.Attr, docs []string) {
-			byRef[ref] = rec{nonNil(attrs), docs}
-		})
-	})
-	if err != nil {
+	if err := loadEdgeRecords(ctx, tx, refs, func(ref graph.EdgeRef, attrs []graph.Attr, docs []string) {
+		byRef[ref] = rec{nonNil(attrs), docs}
+	}); err != nil {
 		return nil, err
 	}
 	out := make([]graph.Edge, len(refs))
@@ -343,36 +431,39 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 	return out, nil
 }
 
-// loadEdgeRecords calls fn for each of refs that exists, in one query per
-// idsPerQuery refs.
+// loadEdgeRecords calls fn for each of refs that exists: one query per
+// edge kind present (per idsPerQuery refs).
 func loadEdgeRecords(ctx context.Context, tx driver.ManagedTransaction, refs []graph.EdgeRef, fn func(ref graph.EdgeRef, attrs []graph.Attr, docs []string)) error {
-	for len(refs) > 0 {
-		part := refs[:min(len(refs), idsPerQuery)]
-		refs = refs[len(part):]
-		params := make(map[string]any, len(graph.EdgeKinds))
-		for _, k := range graph.EdgeKinds {
-			params[edgeParam(k)] = []string{}
+	byKind := map[graph.EdgeKind][]string{}
+	byKey := make(map[edgeID]graph.EdgeRef, len(refs))
+	for _, r := range refs {
+		k := edgeKey(r.From, r.To)
+		if _, dup := byKey[edgeID{r.Kind, k}]; dup {
+			continue
 		}
-		byKey := make(map[edgeID]graph.EdgeRef, len(part))
-		for _, r := range part {
-			p, k := edgeParam(r.Kind), edgeKey(r.From, r.To)
-			params[p] = append(params[p].([]string), k)
-			byKey[edgeID{r.Kind, k}] = r
-		}
-		recs, err := run(ctx, tx, qLoadEdges, params)
-		if err != nil {
-			return fmt.Errorf("read edges: %w", err)
-		}
-		for _, r := range recs {
-			ref, ok := byKey[edgeID{graph.EdgeKind(str(r.Values[0])), str(r.Values[1])}]
-			if !ok {
-				return fmt.Errorf("read edges: unexpected edge %v %v", r.Values[0], r.Values[1])
-			}
-			as, err := decodeAttrs(r.Values[2])
+		byKey[edgeID{r.Kind, k}] = r
+		byKind[r.Kind] = append(byKind[r.Kind], k)
+	}
+	for _, kind := range graph.EdgeKinds {
+		keys := byKind[kind]
+		for len(keys) > 0 {
+			part := keys[:min(len(keys), idsPerQuery)]
+			keys = keys[len(part):]
+			recs, err := run(ctx, tx, qLoadEdgesOf[kind], map[string]any{"keys": part})
 			if err != nil {
-				return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
+				return fmt.Errorf("read edges: %w", err)
 			}
-			fn(ref, as, strs(r.Values[3]))
+			for _, r := range recs {
+				ref, ok := byKey[edgeID{kind, str(r.Values[0])}]
+				if !ok {
+					return fmt.Errorf("read edges: unexpected edge %v %v", kind, r.Values[0])
+				}
+				as, err := decodeAttrs(r.Values[1])
+				if err != nil {
+					return fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
+				}
+				fn(ref, as, strs(r.Values[2]))
+			}
 		}
 	}
 	return nil

@@ -3,9 +3,10 @@
 // replicated database and ad-hoc Cypher next to modelgraph's own queries.
 //
 // Writes resolve keys, merge evidence and count receipts in Go exactly as
-// graph/bolt does, inside one Neo4j transaction per document (per chunk of
-// documents for ApplyAll); Traverse is graph.Walk over one Cypher query per
-// breadth-first level. docs/neo4j.md describes the data model.
+// graph/bolt does (graph.Planner), inside one Neo4j transaction per chunk of
+// documents (ApplyAll) or per group of concurrent Apply calls; Traverse is
+// graph.Walk in one read transaction, one Cypher query per breadth-first
+// level. docs/neo4j.md describes the data model.
 package neo4j
 
 import (
@@ -64,6 +65,8 @@ type Store struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	group groupCommit
 }
 
 var (
@@ -262,6 +265,7 @@ func wrap(what string, err error) error {
 }
 
 func run(ctx context.Context, tx driver.ManagedTransaction, q string, params map[string]any) ([]*driver.Record, error) {
+	defer timeit("run "+q[:min(len(q), 40)]+" … "+q[max(0, len(q)-30):], time.Now())
 	res, err := tx.Run(ctx, q, params)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"sync"
+	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -12,12 +15,129 @@ import (
 )
 
 // Apply writes one document atomically; see graph.Writer.
+//
+// Concurrent calls share transactions (group commit): the first caller
+// becomes the leader and writes every document queued while it works, up
+// to Config.BulkSize per transaction, each transaction planned as ApplyAll
+// plans a chunk, so each document's receipt is what applying them one
+// after the other gives. A transaction that fails is retried one document
+// per transaction, so one bad document fails alone. Writers hold the
+// database's writer lock one transaction at a time; grouping is what lets
+// concurrent ingest go faster than one transaction per document. A call
+// whose context asks for an injected fault (graph.WithFault) runs alone.
 func (s *Store) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
+	if b == nil {
+		return graph.Receipt{}, fmt.Errorf("%w: nil batch", graph.ErrInvalidBatch)
+	}
+	if err := b.Validate(); err != nil {
+		return graph.Receipt{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return graph.Receipt{}, err
+	}
+	if graph.Fault(ctx, math.MaxInt) != nil {
+		return s.applyOne(ctx, b)
+	}
+	req := &applyReq{ctx: ctx, b: b, done: make(chan applyRes, 1)}
+	s.group.mu.Lock()
+	s.group.queue = append(s.group.queue, req)
+	if s.group.leading {
+		s.group.mu.Unlock()
+		res := <-req.done
+		return res.r, res.err
+	}
+	s.group.leading = true
+	s.group.mu.Unlock()
+	s.lead(req)
+	res := <-req.done
+	return res.r, res.err
+}
+
+func (s *Store) applyOne(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
 	rs, err := s.ApplyAll(ctx, []*graph.Batch{b})
 	if err != nil {
 		return graph.Receipt{}, err
 	}
 	return rs[0], nil
+}
+
+type applyReq struct {
+	ctx  context.Context
+	b    *graph.Batch
+	done chan applyRes
+}
+
+type applyRes struct {
+	r   graph.Receipt
+	err error
+}
+
+// groupCommit is the queue of Apply calls waiting for the leader.
+type groupCommit struct {
+	mu      sync.Mutex
+	queue   []*applyReq
+	leading bool
+}
+
+// lead writes queued documents in groups until its own (mine) is done;
+// then, if others are queued, it hands the leadership to a goroutine.
+func (s *Store) lead(mine *applyReq) {
+	for {
+		s.group.mu.Lock()
+		if len(s.group.queue) == 0 {
+			s.group.leading = false
+			s.group.mu.Unlock()
+			return
+		}
+		if len(mine.done) > 0 {
+			s.group.mu.Unlock()
+			go s.lead(&applyReq{done: make(chan applyRes, 1)})
+			return
+		}
+		batches := make([]*graph.Batch, len(s.group.queue))
+		for i, r := range s.group.queue {
+			batches[i] = r.b
+		}
+		n := s.chunkEnd(batches, 0)
+		group := slices.Clone(s.group.queue[:n])
+		s.group.queue = slices.Delete(s.group.queue, 0, n)
+		s.group.mu.Unlock()
+		s.applyGroup(group)
+	}
+}
+
+// applyGroup writes group in one transaction, or each alone when that
+// fails. A caller whose context ended before the write is left out.
+func (s *Store) applyGroup(group []*applyReq) {
+	live := group[:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- applyRes{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) > 1 {
+		bs := make([]*graph.Batch, len(live))
+		for i, r := range live {
+			bs[i] = r.b
+		}
+		// The group's transaction is not cancelled with its first caller.
+		rs, err := s.ApplyAll(context.WithoutCancel(live[0].ctx), bs)
+		if err == nil {
+			for i, r := range live {
+				r.done <- applyRes{r: rs[i]}
+			}
+			return
+		}
+	}
+	for _, r := range live {
+		rc, err := s.applyOne(r.ctx, r.b)
+		r.done <- applyRes{r: rc, err: err}
+	}
 }
 
 // ApplyAll validates every batch, then writes them in transactions of at
@@ -196,10 +316,15 @@ func (s *source) Incident(ids []graph.NodeID) ([]graph.Edge, error) {
 // reads what the chunk touches through source), write with UNWIND
 // statements, calling graph.Fault after each.
 func applyChunk(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.Batch) ([]graph.Receipt, error) {
+	t0 := time.Now()
 	if err := lockWriter(ctx, tx); err != nil {
 		return nil, err
 	}
+	timeit("lock", t0)
+	t0 = time.Now()
 	stored, err := storedDocs(ctx, tx, bs)
+	timeit("storedDocs", t0)
+	t0 = time.Now()
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +340,8 @@ func applyChunk(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.B
 	if err := p.Preload(fresh); err != nil {
 		return nil, err
 	}
+	timeit("preload", t0)
+	t0 = time.Now()
 	rs := make([]graph.Receipt, len(bs))
 	at := make([]int, len(bs))
 	clear(seen)
@@ -233,15 +360,18 @@ func applyChunk(ctx context.Context, tx driver.ManagedTransaction, bs []*graph.B
 	if err != nil {
 		return nil, err
 	}
+	timeit("plan", t0)
 	prs := p.Receipts()
 	for i := range bs {
 		if at[i] >= 0 {
 			rs[i] = prs[at[i]]
 		}
 	}
+	t0 = time.Now()
 	if err := write(ctx, tx, plan); err != nil {
 		return nil, err
 	}
+	timeit("write", t0)
 	return rs, nil
 }
 
@@ -273,6 +403,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 	// returning counts report the rows they matched (summed over UNION
 	// parts), the others are checked by the server's counters.
 	check := func(what, q string, params map[string]any, want int, applied func(driver.Counters) int) error {
+		defer timeit("write "+what, time.Now())
 		res, err := tx.Run(ctx, q, params)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", what, err)
@@ -317,32 +448,6 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		return nil
 	}
-	// byKind runs q (one UNION part per edge kind, see qUpdateEdges) over
-	// rows in parts of rowsPerStatement.
-	byKind := func(what, q string, rows []edgeRow, counts bool) error {
-		for len(rows) > 0 {
-			part := rows[:min(len(rows), rowsPerStatement)]
-			rows = rows[len(part):]
-			params := make(map[string]any, len(graph.EdgeKinds))
-			for _, k := range graph.EdgeKinds {
-				params[edgeParam(k)] = []map[string]any{}
-			}
-			for _, r := range part {
-				p := edgeParam(r.kind)
-				params[p] = append(params[p].([]map[string]any), r.row)
-			}
-			if err := check(what, q, params, len(part), nil); err != nil {
-				return err
-			}
-			if counts {
-				written += len(part)
-				if err := graph.Fault(ctx, written); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
 	created := func(c driver.Counters) int { return c.NodesCreated() }
 	docRows := make([]map[string]any, len(plan.Docs))
 	for i, doc := range plan.Docs {
@@ -370,13 +475,14 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd, "joins": js}, nil
 	}
-	var newNodes, updNodes []map[string]any
+	var updNodes []map[string]any
+	newNodesOf := map[graph.NodeKind][]map[string]any{}
 	for _, n := range plan.NewNodes {
 		row, err := nodeRow(n)
 		if err != nil {
 			return err
 		}
-		newNodes = append(newNodes, row)
+		newNodesOf[n.Kind] = append(newNodesOf[n.Kind], row)
 	}
 	for _, n := range plan.ChangedNodes {
 		row, err := nodeRow(n)
@@ -385,8 +491,10 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		updNodes = append(updNodes, row)
 	}
-	if err := exec("nodes", qCreateNodes, newNodes, created, true); err != nil {
-		return err
+	for _, k := range graph.NodeKinds {
+		if err := exec("nodes", qCreateNodesOf[k], newNodesOf[k], created, true); err != nil {
+			return err
+		}
 	}
 	if err := exec("nodes", qUpdateNodes, updNodes, nil, true); err != nil {
 		return err
@@ -406,27 +514,33 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 	if err := exec("moved keys", qMoveKeys, movedKeys, nil, false); err != nil {
 		return err
 	}
-	var newEdges []map[string]any
-	var updEdges []edgeRow
+	newEdgesOf := map[graph.EdgeKind][]map[string]any{}
+	updEdgesOf := map[graph.EdgeKind][]map[string]any{}
 	for _, e := range plan.NewEdges {
 		attrs, err := encodeAttrs(e.Attrs)
 		if err != nil {
 			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
-		newEdges = append(newEdges, map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs})
+		row := map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}
+		newEdgesOf[e.Kind] = append(newEdgesOf[e.Kind], row)
 	}
 	for _, e := range plan.ChangedEdges {
 		attrs, err := encodeAttrs(e.Attrs)
 		if err != nil {
 			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
-		updEdges = append(updEdges, edgeRow{e.Kind, map[string]any{"key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}})
+		updEdgesOf[e.Kind] = append(updEdgesOf[e.Kind], map[string]any{"key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs})
 	}
-	if err := exec("edges", qCreateEdges, newEdges, func(c driver.Counters) int { return c.RelationshipsCreated() }, true); err != nil {
-		return err
+	relsCreated := func(c driver.Counters) int { return c.RelationshipsCreated() }
+	for _, k := range graph.EdgeKinds {
+		if err := exec("edges", qCreateEdgesOf[k], newEdgesOf[k], relsCreated, true); err != nil {
+			return err
+		}
 	}
-	if err := byKind("edges", qUpdateEdges, updEdges, true); err != nil {
-		return err
+	for _, k := range graph.EdgeKinds {
+		if err := exec("edges", qUpdateEdgesOf[k], updEdgesOf[k], nil, true); err != nil {
+			return err
+		}
 	}
 	// Merges: the absorbed nodes go with the edges that were re-pointed
 	// away from them (created above at the survivor). Deleting them after
@@ -452,11 +566,6 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		aliases = append(aliases, map[string]any{"from": string(a.From), "to": string(a.To)})
 	}
 	return exec("aliases", qSetAliases, aliases, nil, false)
-}
-
-type edgeRow struct {
-	kind graph.EdgeKind
-	row  map[string]any
 }
 
 // encodeAttrs stores claims as a JSON string property: a claim is a

@@ -20,6 +20,7 @@ func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 	nodes := fs.Int("nodes", 50_000, "size of the supply chain whose documents are ingested")
 	workers := fs.Int("workers", 64, "concurrent Pipeline.Ingest callers")
 	uri := fs.String("uri", "", "ingest into this (empty) Neo4j server instead of the embedded store")
+	reset := fs.Bool("reset", false, "with -uri: delete everything in the database first (a development server only)")
 	dir := fs.String("dir", "", "directory for the embedded stores (default: a temporary one)")
 	signedOnly := fs.Bool("signed-only", false, "skip the whole-corpus run")
 	return func(ctx context.Context) (any, error) {
@@ -102,6 +103,11 @@ func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 				return perf.Throughput{}, err
 			}
 			defer s.Close()
+			if *uri != "" && *reset {
+				if err := s.(*neo4j.Store).Reset(ctx); err != nil {
+					return perf.Throughput{}, err
+				}
+			}
 			if *uri != "" {
 				if st, err := s.Stats(ctx); err != nil || st.Documents > 1 {
 					return perf.Throughput{}, fmt.Errorf("neo4j holds %d documents (%v); measure on an empty server", st.Documents, err)
@@ -112,6 +118,7 @@ func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if res.Signed, err = run("signed.db", signed); err != nil {
 			return nil, fmt.Errorf("ingest: signed: %w", err)
 		}
+		neo4j.DumpTimings()
 		logf("ingest %s: %d signed documents, %.0f verified/s", backend, res.Signed.Documents, res.Signed.DocsPerS)
 		if *uri == "" && !*signedOnly {
 			if res.All, err = run("all.db", all); err != nil {

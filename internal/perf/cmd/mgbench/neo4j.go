@@ -16,6 +16,8 @@ func neo4jCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 	n := fs.Int("n", 500, "queries of each kind")
 	warmup := fs.Int("warmup", 50, "unmeasured queries of each kind first")
 	chunk := fs.Int("chunk", neo4j.DefaultBulkSize, "documents per ApplyAll")
+	reset := fs.Bool("reset", false, "delete everything in the database first (a development server only)")
+	queryOnly := fs.Bool("query-only", false, "skip the load: query a server an earlier run loaded with the same -nodes")
 	return func(ctx context.Context) (any, error) {
 		if *uri == "" {
 			return nil, errors.New("neo4j: -uri is required")
@@ -29,9 +31,24 @@ func neo4jCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 			return nil, err
 		}
 		defer s.Close()
+		if *reset {
+			if err := s.Reset(ctx); err != nil {
+				return nil, fmt.Errorf("neo4j: %w", err)
+			}
+		}
 		st, err := s.Stats(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("neo4j: %w", err)
+		}
+		if *queryOnly {
+			q, err := perf.Workload(ctx, s, pl.Handles(), *n, *warmup, 1)
+			if err != nil {
+				return nil, fmt.Errorf("neo4j: %w", err)
+			}
+			neo4j.DumpTimings()
+			logf("neo4j query %d: impact p50 %.3f p99 %.3f ms, trace p50 %.3f p99 %.3f ms",
+				*nodes, q.Impact.P50ms, q.Impact.P99ms, q.Trace.P50ms, q.Trace.P99ms)
+			return perf.Record{Step: "neo4j", Backend: "neo4j", Size: *nodes, Query: &q, LoadAvg: perf.LoadAverage()}, nil
 		}
 		if st.Nodes > 0 {
 			return nil, fmt.Errorf("neo4j: the database holds %d nodes; measure on an empty server", st.Nodes)
@@ -40,6 +57,7 @@ func neo4jCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("neo4j: %w", err)
 		}
+		neo4j.DumpTimings()
 		logf("neo4j build %d: %d nodes, %d edges in %.1f s", *nodes, load.Nodes, load.Edges, load.Seconds)
 		q, err := perf.Workload(ctx, s, pl.Handles(), *n, *warmup, 1)
 		if err != nil {

@@ -1,0 +1,114 @@
+package neo4j
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/graphtest"
+)
+
+// writeCount reads the counter every write transaction bumps.
+func writeCount(t *testing.T, s *Store) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var n int64
+	err := s.read(ctx, "writes", func(tx driver.ManagedTransaction) error {
+		recs, err := run(ctx, tx, "MATCH (m:ModelgraphMeta {name: 'modelgraph'}) RETURN m.writes", nil)
+		if err == nil && len(recs) == 1 {
+			n, _ = recs[0].Values[0].(int64)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestApplyGroupCommit: concurrent Apply calls share write transactions
+// (fewer transactions than documents) and lose nothing: every document is
+// stored once, a document sent twice at the same time is written once and
+// reported as a duplicate once, and the shared node carries every
+// document's evidence.
+func TestApplyGroupCommit(t *testing.T) {
+	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
+	if uri == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("MODELGRAPH_NEO4J_URI is not set in CI")
+		}
+		t.Skip("MODELGRAPH_NEO4J_URI is not set")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const docs = 64
+	batch := func(i int) *graph.Batch {
+		b := graph.NewBatch(graphtest.Doc(fmt.Sprintf("group-%d", i)))
+		m := b.Node(graph.KindModel, graphtest.Digest(fmt.Sprintf("group-model-%d", i)))
+		shared := b.Node(graph.KindPackage, "pkg:pypi/numpy@1.26.0")
+		b.Edge(m, graph.DependsOn, shared)
+		return b
+	}
+	before := writeCount(t, s)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	receipts := make([]graph.Receipt, docs+1)
+	errs := make([]error, docs+1)
+	for i := range docs + 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			// The last caller sends document 0 again.
+			receipts[i], errs[i] = s.Apply(ctx, batch(i%docs))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	dups := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("apply %d: %v", i, err)
+		}
+		if receipts[i].Duplicate {
+			dups++
+		}
+	}
+	if dups != 1 || receipts[0].Duplicate == receipts[docs].Duplicate {
+		t.Fatalf("%d duplicates (document 0: %v and %v), want exactly one of the two copies of document 0", dups, receipts[0].Duplicate, receipts[docs].Duplicate)
+	}
+	txs := writeCount(t, s) - before
+	if txs >= docs {
+		t.Fatalf("%d write transactions for %d concurrent documents: no grouping", txs, docs+1)
+	}
+	t.Logf("%d concurrent documents in %d write transactions", docs+1, txs)
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Documents != docs {
+		t.Fatalf("%d documents stored, want %d", st.Documents, docs)
+	}
+	ns, err := s.Lookup(ctx, "pkg:pypi/numpy@1.26.0")
+	if err != nil || len(ns) != 1 {
+		t.Fatalf("lookup numpy: %v %v", ns, err)
+	}
+	if len(ns[0].Docs) != docs {
+		t.Fatalf("shared package has %d evidence documents, want %d", len(ns[0].Docs), docs)
+	}
+	if err := s.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
