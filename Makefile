@@ -4,7 +4,7 @@ CACHE         := $(CURDIR)/.cache
 STATICCHECK   := $(CACHE)/bin/staticcheck
 STATICCHECK_V := v0.8.2
 
-.PHONY: build test lint bench generate fuzz soak setup clean
+.PHONY: build test lint bench bench-large generate fuzz soak setup clean
 
 build:
 	$(GO) build -trimpath -o bin/modelgraph ./cmd/modelgraph
@@ -26,6 +26,10 @@ lint: $(STATICCHECK)
 
 bench:
 	bash deploy/dev/bench.sh
+
+# Neo4j at 1M nodes as well (long: the load alone takes tens of minutes).
+bench-large:
+	bash deploy/dev/bench.sh large
 
 generate:
 	$(GO) generate ./...
