@@ -204,10 +204,6 @@ func skipWord(w string) bool {
 	return true
 }
 
-func hasLetter(w string) bool {
-	return strings.IndexFunc(w, unicode.IsLetter) >= 0
-}
-
 // lettersOnly: the fuzzy vocabulary is words of letters (names, not
 // counters, versions or ids: "pkg5000" or "v3" match exactly or by prefix).
 func lettersOnly(w string) bool {
