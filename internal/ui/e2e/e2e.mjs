@@ -158,12 +158,22 @@ try {
   if (lit.onpath < expected.length) fail(`only ${lit.onpath} edges highlighted on the paths`);
   if (lit.offscreen.length) fail(`drawn off screen in the impact view: ${lit.offscreen.join(', ')}`);
   step(`${rows.length} deployments listed and highlighted; ${lit.hidden} elements off the paths hidden`);
+  // Toggling re-lays out and re-fits the view (animated): poll until it
+  // settles rather than reading it mid-animation on a busy machine.
+  const settle = async (ok) => {
+    let v = await highlighted();
+    for (let i = 0; i < 50 && !ok(v); i++) {
+      await page.waitForTimeout(100);
+      v = await highlighted();
+    }
+    return v;
+  };
   await page.check('#impact-context');
-  lit = await highlighted();
+  lit = await settle((v) => v.hidden === 0 && v.dim > 0 && sameSet(v.impacted, expected));
   if (lit.hidden !== 0 || lit.dim === 0 || !sameSet(lit.impacted, expected)) fail(`"show the rest" left ${lit.hidden} hidden, ${lit.dim} dimmed`);
   await page.uncheck('#impact-context');
-  lit = await highlighted();
-  if (!sameSet(lit.impacted, expected) || lit.offscreen.length) fail('the impact view did not come back after hiding the rest again');
+  lit = await settle((v) => sameSet(v.impacted, expected) && !v.offscreen.length);
+  if (!sameSet(lit.impacted, expected) || lit.offscreen.length) fail(`the impact view did not come back after hiding the rest again (off screen: ${lit.offscreen.join(', ')})`);
 
   await page.waitForTimeout(300); // let the canvas paint the final frame
   await page.screenshot({ path: shot, fullPage: false });
