@@ -71,24 +71,8 @@ func AddJoin(js []KeyJoin, keys []string, doc string) ([]KeyJoin, bool) {
 
 // UnionJoins merges two Joins lists (each sorted by JoinID).
 func UnionJoins(a, b []KeyJoin) []KeyJoin {
-	out := make([]KeyJoin, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch c := cmpStr(JoinID(a[i].Keys), JoinID(b[j].Keys)); {
-		case c < 0:
-			out = append(out, a[i])
-			i++
-		case c > 0:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, KeyJoin{Keys: a[i].Keys, Docs: UnionSorted(a[i].Docs, b[j].Docs)})
-			i++
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return unionBy(a, b, func(x, y KeyJoin) int { return cmpStr(JoinID(x.Keys), JoinID(y.Keys)) },
+		func(x, y KeyJoin) KeyJoin { return KeyJoin{Keys: x.Keys, Docs: UnionSorted(x.Docs, y.Docs)} })
 }
 
 // Merge reports that nodes were folded into one: Absorbed ids (sorted) no
@@ -238,18 +222,24 @@ func AddKeyDoc(kds []KeyClaim, key, doc string) ([]KeyClaim, bool) {
 
 // UnionSorted merges two sorted, unique lists.
 func UnionSorted(a, b []string) []string {
-	out := make([]string, 0, len(a)+len(b))
+	return unionBy(a, b, cmpStr, func(x, _ string) string { return x })
+}
+
+// unionBy merges two lists sorted by cmp, combining the elements that
+// compare equal: the one merge every Union* shares.
+func unionBy[T any](a, b []T, cmp func(T, T) int, both func(T, T) T) []T {
+	out := make([]T, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
+		switch c := cmp(a[i], b[j]); {
+		case c < 0:
 			out = append(out, a[i])
 			i++
-		case a[i] > b[j]:
+		case c > 0:
 			out = append(out, b[j])
 			j++
 		default:
-			out = append(out, a[i])
+			out = append(out, both(a[i], b[j]))
 			i++
 			j++
 		}
@@ -261,46 +251,13 @@ func UnionSorted(a, b []string) []string {
 // UnionAttrs merges two attribute lists (each sorted by name, value): one
 // claim per (name, value), evidence united.
 func UnionAttrs(a, b []Attr) []Attr {
-	out := make([]Attr, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch c := cmpAttr(a[i], b[j]); {
-		case c < 0:
-			out = append(out, a[i])
-			i++
-		case c > 0:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, Attr{Name: a[i].Name, Value: a[i].Value, Docs: UnionSorted(a[i].Docs, b[j].Docs)})
-			i++
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return unionBy(a, b, cmpAttr, func(x, y Attr) Attr { return Attr{Name: x.Name, Value: x.Value, Docs: UnionSorted(x.Docs, y.Docs)} })
 }
 
 // UnionKeyClaims merges two KeyDocs lists (each sorted by key).
 func UnionKeyClaims(a, b []KeyClaim) []KeyClaim {
-	out := make([]KeyClaim, 0, len(a)+len(b))
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i].Key < b[j].Key:
-			out = append(out, a[i])
-			i++
-		case a[i].Key > b[j].Key:
-			out = append(out, b[j])
-			j++
-		default:
-			out = append(out, KeyClaim{Key: a[i].Key, Docs: UnionSorted(a[i].Docs, b[j].Docs)})
-			i++
-			j++
-		}
-	}
-	out = append(out, a[i:]...)
-	return append(out, b[j:]...)
+	return unionBy(a, b, func(x, y KeyClaim) int { return cmpStr(x.Key, y.Key) },
+		func(x, y KeyClaim) KeyClaim { return KeyClaim{Key: x.Key, Docs: UnionSorted(x.Docs, y.Docs)} })
 }
 
 // Repoint maps an edge whose ends may have been absorbed: an end in
