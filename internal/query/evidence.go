@@ -368,7 +368,7 @@ func (s subjects) keys(d string, n graph.Node) []string {
 
 // vouches reports whether e may vouch for n (rules 1–3 of identity);
 // when it may not, why.
-func vouches(n graph.Node, e Evidence, ev []Evidence, subj subjects) (bool, string) {
+func vouches(n graph.Node, e Evidence, names trustedNames) (bool, string) {
 	if e.Status != graph.StatusVerified {
 		return false, ""
 	}
@@ -384,7 +384,7 @@ func vouches(n graph.Node, e Evidence, ev []Evidence, subj subjects) (bool, stri
 		// lie inside it too, or the signer is vouching for an artifact
 		// someone else trusted names as theirs.
 		scope := strings.Split(sg.Scope, ", ")
-		for _, k := range trustedNames(n, ev, subj, signerLabel(sg)) {
+		for _, k := range names.except(signerLabel(sg)) {
 			if !graph.ScopeMatches(scope, k) {
 				return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, but another trusted document names this %s %q", e.Type, short(e.Document), signerLabel(sg), sg.Scope, n.Kind, k)
 			}
@@ -393,30 +393,48 @@ func vouches(n graph.Node, e Evidence, ev []Evidence, subj subjects) (bool, stri
 	return true, ""
 }
 
-// trustedNames are the name keys of n that verified documents whose role
-// may vouch for n's kind name in their subject, leaving out documents
-// signed by except: the names a restricted signer's namespace is checked
-// against.
-func trustedNames(n graph.Node, ev []Evidence, subj subjects, except string) []string {
-	var out []string
+// trustedNames maps each name of n that a verified document whose role may
+// vouch for n's kind gives it (name keys in its subject, and the name/uri
+// it claims) to the verified signers of those documents: what namespace
+// rules are checked against. Built once per judgement, so a node described
+// by many documents costs one pass, not one per signer.
+type trustedNames map[string][][]string // name -> the verified signer set of each document giving it
+
+func trustedNamesOf(n graph.Node, ev []Evidence, subj subjects) trustedNames {
+	out := trustedNames{}
 	for _, e := range ev {
 		if e.Status != graph.StatusVerified || !graph.VouchesFor(e.Role, n.Kind) {
 			continue
 		}
-		if slices.ContainsFunc(e.Signers, func(sg Signer) bool { return sg.Status == graph.StatusVerified && signerLabel(sg) == except }) {
-			continue
+		var signers []string
+		for _, sg := range e.Signers {
+			if sg.Status == graph.StatusVerified {
+				signers = append(signers, signerLabel(sg))
+			}
 		}
+		add := func(name string) { out[name] = append(out[name], signers) }
 		for _, k := range subj.keys(e.Document, n) {
-			if graph.IsNameKey(k) && slices.Contains(n.Keys, k) && !slices.Contains(out, k) {
-				out = append(out, k)
+			if graph.IsNameKey(k) && slices.Contains(n.Keys, k) {
+				add(k)
 			}
 		}
 		// A name or URI it claims for the node without making it a key
 		// ("acme/model" as a subject name) names the artifact all the same.
 		for _, a := range n.Attrs {
-			if (a.Name == "name" || a.Name == "uri") && slices.Contains(a.Docs, e.Document) && !slices.Contains(out, a.Value) {
-				out = append(out, a.Value)
+			if (a.Name == "name" || a.Name == "uri") && slices.Contains(a.Docs, e.Document) {
+				add(a.Value)
 			}
+		}
+	}
+	return out
+}
+
+// except lists, sorted, the names given by a document not signed by label.
+func (t trustedNames) except(label string) []string {
+	var out []string
+	for name, sets := range t {
+		if slices.ContainsFunc(sets, func(signers []string) bool { return !slices.Contains(signers, label) }) {
+			out = append(out, name)
 		}
 	}
 	slices.Sort(out)
@@ -427,8 +445,9 @@ func trustedNames(n graph.Node, ev []Evidence, subj subjects, except string) []s
 func judge(n graph.Node, ev []Evidence, asked string, subj subjects) verdict {
 	var vouching []Evidence
 	var notes []string
+	names := trustedNamesOf(n, ev, subj)
 	for _, e := range ev {
-		ok, why := vouches(n, e, ev, subj)
+		ok, why := vouches(n, e, names)
 		if ok {
 			vouching = append(vouching, e)
 		} else if why != "" {
