@@ -50,7 +50,7 @@ RETURN kks, ` + nodeColumns
 	qLookup = "UNWIND $ks AS kk MATCH (k:Key {k: kk}) " + hintKey + " MATCH (n:Node {id: k.node}) " + hintNode + " RETURN " + nodeColumns
 	// Ordering by both properties of the composite (kind, id) index lets
 	// the index provide the order: a page costs its size, not the kind's.
-	qNodes     = "MATCH (n:Node) WHERE n.kind = $kind AND n.id > $after RETURN " + nodeColumns + " ORDER BY n.kind, n.id LIMIT $limit"
+	qNodes     = "MATCH (n:Node) USING INDEX n:Node(kind, id) WHERE n.kind = $kind AND n.id > $after RETURN " + nodeColumns + " ORDER BY n.kind, n.id LIMIT $limit"
 	qLoadNodes = "UNWIND $ids AS id MATCH (n:Node {id: id}) " + hintNode + " RETURN " + nodeColumns
 	qDocuments = "UNWIND $ds AS d MATCH (r:DocRecord {digest: d}) " + hintDoc + " RETURN r.digest, r.json"
 )
