@@ -177,7 +177,7 @@ func TestArchitectureCatchesForbiddenImports(t *testing.T) {
 	for _, c := range []struct{ pkg, imp string }{
 		{"graph", "ingest"},
 		{"internal/query", "internal/httpapi"},
-		{"graph/bolt", "graph/neo4j"},
+		{"graph/embedded", "graph/neo4j"},
 		{"aibom", "internal/query"},
 		{"ingest/strictjson", "graph"},
 	} {

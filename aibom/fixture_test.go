@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 // fixture is the supply chain most tests export:
@@ -27,7 +27,7 @@ import (
 // key signature over instruct, a verified key-signed dataset attestation,
 // and unsigned provenance, SBOM, model card and deployment records.
 type fixture struct {
-	store                           *bolt.Store
+	store                           *embedded.Store
 	path                            string
 	q4, instruct, base              graph.NodeID
 	raw, clean                      graph.NodeID
@@ -56,9 +56,9 @@ func doc(name, typ, predicate string, at time.Time, sigs ...graph.Signature) gra
 	}
 }
 
-func openStore(t testing.TB, path string) *bolt.Store {
+func openStore(t testing.TB, path string) *embedded.Store {
 	t.Helper()
-	s, err := bolt.Open(path, bolt.Options{})
+	s, err := embedded.Open(path, embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 // The write algorithm: how one document's batch changes the graph. It is
 // written once, here, over WriteState, the primitives a backend offers on
-// its records inside its write transaction. graph/bolt implements
+// its records inside its write transaction. graph/embedded implements
 // WriteState on its transaction cache (raw evidence lists, spilled to their
 // own buckets); Planner implements it on an overlay of graph.Node records
 // for graph/neo4j, which then writes the resulting Plan. The identity

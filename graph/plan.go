@@ -14,7 +14,7 @@ import (
 // document to Planner.Apply, then executes Planner.Plan atomically. The
 // Planner runs the one write algorithm (ApplyNodes, ApplyEdges in
 // apply.go) over an overlay of graph.Node records; graph/neo4j writes
-// through it. graph/bolt runs the same algorithm over its own records
+// through it. graph/embedded runs the same algorithm over its own records
 // (raw evidence lists, spilled to their own buckets), so the two cannot
 // decide differently; the contract suite checks they give one graph.
 

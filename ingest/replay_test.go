@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/statement"
@@ -44,7 +44,7 @@ type graphState struct {
 	Docs  []graph.Document
 }
 
-func snapshot(t *testing.T, s *bolt.Store, docs ...string) graphState {
+func snapshot(t *testing.T, s *embedded.Store, docs ...string) graphState {
 	t.Helper()
 	ctx := context.Background()
 	st, err := s.Stats(ctx)

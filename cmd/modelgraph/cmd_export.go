@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelgraph/modelgraph/aibom"
-	"github.com/modelgraph/modelgraph/ingest/guacexport"
 	"github.com/modelgraph/modelgraph/internal/app"
+	"github.com/modelgraph/modelgraph/internal/guacexport"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 )

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -55,7 +55,7 @@ func ingestFixtures(t *testing.T, dataDir string) {
 // firstWith returns the first node of kind having an outgoing edge of edge.
 func firstWith(t *testing.T, dataDir string, kind graph.NodeKind, edge graph.EdgeKind) graph.Node {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(dataDir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dataDir, "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
 )
@@ -42,13 +42,13 @@ func runCLI(t *testing.T, args ...string) (string, string, error) {
 
 type testServer struct {
 	url   string
-	store *bolt.Store
+	store *embedded.Store
 }
 
 // serveAPI runs the HTTP API over a fresh store, optionally behind wrap.
 func serveAPI(t *testing.T, wrap func(http.Handler) http.Handler) testServer {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

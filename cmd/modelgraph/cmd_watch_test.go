@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
 	"github.com/modelgraph/modelgraph/internal/watch"
@@ -20,7 +20,7 @@ import (
 // request deadline, 1s here) without missing or repeating one.
 func TestWatchStreams(t *testing.T) {
 	dir := t.TempDir()
-	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dir, "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,8 +109,8 @@ if [ -n "$neo_sizes" ]; then
 	fi
 fi
 
-log "SBOM ingest vs GUAC (ingest/guacexport BenchmarkIngestVsGUAC)"
-go test -run XXX -bench IngestVsGUAC -benchtime 3x -count 1 ./ingest/guacexport/ >"$work/sbom.txt" 2>&1 || notes+=("-note" "BenchmarkIngestVsGUAC failed: see $work/sbom.txt")
+log "SBOM ingest vs GUAC (internal/guacexport BenchmarkIngestVsGUAC)"
+go test -run XXX -bench IngestVsGUAC -benchtime 3x -count 1 ./internal/guacexport/ >"$work/sbom.txt" 2>&1 || notes+=("-note" "BenchmarkIngestVsGUAC failed: see $work/sbom.txt")
 log "AI-BOM export (aibom BenchmarkExport)"
 go test -run XXX -bench 'Export$' -count 1 ./aibom/ >"$work/export.txt" 2>&1 || notes+=("-note" "aibom BenchmarkExport failed: see $work/export.txt")
 

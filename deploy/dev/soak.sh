@@ -17,7 +17,7 @@ FUZZTIME="${FUZZTIME:-60s}" bash deploy/dev/fuzz.sh
 # ApplyAll groupings and concurrent writers give one graph, equal to the
 # identity rule's model (graph/graphtest/identity.go). Neo4j too when a
 # server is given (MODELGRAPH_NEO4J_URI).
-MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS:-400}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/bolt/ | tail -2
+MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS:-400}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/embedded/ | tail -2
 if [ -n "${MODELGRAPH_NEO4J_URI:-}" ]; then
 	MODELGRAPH_IDENTITY_PERMUTATIONS="${IDENTITY_PERMUTATIONS_NEO4J:-120}" go test -count=1 -timeout 30m -run 'TestContract/PermutationsGiveOneGraph' ./graph/neo4j/ | tail -2
 fi

@@ -1,5 +1,5 @@
 // Package graphtest is the Store contract: one suite every backend runs
-// unchanged (graph/bolt, graph/neo4j), in the manner of Dex's storage
+// unchanged (graph/embedded, graph/neo4j), in the manner of Dex's storage
 // conformance tests. Each test gets a fresh, empty store from the Harness.
 package graphtest
 

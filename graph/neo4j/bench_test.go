@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/graph/graphtest"
 )
 
-// The benchmarks run the same work on graph/bolt and on Neo4j (skipped
+// The benchmarks run the same work on graph/embedded and on Neo4j (skipped
 // without MODELGRAPH_NEO4J_URI), on one generated supply chain:
 //
 //	200 datasets, each derived from another (chains of depth ~8);
@@ -127,7 +127,7 @@ type backend struct {
 func backends() []backend {
 	return []backend{
 		{"bolt", func(b *testing.B) graph.Store {
-			s, err := bolt.Open(filepath.Join(b.TempDir(), "graph.db"), bolt.Options{})
+			s, err := embedded.Open(filepath.Join(b.TempDir(), "graph.db"), embedded.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

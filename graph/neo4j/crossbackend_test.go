@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/graph/graphtest"
 )
 
@@ -246,7 +246,7 @@ func dumpNodes(t *testing.T, s graph.Reader, page int) []graph.Node {
 	return all
 }
 
-// TestCrossBackend feeds one history to graph/bolt and to Neo4j and
+// TestCrossBackend feeds one history to graph/embedded and to Neo4j and
 // requires every read to give the same answer: receipts, the full dump
 // (nodes and edges in both directions), lookups, documents, stats and a
 // set of traversals (steps, depths, parents and via edges).
@@ -254,7 +254,7 @@ func TestCrossBackend(t *testing.T) {
 	cfg := config(t)
 	cfg.BulkSize = 4
 	neo := open(t, cfg)
-	bs, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
+	bs, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

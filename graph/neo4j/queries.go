@@ -119,7 +119,7 @@ func typeList(dir graph.Direction, kinds []graph.EdgeKind, forward bool) string 
 // the types dir follows on each side ("" when it follows none). Pattern
 // comprehensions give one row per node and expand each side only for its
 // own types, so a walk upstream from a package with 100k dependents does
-// not read them. A self-loop appears once on each side, as on graph/bolt.
+// not read them. A self-loop appears once on each side, as on graph/embedded.
 func qAdjacent(dir graph.Direction, kinds []graph.EdgeKind, records bool) string {
 	outTypes, inTypes := typeList(dir, kinds, true), typeList(dir, kinds, false)
 	if outTypes == "" && inTypes == "" {

@@ -82,7 +82,7 @@ func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 const maxAliasHops = 64
 
 // Lookup implements graph.Reader: one index seek per node kind, results in
-// kind order (as graph/bolt lists them).
+// kind order (as graph/embedded lists them).
 func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 	k, err := graph.NormalizeKey(key)
 	if err != nil {
@@ -216,7 +216,7 @@ func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction,
 	if !id.Valid() {
 		return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 	}
-	// Unknown kinds match nothing (as on graph/bolt); they never reach Cypher.
+	// Unknown kinds match nothing (as on graph/embedded); they never reach Cypher.
 	valid := slices.DeleteFunc(slices.Clone(kinds), func(k graph.EdgeKind) bool { return !k.Valid() })
 	var hs []halfEdge
 	if len(kinds) == 0 || len(valid) > 0 {

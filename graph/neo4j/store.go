@@ -1,9 +1,9 @@
 // Package neo4j is the graph store on a Neo4j 5 server: the same contract
-// as the embedded store (graph/bolt), for deployments that want a shared,
+// as the embedded store (graph/embedded), for deployments that want a shared,
 // replicated database and ad-hoc Cypher next to modelgraph's own queries.
 //
 // Writes resolve keys, merge evidence and count receipts in Go exactly as
-// graph/bolt does (graph.Planner), inside one Neo4j transaction per chunk of
+// graph/embedded does (graph.Planner), inside one Neo4j transaction per chunk of
 // documents (ApplyAll) or per group of concurrent Apply calls; Traverse is
 // graph.Walk in one read transaction, one Cypher query per breadth-first
 // level. docs/neo4j.md describes the data model.
@@ -374,7 +374,7 @@ MATCH (a:Node)-[r]->(b:Node) WHERE size(r.docs) = 0 RETURN a.id + ' ' + type(r) 
 // Check verifies the graph's invariants: every key entry and node agree,
 // every node has its kind label, at most one edge of a kind joins two nodes,
 // everything has evidence. It scans the whole graph: for tests (the
-// contract harness runs it after every test, as graph/bolt's does) and for
+// contract harness runs it after every test, as graph/embedded's does) and for
 // operators checking a database, not for request paths.
 func (s *Store) Check(ctx context.Context) error {
 	var errs []error

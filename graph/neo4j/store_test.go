@@ -34,7 +34,7 @@ func config(t testing.TB) neo4j.Config {
 }
 
 // open returns a store on an emptied database. At cleanup it checks the
-// graph's invariants (as graph/bolt's tests do) and closes the store, or
+// graph's invariants (as graph/embedded's tests do) and closes the store, or
 // whichever store Reopen put in its place.
 func open(t testing.TB, cfg neo4j.Config) *reopenable {
 	t.Helper()

@@ -146,7 +146,7 @@ func (s *Store) applyGroup(group []*applyReq) {
 // one fails, the earlier ones stay committed: the error says how many
 // documents were written and the receipts returned are theirs; applying the
 // same call again is safe because stored documents are duplicates. A call
-// that fits in one transaction is all-or-nothing, as on graph/bolt.
+// that fits in one transaction is all-or-nothing, as on graph/embedded.
 func (s *Store) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
 	for _, b := range bs {
 		if b == nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
 )
 
@@ -18,7 +18,7 @@ import (
 // the keys the documents carry (digests, hf:// ids).
 func TestLineageFromDocuments(t *testing.T) {
 	ctx := context.Background()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

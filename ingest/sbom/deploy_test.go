@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 const (
@@ -24,7 +24,7 @@ const (
 // image lacks it: that deployment must not be reported.
 func TestWhichDeploymentsServePackage(t *testing.T) {
 	ctx := t.Context()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

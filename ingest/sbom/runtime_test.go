@@ -12,7 +12,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 const cdxSchemas = "../../testdata/cyclonedx-schemas"
@@ -53,9 +53,9 @@ func validCDX(t *testing.T, v string, data []byte) {
 	}
 }
 
-func openBolt(t *testing.T) *bolt.Store {
+func openBolt(t *testing.T) *embedded.Store {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

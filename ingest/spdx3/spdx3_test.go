@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 const (
@@ -31,7 +31,7 @@ func fixture(t testing.TB, name string) []byte {
 // store ingests the named fixtures into a fresh embedded store.
 func store(t *testing.T, names ...string) graph.Store {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

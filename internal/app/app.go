@@ -12,7 +12,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/config"
@@ -29,7 +29,7 @@ func OpenStore(ctx context.Context, c config.Config) (graph.Store, error) {
 			return nil, fmt.Errorf("data dir: %w", err)
 		}
 	}
-	s, err := bolt.Open(path, bolt.Options{})
+	s, err := embedded.Open(path, embedded.Options{})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w\nhint: another process holds the store's lock (is `modelgraph serve` running on %s?); stop it, or send documents to the running server with `modelgraph push --server URL`", err, path)
 	}

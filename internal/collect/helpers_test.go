@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/collect"
@@ -23,9 +23,9 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newPipeline opens a fresh bolt store and a pipeline verifying against pol.
-func newPipeline(t *testing.T, pol *trust.Policy) (*ingest.Pipeline, *bolt.Store) {
+func newPipeline(t *testing.T, pol *trust.Policy) (*ingest.Pipeline, *embedded.Store) {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
 )
@@ -26,7 +26,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		s, err := bolt.Open(filepath.Join(b.TempDir(), "g.db"), bolt.Options{})
+		s, err := embedded.Open(filepath.Join(b.TempDir(), "g.db"), embedded.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/demo"
@@ -21,9 +21,9 @@ import (
 
 // loaded returns a bolt store holding the demo, loaded through a pipeline
 // that trusts the demo keys.
-func loaded(t *testing.T) (*bolt.Store, *ingest.Pipeline) {
+func loaded(t *testing.T) (*embedded.Store, *ingest.Pipeline) {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestLoadVerifiesEverySignedDocument(t *testing.T) {
 }
 
 func TestLoadRefusesAPolicyWithoutTheDemoKeys(t *testing.T) {
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

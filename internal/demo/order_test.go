@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/graph/neo4j"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
@@ -75,9 +75,9 @@ func canonicalDump(t *testing.T, r graph.Reader) string {
 	return strings.Join(lines, "\n")
 }
 
-func openOrderStore(t *testing.T) *bolt.Store {
+func openOrderStore(t *testing.T) *embedded.Store {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 func post(t *testing.T, h http.Handler, q string) *httptest.ResponseRecorder {
@@ -27,7 +27,7 @@ func post(t *testing.T, h http.Handler, q string) *httptest.ResponseRecorder {
 // new one queues for QueueWait and is then refused with 503, Retry-After
 // and a message naming the budget; once released it runs.
 func TestAdmission(t *testing.T) {
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 )
 
@@ -57,7 +57,7 @@ func fill(t *testing.T, dir string) string {
 // after a store write failed, and recovers when space and writes return.
 func TestReadyzStoreCannotWrite(t *testing.T) {
 	dir, tmpfs := smallDisk(t)
-	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dir, "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

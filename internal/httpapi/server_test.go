@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
@@ -62,7 +62,7 @@ func startTrusting(t *testing.T, o Options, pol *trust.Policy) *env {
 // openBolt is an embedded store checked for invariants at cleanup.
 func openBolt(t *testing.T) graph.Store {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/query"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
@@ -27,7 +27,7 @@ import (
 //	go test -run '^$' -bench 'WebhookDecision|ControlSpin' -benchtime 2000x ./internal/k8sadmit/
 func BenchmarkWebhookDecision(b *testing.B) {
 	for _, n := range []int{100_000} {
-		st, err := bolt.Open(filepath.Join(b.TempDir(), "g.db"), bolt.Options{})
+		st, err := embedded.Open(filepath.Join(b.TempDir(), "g.db"), embedded.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
@@ -74,7 +74,7 @@ func advisory(t testing.TB, id, status string, about subj) []byte {
 }
 
 type world struct {
-	store *bolt.Store
+	store *embedded.Store
 	q     *query.Service
 	pipe  *ingest.Pipeline
 	s     *signers
@@ -85,7 +85,7 @@ type world struct {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	s, pol := newPolicy(t)
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

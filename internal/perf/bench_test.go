@@ -7,17 +7,17 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
 
-func benchStore(b *testing.B, nodes int) (*bolt.Store, *synth.Chain) {
+func benchStore(b *testing.B, nodes int) (*embedded.Store, *synth.Chain) {
 	b.Helper()
 	pl, err := synth.NewPlan(synth.ForNodes(nodes))
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := bolt.Open(filepath.Join(b.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(b.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

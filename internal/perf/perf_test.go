@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
@@ -126,7 +126,7 @@ func TestLoadQueryIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestLoadQueryIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := bolt.Open(filepath.Join(t.TempDir(), "i.db"), bolt.Options{})
+	s2, err := embedded.Open(filepath.Join(t.TempDir(), "i.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestLoadQueryIngest(t *testing.T) {
 	// rate for documents that did not verify.
 	other, _ := synth.NewSigner(2)
 	otherPol, _ := other.Policy()
-	s3, err := bolt.Open(filepath.Join(t.TempDir(), "j.db"), bolt.Options{})
+	s3, err := embedded.Open(filepath.Join(t.TempDir(), "j.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

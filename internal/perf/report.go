@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// SBOMRatio is ingest/guacexport's BenchmarkIngestVsGUAC summary line.
+// SBOMRatio is internal/guacexport's BenchmarkIngestVsGUAC summary line.
 type SBOMRatio struct {
 	WallRatio float64 `json:"wallRatio"`
 	CPURatio  float64 `json:"cpuRatio"`
@@ -173,7 +173,7 @@ func (r *Report) Markdown() string {
 		loads = append(loads, num(x.LoadAvg))
 	}
 	fmt.Fprintf(&b, " at the end of each step: %s.\n\n", strings.Join(loads, ", "))
-	b.WriteString("| Measure | Size | Embedded (graph/bolt) | Neo4j | Target | Status |\n")
+	b.WriteString("| Measure | Size | Embedded (graph/embedded) | Neo4j | Target | Status |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
 	row := func(cols ...string) { b.WriteString("| " + strings.Join(cols, " | ") + " |\n") }
 	na := "—"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 	"github.com/modelgraph/modelgraph/internal/synth"
@@ -26,7 +26,7 @@ func BenchmarkReport(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer os.RemoveAll(dir)
-			s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+			s, err := embedded.Open(filepath.Join(dir, "graph.db"), embedded.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -18,7 +18,7 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
@@ -187,7 +187,7 @@ func realScorecard(t *testing.T) []byte {
 }
 
 type world struct {
-	store *bolt.Store
+	store *embedded.Store
 	q     *query.Service
 	pipe  *ingest.Pipeline
 	ps    *posture.Service
@@ -195,7 +195,7 @@ type world struct {
 
 func newWorld(t *testing.T, pol *trust.Policy) *world {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
 
@@ -21,7 +21,7 @@ var (
 )
 
 type benchGraph struct {
-	store *bolt.Store
+	store *embedded.Store
 	chain *synth.Chain
 }
 
@@ -36,7 +36,7 @@ func benchStore(b *testing.B, nodes int) *benchGraph {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dir, "graph.db"), embedded.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 // The incident world used by most tests:
@@ -25,7 +25,7 @@ import (
 //	cycA <-> cycB DERIVED_FROM cycle             (unsigned card describing cycA only)
 //	advisory ACME-2026-001 (active) -AFFECTS-> sft
 type world struct {
-	s    *bolt.Store
+	s    *embedded.Store
 	q    *Service
 	docs map[string]string // doc name -> digest
 	ids  map[string]graph.NodeID
@@ -50,9 +50,9 @@ func D(s string) string { return graph.SHA256Key([]byte("artifact:" + s)) }
 
 func ctxT() context.Context { return context.Background() }
 
-func openStore(t *testing.T) *bolt.Store {
+func openStore(t *testing.T) *embedded.Store {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

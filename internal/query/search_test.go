@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -18,9 +18,9 @@ import (
 
 // demoService is the demo in a bolt store, queried without a search
 // wrapper (the Service builds its own index and rebuilds it after writes).
-func demoService(t *testing.T) (*query.Service, *bolt.Store) {
+func demoService(t *testing.T) (*query.Service, *embedded.Store) {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

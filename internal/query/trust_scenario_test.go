@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
@@ -103,14 +103,14 @@ const pt = envelopetest.InTotoPayloadType
 
 // world is a fresh store fed docs in one order.
 type tworld struct {
-	store *bolt.Store
+	store *embedded.Store
 	q     *query.Service
 	pipe  *ingest.Pipeline
 }
 
 func newTWorld(t *testing.T, pol *trust.Policy) *tworld {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

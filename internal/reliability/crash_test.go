@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 )
 
@@ -91,7 +91,7 @@ func TestCrashConsistency(t *testing.T) {
 		t.Fatal("no document was acknowledged in any round: the harness measured nothing")
 	}
 
-	store, err := bolt.Open(filepath.Join(dataDir, "graph.db"), bolt.Options{})
+	store, err := embedded.Open(filepath.Join(dataDir, "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestCrashConsistency(t *testing.T) {
 
 // checkComplete re-parses doc and checks that every node and edge it asserts
 // is in the store with doc among its evidence.
-func checkComplete(t *testing.T, s *bolt.Store, p *ingest.Parser, digest string, doc []byte) {
+func checkComplete(t *testing.T, s *embedded.Store, p *ingest.Parser, digest string, doc []byte) {
 	t.Helper()
 	ctx := context.Background()
 	parsed, err := p.Parse(ctx, ingest.Input{Data: doc, Source: digest})

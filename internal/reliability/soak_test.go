@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
 
@@ -117,7 +117,7 @@ func procStatus(pid int, field string) int64 {
 // seedGraph writes a synthetic supply chain of about n nodes into the
 // store at path (before serve opens it).
 func seedGraph(t *testing.T, path string, n int) *synth.Chain {
-	s, err := bolt.Open(path, bolt.Options{})
+	s, err := embedded.Open(path, embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestSoak(t *testing.T) {
 	peak := max(rssPeak.Load(), hwm)
 
 	// Every acknowledged document is stored.
-	s, err := bolt.Open(filepath.Join(dataDir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dataDir, "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 )
 
 func TestDeterministicAndValid(t *testing.T) {
@@ -37,9 +37,9 @@ func TestDeterministicAndValid(t *testing.T) {
 	}
 }
 
-func openStore(t *testing.T) *bolt.Store {
+func openStore(t *testing.T) *embedded.Store {
 	t.Helper()
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

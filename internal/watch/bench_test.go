@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/synth"
@@ -61,7 +61,7 @@ type benchCase struct {
 func ingestOnce(b *testing.B, c benchCase, docs [][]byte, pol *trust.Policy, hook string) (time.Duration, int) {
 	b.Helper()
 	dir := b.TempDir()
-	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dir, "graph.db"), embedded.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

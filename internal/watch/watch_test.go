@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/watch"
@@ -90,7 +90,7 @@ func (r *receiver) waitFor(t testing.TB, path string, n int) []received {
 }
 
 type world struct {
-	store *bolt.Store
+	store *embedded.Store
 	w     *watch.Watcher
 	pipe  *ingest.Pipeline
 }
@@ -98,7 +98,7 @@ type world struct {
 func newWorld(t testing.TB, pol *trust.Policy, subs []watch.Subscription, retry watch.Retry) *world {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dir, "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +486,7 @@ func TestPostureDrop(t *testing.T) {
 func TestPostureSeeded(t *testing.T) {
 	k, pol := newKeys(t)
 	dir := t.TempDir()
-	s, err := bolt.Open(filepath.Join(dir, "graph.db"), bolt.Options{})
+	s, err := embedded.Open(filepath.Join(dir, "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/graph/neo4j"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/perf"
@@ -60,7 +60,7 @@ func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 			if *uri != "" {
 				return neo4j.Open(ctx, neo4j.Config{URI: *uri})
 			}
-			return bolt.Open(filepath.Join(*dir, name), bolt.Options{})
+			return embedded.Open(filepath.Join(*dir, name), embedded.Options{})
 		}
 		var omsProbe *synth.Doc
 		for i := range docs {

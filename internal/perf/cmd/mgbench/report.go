@@ -18,7 +18,7 @@ import (
 
 func reportCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 	results := fs.String("results", "", "JSON Lines of mgbench records")
-	sbomOut := fs.String("sbom", "", "output of go test -bench IngestVsGUAC ./ingest/guacexport/")
+	sbomOut := fs.String("sbom", "", "output of go test -bench IngestVsGUAC ./internal/guacexport/")
 	exportOut := fs.String("export", "", "output of go test -bench Export ./aibom/")
 	doc := fs.String("doc", "", "markdown file to update between the bench markers")
 	commit := fs.String("commit", "", "commit measured")

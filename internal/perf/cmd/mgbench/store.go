@@ -10,13 +10,13 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/perf"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
 
 // processStart is as close to exec as Go lets us get: the cold-open figure
-// includes runtime start-up, not only bolt.Open.
+// includes runtime start-up, not only embedded.Open.
 var processStart = time.Now()
 
 func plan(nodes int) (*synth.Plan, error) {
@@ -30,7 +30,7 @@ func buildCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 	db := fs.String("db", "", "store file to create (must not exist)")
 	nodes := fs.Int("nodes", 10_000, "graph size in nodes (about 5x as many edges)")
 	chunk := fs.Int("chunk", 1000, "documents per ApplyAll")
-	compact := fs.Bool("compact", false, "compact the store after loading it (bolt.Compact), as an operator would after a bulk import")
+	compact := fs.Bool("compact", false, "compact the store after loading it (embedded.Compact), as an operator would after a bulk import")
 	return func(ctx context.Context) (any, error) {
 		if *db == "" {
 			return nil, errors.New("build: -db is required")
@@ -42,7 +42,7 @@ func buildCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("build: %w", err)
 		}
-		s, err := bolt.Open(*db, bolt.Options{})
+		s, err := embedded.Open(*db, embedded.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("build: %w", err)
 		}
@@ -60,7 +60,7 @@ func buildCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 			t0 := time.Now()
 			tmp := *db + ".compact"
 			_ = os.Remove(tmp)
-			if err := bolt.Compact(*db, tmp); err != nil {
+			if err := embedded.Compact(*db, tmp); err != nil {
 				return nil, fmt.Errorf("build: %w", err)
 			}
 			for _, suffix := range []string{"", ".idx"} {
@@ -93,7 +93,7 @@ func queryCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if _, err := os.Stat(*db); err != nil {
 			return nil, fmt.Errorf("query: %w", err)
 		}
-		s, err := bolt.Open(*db, bolt.Options{NoIndexSnapshot: *rebuild})
+		s, err := embedded.Open(*db, embedded.Options{NoIndexSnapshot: *rebuild})
 		if err != nil {
 			return nil, fmt.Errorf("query: %w", err)
 		}

@@ -18,7 +18,7 @@ import (
 	"github.com/guacsec/guac/pkg/assembler/server"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
 )
 
@@ -38,9 +38,9 @@ func guacServer(t testing.TB) (string, graphql.Client) {
 	return ts.URL, graphql.NewClient(ts.URL, ts.Client())
 }
 
-func openStore(t testing.TB) *bolt.Store {
+func openStore(t testing.TB) *embedded.Store {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "graph.db"), bolt.Options{})
+	st, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ const (
 // mlGraph builds an ML supply chain: the ML-BOM (models, datasets,
 // packages), a training run, a deployment whose serving image has an SBOM,
 // and an advisory.
-func mlGraph(t testing.TB) *bolt.Store {
+func mlGraph(t testing.TB) *embedded.Store {
 	st := openStore(t)
 	ingestFile(t, st, "mg-mlbom-1.6.json", sbom.Options{})
 	ingestFile(t, st, "guac-alpine-cyclonedx.json", sbom.Options{Role: sbom.RoleServingImage})

@@ -6,7 +6,7 @@
 // documents). docs/performance.md has the figures and the profiles behind
 // the design: binary records, a per-transaction write cache flushed in key
 // order, long evidence lists spilled into their own buckets.
-package bolt
+package embedded
 
 import (
 	"bytes"

@@ -1,11 +1,11 @@
-package bolt_test
+package embedded_test
 
 import (
 	"path/filepath"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/graph/graphtest"
 )
 
@@ -13,7 +13,7 @@ type harness struct{}
 
 // pathStore remembers where the file is so the harness can reopen it.
 type pathStore struct {
-	*bolt.Store
+	*embedded.Store
 	path string
 }
 
@@ -21,7 +21,7 @@ func (harness) Open(t *testing.T) graph.Store {
 	t.Helper()
 	ps := &pathStore{path: filepath.Join(t.TempDir(), "graph.db")}
 	var err error
-	if ps.Store, err = bolt.Open(ps.path, bolt.Options{}); err != nil {
+	if ps.Store, err = embedded.Open(ps.path, embedded.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	// Like bbolt's own test helpers: check invariants after every test.
@@ -42,7 +42,7 @@ func (harness) Reopen(t *testing.T, s graph.Store) graph.Store {
 	if err := ps.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ns, err := bolt.Open(ps.path, bolt.Options{})
+	ns, err := embedded.Open(ps.path, embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestContract(t *testing.T) {
 
 func BenchmarkStore(b *testing.B) {
 	graphtest.RunBenchmarks(b, func(b *testing.B) graph.Store {
-		s, err := bolt.Open(filepath.Join(b.TempDir(), "graph.db"), bolt.Options{})
+		s, err := embedded.Open(filepath.Join(b.TempDir(), "graph.db"), embedded.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

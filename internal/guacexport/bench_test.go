@@ -28,7 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/bolt"
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
 )
 
@@ -116,7 +116,7 @@ func (c inProcess) Do(r *http.Request) (*http.Response, error) {
 }
 
 // BenchmarkIngestVsGUAC ingests the same documents through sbom.Parse into
-// graph/bolt, and through GUAC's own in-process path (its parsers, bulk
+// graph/embedded, and through GUAC's own in-process path (its parsers, bulk
 // assembler and keyvalue backend; one IngestPredicates per document), and
 // prints the ratio.
 func BenchmarkIngestVsGUAC(b *testing.B) {
@@ -128,7 +128,7 @@ func BenchmarkIngestVsGUAC(b *testing.B) {
 		var elapsed, cpu time.Duration
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			st, err := bolt.Open(filepath.Join(b.TempDir(), fmt.Sprintf("g%d.db", i)), bolt.Options{})
+			st, err := embedded.Open(filepath.Join(b.TempDir(), fmt.Sprintf("g%d.db", i)), embedded.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
