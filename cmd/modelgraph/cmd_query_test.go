@@ -166,8 +166,13 @@ func TestQueryRawGraphQL(t *testing.T) {
 	if err == nil || !strings.Contains(out, "Cannot query field") {
 		t.Errorf("bad graphql: %v\n%s", err, out)
 	}
-	if _, _, err := runCLI(t, "query", "--graphql", `{ stats { nodes } }`); err == nil || !strings.Contains(err.Error(), "--graphql needs --server") {
-		t.Errorf("--graphql without --server: %v", err)
+	// Without --server the operation runs in-process over the local store.
+	out, _, err = runCLI(t, "query", "--graphql", `query($k: [NodeKind!]) { stats { documents } unverified(kinds: $k) { items { node { name } } } }`, "--variables", `{"k": ["Model"]}`, "--data-dir", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || !reflect.DeepEqual(got, map[string]any{"data": map[string]any{"stats": map[string]any{"documents": 0.0}, "unverified": map[string]any{"items": []any{}}}}) {
+		t.Errorf("local raw graphql = %s, %v", out, err)
 	}
 	if _, _, err := runCLI(t, "query", "stats", "--server", srv.url); err == nil || !strings.Contains(err.Error(), "missing bearer token") {
 		t.Errorf("no token: %v", err)
