@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -140,15 +141,23 @@ func pages[R any](fetch func(after string) (R, error), info func(*R) client.Page
 	}
 }
 
+// LocalTimeout is an operation's deadline in a local run (a server's is
+// gql.DefaultTimeout): the user waits for their own machine. Every other
+// limit (depth, complexity, document limits) is the server's default, so
+// an operation a server refuses is refused locally too.
+const LocalTimeout = 10 * time.Minute
+
 // Local opens the configured store and returns a client of the GraphQL
 // handler over it, in this process, with the posture policy pp (zero:
-// the defaults); close releases the store.
+// the defaults); close releases the store. Internal errors, which the
+// answer names only as "internal error", are logged to stderr.
 func Local(ctx context.Context, c config.Config, pp posture.Policy) (cl *client.Client, close func() error, err error) {
 	store, err := app.OpenStore(ctx, c)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the store %s: %w (if `modelgraph serve` is using it, ask the server: --server URL)", c.EmbeddedPath(), err)
 	}
-	h := gql.NewHandler(gql.Options{Reader: store, Posture: pp})
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	h := gql.NewHandler(gql.Options{Reader: store, Posture: pp, Timeout: LocalTimeout, Log: log})
 	return client.InProcess(h), store.Close, nil
 }
 
