@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/internal/cli"
 	"github.com/modelgraph/modelgraph/internal/demo"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
 )
@@ -184,5 +185,40 @@ func compare(t *testing.T, args []string, lout, rout string, lerr, rerr error) {
 	}
 	if lerr == nil && strings.TrimSpace(lout) == "" {
 		t.Errorf("%v: empty output", args)
+	}
+}
+
+// TestPagedAnswersAreWhole: with pages of 2 items, the paged questions
+// print, locally and from a server, what one page of 200 prints.
+func TestPagedAnswersAreWhole(t *testing.T) {
+	dir, url := parityStores(t)
+	tok := tokenFile(t, cliReadToken)
+	paged := [][]string{
+		{"query", "trace", "--model", "acme/llm-7b-chat"},
+		{"query", "impact", "--dataset", "s3://acme-data/datasets/clinical-notes-raw/2024-01/"},
+		{"query", "deployed-trained-on", "--dataset", "s3://acme-data/datasets/clinical-notes-raw/2024-01/"},
+		{"query", "unverified"},
+		{"query", "affected-by-package", "--purl", "pkg:pypi/transformers"},
+		{"query", "advisories"},
+		{"query", "affected-by-advisory", "--advisory", demo.AdvisoryID},
+		{"list", "Package"},
+		{"posture"},
+	}
+	for _, q := range paged {
+		for _, f := range []string{"table", "json"} {
+			args := append(append([]string{}, q...), "-o", f)
+			whole, _, err := runCLI(t, append(args, "--data-dir", dir)...)
+			if err != nil {
+				t.Fatalf("%v: %v", args, err)
+			}
+			cli.PageSize = 2
+			lout, _, lerr := runCLI(t, append(args, "--data-dir", dir)...)
+			rout, _, rerr := runCLI(t, append(args, "--server", url, "--token-file", tok)...)
+			cli.PageSize = 200
+			compare(t, args, lout, rout, lerr, rerr)
+			if lerr == nil && lout != whole {
+				t.Errorf("%v: pages of 2 give\n%s\none page gives\n%s", args, lout, whole)
+			}
+		}
 	}
 }

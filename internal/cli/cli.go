@@ -37,8 +37,9 @@ const (
 )
 
 // PageSize is the page size asked for by list questions: small enough for
-// a server's complexity limit with the operations' full selections.
-const PageSize = 200
+// a server's complexity limit with the operations' full selections (a
+// variable so tests can make answers span many pages).
+var PageSize = 200
 
 // MaxItems bounds what one answer collects over all its pages.
 const MaxItems = 100_000
