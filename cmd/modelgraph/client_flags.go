@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/modelgraph/modelgraph/internal/cli"
+	"github.com/modelgraph/modelgraph/internal/config"
 )
 
 // clientOptions point a question at a server (--server) or at the local
@@ -19,15 +21,31 @@ type clientOptions struct {
 }
 
 // addClientFlags registers the client flags (--server, --token-file,
-// --timeout) and the store settings of local runs.
+// --timeout) and the store settings of local runs (storeFlags only: a
+// question needs no listen address, tokens file or trust policy).
 func addClientFlags(cmd *cobra.Command, o *clientOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.target.Server, "server", "", "modelgraph server URL (e.g. https://modelgraph.example); without it, the local store")
 	f.StringVar(&o.target.TokenFile, "token-file", "", "file holding the API token (default: $MODELGRAPH_TOKEN)")
 	f.DurationVar(&o.target.Timeout, "timeout", 2*time.Minute, "per-request timeout against --server")
-	o.target.Settings = withSettings(cmd)
+	o.target.Settings = storeSettings(cmd)
 	o.target.UserAgent = "modelgraph/" + versionString()
 	o.target.Warn = os.Stderr
+}
+
+// storeFlags are the settings a local run reads: where the store is.
+var storeFlags = []string{"config", "data-dir", "store", "neo4j-user", "neo4j-password-file", "neo4j-database"}
+
+// storeSettings gives cmd the store settings as flags (the definitions of
+// internal/config) and returns their loader (defaults, file, env, flags).
+func storeSettings(cmd *cobra.Command) func() (config.Config, error) {
+	all := pflag.NewFlagSet("settings", pflag.ContinueOnError)
+	c := config.Defaults()
+	config.RegisterFlags(all, &c)
+	for _, name := range storeFlags {
+		cmd.Flags().AddFlag(all.Lookup(name))
+	}
+	return func() (config.Config, error) { return config.Load(cmd.Flags(), os.Getenv) }
 }
 
 // questionCommand is the command of one question: its flags, the client

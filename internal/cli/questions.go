@@ -13,6 +13,10 @@ import (
 	"github.com/modelgraph/modelgraph/internal/client"
 )
 
+// The server's walk depths (query.DefaultDepth, query.MaxDepth), for help
+// texts; TestDepthsAreTheServers keeps them true.
+const defaultDepth, maxDepth = 12, 64
+
 // Questions are the `modelgraph query` questions, in help order.
 func Questions() []Question {
 	return []Question{
@@ -40,7 +44,7 @@ func lineage(name, short, example, what string, upstream bool) Question {
 			for _, alias := range []string{"model", "dataset", "file", "package", "deployment"} {
 				fs.StringVar(&ref, alias, "", "same as --ref")
 			}
-			fs.IntVar(&depth, "depth", 0, "walk depth (default 6, at most 32)")
+			fs.IntVar(&depth, "depth", 0, fmt.Sprintf("walk depth (default %d, at most %d)", defaultDepth, maxDepth))
 			fs.StringSliceVar(&kinds, "kind", nil, "only list these node kinds (Model, Dataset, Deployment, ...)")
 			if upstream {
 				fs.BoolVar(&files, "files", false, "include the files models and datasets contain")
