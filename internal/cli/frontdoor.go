@@ -20,7 +20,7 @@ func Search() Question {
 		kinds []string
 		first int
 	)
-	type S = client.SearchSearchSearchAnswer
+	type S = client.SearchAnswer
 	return Question{
 		Name: "search", Use: "search TEXT...",
 		Short: "Find nodes by a fragment: a name without its version, a path, part of a purl or digest, a signer, with typos",
@@ -64,7 +64,7 @@ func List() Question {
 		f              client.NodeFilterInput
 		reached, since string
 	)
-	type N = client.NodesNodesInventoryAnswer
+	type N = client.NodesAnswer
 	return Question{
 		Name: "list", Use: "list KIND",
 		Short: "List the nodes of one kind, filtered: environment, state, verification status, advisory reach, signer, ingested since",

@@ -72,7 +72,7 @@ func Posture() Question {
 				}
 				ks = append(ks, nk)
 			}
-			type R = client.PostureReportPostureReport
+			type R = client.ReportAnswer
 			r, err := pages(func(after string) (R, error) {
 				r, err := client.PostureReport(ctx, c, env, ks, sort, descending, PageSize, after)
 				return r.GetPostureReport(), err
@@ -111,7 +111,7 @@ func render[R any](w io.Writer, format string, r R, table, csv func(io.Writer, R
 	return table(w, r)
 }
 
-func postureTable(w io.Writer, p client.PosturePosture) error {
+func postureTable(w io.Writer, p client.PostureAnswer) error {
 	fmt.Fprintf(w, "%s %s: %s", p.Subject.Kind, p.Subject.Name, p.LevelName)
 	if p.Model != nil {
 		fmt.Fprintf(w, " (serves %s)", p.Model.Name)
@@ -135,7 +135,7 @@ func postureTable(w io.Writer, p client.PosturePosture) error {
 	return tw.Flush()
 }
 
-func postureCSV(w io.Writer, p client.PosturePosture) error {
+func postureCSV(w io.Writer, p client.PostureAnswer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"subject", "kind", "level", "control", "control_level", "result", "message", "fix", "documents"})
 	for _, c := range p.Controls {
@@ -151,7 +151,7 @@ func postureCSV(w io.Writer, p client.PosturePosture) error {
 	return cw.Error()
 }
 
-func reportTable(w io.Writer, r client.PostureReportPostureReport) error {
+func reportTable(w io.Writer, r client.ReportAnswer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "LEVEL\tKIND\tNAME\tENVIRONMENT\tPASSED\tFAILED\tUNKNOWN\tMISSING")
 	for _, row := range r.Rows {
@@ -171,7 +171,7 @@ func reportTable(w io.Writer, r client.PostureReportPostureReport) error {
 
 // reportCSV: one row per subject, one column per control (in the
 // evaluation order of internal/posture).
-func reportCSV(w io.Writer, r client.PostureReportPostureReport) error {
+func reportCSV(w io.Writer, r client.ReportAnswer) error {
 	cw := csv.NewWriter(w)
 	ids := posture.ControlIDsInOrder()
 	if err := cw.Write(append([]string{"id", "kind", "name", "environment", "model", "level", "passed", "failed", "unknown", "missing"}, ids...)); err != nil {

@@ -80,7 +80,7 @@ func deployed() Question {
 		depth   int
 		active  bool
 	)
-	type D = client.DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer
+	type D = client.DeployedAnswer
 	return Question{
 		Name: "deployed-trained-on", Short: "Deployments running a model trained (transitively) on a dataset",
 		Example:  "  modelgraph query deployed-trained-on --dataset clinical-notes@v3 --active",
@@ -120,7 +120,7 @@ func explain() Question {
 			fs.StringVar(&to, "to", "", "where it ends")
 			fs.IntVar(&depth, "depth", 0, "longest chain to look for")
 		},
-		Run: answer(func(ctx context.Context, c graphql.Client) (client.ExplainExplainExplanation, error) {
+		Run: answer(func(ctx context.Context, c graphql.Client) (client.ExplainAnswer, error) {
 			r, err := client.Explain(ctx, c, from, to, depth)
 			return r.GetExplain(), err
 		}, explainTable, nil),
@@ -129,7 +129,7 @@ func explain() Question {
 
 func signatures() Question {
 	var identity, issuer string
-	type S = client.SignaturesSignaturesSignaturesAnswer
+	type S = client.SignaturesAnswer
 	return Question{
 		Name: "signatures", Short: "Documents signed by an identity, what they describe, and whether each signature verified",
 		Example:  "  modelgraph query signatures --identity ci@acme.dev --issuer https://token.actions.githubusercontent.com",
@@ -153,7 +153,7 @@ func signatures() Question {
 
 func unverified() Question {
 	var kinds []string
-	type U = client.UnverifiedUnverifiedUnverifiedAnswer
+	type U = client.UnverifiedAnswer
 	return Question{
 		Name: "unverified", Short: "Models and deployments that no verified document names as its subject",
 		Flags: func(fs *pflag.FlagSet) {
@@ -179,7 +179,7 @@ func unverified() Question {
 func packages() Question {
 	var purl, versionRange string
 	var depth int
-	type P = client.AffectedByPackageAffectedByPackagePackageAnswer
+	type P = client.PackageAnswer
 	return Question{
 		Name: "affected-by-package", Short: "Models and deployments depending, transitively, on a package version range",
 		Example:  `  modelgraph query affected-by-package --purl pkg:pypi/torch --range ">=2.0.0,<2.2.0"`,
@@ -209,7 +209,7 @@ func packages() Question {
 
 func advisories() Question {
 	var active bool
-	type A = client.AdvisoriesAdvisoriesAdvisoriesAnswer
+	type A = client.AdvisoriesAnswer
 	return Question{
 		Name: "advisories", Short: "Advisories and what they affect directly",
 		Flags: func(fs *pflag.FlagSet) {
@@ -231,7 +231,7 @@ func advisories() Question {
 func advisory() Question {
 	var ref string
 	var depth int
-	type A = client.AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer
+	type A = client.AdvisoryAnswer
 	return Question{
 		Name: "affected-by-advisory", Short: "Models and deployments an advisory reaches, directly or downstream",
 		Required: []string{"advisory"},
@@ -270,7 +270,7 @@ func rollback() Question {
 			fs.StringVar(&ref, "deployment", "", "the deployment (deployment:<env>/<cluster>/<namespace>/<service>, or its endpoint)")
 			fs.IntVar(&depth, "depth", 0, "DERIVED_FROM hops to look along (default 6)")
 		},
-		Run: answer(func(ctx context.Context, c graphql.Client) (client.RollbackRollbackCandidatesRollbackAnswer, error) {
+		Run: answer(func(ctx context.Context, c graphql.Client) (client.RollbackAnswer, error) {
 			r, err := client.Rollback(ctx, c, ref, depth)
 			return r.GetRollbackCandidates(), err
 		}, rollbackTable, nil),
@@ -284,7 +284,7 @@ func admission() Question {
 		maxUnsigned, depth              int
 		allowUnsigned, ignoreAdvisories bool
 	)
-	type D = client.AdmissionAdmissionDecision
+	type D = client.AdmissionAnswer
 	return Question{
 		Name: "admission", Short: "Allow or deny deploying an artifact, with a reason per policy rule (exit status 3 when denied)",
 		Example:  "  modelgraph query admission --digest sha256:ab12... --allow-signer ci@acme.dev@@https://token.actions.githubusercontent.com --max-unsigned-hops 0",
@@ -323,7 +323,7 @@ func lookup() Question {
 		Name: "lookup", Short: "What a reference names: the node, its own evidence and its neighbours",
 		Required: []string{"ref"},
 		Flags:    func(fs *pflag.FlagSet) { fs.StringVar(&ref, "ref", "", "digest, name, purl, URI or node id") },
-		Run: answer(func(ctx context.Context, c graphql.Client) ([]client.LookupLookupNodeDetail, error) {
+		Run: answer(func(ctx context.Context, c graphql.Client) ([]client.LookupAnswer, error) {
 			r, err := client.Lookup(ctx, c, ref)
 			return r.GetLookup(), err
 		}, lookupTable, nil),
@@ -333,10 +333,10 @@ func lookup() Question {
 func stats() Question {
 	return Question{
 		Name: "stats", Short: "What the store holds",
-		Run: answer(func(ctx context.Context, c graphql.Client) (client.StatsStats, error) {
+		Run: answer(func(ctx context.Context, c graphql.Client) (client.StatsAnswer, error) {
 			r, err := client.Stats(ctx, c)
 			return r.GetStats(), err
-		}, func(w io.Writer, s client.StatsStats) {
+		}, func(w io.Writer, s client.StatsAnswer) {
 			fmt.Fprintf(w, "%d nodes, %d edges, %d documents\n", s.Nodes, s.Edges, s.Documents)
 			for _, k := range s.NodeKinds {
 				fmt.Fprintf(w, "  %-14s %d\n", k.Kind, k.Count)

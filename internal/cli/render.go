@@ -35,7 +35,7 @@ func lineageTable(w io.Writer, l client.LineageFields, upstream bool) {
 	}
 }
 
-func deployedTable(w io.Writer, d client.DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) {
+func deployedTable(w io.Writer, d client.DeployedAnswer) {
 	fmt.Fprintf(w, "dataset: %s\n", nodeNames(d.Datasets))
 	var models []string
 	for _, m := range d.Models {
@@ -64,7 +64,7 @@ func deployedTable(w io.Writer, d client.DeployedTrainedOnDeployedModelsTrainedO
 	fmt.Fprintf(w, "%d deployment(s)%s\n", len(d.Deployments), cut(d.Truncated, d.DepthLimited))
 }
 
-func explainTable(w io.Writer, e client.ExplainExplainExplanation) {
+func explainTable(w io.Writer, e client.ExplainAnswer) {
 	fmt.Fprintf(w, "%s → %s: %s\n", nodeNames(e.From), nodeNames(e.To), e.Summary)
 	for i, h := range e.Path {
 		fmt.Fprintf(w, "%2d. %s %s %s  [%s]\n", i+1, h.From.Name, h.Kind, h.To.Name, h.Status)
@@ -77,7 +77,7 @@ func explainTable(w io.Writer, e client.ExplainExplainExplanation) {
 	}
 }
 
-func signaturesTable(w io.Writer, r client.SignaturesSignaturesSignaturesAnswer) {
+func signaturesTable(w io.Writer, r client.SignaturesAnswer) {
 	fmt.Fprintf(w, "signer: %s\n", nodeNames(r.Identities))
 	tw := tabw(w)
 	fmt.Fprintln(tw, "DOCUMENT\tTYPE\tSIGNATURE\tINGESTED\tDESCRIBES\tREASON")
@@ -93,7 +93,7 @@ func signaturesTable(w io.Writer, r client.SignaturesSignaturesSignaturesAnswer)
 	fmt.Fprintf(w, "%d document(s)\n", len(r.Documents))
 }
 
-func unverifiedTable(w io.Writer, r client.UnverifiedUnverifiedUnverifiedAnswer) {
+func unverifiedTable(w io.Writer, r client.UnverifiedAnswer) {
 	tw := tabw(w)
 	fmt.Fprintln(tw, "KIND\tNAME\tSTATUS\tREASON")
 	for _, it := range r.Items {
@@ -103,7 +103,7 @@ func unverifiedTable(w io.Writer, r client.UnverifiedUnverifiedUnverifiedAnswer)
 	fmt.Fprintf(w, "%d unverified\n", len(r.Items))
 }
 
-func advisoriesTable(w io.Writer, r client.AdvisoriesAdvisoriesAdvisoriesAnswer) {
+func advisoriesTable(w io.Writer, r client.AdvisoriesAnswer) {
 	tw := tabw(w)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tSTATUS\tACTIVE\tAFFECTS\tSUMMARY")
 	for _, x := range r.Items {
@@ -126,7 +126,7 @@ func affectedTable(w io.Writer, as []client.AffectedFields, truncated, depthLimi
 	fmt.Fprintf(w, "%d affected%s\n", len(as), cut(truncated, depthLimited))
 }
 
-func rollbackTable(w io.Writer, r client.RollbackRollbackCandidatesRollbackAnswer) {
+func rollbackTable(w io.Writer, r client.RollbackAnswer) {
 	var cur []string
 	for _, m := range r.Current {
 		cur = append(cur, m.Name)
@@ -148,7 +148,7 @@ func rollbackTable(w io.Writer, r client.RollbackRollbackCandidatesRollbackAnswe
 	}
 }
 
-func admissionTable(w io.Writer, d client.AdmissionAdmissionDecision) {
+func admissionTable(w io.Writer, d client.AdmissionAnswer) {
 	verdict := "DENY"
 	if d.Allow {
 		verdict = "ALLOW"
@@ -166,7 +166,7 @@ func admissionTable(w io.Writer, d client.AdmissionAdmissionDecision) {
 	}
 }
 
-func lookupTable(w io.Writer, ds []client.LookupLookupNodeDetail) {
+func lookupTable(w io.Writer, ds []client.LookupAnswer) {
 	for _, d := range ds {
 		fmt.Fprintf(w, "%s %s (id %s)\n  keys: %s\n  evidence: %s", d.Node.Kind, d.Node.Name, d.Node.Id, strings.Join(d.Node.Keys, ", "), d.Identity.Status)
 		if d.Identity.Reason != "" {

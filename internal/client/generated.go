@@ -9,17 +9,17 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
-// AIBOMAibomAIBOM includes the requested fields of the GraphQL type AIBOM.
-type AIBOMAibomAIBOM struct {
+// AIBOMAnswer includes the requested fields of the GraphQL type AIBOM.
+type AIBOMAnswer struct {
 	MediaType string `json:"mediaType"`
 	Document  string `json:"document"`
 }
 
-// GetMediaType returns AIBOMAibomAIBOM.MediaType, and is useful for accessing the field via an interface.
-func (v *AIBOMAibomAIBOM) GetMediaType() string { return v.MediaType }
+// GetMediaType returns AIBOMAnswer.MediaType, and is useful for accessing the field via an interface.
+func (v *AIBOMAnswer) GetMediaType() string { return v.MediaType }
 
-// GetDocument returns AIBOMAibomAIBOM.Document, and is useful for accessing the field via an interface.
-func (v *AIBOMAibomAIBOM) GetDocument() string { return v.Document }
+// GetDocument returns AIBOMAnswer.Document, and is useful for accessing the field via an interface.
+func (v *AIBOMAnswer) GetDocument() string { return v.Document }
 
 // AIBOMResponse is returned by AIBOM on success.
 type AIBOMResponse struct {
@@ -28,44 +28,42 @@ type AIBOMResponse struct {
 	// (CycloneDX, spec "1.6" or "1.7"), or "spdx3" (SPDX 3.0.1 JSON-LD, AI and
 	// Dataset profiles; spec is then "3.0.1" or left at its default).
 	// Deterministic: the same graph gives the same document.
-	Aibom AIBOMAibomAIBOM `json:"aibom"`
+	Aibom AIBOMAnswer `json:"aibom"`
 }
 
 // GetAibom returns AIBOMResponse.Aibom, and is useful for accessing the field via an interface.
-func (v *AIBOMResponse) GetAibom() AIBOMAibomAIBOM { return v.Aibom }
+func (v *AIBOMResponse) GetAibom() AIBOMAnswer { return v.Aibom }
 
-// AdmissionAdmissionDecision includes the requested fields of the GraphQL type Decision.
-type AdmissionAdmissionDecision struct {
-	Digest   string                                  `json:"digest"`
-	Subjects []NodeFields                            `json:"subjects"`
-	Allow    bool                                    `json:"allow"`
-	Checks   []AdmissionAdmissionDecisionChecksCheck `json:"checks"`
-	Identity IdentityFields                          `json:"identity"`
-	Policy   AdmissionAdmissionDecisionPolicy        `json:"policy"`
+// AdmissionAnswer includes the requested fields of the GraphQL type Decision.
+type AdmissionAnswer struct {
+	Digest   string                       `json:"digest"`
+	Subjects []NodeFields                 `json:"subjects"`
+	Allow    bool                         `json:"allow"`
+	Checks   []AdmissionAnswerChecksCheck `json:"checks"`
+	Identity IdentityFields               `json:"identity"`
+	Policy   AdmissionAnswerPolicy        `json:"policy"`
 }
 
-// GetDigest returns AdmissionAdmissionDecision.Digest, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecision) GetDigest() string { return v.Digest }
+// GetDigest returns AdmissionAnswer.Digest, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswer) GetDigest() string { return v.Digest }
 
-// GetSubjects returns AdmissionAdmissionDecision.Subjects, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecision) GetSubjects() []NodeFields { return v.Subjects }
+// GetSubjects returns AdmissionAnswer.Subjects, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswer) GetSubjects() []NodeFields { return v.Subjects }
 
-// GetAllow returns AdmissionAdmissionDecision.Allow, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecision) GetAllow() bool { return v.Allow }
+// GetAllow returns AdmissionAnswer.Allow, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswer) GetAllow() bool { return v.Allow }
 
-// GetChecks returns AdmissionAdmissionDecision.Checks, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecision) GetChecks() []AdmissionAdmissionDecisionChecksCheck {
-	return v.Checks
-}
+// GetChecks returns AdmissionAnswer.Checks, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswer) GetChecks() []AdmissionAnswerChecksCheck { return v.Checks }
 
-// GetIdentity returns AdmissionAdmissionDecision.Identity, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecision) GetIdentity() IdentityFields { return v.Identity }
+// GetIdentity returns AdmissionAnswer.Identity, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswer) GetIdentity() IdentityFields { return v.Identity }
 
-// GetPolicy returns AdmissionAdmissionDecision.Policy, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecision) GetPolicy() AdmissionAdmissionDecisionPolicy { return v.Policy }
+// GetPolicy returns AdmissionAnswer.Policy, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswer) GetPolicy() AdmissionAnswerPolicy { return v.Policy }
 
-// AdmissionAdmissionDecisionChecksCheck includes the requested fields of the GraphQL type Check.
-type AdmissionAdmissionDecisionChecksCheck struct {
+// AdmissionAnswerChecksCheck includes the requested fields of the GraphQL type Check.
+type AdmissionAnswerChecksCheck struct {
 	// signature | signer | advisory | unsigned-hops | known
 	Rule    string      `json:"rule"`
 	Passed  bool        `json:"passed"`
@@ -73,90 +71,112 @@ type AdmissionAdmissionDecisionChecksCheck struct {
 	Hops    []HopFields `json:"hops"`
 }
 
-// GetRule returns AdmissionAdmissionDecisionChecksCheck.Rule, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionChecksCheck) GetRule() string { return v.Rule }
+// GetRule returns AdmissionAnswerChecksCheck.Rule, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerChecksCheck) GetRule() string { return v.Rule }
 
-// GetPassed returns AdmissionAdmissionDecisionChecksCheck.Passed, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionChecksCheck) GetPassed() bool { return v.Passed }
+// GetPassed returns AdmissionAnswerChecksCheck.Passed, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerChecksCheck) GetPassed() bool { return v.Passed }
 
-// GetMessage returns AdmissionAdmissionDecisionChecksCheck.Message, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionChecksCheck) GetMessage() string { return v.Message }
+// GetMessage returns AdmissionAnswerChecksCheck.Message, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerChecksCheck) GetMessage() string { return v.Message }
 
-// GetHops returns AdmissionAdmissionDecisionChecksCheck.Hops, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionChecksCheck) GetHops() []HopFields { return v.Hops }
+// GetHops returns AdmissionAnswerChecksCheck.Hops, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerChecksCheck) GetHops() []HopFields { return v.Hops }
 
-// AdmissionAdmissionDecisionPolicy includes the requested fields of the GraphQL type Policy.
-type AdmissionAdmissionDecisionPolicy struct {
-	RequireVerified bool                                                        `json:"requireVerified"`
-	AllowedSigners  []AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch `json:"allowedSigners"`
-	DenyOnAdvisory  bool                                                        `json:"denyOnAdvisory"`
-	MaxUnsignedHops int                                                         `json:"maxUnsignedHops"`
-	Depth           int                                                         `json:"depth"`
+// AdmissionAnswerPolicy includes the requested fields of the GraphQL type Policy.
+type AdmissionAnswerPolicy struct {
+	RequireVerified bool                                             `json:"requireVerified"`
+	AllowedSigners  []AdmissionAnswerPolicyAllowedSignersSignerMatch `json:"allowedSigners"`
+	DenyOnAdvisory  bool                                             `json:"denyOnAdvisory"`
+	MaxUnsignedHops int                                              `json:"maxUnsignedHops"`
+	Depth           int                                              `json:"depth"`
 }
 
-// GetRequireVerified returns AdmissionAdmissionDecisionPolicy.RequireVerified, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionPolicy) GetRequireVerified() bool { return v.RequireVerified }
+// GetRequireVerified returns AdmissionAnswerPolicy.RequireVerified, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerPolicy) GetRequireVerified() bool { return v.RequireVerified }
 
-// GetAllowedSigners returns AdmissionAdmissionDecisionPolicy.AllowedSigners, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionPolicy) GetAllowedSigners() []AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch {
+// GetAllowedSigners returns AdmissionAnswerPolicy.AllowedSigners, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerPolicy) GetAllowedSigners() []AdmissionAnswerPolicyAllowedSignersSignerMatch {
 	return v.AllowedSigners
 }
 
-// GetDenyOnAdvisory returns AdmissionAdmissionDecisionPolicy.DenyOnAdvisory, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionPolicy) GetDenyOnAdvisory() bool { return v.DenyOnAdvisory }
+// GetDenyOnAdvisory returns AdmissionAnswerPolicy.DenyOnAdvisory, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerPolicy) GetDenyOnAdvisory() bool { return v.DenyOnAdvisory }
 
-// GetMaxUnsignedHops returns AdmissionAdmissionDecisionPolicy.MaxUnsignedHops, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionPolicy) GetMaxUnsignedHops() int { return v.MaxUnsignedHops }
+// GetMaxUnsignedHops returns AdmissionAnswerPolicy.MaxUnsignedHops, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerPolicy) GetMaxUnsignedHops() int { return v.MaxUnsignedHops }
 
-// GetDepth returns AdmissionAdmissionDecisionPolicy.Depth, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionPolicy) GetDepth() int { return v.Depth }
+// GetDepth returns AdmissionAnswerPolicy.Depth, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerPolicy) GetDepth() int { return v.Depth }
 
-// AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch includes the requested fields of the GraphQL type SignerMatch.
-type AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch struct {
+// AdmissionAnswerPolicyAllowedSignersSignerMatch includes the requested fields of the GraphQL type SignerMatch.
+type AdmissionAnswerPolicyAllowedSignersSignerMatch struct {
 	Identity string `json:"identity"`
 	Issuer   string `json:"issuer"`
 }
 
-// GetIdentity returns AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch.Identity, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch) GetIdentity() string {
-	return v.Identity
-}
+// GetIdentity returns AdmissionAnswerPolicyAllowedSignersSignerMatch.Identity, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerPolicyAllowedSignersSignerMatch) GetIdentity() string { return v.Identity }
 
-// GetIssuer returns AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch.Issuer, and is useful for accessing the field via an interface.
-func (v *AdmissionAdmissionDecisionPolicyAllowedSignersSignerMatch) GetIssuer() string {
-	return v.Issuer
-}
+// GetIssuer returns AdmissionAnswerPolicyAllowedSignersSignerMatch.Issuer, and is useful for accessing the field via an interface.
+func (v *AdmissionAnswerPolicyAllowedSignersSignerMatch) GetIssuer() string { return v.Issuer }
 
 // AdmissionResponse is returned by Admission on success.
 type AdmissionResponse struct {
 	// Allow or deny deploying the artifact with this digest, with a reason per rule.
-	Admission AdmissionAdmissionDecision `json:"admission"`
+	Admission AdmissionAnswer `json:"admission"`
 }
 
 // GetAdmission returns AdmissionResponse.Admission, and is useful for accessing the field via an interface.
-func (v *AdmissionResponse) GetAdmission() AdmissionAdmissionDecision { return v.Admission }
+func (v *AdmissionResponse) GetAdmission() AdmissionAnswer { return v.Admission }
 
-// AdvisoriesAdvisoriesAdvisoriesAnswer includes the requested fields of the GraphQL type AdvisoriesAnswer.
-type AdvisoriesAdvisoriesAdvisoriesAnswer struct {
+// AdvisoriesAnswer includes the requested fields of the GraphQL type AdvisoriesAnswer.
+type AdvisoriesAnswer struct {
 	Items    []AdvisoryFields `json:"items"`
 	PageInfo PageInfoFields   `json:"pageInfo"`
 }
 
-// GetItems returns AdvisoriesAdvisoriesAdvisoriesAnswer.Items, and is useful for accessing the field via an interface.
-func (v *AdvisoriesAdvisoriesAdvisoriesAnswer) GetItems() []AdvisoryFields { return v.Items }
+// GetItems returns AdvisoriesAnswer.Items, and is useful for accessing the field via an interface.
+func (v *AdvisoriesAnswer) GetItems() []AdvisoryFields { return v.Items }
 
-// GetPageInfo returns AdvisoriesAdvisoriesAdvisoriesAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *AdvisoriesAdvisoriesAdvisoriesAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
+// GetPageInfo returns AdvisoriesAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *AdvisoriesAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
 
 // AdvisoriesResponse is returned by Advisories on success.
 type AdvisoriesResponse struct {
-	Advisories AdvisoriesAdvisoriesAdvisoriesAnswer `json:"advisories"`
+	Advisories AdvisoriesAnswer `json:"advisories"`
 }
 
 // GetAdvisories returns AdvisoriesResponse.Advisories, and is useful for accessing the field via an interface.
-func (v *AdvisoriesResponse) GetAdvisories() AdvisoriesAdvisoriesAdvisoriesAnswer {
-	return v.Advisories
+func (v *AdvisoriesResponse) GetAdvisories() AdvisoriesAnswer { return v.Advisories }
+
+// AdvisoryAnswer includes the requested fields of the GraphQL type AdvisoryAnswer.
+type AdvisoryAnswer struct {
+	Advisory     AdvisoryFields   `json:"advisory"`
+	Affected     []AffectedFields `json:"affected"`
+	PageInfo     PageInfoFields   `json:"pageInfo"`
+	TotalCount   int              `json:"totalCount"`
+	Truncated    bool             `json:"truncated"`
+	DepthLimited bool             `json:"depthLimited"`
 }
+
+// GetAdvisory returns AdvisoryAnswer.Advisory, and is useful for accessing the field via an interface.
+func (v *AdvisoryAnswer) GetAdvisory() AdvisoryFields { return v.Advisory }
+
+// GetAffected returns AdvisoryAnswer.Affected, and is useful for accessing the field via an interface.
+func (v *AdvisoryAnswer) GetAffected() []AffectedFields { return v.Affected }
+
+// GetPageInfo returns AdvisoryAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *AdvisoryAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
+
+// GetTotalCount returns AdvisoryAnswer.TotalCount, and is useful for accessing the field via an interface.
+func (v *AdvisoryAnswer) GetTotalCount() int { return v.TotalCount }
+
+// GetTruncated returns AdvisoryAnswer.Truncated, and is useful for accessing the field via an interface.
+func (v *AdvisoryAnswer) GetTruncated() bool { return v.Truncated }
+
+// GetDepthLimited returns AdvisoryAnswer.DepthLimited, and is useful for accessing the field via an interface.
+func (v *AdvisoryAnswer) GetDepthLimited() bool { return v.DepthLimited }
 
 // AdvisoryFields includes the GraphQL fields of Advisory requested by the fragment AdvisoryFields.
 type AdvisoryFields struct {
@@ -192,109 +212,15 @@ func (v *AdvisoryFields) GetActive() bool { return v.Active }
 // GetAffects returns AdvisoryFields.Affects, and is useful for accessing the field via an interface.
 func (v *AdvisoryFields) GetAffects() []HopFields { return v.Affects }
 
-// AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer includes the requested fields of the GraphQL type AdvisoryAnswer.
-type AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer struct {
-	Advisory     AdvisoryFields   `json:"advisory"`
-	Affected     []AffectedFields `json:"affected"`
-	PageInfo     PageInfoFields   `json:"pageInfo"`
-	TotalCount   int              `json:"totalCount"`
-	Truncated    bool             `json:"truncated"`
-	DepthLimited bool             `json:"depthLimited"`
-}
-
-// GetAdvisory returns AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer.Advisory, and is useful for accessing the field via an interface.
-func (v *AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer) GetAdvisory() AdvisoryFields {
-	return v.Advisory
-}
-
-// GetAffected returns AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer.Affected, and is useful for accessing the field via an interface.
-func (v *AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer) GetAffected() []AffectedFields {
-	return v.Affected
-}
-
-// GetPageInfo returns AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer) GetPageInfo() PageInfoFields {
-	return v.PageInfo
-}
-
-// GetTotalCount returns AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer.TotalCount, and is useful for accessing the field via an interface.
-func (v *AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer) GetTotalCount() int { return v.TotalCount }
-
-// GetTruncated returns AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer.Truncated, and is useful for accessing the field via an interface.
-func (v *AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer) GetTruncated() bool { return v.Truncated }
-
-// GetDepthLimited returns AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer.DepthLimited, and is useful for accessing the field via an interface.
-func (v *AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer) GetDepthLimited() bool {
-	return v.DepthLimited
-}
-
 // AffectedByAdvisoryResponse is returned by AffectedByAdvisory on success.
 type AffectedByAdvisoryResponse struct {
 	// Models and deployments an advisory reaches, directly or downstream of what it affects.
-	AffectedByAdvisory AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer `json:"affectedByAdvisory"`
+	AffectedByAdvisory AdvisoryAnswer `json:"affectedByAdvisory"`
 }
 
 // GetAffectedByAdvisory returns AffectedByAdvisoryResponse.AffectedByAdvisory, and is useful for accessing the field via an interface.
-func (v *AffectedByAdvisoryResponse) GetAffectedByAdvisory() AffectedByAdvisoryAffectedByAdvisoryAdvisoryAnswer {
+func (v *AffectedByAdvisoryResponse) GetAffectedByAdvisory() AdvisoryAnswer {
 	return v.AffectedByAdvisory
-}
-
-// AffectedByPackageAffectedByPackagePackageAnswer includes the requested fields of the GraphQL type PackageAnswer.
-type AffectedByPackageAffectedByPackagePackageAnswer struct {
-	Packages     []AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch `json:"packages"`
-	Affected     []AffectedFields                                                      `json:"affected"`
-	PageInfo     PageInfoFields                                                        `json:"pageInfo"`
-	TotalCount   int                                                                   `json:"totalCount"`
-	Truncated    bool                                                                  `json:"truncated"`
-	DepthLimited bool                                                                  `json:"depthLimited"`
-}
-
-// GetPackages returns AffectedByPackageAffectedByPackagePackageAnswer.Packages, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswer) GetPackages() []AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch {
-	return v.Packages
-}
-
-// GetAffected returns AffectedByPackageAffectedByPackagePackageAnswer.Affected, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswer) GetAffected() []AffectedFields {
-	return v.Affected
-}
-
-// GetPageInfo returns AffectedByPackageAffectedByPackagePackageAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswer) GetPageInfo() PageInfoFields {
-	return v.PageInfo
-}
-
-// GetTotalCount returns AffectedByPackageAffectedByPackagePackageAnswer.TotalCount, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswer) GetTotalCount() int { return v.TotalCount }
-
-// GetTruncated returns AffectedByPackageAffectedByPackagePackageAnswer.Truncated, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswer) GetTruncated() bool { return v.Truncated }
-
-// GetDepthLimited returns AffectedByPackageAffectedByPackagePackageAnswer.DepthLimited, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswer) GetDepthLimited() bool {
-	return v.DepthLimited
-}
-
-// AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch includes the requested fields of the GraphQL type PackageMatch.
-type AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch struct {
-	Package NodeRefFields `json:"package"`
-	Purl    string        `json:"purl"`
-	Version string        `json:"version"`
-}
-
-// GetPackage returns AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch.Package, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch) GetPackage() NodeRefFields {
-	return v.Package
-}
-
-// GetPurl returns AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch.Purl, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch) GetPurl() string {
-	return v.Purl
-}
-
-// GetVersion returns AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch.Version, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageAffectedByPackagePackageAnswerPackagesPackageMatch) GetVersion() string {
-	return v.Version
 }
 
 // AffectedByPackageResponse is returned by AffectedByPackage on success.
@@ -302,13 +228,11 @@ type AffectedByPackageResponse struct {
 	// Models and deployments depending, transitively, on a package matching purl
 	// (type, namespace, name) with a version in range, e.g. ">=2.0.0,<2.15.0",
 	// "==2.1.*", "~=2.2", ">=1 <2 || >=3". A version in the purl is an exact match.
-	AffectedByPackage AffectedByPackageAffectedByPackagePackageAnswer `json:"affectedByPackage"`
+	AffectedByPackage PackageAnswer `json:"affectedByPackage"`
 }
 
 // GetAffectedByPackage returns AffectedByPackageResponse.AffectedByPackage, and is useful for accessing the field via an interface.
-func (v *AffectedByPackageResponse) GetAffectedByPackage() AffectedByPackageAffectedByPackagePackageAnswer {
-	return v.AffectedByPackage
-}
+func (v *AffectedByPackageResponse) GetAffectedByPackage() PackageAnswer { return v.AffectedByPackage }
 
 // AffectedFields includes the GraphQL fields of AffectedNode requested by the fragment AffectedFields.
 type AffectedFields struct {
@@ -345,55 +269,41 @@ func (v *AffectedFields) GetState() string { return v.State }
 // GetHistory returns AffectedFields.History, and is useful for accessing the field via an interface.
 func (v *AffectedFields) GetHistory() []ServedFields { return v.History }
 
-// DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer includes the requested fields of the GraphQL type DeployedAnswer.
-type DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer struct {
+// DeployedAnswer includes the requested fields of the GraphQL type DeployedAnswer.
+type DeployedAnswer struct {
 	Datasets []NodeFields `json:"datasets"`
 	// Every model trained on the dataset, deployed or not.
-	Models       []NodeRefFields                                                             `json:"models"`
-	Deployments  []DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed `json:"deployments"`
-	PageInfo     PageInfoFields                                                              `json:"pageInfo"`
-	TotalCount   int                                                                         `json:"totalCount"`
-	Truncated    bool                                                                        `json:"truncated"`
-	DepthLimited bool                                                                        `json:"depthLimited"`
+	Models       []NodeRefFields                     `json:"models"`
+	Deployments  []DeployedAnswerDeploymentsDeployed `json:"deployments"`
+	PageInfo     PageInfoFields                      `json:"pageInfo"`
+	TotalCount   int                                 `json:"totalCount"`
+	Truncated    bool                                `json:"truncated"`
+	DepthLimited bool                                `json:"depthLimited"`
 }
 
-// GetDatasets returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer.Datasets, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) GetDatasets() []NodeFields {
-	return v.Datasets
-}
+// GetDatasets returns DeployedAnswer.Datasets, and is useful for accessing the field via an interface.
+func (v *DeployedAnswer) GetDatasets() []NodeFields { return v.Datasets }
 
-// GetModels returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer.Models, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) GetModels() []NodeRefFields {
-	return v.Models
-}
+// GetModels returns DeployedAnswer.Models, and is useful for accessing the field via an interface.
+func (v *DeployedAnswer) GetModels() []NodeRefFields { return v.Models }
 
-// GetDeployments returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer.Deployments, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) GetDeployments() []DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed {
-	return v.Deployments
-}
+// GetDeployments returns DeployedAnswer.Deployments, and is useful for accessing the field via an interface.
+func (v *DeployedAnswer) GetDeployments() []DeployedAnswerDeploymentsDeployed { return v.Deployments }
 
-// GetPageInfo returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) GetPageInfo() PageInfoFields {
-	return v.PageInfo
-}
+// GetPageInfo returns DeployedAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *DeployedAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
 
-// GetTotalCount returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer.TotalCount, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) GetTotalCount() int {
-	return v.TotalCount
-}
+// GetTotalCount returns DeployedAnswer.TotalCount, and is useful for accessing the field via an interface.
+func (v *DeployedAnswer) GetTotalCount() int { return v.TotalCount }
 
-// GetTruncated returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer.Truncated, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) GetTruncated() bool {
-	return v.Truncated
-}
+// GetTruncated returns DeployedAnswer.Truncated, and is useful for accessing the field via an interface.
+func (v *DeployedAnswer) GetTruncated() bool { return v.Truncated }
 
-// GetDepthLimited returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer.DepthLimited, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer) GetDepthLimited() bool {
-	return v.DepthLimited
-}
+// GetDepthLimited returns DeployedAnswer.DepthLimited, and is useful for accessing the field via an interface.
+func (v *DeployedAnswer) GetDepthLimited() bool { return v.DepthLimited }
 
-// DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed includes the requested fields of the GraphQL type Deployed.
-type DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed struct {
+// DeployedAnswerDeploymentsDeployed includes the requested fields of the GraphQL type Deployed.
+type DeployedAnswerDeploymentsDeployed struct {
 	Deployment NodeFields `json:"deployment"`
 	// The model the deployment runs.
 	Model       NodeRefFields `json:"model"`
@@ -408,55 +318,39 @@ type DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed s
 	History []ServedFields `json:"history"`
 }
 
-// GetDeployment returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.Deployment, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetDeployment() NodeFields {
-	return v.Deployment
-}
+// GetDeployment returns DeployedAnswerDeploymentsDeployed.Deployment, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetDeployment() NodeFields { return v.Deployment }
 
-// GetModel returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.Model, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetModel() NodeRefFields {
-	return v.Model
-}
+// GetModel returns DeployedAnswerDeploymentsDeployed.Model, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetModel() NodeRefFields { return v.Model }
 
-// GetEnvironment returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.Environment, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetEnvironment() string {
-	return v.Environment
-}
+// GetEnvironment returns DeployedAnswerDeploymentsDeployed.Environment, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetEnvironment() string { return v.Environment }
 
-// GetDeployedAt returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.DeployedAt, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetDeployedAt() string {
-	return v.DeployedAt
-}
+// GetDeployedAt returns DeployedAnswerDeploymentsDeployed.DeployedAt, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetDeployedAt() string { return v.DeployedAt }
 
-// GetState returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.State, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetState() string {
-	return v.State
-}
+// GetState returns DeployedAnswerDeploymentsDeployed.State, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetState() string { return v.State }
 
-// GetPath returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.Path, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetPath() []HopFields {
-	return v.Path
-}
+// GetPath returns DeployedAnswerDeploymentsDeployed.Path, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetPath() []HopFields { return v.Path }
 
-// GetStatus returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.Status, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetStatus() Status {
-	return v.Status
-}
+// GetStatus returns DeployedAnswerDeploymentsDeployed.Status, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetStatus() Status { return v.Status }
 
-// GetHistory returns DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed.History, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswerDeploymentsDeployed) GetHistory() []ServedFields {
-	return v.History
-}
+// GetHistory returns DeployedAnswerDeploymentsDeployed.History, and is useful for accessing the field via an interface.
+func (v *DeployedAnswerDeploymentsDeployed) GetHistory() []ServedFields { return v.History }
 
 // DeployedTrainedOnResponse is returned by DeployedTrainedOn on success.
 type DeployedTrainedOnResponse struct {
 	// Deployments running a model trained on the dataset, directly or through derived
 	// datasets, training runs, fine-tunes, adapters, quantized or merged variants.
-	DeployedModelsTrainedOn DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer `json:"deployedModelsTrainedOn"`
+	DeployedModelsTrainedOn DeployedAnswer `json:"deployedModelsTrainedOn"`
 }
 
 // GetDeployedModelsTrainedOn returns DeployedTrainedOnResponse.DeployedModelsTrainedOn, and is useful for accessing the field via an interface.
-func (v *DeployedTrainedOnResponse) GetDeployedModelsTrainedOn() DeployedTrainedOnDeployedModelsTrainedOnDeployedAnswer {
+func (v *DeployedTrainedOnResponse) GetDeployedModelsTrainedOn() DeployedAnswer {
 	return v.DeployedModelsTrainedOn
 }
 
@@ -533,8 +427,8 @@ func (v *EvidenceFields) GetRole() string { return v.Role }
 // GetSigners returns EvidenceFields.Signers, and is useful for accessing the field via an interface.
 func (v *EvidenceFields) GetSigners() []SignerFields { return v.Signers }
 
-// ExplainExplainExplanation includes the requested fields of the GraphQL type Explanation.
-type ExplainExplainExplanation struct {
+// ExplainAnswer includes the requested fields of the GraphQL type Explanation.
+type ExplainAnswer struct {
 	From  []NodeFields `json:"from"`
 	To    []NodeFields `json:"to"`
 	Found bool         `json:"found"`
@@ -546,38 +440,38 @@ type ExplainExplainExplanation struct {
 	Summary   string      `json:"summary"`
 }
 
-// GetFrom returns ExplainExplainExplanation.From, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetFrom() []NodeFields { return v.From }
+// GetFrom returns ExplainAnswer.From, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetFrom() []NodeFields { return v.From }
 
-// GetTo returns ExplainExplainExplanation.To, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetTo() []NodeFields { return v.To }
+// GetTo returns ExplainAnswer.To, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetTo() []NodeFields { return v.To }
 
-// GetFound returns ExplainExplainExplanation.Found, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetFound() bool { return v.Found }
+// GetFound returns ExplainAnswer.Found, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetFound() bool { return v.Found }
 
-// GetDirection returns ExplainExplainExplanation.Direction, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetDirection() string { return v.Direction }
+// GetDirection returns ExplainAnswer.Direction, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetDirection() string { return v.Direction }
 
-// GetPath returns ExplainExplainExplanation.Path, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetPath() []HopFields { return v.Path }
+// GetPath returns ExplainAnswer.Path, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetPath() []HopFields { return v.Path }
 
-// GetVerified returns ExplainExplainExplanation.Verified, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetVerified() bool { return v.Verified }
+// GetVerified returns ExplainAnswer.Verified, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetVerified() bool { return v.Verified }
 
-// GetWeakHops returns ExplainExplainExplanation.WeakHops, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetWeakHops() []int { return v.WeakHops }
+// GetWeakHops returns ExplainAnswer.WeakHops, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetWeakHops() []int { return v.WeakHops }
 
-// GetSummary returns ExplainExplainExplanation.Summary, and is useful for accessing the field via an interface.
-func (v *ExplainExplainExplanation) GetSummary() string { return v.Summary }
+// GetSummary returns ExplainAnswer.Summary, and is useful for accessing the field via an interface.
+func (v *ExplainAnswer) GetSummary() string { return v.Summary }
 
 // ExplainResponse is returned by Explain on success.
 type ExplainResponse struct {
 	// A shortest evidence chain from one node to another; weakHops are the hops not backed by a verified document.
-	Explain ExplainExplainExplanation `json:"explain"`
+	Explain ExplainAnswer `json:"explain"`
 }
 
 // GetExplain returns ExplainResponse.Explain, and is useful for accessing the field via an interface.
-func (v *ExplainResponse) GetExplain() ExplainExplainExplanation { return v.Explain }
+func (v *ExplainResponse) GetExplain() ExplainAnswer { return v.Explain }
 
 // HopFields includes the GraphQL fields of Hop requested by the fragment HopFields.
 // The GraphQL type's documentation follows.
@@ -750,8 +644,8 @@ func (v *LineageFieldsSignersSignerUse) GetSigner() SignerFields { return v.Sign
 // GetDocuments returns LineageFieldsSignersSignerUse.Documents, and is useful for accessing the field via an interface.
 func (v *LineageFieldsSignersSignerUse) GetDocuments() []string { return v.Documents }
 
-// LookupLookupNodeDetail includes the requested fields of the GraphQL type NodeDetail.
-type LookupLookupNodeDetail struct {
+// LookupAnswer includes the requested fields of the GraphQL type NodeDetail.
+type LookupAnswer struct {
 	Node     NodeFields     `json:"node"`
 	Identity IdentityFields `json:"identity"`
 	// Incident edges except CONTAINS and DESCRIBES, at most 200.
@@ -761,29 +655,29 @@ type LookupLookupNodeDetail struct {
 	Files int `json:"files"`
 }
 
-// GetNode returns LookupLookupNodeDetail.Node, and is useful for accessing the field via an interface.
-func (v *LookupLookupNodeDetail) GetNode() NodeFields { return v.Node }
+// GetNode returns LookupAnswer.Node, and is useful for accessing the field via an interface.
+func (v *LookupAnswer) GetNode() NodeFields { return v.Node }
 
-// GetIdentity returns LookupLookupNodeDetail.Identity, and is useful for accessing the field via an interface.
-func (v *LookupLookupNodeDetail) GetIdentity() IdentityFields { return v.Identity }
+// GetIdentity returns LookupAnswer.Identity, and is useful for accessing the field via an interface.
+func (v *LookupAnswer) GetIdentity() IdentityFields { return v.Identity }
 
-// GetEdges returns LookupLookupNodeDetail.Edges, and is useful for accessing the field via an interface.
-func (v *LookupLookupNodeDetail) GetEdges() []HopFields { return v.Edges }
+// GetEdges returns LookupAnswer.Edges, and is useful for accessing the field via an interface.
+func (v *LookupAnswer) GetEdges() []HopFields { return v.Edges }
 
-// GetEdgesTotal returns LookupLookupNodeDetail.EdgesTotal, and is useful for accessing the field via an interface.
-func (v *LookupLookupNodeDetail) GetEdgesTotal() int { return v.EdgesTotal }
+// GetEdgesTotal returns LookupAnswer.EdgesTotal, and is useful for accessing the field via an interface.
+func (v *LookupAnswer) GetEdgesTotal() int { return v.EdgesTotal }
 
-// GetFiles returns LookupLookupNodeDetail.Files, and is useful for accessing the field via an interface.
-func (v *LookupLookupNodeDetail) GetFiles() int { return v.Files }
+// GetFiles returns LookupAnswer.Files, and is useful for accessing the field via an interface.
+func (v *LookupAnswer) GetFiles() int { return v.Files }
 
 // LookupResponse is returned by Lookup on success.
 type LookupResponse struct {
 	// Nodes a reference names with their own evidence and incident edges.
-	Lookup []LookupLookupNodeDetail `json:"lookup"`
+	Lookup []LookupAnswer `json:"lookup"`
 }
 
 // GetLookup returns LookupResponse.Lookup, and is useful for accessing the field via an interface.
-func (v *LookupResponse) GetLookup() []LookupLookupNodeDetail { return v.Lookup }
+func (v *LookupResponse) GetLookup() []LookupAnswer { return v.Lookup }
 
 // NodeFields includes the GraphQL fields of Node requested by the fragment NodeFields.
 type NodeFields struct {
@@ -914,22 +808,20 @@ func (v *NodeRefFields) GetKind() NodeKind { return v.Kind }
 // GetName returns NodeRefFields.Name, and is useful for accessing the field via an interface.
 func (v *NodeRefFields) GetName() string { return v.Name }
 
-// NodesNodesInventoryAnswer includes the requested fields of the GraphQL type InventoryAnswer.
-type NodesNodesInventoryAnswer struct {
-	Items    []NodesNodesInventoryAnswerItemsInventoryItem `json:"items"`
-	PageInfo PageInfoFields                                `json:"pageInfo"`
+// NodesAnswer includes the requested fields of the GraphQL type InventoryAnswer.
+type NodesAnswer struct {
+	Items    []NodesAnswerItemsInventoryItem `json:"items"`
+	PageInfo PageInfoFields                  `json:"pageInfo"`
 }
 
-// GetItems returns NodesNodesInventoryAnswer.Items, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswer) GetItems() []NodesNodesInventoryAnswerItemsInventoryItem {
-	return v.Items
-}
+// GetItems returns NodesAnswer.Items, and is useful for accessing the field via an interface.
+func (v *NodesAnswer) GetItems() []NodesAnswerItemsInventoryItem { return v.Items }
 
-// GetPageInfo returns NodesNodesInventoryAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
+// GetPageInfo returns NodesAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *NodesAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
 
-// NodesNodesInventoryAnswerItemsInventoryItem includes the requested fields of the GraphQL type InventoryItem.
-type NodesNodesInventoryAnswerItemsInventoryItem struct {
+// NodesAnswerItemsInventoryItem includes the requested fields of the GraphQL type InventoryItem.
+type NodesAnswerItemsInventoryItem struct {
 	Node         NodeFields     `json:"node"`
 	Identity     IdentityFields `json:"identity"`
 	Environments []string       `json:"environments"`
@@ -938,38 +830,76 @@ type NodesNodesInventoryAnswerItemsInventoryItem struct {
 	LastIngested *time.Time     `json:"lastIngested"`
 }
 
-// GetNode returns NodesNodesInventoryAnswerItemsInventoryItem.Node, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswerItemsInventoryItem) GetNode() NodeFields { return v.Node }
+// GetNode returns NodesAnswerItemsInventoryItem.Node, and is useful for accessing the field via an interface.
+func (v *NodesAnswerItemsInventoryItem) GetNode() NodeFields { return v.Node }
 
-// GetIdentity returns NodesNodesInventoryAnswerItemsInventoryItem.Identity, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswerItemsInventoryItem) GetIdentity() IdentityFields { return v.Identity }
+// GetIdentity returns NodesAnswerItemsInventoryItem.Identity, and is useful for accessing the field via an interface.
+func (v *NodesAnswerItemsInventoryItem) GetIdentity() IdentityFields { return v.Identity }
 
-// GetEnvironments returns NodesNodesInventoryAnswerItemsInventoryItem.Environments, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswerItemsInventoryItem) GetEnvironments() []string {
-	return v.Environments
-}
+// GetEnvironments returns NodesAnswerItemsInventoryItem.Environments, and is useful for accessing the field via an interface.
+func (v *NodesAnswerItemsInventoryItem) GetEnvironments() []string { return v.Environments }
 
-// GetState returns NodesNodesInventoryAnswerItemsInventoryItem.State, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswerItemsInventoryItem) GetState() string { return v.State }
+// GetState returns NodesAnswerItemsInventoryItem.State, and is useful for accessing the field via an interface.
+func (v *NodesAnswerItemsInventoryItem) GetState() string { return v.State }
 
-// GetReachedBy returns NodesNodesInventoryAnswerItemsInventoryItem.ReachedBy, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswerItemsInventoryItem) GetReachedBy() *NodeRefFields {
-	return v.ReachedBy
-}
+// GetReachedBy returns NodesAnswerItemsInventoryItem.ReachedBy, and is useful for accessing the field via an interface.
+func (v *NodesAnswerItemsInventoryItem) GetReachedBy() *NodeRefFields { return v.ReachedBy }
 
-// GetLastIngested returns NodesNodesInventoryAnswerItemsInventoryItem.LastIngested, and is useful for accessing the field via an interface.
-func (v *NodesNodesInventoryAnswerItemsInventoryItem) GetLastIngested() *time.Time {
-	return v.LastIngested
-}
+// GetLastIngested returns NodesAnswerItemsInventoryItem.LastIngested, and is useful for accessing the field via an interface.
+func (v *NodesAnswerItemsInventoryItem) GetLastIngested() *time.Time { return v.LastIngested }
 
 // NodesResponse is returned by Nodes on success.
 type NodesResponse struct {
 	// Nodes of one kind matching the filter, in id order.
-	Nodes NodesNodesInventoryAnswer `json:"nodes"`
+	Nodes NodesAnswer `json:"nodes"`
 }
 
 // GetNodes returns NodesResponse.Nodes, and is useful for accessing the field via an interface.
-func (v *NodesResponse) GetNodes() NodesNodesInventoryAnswer { return v.Nodes }
+func (v *NodesResponse) GetNodes() NodesAnswer { return v.Nodes }
+
+// PackageAnswer includes the requested fields of the GraphQL type PackageAnswer.
+type PackageAnswer struct {
+	Packages     []PackageAnswerPackagesPackageMatch `json:"packages"`
+	Affected     []AffectedFields                    `json:"affected"`
+	PageInfo     PageInfoFields                      `json:"pageInfo"`
+	TotalCount   int                                 `json:"totalCount"`
+	Truncated    bool                                `json:"truncated"`
+	DepthLimited bool                                `json:"depthLimited"`
+}
+
+// GetPackages returns PackageAnswer.Packages, and is useful for accessing the field via an interface.
+func (v *PackageAnswer) GetPackages() []PackageAnswerPackagesPackageMatch { return v.Packages }
+
+// GetAffected returns PackageAnswer.Affected, and is useful for accessing the field via an interface.
+func (v *PackageAnswer) GetAffected() []AffectedFields { return v.Affected }
+
+// GetPageInfo returns PackageAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *PackageAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
+
+// GetTotalCount returns PackageAnswer.TotalCount, and is useful for accessing the field via an interface.
+func (v *PackageAnswer) GetTotalCount() int { return v.TotalCount }
+
+// GetTruncated returns PackageAnswer.Truncated, and is useful for accessing the field via an interface.
+func (v *PackageAnswer) GetTruncated() bool { return v.Truncated }
+
+// GetDepthLimited returns PackageAnswer.DepthLimited, and is useful for accessing the field via an interface.
+func (v *PackageAnswer) GetDepthLimited() bool { return v.DepthLimited }
+
+// PackageAnswerPackagesPackageMatch includes the requested fields of the GraphQL type PackageMatch.
+type PackageAnswerPackagesPackageMatch struct {
+	Package NodeRefFields `json:"package"`
+	Purl    string        `json:"purl"`
+	Version string        `json:"version"`
+}
+
+// GetPackage returns PackageAnswerPackagesPackageMatch.Package, and is useful for accessing the field via an interface.
+func (v *PackageAnswerPackagesPackageMatch) GetPackage() NodeRefFields { return v.Package }
+
+// GetPurl returns PackageAnswerPackagesPackageMatch.Purl, and is useful for accessing the field via an interface.
+func (v *PackageAnswerPackagesPackageMatch) GetPurl() string { return v.Purl }
+
+// GetVersion returns PackageAnswerPackagesPackageMatch.Version, and is useful for accessing the field via an interface.
+func (v *PackageAnswerPackagesPackageMatch) GetVersion() string { return v.Version }
 
 // PageInfoFields includes the GraphQL fields of PageInfo requested by the fragment PageInfoFields.
 type PageInfoFields struct {
@@ -1008,8 +938,8 @@ func (v *PolicyInput) GetMaxUnsignedHops() *int { return v.MaxUnsignedHops }
 // GetDepth returns PolicyInput.Depth, and is useful for accessing the field via an interface.
 func (v *PolicyInput) GetDepth() int { return v.Depth }
 
-// PosturePosture includes the requested fields of the GraphQL type Posture.
-type PosturePosture struct {
+// PostureAnswer includes the requested fields of the GraphQL type Posture.
+type PostureAnswer struct {
 	Subject     NodeRefFields `json:"subject"`
 	Environment string        `json:"environment"`
 	// For a deployment: the model it serves now.
@@ -1019,45 +949,45 @@ type PosturePosture struct {
 	// L0..L3
 	LevelName string `json:"levelName"`
 	// Controls that keep the subject from the next level (what is missing).
-	Missing  []string                               `json:"missing"`
-	Passed   int                                    `json:"passed"`
-	Failed   int                                    `json:"failed"`
-	Unknown  int                                    `json:"unknown"`
-	Controls []PosturePostureControlsPostureControl `json:"controls"`
+	Missing  []string                              `json:"missing"`
+	Passed   int                                   `json:"passed"`
+	Failed   int                                   `json:"failed"`
+	Unknown  int                                   `json:"unknown"`
+	Controls []PostureAnswerControlsPostureControl `json:"controls"`
 }
 
-// GetSubject returns PosturePosture.Subject, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetSubject() NodeRefFields { return v.Subject }
+// GetSubject returns PostureAnswer.Subject, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetSubject() NodeRefFields { return v.Subject }
 
-// GetEnvironment returns PosturePosture.Environment, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetEnvironment() string { return v.Environment }
+// GetEnvironment returns PostureAnswer.Environment, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetEnvironment() string { return v.Environment }
 
-// GetModel returns PosturePosture.Model, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetModel() *NodeRefFields { return v.Model }
+// GetModel returns PostureAnswer.Model, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetModel() *NodeRefFields { return v.Model }
 
-// GetLevel returns PosturePosture.Level, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetLevel() int { return v.Level }
+// GetLevel returns PostureAnswer.Level, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetLevel() int { return v.Level }
 
-// GetLevelName returns PosturePosture.LevelName, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetLevelName() string { return v.LevelName }
+// GetLevelName returns PostureAnswer.LevelName, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetLevelName() string { return v.LevelName }
 
-// GetMissing returns PosturePosture.Missing, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetMissing() []string { return v.Missing }
+// GetMissing returns PostureAnswer.Missing, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetMissing() []string { return v.Missing }
 
-// GetPassed returns PosturePosture.Passed, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetPassed() int { return v.Passed }
+// GetPassed returns PostureAnswer.Passed, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetPassed() int { return v.Passed }
 
-// GetFailed returns PosturePosture.Failed, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetFailed() int { return v.Failed }
+// GetFailed returns PostureAnswer.Failed, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetFailed() int { return v.Failed }
 
-// GetUnknown returns PosturePosture.Unknown, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetUnknown() int { return v.Unknown }
+// GetUnknown returns PostureAnswer.Unknown, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetUnknown() int { return v.Unknown }
 
-// GetControls returns PosturePosture.Controls, and is useful for accessing the field via an interface.
-func (v *PosturePosture) GetControls() []PosturePostureControlsPostureControl { return v.Controls }
+// GetControls returns PostureAnswer.Controls, and is useful for accessing the field via an interface.
+func (v *PostureAnswer) GetControls() []PostureAnswerControlsPostureControl { return v.Controls }
 
-// PosturePostureControlsPostureControl includes the requested fields of the GraphQL type PostureControl.
-type PosturePostureControlsPostureControl struct {
+// PostureAnswerControlsPostureControl includes the requested fields of the GraphQL type PostureControl.
+type PostureAnswerControlsPostureControl struct {
 	Id    string `json:"id"`
 	Title string `json:"title"`
 	// MLSecOps lifecycle stage: data, training, model, code, deployment, monitoring.
@@ -1075,147 +1005,43 @@ type PosturePostureControlsPostureControl struct {
 	Evidence []EvidenceFields `json:"evidence"`
 }
 
-// GetId returns PosturePostureControlsPostureControl.Id, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetId() string { return v.Id }
+// GetId returns PostureAnswerControlsPostureControl.Id, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetId() string { return v.Id }
 
-// GetTitle returns PosturePostureControlsPostureControl.Title, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetTitle() string { return v.Title }
+// GetTitle returns PostureAnswerControlsPostureControl.Title, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetTitle() string { return v.Title }
 
-// GetStage returns PosturePostureControlsPostureControl.Stage, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetStage() string { return v.Stage }
+// GetStage returns PostureAnswerControlsPostureControl.Stage, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetStage() string { return v.Stage }
 
-// GetLevel returns PosturePostureControlsPostureControl.Level, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetLevel() int { return v.Level }
+// GetLevel returns PostureAnswerControlsPostureControl.Level, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetLevel() int { return v.Level }
 
-// GetResult returns PosturePostureControlsPostureControl.Result, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetResult() string { return v.Result }
+// GetResult returns PostureAnswerControlsPostureControl.Result, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetResult() string { return v.Result }
 
-// GetMessage returns PosturePostureControlsPostureControl.Message, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetMessage() string { return v.Message }
+// GetMessage returns PostureAnswerControlsPostureControl.Message, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetMessage() string { return v.Message }
 
-// GetFix returns PosturePostureControlsPostureControl.Fix, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetFix() string { return v.Fix }
+// GetFix returns PostureAnswerControlsPostureControl.Fix, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetFix() string { return v.Fix }
 
-// GetSubjects returns PosturePostureControlsPostureControl.Subjects, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetSubjects() []NodeRefFields { return v.Subjects }
+// GetSubjects returns PostureAnswerControlsPostureControl.Subjects, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetSubjects() []NodeRefFields { return v.Subjects }
 
-// GetEvidence returns PosturePostureControlsPostureControl.Evidence, and is useful for accessing the field via an interface.
-func (v *PosturePostureControlsPostureControl) GetEvidence() []EvidenceFields { return v.Evidence }
-
-// PostureReportPostureReport includes the requested fields of the GraphQL type PostureReport.
-type PostureReportPostureReport struct {
-	Rows       []PostureReportPostureReportRowsPostureRow `json:"rows"`
-	PageInfo   PageInfoFields                             `json:"pageInfo"`
-	TotalCount int                                        `json:"totalCount"`
-	// Rows per level, L0 first (all pages).
-	Levels    []PostureReportPostureReportLevelsPostureLevelCount `json:"levels"`
-	Truncated bool                                                `json:"truncated"`
-}
-
-// GetRows returns PostureReportPostureReport.Rows, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReport) GetRows() []PostureReportPostureReportRowsPostureRow {
-	return v.Rows
-}
-
-// GetPageInfo returns PostureReportPostureReport.PageInfo, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReport) GetPageInfo() PageInfoFields { return v.PageInfo }
-
-// GetTotalCount returns PostureReportPostureReport.TotalCount, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReport) GetTotalCount() int { return v.TotalCount }
-
-// GetLevels returns PostureReportPostureReport.Levels, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReport) GetLevels() []PostureReportPostureReportLevelsPostureLevelCount {
-	return v.Levels
-}
-
-// GetTruncated returns PostureReportPostureReport.Truncated, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReport) GetTruncated() bool { return v.Truncated }
-
-// PostureReportPostureReportLevelsPostureLevelCount includes the requested fields of the GraphQL type PostureLevelCount.
-type PostureReportPostureReportLevelsPostureLevelCount struct {
-	Level string `json:"level"`
-	Count int    `json:"count"`
-}
-
-// GetLevel returns PostureReportPostureReportLevelsPostureLevelCount.Level, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportLevelsPostureLevelCount) GetLevel() string { return v.Level }
-
-// GetCount returns PostureReportPostureReportLevelsPostureLevelCount.Count, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportLevelsPostureLevelCount) GetCount() int { return v.Count }
-
-// PostureReportPostureReportRowsPostureRow includes the requested fields of the GraphQL type PostureRow.
-type PostureReportPostureReportRowsPostureRow struct {
-	Subject     NodeRefFields                                                          `json:"subject"`
-	Environment string                                                                 `json:"environment"`
-	Model       *NodeRefFields                                                         `json:"model"`
-	Level       int                                                                    `json:"level"`
-	LevelName   string                                                                 `json:"levelName"`
-	Passed      int                                                                    `json:"passed"`
-	Failed      int                                                                    `json:"failed"`
-	Unknown     int                                                                    `json:"unknown"`
-	Missing     []string                                                               `json:"missing"`
-	Controls    []PostureReportPostureReportRowsPostureRowControlsPostureControlResult `json:"controls"`
-}
-
-// GetSubject returns PostureReportPostureReportRowsPostureRow.Subject, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetSubject() NodeRefFields { return v.Subject }
-
-// GetEnvironment returns PostureReportPostureReportRowsPostureRow.Environment, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetEnvironment() string { return v.Environment }
-
-// GetModel returns PostureReportPostureReportRowsPostureRow.Model, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetModel() *NodeRefFields { return v.Model }
-
-// GetLevel returns PostureReportPostureReportRowsPostureRow.Level, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetLevel() int { return v.Level }
-
-// GetLevelName returns PostureReportPostureReportRowsPostureRow.LevelName, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetLevelName() string { return v.LevelName }
-
-// GetPassed returns PostureReportPostureReportRowsPostureRow.Passed, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetPassed() int { return v.Passed }
-
-// GetFailed returns PostureReportPostureReportRowsPostureRow.Failed, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetFailed() int { return v.Failed }
-
-// GetUnknown returns PostureReportPostureReportRowsPostureRow.Unknown, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetUnknown() int { return v.Unknown }
-
-// GetMissing returns PostureReportPostureReportRowsPostureRow.Missing, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetMissing() []string { return v.Missing }
-
-// GetControls returns PostureReportPostureReportRowsPostureRow.Controls, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRow) GetControls() []PostureReportPostureReportRowsPostureRowControlsPostureControlResult {
-	return v.Controls
-}
-
-// PostureReportPostureReportRowsPostureRowControlsPostureControlResult includes the requested fields of the GraphQL type PostureControlResult.
-type PostureReportPostureReportRowsPostureRowControlsPostureControlResult struct {
-	Id string `json:"id"`
-	// passed, failed (documents break the rule), unknown (no evidence to decide) or not-applicable.
-	Result string `json:"result"`
-}
-
-// GetId returns PostureReportPostureReportRowsPostureRowControlsPostureControlResult.Id, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRowControlsPostureControlResult) GetId() string {
-	return v.Id
-}
-
-// GetResult returns PostureReportPostureReportRowsPostureRowControlsPostureControlResult.Result, and is useful for accessing the field via an interface.
-func (v *PostureReportPostureReportRowsPostureRowControlsPostureControlResult) GetResult() string {
-	return v.Result
-}
+// GetEvidence returns PostureAnswerControlsPostureControl.Evidence, and is useful for accessing the field via an interface.
+func (v *PostureAnswerControlsPostureControl) GetEvidence() []EvidenceFields { return v.Evidence }
 
 // PostureReportResponse is returned by PostureReport on success.
 type PostureReportResponse struct {
 	// One row per model and deployment (kinds: Model, Deployment; both when
 	// empty), in an environment when given (its deployments and the models they
 	// serve now), sorted (LEVEL: lowest first; NAME; FAILED: most failed first).
-	PostureReport PostureReportPostureReport `json:"postureReport"`
+	PostureReport ReportAnswer `json:"postureReport"`
 }
 
 // GetPostureReport returns PostureReportResponse.PostureReport, and is useful for accessing the field via an interface.
-func (v *PostureReportResponse) GetPostureReport() PostureReportPostureReport { return v.PostureReport }
+func (v *PostureReportResponse) GetPostureReport() ReportAnswer { return v.PostureReport }
 
 // PostureResponse is returned by Posture on success.
 type PostureResponse struct {
@@ -1223,11 +1049,11 @@ type PostureResponse struct {
 	// deployment:<env>/<cluster>/<namespace>/<service>): its level, every
 	// control passed/failed/unknown with the documents behind it and what would
 	// fix it. A deployment is judged with the model it serves now.
-	Posture PosturePosture `json:"posture"`
+	Posture PostureAnswer `json:"posture"`
 }
 
 // GetPosture returns PostureResponse.Posture, and is useful for accessing the field via an interface.
-func (v *PostureResponse) GetPosture() PosturePosture { return v.Posture }
+func (v *PostureResponse) GetPosture() PostureAnswer { return v.Posture }
 
 type PostureSort string
 
@@ -1242,6 +1068,126 @@ var AllPostureSort = []PostureSort{
 	PostureSortName,
 	PostureSortFailed,
 }
+
+// ReportAnswer includes the requested fields of the GraphQL type PostureReport.
+type ReportAnswer struct {
+	Rows       []ReportAnswerRowsPostureRow `json:"rows"`
+	PageInfo   PageInfoFields               `json:"pageInfo"`
+	TotalCount int                          `json:"totalCount"`
+	// Rows per level, L0 first (all pages).
+	Levels    []ReportAnswerLevelsPostureLevelCount `json:"levels"`
+	Truncated bool                                  `json:"truncated"`
+}
+
+// GetRows returns ReportAnswer.Rows, and is useful for accessing the field via an interface.
+func (v *ReportAnswer) GetRows() []ReportAnswerRowsPostureRow { return v.Rows }
+
+// GetPageInfo returns ReportAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *ReportAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
+
+// GetTotalCount returns ReportAnswer.TotalCount, and is useful for accessing the field via an interface.
+func (v *ReportAnswer) GetTotalCount() int { return v.TotalCount }
+
+// GetLevels returns ReportAnswer.Levels, and is useful for accessing the field via an interface.
+func (v *ReportAnswer) GetLevels() []ReportAnswerLevelsPostureLevelCount { return v.Levels }
+
+// GetTruncated returns ReportAnswer.Truncated, and is useful for accessing the field via an interface.
+func (v *ReportAnswer) GetTruncated() bool { return v.Truncated }
+
+// ReportAnswerLevelsPostureLevelCount includes the requested fields of the GraphQL type PostureLevelCount.
+type ReportAnswerLevelsPostureLevelCount struct {
+	Level string `json:"level"`
+	Count int    `json:"count"`
+}
+
+// GetLevel returns ReportAnswerLevelsPostureLevelCount.Level, and is useful for accessing the field via an interface.
+func (v *ReportAnswerLevelsPostureLevelCount) GetLevel() string { return v.Level }
+
+// GetCount returns ReportAnswerLevelsPostureLevelCount.Count, and is useful for accessing the field via an interface.
+func (v *ReportAnswerLevelsPostureLevelCount) GetCount() int { return v.Count }
+
+// ReportAnswerRowsPostureRow includes the requested fields of the GraphQL type PostureRow.
+type ReportAnswerRowsPostureRow struct {
+	Subject     NodeRefFields                                            `json:"subject"`
+	Environment string                                                   `json:"environment"`
+	Model       *NodeRefFields                                           `json:"model"`
+	Level       int                                                      `json:"level"`
+	LevelName   string                                                   `json:"levelName"`
+	Passed      int                                                      `json:"passed"`
+	Failed      int                                                      `json:"failed"`
+	Unknown     int                                                      `json:"unknown"`
+	Missing     []string                                                 `json:"missing"`
+	Controls    []ReportAnswerRowsPostureRowControlsPostureControlResult `json:"controls"`
+}
+
+// GetSubject returns ReportAnswerRowsPostureRow.Subject, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetSubject() NodeRefFields { return v.Subject }
+
+// GetEnvironment returns ReportAnswerRowsPostureRow.Environment, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetEnvironment() string { return v.Environment }
+
+// GetModel returns ReportAnswerRowsPostureRow.Model, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetModel() *NodeRefFields { return v.Model }
+
+// GetLevel returns ReportAnswerRowsPostureRow.Level, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetLevel() int { return v.Level }
+
+// GetLevelName returns ReportAnswerRowsPostureRow.LevelName, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetLevelName() string { return v.LevelName }
+
+// GetPassed returns ReportAnswerRowsPostureRow.Passed, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetPassed() int { return v.Passed }
+
+// GetFailed returns ReportAnswerRowsPostureRow.Failed, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetFailed() int { return v.Failed }
+
+// GetUnknown returns ReportAnswerRowsPostureRow.Unknown, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetUnknown() int { return v.Unknown }
+
+// GetMissing returns ReportAnswerRowsPostureRow.Missing, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetMissing() []string { return v.Missing }
+
+// GetControls returns ReportAnswerRowsPostureRow.Controls, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRow) GetControls() []ReportAnswerRowsPostureRowControlsPostureControlResult {
+	return v.Controls
+}
+
+// ReportAnswerRowsPostureRowControlsPostureControlResult includes the requested fields of the GraphQL type PostureControlResult.
+type ReportAnswerRowsPostureRowControlsPostureControlResult struct {
+	Id string `json:"id"`
+	// passed, failed (documents break the rule), unknown (no evidence to decide) or not-applicable.
+	Result string `json:"result"`
+}
+
+// GetId returns ReportAnswerRowsPostureRowControlsPostureControlResult.Id, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRowControlsPostureControlResult) GetId() string { return v.Id }
+
+// GetResult returns ReportAnswerRowsPostureRowControlsPostureControlResult.Result, and is useful for accessing the field via an interface.
+func (v *ReportAnswerRowsPostureRowControlsPostureControlResult) GetResult() string { return v.Result }
+
+// RollbackAnswer includes the requested fields of the GraphQL type RollbackAnswer.
+type RollbackAnswer struct {
+	Deployment  NodeFields                `json:"deployment"`
+	Current     []NodeRefFields           `json:"current"`
+	Incomplete  bool                      `json:"incomplete"`
+	Candidates  []RollbackCandidateFields `json:"candidates"`
+	Recommended *RollbackCandidateFields  `json:"recommended"`
+}
+
+// GetDeployment returns RollbackAnswer.Deployment, and is useful for accessing the field via an interface.
+func (v *RollbackAnswer) GetDeployment() NodeFields { return v.Deployment }
+
+// GetCurrent returns RollbackAnswer.Current, and is useful for accessing the field via an interface.
+func (v *RollbackAnswer) GetCurrent() []NodeRefFields { return v.Current }
+
+// GetIncomplete returns RollbackAnswer.Incomplete, and is useful for accessing the field via an interface.
+func (v *RollbackAnswer) GetIncomplete() bool { return v.Incomplete }
+
+// GetCandidates returns RollbackAnswer.Candidates, and is useful for accessing the field via an interface.
+func (v *RollbackAnswer) GetCandidates() []RollbackCandidateFields { return v.Candidates }
+
+// GetRecommended returns RollbackAnswer.Recommended, and is useful for accessing the field via an interface.
+func (v *RollbackAnswer) GetRecommended() *RollbackCandidateFields { return v.Recommended }
 
 // RollbackCandidateFields includes the GraphQL fields of RollbackCandidate requested by the fragment RollbackCandidateFields.
 type RollbackCandidateFields struct {
@@ -1285,76 +1231,31 @@ type RollbackResponse struct {
 	// Earlier models on the lineage of the model a deployment runs (ancestors and
 	// siblings through DERIVED_FROM), nearest first, each kept only when no active
 	// advisory reaches it or its upstream.
-	RollbackCandidates RollbackRollbackCandidatesRollbackAnswer `json:"rollbackCandidates"`
+	RollbackCandidates RollbackAnswer `json:"rollbackCandidates"`
 }
 
 // GetRollbackCandidates returns RollbackResponse.RollbackCandidates, and is useful for accessing the field via an interface.
-func (v *RollbackResponse) GetRollbackCandidates() RollbackRollbackCandidatesRollbackAnswer {
-	return v.RollbackCandidates
-}
+func (v *RollbackResponse) GetRollbackCandidates() RollbackAnswer { return v.RollbackCandidates }
 
-// RollbackRollbackCandidatesRollbackAnswer includes the requested fields of the GraphQL type RollbackAnswer.
-type RollbackRollbackCandidatesRollbackAnswer struct {
-	Deployment  NodeFields                `json:"deployment"`
-	Current     []NodeRefFields           `json:"current"`
-	Incomplete  bool                      `json:"incomplete"`
-	Candidates  []RollbackCandidateFields `json:"candidates"`
-	Recommended *RollbackCandidateFields  `json:"recommended"`
-}
-
-// GetDeployment returns RollbackRollbackCandidatesRollbackAnswer.Deployment, and is useful for accessing the field via an interface.
-func (v *RollbackRollbackCandidatesRollbackAnswer) GetDeployment() NodeFields { return v.Deployment }
-
-// GetCurrent returns RollbackRollbackCandidatesRollbackAnswer.Current, and is useful for accessing the field via an interface.
-func (v *RollbackRollbackCandidatesRollbackAnswer) GetCurrent() []NodeRefFields { return v.Current }
-
-// GetIncomplete returns RollbackRollbackCandidatesRollbackAnswer.Incomplete, and is useful for accessing the field via an interface.
-func (v *RollbackRollbackCandidatesRollbackAnswer) GetIncomplete() bool { return v.Incomplete }
-
-// GetCandidates returns RollbackRollbackCandidatesRollbackAnswer.Candidates, and is useful for accessing the field via an interface.
-func (v *RollbackRollbackCandidatesRollbackAnswer) GetCandidates() []RollbackCandidateFields {
-	return v.Candidates
-}
-
-// GetRecommended returns RollbackRollbackCandidatesRollbackAnswer.Recommended, and is useful for accessing the field via an interface.
-func (v *RollbackRollbackCandidatesRollbackAnswer) GetRecommended() *RollbackCandidateFields {
-	return v.Recommended
-}
-
-// SearchResponse is returned by Search on success.
-type SearchResponse struct {
-	// Nodes text most likely names, best first: an exact key (with or without its
-	// scheme), name or location; then keys, names and locations it starts
-	// (a name without its version, a path without its trailing slash, a digest
-	// prefix); then nodes having all its words (the last one may be a prefix);
-	// then the same with typos (1 edit up to 5 letters, else 2).
-	Search SearchSearchSearchAnswer `json:"search"`
-}
-
-// GetSearch returns SearchResponse.Search, and is useful for accessing the field via an interface.
-func (v *SearchResponse) GetSearch() SearchSearchSearchAnswer { return v.Search }
-
-// SearchSearchSearchAnswer includes the requested fields of the GraphQL type SearchAnswer.
-type SearchSearchSearchAnswer struct {
-	Items    []SearchSearchSearchAnswerItemsSearchHit `json:"items"`
-	PageInfo PageInfoFields                           `json:"pageInfo"`
+// SearchAnswer includes the requested fields of the GraphQL type SearchAnswer.
+type SearchAnswer struct {
+	Items    []SearchAnswerItemsSearchHit `json:"items"`
+	PageInfo PageInfoFields               `json:"pageInfo"`
 	// Hits ranked (at most 1000).
 	TotalCount int `json:"totalCount"`
 }
 
-// GetItems returns SearchSearchSearchAnswer.Items, and is useful for accessing the field via an interface.
-func (v *SearchSearchSearchAnswer) GetItems() []SearchSearchSearchAnswerItemsSearchHit {
-	return v.Items
-}
+// GetItems returns SearchAnswer.Items, and is useful for accessing the field via an interface.
+func (v *SearchAnswer) GetItems() []SearchAnswerItemsSearchHit { return v.Items }
 
-// GetPageInfo returns SearchSearchSearchAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *SearchSearchSearchAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
+// GetPageInfo returns SearchAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *SearchAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
 
-// GetTotalCount returns SearchSearchSearchAnswer.TotalCount, and is useful for accessing the field via an interface.
-func (v *SearchSearchSearchAnswer) GetTotalCount() int { return v.TotalCount }
+// GetTotalCount returns SearchAnswer.TotalCount, and is useful for accessing the field via an interface.
+func (v *SearchAnswer) GetTotalCount() int { return v.TotalCount }
 
-// SearchSearchSearchAnswerItemsSearchHit includes the requested fields of the GraphQL type SearchHit.
-type SearchSearchSearchAnswerItemsSearchHit struct {
+// SearchAnswerItemsSearchHit includes the requested fields of the GraphQL type SearchHit.
+type SearchAnswerItemsSearchHit struct {
 	Node NodeFields `json:"node"`
 	// exact | prefix | token | fuzzy
 	Match string `json:"match"`
@@ -1364,17 +1265,30 @@ type SearchSearchSearchAnswerItemsSearchHit struct {
 	Ref string `json:"ref"`
 }
 
-// GetNode returns SearchSearchSearchAnswerItemsSearchHit.Node, and is useful for accessing the field via an interface.
-func (v *SearchSearchSearchAnswerItemsSearchHit) GetNode() NodeFields { return v.Node }
+// GetNode returns SearchAnswerItemsSearchHit.Node, and is useful for accessing the field via an interface.
+func (v *SearchAnswerItemsSearchHit) GetNode() NodeFields { return v.Node }
 
-// GetMatch returns SearchSearchSearchAnswerItemsSearchHit.Match, and is useful for accessing the field via an interface.
-func (v *SearchSearchSearchAnswerItemsSearchHit) GetMatch() string { return v.Match }
+// GetMatch returns SearchAnswerItemsSearchHit.Match, and is useful for accessing the field via an interface.
+func (v *SearchAnswerItemsSearchHit) GetMatch() string { return v.Match }
 
-// GetMatched returns SearchSearchSearchAnswerItemsSearchHit.Matched, and is useful for accessing the field via an interface.
-func (v *SearchSearchSearchAnswerItemsSearchHit) GetMatched() string { return v.Matched }
+// GetMatched returns SearchAnswerItemsSearchHit.Matched, and is useful for accessing the field via an interface.
+func (v *SearchAnswerItemsSearchHit) GetMatched() string { return v.Matched }
 
-// GetRef returns SearchSearchSearchAnswerItemsSearchHit.Ref, and is useful for accessing the field via an interface.
-func (v *SearchSearchSearchAnswerItemsSearchHit) GetRef() string { return v.Ref }
+// GetRef returns SearchAnswerItemsSearchHit.Ref, and is useful for accessing the field via an interface.
+func (v *SearchAnswerItemsSearchHit) GetRef() string { return v.Ref }
+
+// SearchResponse is returned by Search on success.
+type SearchResponse struct {
+	// Nodes text most likely names, best first: an exact key (with or without its
+	// scheme), name or location; then keys, names and locations it starts
+	// (a name without its version, a path without its trailing slash, a digest
+	// prefix); then nodes having all its words (the last one may be a prefix);
+	// then the same with typos (1 edit up to 5 letters, else 2).
+	Search SearchAnswer `json:"search"`
+}
+
+// GetSearch returns SearchResponse.Search, and is useful for accessing the field via an interface.
+func (v *SearchResponse) GetSearch() SearchAnswer { return v.Search }
 
 // ServedFields includes the GraphQL fields of Served requested by the fragment ServedFields.
 // The GraphQL type's documentation follows.
@@ -1446,62 +1360,54 @@ func (v *ServedFieldsWindowsWindow) GetFrom() string { return v.From }
 // GetTo returns ServedFieldsWindowsWindow.To, and is useful for accessing the field via an interface.
 func (v *ServedFieldsWindowsWindow) GetTo() string { return v.To }
 
-// SignaturesResponse is returned by Signatures on success.
-type SignaturesResponse struct {
-	// Documents signed by an identity (certificate SAN, key id, or an oidc:/key: key),
-	// restricted to an issuer when given; failed signatures are listed with their status.
-	Signatures SignaturesSignaturesSignaturesAnswer `json:"signatures"`
+// SignaturesAnswer includes the requested fields of the GraphQL type SignaturesAnswer.
+type SignaturesAnswer struct {
+	Identities []NodeFields                              `json:"identities"`
+	Documents  []SignaturesAnswerDocumentsSignedDocument `json:"documents"`
+	PageInfo   PageInfoFields                            `json:"pageInfo"`
+	TotalCount int                                       `json:"totalCount"`
 }
 
-// GetSignatures returns SignaturesResponse.Signatures, and is useful for accessing the field via an interface.
-func (v *SignaturesResponse) GetSignatures() SignaturesSignaturesSignaturesAnswer {
-	return v.Signatures
-}
+// GetIdentities returns SignaturesAnswer.Identities, and is useful for accessing the field via an interface.
+func (v *SignaturesAnswer) GetIdentities() []NodeFields { return v.Identities }
 
-// SignaturesSignaturesSignaturesAnswer includes the requested fields of the GraphQL type SignaturesAnswer.
-type SignaturesSignaturesSignaturesAnswer struct {
-	Identities []NodeFields                                                  `json:"identities"`
-	Documents  []SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument `json:"documents"`
-	PageInfo   PageInfoFields                                                `json:"pageInfo"`
-	TotalCount int                                                           `json:"totalCount"`
-}
-
-// GetIdentities returns SignaturesSignaturesSignaturesAnswer.Identities, and is useful for accessing the field via an interface.
-func (v *SignaturesSignaturesSignaturesAnswer) GetIdentities() []NodeFields { return v.Identities }
-
-// GetDocuments returns SignaturesSignaturesSignaturesAnswer.Documents, and is useful for accessing the field via an interface.
-func (v *SignaturesSignaturesSignaturesAnswer) GetDocuments() []SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument {
+// GetDocuments returns SignaturesAnswer.Documents, and is useful for accessing the field via an interface.
+func (v *SignaturesAnswer) GetDocuments() []SignaturesAnswerDocumentsSignedDocument {
 	return v.Documents
 }
 
-// GetPageInfo returns SignaturesSignaturesSignaturesAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *SignaturesSignaturesSignaturesAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
+// GetPageInfo returns SignaturesAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *SignaturesAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
 
-// GetTotalCount returns SignaturesSignaturesSignaturesAnswer.TotalCount, and is useful for accessing the field via an interface.
-func (v *SignaturesSignaturesSignaturesAnswer) GetTotalCount() int { return v.TotalCount }
+// GetTotalCount returns SignaturesAnswer.TotalCount, and is useful for accessing the field via an interface.
+func (v *SignaturesAnswer) GetTotalCount() int { return v.TotalCount }
 
-// SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument includes the requested fields of the GraphQL type SignedDocument.
-type SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument struct {
+// SignaturesAnswerDocumentsSignedDocument includes the requested fields of the GraphQL type SignedDocument.
+type SignaturesAnswerDocumentsSignedDocument struct {
 	Document EvidenceFields `json:"document"`
 	// This identity's signature on the document.
 	Signature SignerFields    `json:"signature"`
 	Describes []NodeRefFields `json:"describes"`
 }
 
-// GetDocument returns SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument.Document, and is useful for accessing the field via an interface.
-func (v *SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument) GetDocument() EvidenceFields {
-	return v.Document
+// GetDocument returns SignaturesAnswerDocumentsSignedDocument.Document, and is useful for accessing the field via an interface.
+func (v *SignaturesAnswerDocumentsSignedDocument) GetDocument() EvidenceFields { return v.Document }
+
+// GetSignature returns SignaturesAnswerDocumentsSignedDocument.Signature, and is useful for accessing the field via an interface.
+func (v *SignaturesAnswerDocumentsSignedDocument) GetSignature() SignerFields { return v.Signature }
+
+// GetDescribes returns SignaturesAnswerDocumentsSignedDocument.Describes, and is useful for accessing the field via an interface.
+func (v *SignaturesAnswerDocumentsSignedDocument) GetDescribes() []NodeRefFields { return v.Describes }
+
+// SignaturesResponse is returned by Signatures on success.
+type SignaturesResponse struct {
+	// Documents signed by an identity (certificate SAN, key id, or an oidc:/key: key),
+	// restricted to an issuer when given; failed signatures are listed with their status.
+	Signatures SignaturesAnswer `json:"signatures"`
 }
 
-// GetSignature returns SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument.Signature, and is useful for accessing the field via an interface.
-func (v *SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument) GetSignature() SignerFields {
-	return v.Signature
-}
-
-// GetDescribes returns SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument.Describes, and is useful for accessing the field via an interface.
-func (v *SignaturesSignaturesSignaturesAnswerDocumentsSignedDocument) GetDescribes() []NodeRefFields {
-	return v.Describes
-}
+// GetSignatures returns SignaturesResponse.Signatures, and is useful for accessing the field via an interface.
+func (v *SignaturesResponse) GetSignatures() SignaturesAnswer { return v.Signatures }
 
 // SignerFields includes the GraphQL fields of Signer requested by the fragment SignerFields.
 // The GraphQL type's documentation follows.
@@ -1554,62 +1460,62 @@ func (v *SignerMatchInput) GetIdentity() string { return v.Identity }
 // GetIssuer returns SignerMatchInput.Issuer, and is useful for accessing the field via an interface.
 func (v *SignerMatchInput) GetIssuer() string { return v.Issuer }
 
+// StatsAnswer includes the requested fields of the GraphQL type Stats.
+type StatsAnswer struct {
+	Nodes     int                             `json:"nodes"`
+	Edges     int                             `json:"edges"`
+	Documents int                             `json:"documents"`
+	NodeKinds []StatsAnswerNodeKindsKindCount `json:"nodeKinds"`
+	EdgeKinds []StatsAnswerEdgeKindsKindCount `json:"edgeKinds"`
+}
+
+// GetNodes returns StatsAnswer.Nodes, and is useful for accessing the field via an interface.
+func (v *StatsAnswer) GetNodes() int { return v.Nodes }
+
+// GetEdges returns StatsAnswer.Edges, and is useful for accessing the field via an interface.
+func (v *StatsAnswer) GetEdges() int { return v.Edges }
+
+// GetDocuments returns StatsAnswer.Documents, and is useful for accessing the field via an interface.
+func (v *StatsAnswer) GetDocuments() int { return v.Documents }
+
+// GetNodeKinds returns StatsAnswer.NodeKinds, and is useful for accessing the field via an interface.
+func (v *StatsAnswer) GetNodeKinds() []StatsAnswerNodeKindsKindCount { return v.NodeKinds }
+
+// GetEdgeKinds returns StatsAnswer.EdgeKinds, and is useful for accessing the field via an interface.
+func (v *StatsAnswer) GetEdgeKinds() []StatsAnswerEdgeKindsKindCount { return v.EdgeKinds }
+
+// StatsAnswerEdgeKindsKindCount includes the requested fields of the GraphQL type KindCount.
+type StatsAnswerEdgeKindsKindCount struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
+}
+
+// GetKind returns StatsAnswerEdgeKindsKindCount.Kind, and is useful for accessing the field via an interface.
+func (v *StatsAnswerEdgeKindsKindCount) GetKind() string { return v.Kind }
+
+// GetCount returns StatsAnswerEdgeKindsKindCount.Count, and is useful for accessing the field via an interface.
+func (v *StatsAnswerEdgeKindsKindCount) GetCount() int { return v.Count }
+
+// StatsAnswerNodeKindsKindCount includes the requested fields of the GraphQL type KindCount.
+type StatsAnswerNodeKindsKindCount struct {
+	Kind  string `json:"kind"`
+	Count int    `json:"count"`
+}
+
+// GetKind returns StatsAnswerNodeKindsKindCount.Kind, and is useful for accessing the field via an interface.
+func (v *StatsAnswerNodeKindsKindCount) GetKind() string { return v.Kind }
+
+// GetCount returns StatsAnswerNodeKindsKindCount.Count, and is useful for accessing the field via an interface.
+func (v *StatsAnswerNodeKindsKindCount) GetCount() int { return v.Count }
+
 // StatsResponse is returned by Stats on success.
 type StatsResponse struct {
 	// Counts of nodes, edges and documents.
-	Stats StatsStats `json:"stats"`
+	Stats StatsAnswer `json:"stats"`
 }
 
 // GetStats returns StatsResponse.Stats, and is useful for accessing the field via an interface.
-func (v *StatsResponse) GetStats() StatsStats { return v.Stats }
-
-// StatsStats includes the requested fields of the GraphQL type Stats.
-type StatsStats struct {
-	Nodes     int                            `json:"nodes"`
-	Edges     int                            `json:"edges"`
-	Documents int                            `json:"documents"`
-	NodeKinds []StatsStatsNodeKindsKindCount `json:"nodeKinds"`
-	EdgeKinds []StatsStatsEdgeKindsKindCount `json:"edgeKinds"`
-}
-
-// GetNodes returns StatsStats.Nodes, and is useful for accessing the field via an interface.
-func (v *StatsStats) GetNodes() int { return v.Nodes }
-
-// GetEdges returns StatsStats.Edges, and is useful for accessing the field via an interface.
-func (v *StatsStats) GetEdges() int { return v.Edges }
-
-// GetDocuments returns StatsStats.Documents, and is useful for accessing the field via an interface.
-func (v *StatsStats) GetDocuments() int { return v.Documents }
-
-// GetNodeKinds returns StatsStats.NodeKinds, and is useful for accessing the field via an interface.
-func (v *StatsStats) GetNodeKinds() []StatsStatsNodeKindsKindCount { return v.NodeKinds }
-
-// GetEdgeKinds returns StatsStats.EdgeKinds, and is useful for accessing the field via an interface.
-func (v *StatsStats) GetEdgeKinds() []StatsStatsEdgeKindsKindCount { return v.EdgeKinds }
-
-// StatsStatsEdgeKindsKindCount includes the requested fields of the GraphQL type KindCount.
-type StatsStatsEdgeKindsKindCount struct {
-	Kind  string `json:"kind"`
-	Count int    `json:"count"`
-}
-
-// GetKind returns StatsStatsEdgeKindsKindCount.Kind, and is useful for accessing the field via an interface.
-func (v *StatsStatsEdgeKindsKindCount) GetKind() string { return v.Kind }
-
-// GetCount returns StatsStatsEdgeKindsKindCount.Count, and is useful for accessing the field via an interface.
-func (v *StatsStatsEdgeKindsKindCount) GetCount() int { return v.Count }
-
-// StatsStatsNodeKindsKindCount includes the requested fields of the GraphQL type KindCount.
-type StatsStatsNodeKindsKindCount struct {
-	Kind  string `json:"kind"`
-	Count int    `json:"count"`
-}
-
-// GetKind returns StatsStatsNodeKindsKindCount.Kind, and is useful for accessing the field via an interface.
-func (v *StatsStatsNodeKindsKindCount) GetKind() string { return v.Kind }
-
-// GetCount returns StatsStatsNodeKindsKindCount.Count, and is useful for accessing the field via an interface.
-func (v *StatsStatsNodeKindsKindCount) GetCount() int { return v.Count }
+func (v *StatsResponse) GetStats() StatsAnswer { return v.Stats }
 
 // Verification status of a document or signature. Only `verified` means a
 // signature checked out against the trust policy; `failed` is a signature that
@@ -1640,45 +1546,39 @@ type TraceResponse struct {
 // GetTrace returns TraceResponse.Trace, and is useful for accessing the field via an interface.
 func (v *TraceResponse) GetTrace() LineageFields { return v.Trace }
 
-// UnverifiedResponse is returned by Unverified on success.
-type UnverifiedResponse struct {
-	// Nodes (Model and Deployment by default) that no document with a verified
-	// signature names as its subject.
-	Unverified UnverifiedUnverifiedUnverifiedAnswer `json:"unverified"`
+// UnverifiedAnswer includes the requested fields of the GraphQL type UnverifiedAnswer.
+type UnverifiedAnswer struct {
+	Items    []UnverifiedAnswerItemsUnverifiedItem `json:"items"`
+	PageInfo PageInfoFields                        `json:"pageInfo"`
 }
 
-// GetUnverified returns UnverifiedResponse.Unverified, and is useful for accessing the field via an interface.
-func (v *UnverifiedResponse) GetUnverified() UnverifiedUnverifiedUnverifiedAnswer {
-	return v.Unverified
-}
+// GetItems returns UnverifiedAnswer.Items, and is useful for accessing the field via an interface.
+func (v *UnverifiedAnswer) GetItems() []UnverifiedAnswerItemsUnverifiedItem { return v.Items }
 
-// UnverifiedUnverifiedUnverifiedAnswer includes the requested fields of the GraphQL type UnverifiedAnswer.
-type UnverifiedUnverifiedUnverifiedAnswer struct {
-	Items    []UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem `json:"items"`
-	PageInfo PageInfoFields                                            `json:"pageInfo"`
-}
+// GetPageInfo returns UnverifiedAnswer.PageInfo, and is useful for accessing the field via an interface.
+func (v *UnverifiedAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
 
-// GetItems returns UnverifiedUnverifiedUnverifiedAnswer.Items, and is useful for accessing the field via an interface.
-func (v *UnverifiedUnverifiedUnverifiedAnswer) GetItems() []UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem {
-	return v.Items
-}
-
-// GetPageInfo returns UnverifiedUnverifiedUnverifiedAnswer.PageInfo, and is useful for accessing the field via an interface.
-func (v *UnverifiedUnverifiedUnverifiedAnswer) GetPageInfo() PageInfoFields { return v.PageInfo }
-
-// UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem includes the requested fields of the GraphQL type UnverifiedItem.
-type UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem struct {
+// UnverifiedAnswerItemsUnverifiedItem includes the requested fields of the GraphQL type UnverifiedItem.
+type UnverifiedAnswerItemsUnverifiedItem struct {
 	Node     NodeFields     `json:"node"`
 	Identity IdentityFields `json:"identity"`
 }
 
-// GetNode returns UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem.Node, and is useful for accessing the field via an interface.
-func (v *UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem) GetNode() NodeFields { return v.Node }
+// GetNode returns UnverifiedAnswerItemsUnverifiedItem.Node, and is useful for accessing the field via an interface.
+func (v *UnverifiedAnswerItemsUnverifiedItem) GetNode() NodeFields { return v.Node }
 
-// GetIdentity returns UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem.Identity, and is useful for accessing the field via an interface.
-func (v *UnverifiedUnverifiedUnverifiedAnswerItemsUnverifiedItem) GetIdentity() IdentityFields {
-	return v.Identity
+// GetIdentity returns UnverifiedAnswerItemsUnverifiedItem.Identity, and is useful for accessing the field via an interface.
+func (v *UnverifiedAnswerItemsUnverifiedItem) GetIdentity() IdentityFields { return v.Identity }
+
+// UnverifiedResponse is returned by Unverified on success.
+type UnverifiedResponse struct {
+	// Nodes (Model and Deployment by default) that no document with a verified
+	// signature names as its subject.
+	Unverified UnverifiedAnswer `json:"unverified"`
 }
+
+// GetUnverified returns UnverifiedResponse.Unverified, and is useful for accessing the field via an interface.
+func (v *UnverifiedResponse) GetUnverified() UnverifiedAnswer { return v.Unverified }
 
 // __AIBOMInput is used internally by genqlient
 type __AIBOMInput struct {
