@@ -64,17 +64,14 @@ key. --output json prints the operation's answer.`,
 		if err != nil {
 			return err
 		}
-		var answer struct {
-			Data   any `json:"data,omitempty"`
-			Errors any `json:"errors,omitempty"`
-		}
+		var answer map[string]any
 		if err := json.Unmarshal(raw, &answer); err != nil {
 			return fmt.Errorf("graphql answer: %w", err)
 		}
 		if err := cli.WriteJSON(cmd.OutOrStdout(), answer); err != nil {
 			return err
 		}
-		if answer.Errors != nil {
+		if answer["errors"] != nil {
 			return &exitError{code: 1, err: errors.New("the answer carries errors")}
 		}
 		return nil
