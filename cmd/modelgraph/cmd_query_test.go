@@ -174,6 +174,11 @@ func TestQueryRawGraphQL(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil || !reflect.DeepEqual(got, map[string]any{"data": map[string]any{"stats": map[string]any{"documents": 0.0}, "unverified": map[string]any{"items": []any{}}}}) {
 		t.Errorf("local raw graphql = %s, %v", out, err)
 	}
+	// Local runs only read.
+	out, _, err = runCLI(t, "query", "--graphql", `mutation { createAdvisory(input: {id: "X-1", affects: ["a"]}) { advisory { id } } }`, "--data-dir", t.TempDir())
+	if exitCode(err) != 1 || !strings.Contains(out, `"code": "FORBIDDEN"`) {
+		t.Errorf("local mutation: %v\n%s", err, out)
+	}
 	if _, _, err := runCLI(t, "query", "stats", "--server", srv.url); err == nil || !strings.Contains(err.Error(), "missing bearer token") {
 		t.Errorf("no token: %v", err)
 	}

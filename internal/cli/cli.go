@@ -150,7 +150,8 @@ const LocalTimeout = 10 * time.Minute
 
 // Local opens the configured store and returns a client of the GraphQL
 // handler over it, in this process, with the posture policy pp (zero:
-// the defaults); close releases the store. Internal errors, which the
+// the defaults); close releases the store. It answers queries only.
+// Internal errors, which the
 // answer names only as "internal error", are logged to stderr.
 func Local(ctx context.Context, c config.Config, pp posture.Policy) (cl *client.Client, close func() error, err error) {
 	store, err := app.OpenStore(ctx, c)
@@ -158,7 +159,10 @@ func Local(ctx context.Context, c config.Config, pp posture.Policy) (cl *client.
 		return nil, nil, fmt.Errorf("opening the store %s: %w (if `modelgraph serve` is using it, ask the server: --server URL)", c.EmbeddedPath(), err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	h := gql.NewHandler(gql.Options{Reader: store, Posture: pp, Timeout: LocalTimeout, Log: log})
+	// Local runs only read: mutations (ingest, createAdvisory) are refused
+	// (`modelgraph ingest` writes to the local store).
+	readOnly := func(context.Context) bool { return false }
+	h := gql.NewHandler(gql.Options{Reader: store, Posture: pp, Timeout: LocalTimeout, Log: log, CanWrite: readOnly})
 	return client.InProcess(h), store.Close, nil
 }
 
