@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
 	"github.com/modelgraph/modelgraph/internal/gql/generated"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -126,6 +127,6 @@ func complexity(k costs) generated.ComplexityRoot {
 	c.Node.Identity = identity
 	c.NodeDetail.Identity = identity
 	c.Mutation.Ingest = func(child int, _ string, _, _ *string) int { return ingestCost + child }
-	c.Mutation.CreateAdvisory = func(child int, _ query.AdvisoryInput) int { return ingestCost + child }
+	c.Mutation.CreateAdvisory = func(child int, _ advisory.Input) int { return ingestCost + child }
 	return c
 }

@@ -58,8 +58,7 @@ const (
 // Options configure the GraphQL handler.
 type Options struct {
 	Reader   graph.Reader
-	Writer   graph.Writer     // createAdvisory writes through it
-	Pipeline *ingest.Pipeline // the ingest mutation runs it
+	Pipeline *ingest.Pipeline // the ingest and createAdvisory mutations run it
 	Log      *slog.Logger
 	// MaxDepth and MaxComplexity default to DefaultMaxDepth and
 	// DefaultMaxComplexity.
@@ -93,7 +92,7 @@ type Options struct {
 	Refused func(code string)
 	// Ingested is told about every document the ingest mutation recorded
 	// (metrics).
-	Ingested func(query.IngestReceipt)
+	Ingested func(ingest.Receipt)
 	// Posture is the posture policy (levels, thresholds) posture answers
 	// use; the zero value is posture.DefaultPolicy.
 	Posture posture.Policy
@@ -158,7 +157,7 @@ func newHandler(o Options) (http.Handler, *admission) {
 		log.Error("posture policy", "err", err)
 		ps, _ = posture.New(q, posture.DefaultPolicy())
 	}
-	r := &Resolver{q: q, posture: ps, w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested, watch: o.Watch}
+	r := &Resolver{q: q, posture: ps, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested, watch: o.Watch}
 	size := &graphSize{r: o.Reader, ttl: 5 * time.Second}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity(costs{nodes: size.nodes})}))
 	srv.AddTransport(transport.GET{})

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
 )
 
 type hopWant struct {
@@ -705,12 +706,12 @@ func TestAdvisories(t *testing.T) {
 		t.Errorf("affected by advisory = %v, want %v", got, want)
 	}
 	// Same input again: the same document, nothing new.
-	r := w.advisory(t, AdvisoryInput{ID: " ACME-2026-001", Severity: "HIGH", Summary: "chat-sft contains leaked records ", Affects: []string{"name:chat-sft", "name:chat-sft"}})
+	r := w.advisory(t, advisory.Input{ID: " ACME-2026-001", Severity: "HIGH", Summary: "chat-sft contains leaked records ", Affects: []string{"name:chat-sft", "name:chat-sft"}})
 	if !r.Duplicate {
 		t.Errorf("re-posting the same advisory: %+v, want a duplicate", r)
 	}
 	// Withdrawn later: inactive, and only active ones are listed on request.
-	w.advisory(t, AdvisoryInput{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
+	w.advisory(t, advisory.Input{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
 	list, err = w.q.Advisories(ctxT(), false, Page{})
 	if err != nil || len(list.Items) != 1 || list.Items[0].Active || list.Items[0].Status != "withdrawn" {
 		t.Fatalf("after withdrawal = %+v, %v", list.Items, err)
@@ -719,7 +720,7 @@ func TestAdvisories(t *testing.T) {
 	if err != nil || len(active.Items) != 0 {
 		t.Errorf("active after withdrawal = %+v, %v", active.Items, err)
 	}
-	for _, in := range []AdvisoryInput{
+	for _, in := range []advisory.Input{
 		{ID: "", Affects: []string{"chat-sft"}},
 		{ID: "has space", Affects: []string{"chat-sft"}},
 		{ID: "X-1"},
@@ -728,13 +729,13 @@ func TestAdvisories(t *testing.T) {
 		{ID: "X-1", Status: "gone", Affects: []string{"chat-sft"}},
 		{ID: "X-1", Affects: []string{""}},
 	} {
-		if _, err := w.q.AdvisoryBatch(ctxT(), in, "test"); !errors.Is(err, ErrInvalidArgument) {
-			t.Errorf("advisory %+v: error %v, want ErrInvalidArgument", in, err)
+		if _, err := w.advisoryDoc(in); !errors.Is(err, advisory.ErrInvalid) {
+			t.Errorf("advisory %+v: error %v, want advisory.ErrInvalid", in, err)
 		}
 	}
-	_, err = w.q.AdvisoryBatch(ctxT(), AdvisoryInput{ID: "X-1", Affects: []string{"no-such-thing"}}, "test")
-	if !strings.Contains(err.Error(), "affects[0]") {
-		t.Errorf("unknown affected ref error %q does not name the field", err)
+	_, err = w.advisoryDoc(advisory.Input{ID: "X-1", Affects: []string{"no-such-thing"}})
+	if !strings.Contains(err.Error(), "affects[0]") || !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown affected ref error %q does not name the field or is not NOT_FOUND", err)
 	}
 }
 
@@ -784,7 +785,7 @@ func TestRollbackCandidates(t *testing.T) {
 	})
 	// Withdraw the advisory: the parent becomes the nearest kept candidate,
 	// but the recommendation still prefers verified evidence.
-	w.advisory(t, AdvisoryInput{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
+	w.advisory(t, advisory.Input{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
 	a, err = w.q.RollbackCandidates(ctxT(), keyProd, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -19,8 +19,10 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
+	adv "github.com/modelgraph/modelgraph/ingest/advisory"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -405,7 +407,7 @@ func TestAdvisoryStatusSignedBeforeUnsigned(t *testing.T) {
 	w := newTWorld(t, pol)
 	w.push(t, "prov", s.prov.DSSE(t, pt, provenance(t, m)))
 	w.push(t, "advisory-active", s.advisory.DSSE(t, pt, advisory(t, "AIXV-9", "active", m)))
-	if _, err := w.q.CreateAdvisory(ctx, w.store, query.AdvisoryInput{ID: "AIXV-9", Status: "withdrawn", Affects: []string{"sha256:" + m.sha}}, "api (token ops)"); err != nil {
+	if _, _, err := gql.CreateAdvisory(ctx, w.q, w.pipe, adv.Input{ID: "AIXV-9", Status: "withdrawn", Affects: []string{"sha256:" + m.sha}}, "api (token ops)"); err != nil {
 		t.Fatal(err)
 	}
 	a, err := w.q.Advisories(ctx, false, query.Page{})

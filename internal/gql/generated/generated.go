@@ -15,6 +15,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
+	"github.com/modelgraph/modelgraph/internal/gql/model"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 	"github.com/modelgraph/modelgraph/internal/watch"
@@ -43,6 +46,7 @@ type Config struct {
 
 type ResolverRoot interface {
 	Evidence() EvidenceResolver
+	IngestedDocument() IngestedDocumentResolver
 	Mutation() MutationResolver
 	Node() NodeResolver
 	NodeRef() NodeRefResolver
@@ -269,7 +273,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAdvisory          func(childComplexity int, input query.AdvisoryInput) int
+		CreateAdvisory          func(childComplexity int, input advisory.Input) int
 		CreateWatchSubscription func(childComplexity int, input watch.SubscriptionInput) int
 		DeleteWatchSubscription func(childComplexity int, id string) int
 		Ingest                  func(childComplexity int, document string, contentType *string, source *string) int
@@ -624,9 +628,12 @@ type ComplexityRoot struct {
 type EvidenceResolver interface {
 	Role(ctx context.Context, obj *query.Evidence) (string, error)
 }
+type IngestedDocumentResolver interface {
+	Signatures(ctx context.Context, obj *ingest.DocumentReceipt) ([]query.Signer, error)
+}
 type MutationResolver interface {
-	Ingest(ctx context.Context, document string, contentType *string, source *string) (*query.IngestReceipt, error)
-	CreateAdvisory(ctx context.Context, input query.AdvisoryInput) (*query.AdvisoryReceipt, error)
+	Ingest(ctx context.Context, document string, contentType *string, source *string) (*ingest.Receipt, error)
+	CreateAdvisory(ctx context.Context, input advisory.Input) (*model.AdvisoryReceipt, error)
 	CreateWatchSubscription(ctx context.Context, input watch.SubscriptionInput) (*watch.Subscription, error)
 	DeleteWatchSubscription(ctx context.Context, id string) (bool, error)
 }
@@ -1551,7 +1558,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.complexity.Mutation.CreateAdvisory(childComplexity, args["input"].(query.AdvisoryInput)), true
+		return e.complexity.Mutation.CreateAdvisory(childComplexity, args["input"].(advisory.Input)), true
 	case "Mutation.createWatchSubscription":
 		if e.complexity.Mutation.CreateWatchSubscription == nil {
 			break
@@ -3235,9 +3242,11 @@ extend type Query {
 
 extend type Mutation {
   """
-  Record an advisory as an unsigned document of type "advisory" (needs the write
-  scope). Its digest is the sha256 of the canonical JSON input, so posting the
-  same advisory twice changes nothing. Withdraw by posting it with status withdrawn.
+  Record an advisory (needs the write scope): its affects references are resolved
+  to stored nodes and it is pushed through the ingest pipeline as an unsigned
+  advisory document (type "advisory") naming them. The document is canonical JSON,
+  so posting the same advisory twice changes nothing. Withdraw by posting it with
+  status withdrawn.
   """
   createAdvisory(input: AdvisoryInput!): AdvisoryReceipt!
 }
@@ -4145,7 +4154,7 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 func (ec *executionContext) field_Mutation_createAdvisory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input", ec.unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryInput)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input", ec.unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚋadvisoryᚐInput)
 	if err != nil {
 		return nil, err
 	}
@@ -5485,7 +5494,7 @@ func (ec *executionContext) fieldContext_AdvisoryReach_total(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _AdvisoryReceipt_receipt(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReceipt) (ret graphql.Marshaler) {
+func (ec *executionContext) _AdvisoryReceipt_receipt(ctx context.Context, field graphql.CollectedField, obj *model.AdvisoryReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5493,7 +5502,7 @@ func (ec *executionContext) _AdvisoryReceipt_receipt(ctx context.Context, field 
 		ec.fieldContext_AdvisoryReceipt_receipt,
 		func(ctx context.Context) (any, error) { return obj.Receipt, nil },
 		nil,
-		ec.marshalNReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt,
+		ec.marshalNReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt,
 		true,
 		true,
 	)
@@ -5528,7 +5537,7 @@ func (ec *executionContext) fieldContext_AdvisoryReceipt_receipt(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _AdvisoryReceipt_advisory(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReceipt) (ret graphql.Marshaler) {
+func (ec *executionContext) _AdvisoryReceipt_advisory(ctx context.Context, field graphql.CollectedField, obj *model.AdvisoryReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5536,7 +5545,7 @@ func (ec *executionContext) _AdvisoryReceipt_advisory(ctx context.Context, field
 		ec.fieldContext_AdvisoryReceipt_advisory,
 		func(ctx context.Context) (any, error) { return obj.Advisory, nil },
 		nil,
-		ec.marshalNAdvisory2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisory,
+		ec.marshalNAdvisory2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisory,
 		true,
 		true,
 	)
@@ -7945,7 +7954,7 @@ func (ec *executionContext) fieldContext_Identity_describedBy(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestReceipt_documents(ctx context.Context, field graphql.CollectedField, obj *query.IngestReceipt) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestReceipt_documents(ctx context.Context, field graphql.CollectedField, obj *ingest.Receipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7953,7 +7962,7 @@ func (ec *executionContext) _IngestReceipt_documents(ctx context.Context, field 
 		ec.fieldContext_IngestReceipt_documents,
 		func(ctx context.Context) (any, error) { return obj.Documents, nil },
 		nil,
-		ec.marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocumentᚄ,
+		ec.marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceiptᚄ,
 		true,
 		true,
 	)
@@ -8004,7 +8013,7 @@ func (ec *executionContext) fieldContext_IngestReceipt_documents(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_source(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_source(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8031,7 +8040,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_source(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_format(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_format(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8058,7 +8067,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_format(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_document(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_document(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8085,7 +8094,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_document(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_type(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_type(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8112,7 +8121,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_type(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_predicateType(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_predicateType(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8139,7 +8148,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_predicateType(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_status(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_status(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8166,7 +8175,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_status(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_duplicate(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_duplicate(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8193,7 +8202,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_duplicate(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_nodesCreated(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_nodesCreated(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8220,7 +8229,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_nodesCreated(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_nodesTouched(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_nodesTouched(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8247,7 +8256,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_nodesTouched(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_edgesCreated(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_edgesCreated(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8274,7 +8283,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_edgesCreated(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_edgesTouched(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_edgesTouched(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8301,13 +8310,15 @@ func (ec *executionContext) fieldContext_IngestedDocument_edgesTouched(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_signatures(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_signatures(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		ec.fieldContext_IngestedDocument_signatures,
-		func(ctx context.Context) (any, error) { return obj.Signatures, nil },
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.IngestedDocument().Signatures(ctx, obj)
+		},
 		nil,
 		ec.marshalNSigner2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerᚄ,
 		true,
@@ -8319,8 +8330,8 @@ func (ec *executionContext) fieldContext_IngestedDocument_signatures(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "IngestedDocument",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			switch field.Name {
 			case "method":
@@ -8344,7 +8355,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_signatures(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_merges(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_merges(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8379,7 +8390,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_merges(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_keysNotAttached(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_keysNotAttached(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8418,7 +8429,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_keysNotAttached(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_warnings(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_warnings(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9229,7 +9240,7 @@ func (ec *executionContext) _Mutation_ingest(ctx context.Context, field graphql.
 			return ec.resolvers.Mutation().Ingest(ctx, fc.Args["document"].(string), fc.Args["contentType"].(*string), fc.Args["source"].(*string))
 		},
 		nil,
-		ec.marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestReceipt,
+		ec.marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐReceipt,
 		true,
 		true,
 	)
@@ -9271,10 +9282,10 @@ func (ec *executionContext) _Mutation_createAdvisory(ctx context.Context, field 
 		ec.fieldContext_Mutation_createAdvisory,
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.resolvers.Mutation().CreateAdvisory(ctx, fc.Args["input"].(query.AdvisoryInput))
+			return ec.resolvers.Mutation().CreateAdvisory(ctx, fc.Args["input"].(advisory.Input))
 		},
 		nil,
-		ec.marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReceipt,
+		ec.marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋgqlᚋmodelᚐAdvisoryReceipt,
 		true,
 		true,
 	)
@@ -18583,8 +18594,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAdvisoryInput(ctx context.Context, obj any) (query.AdvisoryInput, error) {
-	var it query.AdvisoryInput
+func (ec *executionContext) unmarshalInputAdvisoryInput(ctx context.Context, obj any) (advisory.Input, error) {
+	var it advisory.Input
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
@@ -19173,7 +19184,7 @@ func (ec *executionContext) _AdvisoryReach(ctx context.Context, sel ast.Selectio
 
 var advisoryReceiptImplementors = []string{"AdvisoryReceipt"}
 
-func (ec *executionContext) _AdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, obj *query.AdvisoryReceipt) graphql.Marshaler {
+func (ec *executionContext) _AdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, obj *model.AdvisoryReceipt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, advisoryReceiptImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19949,7 +19960,7 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 
 var ingestReceiptImplementors = []string{"IngestReceipt"}
 
-func (ec *executionContext) _IngestReceipt(ctx context.Context, sel ast.SelectionSet, obj *query.IngestReceipt) graphql.Marshaler {
+func (ec *executionContext) _IngestReceipt(ctx context.Context, sel ast.SelectionSet, obj *ingest.Receipt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ingestReceiptImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19988,7 +19999,7 @@ func (ec *executionContext) _IngestReceipt(ctx context.Context, sel ast.Selectio
 
 var ingestedDocumentImplementors = []string{"IngestedDocument"}
 
-func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.SelectionSet, obj *query.IngestedDocument) graphql.Marshaler {
+func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.SelectionSet, obj *ingest.DocumentReceipt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ingestedDocumentImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20002,69 +20013,100 @@ func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.Selec
 		case "format":
 			out.Values[i] = ec._IngestedDocument_format(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "document":
 			out.Values[i] = ec._IngestedDocument_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._IngestedDocument_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "predicateType":
 			out.Values[i] = ec._IngestedDocument_predicateType(ctx, field, obj)
 		case "status":
 			out.Values[i] = ec._IngestedDocument_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "duplicate":
 			out.Values[i] = ec._IngestedDocument_duplicate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodesCreated":
 			out.Values[i] = ec._IngestedDocument_nodesCreated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodesTouched":
 			out.Values[i] = ec._IngestedDocument_nodesTouched(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "edgesCreated":
 			out.Values[i] = ec._IngestedDocument_edgesCreated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "edgesTouched":
 			out.Values[i] = ec._IngestedDocument_edgesTouched(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "signatures":
-			out.Values[i] = ec._IngestedDocument_signatures(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IngestedDocument_signatures(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "merges":
 			out.Values[i] = ec._IngestedDocument_merges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "keysNotAttached":
 			out.Values[i] = ec._IngestedDocument_keysNotAttached(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "warnings":
 			out.Values[i] = ec._IngestedDocument_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23753,6 +23795,16 @@ func (ec *executionContext) marshalNAdvisory2ᚕgithubᚗcomᚋmodelgraphᚋmode
 	return ret
 }
 
+func (ec *executionContext) marshalNAdvisory2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisory(ctx context.Context, sel ast.SelectionSet, v *query.Advisory) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Advisory(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAdvisoryAnswer2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryAnswer(ctx context.Context, sel ast.SelectionSet, v query.AdvisoryAnswer) graphql.Marshaler {
 	return ec._AdvisoryAnswer(ctx, sel, &v)
 }
@@ -23767,7 +23819,7 @@ func (ec *executionContext) marshalNAdvisoryAnswer2ᚖgithubᚗcomᚋmodelgraph�
 	return ec._AdvisoryAnswer(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryInput(ctx context.Context, v any) (query.AdvisoryInput, error) {
+func (ec *executionContext) unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚋadvisoryᚐInput(ctx context.Context, v any) (advisory.Input, error) {
 	res, err := ec.unmarshalInputAdvisoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -23820,11 +23872,11 @@ func (ec *executionContext) marshalNAdvisoryReach2ᚕgithubᚗcomᚋmodelgraph�
 	return ret
 }
 
-func (ec *executionContext) marshalNAdvisoryReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v query.AdvisoryReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNAdvisoryReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋgqlᚋmodelᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v model.AdvisoryReceipt) graphql.Marshaler {
 	return ec._AdvisoryReceipt(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v *query.AdvisoryReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋgqlᚋmodelᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v *model.AdvisoryReceipt) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -24304,11 +24356,11 @@ func (ec *executionContext) marshalNIdentity2ᚖgithubᚗcomᚋmodelgraphᚋmode
 	return ec._Identity(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNIngestReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestReceipt(ctx context.Context, sel ast.SelectionSet, v query.IngestReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐReceipt(ctx context.Context, sel ast.SelectionSet, v ingest.Receipt) graphql.Marshaler {
 	return ec._IngestReceipt(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestReceipt(ctx context.Context, sel ast.SelectionSet, v *query.IngestReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐReceipt(ctx context.Context, sel ast.SelectionSet, v *ingest.Receipt) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -24318,11 +24370,11 @@ func (ec *executionContext) marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraph�
 	return ec._IngestReceipt(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocument(ctx context.Context, sel ast.SelectionSet, v query.IngestedDocument) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceipt(ctx context.Context, sel ast.SelectionSet, v ingest.DocumentReceipt) graphql.Marshaler {
 	return ec._IngestedDocument(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []query.IngestedDocument) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceiptᚄ(ctx context.Context, sel ast.SelectionSet, v []ingest.DocumentReceipt) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	var wg sync.WaitGroup
 	isLen1 := len(v) == 1
@@ -24346,7 +24398,7 @@ func (ec *executionContext) marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgrap
 			if !isLen1 {
 				defer wg.Done()
 			}
-			ret[i] = ec.marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocument(ctx, sel, v[i])
+			ret[i] = ec.marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceipt(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -25157,8 +25209,14 @@ func (ec *executionContext) marshalNReached2ᚕgithubᚗcomᚋmodelgraphᚋmodel
 	return ret
 }
 
-func (ec *executionContext) marshalNReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt(ctx context.Context, sel ast.SelectionSet, v graph.Receipt) graphql.Marshaler {
-	return ec._Receipt(ctx, sel, &v)
+func (ec *executionContext) marshalNReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt(ctx context.Context, sel ast.SelectionSet, v *graph.Receipt) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Receipt(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRecentDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecentDocument(ctx context.Context, sel ast.SelectionSet, v query.RecentDocument) graphql.Marshaler {
