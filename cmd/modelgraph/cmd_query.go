@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/app"
 	"github.com/modelgraph/modelgraph/internal/config"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -815,11 +816,11 @@ func admissionQuestion() question {
     policy { requireVerified allowedSigners { identity issuer } denyOnAdvisory maxUnsignedHops depth }
   }
 }`
-	policy := func(a qargs) query.Policy {
-		p := query.Policy{RequireVerified: !a.allowUnsigned, DenyOnAdvisory: !a.ignoreAdvisories, Depth: a.depth}
+	policy := func(a qargs) admission.Policy {
+		p := admission.Policy{RequireVerified: !a.allowUnsigned, DenyOnAdvisory: !a.ignoreAdvisories, Depth: a.depth}
 		for _, s := range a.allowSigners {
 			id, iss, _ := strings.Cut(s, "@@")
-			p.AllowedSigners = append(p.AllowedSigners, query.SignerMatch{Identity: id, Issuer: iss})
+			p.AllowedSigners = append(p.AllowedSigners, admission.SignerMatch{Identity: id, Issuer: iss})
 		}
 		if a.maxUnsignedHops >= 0 {
 			n := a.maxUnsignedHops
@@ -840,7 +841,7 @@ func admissionQuestion() question {
 			cmd.Flags().IntVar(&a.depth, "depth", 0, "upstream walk depth")
 		},
 		local: func(ctx context.Context, s *query.Service, a qargs) (any, error) {
-			return s.Admission(ctx, a.digest, policy(a))
+			return admission.Decide(ctx, s, a.digest, policy(a))
 		},
 		remote: func(ctx context.Context, c *apiClient, a qargs) (any, error) {
 			p := policy(a)
@@ -852,10 +853,10 @@ func admissionQuestion() question {
 			if p.MaxUnsignedHops != nil {
 				pv["maxUnsignedHops"] = *p.MaxUnsignedHops
 			}
-			return remoteCall[query.Decision](ctx, c, op, "admission", map[string]any{"digest": a.digest, "policy": pv})
+			return remoteCall[admission.Decision](ctx, c, op, "admission", map[string]any{"digest": a.digest, "policy": pv})
 		},
 		table: func(w io.Writer, v any) {
-			d := v.(query.Decision)
+			d := v.(admission.Decision)
 			verdict := "DENY"
 			if d.Allow {
 				verdict = "ALLOW"
@@ -873,7 +874,7 @@ func admissionQuestion() question {
 			}
 		},
 		verdict: func(v any) error {
-			if d := v.(query.Decision); !d.Allow {
+			if d := v.(admission.Decision); !d.Allow {
 				return &exitError{code: exitDenied, err: fmt.Errorf("admission denied for %s", d.Digest)}
 			}
 			return nil

@@ -111,7 +111,7 @@ func NewHandler(o Options) http.Handler {
 	return h
 }
 
-func newHandler(o Options) (http.Handler, *admission) {
+func newHandler(o Options) (http.Handler, *budgetGate) {
 	registerCodes.Do(func() {
 		// Limit errors are the client's request being refused before it
 		// runs, like parse and validation errors: the front door answers
@@ -172,7 +172,7 @@ func newHandler(o Options) (http.Handler, *admission) {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	srv.Use(writeGuard{canWrite: o.CanWrite})
-	adm := &admission{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget),
+	adm := &budgetGate{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget),
 		running: make(chan struct{}, o.MaxRunning), wait: o.QueueWait, log: log}
 	srv.Use(adm)
 	srv.SetErrorPresenter(presenter(log, o.RequestID, o.Timeout, o.Refused))

@@ -17,6 +17,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/advisory"
+	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/gql/model"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -389,7 +390,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Admission               func(childComplexity int, digest string, policy *query.Policy) int
+		Admission               func(childComplexity int, digest string, policy *admission.Policy) int
 		Advisories              func(childComplexity int, activeOnly *bool, first *int, after *string) int
 		AffectedByAdvisory      func(childComplexity int, advisory string, depth *int, first *int, after *string) int
 		AffectedByPackage       func(childComplexity int, purl string, rangeArg *string, depth *int, first *int, after *string) int
@@ -665,7 +666,7 @@ type QueryResolver interface {
 	PostureReport(ctx context.Context, environment *string, kinds []graph.NodeKind, sort *posture.Sort, descending *bool, first *int, after *string) (*posture.Report, error)
 	ScorecardHistory(ctx context.Context, repository string) ([]posture.ScorecardResult, error)
 	RollbackCandidates(ctx context.Context, deployment string, depth *int) (*query.RollbackAnswer, error)
-	Admission(ctx context.Context, digest string, policy *query.Policy) (*query.Decision, error)
+	Admission(ctx context.Context, digest string, policy *admission.Policy) (*admission.Decision, error)
 	Search(ctx context.Context, text string, kinds []graph.NodeKind, first *int, after *string) (*query.SearchAnswer, error)
 	Nodes(ctx context.Context, kind graph.NodeKind, filter *query.NodeFilter, first *int, after *string) (*query.InventoryAnswer, error)
 	Dashboard(ctx context.Context) (*query.Dashboard, error)
@@ -2036,7 +2037,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.complexity.Query.Admission(childComplexity, args["digest"].(string), args["policy"].(*query.Policy)), true
+		return e.complexity.Query.Admission(childComplexity, args["digest"].(string), args["policy"].(*admission.Policy)), true
 	case "Query.advisories":
 		if e.complexity.Query.Advisories == nil {
 			break
@@ -4224,7 +4225,7 @@ func (ec *executionContext) field_Query_admission_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["digest"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "policy", ec.unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy)
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "policy", ec.unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -5906,7 +5907,7 @@ func (ec *executionContext) fieldContext_Attr_documents(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_rule(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_rule(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5933,7 +5934,7 @@ func (ec *executionContext) fieldContext_Check_rule(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_passed(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_passed(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5960,7 +5961,7 @@ func (ec *executionContext) fieldContext_Check_passed(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_message(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_message(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5987,7 +5988,7 @@ func (ec *executionContext) fieldContext_Check_message(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_hops(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_hops(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6287,7 +6288,7 @@ func (ec *executionContext) fieldContext_Dashboard_truncated(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_digest(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_digest(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6314,7 +6315,7 @@ func (ec *executionContext) fieldContext_Decision_digest(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_subjects(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_subjects(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6357,7 +6358,7 @@ func (ec *executionContext) fieldContext_Decision_subjects(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_allow(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_allow(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6384,7 +6385,7 @@ func (ec *executionContext) fieldContext_Decision_allow(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_checks(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_checks(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6392,7 +6393,7 @@ func (ec *executionContext) _Decision_checks(ctx context.Context, field graphql.
 		ec.fieldContext_Decision_checks,
 		func(ctx context.Context) (any, error) { return obj.Checks, nil },
 		nil,
-		ec.marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheckᚄ,
+		ec.marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheckᚄ,
 		true,
 		true,
 	)
@@ -6421,7 +6422,7 @@ func (ec *executionContext) fieldContext_Decision_checks(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_identity(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_identity(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6462,7 +6463,7 @@ func (ec *executionContext) fieldContext_Decision_identity(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_policy(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_policy(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6470,7 +6471,7 @@ func (ec *executionContext) _Decision_policy(ctx context.Context, field graphql.
 		ec.fieldContext_Decision_policy,
 		func(ctx context.Context) (any, error) { return obj.Policy, nil },
 		nil,
-		ec.marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy,
+		ec.marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy,
 		true,
 		true,
 	)
@@ -10290,7 +10291,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_requireVerified(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_requireVerified(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10317,7 +10318,7 @@ func (ec *executionContext) fieldContext_Policy_requireVerified(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_allowedSigners(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_allowedSigners(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10325,7 +10326,7 @@ func (ec *executionContext) _Policy_allowedSigners(ctx context.Context, field gr
 		ec.fieldContext_Policy_allowedSigners,
 		func(ctx context.Context) (any, error) { return obj.AllowedSigners, nil },
 		nil,
-		ec.marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ,
+		ec.marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ,
 		true,
 		true,
 	)
@@ -10350,7 +10351,7 @@ func (ec *executionContext) fieldContext_Policy_allowedSigners(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_denyOnAdvisory(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_denyOnAdvisory(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10377,7 +10378,7 @@ func (ec *executionContext) fieldContext_Policy_denyOnAdvisory(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_maxUnsignedHops(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_maxUnsignedHops(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10404,7 +10405,7 @@ func (ec *executionContext) fieldContext_Policy_maxUnsignedHops(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_depth(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_depth(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12410,10 +12411,10 @@ func (ec *executionContext) _Query_admission(ctx context.Context, field graphql.
 		ec.fieldContext_Query_admission,
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.resolvers.Query().Admission(ctx, fc.Args["digest"].(string), fc.Args["policy"].(*query.Policy))
+			return ec.resolvers.Query().Admission(ctx, fc.Args["digest"].(string), fc.Args["policy"].(*admission.Policy))
 		},
 		nil,
-		ec.marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDecision,
+		ec.marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐDecision,
 		true,
 		true,
 	)
@@ -15090,7 +15091,7 @@ func (ec *executionContext) fieldContext_Signer_scope(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _SignerMatch_identity(ctx context.Context, field graphql.CollectedField, obj *query.SignerMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _SignerMatch_identity(ctx context.Context, field graphql.CollectedField, obj *admission.SignerMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15117,7 +15118,7 @@ func (ec *executionContext) fieldContext_SignerMatch_identity(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _SignerMatch_issuer(ctx context.Context, field graphql.CollectedField, obj *query.SignerMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _SignerMatch_issuer(ctx context.Context, field graphql.CollectedField, obj *admission.SignerMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18718,8 +18719,8 @@ func (ec *executionContext) unmarshalInputNodeFilterInput(ctx context.Context, o
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj any) (query.Policy, error) {
-	var it query.Policy
+func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj any) (admission.Policy, error) {
+	var it admission.Policy
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
@@ -18748,7 +18749,7 @@ func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj a
 			it.RequireVerified = data
 		case "allowedSigners":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedSigners"))
-			data, err := ec.unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ(ctx, v)
+			data, err := ec.unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18780,8 +18781,8 @@ func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj a
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputSignerMatchInput(ctx context.Context, obj any) (query.SignerMatch, error) {
-	var it query.SignerMatch
+func (ec *executionContext) unmarshalInputSignerMatchInput(ctx context.Context, obj any) (admission.SignerMatch, error) {
+	var it admission.SignerMatch
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
@@ -19340,7 +19341,7 @@ func (ec *executionContext) _Attr(ctx context.Context, sel ast.SelectionSet, obj
 
 var checkImplementors = []string{"Check"}
 
-func (ec *executionContext) _Check(ctx context.Context, sel ast.SelectionSet, obj *query.Check) graphql.Marshaler {
+func (ec *executionContext) _Check(ctx context.Context, sel ast.SelectionSet, obj *admission.Check) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19463,7 +19464,7 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 
 var decisionImplementors = []string{"Decision"}
 
-func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet, obj *query.Decision) graphql.Marshaler {
+func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet, obj *admission.Decision) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20915,7 +20916,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var policyImplementors = []string{"Policy"}
 
-func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, obj *query.Policy) graphql.Marshaler {
+func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, obj *admission.Policy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, policyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -22730,7 +22731,7 @@ func (ec *executionContext) _Signer(ctx context.Context, sel ast.SelectionSet, o
 
 var signerMatchImplementors = []string{"SignerMatch"}
 
-func (ec *executionContext) _SignerMatch(ctx context.Context, sel ast.SelectionSet, obj *query.SignerMatch) graphql.Marshaler {
+func (ec *executionContext) _SignerMatch(ctx context.Context, sel ast.SelectionSet, obj *admission.SignerMatch) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, signerMatchImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -23998,11 +23999,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheck(ctx context.Context, sel ast.SelectionSet, v query.Check) graphql.Marshaler {
+func (ec *executionContext) marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheck(ctx context.Context, sel ast.SelectionSet, v admission.Check) graphql.Marshaler {
 	return ec._Check(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []query.Check) graphql.Marshaler {
+func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []admission.Check) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	var wg sync.WaitGroup
 	isLen1 := len(v) == 1
@@ -24026,7 +24027,7 @@ func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgr
 			if !isLen1 {
 				defer wg.Done()
 			}
-			ret[i] = ec.marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheck(ctx, sel, v[i])
+			ret[i] = ec.marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheck(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -24060,11 +24061,11 @@ func (ec *executionContext) marshalNDashboard2ᚖgithubᚗcomᚋmodelgraphᚋmod
 	return ec._Dashboard(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDecision2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDecision(ctx context.Context, sel ast.SelectionSet, v query.Decision) graphql.Marshaler {
+func (ec *executionContext) marshalNDecision2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐDecision(ctx context.Context, sel ast.SelectionSet, v admission.Decision) graphql.Marshaler {
 	return ec._Decision(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDecision(ctx context.Context, sel ast.SelectionSet, v *query.Decision) graphql.Marshaler {
+func (ec *executionContext) marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐDecision(ctx context.Context, sel ast.SelectionSet, v *admission.Decision) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -24937,7 +24938,7 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋmodelgraphᚋmodelgr
 	return ec._PageInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy(ctx context.Context, sel ast.SelectionSet, v query.Policy) graphql.Marshaler {
+func (ec *executionContext) marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy(ctx context.Context, sel ast.SelectionSet, v admission.Policy) graphql.Marshaler {
 	return ec._Policy(ctx, sel, &v)
 }
 
@@ -25645,11 +25646,11 @@ func (ec *executionContext) marshalNSigner2ᚕgithubᚗcomᚋmodelgraphᚋmodelg
 	return ret
 }
 
-func (ec *executionContext) marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx context.Context, sel ast.SelectionSet, v query.SignerMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx context.Context, sel ast.SelectionSet, v admission.SignerMatch) graphql.Marshaler {
 	return ec._SignerMatch(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []query.SignerMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []admission.SignerMatch) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	var wg sync.WaitGroup
 	isLen1 := len(v) == 1
@@ -25673,7 +25674,7 @@ func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋm
 			if !isLen1 {
 				defer wg.Done()
 			}
-			ret[i] = ec.marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx, sel, v[i])
+			ret[i] = ec.marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -25693,7 +25694,7 @@ func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋm
 	return ret
 }
 
-func (ec *executionContext) unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx context.Context, v any) (query.SignerMatch, error) {
+func (ec *executionContext) unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx context.Context, v any) (admission.SignerMatch, error) {
 	res, err := ec.unmarshalInputSignerMatchInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -26628,7 +26629,7 @@ func (ec *executionContext) marshalONodeRef2ᚖgithubᚗcomᚋmodelgraphᚋmodel
 	return ec._NodeRef(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy(ctx context.Context, v any) (*query.Policy, error) {
+func (ec *executionContext) unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy(ctx context.Context, v any) (*admission.Policy, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26709,17 +26710,17 @@ func (ec *executionContext) marshalOServed2ᚕgithubᚗcomᚋmodelgraphᚋmodelg
 	return ret
 }
 
-func (ec *executionContext) unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ(ctx context.Context, v any) ([]query.SignerMatch, error) {
+func (ec *executionContext) unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ(ctx context.Context, v any) ([]admission.SignerMatch, error) {
 	if v == nil {
 		return nil, nil
 	}
 	var vSlice []any
 	vSlice = graphql.CoerceList(v)
 	var err error
-	res := make([]query.SignerMatch, len(vSlice))
+	res := make([]admission.SignerMatch, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
