@@ -119,7 +119,7 @@ func Decide(ctx context.Context, q *query.Service, digest string, p Policy) (Dec
 	}
 	var describedBy []query.Evidence
 	for i, n := range subjects {
-		d.Subjects = append(d.Subjects, query.ToNode(n))
+		d.Subjects = append(d.Subjects, query.NodeOf(n))
 		for _, e := range verdicts[i].DescribedBy {
 			if !slices.ContainsFunc(describedBy, func(x query.Evidence) bool { return x.Document == e.Document }) {
 				describedBy = append(describedBy, e)

@@ -98,9 +98,6 @@ type Identity struct {
 	DescribedBy []Evidence `json:"describedBy"`
 }
 
-// ToNode is the answer form of a stored node.
-func ToNode(n graph.Node) Node { return toNode(n) }
-
 func toNode(n graph.Node) Node {
 	out := Node{ID: n.ID, Kind: n.Kind, Name: displayName(n), Keys: n.Keys, Documents: n.Docs}
 	for _, a := range n.Attrs {
