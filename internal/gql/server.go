@@ -287,7 +287,9 @@ func documentError(gerr *gqlerror.Error, err error) {
 	gerr.Extensions["kind"] = string(k)
 	gerr.Extensions["status"] = docerr.Status(k)
 	var de *docerr.Error
-	if errors.As(err, &de) {
+	var loc docerr.Located
+	switch {
+	case errors.As(err, &de):
 		if de.Document != "" {
 			gerr.Extensions["document"] = de.Document
 		}
@@ -296,6 +298,15 @@ func documentError(gerr *gqlerror.Error, err error) {
 		}
 		if de.Line != 0 {
 			gerr.Extensions["line"] = de.Line
+		}
+	case errors.As(err, &loc):
+		// An input checked by a format's rules before it is a document
+		// (createAdvisory's input: ingest/advisory.FieldError).
+		if f, line := loc.Location(); f != "" {
+			gerr.Extensions["field"] = f
+			if line != 0 {
+				gerr.Extensions["line"] = line
+			}
 		}
 	}
 }
