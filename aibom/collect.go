@@ -25,22 +25,20 @@ var memberKinds = []graph.NodeKind{
 }
 
 // edgeKindsOf lists the incident edges read for a node of each kind: its
-// lineage edges, plus the edges that carry evidence (DESCRIBES), deployment
-// links and training outputs.
+// lineage edges (every kind the walk follows, so each edge of the walk is
+// in the BOM), plus the edges that carry evidence (DESCRIBES) and
+// deployment links. Packages, files and sources read only their outgoing
+// edges: a popular package's dependents are not part of this BOM.
 func edgeKindsOf(k graph.NodeKind) (graph.Direction, []graph.EdgeKind) {
 	switch k {
-	case graph.KindModel:
-		return graph.Both, []graph.EdgeKind{graph.TrainedOn, graph.DerivedFrom, graph.Contains, graph.DependsOn, graph.ProducedBy, graph.BuiltFrom, graph.Describes}
-	case graph.KindDataset:
-		return graph.Both, []graph.EdgeKind{graph.DerivedFrom, graph.Contains, graph.ProducedBy, graph.Describes}
+	case graph.KindModel, graph.KindDataset:
+		return graph.Both, append(slices.Clip(lineageKinds), graph.Describes)
 	case graph.KindDeployment:
-		return graph.Both, []graph.EdgeKind{graph.DependsOn, graph.DeployedAs, graph.Describes}
+		return graph.Both, append(slices.Clip(lineageKinds), graph.DeployedAs, graph.Describes)
 	case graph.KindTrainingRun:
-		return graph.Both, []graph.EdgeKind{graph.Uses, graph.DependsOn, graph.ProducedBy}
-	case graph.KindPackage:
-		return graph.Out, []graph.EdgeKind{graph.DependsOn}
+		return graph.Both, lineageKinds
 	}
-	return 0, nil
+	return graph.Out, lineageKinds
 }
 
 // exporter holds one export's view of the graph.
@@ -149,89 +147,53 @@ func (x *exporter) environment(env string) ([]graph.NodeID, error) {
 	return out, nil
 }
 
-// collect walks the lineage from the starts, breadth-first over the
-// lineage edges, reading each node's incident edges once: they give both
-// the next nodes and everything the BOM says about the node. (Traverse
-// would load every tree edge a second time, a third of the cost of a
-// 5,000-package export.) Then it reads the evidence documents.
+// collect walks the lineage upstream from the starts with the shared walk
+// (graph.Reader.Traverse, graph.Walk: lineage edges only, member kinds
+// only), then reads each node's incident edges once (edgeKindsOf), in
+// parallel: they carry everything the BOM says about the node. Then it
+// reads the evidence documents.
 func (x *exporter) collect(starts []graph.NodeID) error {
-	x.nodes = make(map[graph.NodeID]graph.Node, len(starts))
-	raw := map[graph.NodeID][]graph.Edge{}
-	var frontier []graph.NodeID
-	for _, id := range starts {
-		if _, ok := x.nodes[id]; ok {
-			continue
-		}
-		n, err := x.r.Node(x.ctx, id)
-		if err != nil {
-			return fmt.Errorf("node %s: %w", id, err)
-		}
-		x.nodes[id] = n
-		frontier = append(frontier, id)
+	uniq := slices.Clone(starts)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	if len(uniq) > maxNodes {
+		return fmt.Errorf("%w: the supply chain has more than %d nodes", ErrTooLarge, maxNodes)
 	}
-	// Each level reads its nodes' edges, then the new nodes, in parallel:
-	// the store's decoding is most of an export's time.
-	excluded := map[graph.NodeID]bool{}
-	for depth := 0; len(frontier) > 0; depth++ {
-		if depth > graph.MaxTraverseDepth {
-			return fmt.Errorf("%w: the supply chain is deeper than %d edges", ErrTooLarge, graph.MaxTraverseDepth)
-		}
-		edges := make([][]graph.Edge, len(frontier))
-		err := forEach(x.ctx, len(frontier), func(i int) error {
-			dir, kinds := edgeKindsOf(x.nodes[frontier[i]].Kind)
-			if kinds == nil {
-				return nil
-			}
-			es, err := x.r.Edges(x.ctx, frontier[i], dir, kinds...)
-			if err != nil {
-				return fmt.Errorf("edges of %s: %w", frontier[i], err)
-			}
-			edges[i] = es
-			return nil
-		})
+	res, err := x.r.Traverse(x.ctx, graph.TraverseRequest{
+		From: starts, Direction: graph.Upstream, EdgeKinds: lineageKinds, NodeKinds: memberKinds,
+		MaxDepth: graph.MaxTraverseDepth, Limit: min(max(maxNodes-len(uniq), 1), graph.MaxTraverseLimit),
+	})
+	if err != nil {
+		return fmt.Errorf("supply chain walk: %w", err)
+	}
+	switch {
+	case res.DepthLimited:
+		return fmt.Errorf("%w: the supply chain is deeper than %d edges", ErrTooLarge, graph.MaxTraverseDepth)
+	case res.Truncated || len(res.Steps) > maxNodes:
+		return fmt.Errorf("%w: the supply chain has more than %d nodes", ErrTooLarge, maxNodes)
+	}
+	x.nodes = make(map[graph.NodeID]graph.Node, len(res.Steps))
+	for _, st := range res.Steps {
+		x.nodes[st.Node.ID] = st.Node
+	}
+	// The store's decoding is most of an export's time: read in parallel.
+	edges := make([][]graph.Edge, len(res.Steps))
+	err = forEach(x.ctx, len(res.Steps), func(i int) error {
+		n := res.Steps[i].Node
+		dir, kinds := edgeKindsOf(n.Kind)
+		es, err := x.r.Edges(x.ctx, n.ID, dir, kinds...)
 		if err != nil {
-			return err
+			return fmt.Errorf("edges of %s: %w", n.ID, err)
 		}
-		var cands []graph.NodeID
-		queued := map[graph.NodeID]bool{}
-		for i, id := range frontier {
-			raw[id] = edges[i]
-			for _, e := range edges[i] {
-				if e.From != id || !isLineage(e.Kind) || excluded[e.To] || queued[e.To] {
-					continue
-				}
-				if _, ok := x.nodes[e.To]; ok {
-					continue
-				}
-				queued[e.To] = true
-				cands = append(cands, e.To)
-			}
-		}
-		loaded := make([]graph.Node, len(cands))
-		err = forEach(x.ctx, len(cands), func(i int) error {
-			n, err := x.r.Node(x.ctx, cands[i])
-			if err != nil {
-				return fmt.Errorf("node %s: %w", cands[i], err)
-			}
-			loaded[i] = n
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		var next []graph.NodeID
-		for _, n := range loaded {
-			if !slices.Contains(memberKinds, n.Kind) {
-				excluded[n.ID] = true
-				continue
-			}
-			if len(x.nodes) >= maxNodes {
-				return fmt.Errorf("%w: the supply chain has more than %d nodes", ErrTooLarge, maxNodes)
-			}
-			x.nodes[n.ID] = n
-			next = append(next, n.ID)
-		}
-		frontier = next
+		edges[i] = es
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	raw := make(map[graph.NodeID][]graph.Edge, len(res.Steps))
+	for i, st := range res.Steps {
+		raw[st.Node.ID] = edges[i]
 	}
 
 	x.refs = make(map[graph.NodeID]string, len(x.nodes))
@@ -283,8 +245,6 @@ func (x *exporter) collect(starts []graph.NodeID) error {
 	}
 	return x.loadDocuments()
 }
-
-func isLineage(k graph.EdgeKind) bool { return slices.Contains(lineageKinds, k) }
 
 func (x *exporter) loadDocuments() error {
 	set := map[string]bool{}

@@ -151,8 +151,7 @@ type spdx3Writer struct {
 	elements []*spdx3Element
 	rels     []*spdx3Element
 	notes    []*spdx3Element
-	agents   map[string]bool
-	licenses map[string]bool
+	made     map[string]bool // ids of the shared elements added
 }
 
 func spdx3ID(ref string) string { return spdx3IDPrefix + url.PathEscape(ref) }
@@ -174,7 +173,7 @@ func EncodeSPDX3(w io.Writer, bom *cdx.BOM) error {
 
 func toSPDX3(bom *cdx.BOM) spdx3Document {
 	x := &spdx3Writer{bom: bom, kinds: map[string]cdx.ComponentType{}, deploy: map[string]bool{},
-		agents: map[string]bool{}, licenses: map[string]bool{}}
+		made: map[string]bool{}}
 	created := "1970-01-01T00:00:00Z" // no evidence document: no time to state (never the wall clock)
 	tool, toolVersion := "modelgraph", ""
 	var subject *cdx.Component
@@ -415,22 +414,24 @@ func licenseRef(name string) string {
 	return b.String()
 }
 
-func (x *spdx3Writer) agent(name string) string {
-	id := spdx3IDPrefix + "organization:" + url.PathEscape(name)
-	if !x.agents[id] {
-		x.agents[id] = true
-		x.elements = append(x.elements, &spdx3Element{Type: "Organization", SpdxID: id, CreationInfo: spdx3CI, Name: name})
+// shared adds e once under the id kind:name (an element many others point
+// at: an organization, a license expression) and returns the id.
+func (x *spdx3Writer) shared(kind, name string, e spdx3Element) string {
+	id := spdx3IDPrefix + kind + ":" + url.PathEscape(name)
+	if !x.made[id] {
+		x.made[id] = true
+		e.SpdxID, e.CreationInfo = id, spdx3CI
+		x.elements = append(x.elements, &e)
 	}
 	return id
 }
 
+func (x *spdx3Writer) agent(name string) string {
+	return x.shared("organization", name, spdx3Element{Type: "Organization", Name: name})
+}
+
 func (x *spdx3Writer) license(expr string) string {
-	id := spdx3IDPrefix + "license:" + url.PathEscape(expr)
-	if !x.licenses[id] {
-		x.licenses[id] = true
-		x.elements = append(x.elements, &spdx3Element{Type: "simplelicensing_LicenseExpression", SpdxID: id, CreationInfo: spdx3CI, LicenseExpression: expr})
-	}
-	return id
+	return x.shared("license", expr, spdx3Element{Type: "simplelicensing_LicenseExpression", LicenseExpression: expr})
 }
 
 // rel adds one Relationship (nothing when to is empty: SPDX requires a

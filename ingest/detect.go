@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/modelgraph/modelgraph/ingest/advisory"
 	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/scorecard"
 	"github.com/modelgraph/modelgraph/ingest/spdx3"
@@ -33,6 +34,7 @@ const (
 	FormatCSAF           Format = "csaf"
 	FormatModelCard      Format = "model-card" // Hugging Face model/dataset card (README.md with YAML front matter)
 	FormatScorecard      Format = "scorecard"  // OpenSSF Scorecard JSON result (scorecard --format json)
+	FormatAdvisory       Format = "advisory"   // the project's advisory document (ingest/advisory; createAdvisory builds them)
 )
 
 // ErrUnsupported is returned when a document is none of the known formats
@@ -110,10 +112,12 @@ func Detect(data []byte, contentType string) (Format, error) {
 		return FormatCSAF, nil
 	case scorecard.Detect(top):
 		return FormatScorecard, nil
+	case top["advisoryFormat"] != nil && advisory.Detect(top["advisoryFormat"]):
+		return FormatAdvisory, nil
 	case top["statements"] != nil && top["@id"] != nil:
 		return FormatOpenVEX, nil // OpenVEX with an empty or non-standard @context
 	}
-	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX 2/3, OpenVEX, CSAF or a Scorecard result", ErrUnsupported)
+	return "", fmt.Errorf("%w: JSON document is not a sigstore bundle, DSSE envelope, in-toto statement, CycloneDX, SPDX 2/3, OpenVEX, CSAF, a Scorecard result or an advisory document", ErrUnsupported)
 }
 
 func head(b []byte) []byte {
@@ -127,7 +131,8 @@ func head(b []byte) []byte {
 var detectKeys = map[string]bool{"mediaType": true, "payloadType": true, "signatures": true, "_type": true,
 	"bomFormat": true, "specVersion": true, "spdxVersion": true, "@graph": true, "@context": true,
 	"document": true, "statements": true, "@id": true,
-	"repo": true, "scorecard": true, "checks": true} // scorecard.Detect
+	"repo": true, "scorecard": true, "checks": true, // scorecard.Detect
+	"advisoryFormat": true}
 
 // presenceKeys are the detectKeys whose value Detect does not read.
 var presenceKeys = map[string]bool{"payloadType": true, "signatures": true, "@graph": true, "statements": true, "@id": true, "specVersion": true, "spdxVersion": true, "_type": true,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
 	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/envelope"
 	"github.com/modelgraph/modelgraph/ingest/inflate"
@@ -70,6 +71,9 @@ func init() {
 		},
 		FormatScorecard: func(_ context.Context, d *Decoded) (*graph.Batch, error) {
 			return scorecard.Parse(d.Data, d.Doc)
+		},
+		FormatAdvisory: func(_ context.Context, d *Decoded) (*graph.Batch, error) {
+			return advisory.Parse(d.Data, d.Doc)
 		},
 		FormatSigstoreBundle: signedParser,
 		FormatDSSE:           signedParser,

@@ -20,8 +20,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/progress"
-	"github.com/modelgraph/modelgraph/internal/query"
 )
 
 func newPushCommand() *cobra.Command {
@@ -133,11 +133,11 @@ the write scope.`,
 
 // pushResult is one file's outcome (the JSON output is a list of them).
 type pushResult struct {
-	Path     string              `json:"path"`
-	Status   int                 `json:"status,omitempty"`
-	Attempts int                 `json:"attempts"`
-	Receipt  query.IngestReceipt `json:"receipt,omitzero"`
-	Error    string              `json:"error,omitempty"`
+	Path     string         `json:"path"`
+	Status   int            `json:"status,omitempty"`
+	Attempts int            `json:"attempts"`
+	Receipt  ingest.Receipt `json:"receipt,omitzero"`
+	Error    string         `json:"error,omitempty"`
 	bytes    int64
 }
 
@@ -228,7 +228,7 @@ func (p *pusher) report(r pushResult) {
 	p.meter.Done(r.bytes, len(r.Receipt.Documents))
 }
 
-func receiptLine(path string, d query.IngestedDocument) string {
+func receiptLine(path string, d ingest.DocumentReceipt) string {
 	what := d.Type
 	if what == "" {
 		what = d.Format

@@ -131,7 +131,7 @@ func newServeCommand() *cobra.Command {
 			Store: store, Pipeline: pipe, Log: log, Version: versionString(),
 			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
 			QueryTimeout: queryTimeout, QueryBudget: queryBudget, QueueWait: queueWait, QueryRunning: queryRunning, Health: health,
-			Writer: pipe.Store, Watch: watcher, PosturePolicy: pp,
+			Watch: watcher, PosturePolicy: pp,
 			Routes: append(extraRoutes(store, pp), httpapi.Route{Pattern: "GET /v1/watch/events", Handler: watcher.Handler()}),
 		})
 		srv := &http.Server{

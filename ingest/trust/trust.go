@@ -86,7 +86,9 @@ type Rule struct {
 	Keys       []PublicKey
 	CAs        []CABundle
 
-	matchers []func(string) bool
+	// subjectsChecked: Validate found Subjects valid (patterns are
+	// matched by graph.ScopeMatches, the one home of the namespace rule).
+	subjectsChecked bool
 }
 
 // Identity is a keyless signing identity: the certificate's OIDC issuer and
@@ -412,52 +414,41 @@ func (r *Rule) matchesAll(names []string) bool {
 	if len(names) == 0 {
 		return false
 	}
-	if r.matchers == nil {
-		ms, err := compileSubjects(r.Subjects)
-		if err != nil {
-			return false // Validate reports it; an invalid rule grants nothing
-		}
-		r.matchers = ms
+	if !r.subjectsChecked && checkSubjects(r.Subjects) != nil {
+		return false // Validate reports it; an invalid rule grants nothing
 	}
 	for _, n := range names {
-		if !slices.ContainsFunc(r.matchers, func(m func(string) bool) bool { return m(n) }) {
+		if !graph.ScopeMatches(r.Subjects, n) {
 			return false
 		}
 	}
 	return true
 }
 
-func compileSubjects(pats []string) ([]func(string) bool, error) {
-	var ms []func(string) bool
+// checkSubjects reports the subject patterns graph.ScopeMatches cannot
+// read: empty, too long, a bad RE2 after "regexp:", a malformed glob.
+func checkSubjects(pats []string) error {
 	var errs []error
 	for i, p := range pats {
-		m, err := compileSubject(p)
-		if err != nil {
+		if err := checkSubject(p); err != nil {
 			errs = append(errs, fmt.Errorf("subjects[%d] %q: %w", i, truncate(p, 80), err))
-			continue
 		}
-		ms = append(ms, m)
 	}
-	return ms, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
-func compileSubject(p string) (func(string) bool, error) {
+func checkSubject(p string) error {
 	switch {
 	case p == "":
-		return nil, errors.New("empty pattern")
+		return errors.New("empty pattern")
 	case len(p) > MaxPatternLen:
-		return nil, fmt.Errorf("pattern is %d bytes, limit %d", len(p), MaxPatternLen)
+		return fmt.Errorf("pattern is %d bytes, limit %d", len(p), MaxPatternLen)
 	case strings.HasPrefix(p, "regexp:"):
-		re, err := regexp.Compile(`^(?:` + strings.TrimPrefix(p, "regexp:") + `)$`)
-		if err != nil {
-			return nil, err
-		}
-		return re.MatchString, nil
+		_, err := regexp.Compile(`^(?:` + strings.TrimPrefix(p, "regexp:") + `)$`)
+		return err
 	}
-	if _, err := path.Match(p, ""); err != nil {
-		return nil, err
-	}
-	return func(name string) bool { ok, _ := path.Match(p, name); return ok }, nil
+	_, err := path.Match(p, "")
+	return err
 }
 
 // Validate checks the policy and reports every problem at once.
@@ -509,11 +500,10 @@ func (p *Policy) problems() []error {
 				add("%s.%s: %d entries, limit %d", where, what, n, MaxRuleEntries)
 			}
 		}
-		ms, err := compileSubjects(r.Subjects)
-		if err != nil {
+		if err := checkSubjects(r.Subjects); err != nil {
 			errs = append(errs, prefixEach(where+": ", err)...)
 		} else {
-			r.matchers = ms
+			r.subjectsChecked = true
 		}
 		for j, id := range r.Identities {
 			if err := id.check(); err != nil {

@@ -291,3 +291,22 @@ func TestValidateProgrammatic(t *testing.T) {
 		t.Fatal("nil policy grants something")
 	}
 }
+
+// Which subjects a rule covers at ingest and whether a recorded scope holds
+// at question time are one rule, graph.ScopeMatches: a pattern written for
+// names covers a hub URI of that name, a regexp the whole name, and no
+// pattern covers a digest.
+func TestRuleSubjectsAreScopeMatches(t *testing.T) {
+	pats := []string{"acme/*", "regexp:corp/(llm|vision)-[0-9]+"}
+	p := &trust.Policy{Rules: []trust.Rule{{Name: "acme", Subjects: pats, Keys: []trust.PublicKey{{Hint: "k"}}}}}
+	for _, name := range []string{"acme/llm", "hf://acme/llm", "name:acme/llm", "corp/llm-7", "corp/vision-12", "evil/llm", "acme/llm/extra", "corp/llm-x",
+		"sha256:0000000000000000000000000000000000000000000000000000000000000000"} {
+		granted := len(p.For(graph.RoleModelSignature, name).Keys) == 1
+		if want := graph.ScopeMatches(pats, name); granted != want {
+			t.Errorf("%q: rule grants %v, graph.ScopeMatches says %v", name, granted, want)
+		}
+	}
+	if len(p.For(graph.RoleModelSignature, "hf://acme/llm").Keys) != 1 {
+		t.Error("a rule for acme/* does not cover hf://acme/llm")
+	}
+}

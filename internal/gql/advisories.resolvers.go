@@ -7,12 +7,13 @@ package gql
 import (
 	"context"
 
+	"github.com/modelgraph/modelgraph/ingest/advisory"
+	"github.com/modelgraph/modelgraph/internal/gql/model"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
-func (r *mutationResolver) CreateAdvisory(ctx context.Context, input query.AdvisoryInput) (*query.AdvisoryReceipt, error) {
-	a, err := r.q.CreateAdvisory(ctx, r.w, input, r.source(ctx, "graphql createAdvisory"))
-	return &a, err
+func (r *mutationResolver) CreateAdvisory(ctx context.Context, input advisory.Input) (*model.AdvisoryReceipt, error) {
+	return r.createAdvisory(ctx, input)
 }
 
 func (r *queryResolver) Advisories(ctx context.Context, activeOnly *bool, first *int, after *string) (*query.AdvisoriesAnswer, error) {

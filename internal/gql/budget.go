@@ -211,12 +211,12 @@ func (c *counter) fragment(name string) (int, int) {
 	return m.fields, m.depth
 }
 
-// admission holds each operation's estimated cost (its complexity) against
+// budgetGate holds each operation's estimated cost (its complexity) against
 // a shared budget of work units while it runs, and bounds how many run at
 // once (more runnable walks than cores only slice the CPU finer: every
 // answer, even a cheap refusal, gets slower). Operations queue for at most
 // wait, then are refused with 503 and Retry-After.
-type admission struct {
+type budgetGate struct {
 	sem      *semaphore.Weighted
 	capacity int64
 	running  chan struct{}
@@ -224,10 +224,10 @@ type admission struct {
 	log      *slog.Logger
 }
 
-func (admission) ExtensionName() string                   { return "Admission" }
-func (admission) Validate(graphql.ExecutableSchema) error { return nil }
+func (budgetGate) ExtensionName() string                   { return "Admission" }
+func (budgetGate) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (a *admission) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+func (a *budgetGate) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	cost := int64(1)
 	if s := extension.GetComplexityStats(ctx); s != nil && s.Complexity > 0 {
 		cost = int64(s.Complexity)

@@ -32,7 +32,7 @@ func TestAdmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	h, adm := newHandler(Options{Reader: s, Writer: s, Budget: 1000, QueueWait: 50 * time.Millisecond})
+	h, adm := newHandler(Options{Reader: s, Budget: 1000, QueueWait: 50 * time.Millisecond})
 	if err := adm.sem.Acquire(context.Background(), 1000); err != nil { // what running operations hold
 		t.Fatal(err)
 	}

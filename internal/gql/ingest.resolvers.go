@@ -12,11 +12,25 @@ import (
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
-func (r *mutationResolver) Ingest(ctx context.Context, document string, contentType *string, source *string) (*query.IngestReceipt, error) {
-	in := ingest.Input{Data: []byte(document), ContentType: val(contentType), Source: r.source(ctx, val(source))}
-	return r.ingest(ctx, in)
+func (r *ingestedDocumentResolver) Signatures(ctx context.Context, obj *ingest.DocumentReceipt) ([]query.Signer, error) {
+	out := make([]query.Signer, len(obj.Signatures))
+	for i, s := range obj.Signatures {
+		out[i] = query.Signer{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID, Status: s.Status, Reason: s.Reason}
+	}
+	return out, nil
+}
+
+func (r *mutationResolver) Ingest(ctx context.Context, document string, contentType *string, source *string) (*ingest.Receipt, error) {
+	rs, err := r.ingest(ctx, ingest.Input{Data: []byte(document), ContentType: val(contentType), Source: r.source(ctx, val(source))})
+	rc := ingest.Receipts(rs)
+	return &rc, err
+}
+
+func (r *Resolver) IngestedDocument() generated.IngestedDocumentResolver {
+	return &ingestedDocumentResolver{r}
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
+type ingestedDocumentResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }

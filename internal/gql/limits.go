@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
+	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/gql/generated"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -104,7 +106,7 @@ func complexity(k costs) generated.ComplexityRoot {
 	}
 	q.Explain = func(child int, _, _ string, _ *int) int { return 3*walkCost() + child }
 	q.RollbackCandidates = func(child int, _ string, _ *int) int { return scanCost() + 4*walkCost() + child*10 }
-	q.Admission = func(child int, _ string, _ *query.Policy) int { return scanCost() + 2*walkCost() + child }
+	q.Admission = func(child int, _ string, _ *admission.Policy) int { return scanCost() + 2*walkCost() + child }
 	q.Lookup = func(child int, _ string) int { return walkBase + child*10 }
 	q.Resolve = func(child int, _ string, _ []graph.NodeKind) int { return walkBase + child*10 }
 	q.Search = func(child int, _ string, _ []graph.NodeKind, first *int, _ *string) int {
@@ -126,6 +128,6 @@ func complexity(k costs) generated.ComplexityRoot {
 	c.Node.Identity = identity
 	c.NodeDetail.Identity = identity
 	c.Mutation.Ingest = func(child int, _ string, _, _ *string) int { return ingestCost + child }
-	c.Mutation.CreateAdvisory = func(child int, _ query.AdvisoryInput) int { return ingestCost + child }
+	c.Mutation.CreateAdvisory = func(child int, _ advisory.Input) int { return ingestCost + child }
 	return c
 }

@@ -7,6 +7,7 @@ package gql
 import (
 	"context"
 
+	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -15,7 +16,7 @@ func (r *queryResolver) RollbackCandidates(ctx context.Context, deployment strin
 	return &a, err
 }
 
-func (r *queryResolver) Admission(ctx context.Context, digest string, policy *query.Policy) (*query.Decision, error) {
-	d, err := r.q.Admission(ctx, digest, valOr(policy, query.DefaultPolicy()))
+func (r *queryResolver) Admission(ctx context.Context, digest string, policy *admission.Policy) (*admission.Decision, error) {
+	d, err := admission.Decide(ctx, r.q, digest, valOr(policy, admission.DefaultPolicy()))
 	return &d, err
 }

@@ -58,8 +58,7 @@ const (
 // Options configure the GraphQL handler.
 type Options struct {
 	Reader   graph.Reader
-	Writer   graph.Writer     // createAdvisory writes through it
-	Pipeline *ingest.Pipeline // the ingest mutation runs it
+	Pipeline *ingest.Pipeline // the ingest and createAdvisory mutations run it
 	Log      *slog.Logger
 	// MaxDepth and MaxComplexity default to DefaultMaxDepth and
 	// DefaultMaxComplexity.
@@ -93,7 +92,7 @@ type Options struct {
 	Refused func(code string)
 	// Ingested is told about every document the ingest mutation recorded
 	// (metrics).
-	Ingested func(query.IngestReceipt)
+	Ingested func(ingest.Receipt)
 	// Posture is the posture policy (levels, thresholds) posture answers
 	// use; the zero value is posture.DefaultPolicy.
 	Posture posture.Policy
@@ -112,7 +111,7 @@ func NewHandler(o Options) http.Handler {
 	return h
 }
 
-func newHandler(o Options) (http.Handler, *admission) {
+func newHandler(o Options) (http.Handler, *budgetGate) {
 	registerCodes.Do(func() {
 		// Limit errors are the client's request being refused before it
 		// runs, like parse and validation errors: the front door answers
@@ -158,7 +157,7 @@ func newHandler(o Options) (http.Handler, *admission) {
 		log.Error("posture policy", "err", err)
 		ps, _ = posture.New(q, posture.DefaultPolicy())
 	}
-	r := &Resolver{q: q, posture: ps, w: o.Writer, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested, watch: o.Watch}
+	r := &Resolver{q: q, posture: ps, pipeline: o.Pipeline, caller: o.Caller, ingested: o.Ingested, watch: o.Watch}
 	size := &graphSize{r: o.Reader, ttl: 5 * time.Second}
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r, Complexity: complexity(costs{nodes: size.nodes})}))
 	srv.AddTransport(transport.GET{})
@@ -173,7 +172,7 @@ func newHandler(o Options) (http.Handler, *admission) {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	srv.Use(writeGuard{canWrite: o.CanWrite})
-	adm := &admission{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget),
+	adm := &budgetGate{sem: semaphore.NewWeighted(int64(o.Budget)), capacity: int64(o.Budget),
 		running: make(chan struct{}, o.MaxRunning), wait: o.QueueWait, log: log}
 	srv.Use(adm)
 	srv.SetErrorPresenter(presenter(log, o.RequestID, o.Timeout, o.Refused))
@@ -288,7 +287,9 @@ func documentError(gerr *gqlerror.Error, err error) {
 	gerr.Extensions["kind"] = string(k)
 	gerr.Extensions["status"] = docerr.Status(k)
 	var de *docerr.Error
-	if errors.As(err, &de) {
+	var loc docerr.Located
+	switch {
+	case errors.As(err, &de):
 		if de.Document != "" {
 			gerr.Extensions["document"] = de.Document
 		}
@@ -297,6 +298,15 @@ func documentError(gerr *gqlerror.Error, err error) {
 		}
 		if de.Line != 0 {
 			gerr.Extensions["line"] = de.Line
+		}
+	case errors.As(err, &loc):
+		// An input checked by a format's rules before it is a document
+		// (createAdvisory's input: ingest/advisory.FieldError).
+		if f, line := loc.Location(); f != "" {
+			gerr.Extensions["field"] = f
+			if line != 0 {
+				gerr.Extensions["line"] = line
+			}
 		}
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/docerr"
 	"github.com/modelgraph/modelgraph/ingest/inflate"
-	"github.com/modelgraph/modelgraph/internal/query"
 )
 
 // MaxSourceLen bounds the source query parameter.
@@ -109,7 +108,7 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	if genericTypes[ct] {
 		ct = ""
 	}
-	rc, err := query.Ingest(r.Context(), s.o.Pipeline, ingest.Input{Data: data, Source: source, ContentType: ct, Subject: subject, Role: role})
+	rc, err := s.o.Pipeline.IngestReceipt(r.Context(), ingest.Input{Data: data, Source: source, ContentType: ct, Subject: subject, Role: role})
 	if err != nil {
 		code, e := ingestError(err)
 		if code == http.StatusServiceUnavailable {

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/ingest"
 )
 
 // metrics are the service's Prometheus metrics. Each handler gets its own
@@ -66,7 +66,7 @@ func (m *metrics) observe(route, method string, code int, d time.Duration) {
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
 }
 
-func (m *metrics) countReceipt(rc query.IngestReceipt) {
+func (m *metrics) countReceipt(rc ingest.Receipt) {
 	for _, d := range rc.Documents {
 		status := string(d.Status)
 		if d.Duplicate {

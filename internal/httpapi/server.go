@@ -70,13 +70,10 @@ type Options struct {
 	// zero value is posture.DefaultPolicy).
 	PosturePolicy posture.Policy
 	// Health, when set, is the store's Writer wrapped to watch writes:
-	// /readyz fails while it says writes cannot succeed, and the GraphQL
-	// mutations write through it. The Pipeline's Store should be it too.
+	// /readyz fails while it says writes cannot succeed. The Pipeline's
+	// Store should be it (or the watcher's writer over it): every write,
+	// GraphQL mutations included, goes through the Pipeline.
 	Health *WriteHealth
-	// Writer, when set, is what GraphQL mutations write through (over
-	// Health): the store wrapped by the watcher, so documents created
-	// through the API are watched like pushed ones.
-	Writer graph.Writer
 	// Watch serves the watch fields of GraphQL (nil: not watching).
 	Watch *watch.Watcher
 	// Routes adds endpoints (e.g. GET /v1/aibom/{ref}); they get the same
@@ -144,15 +141,8 @@ func New(o Options) http.Handler {
 	s.handle("GET /healthz", "", s.healthz)
 	s.handle("GET /readyz", "", s.readyz)
 	s.handle("GET /metrics", "", s.metrics.handler().ServeHTTP)
-	var writer graph.Writer = o.Store
-	if o.Health != nil {
-		writer = o.Health
-	}
-	if o.Writer != nil {
-		writer = o.Writer
-	}
 	gq := gql.NewHandler(gql.Options{
-		Reader: o.Store, Writer: writer, Pipeline: o.Pipeline, Log: log,
+		Reader: o.Store, Pipeline: o.Pipeline, Log: log,
 		MaxDepth: o.MaxDepth, MaxComplexity: o.MaxComplexity,
 		Timeout: o.QueryTimeout, Budget: o.QueryBudget, QueueWait: o.QueueWait, MaxRunning: o.QueryRunning,
 		CanWrite:  func(ctx context.Context) bool { c, _ := CallerFrom(ctx); return c.Allows(ScopeWrite) },

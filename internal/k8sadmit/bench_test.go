@@ -13,6 +13,9 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
+	"github.com/modelgraph/modelgraph/ingest"
+	adv "github.com/modelgraph/modelgraph/ingest/advisory"
+	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/query"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
@@ -52,7 +55,8 @@ func BenchmarkWebhookDecision(b *testing.B) {
 		}
 		q := query.New(st)
 		ctx := context.Background()
-		if _, err := q.CreateAdvisory(ctx, st, query.AdvisoryInput{ID: "BENCH-1", Status: "active", Affects: []string{chain.Datasets[0]}}, "bench"); err != nil {
+		pipe := &ingest.Pipeline{Store: st, Parser: ingest.NewParser(nil)}
+		if _, _, err := gql.CreateAdvisory(ctx, q, pipe, adv.Input{ID: "BENCH-1", Status: "active", Affects: []string{chain.Datasets[0]}}, "bench"); err != nil {
 			b.Fatal(err)
 		}
 		record := false

@@ -29,6 +29,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -61,8 +62,8 @@ const (
 // policy everywhere except the exempt namespaces.
 type Config struct {
 	// Policy is the admission policy each model is judged by
-	// (query.DefaultPolicy() when nil).
-	Policy *query.Policy `json:"policy,omitempty"`
+	// (admission.DefaultPolicy() when nil).
+	Policy *admission.Policy `json:"policy,omitempty"`
 	// DefaultMode applies to namespaces with no mode of their own
 	// (ModeEnforce when empty). A request to /validate/<mode> (the
 	// webhook configuration's namespace selectors pick the path by the
@@ -136,7 +137,7 @@ type Webhook struct {
 	q    *query.Service
 	pipe *ingest.Pipeline
 	cfg  Config
-	pol  query.Policy
+	pol  admission.Policy
 	log  *slog.Logger
 	rec  *recorder
 	now  func() time.Time
@@ -152,7 +153,7 @@ func New(q *query.Service, pipe *ingest.Pipeline, cfg Config, log *slog.Logger) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	w := &Webhook{q: q, pipe: pipe, cfg: cfg, log: log, now: time.Now}
-	w.pol = query.DefaultPolicy()
+	w.pol = admission.DefaultPolicy()
 	if cfg.Policy != nil {
 		w.pol = *cfg.Policy
 	}
@@ -242,8 +243,8 @@ type Verdict struct {
 	Ignored bool `json:"ignored,omitempty"`
 	// Reasons name the failing rule and the documents behind it; for a
 	// passing model, what vouched for it.
-	Reasons   []string         `json:"reasons"`
-	Decisions []query.Decision `json:"-"`
+	Reasons   []string             `json:"reasons"`
+	Decisions []admission.Decision `json:"-"`
 }
 
 // Result is the decision about one admission request.
@@ -359,7 +360,7 @@ func (w *Webhook) judge(ctx context.Context, ref Reference) (Verdict, error) {
 		return w.unknown(v, unknownMessage(ref)), nil
 	}
 	for _, dg := range digests {
-		d, err := w.q.Admission(ctx, dg, w.pol)
+		d, err := admission.Decide(ctx, w.q, dg, w.pol)
 		if err != nil {
 			return v, err
 		}
@@ -411,7 +412,7 @@ func unknownMessage(ref Reference) string {
 // isUnknown: the graph does not know the digest, or knows it only from the
 // webhook's own (unsigned) deployment records. Without the second half, a
 // model admitted as unknown would turn "known but unsigned" once recorded.
-func isUnknown(d query.Decision) bool {
+func isUnknown(d admission.Decision) bool {
 	for _, c := range d.Checks {
 		if c.Rule == "known" && !c.Passed {
 			return true
@@ -472,7 +473,7 @@ func (w *Webhook) digests(ctx context.Context, ref Reference) (digests, named []
 }
 
 // documents names the documents behind a failed check.
-func documents(c query.Check, d query.Decision) string {
+func documents(c admission.Check, d admission.Decision) string {
 	var docs []string
 	add := func(e query.Evidence) {
 		s := e.Type + " " + e.Document
@@ -509,7 +510,7 @@ func documents(c query.Check, d query.Decision) string {
 	return " [document " + strings.Join(docs, "; ") + more + "]"
 }
 
-func passReason(d query.Decision) string {
+func passReason(d admission.Decision) string {
 	var parts []string
 	if d.Identity.Verified {
 		parts = append(parts, "vouched by "+strings.Join(d.Identity.VouchedBy, ", "))

@@ -20,7 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/admission"
 )
 
 func podWith(ns, name, annotation string) []byte {
@@ -334,7 +334,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("%+v validated", c)
 		}
 	}
-	p := query.DefaultPolicy()
+	p := admission.DefaultPolicy()
 	if err := (Config{Policy: &p, DefaultMode: ModeWarn, Unknown: UnknownAllow}).Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -101,10 +101,6 @@ func BenchmarkQuestions(b *testing.B) {
 				a, err := q.RollbackCandidates(ctx, dep, 0)
 				return len(a.Candidates), err
 			}},
-			{"admission", func() (int, error) {
-				a, err := q.Admission(ctx, model, DefaultPolicy())
-				return len(a.Checks), err
-			}},
 		}
 		for _, c := range cases {
 			b.Run(fmt.Sprintf("%s/nodes=%d", c.name, n), func(b *testing.B) {

@@ -459,7 +459,7 @@ func judge(n graph.Node, ev []Evidence, asked string, subj subjects) verdict {
 		if len(uncovered) == 0 {
 			var parts []string
 			for _, e := range vouching {
-				parts = append(parts, fmt.Sprintf("%s %s (%s) by %s", e.Type, short(e.Document), e.Role, signerList(verifiedSigners(e))))
+				parts = append(parts, fmt.Sprintf("%s %s (%s) by %s", e.Type, short(e.Document), e.Role, SignerList(verifiedSigners(e))))
 			}
 			var docs []string
 			for _, e := range vouching {
@@ -559,4 +559,23 @@ func docDigest(n graph.Node) string {
 		}
 	}
 	return ""
+}
+
+// SignerList names signers for a message: identity (issuer), else key id,
+// else the method.
+func SignerList(ss []Signer) string {
+	var parts []string
+	for _, s := range ss {
+		switch {
+		case s.Identity != "" && s.Issuer != "":
+			parts = append(parts, s.Identity+" ("+s.Issuer+")")
+		case s.Identity != "":
+			parts = append(parts, s.Identity)
+		case s.KeyID != "":
+			parts = append(parts, "key "+s.KeyID)
+		default:
+			parts = append(parts, s.Method)
+		}
+	}
+	return strings.Join(parts, ", ")
 }

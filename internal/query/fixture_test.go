@@ -8,6 +8,8 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
 )
 
 // The incident world used by most tests:
@@ -197,7 +199,7 @@ func (w *world) build(t *testing.T) {
 	b.Describes(a)
 	w.apply(t, b)
 
-	w.advisory(t, AdvisoryInput{ID: "ACME-2026-001", Severity: "high", Summary: "chat-sft contains leaked records", Affects: []string{"name:chat-sft"}})
+	w.advisory(t, advisory.Input{ID: "ACME-2026-001", Severity: "high", Summary: "chat-sft contains leaked records", Affects: []string{"name:chat-sft"}})
 
 	for label, key := range map[string]string{
 		"raw": D("raw"), "clean": D("clean"), "base": D("base"), "ft": D("ft"), "sft": D("sft"), "quant": D("quant"),
@@ -216,14 +218,32 @@ func (w *world) build(t *testing.T) {
 
 const fortyHex = "0123456789abcdef0123456789abcdef01234567"
 
-// advisory records an advisory through the public path, one minute after
-// the previous document.
-func (w *world) advisory(t *testing.T, in AdvisoryInput) graph.Receipt {
+// advisoryDoc is the advisory document createAdvisory records for in (the
+// same steps as internal/gql CreateAdvisory: affects resolved by Resolve).
+func (w *world) advisoryDoc(in advisory.Input) ([]byte, error) {
+	return advisory.FromInput(ctxT(), in, func(ctx context.Context, ref string) ([]advisory.Target, error) {
+		ns, err := w.q.Resolve(ctx, ref, advisory.AffectableKinds...)
+		ts := make([]advisory.Target, len(ns))
+		for i, n := range ns {
+			ts[i] = advisory.Target{Kind: n.Kind, Key: n.Keys[0]}
+		}
+		return ts, err
+	})
+}
+
+// advisory records an advisory as createAdvisory does (its document through
+// the ingest parser), one minute after the previous document.
+func (w *world) advisory(t *testing.T, in advisory.Input) graph.Receipt {
 	t.Helper()
-	b, err := w.q.AdvisoryBatch(ctxT(), in, "test")
+	data, err := w.advisoryDoc(in)
 	if err != nil {
 		t.Fatalf("advisory %s: %v", in.ID, err)
 	}
+	ps, err := ingest.NewParser(nil).Parse(ctxT(), ingest.Input{Data: data, Source: "test"})
+	if err != nil {
+		t.Fatalf("advisory %s: %v", in.ID, err)
+	}
+	b := ps[0].Batch
 	w.at = w.at.Add(time.Minute)
 	b.Doc.IngestedAt = w.at
 	w.docs["advisory:"+in.ID+":"+in.Status] = b.Doc.Digest

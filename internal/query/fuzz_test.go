@@ -54,49 +54,6 @@ func FuzzParseRef(f *testing.F) {
 	})
 }
 
-func FuzzParseRange(f *testing.F) {
-	seeds(f, "ranges.txt")
-	versions := []string{"0", "1.0", "2.0.0rc1", "2.14.99", "1!1.0", "1.0.0-alpha.1", "3.1.post2", "2.1.0.dev3"}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRange(s)
-		if err != nil {
-			if !IsBadInput(err) {
-				t.Fatalf("ParseRange(%q): error %v is not a bad-input error", s, err)
-			}
-			return
-		}
-		again, err := ParseRange(r.String())
-		if err != nil {
-			t.Fatalf("ParseRange(%q) then ParseRange(%q): %v", s, r.String(), err)
-		}
-		for _, v := range append(versions, s) {
-			if r.Match(v) != again.Match(v) {
-				t.Fatalf("range %q and its re-parse disagree on %q", s, v)
-			}
-		}
-		// Versions parse and order consistently.
-		if v, err := ParseVersion(s); err == nil {
-			for _, w := range versions {
-				o := mustParse(t, w)
-				if Compare(v, o) != -Compare(o, v) {
-					t.Fatalf("Compare(%q, %q) is not antisymmetric", s, w)
-				}
-			}
-			if Compare(v, v) != 0 {
-				t.Fatalf("Compare(%q, itself) != 0", s)
-			}
-		}
-	})
-}
-
-func mustParse(t *testing.T, s string) Version {
-	v, err := ParseVersion(s)
-	if err != nil {
-		t.Fatalf("ParseVersion(%q): %v", s, err)
-	}
-	return v
-}
-
 func FuzzCursor(f *testing.F) {
 	f.Add(offsetCursor(3))
 	f.Add(idCursor(graph.KindModel, graph.NewNodeID(graph.KindModel, "name:x")))

@@ -9,6 +9,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -119,7 +120,7 @@ func TestFailedOMSSignatureIsNotLaunderedByOtherRoles(t *testing.T) {
 		for _, d := range order {
 			w.push(t, d.name, d.data)
 		}
-		d, err := w.q.Admission(context.Background(), omsRoot, query.DefaultPolicy())
+		d, err := admission.Decide(context.Background(), w.q, omsRoot, admission.DefaultPolicy())
 		if err != nil {
 			t.Fatal(err)
 		}

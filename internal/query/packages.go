@@ -11,6 +11,7 @@ import (
 	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/versionrange"
 )
 
 // PackageMatch is a package node that matched the purl and range.
@@ -203,7 +204,7 @@ func (t *tree) root(id graph.NodeID) graph.NodeID {
 
 type packageMatcher struct {
 	typ, namespace, name string
-	rng                  Range
+	rng                  versionrange.Range
 }
 
 func newPackageMatcher(purl, versionRange string) (packageMatcher, error) {
@@ -224,9 +225,9 @@ func newPackageMatcher(purl, versionRange string) (packageMatcher, error) {
 	if p.Version != "" {
 		versionRange = "==" + p.Version
 	}
-	r, err := ParseRange(versionRange)
+	r, err := versionrange.Parse(versionRange)
 	if err != nil {
-		return packageMatcher{}, err
+		return packageMatcher{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
 	typ, ns, name := normPurl(p)
 	return packageMatcher{typ: typ, namespace: ns, name: name, rng: r}, nil

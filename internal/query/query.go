@@ -21,8 +21,6 @@ var (
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrInvalidReference is returned when a reference cannot name a node.
 	ErrInvalidReference = fmt.Errorf("%w: invalid reference", ErrInvalidArgument)
-	// ErrInvalidRange is returned for a malformed version range.
-	ErrInvalidRange = fmt.Errorf("%w: invalid version range", ErrInvalidArgument)
 	// ErrInvalidCursor is returned for a cursor this package did not issue.
 	ErrInvalidCursor = fmt.Errorf("%w: invalid cursor", ErrInvalidArgument)
 	// ErrNotFound is returned when a reference matches no node. It wraps

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
 )
 
 type hopWant struct {
@@ -705,12 +706,12 @@ func TestAdvisories(t *testing.T) {
 		t.Errorf("affected by advisory = %v, want %v", got, want)
 	}
 	// Same input again: the same document, nothing new.
-	r := w.advisory(t, AdvisoryInput{ID: " ACME-2026-001", Severity: "HIGH", Summary: "chat-sft contains leaked records ", Affects: []string{"name:chat-sft", "name:chat-sft"}})
+	r := w.advisory(t, advisory.Input{ID: " ACME-2026-001", Severity: "HIGH", Summary: "chat-sft contains leaked records ", Affects: []string{"name:chat-sft", "name:chat-sft"}})
 	if !r.Duplicate {
 		t.Errorf("re-posting the same advisory: %+v, want a duplicate", r)
 	}
 	// Withdrawn later: inactive, and only active ones are listed on request.
-	w.advisory(t, AdvisoryInput{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
+	w.advisory(t, advisory.Input{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
 	list, err = w.q.Advisories(ctxT(), false, Page{})
 	if err != nil || len(list.Items) != 1 || list.Items[0].Active || list.Items[0].Status != "withdrawn" {
 		t.Fatalf("after withdrawal = %+v, %v", list.Items, err)
@@ -719,7 +720,7 @@ func TestAdvisories(t *testing.T) {
 	if err != nil || len(active.Items) != 0 {
 		t.Errorf("active after withdrawal = %+v, %v", active.Items, err)
 	}
-	for _, in := range []AdvisoryInput{
+	for _, in := range []advisory.Input{
 		{ID: "", Affects: []string{"chat-sft"}},
 		{ID: "has space", Affects: []string{"chat-sft"}},
 		{ID: "X-1"},
@@ -728,13 +729,13 @@ func TestAdvisories(t *testing.T) {
 		{ID: "X-1", Status: "gone", Affects: []string{"chat-sft"}},
 		{ID: "X-1", Affects: []string{""}},
 	} {
-		if _, err := w.q.AdvisoryBatch(ctxT(), in, "test"); !errors.Is(err, ErrInvalidArgument) {
-			t.Errorf("advisory %+v: error %v, want ErrInvalidArgument", in, err)
+		if _, err := w.advisoryDoc(in); !errors.Is(err, advisory.ErrInvalid) {
+			t.Errorf("advisory %+v: error %v, want advisory.ErrInvalid", in, err)
 		}
 	}
-	_, err = w.q.AdvisoryBatch(ctxT(), AdvisoryInput{ID: "X-1", Affects: []string{"no-such-thing"}}, "test")
-	if !strings.Contains(err.Error(), "affects[0]") {
-		t.Errorf("unknown affected ref error %q does not name the field", err)
+	_, err = w.advisoryDoc(advisory.Input{ID: "X-1", Affects: []string{"no-such-thing"}})
+	if !strings.Contains(err.Error(), "affects[0]") || !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown affected ref error %q does not name the field or is not NOT_FOUND", err)
 	}
 }
 
@@ -784,7 +785,7 @@ func TestRollbackCandidates(t *testing.T) {
 	})
 	// Withdraw the advisory: the parent becomes the nearest kept candidate,
 	// but the recommendation still prefers verified evidence.
-	w.advisory(t, AdvisoryInput{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
+	w.advisory(t, advisory.Input{ID: "ACME-2026-001", Status: "withdrawn", Affects: []string{"name:chat-sft"}})
 	a, err = w.q.RollbackCandidates(ctxT(), keyProd, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -800,91 +801,6 @@ func TestRollbackCandidates(t *testing.T) {
 	}
 	if _, err := w.q.RollbackCandidates(ctxT(), "acme/llm-7b", 0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("rollback of a model: %v", err)
-	}
-}
-
-func TestAdmission(t *testing.T) {
-	w := newWorld(t)
-	checks := func(d Decision) map[string]bool {
-		m := map[string]bool{}
-		for _, c := range d.Checks {
-			m[c.Rule] = c.Passed
-		}
-		return m
-	}
-	d, err := w.q.Admission(ctxT(), D("base"), DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !d.Allow || !reflect.DeepEqual(checks(d), map[string]bool{"signature": true, "advisory": true}) {
-		t.Errorf("base = %+v", d.Checks)
-	}
-	if msg := d.Checks[0].Message; !strings.Contains(msg, "ci@acme.dev (https://token.actions.githubusercontent.com)") || !strings.Contains(msg, "key oms-key-1") {
-		t.Errorf("signature message %q", msg)
-	}
-	d, err = w.q.Admission(ctxT(), D("quant"), DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Allow || !reflect.DeepEqual(checks(d), map[string]bool{"signature": true, "advisory": false}) {
-		t.Errorf("quant = %+v", d.Checks)
-	}
-	adv := d.Checks[1]
-	if adv.Message != "acme/llm-7b-chat-q4 is downstream (2 hops) of Dataset chat-sft, which active advisory ACME-2026-001 affects" {
-		t.Errorf("advisory message %q", adv.Message)
-	}
-	w.checkHops(t, "advisory to quant", adv.Hops, []hopWant{
-		{"adv", "AFFECTS", "sft", graph.StatusUnsigned, []string{"advisory:ACME-2026-001:"}},
-		{"ft", "TRAINED_ON", "sft", graph.StatusFailed, []string{"ft-prov"}},
-		{"quant", "DERIVED_FROM", "ft", graph.StatusVerified, []string{"quant-oms"}},
-	})
-	d, err = w.q.Admission(ctxT(), D("ft"), DefaultPolicy())
-	if err != nil || d.Allow || !reflect.DeepEqual(checks(d), map[string]bool{"signature": false, "advisory": false}) {
-		t.Errorf("ft = %+v, %v", d.Checks, err)
-	}
-	allowed := DefaultPolicy()
-	allowed.AllowedSigners = []SignerMatch{{Identity: "ci@acme.dev", Issuer: "https://token.actions.githubusercontent.com"}}
-	if d, err = w.q.Admission(ctxT(), D("base"), allowed); err != nil || !d.Allow {
-		t.Errorf("base with ci allowed = %+v, %v", d.Checks, err)
-	}
-	allowed.AllowedSigners = []SignerMatch{{Identity: "ci@acme.dev", Issuer: "https://accounts.google.com"}, {Identity: "someone@acme.dev"}}
-	d, err = w.q.Admission(ctxT(), D("base"), allowed)
-	if err != nil || d.Allow || checks(d)["signer"] || !strings.Contains(d.Checks[1].Message, "verified signers: ") {
-		t.Errorf("base with others allowed = %+v, %v", d.Checks, err)
-	}
-	allowed.AllowedSigners = []SignerMatch{{Identity: "oms-key-1"}}
-	if d, err = w.q.Admission(ctxT(), D("base"), allowed); err != nil || !d.Allow {
-		t.Errorf("base with the OMS key allowed = %+v, %v", d.Checks, err)
-	}
-	zero, one := 0, 1
-	strict := Policy{MaxUnsignedHops: &zero}
-	if d, err = w.q.Admission(ctxT(), D("base"), strict); err != nil || !d.Allow || d.Checks[0].Message != "0 of 6 upstream hops rest on no verified document (limit 0)" {
-		t.Errorf("base, no unsigned hops = %+v, %v", d.Checks, err)
-	}
-	d, err = w.q.Admission(ctxT(), D("ft2"), strict)
-	if err != nil || d.Allow || len(d.Checks[0].Hops) != 1 || w.name(d.Checks[0].Hops[0].To.ID) != "torch23" {
-		t.Errorf("ft2, no unsigned hops = %+v, %v", d.Checks, err)
-	}
-	if d, err = w.q.Admission(ctxT(), D("ft2"), Policy{MaxUnsignedHops: &one}); err != nil || !d.Allow {
-		t.Errorf("ft2, one unsigned hop = %+v, %v", d.Checks, err)
-	}
-	// A file digest is judged as the model containing it.
-	d, err = w.q.Admission(ctxT(), D("tokenizer"), DefaultPolicy())
-	if err != nil || !d.Allow || len(d.Subjects) != 1 || w.name(d.Subjects[0].ID) != "base" {
-		t.Errorf("tokenizer = %+v, %v", d, err)
-	}
-	d, err = w.q.Admission(ctxT(), D("never-seen"), DefaultPolicy())
-	if err != nil || d.Allow || d.Checks[0].Rule != "known" {
-		t.Errorf("unknown digest = %+v, %v", d, err)
-	}
-	for _, bad := range []string{"acme/llm-7b", "", "sha256:12"} {
-		if _, err := w.q.Admission(ctxT(), bad, DefaultPolicy()); !errors.Is(err, ErrInvalidArgument) {
-			t.Errorf("admission %q: %v", bad, err)
-		}
-	}
-	neg := -1
-	if _, err := w.q.Admission(ctxT(), D("base"), Policy{MaxUnsignedHops: &neg}); !errors.Is(err, ErrInvalidArgument) {
-		t.Errorf("negative hop limit: %v", err)
 	}
 }
 

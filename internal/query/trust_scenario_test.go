@@ -19,8 +19,11 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
+	adv "github.com/modelgraph/modelgraph/ingest/advisory"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/admission"
+	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -171,7 +174,7 @@ func TestTrustByRoleAdvisoryAndDeploymentNeverVouch(t *testing.T) {
 		for _, d := range order {
 			w.push(t, d.name, d.data)
 		}
-		d, err := w.q.Admission(context.Background(), "sha256:"+m.sha, query.DefaultPolicy())
+		d, err := admission.Decide(context.Background(), w.q, "sha256:"+m.sha, admission.DefaultPolicy())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +201,7 @@ func TestTrustByRoleAdvisorySignerCannotSignProvenance(t *testing.T) {
 	if sig.Status != graph.StatusFailed || !strings.Contains(sig.Reason, "provenance documents") {
 		t.Fatalf("signature = %+v, want failed for the provenance role", sig)
 	}
-	d, err := w.q.Admission(context.Background(), "sha256:"+m.sha, query.DefaultPolicy())
+	d, err := admission.Decide(context.Background(), w.q, "sha256:"+m.sha, admission.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +210,7 @@ func TestTrustByRoleAdvisorySignerCannotSignProvenance(t *testing.T) {
 	}
 	// The same statement from the provenance signer verifies.
 	w.push(t, "prov", s.prov.DSSE(t, pt, provenance(t, m)))
-	if d, err = w.q.Admission(context.Background(), "sha256:"+m.sha, query.DefaultPolicy()); err != nil || !d.Allow || !strings.Contains(d.Identity.Basis, "trust by role") {
+	if d, err = admission.Decide(context.Background(), w.q, "sha256:"+m.sha, admission.DefaultPolicy()); err != nil || !d.Allow || !strings.Contains(d.Identity.Basis, "trust by role") {
 		t.Fatalf("admission after trusted provenance = %+v, %v", d, err)
 	}
 }
@@ -266,7 +269,7 @@ func TestTrustByRoleNamespaces(t *testing.T) {
 	w2 := newTWorld(t, pol)
 	w2.push(t, "ci-signs-acme", s.prov.DSSE(t, pt, provenance(t, good)))
 	w2.push(t, "other-signs-acme-digest", s.otherOnly.DSSE(t, pt, provenance(t, subj{name: "other-x", sha: good.sha})))
-	d, err := w2.q.Admission(ctx, "sha256:"+good.sha, query.DefaultPolicy())
+	d, err := admission.Decide(ctx, w2.q, "sha256:"+good.sha, admission.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +408,7 @@ func TestAdvisoryStatusSignedBeforeUnsigned(t *testing.T) {
 	w := newTWorld(t, pol)
 	w.push(t, "prov", s.prov.DSSE(t, pt, provenance(t, m)))
 	w.push(t, "advisory-active", s.advisory.DSSE(t, pt, advisory(t, "AIXV-9", "active", m)))
-	if _, err := w.q.CreateAdvisory(ctx, w.store, query.AdvisoryInput{ID: "AIXV-9", Status: "withdrawn", Affects: []string{"sha256:" + m.sha}}, "api (token ops)"); err != nil {
+	if _, _, err := gql.CreateAdvisory(ctx, w.q, w.pipe, adv.Input{ID: "AIXV-9", Status: "withdrawn", Affects: []string{"sha256:" + m.sha}}, "api (token ops)"); err != nil {
 		t.Fatal(err)
 	}
 	a, err := w.q.Advisories(ctx, false, query.Page{})
@@ -415,7 +418,7 @@ func TestAdvisoryStatusSignedBeforeUnsigned(t *testing.T) {
 	if len(a.Items) != 1 || a.Items[0].Status != "active" || !a.Items[0].Active {
 		t.Fatalf("advisories = %+v, want AIXV-9 active", a.Items)
 	}
-	d, err := w.q.Admission(ctx, "sha256:"+m.sha, query.DefaultPolicy())
+	d, err := admission.Decide(ctx, w.q, "sha256:"+m.sha, admission.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +427,7 @@ func TestAdvisoryStatusSignedBeforeUnsigned(t *testing.T) {
 	}
 	// A signed withdrawal from the advisory signer does settle it.
 	w.push(t, "advisory-withdrawn", s.advisory.DSSE(t, pt, advisory(t, "AIXV-9", "withdrawn", m)))
-	if d, err = w.q.Admission(ctx, "sha256:"+m.sha, query.DefaultPolicy()); err != nil || !d.Allow {
+	if d, err = admission.Decide(ctx, w.q, "sha256:"+m.sha, admission.DefaultPolicy()); err != nil || !d.Allow {
 		t.Fatalf("admission after the signed withdrawal = %+v, %v", d, err)
 	}
 }
@@ -450,11 +453,11 @@ func TestJoinDoesNotLendAnInputTheSubjectsTrust(t *testing.T) {
 		for _, d := range order {
 			w.push(t, d.name, d.data)
 		}
-		byGood, err := w.q.Admission(ctx, "sha256:"+good.sha, query.DefaultPolicy())
+		byGood, err := admission.Decide(ctx, w.q, "sha256:"+good.sha, admission.DefaultPolicy())
 		if err != nil {
 			t.Fatal(err)
 		}
-		byEvil, err := w.q.Admission(ctx, "sha256:"+evil, query.DefaultPolicy())
+		byEvil, err := admission.Decide(ctx, w.q, "sha256:"+evil, admission.DefaultPolicy())
 		if err != nil {
 			t.Fatal(err)
 		}

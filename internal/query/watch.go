@@ -86,10 +86,11 @@ func (s *Service) AdvisorySummary(ctx context.Context, n graph.Node) (Advisory, 
 	return s.loader().advisory(ctx, n)
 }
 
-// Posture is how much of an environment runs verified models: of the
-// deployments in it that run a model now, how many run one that is
-// verified under trust by role.
-type Posture struct {
+// VerifiedCoverage is how much of an environment runs verified models:
+// of the deployments in it that run a model now, how many run one that is
+// verified under trust by role. (The watcher's "posture" rule watches it
+// fall; the MLSecOps posture report is internal/posture.)
+type VerifiedCoverage struct {
 	Environment string `json:"environment"`
 	Active      int    `json:"active"`
 	Verified    int    `json:"verified"`
@@ -98,9 +99,9 @@ type Posture struct {
 	Percent int `json:"percent"`
 }
 
-// PostureOf counts active and verified deployments into a Posture.
-func PostureOf(env string, active, verified int) Posture {
-	p := Posture{Environment: env, Active: active, Verified: verified, Percent: 100}
+// VerifiedCoverageOf counts active and verified deployments.
+func VerifiedCoverageOf(env string, active, verified int) VerifiedCoverage {
+	p := VerifiedCoverage{Environment: env, Active: active, Verified: verified, Percent: 100}
 	if active > 0 {
 		p.Percent = 100 * verified / active
 	}
@@ -108,7 +109,7 @@ func PostureOf(env string, active, verified int) Posture {
 }
 
 // DeploymentTrust is what a deployment adds to its environment's
-// posture: whether a model serves it now and whether that model is
+// verified coverage: whether a model serves it now and whether that model is
 // verified.
 type DeploymentTrust struct {
 	Deployment  graph.NodeID

@@ -147,7 +147,7 @@ func (ev *Evaluator) Seed(ctx context.Context) (Result, error) {
 		return nil
 	})
 	for env, c := range counts {
-		r.Postures[env] = query.PostureOf(env, c.active, c.verified).Percent
+		r.Postures[env] = query.VerifiedCoverageOf(env, c.active, c.verified).Percent
 	}
 	return r, err
 }
@@ -272,7 +272,7 @@ func (e *evalRun) postures() error {
 				verified++
 			}
 		}
-		p := query.PostureOf(env, len(states), verified)
+		p := query.VerifiedCoverageOf(env, len(states), verified)
 		prev, ok := 100, false
 		if e.ev.Previous != nil {
 			if v, found := e.ev.Previous(env); found {

@@ -35,7 +35,7 @@ const (
 	// is not verified under trust by role.
 	KindUnverifiedDeployment = "unverified-deployment"
 	// KindPostureDrop: the posture of an environment (the share of its
-	// active deployments running a verified model, query.Posture) fell.
+	// active deployments running a verified model, query.VerifiedCoverage) fell.
 	KindPostureDrop = "posture-drop"
 )
 

@@ -15,6 +15,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/advisory"
+	"github.com/modelgraph/modelgraph/internal/admission"
+	"github.com/modelgraph/modelgraph/internal/gql/model"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 	"github.com/modelgraph/modelgraph/internal/watch"
@@ -43,6 +47,7 @@ type Config struct {
 
 type ResolverRoot interface {
 	Evidence() EvidenceResolver
+	IngestedDocument() IngestedDocumentResolver
 	Mutation() MutationResolver
 	Node() NodeResolver
 	NodeRef() NodeRefResolver
@@ -269,7 +274,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAdvisory          func(childComplexity int, input query.AdvisoryInput) int
+		CreateAdvisory          func(childComplexity int, input advisory.Input) int
 		CreateWatchSubscription func(childComplexity int, input watch.SubscriptionInput) int
 		DeleteWatchSubscription func(childComplexity int, id string) int
 		Ingest                  func(childComplexity int, document string, contentType *string, source *string) int
@@ -385,7 +390,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Admission               func(childComplexity int, digest string, policy *query.Policy) int
+		Admission               func(childComplexity int, digest string, policy *admission.Policy) int
 		Advisories              func(childComplexity int, activeOnly *bool, first *int, after *string) int
 		AffectedByAdvisory      func(childComplexity int, advisory string, depth *int, first *int, after *string) int
 		AffectedByPackage       func(childComplexity int, purl string, rangeArg *string, depth *int, first *int, after *string) int
@@ -624,9 +629,12 @@ type ComplexityRoot struct {
 type EvidenceResolver interface {
 	Role(ctx context.Context, obj *query.Evidence) (string, error)
 }
+type IngestedDocumentResolver interface {
+	Signatures(ctx context.Context, obj *ingest.DocumentReceipt) ([]query.Signer, error)
+}
 type MutationResolver interface {
-	Ingest(ctx context.Context, document string, contentType *string, source *string) (*query.IngestReceipt, error)
-	CreateAdvisory(ctx context.Context, input query.AdvisoryInput) (*query.AdvisoryReceipt, error)
+	Ingest(ctx context.Context, document string, contentType *string, source *string) (*ingest.Receipt, error)
+	CreateAdvisory(ctx context.Context, input advisory.Input) (*model.AdvisoryReceipt, error)
 	CreateWatchSubscription(ctx context.Context, input watch.SubscriptionInput) (*watch.Subscription, error)
 	DeleteWatchSubscription(ctx context.Context, id string) (bool, error)
 }
@@ -658,7 +666,7 @@ type QueryResolver interface {
 	PostureReport(ctx context.Context, environment *string, kinds []graph.NodeKind, sort *posture.Sort, descending *bool, first *int, after *string) (*posture.Report, error)
 	ScorecardHistory(ctx context.Context, repository string) ([]posture.ScorecardResult, error)
 	RollbackCandidates(ctx context.Context, deployment string, depth *int) (*query.RollbackAnswer, error)
-	Admission(ctx context.Context, digest string, policy *query.Policy) (*query.Decision, error)
+	Admission(ctx context.Context, digest string, policy *admission.Policy) (*admission.Decision, error)
 	Search(ctx context.Context, text string, kinds []graph.NodeKind, first *int, after *string) (*query.SearchAnswer, error)
 	Nodes(ctx context.Context, kind graph.NodeKind, filter *query.NodeFilter, first *int, after *string) (*query.InventoryAnswer, error)
 	Dashboard(ctx context.Context) (*query.Dashboard, error)
@@ -1551,7 +1559,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.complexity.Mutation.CreateAdvisory(childComplexity, args["input"].(query.AdvisoryInput)), true
+		return e.complexity.Mutation.CreateAdvisory(childComplexity, args["input"].(advisory.Input)), true
 	case "Mutation.createWatchSubscription":
 		if e.complexity.Mutation.CreateWatchSubscription == nil {
 			break
@@ -2029,7 +2037,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.complexity.Query.Admission(childComplexity, args["digest"].(string), args["policy"].(*query.Policy)), true
+		return e.complexity.Query.Admission(childComplexity, args["digest"].(string), args["policy"].(*admission.Policy)), true
 	case "Query.advisories":
 		if e.complexity.Query.Advisories == nil {
 			break
@@ -3235,9 +3243,11 @@ extend type Query {
 
 extend type Mutation {
   """
-  Record an advisory as an unsigned document of type "advisory" (needs the write
-  scope). Its digest is the sha256 of the canonical JSON input, so posting the
-  same advisory twice changes nothing. Withdraw by posting it with status withdrawn.
+  Record an advisory (needs the write scope): its affects references are resolved
+  to stored nodes and it is pushed through the ingest pipeline as an unsigned
+  advisory document (type "advisory") naming them. The document is canonical JSON,
+  so posting the same advisory twice changes nothing. Withdraw by posting it with
+  status withdrawn.
   """
   createAdvisory(input: AdvisoryInput!): AdvisoryReceipt!
 }
@@ -4145,7 +4155,7 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 func (ec *executionContext) field_Mutation_createAdvisory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input", ec.unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryInput)
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input", ec.unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚋadvisoryᚐInput)
 	if err != nil {
 		return nil, err
 	}
@@ -4215,7 +4225,7 @@ func (ec *executionContext) field_Query_admission_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["digest"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "policy", ec.unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy)
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "policy", ec.unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -5485,7 +5495,7 @@ func (ec *executionContext) fieldContext_AdvisoryReach_total(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _AdvisoryReceipt_receipt(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReceipt) (ret graphql.Marshaler) {
+func (ec *executionContext) _AdvisoryReceipt_receipt(ctx context.Context, field graphql.CollectedField, obj *model.AdvisoryReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5493,7 +5503,7 @@ func (ec *executionContext) _AdvisoryReceipt_receipt(ctx context.Context, field 
 		ec.fieldContext_AdvisoryReceipt_receipt,
 		func(ctx context.Context) (any, error) { return obj.Receipt, nil },
 		nil,
-		ec.marshalNReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt,
+		ec.marshalNReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt,
 		true,
 		true,
 	)
@@ -5528,7 +5538,7 @@ func (ec *executionContext) fieldContext_AdvisoryReceipt_receipt(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _AdvisoryReceipt_advisory(ctx context.Context, field graphql.CollectedField, obj *query.AdvisoryReceipt) (ret graphql.Marshaler) {
+func (ec *executionContext) _AdvisoryReceipt_advisory(ctx context.Context, field graphql.CollectedField, obj *model.AdvisoryReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5536,7 +5546,7 @@ func (ec *executionContext) _AdvisoryReceipt_advisory(ctx context.Context, field
 		ec.fieldContext_AdvisoryReceipt_advisory,
 		func(ctx context.Context) (any, error) { return obj.Advisory, nil },
 		nil,
-		ec.marshalNAdvisory2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisory,
+		ec.marshalNAdvisory2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisory,
 		true,
 		true,
 	)
@@ -5897,7 +5907,7 @@ func (ec *executionContext) fieldContext_Attr_documents(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_rule(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_rule(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5924,7 +5934,7 @@ func (ec *executionContext) fieldContext_Check_rule(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_passed(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_passed(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5951,7 +5961,7 @@ func (ec *executionContext) fieldContext_Check_passed(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_message(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_message(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5978,7 +5988,7 @@ func (ec *executionContext) fieldContext_Check_message(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Check_hops(ctx context.Context, field graphql.CollectedField, obj *query.Check) (ret graphql.Marshaler) {
+func (ec *executionContext) _Check_hops(ctx context.Context, field graphql.CollectedField, obj *admission.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6278,7 +6288,7 @@ func (ec *executionContext) fieldContext_Dashboard_truncated(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_digest(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_digest(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6305,7 +6315,7 @@ func (ec *executionContext) fieldContext_Decision_digest(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_subjects(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_subjects(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6348,7 +6358,7 @@ func (ec *executionContext) fieldContext_Decision_subjects(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_allow(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_allow(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6375,7 +6385,7 @@ func (ec *executionContext) fieldContext_Decision_allow(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_checks(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_checks(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6383,7 +6393,7 @@ func (ec *executionContext) _Decision_checks(ctx context.Context, field graphql.
 		ec.fieldContext_Decision_checks,
 		func(ctx context.Context) (any, error) { return obj.Checks, nil },
 		nil,
-		ec.marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheckᚄ,
+		ec.marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheckᚄ,
 		true,
 		true,
 	)
@@ -6412,7 +6422,7 @@ func (ec *executionContext) fieldContext_Decision_checks(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_identity(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_identity(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6453,7 +6463,7 @@ func (ec *executionContext) fieldContext_Decision_identity(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Decision_policy(ctx context.Context, field graphql.CollectedField, obj *query.Decision) (ret graphql.Marshaler) {
+func (ec *executionContext) _Decision_policy(ctx context.Context, field graphql.CollectedField, obj *admission.Decision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6461,7 +6471,7 @@ func (ec *executionContext) _Decision_policy(ctx context.Context, field graphql.
 		ec.fieldContext_Decision_policy,
 		func(ctx context.Context) (any, error) { return obj.Policy, nil },
 		nil,
-		ec.marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy,
+		ec.marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy,
 		true,
 		true,
 	)
@@ -7945,7 +7955,7 @@ func (ec *executionContext) fieldContext_Identity_describedBy(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestReceipt_documents(ctx context.Context, field graphql.CollectedField, obj *query.IngestReceipt) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestReceipt_documents(ctx context.Context, field graphql.CollectedField, obj *ingest.Receipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7953,7 +7963,7 @@ func (ec *executionContext) _IngestReceipt_documents(ctx context.Context, field 
 		ec.fieldContext_IngestReceipt_documents,
 		func(ctx context.Context) (any, error) { return obj.Documents, nil },
 		nil,
-		ec.marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocumentᚄ,
+		ec.marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceiptᚄ,
 		true,
 		true,
 	)
@@ -8004,7 +8014,7 @@ func (ec *executionContext) fieldContext_IngestReceipt_documents(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_source(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_source(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8031,7 +8041,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_source(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_format(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_format(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8058,7 +8068,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_format(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_document(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_document(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8085,7 +8095,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_document(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_type(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_type(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8112,7 +8122,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_type(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_predicateType(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_predicateType(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8139,7 +8149,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_predicateType(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_status(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_status(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8166,7 +8176,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_status(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_duplicate(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_duplicate(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8193,7 +8203,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_duplicate(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_nodesCreated(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_nodesCreated(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8220,7 +8230,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_nodesCreated(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_nodesTouched(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_nodesTouched(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8247,7 +8257,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_nodesTouched(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_edgesCreated(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_edgesCreated(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8274,7 +8284,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_edgesCreated(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_edgesTouched(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_edgesTouched(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8301,13 +8311,15 @@ func (ec *executionContext) fieldContext_IngestedDocument_edgesTouched(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_signatures(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_signatures(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		ec.fieldContext_IngestedDocument_signatures,
-		func(ctx context.Context) (any, error) { return obj.Signatures, nil },
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.IngestedDocument().Signatures(ctx, obj)
+		},
 		nil,
 		ec.marshalNSigner2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerᚄ,
 		true,
@@ -8319,8 +8331,8 @@ func (ec *executionContext) fieldContext_IngestedDocument_signatures(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "IngestedDocument",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			switch field.Name {
 			case "method":
@@ -8344,7 +8356,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_signatures(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_merges(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_merges(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8379,7 +8391,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_merges(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_keysNotAttached(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_keysNotAttached(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8418,7 +8430,7 @@ func (ec *executionContext) fieldContext_IngestedDocument_keysNotAttached(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _IngestedDocument_warnings(ctx context.Context, field graphql.CollectedField, obj *query.IngestedDocument) (ret graphql.Marshaler) {
+func (ec *executionContext) _IngestedDocument_warnings(ctx context.Context, field graphql.CollectedField, obj *ingest.DocumentReceipt) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9229,7 +9241,7 @@ func (ec *executionContext) _Mutation_ingest(ctx context.Context, field graphql.
 			return ec.resolvers.Mutation().Ingest(ctx, fc.Args["document"].(string), fc.Args["contentType"].(*string), fc.Args["source"].(*string))
 		},
 		nil,
-		ec.marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestReceipt,
+		ec.marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐReceipt,
 		true,
 		true,
 	)
@@ -9271,10 +9283,10 @@ func (ec *executionContext) _Mutation_createAdvisory(ctx context.Context, field 
 		ec.fieldContext_Mutation_createAdvisory,
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.resolvers.Mutation().CreateAdvisory(ctx, fc.Args["input"].(query.AdvisoryInput))
+			return ec.resolvers.Mutation().CreateAdvisory(ctx, fc.Args["input"].(advisory.Input))
 		},
 		nil,
-		ec.marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReceipt,
+		ec.marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋgqlᚋmodelᚐAdvisoryReceipt,
 		true,
 		true,
 	)
@@ -10279,7 +10291,7 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_requireVerified(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_requireVerified(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10306,7 +10318,7 @@ func (ec *executionContext) fieldContext_Policy_requireVerified(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_allowedSigners(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_allowedSigners(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10314,7 +10326,7 @@ func (ec *executionContext) _Policy_allowedSigners(ctx context.Context, field gr
 		ec.fieldContext_Policy_allowedSigners,
 		func(ctx context.Context) (any, error) { return obj.AllowedSigners, nil },
 		nil,
-		ec.marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ,
+		ec.marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ,
 		true,
 		true,
 	)
@@ -10339,7 +10351,7 @@ func (ec *executionContext) fieldContext_Policy_allowedSigners(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_denyOnAdvisory(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_denyOnAdvisory(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10366,7 +10378,7 @@ func (ec *executionContext) fieldContext_Policy_denyOnAdvisory(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_maxUnsignedHops(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_maxUnsignedHops(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10393,7 +10405,7 @@ func (ec *executionContext) fieldContext_Policy_maxUnsignedHops(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Policy_depth(ctx context.Context, field graphql.CollectedField, obj *query.Policy) (ret graphql.Marshaler) {
+func (ec *executionContext) _Policy_depth(ctx context.Context, field graphql.CollectedField, obj *admission.Policy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12399,10 +12411,10 @@ func (ec *executionContext) _Query_admission(ctx context.Context, field graphql.
 		ec.fieldContext_Query_admission,
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.resolvers.Query().Admission(ctx, fc.Args["digest"].(string), fc.Args["policy"].(*query.Policy))
+			return ec.resolvers.Query().Admission(ctx, fc.Args["digest"].(string), fc.Args["policy"].(*admission.Policy))
 		},
 		nil,
-		ec.marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDecision,
+		ec.marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐDecision,
 		true,
 		true,
 	)
@@ -15079,7 +15091,7 @@ func (ec *executionContext) fieldContext_Signer_scope(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _SignerMatch_identity(ctx context.Context, field graphql.CollectedField, obj *query.SignerMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _SignerMatch_identity(ctx context.Context, field graphql.CollectedField, obj *admission.SignerMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15106,7 +15118,7 @@ func (ec *executionContext) fieldContext_SignerMatch_identity(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _SignerMatch_issuer(ctx context.Context, field graphql.CollectedField, obj *query.SignerMatch) (ret graphql.Marshaler) {
+func (ec *executionContext) _SignerMatch_issuer(ctx context.Context, field graphql.CollectedField, obj *admission.SignerMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18583,8 +18595,8 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
-func (ec *executionContext) unmarshalInputAdvisoryInput(ctx context.Context, obj any) (query.AdvisoryInput, error) {
-	var it query.AdvisoryInput
+func (ec *executionContext) unmarshalInputAdvisoryInput(ctx context.Context, obj any) (advisory.Input, error) {
+	var it advisory.Input
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
@@ -18707,8 +18719,8 @@ func (ec *executionContext) unmarshalInputNodeFilterInput(ctx context.Context, o
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj any) (query.Policy, error) {
-	var it query.Policy
+func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj any) (admission.Policy, error) {
+	var it admission.Policy
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
@@ -18737,7 +18749,7 @@ func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj a
 			it.RequireVerified = data
 		case "allowedSigners":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedSigners"))
-			data, err := ec.unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ(ctx, v)
+			data, err := ec.unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18769,8 +18781,8 @@ func (ec *executionContext) unmarshalInputPolicyInput(ctx context.Context, obj a
 	return it, nil
 }
 
-func (ec *executionContext) unmarshalInputSignerMatchInput(ctx context.Context, obj any) (query.SignerMatch, error) {
-	var it query.SignerMatch
+func (ec *executionContext) unmarshalInputSignerMatchInput(ctx context.Context, obj any) (admission.SignerMatch, error) {
+	var it admission.SignerMatch
 	asMap := map[string]any{}
 	for k, v := range obj.(map[string]any) {
 		asMap[k] = v
@@ -19173,7 +19185,7 @@ func (ec *executionContext) _AdvisoryReach(ctx context.Context, sel ast.Selectio
 
 var advisoryReceiptImplementors = []string{"AdvisoryReceipt"}
 
-func (ec *executionContext) _AdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, obj *query.AdvisoryReceipt) graphql.Marshaler {
+func (ec *executionContext) _AdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, obj *model.AdvisoryReceipt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, advisoryReceiptImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19329,7 +19341,7 @@ func (ec *executionContext) _Attr(ctx context.Context, sel ast.SelectionSet, obj
 
 var checkImplementors = []string{"Check"}
 
-func (ec *executionContext) _Check(ctx context.Context, sel ast.SelectionSet, obj *query.Check) graphql.Marshaler {
+func (ec *executionContext) _Check(ctx context.Context, sel ast.SelectionSet, obj *admission.Check) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19452,7 +19464,7 @@ func (ec *executionContext) _Dashboard(ctx context.Context, sel ast.SelectionSet
 
 var decisionImplementors = []string{"Decision"}
 
-func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet, obj *query.Decision) graphql.Marshaler {
+func (ec *executionContext) _Decision(ctx context.Context, sel ast.SelectionSet, obj *admission.Decision) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, decisionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19949,7 +19961,7 @@ func (ec *executionContext) _Identity(ctx context.Context, sel ast.SelectionSet,
 
 var ingestReceiptImplementors = []string{"IngestReceipt"}
 
-func (ec *executionContext) _IngestReceipt(ctx context.Context, sel ast.SelectionSet, obj *query.IngestReceipt) graphql.Marshaler {
+func (ec *executionContext) _IngestReceipt(ctx context.Context, sel ast.SelectionSet, obj *ingest.Receipt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ingestReceiptImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19988,7 +20000,7 @@ func (ec *executionContext) _IngestReceipt(ctx context.Context, sel ast.Selectio
 
 var ingestedDocumentImplementors = []string{"IngestedDocument"}
 
-func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.SelectionSet, obj *query.IngestedDocument) graphql.Marshaler {
+func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.SelectionSet, obj *ingest.DocumentReceipt) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, ingestedDocumentImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -20002,69 +20014,100 @@ func (ec *executionContext) _IngestedDocument(ctx context.Context, sel ast.Selec
 		case "format":
 			out.Values[i] = ec._IngestedDocument_format(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "document":
 			out.Values[i] = ec._IngestedDocument_document(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._IngestedDocument_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "predicateType":
 			out.Values[i] = ec._IngestedDocument_predicateType(ctx, field, obj)
 		case "status":
 			out.Values[i] = ec._IngestedDocument_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "duplicate":
 			out.Values[i] = ec._IngestedDocument_duplicate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodesCreated":
 			out.Values[i] = ec._IngestedDocument_nodesCreated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nodesTouched":
 			out.Values[i] = ec._IngestedDocument_nodesTouched(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "edgesCreated":
 			out.Values[i] = ec._IngestedDocument_edgesCreated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "edgesTouched":
 			out.Values[i] = ec._IngestedDocument_edgesTouched(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "signatures":
-			out.Values[i] = ec._IngestedDocument_signatures(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._IngestedDocument_signatures(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "merges":
 			out.Values[i] = ec._IngestedDocument_merges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "keysNotAttached":
 			out.Values[i] = ec._IngestedDocument_keysNotAttached(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "warnings":
 			out.Values[i] = ec._IngestedDocument_warnings(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20873,7 +20916,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var policyImplementors = []string{"Policy"}
 
-func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, obj *query.Policy) graphql.Marshaler {
+func (ec *executionContext) _Policy(ctx context.Context, sel ast.SelectionSet, obj *admission.Policy) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, policyImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -22688,7 +22731,7 @@ func (ec *executionContext) _Signer(ctx context.Context, sel ast.SelectionSet, o
 
 var signerMatchImplementors = []string{"SignerMatch"}
 
-func (ec *executionContext) _SignerMatch(ctx context.Context, sel ast.SelectionSet, obj *query.SignerMatch) graphql.Marshaler {
+func (ec *executionContext) _SignerMatch(ctx context.Context, sel ast.SelectionSet, obj *admission.SignerMatch) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, signerMatchImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -23753,6 +23796,16 @@ func (ec *executionContext) marshalNAdvisory2ᚕgithubᚗcomᚋmodelgraphᚋmode
 	return ret
 }
 
+func (ec *executionContext) marshalNAdvisory2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisory(ctx context.Context, sel ast.SelectionSet, v *query.Advisory) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Advisory(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAdvisoryAnswer2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryAnswer(ctx context.Context, sel ast.SelectionSet, v query.AdvisoryAnswer) graphql.Marshaler {
 	return ec._AdvisoryAnswer(ctx, sel, &v)
 }
@@ -23767,7 +23820,7 @@ func (ec *executionContext) marshalNAdvisoryAnswer2ᚖgithubᚗcomᚋmodelgraph�
 	return ec._AdvisoryAnswer(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryInput(ctx context.Context, v any) (query.AdvisoryInput, error) {
+func (ec *executionContext) unmarshalNAdvisoryInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚋadvisoryᚐInput(ctx context.Context, v any) (advisory.Input, error) {
 	res, err := ec.unmarshalInputAdvisoryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -23820,11 +23873,11 @@ func (ec *executionContext) marshalNAdvisoryReach2ᚕgithubᚗcomᚋmodelgraph�
 	return ret
 }
 
-func (ec *executionContext) marshalNAdvisoryReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v query.AdvisoryReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNAdvisoryReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋgqlᚋmodelᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v model.AdvisoryReceipt) graphql.Marshaler {
 	return ec._AdvisoryReceipt(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v *query.AdvisoryReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNAdvisoryReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋgqlᚋmodelᚐAdvisoryReceipt(ctx context.Context, sel ast.SelectionSet, v *model.AdvisoryReceipt) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -23946,11 +23999,11 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheck(ctx context.Context, sel ast.SelectionSet, v query.Check) graphql.Marshaler {
+func (ec *executionContext) marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheck(ctx context.Context, sel ast.SelectionSet, v admission.Check) graphql.Marshaler {
 	return ec._Check(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []query.Check) graphql.Marshaler {
+func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []admission.Check) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	var wg sync.WaitGroup
 	isLen1 := len(v) == 1
@@ -23974,7 +24027,7 @@ func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋmodelgraphᚋmodelgr
 			if !isLen1 {
 				defer wg.Done()
 			}
-			ret[i] = ec.marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐCheck(ctx, sel, v[i])
+			ret[i] = ec.marshalNCheck2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐCheck(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -24008,11 +24061,11 @@ func (ec *executionContext) marshalNDashboard2ᚖgithubᚗcomᚋmodelgraphᚋmod
 	return ec._Dashboard(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDecision2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDecision(ctx context.Context, sel ast.SelectionSet, v query.Decision) graphql.Marshaler {
+func (ec *executionContext) marshalNDecision2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐDecision(ctx context.Context, sel ast.SelectionSet, v admission.Decision) graphql.Marshaler {
 	return ec._Decision(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐDecision(ctx context.Context, sel ast.SelectionSet, v *query.Decision) graphql.Marshaler {
+func (ec *executionContext) marshalNDecision2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐDecision(ctx context.Context, sel ast.SelectionSet, v *admission.Decision) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -24304,11 +24357,11 @@ func (ec *executionContext) marshalNIdentity2ᚖgithubᚗcomᚋmodelgraphᚋmode
 	return ec._Identity(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNIngestReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestReceipt(ctx context.Context, sel ast.SelectionSet, v query.IngestReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐReceipt(ctx context.Context, sel ast.SelectionSet, v ingest.Receipt) graphql.Marshaler {
 	return ec._IngestReceipt(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestReceipt(ctx context.Context, sel ast.SelectionSet, v *query.IngestReceipt) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐReceipt(ctx context.Context, sel ast.SelectionSet, v *ingest.Receipt) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -24318,11 +24371,11 @@ func (ec *executionContext) marshalNIngestReceipt2ᚖgithubᚗcomᚋmodelgraph�
 	return ec._IngestReceipt(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocument(ctx context.Context, sel ast.SelectionSet, v query.IngestedDocument) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceipt(ctx context.Context, sel ast.SelectionSet, v ingest.DocumentReceipt) graphql.Marshaler {
 	return ec._IngestedDocument(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []query.IngestedDocument) graphql.Marshaler {
+func (ec *executionContext) marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceiptᚄ(ctx context.Context, sel ast.SelectionSet, v []ingest.DocumentReceipt) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	var wg sync.WaitGroup
 	isLen1 := len(v) == 1
@@ -24346,7 +24399,7 @@ func (ec *executionContext) marshalNIngestedDocument2ᚕgithubᚗcomᚋmodelgrap
 			if !isLen1 {
 				defer wg.Done()
 			}
-			ret[i] = ec.marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐIngestedDocument(ctx, sel, v[i])
+			ret[i] = ec.marshalNIngestedDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋingestᚐDocumentReceipt(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -24885,7 +24938,7 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋmodelgraphᚋmodelgr
 	return ec._PageInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy(ctx context.Context, sel ast.SelectionSet, v query.Policy) graphql.Marshaler {
+func (ec *executionContext) marshalNPolicy2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy(ctx context.Context, sel ast.SelectionSet, v admission.Policy) graphql.Marshaler {
 	return ec._Policy(ctx, sel, &v)
 }
 
@@ -25157,8 +25210,14 @@ func (ec *executionContext) marshalNReached2ᚕgithubᚗcomᚋmodelgraphᚋmodel
 	return ret
 }
 
-func (ec *executionContext) marshalNReceipt2githubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt(ctx context.Context, sel ast.SelectionSet, v graph.Receipt) graphql.Marshaler {
-	return ec._Receipt(ctx, sel, &v)
+func (ec *executionContext) marshalNReceipt2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋgraphᚐReceipt(ctx context.Context, sel ast.SelectionSet, v *graph.Receipt) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Receipt(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRecentDocument2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐRecentDocument(ctx context.Context, sel ast.SelectionSet, v query.RecentDocument) graphql.Marshaler {
@@ -25587,11 +25646,11 @@ func (ec *executionContext) marshalNSigner2ᚕgithubᚗcomᚋmodelgraphᚋmodelg
 	return ret
 }
 
-func (ec *executionContext) marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx context.Context, sel ast.SelectionSet, v query.SignerMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx context.Context, sel ast.SelectionSet, v admission.SignerMatch) graphql.Marshaler {
 	return ec._SignerMatch(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []query.SignerMatch) graphql.Marshaler {
+func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []admission.SignerMatch) graphql.Marshaler {
 	ret := make(graphql.Array, len(v))
 	var wg sync.WaitGroup
 	isLen1 := len(v) == 1
@@ -25615,7 +25674,7 @@ func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋm
 			if !isLen1 {
 				defer wg.Done()
 			}
-			ret[i] = ec.marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx, sel, v[i])
+			ret[i] = ec.marshalNSignerMatch2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -25635,7 +25694,7 @@ func (ec *executionContext) marshalNSignerMatch2ᚕgithubᚗcomᚋmodelgraphᚋm
 	return ret
 }
 
-func (ec *executionContext) unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx context.Context, v any) (query.SignerMatch, error) {
+func (ec *executionContext) unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx context.Context, v any) (admission.SignerMatch, error) {
 	res, err := ec.unmarshalInputSignerMatchInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -26570,7 +26629,7 @@ func (ec *executionContext) marshalONodeRef2ᚖgithubᚗcomᚋmodelgraphᚋmodel
 	return ec._NodeRef(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐPolicy(ctx context.Context, v any) (*query.Policy, error) {
+func (ec *executionContext) unmarshalOPolicyInput2ᚖgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐPolicy(ctx context.Context, v any) (*admission.Policy, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -26651,17 +26710,17 @@ func (ec *executionContext) marshalOServed2ᚕgithubᚗcomᚋmodelgraphᚋmodelg
 	return ret
 }
 
-func (ec *executionContext) unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatchᚄ(ctx context.Context, v any) ([]query.SignerMatch, error) {
+func (ec *executionContext) unmarshalOSignerMatchInput2ᚕgithubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatchᚄ(ctx context.Context, v any) ([]admission.SignerMatch, error) {
 	if v == nil {
 		return nil, nil
 	}
 	var vSlice []any
 	vSlice = graphql.CoerceList(v)
 	var err error
-	res := make([]query.SignerMatch, len(vSlice))
+	res := make([]admission.SignerMatch, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋqueryᚐSignerMatch(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNSignerMatchInput2githubᚗcomᚋmodelgraphᚋmodelgraphᚋinternalᚋadmissionᚐSignerMatch(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

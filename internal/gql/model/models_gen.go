@@ -2,6 +2,16 @@
 
 package model
 
+import (
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/query"
+)
+
+type AdvisoryReceipt struct {
+	Receipt  *graph.Receipt  `json:"receipt"`
+	Advisory *query.Advisory `json:"advisory"`
+}
+
 type Mutation struct {
 }
 

@@ -1,4 +1,4 @@
-package query
+package versionrange
 
 import (
 	"errors"
@@ -66,15 +66,15 @@ func TestRangeMatch(t *testing.T) {
 		{"==sha256-abc", nil, []string{"sha256-abc", "1.0"}},
 	}
 	for _, c := range cases {
-		r, err := ParseRange(c.rng)
+		r, err := Parse(c.rng)
 		if c.rng == "==sha256-abc" {
-			if !errors.Is(err, ErrInvalidRange) {
-				t.Errorf("ParseRange(%q) error %v, want ErrInvalidRange", c.rng, err)
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Parse(%q) error %v, want ErrInvalid", c.rng, err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("ParseRange(%q): %v", c.rng, err)
+			t.Errorf("Parse(%q): %v", c.rng, err)
 			continue
 		}
 		for _, v := range c.in {
@@ -89,8 +89,8 @@ func TestRangeMatch(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{">>2", ">=", "~=2", ">=2.*", "==1.0a1.*", "||", ">=1,,<", "1.0 ||", string(make([]byte, MaxRangeLen+1))} {
-		if _, err := ParseRange(bad); !errors.Is(err, ErrInvalidRange) || !errors.Is(err, ErrInvalidArgument) {
-			t.Errorf("ParseRange(%q) error = %v, want ErrInvalidRange", clip(bad), err)
+		if _, err := Parse(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(%q) error = %v, want ErrInvalid", clip(bad), err)
 		}
 	}
 }

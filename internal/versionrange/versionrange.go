@@ -1,9 +1,23 @@
-package query
+// Package versionrange reads version ranges (npm, PEP 440 and semver style)
+// and compares versions: the one home of the rule "is this package version
+// inside that range", used by the package questions of internal/query.
+package versionrange
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrInvalid is returned for a malformed range.
+var ErrInvalid = errors.New("invalid version range")
+
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "…"
+}
 
 // Version ranges
 //
@@ -44,11 +58,11 @@ type constraint struct {
 	prefix bool
 }
 
-// ParseRange parses a version range (see the syntax above).
-func ParseRange(s string) (Range, error) {
+// Parse parses a version range (see the syntax above).
+func Parse(s string) (Range, error) {
 	src := strings.TrimSpace(s)
 	if len(src) > MaxRangeLen {
-		return Range{}, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidRange, len(src), MaxRangeLen)
+		return Range{}, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalid, len(src), MaxRangeLen)
 	}
 	r := Range{src: src}
 	if src == "" || src == "*" {
@@ -57,7 +71,7 @@ func ParseRange(s string) (Range, error) {
 	for _, alt := range strings.Split(src, "||") {
 		cs, err := parseAlt(alt)
 		if err != nil {
-			return Range{}, fmt.Errorf("%w: %q: %w", ErrInvalidRange, clip(src), err)
+			return Range{}, fmt.Errorf("%w: %q: %w", ErrInvalid, clip(src), err)
 		}
 		r.alts = append(r.alts, cs)
 	}

@@ -1,12 +1,20 @@
-package query
+// Package admission decides whether an artifact may be deployed: a policy
+// (verified signature, allowed signers, no active advisory upstream, a
+// bound on unsigned upstream hops) applied to what internal/query reads
+// from the graph (trust by role for the digest, advisory reach, judged
+// hops). internal/k8sadmit, GraphQL `admission` and `modelgraph query
+// admission` ask it. It reads only.
+package admission
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/query"
 )
 
 // Policy is what an admission decision checks.
@@ -23,7 +31,7 @@ type Policy struct {
 	// MaxUnsignedHops, when set: deny when more than this many edges of the
 	// artifact's upstream lineage rest on no verified document.
 	MaxUnsignedHops *int `json:"maxUnsignedHops,omitempty"`
-	// Depth bounds the upstream walk (DefaultDepth when 0).
+	// Depth bounds the upstream walk (query.DefaultDepth when 0).
 	Depth int `json:"depth,omitempty"`
 }
 
@@ -35,7 +43,7 @@ type SignerMatch struct {
 	Issuer   string `json:"issuer,omitempty"`
 }
 
-func (m SignerMatch) matches(s Signer) bool {
+func (m SignerMatch) matches(s query.Signer) bool {
 	if m.Issuer != "" && m.Issuer != s.Issuer {
 		return false
 	}
@@ -52,67 +60,68 @@ type Check struct {
 	Message string `json:"message"`
 	// Hops lists the offending (or, for signature, vouching) evidence
 	// when there is some: weak lineage hops, the advisory path.
-	Hops []Hop `json:"hops,omitempty"`
+	Hops []query.Hop `json:"hops,omitempty"`
 }
 
 // Decision is the answer to an admission request.
 type Decision struct {
-	Digest   string   `json:"digest"`
-	Subjects []Node   `json:"subjects"`
-	Allow    bool     `json:"allow"`
-	Checks   []Check  `json:"checks"`
-	Identity Identity `json:"identity"`
-	Policy   Policy   `json:"policy"`
+	Digest   string         `json:"digest"`
+	Subjects []query.Node   `json:"subjects"`
+	Allow    bool           `json:"allow"`
+	Checks   []Check        `json:"checks"`
+	Identity query.Identity `json:"identity"`
+	Policy   Policy         `json:"policy"`
 }
 
 // maxListedHops bounds the hops a failed check lists.
 const maxListedHops = 20
 
-// Admission decides whether the artifact with digest may be deployed under
-// policy. A digest the graph does not know is denied (nothing vouches for
-// it); a digest of a file inside a model is judged as that model.
-func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decision, error) {
-	r, err := ParseRef(digest)
+func clip(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:80] + "…"
+}
+
+// Decide decides whether the artifact with digest may be deployed under
+// policy p, reading the graph through q. A digest the graph does not know
+// is denied (nothing vouches for it); a digest of a file inside a model is
+// judged as that model. Errors for bad input wrap query.ErrInvalidArgument.
+func Decide(ctx context.Context, q *query.Service, digest string, p Policy) (Decision, error) {
+	r, err := query.ParseRef(digest)
 	if err != nil {
 		return Decision{}, err
 	}
 	if len(r.Keys) != 1 || !graph.IsDigestKey(r.Keys[0]) {
-		return Decision{}, fmt.Errorf("%w: admission needs a digest (sha256:<hex>), got %q", ErrInvalidArgument, clip(digest))
+		return Decision{}, fmt.Errorf("%w: admission needs a digest (sha256:<hex>), got %q", query.ErrInvalidArgument, clip(digest))
 	}
 	if p.MaxUnsignedHops != nil && *p.MaxUnsignedHops < 0 {
-		return Decision{}, fmt.Errorf("%w: maxUnsignedHops %d is negative", ErrInvalidArgument, *p.MaxUnsignedHops)
+		return Decision{}, fmt.Errorf("%w: maxUnsignedHops %d is negative", query.ErrInvalidArgument, *p.MaxUnsignedHops)
 	}
 	for i, m := range p.AllowedSigners {
 		if strings.TrimSpace(m.Identity) == "" {
-			return Decision{}, fmt.Errorf("%w: allowedSigners[%d].identity is empty", ErrInvalidArgument, i)
+			return Decision{}, fmt.Errorf("%w: allowedSigners[%d].identity is empty", query.ErrInvalidArgument, i)
 		}
 	}
-	depth, err := checkDepth(p.Depth)
+	depth, err := query.CheckDepth(p.Depth)
 	if err != nil {
 		return Decision{}, err
 	}
 	d := Decision{Digest: r.Keys[0], Policy: p, Checks: []Check{}}
-	subjects, err := s.resolve(ctx, d.Digest, graph.KindModel, graph.KindDataset, graph.KindPackage, graph.KindSource)
-	if isNotFound(err) {
+	subjects, verdicts, err := q.DigestVerdicts(ctx, d.Digest)
+	if errors.Is(err, graph.ErrNotFound) {
 		d.Checks = append(d.Checks, Check{Rule: "known", Message: "no document mentions " + d.Digest + ": nothing vouches for it"})
-		d.Identity = Identity{Status: graph.StatusUnsigned, Reason: "unknown digest", DescribedBy: []Evidence{}}
+		d.Identity = query.Identity{Status: graph.StatusUnsigned, Reason: "unknown digest", DescribedBy: []query.Evidence{}}
 		return d, nil
 	}
 	if err != nil {
 		return Decision{}, err
 	}
-	l := s.loader()
-	var describedBy []Evidence
-	var verdicts []Identity
-	for _, n := range subjects {
-		d.Subjects = append(d.Subjects, toNode(n))
-		id, err := l.identity(ctx, n, d.Digest)
-		if err != nil {
-			return Decision{}, err
-		}
-		verdicts = append(verdicts, id)
-		for _, e := range id.DescribedBy {
-			if !slices.ContainsFunc(describedBy, func(x Evidence) bool { return x.Document == e.Document }) {
+	var describedBy []query.Evidence
+	for i, n := range subjects {
+		d.Subjects = append(d.Subjects, query.NodeOf(n))
+		for _, e := range verdicts[i].DescribedBy {
+			if !slices.ContainsFunc(describedBy, func(x query.Evidence) bool { return x.Document == e.Document }) {
 				describedBy = append(describedBy, e)
 			}
 		}
@@ -120,11 +129,11 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 	// The artifact is verified when one node it names is verified by trust
 	// by role for this digest; otherwise the first subject's verdict says
 	// why (subjects come in kind order: the model first).
-	d.Identity = Identity{DescribedBy: describedBy, Status: graph.StatusUnsigned, Reason: "no document names it as its subject"}
+	d.Identity = query.Identity{DescribedBy: describedBy, Status: graph.StatusUnsigned, Reason: "no document names it as its subject"}
 	var reasons []string
 	for i, v := range verdicts {
 		if v.Verified {
-			d.Identity = Identity{DescribedBy: describedBy, Status: v.Status, Verified: true, Basis: v.Basis, VouchedBy: v.VouchedBy}
+			d.Identity = query.Identity{DescribedBy: describedBy, Status: v.Status, Verified: true, Basis: v.Basis, VouchedBy: v.VouchedBy}
 			reasons = nil
 			break
 		}
@@ -138,7 +147,7 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 	if len(reasons) > 0 {
 		d.Identity.Reason = strings.Join(reasons, "; ")
 	}
-	var verifiedSigners []Signer
+	var verifiedSigners []query.Signer
 	for _, e := range describedBy {
 		if !slices.Contains(d.Identity.VouchedBy, e.Document) {
 			continue
@@ -152,7 +161,7 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 	if p.RequireVerified {
 		c := Check{Rule: "signature", Passed: d.Identity.Verified}
 		if c.Passed {
-			c.Message = "verified signature by " + signerList(verifiedSigners) + " (" + d.Identity.Basis + ")"
+			c.Message = "verified signature by " + query.SignerList(verifiedSigners) + " (" + d.Identity.Basis + ")"
 		} else {
 			c.Message = "no verified signature: " + d.Identity.Reason
 		}
@@ -163,20 +172,20 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 		for _, sg := range verifiedSigners {
 			if slices.ContainsFunc(p.AllowedSigners, func(m SignerMatch) bool { return m.matches(sg) }) {
 				c.Passed = true
-				c.Message = "signed by allowed signer " + signerList([]Signer{sg})
+				c.Message = "signed by allowed signer " + query.SignerList([]query.Signer{sg})
 				break
 			}
 		}
 		if !c.Passed {
 			c.Message = "no verified signature by an allowed signer"
 			if len(verifiedSigners) > 0 {
-				c.Message += " (verified signers: " + signerList(verifiedSigners) + ")"
+				c.Message += " (verified signers: " + query.SignerList(verifiedSigners) + ")"
 			}
 		}
 		d.Checks = append(d.Checks, c)
 	}
 	if p.DenyOnAdvisory {
-		taints, partial, err := s.taints(ctx, l, MaxDepth)
+		t, partial, err := q.FirstTaint(ctx, subjects)
 		if err != nil {
 			return Decision{}, err
 		}
@@ -184,22 +193,13 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 		if partial {
 			c.Message += " (advisory walk was cut at its bounds)"
 		}
-		for _, n := range subjects {
-			tn, ok := taints[n.ID]
-			if !ok {
-				continue
-			}
-			c.Passed = false
-			c.Message = l.taintReason(ctx, tn, displayName(n))
-			if c.Hops, err = l.edgeHops(ctx, tn.path); err != nil {
-				return Decision{}, err
-			}
-			break
+		if t != nil {
+			c = Check{Rule: "advisory", Message: t.Reason, Hops: t.Path}
 		}
 		d.Checks = append(d.Checks, c)
 	}
 	if p.MaxUnsignedHops != nil {
-		c, err := s.unsignedHops(ctx, l, subjects, depth, *p.MaxUnsignedHops)
+		c, err := unsignedHops(ctx, q, subjects, depth, *p.MaxUnsignedHops)
 		if err != nil {
 			return Decision{}, err
 		}
@@ -213,74 +213,24 @@ func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decis
 	return d, nil
 }
 
-func (s *Service) unsignedHops(ctx context.Context, l *loader, subjects []graph.Node, depth, limit int) (Check, error) {
-	res, err := s.r.Traverse(ctx, graph.TraverseRequest{From: ids(subjects), Direction: graph.Upstream, EdgeKinds: lineageKinds, MaxDepth: depth, Limit: WalkLimit})
+func unsignedHops(ctx context.Context, q *query.Service, subjects []graph.Node, depth, limit int) (Check, error) {
+	hops, cut, err := q.UpstreamHops(ctx, subjects, depth)
 	if err != nil {
-		return Check{}, fmt.Errorf("upstream walk: %w", err)
+		return Check{}, err
 	}
-	t := newTree(res)
-	var weak []Hop
-	total := 0
-	for _, st := range res.Steps {
-		if st.Via == nil {
-			continue
-		}
-		total++
-		from, _ := t.step(st.Via.From)
-		to, _ := t.step(st.Via.To)
-		h, err := l.hop(ctx, *st.Via, from.Node, to.Node)
-		if err != nil {
-			return Check{}, err
-		}
+	var weak []query.Hop
+	for _, h := range hops {
 		if !h.Verified {
 			weak = append(weak, h)
 		}
 	}
 	c := Check{Rule: "unsigned-hops", Passed: len(weak) <= limit}
-	c.Message = fmt.Sprintf("%d of %d upstream hops rest on no verified document (limit %d)", len(weak), total, limit)
-	if res.Truncated || res.DepthLimited {
+	c.Message = fmt.Sprintf("%d of %d upstream hops rest on no verified document (limit %d)", len(weak), len(hops), limit)
+	if cut {
 		c.Message += "; the walk was cut at its bounds"
 	}
 	if !c.Passed {
 		c.Hops = weak[:min(len(weak), maxListedHops)]
 	}
 	return c, nil
-}
-
-// edgeHops loads the nodes of a path and builds its hops.
-func (l *loader) edgeHops(ctx context.Context, path []graph.Edge) ([]Hop, error) {
-	out := make([]Hop, 0, len(path))
-	for _, e := range path {
-		from, err := l.r.Node(ctx, e.From)
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", e.From, err)
-		}
-		to, err := l.r.Node(ctx, e.To)
-		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", e.To, err)
-		}
-		h, err := l.hop(ctx, e, from, to)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, nil
-}
-
-func signerList(ss []Signer) string {
-	var parts []string
-	for _, s := range ss {
-		switch {
-		case s.Identity != "" && s.Issuer != "":
-			parts = append(parts, s.Identity+" ("+s.Issuer+")")
-		case s.Identity != "":
-			parts = append(parts, s.Identity)
-		case s.KeyID != "":
-			parts = append(parts, "key "+s.KeyID)
-		default:
-			parts = append(parts, s.Method)
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -1,20 +1,20 @@
-package query
+package ingest
 
 import (
 	"context"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest"
 )
 
-// IngestReceipt is what the push endpoint and the ingest mutation answer:
-// one entry per document recorded (a JSON Lines input holds several).
-type IngestReceipt struct {
-	Documents []IngestedDocument `json:"documents"`
+// Receipt is what the push endpoint (POST /v1/ingest) and the GraphQL
+// ingest mutation answer: one entry per document recorded (a JSON Lines
+// input holds several).
+type Receipt struct {
+	Documents []DocumentReceipt `json:"documents"`
 }
 
-// IngestedDocument says what one document was and what recording it did.
-type IngestedDocument struct {
+// DocumentReceipt says what one document was and what recording it did.
+type DocumentReceipt struct {
 	Source        string       `json:"source,omitempty"`
 	Format        string       `json:"format"`
 	Document      string       `json:"document"` // the document's identity (envelope.Opened.DocumentDigest)
@@ -35,22 +35,32 @@ type IngestedDocument struct {
 	Warnings        []string        `json:"warnings"`
 }
 
-// Ingest runs one input through the pipeline and reports it. The pipeline
-// writes each document atomically, so on error nothing of the failing
-// input was written (ingest.IsBadInput tells the caller's fault).
-func Ingest(ctx context.Context, p *ingest.Pipeline, in ingest.Input) (IngestReceipt, error) {
+// Signer is one signature of a document as a receipt shows it.
+type Signer struct {
+	Method   string       `json:"method"`
+	Identity string       `json:"identity,omitempty"`
+	Issuer   string       `json:"issuer,omitempty"`
+	KeyID    string       `json:"keyId,omitempty"`
+	Status   graph.Status `json:"status"`
+	Reason   string       `json:"reason,omitempty"`
+}
+
+// IngestReceipt runs one input through the pipeline (Ingest) and reports
+// it. The pipeline writes each document atomically, so on error nothing of
+// the failing input was written (IsBadInput tells the caller's fault).
+func (p *Pipeline) IngestReceipt(ctx context.Context, in Input) (Receipt, error) {
 	rs, err := p.Ingest(ctx, in)
 	if err != nil {
-		return IngestReceipt{}, err
+		return Receipt{}, err
 	}
 	return Receipts(rs), nil
 }
 
 // Receipts converts pipeline results.
-func Receipts(rs []ingest.Result) IngestReceipt {
-	out := IngestReceipt{Documents: make([]IngestedDocument, 0, len(rs))}
+func Receipts(rs []Result) Receipt {
+	out := Receipt{Documents: make([]DocumentReceipt, 0, len(rs))}
 	for _, r := range rs {
-		d := IngestedDocument{
+		d := DocumentReceipt{
 			Source: r.Source, Format: string(r.Format), Document: r.Receipt.Document, Type: r.Document.Type,
 			PredicateType: r.Document.PredicateType, Status: r.Receipt.Status, Duplicate: r.Receipt.Duplicate,
 			NodesCreated: r.Receipt.NodesCreated, NodesTouched: r.Receipt.NodesTouched,
