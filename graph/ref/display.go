@@ -119,3 +119,25 @@ func SignerLabel(s graph.Signature) string {
 	}
 	return "unnamed signer"
 }
+
+// refSchemes order the keys a responder would type back to name a node.
+var refSchemes = []string{graph.SchemeName, graph.SchemeDeployment, graph.SchemeAdvisory, graph.SchemeVuln,
+	graph.SchemeHF, graph.SchemePurl, graph.SchemeIdentity, graph.SchemeKey, graph.SchemeRun}
+
+// Of is the reference a responder would type back to name n (search hits,
+// "did you mean" suggestions): its first key of the schemes name:,
+// deployment:, advisory:, vuln:, hf://, pkg:, oidc:, key:, run:, in that
+// order, else its first key, else its id. Parse reads it back.
+func Of(n graph.Node) string {
+	for _, scheme := range refSchemes {
+		for _, k := range n.Keys {
+			if strings.HasPrefix(k, scheme) {
+				return k
+			}
+		}
+	}
+	if len(n.Keys) > 0 {
+		return n.Keys[0]
+	}
+	return string(n.ID)
+}

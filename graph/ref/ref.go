@@ -173,11 +173,13 @@ func MustParse(s string) Ref {
 
 // Lookup finds the nodes r names in rd: the node with r's id, else the
 // nodes of the first of r's keys, in order, that names a node want accepts
-// (want nil accepts every node). Nodes the tried keys named that want
-// refused are returned as others (the query layer finds the models of a
-// file digest from them). Both lists are sorted by kind, then id. A
-// reference naming nothing is two empty lists, not an error: the caller
-// says what it looked for.
+// (want nil accepts every node). When want refuses the Files a key names
+// (a weights or tokenizer digest found on a host) and nothing else
+// matched, the Models containing those files that want accepts are found
+// instead. Nodes the tried keys named that want refused are returned as
+// others. Both lists are sorted by kind, then id. A reference naming
+// nothing is two empty lists, not an error: the caller says what it looked
+// for. The query service and the AI-BOM exporter both resolve through it.
 func Lookup(ctx context.Context, rd graph.Reader, r Ref, want func(graph.Node) bool) (found, others []graph.Node, err error) {
 	if want == nil {
 		want = func(graph.Node) bool { return true }
@@ -206,6 +208,26 @@ func Lookup(ctx context.Context, rd graph.Reader, r Ref, want func(graph.Node) b
 				found = append(found, n)
 			} else if !slices.ContainsFunc(others, func(o graph.Node) bool { return o.ID == n.ID }) {
 				others = append(others, n)
+			}
+		}
+	}
+	if len(found) == 0 {
+		for _, f := range others {
+			if f.Kind != graph.KindFile {
+				continue
+			}
+			es, err := rd.Edges(ctx, f.ID, graph.In, graph.Contains)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, e := range es {
+				n, err := rd.Node(ctx, e.From)
+				if err != nil {
+					return nil, nil, err
+				}
+				if n.Kind == graph.KindModel && want(n) && !slices.ContainsFunc(found, func(x graph.Node) bool { return x.ID == n.ID }) {
+					found = append(found, n)
+				}
 			}
 		}
 	}

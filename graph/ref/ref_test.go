@@ -172,7 +172,7 @@ func TestConstructors(t *testing.T) {
 		{ref.HFDataset("acme/d"), "hf://datasets/acme/d"},
 		{ref.Advisory("ACME-1"), "advisory:ACME-1"},
 		{ref.Vuln("CVE-2024-1"), "vuln:CVE-2024-1"},
-		{ref.Run("", "sha256:" + hex64), "run:sha256:" + hex64},
+		{ref.Run("", "sha256:"+hex64), "run:sha256:" + hex64},
 		{ref.Run("https://builder", "42"), "run:https://builder|42"},
 		{ref.Deployment("prod", "", "chat", "api"), "deployment:prod/-/chat/api"},
 		{ref.Deployment("", "", "ns", "svc"), "deployment:-/-/ns/svc"},
@@ -181,7 +181,7 @@ func TestConstructors(t *testing.T) {
 		{ref.PublicKey("abc"), "key:abc"},
 		{ref.URI(" s3://u:p@bucket/x "), "s3://bucket/x"},
 		{ref.URI("https://example.com/x"), "https://example.com/x"},
-		{ref.OCI("ghcr.io/acme/x", "sha256:" + hex64), "oci://ghcr.io/acme/x@sha256:" + hex64},
+		{ref.OCI("ghcr.io/acme/x", "sha256:"+hex64), "oci://ghcr.io/acme/x@sha256:" + hex64},
 		{ref.OCI("ghcr.io/acme/x", ""), "oci://ghcr.io/acme/x"},
 	} {
 		if c.got != c.want {
@@ -297,10 +297,16 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v; want the model", in, found, err)
 		}
 	}
-	// want refuses the file: it comes back among the others.
+	// want refuses the file: it comes back among the others, and the
+	// model containing it is found instead.
 	found, others, err := ref.Lookup(ctx, s, ref.MustParse(strings.Repeat("a", 64)), func(n graph.Node) bool { return n.Kind == graph.KindModel })
-	if err != nil || len(found) != 0 || len(others) != 1 || others[0].Kind != graph.KindFile {
+	if err != nil || len(found) != 1 || found[0].ID != model[0].ID || len(others) != 1 || others[0].Kind != graph.KindFile {
 		t.Errorf("Lookup(file digest, models) = %v, %v, %v", found, others, err)
+	}
+	// Deployments wanted: the file is no deployment and neither is its model.
+	found, _, err = ref.Lookup(ctx, s, ref.MustParse(strings.Repeat("a", 64)), func(n graph.Node) bool { return n.Kind == graph.KindDeployment })
+	if err != nil || len(found) != 0 {
+		t.Errorf("Lookup(file digest, deployments) = %v, %v", found, err)
 	}
 	// The key order decides: "acme/-/-/llm-7b" names only the deployment.
 	found, _, err = ref.Lookup(ctx, s, ref.MustParse("acme/-/-/llm-7b"), nil)

@@ -72,11 +72,11 @@ const maxListedHops = 20
 // policy. A digest the graph does not know is denied (nothing vouches for
 // it); a digest of a file inside a model is judged as that model.
 func (s *Service) Admission(ctx context.Context, digest string, p Policy) (Decision, error) {
-	r, err := ParseRef(digest)
+	r, err := parseRef(digest)
 	if err != nil {
 		return Decision{}, err
 	}
-	if len(r.Keys) != 1 || !graph.IsDigestKey(r.Keys[0]) {
+	if _, ok := r.Digest(); !ok {
 		return Decision{}, fmt.Errorf("%w: admission needs a digest (sha256:<hex>), got %q", ErrInvalidArgument, clip(digest))
 	}
 	if p.MaxUnsignedHops != nil && *p.MaxUnsignedHops < 0 {

@@ -202,7 +202,7 @@ func (in AdvisoryInput) canonical() (AdvisoryInput, []byte, error) {
 	}
 	for i, r := range in.Affects {
 		r = strings.TrimSpace(r)
-		if _, err := ParseRef(r); err != nil {
+		if _, err := parseRef(r); err != nil {
 			return c, nil, bad(fmt.Sprintf("affects[%d]", i), "%v", err)
 		}
 		if !slices.Contains(c.Affects, r) {
