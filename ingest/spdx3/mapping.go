@@ -14,7 +14,7 @@ import (
 	v3 "github.com/spdx/tools-golang/spdx/v3/v3_0"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest/intoto"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // KeyAuthority is the issuingAuthority of the externalIdentifiers (type
@@ -371,7 +371,7 @@ func hubKeys(dataset bool, refs ...string) []string {
 		if r == "" {
 			continue
 		}
-		if h, ok := intoto.ParseHF(r); ok && h.Dataset == dataset {
+		if h, ok := graphref.ParseHF(r); ok && h.Dataset == dataset {
 			return h.Keys()
 		}
 	}
