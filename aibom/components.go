@@ -49,7 +49,7 @@ func identity(c *cdx.Component, n graph.Node, a *attrs, p *props) {
 	var purls []string
 	for _, k := range n.Keys {
 		p.add(propKey, k)
-		if strings.HasPrefix(k, "pkg:") {
+		if strings.HasPrefix(k, graph.SchemePurl) {
 			purls = append(purls, k)
 		}
 	}
@@ -255,7 +255,7 @@ func (x *exporter) packageComponent(id graph.NodeID) cdx.Component {
 			if parsed, err := packageurl.FromString(c.PackageURL); err == nil {
 				pu = parsed
 			}
-		} else if t, _, ok := strings.Cut(strings.TrimPrefix(c.PackageURL, "pkg:"), "/"); ok {
+		} else if t, _, ok := strings.Cut(strings.TrimPrefix(c.PackageURL, graph.SchemePurl), "/"); ok {
 			pu.Type = strings.ToLower(t)
 		}
 	}
@@ -419,7 +419,7 @@ func (x *exporter) ancestors(id graph.NodeID, expanded map[graph.NodeID]bool, de
 		c.Version = a.first("version", "revision")
 		c.Hashes = hashesOf(n.Keys, nil)
 		for _, k := range n.Keys {
-			if strings.HasPrefix(k, "pkg:") {
+			if strings.HasPrefix(k, graph.SchemePurl) {
 				c.PackageURL = k
 				break
 			}

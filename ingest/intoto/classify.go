@@ -215,7 +215,7 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 func nameRef(ref string, kind graph.NodeKind) (artifact, bool) {
 	if h, ok := graphref.ParseHF(ref); ok && h.Dataset == (kind == graph.KindDataset) {
 		keys := hfKeys(h, h.Dataset)
-		if strings.HasPrefix(ref, "pkg:") {
+		if strings.HasPrefix(ref, graph.SchemePurl) {
 			keys = append(keys, ref)
 		}
 		return artifact{keys: keys, attrs: map[string]string{"revision": h.Revision}}, true
@@ -339,7 +339,7 @@ func hfKeys(h graphref.HF, dataset bool) []string {
 // --- purls
 
 func parsePurl(ref string) (packageurl.PackageURL, bool) {
-	if !strings.HasPrefix(ref, "pkg:") {
+	if !strings.HasPrefix(ref, graph.SchemePurl) {
 		return packageurl.PackageURL{}, false
 	}
 	p, err := packageurl.FromString(ref)

@@ -200,7 +200,7 @@ func (p *parser) identity(e v3.AnyElement, purl string) (identity, error) {
 	}
 	if purl != "" {
 		k, err := graph.NormalizeKey(purl)
-		if err != nil || !strings.HasPrefix(k, "pkg:") {
+		if err != nil || !strings.HasPrefix(k, graph.SchemePurl) {
 			return id, p.fail(elemName(e), "software_packageUrl", "%q is not a purl", trunc(purl, 120))
 		}
 		id.purls = append(id.purls, k)
@@ -214,7 +214,7 @@ func (p *parser) identity(e v3.AnyElement, purl string) (identity, error) {
 		switch suffix((&ei.Type).GetID()) {
 		case "packageUrl":
 			k, err := graph.NormalizeKey(ei.Identifier)
-			if err != nil || !strings.HasPrefix(k, "pkg:") {
+			if err != nil || !strings.HasPrefix(k, graph.SchemePurl) {
 				return id, p.fail(elemName(e), field, "%q is not a purl", trunc(ei.Identifier, 120))
 			}
 			id.purls = append(id.purls, k)
@@ -229,7 +229,7 @@ func (p *parser) identity(e v3.AnyElement, purl string) (identity, error) {
 			switch {
 			case graph.IsDigestKey(k):
 				id.digests = append(id.digests, k)
-			case strings.HasPrefix(k, "pkg:"):
+			case strings.HasPrefix(k, graph.SchemePurl):
 				id.purls = append(id.purls, k)
 			default:
 				id.extra = append(id.extra, k)
