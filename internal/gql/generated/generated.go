@@ -276,13 +276,14 @@ type ComplexityRoot struct {
 	}
 
 	Node struct {
-		Attrs     func(childComplexity int) int
-		Documents func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Identity  func(childComplexity int) int
-		Keys      func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Name      func(childComplexity int) int
+		Attrs       func(childComplexity int) int
+		DisplayName func(childComplexity int) int
+		Documents   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Identity    func(childComplexity int) int
+		Keys        func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
 	}
 
 	NodeDetail struct {
@@ -631,6 +632,8 @@ type MutationResolver interface {
 	DeleteWatchSubscription(ctx context.Context, id string) (bool, error)
 }
 type NodeResolver interface {
+	DisplayName(ctx context.Context, obj *query.Node) (string, error)
+
 	Identity(ctx context.Context, obj *query.Node) (*query.Identity, error)
 }
 type NodeRefResolver interface {
@@ -1592,6 +1595,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Node.Attrs(childComplexity), true
+	case "Node.displayName":
+		if e.complexity.Node.DisplayName == nil {
+			break
+		}
+
+		return e.complexity.Node.DisplayName(childComplexity), true
 	case "Node.documents":
 		if e.complexity.Node.Documents == nil {
 			break
@@ -3381,8 +3390,10 @@ type Query {
 type Node {
   id: ID!
   kind: NodeKind!
-  "Claimed name (and version), advisory id, deployment location, signer, or the first key."
+  "Claimed name (and version), advisory id, deployment location, signer, or the first key. The same value as displayName."
   name: String!
+  "How the node is shown everywhere (UI, CLI, AI-BOM): graph/ref's one display rule, name@version (docs/architecture.md, one grammar, one display rule)."
+  displayName: String!
   keys: [String!]!
   attrs: [Attr!]!
   "Digests of every document that mentioned the node."
@@ -4898,6 +4909,8 @@ func (ec *executionContext) fieldContext_Advisory_node(_ context.Context, field 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -5599,6 +5612,8 @@ func (ec *executionContext) fieldContext_AffectedNode_node(_ context.Context, fi
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -6333,6 +6348,8 @@ func (ec *executionContext) fieldContext_Decision_subjects(_ context.Context, fi
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -6520,6 +6537,8 @@ func (ec *executionContext) fieldContext_Deployed_deployment(_ context.Context, 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -6792,6 +6811,8 @@ func (ec *executionContext) fieldContext_DeployedAnswer_datasets(_ context.Conte
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -7265,6 +7286,8 @@ func (ec *executionContext) fieldContext_Explanation_from(_ context.Context, fie
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -7308,6 +7331,8 @@ func (ec *executionContext) fieldContext_Explanation_to(_ context.Context, field
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -8547,6 +8572,8 @@ func (ec *executionContext) fieldContext_InventoryItem_node(_ context.Context, f
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -8938,6 +8965,8 @@ func (ec *executionContext) fieldContext_Lineage_roots(_ context.Context, field 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -9501,6 +9530,35 @@ func (ec *executionContext) fieldContext_Node_name(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _Node_displayName(ctx context.Context, field graphql.CollectedField, obj *query.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Node_displayName,
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.Node().DisplayName(ctx, obj)
+		},
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Node_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Node",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Node_keys(ctx context.Context, field graphql.CollectedField, obj *query.Node) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9661,6 +9719,8 @@ func (ec *executionContext) fieldContext_NodeDetail_node(_ context.Context, fiel
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -9927,6 +9987,8 @@ func (ec *executionContext) fieldContext_NodeRef_node(_ context.Context, field g
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -11650,6 +11712,8 @@ func (ec *executionContext) fieldContext_Query_resolve(ctx context.Context, fiel
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -13036,6 +13100,8 @@ func (ec *executionContext) fieldContext_Reached_node(_ context.Context, field g
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -13584,6 +13650,8 @@ func (ec *executionContext) fieldContext_RollbackAnswer_deployment(_ context.Con
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -13781,6 +13849,8 @@ func (ec *executionContext) fieldContext_RollbackCandidate_model(_ context.Conte
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -14368,6 +14438,8 @@ func (ec *executionContext) fieldContext_SearchHit_node(_ context.Context, field
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -14655,6 +14727,8 @@ func (ec *executionContext) fieldContext_SignaturesAnswer_identities(_ context.C
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -15525,6 +15599,8 @@ func (ec *executionContext) fieldContext_UnverifiedItem_node(_ context.Context, 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -16982,6 +17058,8 @@ func (ec *executionContext) fieldContext_WeakDeployment_deployment(_ context.Con
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -20499,6 +20577,42 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "displayName":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Node_displayName(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "keys":
 			out.Values[i] = ec._Node_keys(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
