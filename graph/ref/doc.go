@@ -43,6 +43,9 @@
 //
 // Errors wrap [ErrInvalid] and are [*Error] values naming the reason.
 //
+// The package imports graph, the standard library and packageurl-go
+// (purls are read by the library, as ingest reads them, never by hand).
+//
 // # Resolution
 //
 // [Lookup] is the one resolution order: the node with the reference's id,

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	packageurl "github.com/package-url/packageurl-go"
+
 	"github.com/modelgraph/modelgraph/graph"
 )
 
@@ -58,16 +60,14 @@ func DeploymentPolicy(id string) string {
 	return graph.SchemeDeployment + "policy/" + strings.TrimSpace(id)
 }
 
-// Purl checks that s is a package URL key (pkg:<type>/<name>...) and
-// returns it trimmed. Building purls is packageurl-go's job in ingest.
+// Purl checks that s is a package URL (read by packageurl-go) and returns
+// it trimmed, as written: purl keys are stored as documents write them.
 func Purl(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	rest, ok := strings.CutPrefix(s, graph.SchemePurl)
-	if !ok {
+	if !strings.HasPrefix(s, graph.SchemePurl) {
 		return "", false
 	}
-	i := strings.IndexByte(rest, '/')
-	if i <= 0 || i == len(rest)-1 {
+	if _, err := packageurl.FromString(s); err != nil {
 		return "", false
 	}
 	return s, true
@@ -235,14 +235,15 @@ func ParseHF(ref string) (HF, bool) {
 	switch {
 	case strings.HasPrefix(lower, graph.SchemeHF):
 		rest = ref[len(graph.SchemeHF):]
-	case strings.HasPrefix(lower, "pkg:huggingface/"):
-		p, ok := parsePurl(ref)
-		if !ok {
+	case strings.HasPrefix(ref, "pkg:huggingface/"):
+		p, err := packageurl.FromString(ref)
+		if err != nil {
 			return h, false
 		}
-		h.ID = strings.Trim(p.namespace+"/"+p.name, "/")
-		h.Revision = p.version
-		h.Dataset = p.qualifiers["repository_type"] == "dataset" || p.qualifiers["repo_type"] == "dataset"
+		h.ID = strings.Trim(p.Namespace+"/"+p.Name, "/")
+		h.Revision = p.Version // lower case: the purl spec's huggingface rule
+		q := p.Qualifiers.Map()
+		h.Dataset = q["repository_type"] == "dataset" || q["repo_type"] == "dataset"
 		return h, ValidHFID(h.ID)
 	default:
 		for _, p := range hfWebPrefixes {
@@ -295,59 +296,4 @@ func ParseHF(ref string) (HF, bool) {
 		return HF{}, false
 	}
 	return h, true
-}
-
-// purl is the part of a package URL the reference grammar reads (the
-// hub's purls). Ingest reads purls with packageurl-go.
-type purl struct {
-	typ, namespace, name, version string
-	qualifiers                    map[string]string
-}
-
-// parsePurl splits pkg:type/namespace/name@version?qualifiers#subpath
-// as the purl specification says: subpath and qualifiers from the right,
-// the version after the last '@', percent-decoded segments.
-func parsePurl(s string) (purl, bool) {
-	var p purl
-	rest, ok := strings.CutPrefix(s, graph.SchemePurl)
-	if !ok {
-		return p, false
-	}
-	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		rest = rest[:i]
-	}
-	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		p.qualifiers = map[string]string{}
-		for _, kv := range strings.Split(rest[i+1:], "&") {
-			k, v, _ := strings.Cut(kv, "=")
-			if uv, err := url.PathUnescape(v); err == nil {
-				p.qualifiers[strings.ToLower(k)] = uv
-			}
-		}
-		rest = rest[:i]
-	}
-	rest = strings.TrimLeft(rest, "/")
-	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
-		v, err := url.PathUnescape(rest[i+1:])
-		if err != nil {
-			return p, false
-		}
-		p.version = v
-		rest = rest[:i]
-	}
-	segs := strings.Split(strings.Trim(rest, "/"), "/")
-	if len(segs) < 2 {
-		return p, false
-	}
-	for i, sg := range segs {
-		u, err := url.PathUnescape(sg)
-		if err != nil {
-			return p, false
-		}
-		segs[i] = u
-	}
-	p.typ = strings.ToLower(segs[0])
-	p.name = segs[len(segs)-1]
-	p.namespace = strings.Join(segs[1:len(segs)-1], "/")
-	return p, p.name != ""
 }

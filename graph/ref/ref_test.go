@@ -142,6 +142,7 @@ func TestParseHF(t *testing.T) {
 		{"https://huggingface.co/acme/x/commit/" + hex40, true, ref.HF{ID: "acme/x", Revision: hex40}},
 		{"http://hf.co/datasets/acme/d", true, ref.HF{ID: "acme/d", Dataset: true}},
 		{"pkg:huggingface/acme/x@v2", true, ref.HF{ID: "acme/x", Revision: "v2"}},
+		{"pkg:huggingface/Acme/X@ABCDEF", true, ref.HF{ID: "Acme/X", Revision: "abcdef"}},
 		{"pkg:huggingface/acme/d?repo_type=dataset", true, ref.HF{ID: "acme/d", Dataset: true}},
 		{"pkg:huggingface/ac%6De/x", true, ref.HF{ID: "acme/x"}},
 		{"hf://", false, ref.HF{}},
