@@ -10,6 +10,7 @@ import (
 	packageurl "github.com/package-url/packageurl-go"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // bomRef derives a component's bom-ref from its node: stable across exports
@@ -31,31 +32,13 @@ func isURI(k string) bool {
 	return err == nil && u.Scheme != ""
 }
 
-// displayName picks a node's human name: a claimed name, its name: key, a
-// URI, any other key, then its id.
+// displayName is a component's name: graph/ref's one display rule without
+// the version (ref.NameOf; the version has a field of its own). The
+// claimed name attribute it shows is marked used, so it does not repeat
+// as a property.
 func displayName(n graph.Node, a *attrs) string {
-	if v := a.first("name", "modelName", "prettyName"); v != "" {
-		return v
-	}
-	for _, k := range n.Keys {
-		if v, ok := strings.CutPrefix(k, "name:"); ok && v != "" {
-			return v
-		}
-	}
-	for _, k := range n.Keys {
-		if isURI(k) {
-			return k
-		}
-	}
-	for _, k := range n.Keys {
-		if !graph.IsDigestKey(k) {
-			return k
-		}
-	}
-	if len(n.Keys) > 0 {
-		return n.Keys[0]
-	}
-	return string(n.ID)
+	a.first("name", "modelName", "prettyName")
+	return graphref.NameOf(n)
 }
 
 // identity fills what every component kind shares: hashes, the purl, the
@@ -66,7 +49,7 @@ func identity(c *cdx.Component, n graph.Node, a *attrs, p *props) {
 	var purls []string
 	for _, k := range n.Keys {
 		p.add(propKey, k)
-		if strings.HasPrefix(k, "pkg:") {
+		if strings.HasPrefix(k, graph.SchemePurl) {
 			purls = append(purls, k)
 		}
 	}
@@ -272,7 +255,7 @@ func (x *exporter) packageComponent(id graph.NodeID) cdx.Component {
 			if parsed, err := packageurl.FromString(c.PackageURL); err == nil {
 				pu = parsed
 			}
-		} else if t, _, ok := strings.Cut(strings.TrimPrefix(c.PackageURL, "pkg:"), "/"); ok {
+		} else if t, _, ok := strings.Cut(strings.TrimPrefix(c.PackageURL, graph.SchemePurl), "/"); ok {
 			pu.Type = strings.ToLower(t)
 		}
 	}
@@ -436,7 +419,7 @@ func (x *exporter) ancestors(id graph.NodeID, expanded map[graph.NodeID]bool, de
 		c.Version = a.first("version", "revision")
 		c.Hashes = hashesOf(n.Keys, nil)
 		for _, k := range n.Keys {
-			if strings.HasPrefix(k, "pkg:") {
+			if strings.HasPrefix(k, graph.SchemePurl) {
 				c.PackageURL = k
 				break
 			}

@@ -11,6 +11,7 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 const assessorRef = "assessor-modelgraph"
@@ -53,17 +54,8 @@ func docRefType(d graph.Document) cdx.ExternalReferenceType {
 	return cdx.ERTypeEvidence
 }
 
-func signerText(s graph.Signature) string {
-	switch {
-	case s.Identity != "" && s.Issuer != "":
-		return s.Identity + " (" + s.Issuer + ")"
-	case s.Identity != "":
-		return s.Identity
-	case s.KeyID != "":
-		return "key " + s.KeyID
-	}
-	return "an unnamed signer"
-}
+// signerText is graph/ref's one signer label.
+func signerText(s graph.Signature) string { return graphref.SignerLabel(s) }
 
 func docComment(d graph.Document) string {
 	var b strings.Builder

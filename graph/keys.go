@@ -18,6 +18,23 @@ import (
 //	<other>:<id>         anything else with a scheme (CVE-..., GHSA-...: "vuln:CVE-2021-44228")
 //
 // One node may carry several keys; a key is unique per node kind.
+//
+// The schemes below are the vocabulary graph itself needs (KeyName,
+// IsNameKey, ScopeMatches). Building keys and reading what users type is
+// graph/ref's job: its constructors and Parse are the one home of the
+// reference grammar; graph never imports it.
+const (
+	SchemeName       = "name:"          // a human name
+	SchemeHF         = "hf://"          // a Hugging Face model repository: hf://org/name
+	SchemeHFDatasets = "hf://datasets/" // a Hugging Face dataset repository
+	SchemePurl       = "pkg:"           // a package URL
+	SchemeIdentity   = "oidc:"          // a certificate identity: oidc:<issuer>|<subject>
+	SchemeKey        = "key:"           // a signing key hint
+	SchemeDeployment = "deployment:"    // deployment:<env>/<cluster>/<namespace>/<service>
+	SchemeAdvisory   = "advisory:"      // an advisory id
+	SchemeVuln       = "vuln:"          // a vulnerability id (CVE, GHSA, ...)
+	SchemeRun        = "run:"           // a training or build run
+)
 
 // digestHexLen gives the hex length of well-known algorithms, to reject
 // truncated digests early.
@@ -96,13 +113,13 @@ func SHA256Key(b []byte) string {
 }
 
 // NameKey is the key for a human name.
-func NameKey(name string) string { return "name:" + strings.TrimSpace(name) }
+func NameKey(name string) string { return SchemeName + strings.TrimSpace(name) }
 
 // IdentityKey is the key of a certificate identity.
-func IdentityKey(issuer, subject string) string { return "oidc:" + issuer + "|" + subject }
+func IdentityKey(issuer, subject string) string { return SchemeIdentity + issuer + "|" + subject }
 
 // PublicKeyKey is the key of a signing key named by its hint or fingerprint.
-func PublicKeyKey(hint string) string { return "key:" + hint }
+func PublicKeyKey(hint string) string { return SchemeKey + hint }
 
 // NormalizeKey canonicalises a key: digests get their algorithm normalised and
 // hex lower-cased; "sha256:ABC" and "SHA-256:abc" become one key. Other keys

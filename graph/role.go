@@ -152,12 +152,12 @@ func ScopeMatches(patterns []string, key string) bool {
 // "acme/x"; "" for digests, identities and keys without a name part.
 func KeyName(key string) string {
 	switch {
-	case strings.HasPrefix(key, "name:"):
-		return key[len("name:"):]
-	case strings.HasPrefix(key, "hf://"):
-		return strings.TrimSuffix(key[len("hf://"):], "/")
-	case strings.HasPrefix(key, "pkg:"):
-		rest := key[len("pkg:"):]
+	case strings.HasPrefix(key, SchemeName):
+		return key[len(SchemeName):]
+	case strings.HasPrefix(key, SchemeHF):
+		return strings.TrimSuffix(key[len(SchemeHF):], "/")
+	case strings.HasPrefix(key, SchemePurl):
+		rest := key[len(SchemePurl):]
 		if i := strings.IndexAny(rest, "@?#"); i >= 0 {
 			rest = rest[:i]
 		}
@@ -176,7 +176,7 @@ func IsNameKey(k string) bool {
 	if IsDigestKey(k) {
 		return false
 	}
-	for _, p := range []string{"oidc:", "key:", "deployment:", "advisory:", "vuln:"} {
+	for _, p := range []string{SchemeIdentity, SchemeKey, SchemeDeployment, SchemeAdvisory, SchemeVuln} {
 		if strings.HasPrefix(k, p) {
 			return false
 		}

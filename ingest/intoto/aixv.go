@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // AIXV predicates (https://aixv.org, "AIXV Standard v0.1 (Draft)", section 7).
@@ -93,9 +94,9 @@ func (p *parser) ref(v value, kind graph.NodeKind) (artifact, error) {
 	uri, name = strings.TrimSpace(uri), strings.TrimSpace(name)
 	a.keys = digests
 	a.attrs["name"] = name
-	if h, ok := parseHF(uri); ok {
-		a.keys = append(a.keys, h.keys(kind == graph.KindDataset)...)
-		a.attrs["revision"] = h.revision
+	if h, ok := graphref.ParseHF(uri); ok {
+		a.keys = append(a.keys, hfKeys(h, kind == graph.KindDataset)...)
+		a.attrs["revision"] = h.Revision
 	} else if isURI(uri) {
 		a.attrs["uri"] = cleanURI(uri)
 		if kind == graph.KindDataset || len(digests) == 0 {
@@ -313,7 +314,7 @@ func (p *parser) aixvAdvisory(pred value) error {
 	if len(affected) == 0 {
 		return p.errf(ErrInvalidPredicate, affv.ptr, "is required and must not be empty")
 	}
-	key := "advisory:" + id
+	key := graphref.Advisory(id)
 	if _, err := graph.NormalizeKey(key); err != nil {
 		return p.errf(ErrInvalidPredicate, idv.ptr, "%v", err)
 	}
@@ -485,7 +486,7 @@ func (p *parser) aixvDeployment(pred value) error {
 	case isURI(strings.TrimSpace(endpoint)):
 		key = cleanURI(endpoint)
 	case strings.TrimSpace(policyID) != "":
-		key = "deployment:policy/" + strings.TrimSpace(policyID)
+		key = graphref.DeploymentPolicy(policyID)
 	default:
 		return p.errf(ErrInvalidPredicate, pred.ptr, "names no deployment: needs environment and service, an endpoint or a policy_id")
 	}
@@ -524,13 +525,7 @@ func (l location) key() string {
 	if l.environment == "" || l.service == "" {
 		return ""
 	}
-	dash := func(s string) string {
-		if s == "" {
-			return "-"
-		}
-		return s
-	}
-	return "deployment:" + l.environment + "/" + dash(l.cluster) + "/" + dash(l.namespace) + "/" + l.service
+	return graphref.Deployment(l.environment, l.cluster, l.namespace, l.service)
 }
 
 func (l location) set(p *parser, i int) {

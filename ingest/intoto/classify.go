@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 	packageurl "github.com/package-url/packageurl-go"
 )
 
@@ -115,7 +116,7 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 	}
 	digests := digestKeys(r.digest)
 	hint, hinted := kindHint(r.annotations)
-	hf, isHF := parseHF(ref)
+	hf, isHF := graphref.ParseHF(ref)
 	purl, isPurl := parsePurl(ref)
 	img, isImage := parseImage(ref, r.mediaType, purl, isPurl)
 	git, isGit := parseGit(ref, r.digest)
@@ -125,7 +126,7 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 		a.kind = hint
 	case isHF:
 		a.kind = graph.KindModel
-		if hf.dataset {
+		if hf.Dataset {
 			a.kind = graph.KindDataset
 		}
 	case isImage:
@@ -148,11 +149,11 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 			// A Hugging Face commit is a revision of the repository, not the
 			// content of the artifact: keep it as an attribute.
 			digests = withoutCommits(digests)
-			a.attrs["revision"] = hf.revision
-			if c := commitOf(r.digest); c != "" && hf.revision == "" {
+			a.attrs["revision"] = hf.Revision
+			if c := commitOf(r.digest); c != "" && hf.Revision == "" {
 				a.attrs["revision"] = c
 			}
-			a.keys = append(digests, hf.keys(a.kind == graph.KindDataset)...)
+			a.keys = append(digests, hfKeys(hf, a.kind == graph.KindDataset)...)
 			if isPurl {
 				a.keys = append(a.keys, ref)
 				a.attrs["purl"] = ref
@@ -212,20 +213,20 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 // nameRef gives the keys a subject name or URI adds to a subject of kind:
 // Hugging Face ids and purls name models and datasets across documents.
 func nameRef(ref string, kind graph.NodeKind) (artifact, bool) {
-	if h, ok := parseHF(ref); ok && h.dataset == (kind == graph.KindDataset) {
-		keys := h.keys(h.dataset)
-		if strings.HasPrefix(ref, "pkg:") {
+	if h, ok := graphref.ParseHF(ref); ok && h.Dataset == (kind == graph.KindDataset) {
+		keys := hfKeys(h, h.Dataset)
+		if strings.HasPrefix(ref, graph.SchemePurl) {
 			keys = append(keys, ref)
 		}
-		return artifact{keys: keys, attrs: map[string]string{"revision": h.revision}}, true
+		return artifact{keys: keys, attrs: map[string]string{"revision": h.Revision}}, true
 	}
 	return artifact{}, false
 }
 
 // looksLikeModel: a Hugging Face model reference or a model file name.
 func looksLikeModel(ref string, training bool) bool {
-	if h, ok := parseHF(ref); ok {
-		return !h.dataset
+	if h, ok := graphref.ParseHF(ref); ok {
+		return !h.Dataset
 	}
 	ext := strings.ToLower(path.Ext(stripQuery(ref)))
 	return modelExts[ext] || (training && ext == ".bin")
@@ -326,122 +327,19 @@ func cleanURI(s string) string {
 	return u.String()
 }
 
-// --- Hugging Face
+// --- Hugging Face (the grammar is graph/ref's)
 
-type hfRef struct {
-	id       string // "org/name" or a legacy "name"
-	dataset  bool
-	revision string
-}
-
-func (h hfRef) keys(dataset bool) []string {
-	if dataset {
-		return []string{"hf://datasets/" + h.id, graph.NameKey(h.id)}
-	}
-	return []string{"hf://" + h.id, graph.NameKey(h.id)}
-}
-
-var hfSegment = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$`)
-
-// hfReserved are huggingface.co paths that are not repositories.
-var hfReserved = map[string]bool{
-	"api": true, "docs": true, "blog": true, "spaces": true, "models": true,
-	"pricing": true, "login": true, "join": true, "settings": true,
-	"organizations": true, "new": true, "collections": true, "papers": true,
-	"learn": true, "tasks": true, "chat": true, "posts": true,
-}
-
-// HFID validates a Hugging Face repository id ("org/name" or "name").
-func HFID(id string) bool {
-	segs := strings.Split(id, "/")
-	if len(segs) > 2 {
-		return false
-	}
-	for _, s := range segs {
-		if !hfSegment.MatchString(s) || strings.Contains(s, "..") {
-			return false
-		}
-	}
-	return true
-}
-
-// hfWebVerbs follow the repository id in huggingface.co URLs, before a
-// revision.
-var hfWebVerbs = map[string]bool{"tree": true, "resolve": true, "blob": true, "commit": true}
-
-// parseHF recognises hf://[datasets/]org/name[@rev][/path] and
-// https://huggingface.co/[datasets/]org/name[/tree|resolve|blob/rev/...].
-func parseHF(ref string) (hfRef, bool) {
-	var h hfRef
-	var rest string
-	web := false
-	lower := strings.ToLower(ref)
-	switch {
-	case strings.HasPrefix(lower, "hf://"):
-		rest = ref[len("hf://"):]
-	case strings.HasPrefix(lower, "https://huggingface.co/"), strings.HasPrefix(lower, "https://hf.co/"),
-		strings.HasPrefix(lower, "https://www.huggingface.co/"), strings.HasPrefix(lower, "http://huggingface.co/"):
-		rest = ref[strings.Index(ref, "://")+3:]
-		rest = rest[strings.Index(rest, "/")+1:]
-		web = true
-	case strings.HasPrefix(ref, "pkg:huggingface/"):
-		p, ok := parsePurl(ref)
-		if !ok {
-			return h, false
-		}
-		h.id = strings.Trim(p.Namespace+"/"+p.Name, "/")
-		h.revision = p.Version
-		q := p.Qualifiers.Map()
-		h.dataset = q["repository_type"] == "dataset" || q["repo_type"] == "dataset"
-		return h, HFID(h.id)
-	default:
-		return h, false
-	}
-	rest = stripQuery(rest)
-	segs := strings.Split(strings.Trim(rest, "/"), "/")
-	switch segs[0] {
-	case "datasets":
-		h.dataset = true
-		segs = segs[1:]
-	case "spaces":
-		return h, false
-	case "models":
-		if !web {
-			segs = segs[1:]
-		}
-	}
-	if len(segs) == 0 || segs[0] == "" || (web && !h.dataset && hfReserved[segs[0]]) {
-		return h, false
-	}
-	idSegs := segs
-	if len(segs) >= 2 {
-		idSegs = segs[:2]
-	}
-	if web && len(segs) >= 2 && hfWebVerbs[segs[1]] {
-		idSegs = segs[:1] // a legacy id without an organisation
-	}
-	// hf://org/name@rev: the revision rides on the last id segment.
-	last := idSegs[len(idSegs)-1]
-	if i := strings.IndexByte(last, '@'); i >= 0 {
-		h.revision = last[i+1:]
-		idSegs = append(slices.Clone(idSegs[:len(idSegs)-1]), last[:i])
-	}
-	h.id = strings.Join(idSegs, "/")
-	if web && len(segs) > len(idSegs)+1 {
-		if hfWebVerbs[segs[len(idSegs)]] {
-			h.revision = segs[len(idSegs)+1]
-		}
-	}
-	if !HFID(h.id) {
-		return hfRef{}, false
-	}
-	return h, true
+// hfKeys are the keys of h's repository as a model or, when dataset, a
+// dataset node (an annotation may say which, whatever the reference said).
+func hfKeys(h graphref.HF, dataset bool) []string {
+	h.Dataset = dataset
+	return h.Keys()
 }
 
 // --- purls
 
 func parsePurl(ref string) (packageurl.PackageURL, bool) {
-	if !strings.HasPrefix(ref, "pkg:") {
+	if !strings.HasPrefix(ref, graph.SchemePurl) {
 		return packageurl.PackageURL{}, false
 	}
 	p, err := packageurl.FromString(ref)
@@ -483,40 +381,26 @@ func parseImage(ref, mediaType string, purl packageurl.PackageURL, isPurl bool) 
 		}
 		return img, true
 	}
-	var rest string
-	for _, scheme := range []string{"oci://", "docker://", "docker-pullable://"} {
-		if strings.HasPrefix(strings.ToLower(ref), scheme) {
-			rest = ref[len(scheme):]
+	gi, ok := graphref.ParseImage(ref)
+	if !ok {
+		mt := strings.ToLower(mediaType)
+		if !strings.HasPrefix(mt, "application/vnd.oci.image.") && !strings.HasPrefix(mt, "application/vnd.docker.distribution.") {
+			return imageRef{}, false
 		}
-	}
-	mt := strings.ToLower(mediaType)
-	isImageMT := strings.HasPrefix(mt, "application/vnd.oci.image.") || strings.HasPrefix(mt, "application/vnd.docker.distribution.")
-	if rest == "" && !isImageMT {
-		return imageRef{}, false
-	}
-	if rest == "" {
-		rest = ref
+		rest := ref
 		if i := strings.Index(rest, "://"); i > 0 {
 			rest = rest[i+3:]
 		}
-	}
-	img := imageRef{name: rest}
-	if i := strings.IndexByte(rest, '@'); i >= 0 {
-		img.name = rest[:i]
-		if k, err := graph.NormalizeKey(rest[i+1:]); err == nil && graph.IsDigestKey(k) {
-			img.digest = k
+		if gi, ok = graphref.ImagePath(rest); !ok {
+			return imageRef{}, false
 		}
 	}
-	slash := strings.LastIndexByte(img.name, '/')
-	if c := strings.LastIndexByte(img.name, ':'); c > slash {
-		img.tag = img.name[c+1:]
-		img.name = img.name[:c]
-	}
-	if img.name == "" {
-		return imageRef{}, false
-	}
-	img.purl = ociPurl(img.name, img.tag, img.digest)
-	return img, true
+	return imageFrom(gi), true
+}
+
+// imageFrom adds the pkg:oci purl to an image reference read by graph/ref.
+func imageFrom(gi graphref.Image) imageRef {
+	return imageRef{name: gi.Name, tag: gi.Tag, digest: gi.Digest, purl: ociPurl(gi.Name, gi.Tag, gi.Digest)}
 }
 
 // ociPurl builds pkg:oci/<name>@<digest>?repository_url=<registry/repo>.
@@ -614,5 +498,3 @@ func parseGit(ref string, digest map[string]string) (gitRef, bool) {
 	}
 	return g, true
 }
-
-var pkgNone packageurl.PackageURL

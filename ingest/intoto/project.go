@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // datasetKeys are the name and location keys of a dataset: name:<name>@<version>
@@ -20,8 +21,8 @@ func datasetKeys(name, version, uri string) []string {
 	case name != "":
 		keys = append(keys, graph.NameKey(name))
 	}
-	if h, ok := parseHF(uri); ok {
-		keys = append(keys, h.keys(true)...)
+	if h, ok := graphref.ParseHF(uri); ok {
+		keys = append(keys, hfKeys(h, true)...)
 	} else if isURI(uri) {
 		keys = append(keys, cleanURI(uri))
 	}
@@ -164,7 +165,11 @@ func (p *parser) deployment(pred value) error {
 	if img := pred.get("servingImage"); img.present() {
 		nameV := img.get("name")
 		name, _ := nameV.str()
-		ref, ok := parseImage("oci://"+strings.TrimPrefix(name, "oci://"), "", pkgNone, false)
+		gi, ok := graphref.ParseImage(name)
+		if !ok {
+			gi, ok = graphref.ImagePath(name)
+		}
+		ref := imageFrom(gi)
 		if !ok {
 			return p.errf(ErrInvalidPredicate, nameV.ptr, "%q is not an image reference", truncate(name, 80))
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // run is what a provenance document says about the process that made its
@@ -256,9 +257,9 @@ func (p *parser) provenance(r run, inputs []input) error {
 	kinds := make([]graph.NodeKind, len(p.st.Subject))
 	for i, s := range p.st.Subject {
 		kind := graph.KindFile
-		if h, ok := parseHF(s.Name); ok && h.dataset {
+		if h, ok := graphref.ParseHF(s.Name); ok && h.Dataset {
 			kind = graph.KindDataset
-		} else if h, ok := parseHF(s.URI); ok && h.dataset {
+		} else if h, ok := graphref.ParseHF(s.URI); ok && h.Dataset {
 			kind = graph.KindDataset
 		} else if training || looksLikeModel(s.Name, false) || looksLikeModel(s.URI, false) {
 			kind = graph.KindModel
@@ -326,12 +327,9 @@ func (p *parser) lineage(s int, sk graph.NodeKind, ai int, a artifact, rel strin
 // runNode adds the TrainingRun node. Invocation ids are unique per builder
 // only, so the key joins both; without an id the run is the document's own.
 func (p *parser) runNode(r run, runType string) (int, error) {
-	key := "run:" + p.doc.Digest
+	key := graphref.Run("", p.doc.Digest)
 	if id := strings.TrimSpace(r.invocationID); id != "" {
-		key = "run:" + id
-		if r.builderID != "" {
-			key = "run:" + r.builderID + "|" + id
-		}
+		key = graphref.Run(r.builderID, id)
 		if _, err := graph.NormalizeKey(key); err != nil {
 			return 0, p.errf(ErrInvalidPredicate, r.invocationAt, "run key: %v", err)
 		}

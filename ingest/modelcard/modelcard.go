@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest/intoto"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 	"gopkg.in/yaml.v3"
 )
 
@@ -226,12 +226,12 @@ func resolveName(name string, kind Kind, fromCard bool) (keys []string, dataset 
 	if name == "" {
 		return nil, false, false
 	}
-	if h, ok := intoto.ParseHF(name); ok {
+	if h, ok := graphref.ParseHF(name); ok {
 		return h.Keys(), h.Dataset, true
 	}
 	bare := strings.TrimPrefix(name, "name:")
-	if intoto.HFID(bare) && (!fromCard || strings.Contains(bare, "/")) {
-		return intoto.HFRef{ID: bare, Dataset: kind == KindDataset}.Keys(), kind == KindDataset, true
+	if graphref.ValidHFID(bare) && (!fromCard || strings.Contains(bare, "/")) {
+		return graphref.HF{ID: bare, Dataset: kind == KindDataset}.Keys(), kind == KindDataset, true
 	}
 	if strings.Contains(name, "://") {
 		return nil, false, false

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest/intoto"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 	"gopkg.in/yaml.v3"
 )
 
@@ -120,7 +120,7 @@ func Parse(data []byte, doc graph.Document, opts ...Options) (*graph.Batch, erro
 	case KindModel, KindDataset:
 		c.isData = o.Kind == KindDataset
 	case KindAuto:
-		if h, ok := intoto.ParseHF(o.Name); ok {
+		if h, ok := graphref.ParseHF(o.Name); ok {
 			c.isData = h.Dataset
 		} else {
 			c.isData = hasAny(root, datasetFields) && !hasAny(root, modelFields)
@@ -342,16 +342,16 @@ func (c *card) dataset(o Options) error {
 // hubKeys keys a hub id (or hf:// / huggingface.co reference) of the given
 // kind.
 func hubKeys(id string, dataset bool) ([]string, bool) {
-	if h, ok := intoto.ParseHF(id); ok {
+	if h, ok := graphref.ParseHF(id); ok {
 		if h.Dataset && !dataset {
 			return nil, false // a dataset where a model is expected
 		}
-		return intoto.HFRef{ID: h.ID, Dataset: dataset}.Keys(), true
+		return graphref.HF{ID: h.ID, Dataset: dataset}.Keys(), true
 	}
-	if !intoto.HFID(id) {
+	if !graphref.ValidHFID(id) {
 		return nil, false
 	}
-	return intoto.HFRef{ID: id, Dataset: dataset}.Keys(), true
+	return graphref.HF{ID: id, Dataset: dataset}.Keys(), true
 }
 
 func itemNode(n *yaml.Node, i int) *yaml.Node {

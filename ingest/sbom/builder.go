@@ -12,6 +12,7 @@ import (
 	purl "github.com/package-url/packageurl-go"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // builder accumulates one document's batch. Packages are deduplicated by
@@ -243,7 +244,7 @@ func (x *builder) setPurlAttrs(i int, c purlKeys) {
 // vuln returns the Vulnerability node for id.
 func (x *builder) vuln(id string) int {
 	id = normVulnID(id)
-	i := x.b.Node(graph.KindVulnerability, "vuln:"+id)
+	i := x.b.Node(graph.KindVulnerability, graphref.Vuln(id))
 	x.b.Set(i, "id", id)
 	return i
 }

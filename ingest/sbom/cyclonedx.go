@@ -19,7 +19,7 @@ import (
 	guaccdx "github.com/guacsec/guac/pkg/ingestor/parser/cyclonedx"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest/intoto"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // cdxDoc indexes a decoded BOM.
@@ -332,11 +332,7 @@ func (p *parser) mlKeys(c *cdx.Component, kind graph.NodeKind, field string) ([]
 	if c.PackageURL != "" {
 		if pk, err := p.x.canon(c.PackageURL); err == nil && pk.p.Type == "huggingface" {
 			id := strings.Trim(pk.p.Namespace+"/"+pk.p.Name, "/")
-			if kind == graph.KindDataset {
-				keys = append(keys, "hf://datasets/"+id, graph.NameKey(id))
-			} else {
-				keys = append(keys, "hf://"+id, graph.NameKey(id))
-			}
+			keys = append(keys, graphref.HF{ID: id, Dataset: kind == graph.KindDataset}.Keys()...)
 		}
 	}
 	if kind == graph.KindDataset && c.Data != nil {
@@ -685,10 +681,10 @@ func (p *parser) mlEdges(d *cdxDoc, c *cdx.Component) error {
 			}
 			if n := strings.TrimSpace(e.Name); n != "" {
 				keys = append(keys, graph.NameKey(n))
-				if strings.Contains(n, "/") && intoto.HFID(n) {
+				if strings.Contains(n, "/") && graphref.ValidHFID(n) {
 					// A hub dataset id, as model cards and HF-sourced
 					// ML-BOMs name training data.
-					keys = append(keys, "hf://datasets/"+n)
+					keys = append(keys, graphref.HFDataset(n))
 				}
 			}
 			if len(keys) == 0 {
@@ -755,7 +751,7 @@ func (p *parser) baseModels(d *cdxDoc, c *cdx.Component, docProps *[]cdx.Propert
 		return err
 	}
 	for _, id := range ids {
-		h, ok := intoto.ParseHF("hf://" + strings.TrimPrefix(id, "hf://"))
+		h, ok := graphref.ParseHF(graph.SchemeHF + strings.TrimPrefix(id, graph.SchemeHF))
 		if !ok || h.Dataset {
 			return p.fail(fmt.Sprintf("component %s property base_model", refOrName(c)), "%q is not a Hugging Face model id", truncate(id, 120))
 		}

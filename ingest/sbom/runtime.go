@@ -8,7 +8,7 @@ import (
 	"github.com/package-url/packageurl-go"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest/intoto"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // Runtime ML-BOMs: a CycloneDX BOM whose metadata.component is a running
@@ -115,7 +115,7 @@ func (p *parser) runtimeBOM(d *cdxDoc, subjects []subject) error {
 	// The deployment key of the project's deployment predicates
 	// (deployment:<environment>/<cluster>/<namespace>/<service>); a
 	// k8s-aibom document names neither environment nor cluster.
-	keys := []string{"deployment:-/-/" + orDash(ns) + "/" + name}
+	keys := []string{graphref.Deployment("", "", ns, name)}
 	if uid != "" {
 		keys = append(keys, "k8s-uid:"+uid)
 	}
@@ -229,13 +229,6 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func metaTimestamp(bom *cdx.BOM) string {
 	if bom.Metadata == nil {
 		return ""
@@ -258,8 +251,8 @@ func (p *parser) runtimeModel(c *cdx.Component, field string) (int, error) {
 		name = c.Group + "/" + name
 	}
 	uri := runtimeProp(c.Properties, "kserve.storageUri")
-	for _, ref := range []string{name, "hf://" + name, uri} {
-		if h, ok := intoto.ParseHF(ref); ok && !h.Dataset && ref != "hf://" {
+	for _, ref := range []string{name, graph.SchemeHF + name, uri} {
+		if h, ok := graphref.ParseHF(ref); ok && !h.Dataset && ref != graph.SchemeHF {
 			keys = append(keys, h.Keys()...)
 			break
 		}

@@ -14,7 +14,7 @@ import (
 	v3 "github.com/spdx/tools-golang/spdx/v3/v3_0"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest/intoto"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // KeyAuthority is the issuingAuthority of the externalIdentifiers (type
@@ -200,7 +200,7 @@ func (p *parser) identity(e v3.AnyElement, purl string) (identity, error) {
 	}
 	if purl != "" {
 		k, err := graph.NormalizeKey(purl)
-		if err != nil || !strings.HasPrefix(k, "pkg:") {
+		if err != nil || !strings.HasPrefix(k, graph.SchemePurl) {
 			return id, p.fail(elemName(e), "software_packageUrl", "%q is not a purl", trunc(purl, 120))
 		}
 		id.purls = append(id.purls, k)
@@ -214,7 +214,7 @@ func (p *parser) identity(e v3.AnyElement, purl string) (identity, error) {
 		switch suffix((&ei.Type).GetID()) {
 		case "packageUrl":
 			k, err := graph.NormalizeKey(ei.Identifier)
-			if err != nil || !strings.HasPrefix(k, "pkg:") {
+			if err != nil || !strings.HasPrefix(k, graph.SchemePurl) {
 				return id, p.fail(elemName(e), field, "%q is not a purl", trunc(ei.Identifier, 120))
 			}
 			id.purls = append(id.purls, k)
@@ -229,7 +229,7 @@ func (p *parser) identity(e v3.AnyElement, purl string) (identity, error) {
 			switch {
 			case graph.IsDigestKey(k):
 				id.digests = append(id.digests, k)
-			case strings.HasPrefix(k, "pkg:"):
+			case strings.HasPrefix(k, graph.SchemePurl):
 				id.purls = append(id.purls, k)
 			default:
 				id.extra = append(id.extra, k)
@@ -371,7 +371,7 @@ func hubKeys(dataset bool, refs ...string) []string {
 		if r == "" {
 			continue
 		}
-		if h, ok := intoto.ParseHF(r); ok && h.Dataset == dataset {
+		if h, ok := graphref.ParseHF(r); ok && h.Dataset == dataset {
 			return h.Keys()
 		}
 	}

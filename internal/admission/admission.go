@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/ref"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -88,11 +89,11 @@ func clip(s string) string {
 // is denied (nothing vouches for it); a digest of a file inside a model is
 // judged as that model. Errors for bad input wrap query.ErrInvalidArgument.
 func Decide(ctx context.Context, q *query.Service, digest string, p Policy) (Decision, error) {
-	r, err := query.ParseRef(digest)
+	r, err := ref.Parse(digest)
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, fmt.Errorf("%w: %v", query.ErrInvalidArgument, err)
 	}
-	if len(r.Keys) != 1 || !graph.IsDigestKey(r.Keys[0]) {
+	if _, ok := r.Digest(); !ok {
 		return Decision{}, fmt.Errorf("%w: admission needs a digest (sha256:<hex>), got %q", query.ErrInvalidArgument, clip(digest))
 	}
 	if p.MaxUnsignedHops != nil && *p.MaxUnsignedHops < 0 {

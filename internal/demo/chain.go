@@ -13,6 +13,7 @@ import (
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 	"github.com/modelgraph/modelgraph/ingest"
 )
 
@@ -128,7 +129,7 @@ func newModel(name string, files ...file) *model {
 }
 
 func (m *model) subject() subject {
-	return subject{Name: m.name, URI: "hf://" + m.name, Digest: map[string]string{"sha256": m.root}}
+	return subject{Name: m.name, URI: graphref.HFModel(m.name), Digest: map[string]string{"sha256": m.root}}
 }
 
 // omsStatement is the OpenSSF Model Signing v1.0 manifest of m.
@@ -342,7 +343,7 @@ func build(s *signers) ([]ingest.Input, error) {
 	add("models/acme/llm-7b-chat/model.sig", s.ml.bundle, c.chatM.omsStatement)
 	add("models/acme/llm-7b-clinical/training.dsse.json", s.ml.dsse, func() ([]byte, error) {
 		return newStatement(predAIXVTrain, obj{
-			"parent_models": []obj{{"digest": "sha256:" + c.base.root, "uri": "hf://" + c.base.name, "name": c.base.name, "relation": "finetune"}},
+			"parent_models": []obj{{"digest": "sha256:" + c.base.root, "uri": graphref.HFModel(c.base.name), "name": c.base.name, "relation": "finetune"}},
 			"datasets":      []obj{{"digest": "sha256:" + c.clinical.digest, "uri": c.clinical.uri, "split": "train"}},
 			"training_run": obj{
 				"id":                 "ft-llm-7b-clinical-2024-06-02",
@@ -466,7 +467,7 @@ func datasetDep(d *dataset, split string) obj {
 }
 
 func modelDep(m *model, kind, relation string) obj {
-	return obj{"name": m.name, "uri": "hf://" + m.name, "digest": obj{"sha256": m.root}, "annotations": obj{"kind": kind, "relation": relation}}
+	return obj{"name": m.name, "uri": graphref.HFModel(m.name), "digest": obj{"sha256": m.root}, "annotations": obj{"kind": kind, "relation": relation}}
 }
 
 // imageBOM is a serving image's CycloneDX SBOM as a scanner writes it: the

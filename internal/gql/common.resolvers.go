@@ -16,6 +16,11 @@ func (r *evidenceResolver) Role(ctx context.Context, obj *query.Evidence) (strin
 	return string(obj.Role), nil
 }
 
+// DisplayName is graph/ref's display rule, which query.Node.Name carries.
+func (r *nodeResolver) DisplayName(ctx context.Context, obj *query.Node) (string, error) {
+	return obj.Name, nil
+}
+
 func (r *nodeResolver) Identity(ctx context.Context, obj *query.Node) (*query.Identity, error) {
 	id, err := r.q.Identity(ctx, obj.ID, obj.Kind)
 	return &id, err

@@ -38,6 +38,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // ErrExport is the root of Export's errors.
@@ -536,12 +537,14 @@ func (e *exporter) pkgOf(n graph.Node) *model.PkgInputSpec {
 	hub, name := "", ""
 	for _, k := range n.Keys {
 		switch {
-		case strings.HasPrefix(k, "pkg:"):
+		case strings.HasPrefix(k, graph.SchemePurl):
 			purls = append(purls, k)
-		case strings.HasPrefix(k, "hf://") && hub == "":
-			hub = strings.TrimPrefix(strings.TrimPrefix(k, "hf://"), "datasets/")
-		case strings.HasPrefix(k, "name:") && name == "":
-			name = strings.TrimPrefix(k, "name:")
+		case strings.HasPrefix(k, graph.SchemeHF) && hub == "":
+			if h, ok := graphref.ParseHF(k); ok {
+				hub = h.ID
+			}
+		case strings.HasPrefix(k, graph.SchemeName) && name == "":
+			name = strings.TrimPrefix(k, graph.SchemeName)
 		}
 	}
 	slices.SortStableFunc(purls, func(a, b string) int {
@@ -579,9 +582,9 @@ func primaryKey(n graph.Node) string {
 			return 0
 		case graph.IsDigestKey(k):
 			return 1
-		case strings.HasPrefix(k, "hf://"):
+		case strings.HasPrefix(k, graph.SchemeHF):
 			return 2
-		case strings.HasPrefix(k, "pkg:"):
+		case strings.HasPrefix(k, graph.SchemePurl):
 			return 3
 		}
 		return 4

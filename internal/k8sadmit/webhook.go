@@ -28,6 +28,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -437,9 +438,9 @@ func (w *Webhook) digests(ctx context.Context, ref Reference) (digests, named []
 	if strings.HasPrefix(ref.Value, "oci://") {
 		return nil, nil, nil // unpinned artifact
 	}
-	r, err := query.ParseRef(ref.Value)
+	r, err := graphref.Parse(ref.Value)
 	if err != nil {
-		if errors.Is(err, query.ErrInvalidArgument) {
+		if errors.Is(err, graphref.ErrInvalid) {
 			return nil, nil, nil // not a reference the graph can hold: unknown
 		}
 		return nil, nil, err

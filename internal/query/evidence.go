@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/ref"
 )
 
 // Node is a node as answers show it.
@@ -108,46 +109,8 @@ func toNode(n graph.Node) Node {
 
 func toRef(n graph.Node) NodeRef { return NodeRef{ID: n.ID, Kind: n.Kind, Name: displayName(n)} }
 
-// displayName picks the label a responder recognises.
-func displayName(n graph.Node) string {
-	if v := n.Attr("name"); v != "" {
-		if ver := n.Attr("version"); ver != "" && !strings.Contains(v, ver) {
-			return v + "@" + ver
-		}
-		return v
-	}
-	switch n.Kind {
-	case graph.KindAdvisory, graph.KindVulnerability:
-		if v := n.Attr("advisoryId"); v != "" {
-			return v
-		}
-	case graph.KindDocument:
-		if d := docDigest(n); d != "" && n.Attr("type") != "" {
-			return n.Attr("type") + " " + d
-		}
-	case graph.KindIdentity:
-		if v := n.Attr("identity"); v != "" {
-			return v
-		}
-		if v := n.Attr("keyId"); v != "" {
-			return "key " + v
-		}
-	}
-	for _, prefix := range []string{"name:", "deployment:", "advisory:", "vuln:", "pkg:", "hf://"} {
-		for _, k := range n.Keys {
-			if strings.HasPrefix(k, prefix) {
-				if prefix == "pkg:" || prefix == "hf://" {
-					return k
-				}
-				return k[len(prefix):]
-			}
-		}
-	}
-	if len(n.Keys) > 0 {
-		return n.Keys[0]
-	}
-	return string(n.ID)
-}
+// displayName is graph/ref's one display rule (ref.DisplayName).
+func displayName(n graph.Node) string { return ref.DisplayName(n) }
 
 func isNotFound(err error) bool { return errors.Is(err, graph.ErrNotFound) }
 

@@ -29,25 +29,25 @@ func seeds(f *testing.F, name string) {
 func FuzzParseRef(f *testing.F) {
 	seeds(f, "refs.txt")
 	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRef(s)
+		r, err := parseRef(s)
 		if err != nil {
 			if !IsBadInput(err) {
-				t.Fatalf("ParseRef(%q): error %v is not a bad-input error", s, err)
+				t.Fatalf("parseRef(%q): error %v is not a bad-input error", s, err)
 			}
 			return
 		}
 		if r.ID == "" && len(r.Keys) == 0 {
-			t.Fatalf("ParseRef(%q) = %+v: names nothing", s, r)
+			t.Fatalf("parseRef(%q) = %+v: names nothing", s, r)
 		}
 		if r.ID != "" && !r.ID.Valid() {
-			t.Fatalf("ParseRef(%q): invalid id %q", s, r.ID)
+			t.Fatalf("parseRef(%q): invalid id %q", s, r.ID)
 		}
 		for _, k := range r.Keys {
 			if nk, err := graph.NormalizeKey(k); err != nil || nk != k {
-				t.Fatalf("ParseRef(%q): key %q is not normalised (%q, %v)", s, k, nk, err)
+				t.Fatalf("parseRef(%q): key %q is not normalised (%q, %v)", s, k, nk, err)
 			}
 		}
-		again, err := ParseRef(r.Raw)
+		again, err := parseRef(r.Raw)
 		if err != nil || again.ID != r.ID || strings.Join(again.Keys, "\n") != strings.Join(r.Keys, "\n") {
 			t.Fatalf("ParseRef is not stable on %q: %+v then %+v, %v", s, r, again, err)
 		}

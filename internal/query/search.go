@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/ref"
 	"github.com/modelgraph/modelgraph/internal/search"
 )
 
@@ -74,20 +75,8 @@ func (s *Service) Search(ctx context.Context, text string, kinds []graph.NodeKin
 	return out, nil
 }
 
-// refOf picks the key a responder would type back to name n alone.
-func refOf(n graph.Node) string {
-	for _, prefix := range []string{"name:", "deployment:", "advisory:", "vuln:", "hf://", "pkg:", "oidc:", "key:", "run:"} {
-		for _, k := range n.Keys {
-			if strings.HasPrefix(k, prefix) {
-				return k
-			}
-		}
-	}
-	if len(n.Keys) > 0 {
-		return n.Keys[0]
-	}
-	return string(n.ID)
-}
+// refOf is the key a responder would type back to name n alone (ref.Of).
+func refOf(n graph.Node) string { return ref.Of(n) }
 
 // Suggestion is a "did you mean" for a reference that matched nothing.
 type Suggestion struct {

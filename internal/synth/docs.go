@@ -22,6 +22,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
 
@@ -305,7 +306,7 @@ func (pl *Plan) trainingDoc(s *Signer, i int) (Doc, error) {
 	var parents, datasets []ref
 	if ms.Parent >= 0 {
 		pm := pl.Models[ms.Parent]
-		parents = append(parents, ref{Digest: pm.Key, URI: "hf://" + pm.Name, Relation: ms.Relation})
+		parents = append(parents, ref{Digest: pm.Key, URI: graphref.HFModel(pm.Name), Relation: ms.Relation})
 	}
 	for _, di := range ms.Datasets {
 		ds := pl.Datasets[di]
@@ -326,7 +327,7 @@ func (pl *Plan) trainingDoc(s *Signer, i int) (Doc, error) {
 	if parents == nil {
 		pred["parent_models"] = []ref{}
 	}
-	st, err := marshalStatement([]subjectJSON{{Name: ms.Name + "/model.safetensors", URI: "hf://" + ms.Name, Digest: digestSet(ms.Key)}}, aixvTraining, pred)
+	st, err := marshalStatement([]subjectJSON{{Name: ms.Name + "/model.safetensors", URI: graphref.HFModel(ms.Name), Digest: digestSet(ms.Key)}}, aixvTraining, pred)
 	if err != nil {
 		return doc, err
 	}
@@ -395,7 +396,7 @@ func (pl *Plan) deploymentDoc(s *Signer, i int) (Doc, error) {
 		"endpoint":    fmt.Sprintf("https://%s.%s.synth.example/v1", dp.Service, dp.Cluster),
 		"deployedAt":  "2026-01-01T00:00:00Z",
 	}
-	st, err := marshalStatement([]subjectJSON{{Name: ms.Name + "/model.safetensors", URI: "hf://" + ms.Name, Digest: digestSet(ms.Key)}}, deployPredicate, pred)
+	st, err := marshalStatement([]subjectJSON{{Name: ms.Name + "/model.safetensors", URI: graphref.HFModel(ms.Name), Digest: digestSet(ms.Key)}}, deployPredicate, pred)
 	if err != nil {
 		return doc, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
+	graphref "github.com/modelgraph/modelgraph/graph/ref"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -580,15 +581,8 @@ func attr(n query.Node, name string) string {
 	return ""
 }
 
-func displayName(n graph.Node) string {
-	if v := n.Attr("name"); v != "" {
-		return v
-	}
-	if len(n.Keys) > 0 {
-		return n.Keys[0]
-	}
-	return string(n.ID)
-}
+// displayName is graph/ref's one display rule.
+func displayName(n graph.Node) string { return graphref.DisplayName(n) }
 
 func orDash(s string) string {
 	if s == "" {

@@ -281,13 +281,14 @@ type ComplexityRoot struct {
 	}
 
 	Node struct {
-		Attrs     func(childComplexity int) int
-		Documents func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Identity  func(childComplexity int) int
-		Keys      func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Name      func(childComplexity int) int
+		Attrs       func(childComplexity int) int
+		DisplayName func(childComplexity int) int
+		Documents   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Identity    func(childComplexity int) int
+		Keys        func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
 	}
 
 	NodeDetail struct {
@@ -639,6 +640,8 @@ type MutationResolver interface {
 	DeleteWatchSubscription(ctx context.Context, id string) (bool, error)
 }
 type NodeResolver interface {
+	DisplayName(ctx context.Context, obj *query.Node) (string, error)
+
 	Identity(ctx context.Context, obj *query.Node) (*query.Identity, error)
 }
 type NodeRefResolver interface {
@@ -1600,6 +1603,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Node.Attrs(childComplexity), true
+	case "Node.displayName":
+		if e.complexity.Node.DisplayName == nil {
+			break
+		}
+
+		return e.complexity.Node.DisplayName(childComplexity), true
 	case "Node.documents":
 		if e.complexity.Node.Documents == nil {
 			break
@@ -3391,8 +3400,10 @@ type Query {
 type Node {
   id: ID!
   kind: NodeKind!
-  "Claimed name (and version), advisory id, deployment location, signer, or the first key."
+  "Claimed name (and version), advisory id, deployment location, signer, or the first key. The same value as displayName."
   name: String!
+  "How the node is shown everywhere (UI, CLI, AI-BOM): graph/ref's one display rule, name@version (docs/architecture.md, one grammar, one display rule)."
+  displayName: String!
   keys: [String!]!
   attrs: [Attr!]!
   "Digests of every document that mentioned the node."
@@ -4908,6 +4919,8 @@ func (ec *executionContext) fieldContext_Advisory_node(_ context.Context, field 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -5609,6 +5622,8 @@ func (ec *executionContext) fieldContext_AffectedNode_node(_ context.Context, fi
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -6343,6 +6358,8 @@ func (ec *executionContext) fieldContext_Decision_subjects(_ context.Context, fi
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -6530,6 +6547,8 @@ func (ec *executionContext) fieldContext_Deployed_deployment(_ context.Context, 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -6802,6 +6821,8 @@ func (ec *executionContext) fieldContext_DeployedAnswer_datasets(_ context.Conte
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -7275,6 +7296,8 @@ func (ec *executionContext) fieldContext_Explanation_from(_ context.Context, fie
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -7318,6 +7341,8 @@ func (ec *executionContext) fieldContext_Explanation_to(_ context.Context, field
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -8559,6 +8584,8 @@ func (ec *executionContext) fieldContext_InventoryItem_node(_ context.Context, f
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -8950,6 +8977,8 @@ func (ec *executionContext) fieldContext_Lineage_roots(_ context.Context, field 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -9513,6 +9542,35 @@ func (ec *executionContext) fieldContext_Node_name(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _Node_displayName(ctx context.Context, field graphql.CollectedField, obj *query.Node) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Node_displayName,
+		func(ctx context.Context) (any, error) {
+			return ec.resolvers.Node().DisplayName(ctx, obj)
+		},
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Node_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Node",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Node_keys(ctx context.Context, field graphql.CollectedField, obj *query.Node) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9673,6 +9731,8 @@ func (ec *executionContext) fieldContext_NodeDetail_node(_ context.Context, fiel
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -9939,6 +9999,8 @@ func (ec *executionContext) fieldContext_NodeRef_node(_ context.Context, field g
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -11662,6 +11724,8 @@ func (ec *executionContext) fieldContext_Query_resolve(ctx context.Context, fiel
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -13048,6 +13112,8 @@ func (ec *executionContext) fieldContext_Reached_node(_ context.Context, field g
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -13596,6 +13662,8 @@ func (ec *executionContext) fieldContext_RollbackAnswer_deployment(_ context.Con
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -13793,6 +13861,8 @@ func (ec *executionContext) fieldContext_RollbackCandidate_model(_ context.Conte
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -14380,6 +14450,8 @@ func (ec *executionContext) fieldContext_SearchHit_node(_ context.Context, field
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -14667,6 +14739,8 @@ func (ec *executionContext) fieldContext_SignaturesAnswer_identities(_ context.C
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -15537,6 +15611,8 @@ func (ec *executionContext) fieldContext_UnverifiedItem_node(_ context.Context, 
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -16994,6 +17070,8 @@ func (ec *executionContext) fieldContext_WeakDeployment_deployment(_ context.Con
 				return ec.fieldContext_Node_kind(ctx, field)
 			case "name":
 				return ec.fieldContext_Node_name(ctx, field)
+			case "displayName":
+				return ec.fieldContext_Node_displayName(ctx, field)
 			case "keys":
 				return ec.fieldContext_Node_keys(ctx, field)
 			case "attrs":
@@ -20542,6 +20620,42 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "displayName":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Node_displayName(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "keys":
 			out.Values[i] = ec._Node_keys(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

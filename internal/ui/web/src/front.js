@@ -11,21 +11,21 @@ const DASHBOARD = `query Dashboard {
   dashboard {
     stats { nodes edges documents nodeKinds { kind count } }
     verification { kind status count }
-    weakestProduction { deployment { id name } status weakNodes reached weakness }
+    weakestProduction { deployment { id name: displayName } status weakNodes reached weakness }
     activeAdvisories { advisory { id name } severity summary affects { id kind name } reaches { id kind name } total }
-    unverifiedProductionModels { node { id name } identity { status reason } environments state }
+    unverifiedProductionModels { node { id name: displayName } identity { status reason } environments state }
     recentDocuments { document { document type source ingestedAt status } describes { id kind name } }
     truncated
   }
 }`;
 
 const SEARCH = `query Search($text: String!, $first: Int) {
-  search(text: $text, first: $first) { items { node { id kind name } match matched ref } totalCount }
+  search(text: $text, first: $first) { items { node { id kind name: displayName } match matched ref } totalCount }
 }`;
 
 const NODES = `query Nodes($kind: NodeKind!, $filter: NodeFilterInput, $first: Int, $after: String) {
   nodes(kind: $kind, filter: $filter, first: $first, after: $after) {
-    items { node { id kind name keys } identity { status verified reason } environments state reachedBy { name } lastIngested }
+    items { node { id kind name: displayName keys } identity { status verified reason } environments state reachedBy { name } lastIngested }
     pageInfo { endCursor hasNextPage }
   }
 }`;

@@ -2,6 +2,10 @@
 // nodes must fit the server's complexity budget with both directions asked
 // at once.
 
+// Nodes are shown by the server's displayName (graph/ref's one display
+// rule, docs/architecture.md), read as `name` so Nodes and NodeRefs (whose
+// name follows the same rule) are drawn alike.
+
 export const PAGE = 1000;
 // Nodes whose incident edges are fetched to draw the links the walk's
 // shortest-path tree leaves out (a merge's second parent, a derived dataset
@@ -9,11 +13,11 @@ export const PAGE = 1000;
 export const CROSS_EDGE_NODES = 120;
 
 export const RESOLVE = `query Resolve($ref: String!) {
-  resolve(ref: $ref) { id kind name keys }
+  resolve(ref: $ref) { id kind name: displayName keys }
 }`;
 
-const LINEAGE_FIELDS = `roots { id kind name keys }
-    reached { node { id kind name } depth status path { from { id } kind to { id } status } }
+const LINEAGE_FIELDS = `roots { id kind name: displayName keys }
+    reached { node { id kind name: displayName } depth status path { from { id } kind to { id } status } }
     totalCount truncated depthLimited pageInfo { hasNextPage }`;
 
 export function lineage(dir) {
@@ -42,7 +46,7 @@ const EVIDENCE = `fragment Ev on Evidence {
 
 export const DETAILS = `query Details($ref: String!) {
   lookup(ref: $ref) {
-    node { id kind name keys attrs { name value documents } documents }
+    node { id kind name: displayName keys attrs { name value documents } documents }
     identity { status verified reason basis describedBy { ...Ev } }
     edges { from { id kind name } kind to { id kind name } attrs { name value documents } status weakness evidence { ...Ev } }
     edgesTotal
@@ -55,7 +59,7 @@ const HOP = `from { id kind name } kind to { id kind name } status weakness`;
 
 export const DEPLOYED_FROM_DATASET = `query DeployedFromDataset($ref: String!, $depth: Int, $first: Int) {
   deployedModelsTrainedOn(dataset: $ref, depth: $depth, first: $first) {
-    deployments { deployment { id kind name } model { id kind name } environment deployedAt state status path { ${HOP} } }
+    deployments { deployment { id kind name: displayName } model { id kind name } environment deployedAt state status path { ${HOP} } }
     models { id }
     totalCount truncated depthLimited
   }
@@ -63,7 +67,7 @@ export const DEPLOYED_FROM_DATASET = `query DeployedFromDataset($ref: String!, $
 
 export const DEPLOYED_DOWNSTREAM = `query DeployedDownstream($ref: String!, $depth: Int, $first: Int) {
   impact(ref: $ref, depth: $depth, kinds: [Deployment], first: $first) {
-    reached { node { id kind name attrs { name value } } status path { ${HOP} } }
+    reached { node { id kind name: displayName attrs { name value } } status path { ${HOP} } }
     totalCount truncated depthLimited
   }
 }`;
