@@ -34,7 +34,7 @@ func TestDisplayName(t *testing.T) {
 	if want != "acme/llm-7b@1.2" {
 		t.Fatalf("DisplayName = %q", want)
 	}
-	h, _ := newHandler(Options{Reader: s, Writer: s})
+	h, _ := newHandler(Options{Reader: s})
 	for _, spelling := range []string{"acme/llm-7b", "https://huggingface.co/acme/llm-7b/tree/main", "hf://acme/llm-7b@v1"} {
 		q, _ := json.Marshal(spelling)
 		rec := post(t, h, `{ resolve(ref: `+string(q)+`) { name displayName } }`)
