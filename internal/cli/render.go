@@ -244,17 +244,7 @@ func evidenceLine(e client.EvidenceFields) string {
 	return s
 }
 
-func signerName(s client.SignerFields) string {
-	switch {
-	case s.Identity != "" && s.Issuer != "":
-		return s.Identity + " (" + s.Issuer + ")"
-	case s.Identity != "":
-		return s.Identity
-	case s.KeyId != "":
-		return "key " + s.KeyId
-	}
-	return s.Method
-}
+func signerName(s client.SignerFields) string { return s.Label }
 
 func nodeNames(ns []client.NodeFields) string {
 	var out []string

@@ -683,7 +683,7 @@ func (v *LookupResponse) GetLookup() []LookupAnswer { return v.Lookup }
 type NodeFields struct {
 	Id   string   `json:"id"`
 	Kind NodeKind `json:"kind"`
-	// Claimed name (and version), advisory id, deployment location, signer, or the first key.
+	// Claimed name (and version), advisory id, deployment location, signer, or the first key. The same value as displayName.
 	Name  string                `json:"name"`
 	Keys  []string              `json:"keys"`
 	Attrs []NodeFieldsAttrsAttr `json:"attrs"`
@@ -1426,6 +1426,8 @@ type SignerFields struct {
 	Reason string `json:"reason"`
 	// Namespace patterns the trust policy restricts this signer to, comma-separated; empty when unrestricted.
 	Scope string `json:"scope"`
+	// How the signer is shown: identity (issuer), identity, key <hint>, or unnamed <method> signer (one rule, graph/ref).
+	Label string `json:"label"`
 }
 
 // GetMethod returns SignerFields.Method, and is useful for accessing the field via an interface.
@@ -1448,6 +1450,9 @@ func (v *SignerFields) GetReason() string { return v.Reason }
 
 // GetScope returns SignerFields.Scope, and is useful for accessing the field via an interface.
 func (v *SignerFields) GetScope() string { return v.Scope }
+
+// GetLabel returns SignerFields.Label, and is useful for accessing the field via an interface.
+func (v *SignerFields) GetLabel() string { return v.Label }
 
 type SignerMatchInput struct {
 	Identity string `json:"identity"`
@@ -2037,6 +2042,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -2155,6 +2161,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -2315,6 +2322,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -2468,6 +2476,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -2620,6 +2629,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -2736,6 +2746,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -2847,6 +2858,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 fragment NodeRefFields on NodeRef {
 	id
@@ -2985,6 +2997,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -3088,6 +3101,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -3182,6 +3196,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -3396,6 +3411,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 
@@ -3549,6 +3565,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 fragment NodeRefFields on NodeRef {
 	id
@@ -3712,6 +3729,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 fragment NodeRefFields on NodeRef {
 	id
@@ -3831,6 +3849,7 @@ fragment SignerFields on Signer {
 	status
 	reason
 	scope
+	label
 }
 `
 

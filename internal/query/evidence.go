@@ -63,6 +63,14 @@ type Signer struct {
 	// Scope lists the namespace patterns the policy restricts this signer
 	// to, joined by ", " ("" when unrestricted).
 	Scope string `json:"scope,omitempty"`
+	// Label is how the signer is shown (graph/ref.SignerLabel, the one rule).
+	Label string `json:"label"`
+}
+
+// labelled fills in the signer's display label.
+func (s Signer) labelled() Signer {
+	s.Label = ref.SignerLabel(graph.Signature{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID})
+	return s
 }
 
 // Hop is one edge of a path, in the direction its documents state it
@@ -155,7 +163,7 @@ func (l *loader) evidence(ctx context.Context, digests []string) ([]Evidence, er
 func toEvidence(d graph.Document) Evidence {
 	e := Evidence{Document: d.Digest, Type: d.Type, PredicateType: d.PredicateType, Source: d.Source, IngestedAt: d.IngestedAt, Status: d.Status(), Role: graph.RoleOf(d)}
 	for _, s := range d.Signatures {
-		e.Signers = append(e.Signers, Signer{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID, Status: s.Status, Reason: s.Reason, Scope: strings.Join(s.Scope, ", ")})
+		e.Signers = append(e.Signers, Signer{Method: s.Method, Identity: s.Identity, Issuer: s.Issuer, KeyID: s.KeyID, Status: s.Status, Reason: s.Reason, Scope: strings.Join(s.Scope, ", ")}.labelled())
 	}
 	return e
 }

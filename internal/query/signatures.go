@@ -90,7 +90,7 @@ func (s *Service) Signatures(ctx context.Context, identity, issuer string, p Pag
 		d := SignedDocument{Signature: Signer{
 			Method: sd.edge.Attr("method"), Identity: sd.ident.Attr("identity"), Issuer: sd.ident.Attr("issuer"),
 			KeyID: sd.ident.Attr("keyId"), Status: graph.Status(sd.edge.Attr("status")), Reason: sd.edge.Attr("reason"),
-		}}
+		}.labelled()}
 		if len(ev) == 1 {
 			d.Document = ev[0]
 			if sg, ok := matchSigner(ev[0].Signers, sd.ident); ok {

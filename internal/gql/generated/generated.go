@@ -515,6 +515,7 @@ type ComplexityRoot struct {
 		Identity func(childComplexity int) int
 		Issuer   func(childComplexity int) int
 		KeyID    func(childComplexity int) int
+		Label    func(childComplexity int) int
 		Method   func(childComplexity int) int
 		Reason   func(childComplexity int) int
 		Scope    func(childComplexity int) int
@@ -2664,6 +2665,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.complexity.Signer.KeyID(childComplexity), true
+	case "Signer.label":
+		if e.complexity.Signer.Label == nil {
+			break
+		}
+
+		return e.complexity.Signer.Label(childComplexity), true
 	case "Signer.method":
 		if e.complexity.Signer.Method == nil {
 			break
@@ -3456,6 +3463,8 @@ type Signer {
   reason: String
   "Namespace patterns the trust policy restricts this signer to, comma-separated; empty when unrestricted."
   scope: String
+  "How the signer is shown: identity (issuer), identity, key <hint>, or unnamed <method> signer (one rule, graph/ref)."
+  label: String!
 }
 
 "One edge of a path, as its documents state it, with its evidence."
@@ -7261,6 +7270,8 @@ func (ec *executionContext) fieldContext_Evidence_signers(_ context.Context, fie
 				return ec.fieldContext_Signer_reason(ctx, field)
 			case "scope":
 				return ec.fieldContext_Signer_scope(ctx, field)
+			case "label":
+				return ec.fieldContext_Signer_label(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -8374,6 +8385,8 @@ func (ec *executionContext) fieldContext_IngestedDocument_signatures(_ context.C
 				return ec.fieldContext_Signer_reason(ctx, field)
 			case "scope":
 				return ec.fieldContext_Signer_scope(ctx, field)
+			case "label":
+				return ec.fieldContext_Signer_label(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -14932,6 +14945,8 @@ func (ec *executionContext) fieldContext_SignedDocument_signature(_ context.Cont
 				return ec.fieldContext_Signer_reason(ctx, field)
 			case "scope":
 				return ec.fieldContext_Signer_scope(ctx, field)
+			case "label":
+				return ec.fieldContext_Signer_label(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -15165,6 +15180,33 @@ func (ec *executionContext) fieldContext_Signer_scope(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Signer_label(ctx context.Context, field graphql.CollectedField, obj *query.Signer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		ec.fieldContext_Signer_label,
+		func(ctx context.Context) (any, error) { return obj.Label, nil },
+		nil,
+		ec.marshalNString2string,
+		true,
+		true,
+	)
+}
+
+func (ec *executionContext) fieldContext_Signer_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Signer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SignerMatch_identity(ctx context.Context, field graphql.CollectedField, obj *admission.SignerMatch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15255,6 +15297,8 @@ func (ec *executionContext) fieldContext_SignerUse_signer(_ context.Context, fie
 				return ec.fieldContext_Signer_reason(ctx, field)
 			case "scope":
 				return ec.fieldContext_Signer_scope(ctx, field)
+			case "label":
+				return ec.fieldContext_Signer_label(ctx, field)
 			}
 			return nil, fmt.Errorf("no field named %q was found under type Signer", field.Name)
 		},
@@ -22820,6 +22864,11 @@ func (ec *executionContext) _Signer(ctx context.Context, sel ast.SelectionSet, o
 			out.Values[i] = ec._Signer_reason(ctx, field, obj)
 		case "scope":
 			out.Values[i] = ec._Signer_scope(ctx, field, obj)
+		case "label":
+			out.Values[i] = ec._Signer_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
