@@ -29,7 +29,7 @@ resuming after the last event it printed. Events are what the server's watcher
 found in committed documents; see docs/watch.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := api.client()
+			c, err := api.server()
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ found in committed documents; see docs/watch.md.`,
 			out := cmd.OutOrStdout()
 			enc := json.NewEncoder(out)
 			seen := 0
-			err = watch.Stream(cmd.Context(), hc, c.base, c.token, after, func(e watch.Event) error {
+			err = watch.Stream(cmd.Context(), hc, c.Base, c.Token, after, func(e watch.Event) error {
 				if asJSON {
 					if err := enc.Encode(e); err != nil {
 						return err
