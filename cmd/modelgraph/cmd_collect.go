@@ -53,13 +53,9 @@ when any document could not be collected. With --watch, collect keeps going
 			return err
 		}
 		log := app.NewLogger(c, os.Stderr)
-		var cs []collect.Collector
-		for _, spec := range args {
-			col, err := collect.Parse(spec, collect.Options{Watch: watch, MaxBytes: c.MaxBodyBytes, Insecure: insecure, Log: log})
-			if err != nil {
-				return err
-			}
-			cs = append(cs, col)
+		cs, err := collect.ParseAll(args, collect.Options{Watch: watch, MaxBytes: c.MaxBodyBytes, Insecure: insecure, Log: log})
+		if err != nil {
+			return err
 		}
 		pipe, closeStore, err := app.OpenPipeline(cmd.Context(), c, nil)
 		if err != nil {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -13,10 +11,8 @@ import (
 )
 
 func newIngestCommand() *cobra.Command {
-	var subject, role, output, progressMode string
-	var workers int
-	var cpuProfile string
-	var failFast bool
+	var o bulk.Options
+	var output, progressMode, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
 		Short: "Ingest documents (OMS signatures, attestations, SBOMs, model cards) into the local store",
@@ -37,26 +33,20 @@ file's receipts or rejection, and the summary.`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	settings := withSettings(cmd)
-	cmd.Flags().StringVar(&subject, "subject", "", "digest the SBOMs describe (e.g. sha256:...)")
-	cmd.Flags().StringVar(&role, "role", "", "SBOM role: serving-image or training-environment")
+	cmd.Flags().StringVar(&o.Subject, "subject", "", "digest the SBOMs describe (e.g. sha256:...)")
+	cmd.Flags().StringVar(&o.Role, "role", "", "SBOM role: serving-image or training-environment")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
-	cmd.Flags().IntVar(&workers, "workers", 0, "documents parsed and verified at once (default: the number of cores)")
-	cmd.Flags().BoolVar(&failFast, "fail-fast", false, "stop at the first rejected file")
+	cmd.Flags().IntVar(&o.Workers, "workers", 0, "documents parsed and verified at once (default: the number of cores)")
+	cmd.Flags().BoolVar(&o.FailFast, "fail-fast", false, "stop at the first rejected file")
 	cmd.Flags().StringVar(&progressMode, "progress", progress.Auto, "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or none")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if cpuProfile != "" {
-			f, err := os.Create(cpuProfile)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
-			defer pprof.StopCPUProfile()
+		stopProfile, err := app.StartCPUProfile(cpuProfile)
+		if err != nil {
+			return err
 		}
+		defer stopProfile()
 		c, err := settings()
 		if err != nil {
 			return err
@@ -64,8 +54,8 @@ file's receipts or rejection, and the summary.`,
 		if err := checkOutput(output); err != nil {
 			return err
 		}
-		if workers < 0 || workers > 256 {
-			return fmt.Errorf("--workers %d: want 1..256 (0: the number of cores)", workers)
+		if o.Workers < 0 || o.Workers > 256 {
+			return fmt.Errorf("--workers %d: want 1..256 (0: the number of cores)", o.Workers)
 		}
 		files, err := bulk.Expand(args)
 		if err != nil {
@@ -81,8 +71,8 @@ file's receipts or rejection, and the summary.`,
 		}
 		defer closeStore()
 		pr := &bulk.Printer{W: cmd.OutOrStdout(), JSON: output == "json", Clear: meter.Clear}
-		sum, err := bulk.Run(cmd.Context(), pipe, files, bulk.Options{Workers: workers, FailFast: failFast, Subject: subject, Role: role,
-			Progress: func(oc bulk.Outcome) { meter.Done(oc.Bytes, len(oc.Results)) }}, pr.Outcome)
+		o.Progress = func(oc bulk.Outcome) { meter.Done(oc.Bytes, len(oc.Results)) }
+		sum, err := bulk.Run(cmd.Context(), pipe, files, o, pr.Outcome)
 		meter.Finish()
 		if perr := pr.Finish(sum); err == nil {
 			err = perr

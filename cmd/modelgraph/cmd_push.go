@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,8 +17,6 @@ func newPushCommand() *cobra.Command {
 		o            push.Options
 		output       string
 		progressMode string
-		retries      int
-		retryWait    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "push --server URL [--token-file FILE] PATH...",
@@ -44,26 +41,12 @@ the write scope.`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	api.register(cmd.Flags())
-	f := cmd.Flags()
-	f.StringVar(&o.Subject, "subject", "", "digest the SBOMs describe (e.g. sha256:...)")
-	f.StringVar(&o.Role, "role", "", "SBOM role: serving-image or training-environment")
-	f.StringVar(&o.ContentType, "content-type", "", "content type to send (default: let the server detect the format)")
-	f.StringVarP(&output, "output", "o", "text", "output: text or json")
-	f.IntVar(&retries, "retries", 5, "retries per file on 5xx, 429 and connection errors")
-	f.DurationVar(&retryWait, "retry-wait", 500*time.Millisecond, "first retry delay; it doubles each retry (up to 30s), with jitter")
-	f.IntVar(&o.Parallel, "parallel", 4, "files pushed concurrently")
-	f.StringVar(&progressMode, "progress", progress.Auto, "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or none")
-	f.Int64Var(&o.MaxBytes, "max-bytes", 64<<20, "refuse files larger than this before sending")
+	o.AddFlags(cmd.Flags())
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
+	cmd.Flags().StringVar(&progressMode, "progress", progress.Auto, "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or none")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		switch {
-		case checkOutput(output) != nil:
-			return checkOutput(output)
-		case o.Parallel < 1 || o.Parallel > 64:
-			return fmt.Errorf("--parallel %d: want 1..64", o.Parallel)
-		case retries < 0 || retries > 20:
-			return fmt.Errorf("--retries %d: want 0..20", retries)
-		case retryWait <= 0:
-			return fmt.Errorf("--retry-wait %s: must be positive", retryWait)
+		if err := errors.Join(checkOutput(output), o.Check()); err != nil {
+			return err
 		}
 		srv, err := api.server()
 		if err != nil {
@@ -72,7 +55,6 @@ the write scope.`,
 		if srv == nil {
 			return errors.New("--server is required (e.g. --server https://modelgraph.example)")
 		}
-		srv.Retries, srv.Backoff = retries, retryWait
 		files, err := bulk.Expand(args)
 		if err != nil {
 			return err

@@ -18,7 +18,6 @@ func newVerifyCommand() *cobra.Command {
 func newVerifyModelCommand() *cobra.Command {
 	var o verify.Options
 	var output string
-	var ignoreGit bool
 	cmd := &cobra.Command{
 		Use:   "model DIR|oci://REF|oci-layout:DIR[:TAG|@DIGEST]",
 		Short: "Verify an OpenSSF Model Signing signature and re-hash the model against it",
@@ -47,46 +46,14 @@ anything does not (the report says what), or when the check cannot run.`,
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			o.KeepGitPaths = !ignoreGit
 			r, err := verify.Model(cmd.Context(), args[0], o)
-			out := cmd.OutOrStdout()
-			switch {
-			case err != nil && output == "json":
-				// Machine readers get JSON for a check that could not run too.
-				_ = printJSON(out, map[string]any{"path": args[0], "verified": false, "error": err.Error()})
-				return &exitError{code: 1, err: err}
-			case err != nil:
-				return err
-			case output == "json":
-				err = printJSON(out, r)
-			default:
-				err = verify.WriteText(out, r)
-			}
-			if err != nil {
-				return err
-			}
-			if err := verify.Failure(args[0], r); err != nil {
+			if err := verify.Print(cmd.OutOrStdout(), output == "json", args[0], r, err); err != nil {
 				return &exitError{code: 1, err: err}
 			}
 			return nil
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&o.Signature, "signature", "", "signature file (default DIR/model.sig)")
-	fl.StringArrayVar(&o.Trust.PublicKeys, "public-key", nil, "trusted public key, PEM (repeatable)")
-	fl.StringArrayVar(&o.Trust.CertChains, "cert-chain", nil, "trusted CA certificates, PEM; self-signed ones anchor chains (repeatable)")
-	fl.StringVar(&o.Trust.Identity, "identity", "", "keyless: expected certificate identity (SAN: email or URI)")
-	fl.StringVar(&o.Trust.IdentityRegexp, "identity-regexp", "", "keyless: expected identity, as a regular expression")
-	fl.StringVar(&o.Trust.Issuer, "issuer", "", "keyless: expected OIDC issuer")
-	fl.StringVar(&o.Trust.IssuerRegexp, "issuer-regexp", "", "keyless: expected OIDC issuer, as a regular expression")
-	fl.StringArrayVar(&o.Trust.TrustedRoots, "trusted-root", nil, "keyless: sigstore trusted_root.json (repeatable; default public-good)")
-	fl.StringVar(&o.Trust.PolicyFile, "policy", "", "trust policy YAML; flags add to it")
-	fl.StringArrayVar(&o.IgnorePaths, "ignore-paths", nil, "paths (relative to DIR) left out of the comparison (repeatable)")
-	fl.BoolVar(&ignoreGit, "ignore-git-paths", true, "ignore .git, .gitattributes, .github and .gitignore at the model root")
-	fl.BoolVar(&o.AllowSymlinks, "allow-symlinks", false, "follow symlinks to files instead of refusing them")
-	fl.BoolVar(&o.IgnoreUnsignedFiles, "ignore-unsigned-files", false, "do not report files the signature does not cover")
-	fl.IntVar(&o.Workers, "workers", 0, "files hashed in parallel (default: number of CPUs)")
-	fl.StringVarP(&output, "output", "o", "text", "output: text or json")
-	fl.BoolVar(&o.Insecure, "insecure-registry", false, "oci://: plain HTTP, to a loopback registry only")
+	o.AddFlags(cmd.Flags())
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output: text or json")
 	return cmd
 }

@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest"
@@ -18,6 +21,7 @@ import (
 	"github.com/modelgraph/modelgraph/internal/collect"
 	"github.com/modelgraph/modelgraph/internal/config"
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
 	"github.com/modelgraph/modelgraph/internal/k8sadmit"
 	"github.com/modelgraph/modelgraph/internal/posture"
@@ -45,6 +49,23 @@ type ServeOptions struct {
 	Log *slog.Logger
 	// Getenv reads MODELGRAPH_TOKENS and watch secrets (os.Getenv when nil).
 	Getenv func(string) string
+}
+
+// AddFlags registers the options as serve's flags.
+func (o *ServeOptions) AddFlags(f *pflag.FlagSet) {
+	f.DurationVar(&o.QueryTimeout, "query-timeout", gql.DefaultTimeout, "deadline of each GraphQL operation (walks stop when it passes; at most --request-timeout)")
+	f.IntVar(&o.QueryBudget, "query-budget", 0, "work units (GraphQL complexity) all running operations may hold together (0: 2 x the complexity limit)")
+	f.IntVar(&o.QueryRunning, "max-running-queries", gql.DefaultRunningPerCPU*runtime.GOMAXPROCS(0), "GraphQL operations running at once (more queue, then 503)")
+	f.DurationVar(&o.QueueWait, "queue-wait", gql.DefaultQueueWait, "how long a query or ingest waits for its budget before a 503 with Retry-After")
+	f.IntVar(&o.Ingests, "max-concurrent-ingests", 2*runtime.GOMAXPROCS(0), "documents parsed and written at once (more queue, then 503)")
+	f.StringVar(&o.MemoryLimit, "memory-limit", "auto", `Go soft memory limit: a size (1536MiB), "auto" (GOMEMLIMIT, else 80% of the cgroup limit) or "off"`)
+	f.StringVar(&o.PosturePolicy, "posture-policy", "", "posture policy YAML for GraphQL posture answers (levels and thresholds; docs/posture.md)")
+	a := &o.Admission
+	f.StringVar(&a.Addr, "admission-listen", "", "serve the Kubernetes validating admission webhook (HTTPS) on this address, e.g. :8443 (off when empty)")
+	f.StringVar(&a.Cert, "admission-tls-cert", "", "PEM certificate (chain) of the admission webhook; re-read when it changes")
+	f.StringVar(&a.Key, "admission-tls-key", "", "PEM private key of the admission webhook")
+	f.StringVar(&a.ClientCA, "admission-client-ca", "", "require callers of the admission webhook to present a client certificate from this CA (PEM): the API server's")
+	f.StringVar(&a.Config, "admission-config", "", "admission webhook configuration file (YAML/JSON: policy, modes, unknown rule)")
 }
 
 // AdmissionOptions configure the Kubernetes admission webhook

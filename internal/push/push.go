@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -24,9 +27,38 @@ type Options struct {
 	MaxBytes int64
 	// Parallel files are pushed at once (1 when 0).
 	Parallel int
+	// Retries and RetryWait, when set, replace the server's Retries and
+	// Backoff for this push.
+	Retries   int
+	RetryWait time.Duration
 	// Report, when set, sees every file's result as it completes (calls
 	// are serialised).
 	Report func(Result)
+}
+
+// AddFlags registers the options as `modelgraph push`'s flags, with
+// their defaults.
+func (o *Options) AddFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.Subject, "subject", "", "digest the SBOMs describe (e.g. sha256:...)")
+	f.StringVar(&o.Role, "role", "", "SBOM role: serving-image or training-environment")
+	f.StringVar(&o.ContentType, "content-type", "", "content type to send (default: let the server detect the format)")
+	f.IntVar(&o.Retries, "retries", 5, "retries per file on 5xx, 429 and connection errors")
+	f.DurationVar(&o.RetryWait, "retry-wait", 500*time.Millisecond, "first retry delay; it doubles each retry (up to 30s), with jitter")
+	f.IntVar(&o.Parallel, "parallel", 4, "files pushed concurrently")
+	f.Int64Var(&o.MaxBytes, "max-bytes", 64<<20, "refuse files larger than this before sending")
+}
+
+// Check reports options out of range, naming the flag.
+func (o Options) Check() error {
+	switch {
+	case o.Parallel < 1 || o.Parallel > 64:
+		return fmt.Errorf("--parallel %d: want 1..64", o.Parallel)
+	case o.Retries < 0 || o.Retries > 20:
+		return fmt.Errorf("--retries %d: want 0..20", o.Retries)
+	case o.RetryWait <= 0:
+		return fmt.Errorf("--retry-wait %s: must be positive", o.RetryWait)
+	}
+	return nil
 }
 
 // Result is one file's outcome.
@@ -43,6 +75,11 @@ type Result struct {
 // results in the order of files. A file not tried because ctx ended says
 // so in its Error.
 func Push(ctx context.Context, s *Server, files []string, o Options) []Result {
+	if o.RetryWait > 0 {
+		c := *s
+		c.Retries, c.Backoff = o.Retries, o.RetryWait
+		s = &c
+	}
 	results := make([]Result, len(files))
 	var mu sync.Mutex
 	next := make(chan int)

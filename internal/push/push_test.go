@@ -157,3 +157,20 @@ func TestConnect(t *testing.T) {
 		t.Errorf("empty token file: %v", err)
 	}
 }
+
+// TestOptionsCheck: the flags' ranges, each error naming its flag.
+func TestOptionsCheck(t *testing.T) {
+	ok := Options{Parallel: 4, Retries: 5, RetryWait: time.Millisecond}
+	if err := ok.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for flag, o := range map[string]Options{
+		"--parallel":   {Parallel: 65, RetryWait: time.Second},
+		"--retries":    {Parallel: 1, Retries: 21, RetryWait: time.Second},
+		"--retry-wait": {Parallel: 1},
+	} {
+		if err := o.Check(); err == nil || !strings.Contains(err.Error(), flag) {
+			t.Errorf("%+v: %v, want an error naming %s", o, err, flag)
+		}
+	}
+}

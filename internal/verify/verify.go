@@ -7,6 +7,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/pflag"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/envelope"
@@ -29,14 +32,35 @@ type Options struct {
 	Signature string
 	Trust     trust.Material
 	// IgnorePaths (relative to the model) are left out of the comparison.
-	IgnorePaths         []string
-	KeepGitPaths        bool
+	IgnorePaths []string
+	// IgnoreGitPaths leaves .git, .gitattributes, .github and .gitignore
+	// at the model root out (the flag's default; model_signing's too).
+	IgnoreGitPaths      bool
 	AllowSymlinks       bool
 	IgnoreUnsignedFiles bool
 	// Workers hash files in parallel (0: every CPU).
 	Workers int
 	// Insecure lets oci:// use plain HTTP, to a loopback registry only.
 	Insecure bool
+}
+
+// AddFlags registers the options as `verify model`'s flags.
+func (o *Options) AddFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&o.Signature, "signature", "", "signature file (default DIR/model.sig)")
+	fl.StringArrayVar(&o.Trust.PublicKeys, "public-key", nil, "trusted public key, PEM (repeatable)")
+	fl.StringArrayVar(&o.Trust.CertChains, "cert-chain", nil, "trusted CA certificates, PEM; self-signed ones anchor chains (repeatable)")
+	fl.StringVar(&o.Trust.Identity, "identity", "", "keyless: expected certificate identity (SAN: email or URI)")
+	fl.StringVar(&o.Trust.IdentityRegexp, "identity-regexp", "", "keyless: expected identity, as a regular expression")
+	fl.StringVar(&o.Trust.Issuer, "issuer", "", "keyless: expected OIDC issuer")
+	fl.StringVar(&o.Trust.IssuerRegexp, "issuer-regexp", "", "keyless: expected OIDC issuer, as a regular expression")
+	fl.StringArrayVar(&o.Trust.TrustedRoots, "trusted-root", nil, "keyless: sigstore trusted_root.json (repeatable; default public-good)")
+	fl.StringVar(&o.Trust.PolicyFile, "policy", "", "trust policy YAML; flags add to it")
+	fl.StringArrayVar(&o.IgnorePaths, "ignore-paths", nil, "paths (relative to DIR) left out of the comparison (repeatable)")
+	fl.BoolVar(&o.IgnoreGitPaths, "ignore-git-paths", true, "ignore .git, .gitattributes, .github and .gitignore at the model root")
+	fl.BoolVar(&o.AllowSymlinks, "allow-symlinks", false, "follow symlinks to files instead of refusing them")
+	fl.BoolVar(&o.IgnoreUnsignedFiles, "ignore-unsigned-files", false, "do not report files the signature does not cover")
+	fl.IntVar(&o.Workers, "workers", 0, "files hashed in parallel (default: number of CPUs)")
+	fl.BoolVar(&o.Insecure, "insecure-registry", false, "oci://: plain HTTP, to a loopback registry only")
 }
 
 // Model verifies the model at target: a directory or a file, oci://REF
@@ -71,7 +95,7 @@ func Model(ctx context.Context, target string, o Options) (*oms.Report, error) {
 	opts := oms.VerifyOptions{
 		SignaturePath:       sigPath,
 		IgnorePaths:         o.IgnorePaths,
-		KeepGitPaths:        o.KeepGitPaths,
+		KeepGitPaths:        !o.IgnoreGitPaths,
 		AllowSymlinks:       o.AllowSymlinks,
 		IgnoreUnsignedFiles: o.IgnoreUnsignedFiles,
 		Hasher:              oms.Hasher{Workers: o.Workers},
@@ -196,4 +220,32 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// Print writes the outcome of Model(target) to w, as text or JSON (a
+// check that could not run is JSON too: {"path", "verified": false,
+// "error"}), and returns the error that decides the exit status: err,
+// Failure, or nil for a verified model.
+func Print(w io.Writer, asJSON bool, target string, r *oms.Report, err error) error {
+	switch {
+	case err != nil && asJSON:
+		_ = writeJSON(w, map[string]any{"path": target, "verified": false, "error": err.Error()})
+		return err
+	case err != nil:
+		return err
+	case asJSON:
+		err = writeJSON(w, r)
+	default:
+		err = WriteText(w, r)
+	}
+	if err != nil {
+		return err
+	}
+	return Failure(target, r)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,5 +113,32 @@ func TestModelUsage(t *testing.T) {
 		if _, err := Model(context.Background(), c.target, c.o); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s %+v: err = %v, want %q", c.target, c.o, err, c.want)
 		}
+	}
+}
+
+// TestPrint: JSON readers get JSON for a check that could not run too,
+// and the returned error decides the exit status.
+func TestPrint(t *testing.T) {
+	target := fx("v1.1.0-elliptic-key")
+	_, cause := Model(context.Background(), target, Options{})
+	var out bytes.Buffer
+	if err := Print(&out, true, target, nil, cause); err != cause {
+		t.Fatalf("Print returned %v, want %v", err, cause)
+	}
+	var got struct {
+		Path     string `json:"path"`
+		Verified bool   `json:"verified"`
+		Error    string `json:"error"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Path != target || got.Verified || !strings.Contains(got.Error, "no trust material") {
+		t.Fatalf("JSON %s: %v", out.String(), err)
+	}
+	r, err := Model(context.Background(), target, Options{Trust: trust.Material{PublicKeys: []string{fx("keys/certificate/signing-key-pub.pem")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := Print(&out, true, target, r, nil); err != nil || !json.Valid(out.Bytes()) || !strings.Contains(out.String(), `"verified": true`) {
+		t.Fatalf("verified model: %v\n%s", err, out.String())
 	}
 }
