@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -162,14 +163,27 @@ func (p *serveProcess) exit(t *testing.T, within time.Duration) int {
 
 // TestServeStopsInOrder: at SIGINT, serve (a real process) drains the
 // listener, then stops the collectors, then the watcher, and closes the
-// store last, and exits 0.
+// store last, and exits 0. An open event stream ends at the shutdown
+// rather than holding it past --shutdown-timeout (which would be an
+// error: "did not stop in time", exit status 1).
 func TestServeStopsInOrder(t *testing.T) {
 	evidence := t.TempDir()
 	if err := os.WriteFile(filepath.Join(evidence, "d.intoto.json"), datasetDoc(1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startServeProcess(t, "--collect", "dir:"+evidence)
+	p := startServeProcess(t, "--collect", "dir:"+evidence, "--shutdown-timeout", "5s")
 	p.waitLog(t, "collector started")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", p.base+"/v1/watch/events?after=latest", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("event stream: %d", resp.StatusCode)
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -185,22 +199,23 @@ func TestServeStopsInOrder(t *testing.T) {
 	}
 }
 
-// TestServeSecondSignalForcesExit: while the shutdown is blocked (an
-// event stream keeps the listener from draining), a second SIGINT ends
-// the process at once with a non-zero status and says so; the store was
-// not reported closed.
+// TestServeSecondSignalForcesExit: while the shutdown is blocked (a push
+// whose body never finishes keeps the listener from draining), a second
+// SIGINT ends the process at once with a non-zero status and says so; the
+// store was not reported closed.
 func TestServeSecondSignalForcesExit(t *testing.T) {
 	p := startServeProcess(t, "--shutdown-timeout", "2m")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", p.base+"/v1/watch/events?after=latest", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("event stream: %d", resp.StatusCode)
+	body, stall := io.Pipe()
+	defer stall.Close()
+	go func() {
+		req, _ := http.NewRequest("POST", p.base+"/v1/ingest", body)
+		req.ContentLength = 1 << 20
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if _, err := stall.Write([]byte(`{"_type": "https://in-toto.io/Statement/v1", `)); err != nil {
+		t.Fatal(err) // the server is reading the body: the request is in flight
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

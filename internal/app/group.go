@@ -121,9 +121,20 @@ func stopped(done <-chan struct{}, ctx context.Context) bool {
 	case <-done:
 		return true
 	case <-ctx.Done():
+	}
+	// Past the deadline: a last moment for a part that is stopping (one
+	// slow part must not leave none to those after it).
+	select {
+	case <-done:
+		return true
+	case <-time.After(lastGrace):
 		return false
 	}
 }
+
+// lastGrace is how long a part may still take once the shutdown timeout
+// has passed.
+const lastGrace = time.Second
 
 func (g *Group) logger() *slog.Logger {
 	if g.Log == nil {

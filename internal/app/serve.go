@@ -164,12 +164,13 @@ func Serve(ctx context.Context, c config.Config, o ServeOptions) (err error) {
 	if err := addAdmission(g, c, o, store, pipe, log); err != nil {
 		return err
 	}
+	stopping := make(chan struct{})
 	srv := &http.Server{
 		Handler: httpapi.New(httpapi.Options{
 			Store: store, Pipeline: pipe, Log: log, Version: buildinfo.Version(),
 			MaxBody: c.MaxBodyBytes, Timeout: c.RequestTimeout, Tokens: tokens,
 			QueryTimeout: o.QueryTimeout, QueryBudget: o.QueryBudget, QueueWait: o.QueueWait, QueryRunning: o.QueryRunning,
-			Health: health, Writer: pipe.Store, Watch: watcher, PosturePolicy: pp,
+			Health: health, Writer: pipe.Store, Watch: watcher, PosturePolicy: pp, Stopping: stopping,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       c.RequestTimeout,
@@ -177,6 +178,8 @@ func Serve(ctx context.Context, c config.Config, o ServeOptions) (err error) {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Event streams end as the shutdown begins instead of holding it.
+	srv.RegisterOnShutdown(func() { close(stopping) })
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", c.Listen, err)

@@ -3,10 +3,12 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/watch"
@@ -121,5 +123,43 @@ func TestReadyzErrorBody(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &body); err != nil || resp.StatusCode != 503 || body.Status != "unavailable" || body.Error.Code != "unavailable" || body.Error.Message == "" {
 		t.Fatalf("readyz over a closed store: %d %s (%v)", resp.StatusCode, b, err)
+	}
+}
+
+// TestEventStreamEndsWhenStopping: an open event stream ends when the
+// server begins to shut down (Options.Stopping), so it cannot hold the
+// shutdown until its request deadline.
+func TestEventStreamEndsWhenStopping(t *testing.T) {
+	s := openBolt(t)
+	q, err := watch.OpenQueue(filepath.Join(t.TempDir(), "watch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch.New(watch.Options{Queue: q, Reader: s})
+	t.Cleanup(func() { _ = w.Close() })
+	stopping := make(chan struct{})
+	e := startOn(t, Options{Watch: w, Stopping: stopping, Timeout: time.Hour}, nil, s)
+	req, _ := http.NewRequest("GET", e.url+"/v1/watch/events?after=latest", nil)
+	req.Header.Set("Authorization", "Bearer "+readSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan error, 1)
+	go func() { _, err := io.Copy(io.Discard, resp.Body); ended <- err }()
+	select {
+	case err := <-ended:
+		t.Fatalf("the stream ended before the shutdown: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(stopping)
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stream did not end when the server began stopping")
 	}
 }

@@ -80,8 +80,13 @@ type Options struct {
 	// Health): the store wrapped by the watcher, so documents created
 	// through the API are watched like pushed ones.
 	Writer graph.Writer
-	// Watch serves the watch fields of GraphQL (nil: not watching).
+	// Watch serves the watch fields of GraphQL and the event stream (nil:
+	// not watching).
 	Watch *watch.Watcher
+	// Stopping, when set, is closed as the server begins to shut down:
+	// event streams end then (clients reconnect elsewhere or later), so an
+	// open stream does not hold the shutdown until its request deadline.
+	Stopping <-chan struct{}
 	// Routes adds endpoints beside the built-in ones (the API, the AI-BOM
 	// export, the event stream, the page); they get the same
 	// authentication, limits, metrics and access log as the built-in ones.
@@ -180,7 +185,7 @@ func New(o Options) http.Handler {
 	s.handle("POST /v1/ingest", ScopeWrite, s.ingest)
 	s.handle("GET /v1/aibom/{ref...}", ScopeRead, s.aibomHandler())
 	if o.Watch != nil {
-		s.handle("GET /v1/watch/events", ScopeRead, o.Watch.Handler().ServeHTTP)
+		s.handle("GET /v1/watch/events", ScopeRead, s.untilStopping(o.Watch.Handler()))
 	}
 	// The page holds no data (it asks GraphQL with the user's token).
 	s.handle("GET /ui", "", ui.Handler().ServeHTTP)
@@ -209,6 +214,26 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// untilStopping serves h with a context that also ends when the server
+// begins to shut down (Options.Stopping).
+func (s *server) untilStopping(h http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.o.Stopping != nil {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			go func() {
+				select {
+				case <-s.o.Stopping:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			r = r.WithContext(ctx)
+		}
+		h.ServeHTTP(w, r)
+	}
 }
 
 // handle registers pattern with the common middleware; scope "" means no
