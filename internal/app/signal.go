@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -16,7 +17,8 @@ const ExitForced = 130
 // InterruptContext returns a context canceled at the first SIGINT or
 // SIGTERM, which starts a graceful shutdown. A second one, while that
 // shutdown is under way (or blocked), says so on w and calls exit with
-// ExitForced at once. stop releases the signals.
+// ExitForced at once. stop releases the signals (it may be called more
+// than once).
 func InterruptContext(parent context.Context, w io.Writer, exit func(code int)) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(parent)
 	ch := make(chan os.Signal, 2)
@@ -37,9 +39,12 @@ func InterruptContext(parent context.Context, w io.Writer, exit func(code int)) 
 		case <-done:
 		}
 	}()
+	var once sync.Once
 	return ctx, func() {
-		signal.Stop(ch)
-		close(done)
-		cancel()
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			cancel()
+		})
 	}
 }
