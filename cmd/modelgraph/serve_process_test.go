@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -149,6 +150,25 @@ func (p *serveProcess) snapshot() []map[string]any {
 	return append([]map[string]any(nil), p.logs...)
 }
 
+// waitInFlight waits until the server is serving n requests at once
+// (modelgraph_http_requests_in_flight, this scrape included).
+func (p *serveProcess) waitInFlight(t *testing.T, n int) {
+	t.Helper()
+	want := fmt.Sprintf("modelgraph_http_requests_in_flight %d\n", n)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(p.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), want) {
+			return
+		}
+	}
+	t.Fatalf("the server never served %d requests at once", n)
+}
+
 // exit waits for the process to end and returns its exit code.
 func (p *serveProcess) exit(t *testing.T, within time.Duration) int {
 	t.Helper()
@@ -215,8 +235,12 @@ func TestServeSecondSignalForcesExit(t *testing.T) {
 		}
 	}()
 	if _, err := stall.Write([]byte(`{"_type": "https://in-toto.io/Statement/v1", `)); err != nil {
-		t.Fatal(err) // the server is reading the body: the request is in flight
+		t.Fatal(err)
 	}
+	// The server is handling the push (the scrape itself is the other one
+	// in flight); before that, the connection may still wait in the
+	// listen queue, which the shutdown drops.
+	p.waitInFlight(t, 2)
 	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
