@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
@@ -44,4 +45,19 @@ func Write(ctx context.Context, r graph.Reader, req Request, format Format, spec
 		return err
 	}
 	return Encode(w, bom, format, spec)
+}
+
+// ParseFormat reads a format name as the CLI and HTTP callers give it:
+// json, xml (or cyclonedx-json, cyclonedx-xml) and spdx3 (spdx, spdx-3,
+// spdx3-json), in any case.
+func ParseFormat(s string) (Format, error) {
+	switch strings.TrimPrefix(strings.ToLower(s), "cyclonedx-") {
+	case "json":
+		return FormatJSON, nil
+	case "xml":
+		return FormatXML, nil
+	case "spdx3", "spdx-3", "spdx3-json", "spdx":
+		return FormatSPDX3, nil
+	}
+	return "", fmt.Errorf("%w: format %q: want cyclonedx-json, cyclonedx-xml or spdx3", ErrInvalidRequest, s)
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -52,49 +49,25 @@ when any document could not be collected. With --watch, collect keeps going
 		if err != nil {
 			return err
 		}
-		if output != "text" && output != "json" {
-			return fmt.Errorf("--output %q: want text or json", output)
+		if err := checkOutput(output); err != nil {
+			return err
 		}
 		log := app.NewLogger(c, os.Stderr)
-		var cs []collect.Collector
-		for _, spec := range args {
-			col, err := collect.Parse(spec, collect.Options{Watch: watch, MaxBytes: c.MaxBodyBytes, Insecure: insecure, Log: log})
-			if err != nil {
-				return err
-			}
-			cs = append(cs, col)
-		}
-		ctx := cmd.Context()
-		store, err := app.OpenStore(ctx, c)
+		cs, err := collect.ParseAll(args, collect.Options{Watch: watch, MaxBytes: c.MaxBodyBytes, Insecure: insecure, Log: log})
 		if err != nil {
 			return err
 		}
-		defer store.Close()
-		pipe, err := app.NewPipeline(c, store, nil)
+		pipe, closeStore, err := app.OpenPipeline(cmd.Context(), c, nil)
 		if err != nil {
 			return err
 		}
+		defer closeStore()
 		out := cmd.OutOrStdout()
-		r := &collect.Runner{Pipeline: pipe, Log: log, OnOutcome: func(o collect.Outcome) { printOutcome(out, output, o) }}
-		if len(cs) == 1 {
-			err = r.Run(ctx, cs[0])
-		} else {
-			errc := make(chan error, len(cs))
-			for _, col := range cs {
-				go func() { errc <- r.Run(ctx, col) }()
-			}
-			var errs []error
-			for range cs {
-				if e := <-errc; e != nil {
-					errs = append(errs, e)
-				}
-			}
-			err = errors.Join(errs...)
-		}
+		r := &collect.Runner{Pipeline: pipe, Log: log, OnOutcome: func(o collect.Outcome) { collect.WriteOutcome(out, output == "json", o) }}
+		err = r.RunAll(cmd.Context(), cs)
 		st := r.Stats()
 		if output == "text" {
-			fmt.Fprintf(out, "collected %d documents: %d new, %d already stored, %d failed, %d skipped, %d unchanged\n",
-				st.Documents, st.Ingested, st.Duplicates, st.Failed, st.Skipped, st.Unchanged)
+			fmt.Fprintln(out, st)
 		}
 		if err != nil {
 			return err
@@ -105,37 +78,4 @@ when any document could not be collected. With --watch, collect keeps going
 		return nil
 	}
 	return cmd
-}
-
-func printOutcome(w io.Writer, format string, o collect.Outcome) {
-	if format == "json" {
-		rec := struct {
-			Source  string `json:"source"`
-			Results any    `json:"results,omitempty"`
-			Error   string `json:"error,omitempty"`
-			Skipped string `json:"skipped,omitempty"`
-			Seen    bool   `json:"unchanged,omitempty"`
-		}{Source: o.Source, Skipped: o.Reason, Seen: o.Seen}
-		if len(o.Results) > 0 {
-			rec.Results = o.Results
-		}
-		if o.Err != nil {
-			rec.Error = o.Err.Error()
-		}
-		b, _ := json.Marshal(rec)
-		fmt.Fprintf(w, "%s\n", b)
-		return
-	}
-	switch {
-	case o.Seen:
-		// Same content as a file already collected in this run: say nothing.
-	case o.Skipped:
-		fmt.Fprintf(w, "%s: skipped: %s\n", o.Source, o.Reason)
-	case o.Err != nil:
-		fmt.Fprintf(w, "%s: error: %v\n", o.Source, o.Err)
-	default:
-		for _, r := range o.Results {
-			printResult(w, r)
-		}
-	}
 }

@@ -7,17 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/ingest"
-	"github.com/modelgraph/modelgraph/internal/app"
-	"github.com/modelgraph/modelgraph/internal/config"
-	"github.com/modelgraph/modelgraph/internal/demo"
 )
 
 func datasetDoc(n int) []byte {
@@ -88,67 +83,5 @@ func TestCollectCommand(t *testing.T) {
 	}
 	if _, err := runCollect(t, "--store", store, "ftp:x"); err == nil || !strings.Contains(err.Error(), "want dir:PATH or oci:REF") && !strings.Contains(err.Error(), "unknown collector") {
 		t.Errorf("bad spec: %v", err)
-	}
-}
-
-func TestLoadDemo(t *testing.T) {
-	c := config.Defaults()
-	c.Store = filepath.Join(t.TempDir(), "g.db")
-	ctx := context.Background()
-	s, err := app.OpenStore(ctx, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p, err := app.NewPipeline(c, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := p.Parser
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := loadDemo(ctx, c, p, log); err != nil {
-		t.Fatal(err)
-	}
-	if before.Trust != nil {
-		t.Fatal("loadDemo changed the configured parser in place")
-	}
-	docs, err := demo.Documents()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := demo.WithTrust(before.Trust)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var digests []string
-	for _, d := range docs {
-		ds, err := ingest.NewParser(pol).Digests(ctx, d)
-		if err != nil || len(ds) != 1 {
-			t.Fatalf("%s: %v %v", d.Source, ds, err)
-		}
-		digests = append(digests, ds[0])
-	}
-	stored, err := s.Documents(ctx, digests...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(stored) != len(docs) {
-		t.Fatalf("%d of %d demo documents stored", len(stored), len(docs))
-	}
-	for _, d := range stored {
-		if d.Status() != graph.StatusVerified && d.Status() != graph.StatusUnsigned {
-			t.Errorf("%s: %s", d.Source, d.Status())
-		}
-	}
-	// A second start finds the documents already there.
-	if err := loadDemo(ctx, c, p, log); err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Documents != int64(len(docs)) {
-		t.Fatalf("%d documents after a second load", st.Documents)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -18,6 +17,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/httpapi"
+	"github.com/modelgraph/modelgraph/internal/push"
 )
 
 const (
@@ -115,7 +115,7 @@ func TestPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var results []pushResult
+	var results []push.Result
 	if err := json.Unmarshal([]byte(out), &results); err != nil {
 		t.Fatalf("json output %s: %v", out, err)
 	}
@@ -134,42 +134,5 @@ func TestPush(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "push", raw); err == nil || !strings.Contains(err.Error(), "--server is required") {
 		t.Errorf("push without --server: %v", err)
-	}
-}
-
-func TestPushRetries(t *testing.T) {
-	var calls, failFirst atomic.Int32
-	failFirst.Store(2)
-	srv := serveAPI(t, func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
-			if failFirst.Add(-1) >= 0 {
-				http.Error(w, "busy", http.StatusServiceUnavailable)
-				return
-			}
-			h.ServeHTTP(w, r)
-		})
-	})
-	tok := tokenFile(t, cliWriteToken)
-	out, _, err := runCLI(t, "push", "--server", srv.url, "--token-file", tok, "--retry-wait", "1ms", "--output", "json", "../../testdata/intoto/dataset-raw.intoto.json")
-	if err != nil {
-		t.Fatalf("push through two 503s: %v\n%s", err, out)
-	}
-	var results []pushResult
-	if err := json.Unmarshal([]byte(out), &results); err != nil || results[0].Attempts != 3 || results[0].Status != 201 || calls.Load() != 3 {
-		t.Fatalf("results %+v (%d calls), %v", results, calls.Load(), err)
-	}
-	// Out of retries: the file fails.
-	failFirst.Store(100)
-	out, _, err = runCLI(t, "push", "--server", srv.url, "--token-file", tok, "--retry-wait", "1ms", "--retries", "2", "../../testdata/intoto/dataset-derived.intoto.json")
-	if err == nil || !strings.Contains(out, "FAILED: HTTP 503") || srv.documents(t) != 1 {
-		t.Errorf("persistent 503: %v\n%s", err, out)
-	}
-	// Nobody listening: connection errors are retried, then reported.
-	dead := httptest.NewServer(http.NotFoundHandler())
-	dead.Close()
-	out, _, err = runCLI(t, "push", "--server", dead.URL, "--token-file", tok, "--retry-wait", "1ms", "--retries", "1", "../../testdata/intoto/dataset-derived.intoto.json")
-	if err == nil || !strings.Contains(out, "FAILED: after 2 attempt(s)") {
-		t.Errorf("dead server: %v\n%s", err, out)
 	}
 }

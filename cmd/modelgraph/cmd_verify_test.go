@@ -29,35 +29,6 @@ func runVerify(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestVerifyModelCommandFixtures(t *testing.T) {
-	key := fx("keys/certificate/signing-key-pub.pem")
-	cases := []struct {
-		name string
-		args []string
-	}{
-		{"key", []string{fx("v1.1.0-elliptic-key"), "--public-key", key}},
-		{"key, single file", []string{fx("v1.0.0-elliptic-key/signme-1"), "--signature", fx("v1.0.0-elliptic-key/model.sig"), "--public-key", key}},
-		{"certificate chain", []string{fx("v1.0.1-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem"), "--cert-chain", fx("keys/certificate/int-ca-cert.pem"), "--ignore-paths", "ignore-me"}},
-		{"keyless, embedded root", []string{fx("v1.1.0-sigstore"), "--identity", "stefanb@us.ibm.com", "--issuer", "https://sigstore.verify.ibm.com/oauth2"}},
-		{"legacy v0.2, certificate", []string{fx("v0.2.0-certificate"), "--cert-chain", fx("keys/certificate/ca-cert.pem")}},
-		{"keyless, regexp, root file", []string{fx("v1.0.0-sigstore"), "--identity-regexp", `^stefanb@`, "--issuer-regexp", `ibm\.com`, "--trusted-root", fx("trusted_root.public-good.json")}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			out, err := runVerify(t, c.args...)
-			if err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			if !strings.Contains(out, "Result     VERIFIED") || !strings.Contains(out, ": verified") {
-				t.Fatalf("output:\n%s", out)
-			}
-			if strings.HasPrefix(c.name, "legacy") != strings.Contains(out, "legacy v0.2 encoding") {
-				t.Fatalf("the answer must say when the legacy v0.2 encoding was used:\n%s", out)
-			}
-		})
-	}
-}
-
 func TestVerifyModelCommandFailures(t *testing.T) {
 	key := fx("keys/certificate/signing-key-pub.pem")
 	tampered := filepath.Join(t.TempDir(), "model")

@@ -37,8 +37,7 @@ func TestWatchStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	pipe := &ingest.Pipeline{Store: w.Writer(s), Parser: ingest.NewParser(nil)}
-	srv := httptest.NewServer(httpapi.New(httpapi.Options{Store: s, Pipeline: pipe, Tokens: tokens, Timeout: time.Second,
-		Routes: []httpapi.Route{{Pattern: "GET /v1/watch/events", Handler: w.Handler()}}}))
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Store: s, Pipeline: pipe, Tokens: tokens, Timeout: time.Second, Watch: w}))
 	t.Cleanup(srv.Close)
 	record := func(model, env string) []byte {
 		return []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"acme/` + model + `","digest":{"sha256":"` +

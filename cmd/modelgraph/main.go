@@ -6,16 +6,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/modelgraph/modelgraph/internal/app"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := app.InterruptContext(context.Background(), os.Stderr, os.Exit)
 	defer stop()
-	root := NewRootCommand()
-	if err := root.ExecuteContext(ctx); err != nil {
+	if err := NewRootCommand().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "modelgraph:", err)
+		stop()
 		os.Exit(exitCode(err))
 	}
 }

@@ -69,3 +69,17 @@ func NewLogger(c config.Config, w *os.File) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// OpenPipeline opens the configured store and the pipeline over it (for
+// the commands that ingest locally); closeStore closes the store.
+func OpenPipeline(ctx context.Context, c config.Config, log *slog.Logger) (p *ingest.Pipeline, closeStore func() error, err error) {
+	s, err := OpenStore(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p, err = NewPipeline(c, s, log); err != nil {
+		_ = s.Close()
+		return nil, nil, err
+	}
+	return p, s.Close, nil
+}

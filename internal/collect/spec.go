@@ -166,13 +166,23 @@ func (r *optionReader) done(kind string) error {
 // Validate parses every spec and reports all the bad ones together, so a
 // server can refuse to start on a typo rather than log it later.
 func Validate(specs []string) error {
+	_, err := ParseAll(specs, Options{})
+	return err
+}
+
+// ParseAll parses every spec with o, reporting every bad one.
+func ParseAll(specs []string, o Options) ([]Collector, error) {
+	var cs []Collector
 	var errs []error
 	for _, s := range specs {
-		if _, err := Parse(s, Options{}); err != nil {
+		c, err := Parse(s, o)
+		if err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		cs = append(cs, c)
 	}
-	return errors.Join(errs...)
+	return cs, errors.Join(errs...)
 }
 
 // Run starts a watching collector for each spec and feeds them all to p
@@ -184,19 +194,11 @@ func Run(ctx context.Context, specs []string, p *ingest.Pipeline, log *slog.Logg
 	if log == nil {
 		log = slog.Default()
 	}
-	var cs []Collector
+	cs, err := ParseAll(specs, Options{Watch: true, MaxBytes: p.MaxBytes, Log: log})
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, s := range specs {
-		c, err := Parse(s, Options{Watch: true, MaxBytes: p.MaxBytes, Log: log})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		cs = append(cs, c)
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
 	r := &Runner{Pipeline: p, Log: log}
 	var wg sync.WaitGroup
 	var mu sync.Mutex

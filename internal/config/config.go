@@ -121,18 +121,31 @@ const MaxFileBytes = 1 << 20
 // RegisterFlags adds a flag for every setting to fs, with c's values as
 // defaults shown in help.
 func RegisterFlags(fs *pflag.FlagSet, c *Config) {
+	RegisterStoreFlags(fs, c)
+	RegisterServerFlags(fs, c)
+}
+
+// RegisterStoreFlags adds the settings of every command that opens the
+// store (the store, its trust policy, document limits, logging) and
+// --config. Load layers whichever flags fs holds; the file and the
+// environment still set every setting.
+func RegisterStoreFlags(fs *pflag.FlagSet, c *Config) {
 	fs.String("config", "", "YAML config file (settings below; flags and MODELGRAPH_* env override it)")
-	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded store")
 	fs.StringVar(&c.Store, "store", c.Store, "store: empty or a file path for the embedded store; bolt://, neo4j://, neo4j+s:// for Neo4j")
 	fs.StringVar(&c.Neo4jUser, "neo4j-user", c.Neo4jUser, "Neo4j user")
 	fs.StringVar(&c.Neo4jPasswordFile, "neo4j-password-file", c.Neo4jPasswordFile, "file holding the Neo4j password")
 	fs.StringVar(&c.Neo4jDatabase, "neo4j-database", c.Neo4jDatabase, "Neo4j database")
 	fs.StringVar(&c.TrustPolicy, "trust-policy", c.TrustPolicy, "trust policy YAML (keys, CAs, identities, trusted roots)")
-	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "API tokens file (YAML: tokens with read/write scopes)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body / document")
+}
+
+// RegisterServerFlags adds the settings only the server reads.
+func RegisterServerFlags(fs *pflag.FlagSet, c *Config) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address")
+	fs.StringVar(&c.TokensFile, "tokens-file", c.TokensFile, "API tokens file (YAML: tokens with read/write scopes)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", c.RequestTimeout, "per-request timeout")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown timeout")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "load the generated demo supply chain into a fresh embedded store")

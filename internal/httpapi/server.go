@@ -8,6 +8,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/posture"
+	"github.com/modelgraph/modelgraph/internal/ui"
 	"github.com/modelgraph/modelgraph/internal/watch"
 )
 
@@ -74,9 +77,15 @@ type Options struct {
 	// Store should be it (or the watcher's writer over it): every write,
 	// GraphQL mutations included, goes through the Pipeline.
 	Health *WriteHealth
-	// Watch serves the watch fields of GraphQL (nil: not watching).
+	// Watch serves the watch fields of GraphQL and the event stream (nil:
+	// not watching).
 	Watch *watch.Watcher
-	// Routes adds endpoints (e.g. GET /v1/aibom/{ref}); they get the same
+	// Stopping, when set, is closed as the server begins to shut down:
+	// event streams end then (clients reconnect elsewhere or later), so an
+	// open stream does not hold the shutdown until its request deadline.
+	Stopping <-chan struct{}
+	// Routes adds endpoints beside the built-in ones (the API, the AI-BOM
+	// export, the event stream, the page); they get the same
 	// authentication, limits, metrics and access log as the built-in ones.
 	Routes []Route
 }
@@ -108,6 +117,8 @@ type server struct {
 	log     *slog.Logger
 	metrics *metrics
 	mux     *http.ServeMux
+	// unmatched answers requests no route matches.
+	unmatched http.Handler
 }
 
 // New returns the root handler.
@@ -162,6 +173,13 @@ func New(o Options) http.Handler {
 	s.handle("GET /graphql", ScopeRead, graphqlHandler)
 	s.handle("POST /graphql", ScopeRead, graphqlHandler)
 	s.handle("POST /v1/ingest", ScopeWrite, s.ingest)
+	s.handle("GET /v1/aibom/{ref...}", ScopeRead, s.aibomHandler())
+	if o.Watch != nil {
+		s.handle("GET /v1/watch/events", ScopeRead, s.untilStopping(o.Watch.Handler()))
+	}
+	// The page holds no data (it asks GraphQL with the user's token).
+	s.handle("GET /ui", "", ui.Handler().ServeHTTP)
+	s.handle("GET /ui/", "", ui.Handler().ServeHTTP)
 	for _, r := range o.Routes {
 		sc := r.Scope
 		switch {
@@ -172,7 +190,40 @@ func New(o Options) http.Handler {
 		}
 		s.handle(r.Pattern, sc, r.Handler.ServeHTTP)
 	}
-	return s.mux
+	// What no route matches (the mux's 404 and 405) gets the middleware
+	// too, hence the JSON error body.
+	s.unmatched = s.wrap("unmatched", "", s.mux.ServeHTTP)
+	return s
+}
+
+// ServeHTTP routes r; a request no pattern matches goes through the
+// middleware as route "unmatched".
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unmatched.ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// untilStopping serves h with a context that also ends when the server
+// begins to shut down (Options.Stopping).
+func (s *server) untilStopping(h http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.o.Stopping != nil {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			go func() {
+				select {
+				case <-s.o.Stopping:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			r = r.WithContext(ctx)
+		}
+		h.ServeHTTP(w, r)
+	}
 }
 
 // handle registers pattern with the common middleware; scope "" means no
@@ -223,7 +274,8 @@ func (s *server) wrap(route string, scope Scope, h http.HandlerFunc) http.Handle
 					panic(v)
 				}
 				s.log.Error("handler panicked", "panic", v, "route", route, "requestId", id)
-				if !rec.wrote {
+				if !rec.wrote || rec.plain {
+					rec.plain = false
 					writeError(rec, http.StatusInternalServerError, apiError{Code: "internal", Message: "internal error (request " + id + ")"})
 				}
 			}
@@ -248,6 +300,7 @@ func (s *server) wrap(route string, scope Scope, h http.HandlerFunc) http.Handle
 			r.Body = http.MaxBytesReader(rec, r.Body, s.o.MaxBody)
 		}
 		h(rec, r)
+		rec.finish()
 	})
 }
 
@@ -285,38 +338,76 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	unready := func(err error) {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": apiError{Code: "unavailable", Message: err.Error()}})
+	}
 	if _, err := s.o.Store.Stats(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		unready(err)
 		return
 	}
 	if err := s.o.Health.Check(); err != nil {
 		s.log.Warn("not ready: the store cannot take writes", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		unready(err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// recorder remembers the status and size of a response.
+// recorder remembers the status and size of a response. It holds back a
+// plain-text error (http.Error's, from handlers httpapi mounts but did not
+// write: the mux's 404 and 405, the event stream, the page) and finish
+// writes it as the JSON error body, so every route answers errors alike.
 type recorder struct {
 	http.ResponseWriter
 	code  int
 	bytes int64
 	wrote bool
+	plain bool // a held plain-text error
+	text  bytes.Buffer
 }
 
 func (r *recorder) WriteHeader(code int) {
 	if !r.wrote {
 		r.code, r.wrote = code, true
+		if code >= 400 && !strings.HasPrefix(r.Header().Get("Content-Type"), "application/json") {
+			r.plain = true
+			return
+		}
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
 	r.wrote = true
+	if r.plain {
+		r.text.Write(b[:min(len(b), max(0, 1024-r.text.Len()))])
+		return len(b), nil
+	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
 	return n, err
+}
+
+// finish writes a held plain-text error as the JSON error body.
+func (r *recorder) finish() {
+	if !r.plain {
+		return
+	}
+	r.plain = false
+	r.Header().Del("Content-Length")
+	writeError(r, r.code, apiError{Code: statusCode(r.code), Message: strings.TrimSpace(r.text.String())})
+}
+
+// statusCode is the error body's code for a status no handler named:
+// "not_found", "method_not_allowed", "bad_request"...
+func statusCode(status int) string {
+	if status == http.StatusInternalServerError {
+		return "internal"
+	}
+	if t := http.StatusText(status); t != "" {
+		return strings.ToLower(strings.NewReplacer(" ", "_", "-", "_", "'", "").Replace(t))
+	}
+	return "http_" + strconv.Itoa(status)
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

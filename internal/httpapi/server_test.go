@@ -430,7 +430,7 @@ func TestExtraRoutesTimeoutsAndPanics(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
 	e := start(t, Options{Timeout: 5 * time.Second, Routes: []Route{
-		{Pattern: "GET /v1/aibom/{ref}", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		{Pattern: "GET /v1/extra/{ref}", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, hasDeadline := r.Context().Deadline()
 			c, _ := CallerFrom(r.Context())
 			writeJSON(w, 200, map[string]any{"ref": r.PathValue("ref"), "deadline": hasDeadline, "caller": c.Name})
@@ -443,10 +443,10 @@ func TestExtraRoutesTimeoutsAndPanics(t *testing.T) {
 		{Pattern: "GET /boom", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })},
 		{Pattern: "POST /admin", Scope: ScopeWrite, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })},
 	}})
-	if resp, _ := e.do(t, "GET", "/v1/aibom/acme", "", "", nil); resp.StatusCode != 401 {
+	if resp, _ := e.do(t, "GET", "/v1/extra/acme", "", "", nil); resp.StatusCode != 401 {
 		t.Errorf("extra route without token: %d", resp.StatusCode)
 	}
-	resp, b := e.do(t, "GET", "/v1/aibom/acme", readSecret, "", nil)
+	resp, b := e.do(t, "GET", "/v1/extra/acme", readSecret, "", nil)
 	if resp.StatusCode != 200 || string(b) != `{"caller":"viewer","deadline":true,"ref":"acme"}`+"\n" {
 		t.Errorf("extra route: %d %s", resp.StatusCode, b)
 	}

@@ -115,3 +115,39 @@ func streamOnce(ctx context.Context, client *http.Client, base, token, after str
 	}
 	return n, sc.Err()
 }
+
+// FollowOptions say how Follow prints.
+type FollowOptions struct {
+	After string // as Stream's after
+	JSON  bool   // JSON Lines instead of text lines
+	Count int    // stop after this many events (0: until ctx ends)
+	// HeaderTimeout bounds connecting and the answer's headers (a stream
+	// has no overall timeout).
+	HeaderTimeout time.Duration
+}
+
+// Follow prints the server's events to w as `modelgraph watch` does: one
+// line per event (time, severity, kind, trust, summary) or one JSON
+// object. It returns nil when ctx ends (interrupted) or Count is reached.
+func Follow(ctx context.Context, base, token string, o FollowOptions, w io.Writer) error {
+	hc := &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: o.HeaderTimeout, IdleConnTimeout: time.Minute}}
+	enc := json.NewEncoder(w)
+	seen := 0
+	err := Stream(ctx, hc, base, token, o.After, func(e Event) error {
+		if o.JSON {
+			if err := enc.Encode(e); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(w, "%s  %-8s  %-28s  %-12s  %s\n", e.DetectedAt.UTC().Format(time.RFC3339), e.Severity, e.Kind, e.Trust, e.Summary)
+		}
+		if seen++; o.Count > 0 && seen >= o.Count {
+			return Stop()
+		}
+		return nil
+	})
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil // interrupted
+	}
+	return err
+}

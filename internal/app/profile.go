@@ -1,0 +1,22 @@
+package app
+
+import (
+	"os"
+	"runtime/pprof"
+)
+
+// StartCPUProfile writes a CPU profile to path ("": none) until stop.
+func StartCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
