@@ -69,6 +69,9 @@ type Options struct {
 	// NoIndexSnapshot always rebuilds the in-memory index from the store at
 	// open and saves none at close (see snapshot.go).
 	NoIndexSnapshot bool
+	// NoWarm leaves the store file's pages to be mapped by the reads that
+	// first touch them instead of warming them at open (warm.go).
+	NoWarm bool
 }
 
 // Store is the embedded store: graph.DB over this package's driver.
@@ -83,6 +86,8 @@ type store struct {
 	// writeMu holds a transaction and the index update after its commit
 	// together: a write's merges read the committed adjacency.
 	writeMu sync.Mutex
+	// warming is the page warmer started at open (warm.go); Close stops it.
+	warming warmer
 }
 
 var (
@@ -176,6 +181,9 @@ func openStore(path string, opts Options) (*store, error) {
 			return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
 		}
 	}
+	if !opts.NoWarm {
+		s.warming.start(db)
+	}
 	return s, nil
 }
 
@@ -221,6 +229,7 @@ func rebuild(db *bbolt.DB) (*index, error) {
 // Close implements graph.Driver: it saves the index snapshot and closes
 // the file (graph.DB calls it when no call is in flight).
 func (s *store) Close() error {
+	s.warming.stop()
 	if !s.opts.NoIndexSnapshot {
 		// Best effort: without a snapshot the next open rebuilds.
 		snap := snapshotPath(s.path)
@@ -540,11 +549,16 @@ func (s *store) view(fn func(tx *bbolt.Tx) error) error { return s.db.View(fn) }
 
 // loadNode reads node id; nid is its string form when the caller has it
 // (saves formatting it again), a the arena for its strings (may be nil).
-func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
-	v := tx.Bucket(bNodes).Get(id[:])
+func loadNode(tx *bbolt.Tx, g *getter, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
+	v := g.get(id[:])
 	if v == nil {
 		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
 	}
+	return decodeLoaded(tx, v, id, nid, a)
+}
+
+// decodeLoaded decodes the stored record v of node id.
+func decodeLoaded(tx *bbolt.Tx, v []byte, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
 	var rec nodeRec
 	if err := decodeNodeIn(v, &rec, a, &spillReader{tx: tx, name: bNodeEv, owner: id[:]}); err != nil {
 		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
@@ -566,7 +580,7 @@ func nonNil(as []graph.Attr) []graph.Attr {
 func (s *store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 	var n graph.Node
 	err := s.view(func(tx *bbolt.Tx) (err error) {
-		n, err = loadNode(tx, id.Bytes(), id, nil)
+		n, err = loadNode(tx, newGetter(tx, bNodes), id.Bytes(), id, nil)
 		if !errors.Is(err, graph.ErrNotFound) {
 			return err
 		}
@@ -579,13 +593,31 @@ func (s *store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 			}
 			cur = [16]byte(to)
 			if tx.Bucket(bNodes).Get(cur[:]) != nil {
-				n, err = loadNode(tx, cur, "", nil)
+				n, err = loadNode(tx, newGetter(tx, bNodes), cur, "", nil)
 				return err
 			}
 		}
 		return err
 	})
 	return n, err
+}
+
+// getter looks keys up in one bucket through one cursor: a Bucket.Get
+// makes a cursor and grows its stack each time (~5 allocations per
+// lookup, two lookups per node a walk reaches); a cursor's Seek reuses
+// them. The buckets it reads hold no sub-buckets.
+type getter struct{ c *bbolt.Cursor }
+
+func newGetter(tx *bbolt.Tx, bucket []byte) *getter {
+	return &getter{c: tx.Bucket(bucket).Cursor()}
+}
+
+func (g *getter) get(key []byte) []byte {
+	k, v := g.c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 // maxAliasHops bounds the alias chain Node follows (each hop is a merge
@@ -599,11 +631,12 @@ func (s *store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 		prefix := append([]byte(key), 0)
 		c := tx.Bucket(bKeys).Cursor()
 		a := &arena{}
+		g := newGetter(tx, bNodes)
 		for kk, v := c.Seek(prefix); kk != nil && bytes.HasPrefix(kk, prefix); kk, v = c.Next() {
 			if len(kk) != len(prefix)+1 {
 				continue
 			}
-			n, err := loadNode(tx, [16]byte(v), "", a)
+			n, err := loadNode(tx, g, [16]byte(v), "", a)
 			if err != nil {
 				return err
 			}
@@ -628,8 +661,9 @@ func (s *store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, err
 		}
 		c := tx.Bucket(bKinds).Cursor()
 		a := &arena{}
+		g := newGetter(tx, bNodes)
 		for k, _ := c.Seek(seek); k != nil && k[0] == kc && len(out) < limit; k, _ = c.Next() {
-			n, err := loadNode(tx, [16]byte(k[1:]), "", a)
+			n, err := loadNode(tx, g, [16]byte(k[1:]), "", a)
 			if err != nil {
 				return err
 			}
@@ -655,12 +689,26 @@ func (s *store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Dire
 func (s *store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
 	out := make([]graph.Node, len(ids))
 	err := s.view(func(tx *bbolt.Tx) error {
-		a := &arena{}
+		// Find every record first, then decode them into one arena sized
+		// for all of them: a walk's strings in one or two allocations, not
+		// a chunk per doubling (the arena's growth wasted half its bytes).
+		g := newGetter(tx, bNodes)
+		raws := make([][]byte, len(ids))
+		size := 0
 		for i, id := range ids {
 			if !id.Valid() {
 				return fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 			}
-			n, err := loadNode(tx, id.Bytes(), id, a)
+			b := id.Bytes()
+			if raws[i] = g.get(b[:]); raws[i] == nil {
+				return fmt.Errorf("node %x: %w", b, graph.ErrNotFound)
+			}
+			size += len(raws[i])
+		}
+		a := &arena{}
+		a.reserve(decodedSize(size))
+		for i, id := range ids {
+			n, err := decodeLoaded(tx, raws[i], id.Bytes(), id, a)
 			if err != nil {
 				return err
 			}
@@ -675,7 +723,7 @@ func (s *store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node
 func (s *store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
 	out := make([]graph.Edge, len(refs))
 	err := s.view(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bEdges)
+		g := newGetter(tx, bEdges)
 		a := &arena{}
 		var key [33]byte
 		for i, r := range refs {
@@ -683,7 +731,7 @@ func (s *store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 			copy(key[:16], f[:])
 			key[16] = r.Kind.Code()
 			copy(key[17:], t[:])
-			v := b.Get(key[:])
+			v := g.get(key[:])
 			if v == nil {
 				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
 			}
