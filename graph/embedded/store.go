@@ -69,9 +69,6 @@ type Options struct {
 	// NoIndexSnapshot always rebuilds the in-memory index from the store at
 	// open and saves none at close (see snapshot.go).
 	NoIndexSnapshot bool
-	// NoWarm leaves the store file's pages to be mapped by the reads that
-	// first touch them instead of warming them at open (warm.go).
-	NoWarm bool
 }
 
 // Store is the embedded store: graph.DB over this package's driver.
@@ -86,8 +83,6 @@ type store struct {
 	// writeMu holds a transaction and the index update after its commit
 	// together: a write's merges read the committed adjacency.
 	writeMu sync.Mutex
-	// warming is the page warmer started at open (warm.go); Close stops it.
-	warming warmer
 }
 
 var (
@@ -181,9 +176,6 @@ func openStore(path string, opts Options) (*store, error) {
 			return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
 		}
 	}
-	if !opts.NoWarm {
-		s.warming.start(db)
-	}
 	return s, nil
 }
 
@@ -229,7 +221,6 @@ func rebuild(db *bbolt.DB) (*index, error) {
 // Close implements graph.Driver: it saves the index snapshot and closes
 // the file (graph.DB calls it when no call is in flight).
 func (s *store) Close() error {
-	s.warming.stop()
 	if !s.opts.NoIndexSnapshot {
 		// Best effort: without a snapshot the next open rebuilds.
 		snap := snapshotPath(s.path)
