@@ -7,6 +7,7 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
+	"github.com/modelgraph/modelgraph/graph/mem"
 	"github.com/modelgraph/modelgraph/internal/query/querytest"
 )
 
@@ -50,4 +51,17 @@ func TestDifferentialCatchesADifference(t *testing.T) {
 		t.Fatalf("no difference found between the corpus and the corpus less a document (%d questions)", d.Questions)
 	}
 	t.Logf("%d of %d answers differ, e.g. %s", len(d.Differ), d.Questions, d.Differ[0][:min(len(d.Differ[0]), 200)])
+}
+
+// TestDifferentialEmbeddedMem: the embedded store (graph.DB driving its
+// records: a RecordTx) against the in-memory reference driver (graph.DB's
+// planner: a PlanTx, the path graph/neo4j takes) give identical answers.
+func TestDifferentialEmbeddedMem(t *testing.T) {
+	m := mem.Open()
+	t.Cleanup(func() {
+		if err := m.Check(context.Background()); err != nil {
+			t.Errorf("mem invariants: %v", err)
+		}
+	})
+	querytest.Run(t, openEmbedded(t, "a.db"), m)
 }
