@@ -14,9 +14,18 @@ import (
 // decisions come from Resolve; receipts are counted here; backends make no
 // decision of their own.
 
-// WriteState is a backend's graph as the write algorithm drives it. Every
-// method sees the effect of the earlier ones.
+// WriteState is a backend's graph as the write algorithm drives it: its
+// record primitives and a hook after each write.
 type WriteState interface {
+	Records
+	// Wrote is called after each node spec and each changed edge (fault
+	// injection: see WithFault).
+	Wrote() error
+}
+
+// Records are the record primitives of a backend's graph inside a write
+// transaction. Every method sees the effect of the earlier ones.
+type Records interface {
 	// Owner returns the node owning key in kind ("" when none).
 	Owner(kind NodeKind, key string) (NodeID, error)
 	// KeyCount returns how many keys node id has.
@@ -45,9 +54,6 @@ type WriteState interface {
 	// edge when absent; it reports whether it was created and whether
 	// anything was new.
 	AddEdgeEvidence(ref EdgeRef, doc string, claims map[string]string) (created, changed bool, err error)
-	// Wrote is called after each node spec and each changed edge (fault
-	// injection: see WithFault).
-	Wrote() error
 }
 
 // ApplyNodes writes the node specs of b (validated, not a duplicate)

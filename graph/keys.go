@@ -174,8 +174,14 @@ func (id NodeID) Valid() bool {
 	if len(id) != 32 {
 		return false
 	}
-	_, err := hex.DecodeString(string(id))
-	return err == nil && strings.ToLower(string(id)) == string(id)
+	// Lower-case hex only; no allocation (walks check every id they load).
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Bytes returns the 16 raw bytes of a valid id.

@@ -22,20 +22,48 @@ const (
 	KindDocument      NodeKind = "Document"
 )
 
-// NodeKinds lists every node kind in a fixed order; the index of a kind in
-// this slice is its compact code (see NodeKind.Code).
+// NodeKinds lists every node kind in code order.
 var NodeKinds = []NodeKind{
 	KindModel, KindDataset, KindFile, KindPackage, KindSource, KindDeployment,
 	KindTrainingRun, KindIdentity, KindAdvisory, KindVulnerability, KindDocument,
 }
 
-var nodeKindCode = func() map[NodeKind]uint8 {
-	m := make(map[NodeKind]uint8, len(NodeKinds))
-	for i, k := range NodeKinds {
-		m[k] = uint8(i + 1)
+// nodeKindCodes are the kinds' compact codes. They are stored (embedded
+// keys and records, the index snapshot) and order the walk (edge kinds):
+// a code never changes and is never reused; a new kind takes the next
+// one. TestKindCodesGolden (testdata/kinds.golden) pins them.
+var nodeKindCodes = map[NodeKind]uint8{
+	KindModel:         1,
+	KindDataset:       2,
+	KindFile:          3,
+	KindPackage:       4,
+	KindSource:        5,
+	KindDeployment:    6,
+	KindTrainingRun:   7,
+	KindIdentity:      8,
+	KindAdvisory:      9,
+	KindVulnerability: 10,
+	KindDocument:      11,
+}
+
+var (
+	nodeKindCode   = nodeKindCodes
+	nodeKindByCode = invert(nodeKindCodes)
+)
+
+func invert[K ~string](m map[K]uint8) map[uint8]K {
+	out := make(map[uint8]K, len(m))
+	for k, c := range m {
+		if c == 0 {
+			panic("graph: kind " + string(k) + " has code 0")
+		}
+		if _, dup := out[c]; dup {
+			panic("graph: two kinds share a code")
+		}
+		out[c] = k
 	}
-	return m
-}()
+	return out
+}
 
 // Valid reports whether k is one of NodeKinds.
 func (k NodeKind) Valid() bool { _, ok := nodeKindCode[k]; return ok }
@@ -43,13 +71,8 @@ func (k NodeKind) Valid() bool { _, ok := nodeKindCode[k]; return ok }
 // Code is a compact non-zero code for k (0 for an invalid kind).
 func (k NodeKind) Code() uint8 { return nodeKindCode[k] }
 
-// NodeKindFromCode inverts Code.
-func NodeKindFromCode(c uint8) NodeKind {
-	if c == 0 || int(c) > len(NodeKinds) {
-		return ""
-	}
-	return NodeKinds[c-1]
-}
+// NodeKindFromCode inverts Code ("" for an unknown code).
+func NodeKindFromCode(c uint8) NodeKind { return nodeKindByCode[c] }
 
 // EdgeKind is the kind of an edge. Edges are directed; which end is
 // "upstream" in lineage depends on the kind (see ForwardIsUpstream).
@@ -81,19 +104,33 @@ const (
 	Uses EdgeKind = "USES"
 )
 
-// EdgeKinds lists every edge kind; the index is the compact code.
+// EdgeKinds lists every edge kind in code order.
 var EdgeKinds = []EdgeKind{
 	TrainedOn, DerivedFrom, Contains, DeployedAs, DependsOn, BuiltFrom,
 	ProducedBy, SignedBy, Affects, Describes, Uses,
 }
 
-var edgeKindCode = func() map[EdgeKind]uint8 {
-	m := make(map[EdgeKind]uint8, len(EdgeKinds))
-	for i, k := range EdgeKinds {
-		m[k] = uint8(i + 1)
-	}
-	return m
-}()
+// edgeKindCodes are the edge kinds' compact codes: stored and ordering
+// the walk's canonical order (SortHalfEdges), so fixed like
+// nodeKindCodes and pinned by the same golden test.
+var edgeKindCodes = map[EdgeKind]uint8{
+	TrainedOn:   1,
+	DerivedFrom: 2,
+	Contains:    3,
+	DeployedAs:  4,
+	DependsOn:   5,
+	BuiltFrom:   6,
+	ProducedBy:  7,
+	SignedBy:    8,
+	Affects:     9,
+	Describes:   10,
+	Uses:        11,
+}
+
+var (
+	edgeKindCode   = edgeKindCodes
+	edgeKindByCode = invert(edgeKindCodes)
+)
 
 // Valid reports whether k is one of EdgeKinds.
 func (k EdgeKind) Valid() bool { _, ok := edgeKindCode[k]; return ok }
@@ -101,13 +138,8 @@ func (k EdgeKind) Valid() bool { _, ok := edgeKindCode[k]; return ok }
 // Code is a compact non-zero code for k (0 for an invalid kind).
 func (k EdgeKind) Code() uint8 { return edgeKindCode[k] }
 
-// EdgeKindFromCode inverts Code.
-func EdgeKindFromCode(c uint8) EdgeKind {
-	if c == 0 || int(c) > len(EdgeKinds) {
-		return ""
-	}
-	return EdgeKinds[c-1]
-}
+// EdgeKindFromCode inverts Code ("" for an unknown code).
+func EdgeKindFromCode(c uint8) EdgeKind { return edgeKindByCode[c] }
 
 // ForwardIsUpstream reports whether following an edge of this kind from its
 // From end to its To end moves upstream in the supply chain (towards inputs:

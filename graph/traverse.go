@@ -104,7 +104,7 @@ func Walk(ctx context.Context, w Walker, req TraverseRequest) (TraverseResult, e
 		}
 	}
 	starts := slices.Clone(req.From)
-	seen := make(map[NodeID]bool, len(starts))
+	seen := make(map[NodeID]bool, max(len(starts), 64))
 	starts = slices.DeleteFunc(starts, func(id NodeID) bool {
 		if seen[id] {
 			return true
@@ -192,8 +192,7 @@ func Walk(ctx context.Context, w Walker, req TraverseRequest) (TraverseResult, e
 	for i, v := range visits {
 		res.Steps[i] = Step{Node: nodes[i], Depth: v.depth, Parent: v.parent}
 		if v.parent != "" {
-			e := edges[ei]
-			res.Steps[i].Via = &e
+			res.Steps[i].Via = &edges[ei] // one allocation for every Via
 			ei++
 		}
 	}

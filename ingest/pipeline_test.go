@@ -26,7 +26,7 @@ func newPipeline(t *testing.T, pol *trust.Policy) (*ingest.Pipeline, *embedded.S
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
+		if err := s.Check(context.Background()); err != nil {
 			t.Errorf("graph invariants: %v", err)
 		}
 		_ = s.Close()

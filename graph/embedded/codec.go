@@ -219,7 +219,7 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	d := decoder{b: v[2:], arena: a, sr: sr}
 	n := d.count()
 	if n > 0 {
-		rec.Keys = make([]string, n)
+		rec.Keys = d.stringList(n)
 		rec.KeyDocs = make([]graph.KeyClaim, n)
 		for i := range rec.Keys {
 			rec.Keys[i] = d.str()
@@ -235,7 +235,7 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 			if d.err != nil {
 				break
 			}
-			ks := make([]string, m)
+			ks := d.stringList(m)
 			for j := range ks {
 				ks[j] = d.str()
 			}
@@ -347,6 +347,10 @@ type decoder struct {
 type arena struct {
 	buf   []byte
 	chunk int
+	// strs is a slab the string lists of decoded records are cut from
+	// (one allocation for many lists).
+	strs      []string
+	strsChunk int
 }
 
 // Chunks start small (a lookup needs a few hundred bytes) and double.
@@ -363,6 +367,38 @@ func (a *arena) alloc(n int) []byte {
 	start := len(a.buf)
 	a.buf = a.buf[:start+n]
 	return a.buf[start : start+n : start+n]
+}
+
+// reserve makes room for n bytes in one chunk.
+func (a *arena) reserve(n int) {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, n)
+		a.chunk = min(n, arenaMax)
+	}
+}
+
+// decodedSize estimates the arena bytes records of n stored bytes decode
+// into: digests are stored raw (32 bytes) and decoded as keys (71 bytes).
+func decodedSize(n int) int { return n * 9 / 4 }
+
+// strings returns a list of n empty strings from the arena's slab, its
+// capacity n so an append by the caller copies it.
+func (a *arena) strings(n int) []string {
+	if cap(a.strs)-len(a.strs) < n {
+		a.strsChunk = min(max(2*a.strsChunk, 64), 4096)
+		a.strs = make([]string, 0, max(n, a.strsChunk))
+	}
+	start := len(a.strs)
+	a.strs = a.strs[:start+n]
+	return a.strs[start : start+n : start+n]
+}
+
+// stringList is make([]string, n), from the arena when there is one.
+func (d *decoder) stringList(n int) []string {
+	if d.arena != nil {
+		return d.arena.strings(n)
+	}
+	return make([]string, n)
 }
 
 // str copies b into the arena.
@@ -464,7 +500,7 @@ func (d *decoder) docList(n int) []string {
 	if n == 0 {
 		return nil
 	}
-	out := make([]string, n)
+	out := d.stringList(n)
 	var buf [len(sha256Prefix) + 64]byte
 	copy(buf[:], sha256Prefix)
 	for i := range out {

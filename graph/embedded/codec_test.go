@@ -114,7 +114,7 @@ func TestOldSchemasRefused(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		_, err = Open(path, Options{})
+		_, err = openTest(path, Options{})
 		if err == nil || !strings.Contains(err.Error(), "schema version "+v) || !strings.Contains(err.Error(), "ingest the documents again") {
 			t.Fatalf("version %s: open error %v, want a refusal naming the version and the remedy", v, err)
 		}
@@ -228,7 +228,7 @@ func TestWriteRecordsMatchGraphMerge(t *testing.T) {
 // fit inline; reads return every one, in order, after a reopen too.
 func TestSpilledEvidence(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "g.db")
-	s, err := Open(path, Options{})
+	s, err := openTest(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestSpilledEvidence(t *testing.T) {
 	if _, err := s.ApplyAll(ctx, bs); err != nil {
 		t.Fatal(err)
 	}
-	check := func(s *Store) {
+	check := func(s *testStore) {
 		t.Helper()
 		ns, err := s.Lookup(ctx, "pkg:pypi/numpy@1.26.0")
 		if err != nil || len(ns) != 1 {
@@ -277,7 +277,7 @@ func TestSpilledEvidence(t *testing.T) {
 		if len(sh[0].Joins) != 1 || !reflect.DeepEqual(sh[0].Joins[0].Docs, want) || !reflect.DeepEqual(sh[0].KeyDocs[0].Docs, want) || !reflect.DeepEqual(sh[0].KeyDocs[1].Docs, want) {
 			t.Fatalf("shared model: joins %d, key evidence %d/%d docs; want %d", len(sh[0].Joins), len(sh[0].KeyDocs[0].Docs), len(sh[0].KeyDocs[1].Docs), len(want))
 		}
-		if err := s.Check(); err != nil {
+		if err := s.Check(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -290,12 +290,12 @@ func TestSpilledEvidence(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if s, err = Open(path, Options{}); err != nil {
+	if s, err = openTest(path, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	check(s)
-	if err := s.view(func(tx *bbolt.Tx) error {
+	if err := s.drv.view(func(tx *bbolt.Tx) error {
 		id := graph.NewNodeID(graph.KindPackage, "pkg:pypi/numpy@1.26.0").Bytes()
 		if v := tx.Bucket(bNodes).Get(id[:]); len(v) > 200 {
 			t.Errorf("numpy's record is %d bytes: evidence not spilled", len(v))

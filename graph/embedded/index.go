@@ -212,8 +212,8 @@ func maskOf(kinds []graph.EdgeKind) kindMask {
 // follows returns the kinds dir follows from an edge's From end (out) and
 // from its To end (in), so the loop below tests bits, not strings.
 func follows(dir graph.Direction, kinds kindMask) (out, in kindMask) {
-	for i, k := range graph.EdgeKinds {
-		bit := kindMask(1) << (i + 1) // the code of EdgeKinds[i]
+	for _, k := range graph.EdgeKinds {
+		bit := kindMask(1) << k.Code()
 		if kinds&bit == 0 {
 			continue
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-func fill(t *testing.T, s *Store, prefix string, n int) {
+func fill(t *testing.T, s graph.Store, prefix string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := range n {
@@ -65,7 +65,7 @@ func sameIndex(t *testing.T, got, want *index) {
 // the removed slots out and loads as that same index.
 func TestIndexAfterMerges(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "g.db")
-	s, err := Open(path, Options{})
+	s, err := openTest(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,26 +93,26 @@ func TestIndexAfterMerges(t *testing.T) {
 	if merges != len(bs)-2 {
 		t.Fatalf("%d merges, want %d", merges, len(bs)-2)
 	}
-	want, err := rebuild(s.db)
+	want, err := rebuild(s.drv.db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameIndex(t, s.idx, want)
-	if st := s.idx.stats(); st.Nodes != 30+5+30 /* models, datasets, documents; each join document adds one node and removes one */ {
+	sameIndex(t, s.drv.idx, want)
+	if st := s.drv.idx.stats(); st.Nodes != 30+5+30 /* models, datasets, documents; each join document adds one node and removes one */ {
 		t.Fatalf("stats after merges %+v", st)
 	}
-	if err := s.Check(); err != nil {
+	if err := s.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path, Options{})
+	s, err = openTest(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	txid, _ := txID(s.db)
+	txid, _ := txID(s.drv.db)
 	loaded, err := loadSnapshot(snapshotPath(path), txid)
 	if err != nil {
 		t.Fatalf("no snapshot after merges: %v", err)
@@ -122,7 +122,7 @@ func TestIndexAfterMerges(t *testing.T) {
 
 func TestIndexSnapshot(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "g.db")
-	s, err := Open(path, Options{})
+	s, err := openTest(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,21 +137,21 @@ func TestIndexSnapshot(t *testing.T) {
 	}
 
 	// Loaded, it is the index a rebuild gives, and it keeps working.
-	s, err = Open(path, Options{})
+	s, err = openTest(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := rebuild(s.db)
+	want, err := rebuild(s.drv.db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	txid, _ := txID(s.db)
+	txid, _ := txID(s.drv.db)
 	loaded, err := loadSnapshot(snap, txid)
 	if err != nil {
 		t.Fatalf("snapshot not loaded: %v", err)
 	}
 	sameIndex(t, loaded, want)
-	sameIndex(t, s.idx, want)
+	sameIndex(t, s.drv.idx, want)
 	fill(t, s, "b", 20) // appends into the snapshot's shared backing arrays
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -167,19 +167,19 @@ func TestIndexSnapshot(t *testing.T) {
 		if err := os.WriteFile(snap, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		s, err = Open(path, Options{})
+		s, err = openTest(path, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := rebuild(s.db)
+		want, err := rebuild(s.drv.db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameIndex(t, s.idx, want)
-		if st := s.idx.stats(); st.Documents != 70 {
+		sameIndex(t, s.drv.idx, want)
+		if st := s.drv.idx.stats(); st.Documents != 70 {
 			t.Fatalf("%s snapshot: %d documents, want 70", name, st.Documents)
 		}
-		if err := s.Check(); err != nil {
+		if err := s.Check(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Close(); err != nil {
@@ -190,7 +190,7 @@ func TestIndexSnapshot(t *testing.T) {
 	if err := os.Remove(snap); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path, Options{NoIndexSnapshot: true})
+	s, err = openTest(path, Options{NoIndexSnapshot: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestIndexSnapshot(t *testing.T) {
 func FuzzLoadSnapshot(f *testing.F) {
 	dir := f.TempDir()
 	path := filepath.Join(dir, "g.db")
-	s, err := Open(path, Options{})
+	s, err := openTest(path, Options{})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func FuzzLoadSnapshot(f *testing.F) {
 func TestCompact(t *testing.T) {
 	dir := t.TempDir()
 	src, dst := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
-	s, err := Open(src, Options{})
+	s, err := openTest(src, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,21 +277,21 @@ func TestCompact(t *testing.T) {
 	if b.Size() >= a.Size() {
 		t.Errorf("compacted file is %d bytes, source %d", b.Size(), a.Size())
 	}
-	c, err := Open(dst, Options{})
+	c, err := openTest(dst, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	txid, _ := txID(c.db)
+	txid, _ := txID(c.drv.db)
 	if _, err := loadSnapshot(snapshotPath(dst), txid); err != nil {
 		t.Errorf("no fresh index snapshot after compaction: %v", err)
 	}
-	o, err := Open(src, Options{NoIndexSnapshot: true})
+	o, err := openTest(src, Options{NoIndexSnapshot: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer o.Close()
-	sameIndex(t, c.idx, o.idx)
+	sameIndex(t, c.drv.idx, o.drv.idx)
 	ctx := context.Background()
 	for i := range 300 {
 		key := graph.SHA256Key([]byte(fmt.Sprint("model", i)))
@@ -301,7 +301,7 @@ func TestCompact(t *testing.T) {
 			t.Fatalf("%s differs after compaction: %v %v", key, err1, err2)
 		}
 	}
-	if err := c.Check(); err != nil {
+	if err := c.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,9 +1,10 @@
-// Package bolt is the embedded graph store: one bbolt file under the data
-// dir, fsynced before a write is acknowledged, with an in-memory adjacency
-// index for fast traversal (loaded from the snapshot a clean Close leaves
-// next to the file, else rebuilt from the store). One writer, many readers;
-// concurrent Apply calls are group-committed (one fsync for many
-// documents). docs/performance.md has the figures and the profiles behind
+// Package embedded is the embedded graph store: a graph.Driver on one
+// bbolt file under the data dir, fsynced before a write is acknowledged,
+// with an in-memory adjacency index for fast traversal (loaded from the
+// snapshot a clean Close leaves next to the file, else rebuilt from the
+// store). Open returns graph.DB over it: validation, the write algorithm,
+// group commit (one fsync for many concurrent documents), the walk and
+// fault injection are graph's. One writer, many readers. docs/performance.md has the figures and the profiles behind
 // the design: binary records, a per-transaction write cache flushed in key
 // order, long evidence lists spilled into their own buckets.
 package embedded
@@ -63,29 +64,31 @@ type Options struct {
 	// (default 2 s) instead of hanging.
 	Timeout time.Duration
 	// MaxGroup caps how many concurrent documents share one commit
-	// (default 256).
+	// (default graph.DefaultMaxGroup).
 	MaxGroup int
 	// NoIndexSnapshot always rebuilds the in-memory index from the store at
 	// open and saves none at close (see snapshot.go).
 	NoIndexSnapshot bool
 }
 
-// Store is the embedded backend. It implements graph.Store.
-type Store struct {
-	path     string
-	opts     Options
-	db       *bbolt.DB
-	idx      *index
-	reqs     chan *applyReq
-	maxGroup int
-	done     chan struct{}
-	closeMu  sync.RWMutex
-	closed   bool
+// Store is the embedded store: graph.DB over this package's driver.
+type Store = graph.DB
+
+// store is the embedded graph.Driver.
+type store struct {
+	path string
+	opts Options
+	db   *bbolt.DB
+	idx  *index
+	// writeMu holds a transaction and the index update after its commit
+	// together: a write's merges read the committed adjacency.
+	writeMu sync.Mutex
 }
 
 var (
-	_ graph.Store      = (*Store)(nil)
-	_ graph.WriteState = (*txWriter)(nil)
+	_ graph.Driver   = (*store)(nil)
+	_ graph.Checker  = (*store)(nil)
+	_ graph.RecordTx = (*txWriter)(nil)
 )
 
 type nodeRec struct {
@@ -102,13 +105,20 @@ type edgeRec struct {
 	Docs  []string     `json:"d"`
 }
 
-// Open opens (creating if needed) the store at path and rebuilds the index.
+// Open opens (creating if needed) the store at path and loads or rebuilds
+// the index.
 func Open(path string, opts Options) (*Store, error) {
+	s, err := openStore(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return graph.Open(s, graph.Options{MaxGroup: opts.MaxGroup}), nil
+}
+
+// openStore opens the driver.
+func openStore(path string, opts Options) (*store, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 2 * time.Second
-	}
-	if opts.MaxGroup <= 0 {
-		opts.MaxGroup = 256
 	}
 	// The freelist is synced: without it bbolt rebuilds it at open by
 	// visiting every page of the file, which at a million nodes takes
@@ -154,7 +164,7 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open graph store %q: %w", path, err)
 		}
 	}
-	s := &Store{path: path, opts: opts, db: db, reqs: make(chan *applyReq, opts.MaxGroup), maxGroup: opts.MaxGroup, done: make(chan struct{})}
+	s := &store{path: path, opts: opts, db: db}
 	if !opts.NoIndexSnapshot {
 		if txid, err := txID(db); err == nil {
 			s.idx, _ = loadSnapshot(snapshotPath(path), txid)
@@ -166,7 +176,6 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
 		}
 	}
-	go s.writer()
 	return s, nil
 }
 
@@ -209,17 +218,9 @@ func rebuild(db *bbolt.DB) (*index, error) {
 	return x, err
 }
 
-// Close waits for pending writes and closes the file.
-func (s *Store) Close() error {
-	s.closeMu.Lock()
-	if s.closed {
-		s.closeMu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.reqs)
-	s.closeMu.Unlock()
-	<-s.done
+// Close implements graph.Driver: it saves the index snapshot and closes
+// the file (graph.DB calls it when no call is in flight).
+func (s *store) Close() error {
 	if !s.opts.NoIndexSnapshot {
 		// Best effort: without a snapshot the next open rebuilds.
 		snap := snapshotPath(s.path)
@@ -230,191 +231,58 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// DB exposes the bbolt handle for backups (bbolt's Tx.WriteTo) and checks.
-func (s *Store) DB() *bbolt.DB { return s.db }
-
-type applyReq struct {
-	ctx      context.Context
-	batches  []*graph.Batch
-	receipts []graph.Receipt
-	delta    delta
-	err      error
-	done     chan struct{}
-}
-
-// Apply writes one document atomically; see graph.Writer.
-func (s *Store) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
-	rs, err := s.submit(ctx, []*graph.Batch{b})
-	if err != nil {
-		return graph.Receipt{}, err
-	}
-	return rs[0], nil
-}
-
-// ApplyAll writes many documents in one transaction; see graph.Writer.
-func (s *Store) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
-	if len(bs) == 0 {
-		return nil, nil
-	}
-	return s.submit(ctx, bs)
-}
-
-func (s *Store) submit(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
-	for _, b := range bs {
-		if b == nil {
-			return nil, fmt.Errorf("%w: nil batch", graph.ErrInvalidBatch)
-		}
-		if err := b.Validate(); err != nil {
-			return nil, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	req := &applyReq{ctx: ctx, batches: bs, done: make(chan struct{})}
-	s.closeMu.RLock()
-	if s.closed {
-		s.closeMu.RUnlock()
-		return nil, graph.ErrClosed
-	}
-	s.reqs <- req
-	s.closeMu.RUnlock()
-	<-req.done // the write is not abandoned on ctx cancel: it is already queued
-	if req.err != nil {
-		return nil, req.err
-	}
-	return req.receipts, nil
-}
-
-// writer is the single writing goroutine. It takes every request queued
-// while the previous commit was syncing and commits them together: a lone
-// request pays no waiting, concurrent ones share an fsync. If one request
-// fails, the group is rolled back and the others are retried without it,
-// so a failing document never takes another's write with it.
-func (s *Store) writer() {
-	defer close(s.done)
-	for first := range s.reqs {
-		group := []*applyReq{first}
-	drain:
-		for len(group) < s.maxGroup {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break drain
-				}
-				group = append(group, r)
-			default:
-				break drain
-			}
-		}
-		s.commit(group)
-	}
-}
-
-func (s *Store) commit(group []*applyReq) {
-	for len(group) > 0 {
-		failed := -1
-		err := s.db.Update(func(tx *bbolt.Tx) error {
-			c := newTxCache(tx)
-			for i, r := range group {
-				if err := r.run(c, s.idx); err != nil {
-					failed = i
-					return err
-				}
-			}
-			return c.flush()
-		})
-		if failed >= 0 {
-			r := group[failed]
-			group = slices.Delete(group, failed, failed+1)
-			if len(group) > 0 {
-				// Retry the failed one alone so a transient interaction with
-				// the group is not blamed on it.
-				r.err = s.db.Update(func(tx *bbolt.Tx) error {
-					c := newTxCache(tx)
-					if err := r.run(c, s.idx); err != nil {
-						return err
-					}
-					return c.flush()
-				})
-			} else {
-				r.err = err
-			}
-			if r.err == nil {
-				s.idx.apply(&r.delta)
-			}
-			close(r.done)
-			continue
-		}
-		for _, r := range group {
-			r.err = err
-			if err == nil {
-				s.idx.apply(&r.delta)
-			}
-			close(r.done)
-		}
-		return
-	}
-}
-
-// run applies the request's batches through c, resetting its results first
-// because a group may be retried.
-func (r *applyReq) run(c *txCache, idx *index) error {
-	r.receipts = r.receipts[:0]
-	r.delta = delta{}
-	w := &txWriter{c: c, idx: idx, ctx: r.ctx, delta: &r.delta}
-	for _, b := range r.batches {
-		rc, err := w.apply(b)
-		if err != nil {
+// Update implements graph.DriverWriter: one bbolt transaction through a
+// write cache flushed in key order, then the index update.
+func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var d delta
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		d = delta{}
+		c := newTxCache(tx)
+		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
-		r.receipts = append(r.receipts, rc)
+		return c.flush()
+	})
+	if err != nil {
+		return err
 	}
+	s.idx.apply(&d)
 	return nil
 }
 
+// txWriter is a write transaction: graph.RecordTx over the cache.
 type txWriter struct {
-	c       *txCache
-	idx     *index // committed adjacency (merges find a node's edges here)
-	doc     string // the document being applied, and its raw form
-	ref     docRef
-	ctx     context.Context
-	delta   *delta
-	written int
+	c     *txCache
+	idx   *index // committed adjacency (merges find a node's edges here)
+	doc   string // the document being applied, and its raw form
+	ref   docRef
+	delta *delta
 }
 
-func (w *txWriter) tick() error {
-	w.written++
-	return graph.Fault(w.ctx, w.written)
+// Stored implements graph.Tx.
+func (w *txWriter) Stored(digests []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, d := range digests {
+		if w.c.hasDoc(d) {
+			out[d] = true
+		}
+	}
+	return out, nil
 }
 
-func (w *txWriter) apply(b *graph.Batch) (graph.Receipt, error) {
-	doc := b.Doc
-	rc := graph.Receipt{Document: doc.Digest, Status: doc.Status()}
-	if w.c.hasDoc(doc.Digest) {
-		rc.Duplicate = true
-		return rc, nil
-	}
-	if doc.IngestedAt.IsZero() {
-		doc.IngestedAt = time.Now().UTC().Truncate(time.Millisecond)
-	}
+// PutDocument implements graph.RecordTx; the evidence written next is
+// this document's.
+func (w *txWriter) PutDocument(doc graph.Document) error {
 	raw, err := json.Marshal(doc)
 	if err != nil {
-		return rc, err
+		return err
 	}
 	w.c.putDoc(doc.Digest, raw)
 	w.delta.docs++
 	w.doc, w.ref = doc.Digest, toDocRef(doc.Digest)
-	// The write algorithm is graph's (graph/apply.go); txWriter supplies
-	// the record primitives.
-	ids, err := graph.ApplyNodes(w, b, &rc)
-	if err != nil {
-		return rc, err
-	}
-	if err := graph.ApplyEdges(w, b, ids, &rc); err != nil {
-		return rc, err
-	}
-	return rc, nil
+	return nil
 }
 
 // docRef returns the raw form of doc (the document being applied).
@@ -425,7 +293,7 @@ func (w *txWriter) docRef(doc string) docRef {
 	return toDocRef(doc)
 }
 
-// Owner implements graph.WriteState.
+// Owner implements graph.Records.
 func (w *txWriter) Owner(kind graph.NodeKind, key string) (graph.NodeID, error) {
 	if v, ok := w.c.key(key, kind.Code()); ok {
 		return graph.NodeIDFromBytes(v[:]), nil
@@ -445,7 +313,7 @@ func (w *txWriter) node(id graph.NodeID) (*wNode, error) {
 	return rec, nil
 }
 
-// KeyCount implements graph.WriteState.
+// KeyCount implements graph.Records.
 func (w *txWriter) KeyCount(id graph.NodeID) (int, error) {
 	rec, err := w.node(id)
 	if err != nil {
@@ -454,13 +322,13 @@ func (w *txWriter) KeyCount(id graph.NodeID) (int, error) {
 	return len(rec.keys), nil
 }
 
-// Exists implements graph.WriteState.
+// Exists implements graph.Records.
 func (w *txWriter) Exists(id graph.NodeID) (bool, error) {
 	rec, err := w.c.node(id.Bytes())
 	return rec != nil, err
 }
 
-// Create implements graph.WriteState.
+// Create implements graph.Records.
 func (w *txWriter) Create(id graph.NodeID, kind graph.NodeKind) error {
 	b := id.Bytes()
 	w.c.newNode(b, kind)
@@ -468,7 +336,7 @@ func (w *txWriter) Create(id graph.NodeID, kind graph.NodeKind) error {
 	return nil
 }
 
-// Fold implements graph.WriteState.
+// Fold implements graph.Records.
 func (w *txWriter) Fold(from, into graph.NodeID) error {
 	dst, err := w.node(into)
 	if err != nil {
@@ -477,7 +345,7 @@ func (w *txWriter) Fold(from, into graph.NodeID) error {
 	return w.absorb(from.Bytes(), into.Bytes(), dst)
 }
 
-// Current implements graph.WriteState.
+// Current implements graph.Records.
 func (w *txWriter) Current(id graph.NodeID) graph.NodeID {
 	if len(w.c.aliases) == 0 {
 		return id
@@ -489,7 +357,7 @@ func (w *txWriter) Current(id graph.NodeID) graph.NodeID {
 	return id
 }
 
-// AttachKey implements graph.WriteState.
+// AttachKey implements graph.Records.
 func (w *txWriter) AttachKey(id graph.NodeID, kind graph.NodeKind, key string) error {
 	rec, err := w.node(id)
 	if err != nil {
@@ -502,7 +370,7 @@ func (w *txWriter) AttachKey(id graph.NodeID, kind graph.NodeKind, key string) e
 	return nil
 }
 
-// AddNodeEvidence implements graph.WriteState.
+// AddNodeEvidence implements graph.Records.
 func (w *txWriter) AddNodeEvidence(id graph.NodeID, doc string, named []string, claims map[string]string) (bool, error) {
 	rec, err := w.node(id)
 	if err != nil {
@@ -529,7 +397,7 @@ func (w *txWriter) AddNodeEvidence(id graph.NodeID, doc string, named []string, 
 	return changed, nil
 }
 
-// AddEdgeEvidence implements graph.WriteState.
+// AddEdgeEvidence implements graph.Records.
 func (w *txWriter) AddEdgeEvidence(r graph.EdgeRef, doc string, claims map[string]string) (created, changed bool, err error) {
 	var key [33]byte
 	from, to := r.From.Bytes(), r.To.Bytes()
@@ -553,9 +421,6 @@ func (w *txWriter) AddEdgeEvidence(r graph.EdgeRef, doc string, claims map[strin
 	}
 	return created, changed, nil
 }
-
-// Wrote implements graph.WriteState.
-func (w *txWriter) Wrote() error { return w.tick() }
 
 // absorb folds node a into node into (record dst): keys, key evidence,
 // claims and documents move, every edge of a is re-pointed (merging with
@@ -671,22 +536,20 @@ func keyIndexKey(k string, kind uint8) []byte {
 
 // ---- reads ----
 
-func (s *Store) view(fn func(tx *bbolt.Tx) error) error {
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return graph.ErrClosed
-	}
-	return s.db.View(fn)
-}
+func (s *store) view(fn func(tx *bbolt.Tx) error) error { return s.db.View(fn) }
 
 // loadNode reads node id; nid is its string form when the caller has it
 // (saves formatting it again), a the arena for its strings (may be nil).
-func loadNode(tx *bbolt.Tx, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
-	v := tx.Bucket(bNodes).Get(id[:])
+func loadNode(tx *bbolt.Tx, g *getter, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
+	v := g.get(id[:])
 	if v == nil {
 		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
 	}
+	return decodeLoaded(tx, v, id, nid, a)
+}
+
+// decodeLoaded decodes the stored record v of node id.
+func decodeLoaded(tx *bbolt.Tx, v []byte, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
 	var rec nodeRec
 	if err := decodeNodeIn(v, &rec, a, &spillReader{tx: tx, name: bNodeEv, owner: id[:]}); err != nil {
 		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
@@ -704,14 +567,11 @@ func nonNil(as []graph.Attr) []graph.Attr {
 	return as
 }
 
-// Node implements graph.Reader.
-func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
-	if !id.Valid() {
-		return graph.Node{}, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
-	}
+// Node implements graph.DriverReader.
+func (s *store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 	var n graph.Node
 	err := s.view(func(tx *bbolt.Tx) (err error) {
-		n, err = loadNode(tx, id.Bytes(), id, nil)
+		n, err = loadNode(tx, newGetter(tx, bNodes), id.Bytes(), id, nil)
 		if !errors.Is(err, graph.ErrNotFound) {
 			return err
 		}
@@ -724,7 +584,7 @@ func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 			}
 			cur = [16]byte(to)
 			if tx.Bucket(bNodes).Get(cur[:]) != nil {
-				n, err = loadNode(tx, cur, "", nil)
+				n, err = loadNode(tx, newGetter(tx, bNodes), cur, "", nil)
 				return err
 			}
 		}
@@ -733,26 +593,41 @@ func (s *Store) Node(ctx context.Context, id graph.NodeID) (graph.Node, error) {
 	return n, err
 }
 
+// getter looks keys up in one bucket through one cursor: a Bucket.Get
+// makes a cursor and grows its stack each time (~5 allocations per
+// lookup, two lookups per node a walk reaches); a cursor's Seek reuses
+// them. The buckets it reads hold no sub-buckets.
+type getter struct{ c *bbolt.Cursor }
+
+func newGetter(tx *bbolt.Tx, bucket []byte) *getter {
+	return &getter{c: tx.Bucket(bucket).Cursor()}
+}
+
+func (g *getter) get(key []byte) []byte {
+	k, v := g.c.Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
 // maxAliasHops bounds the alias chain Node follows (each hop is a merge
 // that happened after the previous one).
 const maxAliasHops = 64
 
-// Lookup implements graph.Reader.
-func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
-	k, err := graph.NormalizeKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: lookup: %v", graph.ErrInvalidQuery, err)
-	}
+// Lookup implements graph.DriverReader (key normalised).
+func (s *store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 	var out []graph.Node
-	err = s.view(func(tx *bbolt.Tx) error {
-		prefix := append([]byte(k), 0)
+	err := s.view(func(tx *bbolt.Tx) error {
+		prefix := append([]byte(key), 0)
 		c := tx.Bucket(bKeys).Cursor()
 		a := &arena{}
+		g := newGetter(tx, bNodes)
 		for kk, v := c.Seek(prefix); kk != nil && bytes.HasPrefix(kk, prefix); kk, v = c.Next() {
 			if len(kk) != len(prefix)+1 {
 				continue
 			}
-			n, err := loadNode(tx, [16]byte(v), "", a)
+			n, err := loadNode(tx, g, [16]byte(v), "", a)
 			if err != nil {
 				return err
 			}
@@ -763,14 +638,11 @@ func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 	return out, err
 }
 
-// Nodes implements graph.Reader.
-func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, error) {
-	limit, err := graph.CheckNodeQuery(q)
-	if err != nil {
-		return nil, err
-	}
+// Nodes implements graph.DriverReader (q checked).
+func (s *store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, error) {
+	limit := q.Limit
 	var out []graph.Node
-	err = s.view(func(tx *bbolt.Tx) error {
+	err := s.view(func(tx *bbolt.Tx) error {
 		kc := q.Kind.Code()
 		seek := []byte{kc}
 		if q.After != "" {
@@ -780,8 +652,9 @@ func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, err
 		}
 		c := tx.Bucket(bKinds).Cursor()
 		a := &arena{}
+		g := newGetter(tx, bNodes)
 		for k, _ := c.Seek(seek); k != nil && k[0] == kc && len(out) < limit; k, _ = c.Next() {
-			n, err := loadNode(tx, [16]byte(k[1:]), "", a)
+			n, err := loadNode(tx, g, [16]byte(k[1:]), "", a)
 			if err != nil {
 				return err
 			}
@@ -792,34 +665,8 @@ func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, err
 	return out, err
 }
 
-// Edges implements graph.Reader.
-func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction, kinds ...graph.EdgeKind) ([]graph.Edge, error) {
-	if !dir.Valid() {
-		return nil, fmt.Errorf("%w: edges: direction %d is not valid", graph.ErrInvalidQuery, dir)
-	}
-	if !id.Valid() {
-		return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
-	}
-	om, im := follows(dir, maskOf(kinds))
-	hs := s.idx.adjacent(id, om, im, &arena{})
-	graph.SortHalfEdges(hs)
-	refs := make([]graph.EdgeRef, len(hs))
-	for i, h := range hs {
-		refs[i] = graph.EdgeRef{From: id, Kind: h.Kind, To: h.Peer}
-		if !h.Forward {
-			refs[i] = graph.EdgeRef{From: h.Peer, Kind: h.Kind, To: id}
-		}
-	}
-	return s.LoadEdges(ctx, refs)
-}
-
-// Traverse implements graph.Reader with graph.Walk over the index.
-func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
-	return graph.Walk(ctx, s, req)
-}
-
 // Adjacent implements graph.Walker from the in-memory index.
-func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
+func (s *store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Direction, kinds []graph.EdgeKind) ([][]graph.HalfEdge, error) {
 	om, im := follows(dir, maskOf(kinds))
 	out := make([][]graph.HalfEdge, len(ids))
 	a := &arena{}
@@ -830,15 +677,29 @@ func (s *Store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Dire
 }
 
 // LoadNodes implements graph.Walker.
-func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
+func (s *store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
 	out := make([]graph.Node, len(ids))
 	err := s.view(func(tx *bbolt.Tx) error {
-		a := &arena{}
+		// Find every record first, then decode them into one arena sized
+		// for all of them: a walk's strings in one or two allocations, not
+		// a chunk per doubling (the arena's growth wasted half its bytes).
+		g := newGetter(tx, bNodes)
+		raws := make([][]byte, len(ids))
+		size := 0
 		for i, id := range ids {
 			if !id.Valid() {
 				return fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 			}
-			n, err := loadNode(tx, id.Bytes(), id, a)
+			b := id.Bytes()
+			if raws[i] = g.get(b[:]); raws[i] == nil {
+				return fmt.Errorf("node %x: %w", b, graph.ErrNotFound)
+			}
+			size += len(raws[i])
+		}
+		a := &arena{}
+		a.reserve(decodedSize(size))
+		for i, id := range ids {
+			n, err := decodeLoaded(tx, raws[i], id.Bytes(), id, a)
 			if err != nil {
 				return err
 			}
@@ -850,10 +711,10 @@ func (s *Store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node
 }
 
 // LoadEdges implements graph.Walker.
-func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
+func (s *store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
 	out := make([]graph.Edge, len(refs))
 	err := s.view(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bEdges)
+		g := newGetter(tx, bEdges)
 		a := &arena{}
 		var key [33]byte
 		for i, r := range refs {
@@ -861,7 +722,7 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 			copy(key[:16], f[:])
 			key[16] = r.Kind.Code()
 			copy(key[17:], t[:])
-			v := b.Get(key[:])
+			v := g.get(key[:])
 			if v == nil {
 				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
 			}
@@ -876,8 +737,8 @@ func (s *Store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Ed
 	return out, err
 }
 
-// Documents implements graph.Reader.
-func (s *Store) Documents(ctx context.Context, digests ...string) ([]graph.Document, error) {
+// Documents implements graph.DriverReader.
+func (s *store) Documents(ctx context.Context, digests ...string) ([]graph.Document, error) {
 	var out []graph.Document
 	err := s.view(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bDocs)
@@ -900,20 +761,17 @@ func (s *Store) Documents(ctx context.Context, digests ...string) ([]graph.Docum
 	return out, err
 }
 
-// Stats implements graph.Reader.
-func (s *Store) Stats(ctx context.Context) (graph.Stats, error) {
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closed {
-		return graph.Stats{}, graph.ErrClosed
-	}
+// Stats implements graph.DriverReader.
+func (s *store) Stats(ctx context.Context) (graph.Stats, error) {
 	return s.idx.stats(), nil
 }
 
-// Check verifies graph invariants on disk: every edge's ends exist, every
-// key points at a node that lists it, every node is in the kind index.
-// Tests run it at cleanup, as bbolt's own tests run tx.Check.
-func (s *Store) Check() error {
+// Check implements graph.Checker on disk: every edge's ends exist, every
+// key points at a node that lists it, every node is in the kind index and
+// has the id its keys give, no alias names a live node, spilled evidence
+// has its owner. Tests run it at cleanup (graph.DB.Check), as bbolt's own
+// tests run tx.Check.
+func (s *store) Check(ctx context.Context) error {
 	return s.view(func(tx *bbolt.Tx) error {
 		var errs []error
 		nodes := tx.Bucket(bNodes)

@@ -11,43 +11,22 @@ import (
 
 type harness struct{}
 
-// pathStore remembers where the file is so the harness can reopen it.
-type pathStore struct {
-	*embedded.Store
-	path string
-}
-
-func (harness) Open(t *testing.T) graph.Store {
+func (harness) Open(t *testing.T) graph.Driver {
 	t.Helper()
-	ps := &pathStore{path: filepath.Join(t.TempDir(), "graph.db")}
-	var err error
-	if ps.Store, err = embedded.Open(ps.path, embedded.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	// Like bbolt's own test helpers: check invariants after every test.
-	t.Cleanup(func() {
-		if err := ps.Check(); err != nil {
-			t.Errorf("graph invariants broken: %v", err)
-		}
-		if err := ps.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return ps
-}
-
-func (harness) Reopen(t *testing.T, s graph.Store) graph.Store {
-	t.Helper()
-	ps := s.(*pathStore)
-	if err := ps.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ns, err := embedded.Open(ps.path, embedded.Options{})
+	d, err := embedded.OpenDriver(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps.Store = ns
-	return ps
+	return d
+}
+
+func (harness) Reopen(t *testing.T, d graph.Driver) graph.Driver {
+	t.Helper()
+	nd, err := embedded.OpenDriver(embedded.DriverPath(d), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nd
 }
 
 func TestContract(t *testing.T) {

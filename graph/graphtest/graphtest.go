@@ -1,6 +1,9 @@
-// Package graphtest is the Store contract: one suite every backend runs
-// unchanged (graph/embedded, graph/neo4j), in the manner of Dex's storage
-// conformance tests. Each test gets a fresh, empty store from the Harness.
+// Package graphtest is the driver contract: one suite every graph.Driver
+// runs unchanged (graph/embedded, graph/neo4j), in the manner of Dex's
+// storage conformance tests. Each test gets a fresh, empty driver from the
+// Harness, wrapped in graph.Open as every caller gets it; at cleanup the
+// suite checks the stored graph's invariants (graph.DB.Check, which fails
+// for a driver without a graph.Checker) and closes it.
 package graphtest
 
 import (
@@ -15,12 +18,63 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// Harness gives the suite stores to test.
+// Harness gives the suite drivers to test.
 type Harness interface {
-	// Open returns an empty store; the harness closes it at test cleanup.
-	Open(t *testing.T) graph.Store
-	// Reopen closes s and opens the same data again (a restart).
-	Reopen(t *testing.T, s graph.Store) graph.Store
+	// Open returns a driver over empty storage.
+	Open(t *testing.T) graph.Driver
+	// Reopen returns a driver over the data of d, which the suite has
+	// closed (a restart).
+	Reopen(t *testing.T, d graph.Driver) graph.Driver
+}
+
+// Optioner is implemented by harnesses whose backend's constructor opens
+// its driver with graph.Options other than the defaults.
+type Optioner interface {
+	Options() graph.Options
+}
+
+func options(h Harness) graph.Options {
+	if o, ok := h.(Optioner); ok {
+		return o.Options()
+	}
+	return graph.Options{}
+}
+
+// store is a graph.DB over a harness's driver.
+type store struct {
+	*graph.DB
+	drv graph.Driver
+}
+
+// Open returns a graph.DB over a fresh driver from h, which is checked
+// and closed at cleanup (suites built on the harness use it, as the
+// differential test does).
+func Open(t *testing.T, h Harness) *graph.DB { return open(t, h).DB }
+
+func open(t *testing.T, h Harness) *store {
+	t.Helper()
+	drv := h.Open(t)
+	s := &store{DB: graph.Open(drv, options(h)), drv: drv}
+	t.Cleanup(func() {
+		if err := s.Check(context.Background()); err != nil {
+			t.Errorf("graph invariants broken: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// reopen closes s and opens its data again through h (a restart).
+func reopen(t *testing.T, h Harness, s *store) *store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.drv = h.Reopen(t, s.drv)
+	s.DB = graph.Open(s.drv, options(h))
+	return s
 }
 
 // Run runs the whole contract against h.
@@ -52,6 +106,8 @@ func Run(t *testing.T, h Harness) {
 		{"ApplyAllAtomic", testApplyAll},
 		{"ReopenKeepsEverything", testReopen},
 		{"ConcurrentWritersAndReaders", testConcurrent},
+		{"ConcurrentMergesAndReaders", testConcurrentMerges},
+		{"ClosedRefusesEveryCall", testClosed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
@@ -124,7 +180,7 @@ func chain() *graph.Batch {
 }
 
 func testApplyAndRead(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	sig := graph.Signature{Method: "key", KeyID: "abc", Status: graph.StatusVerified}
 	b := graph.NewBatch(Doc("d1", sig))
 	m := b.Node(graph.KindModel, Digest("m"), graph.NameKey("acme/m"))
@@ -195,7 +251,7 @@ func testApplyAndRead(t *testing.T, h Harness) {
 }
 
 func testLookupNormalises(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	hex := strings.Repeat("ab", 32)
 	b := graph.NewBatch(Doc("n"))
 	b.Node(graph.KindFile, "SHA-256:"+strings.ToUpper(hex))
@@ -216,7 +272,7 @@ func testLookupNormalises(t *testing.T, h Harness) {
 }
 
 func testIdempotent(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	r1 := mustApply(t, s, chain())
 	before := stats(t, s)
 	r2 := mustApply(t, s, chain())
@@ -236,7 +292,7 @@ func testIdempotent(t *testing.T, h Harness) {
 }
 
 func testInvalidBatch(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	cases := map[string]func(b *graph.Batch){
 		"edges[1].kind": func(b *graph.Batch) {
 			m := b.Node(graph.KindModel, Digest("m"))
@@ -276,7 +332,7 @@ func testInvalidBatch(t *testing.T, h Harness) {
 }
 
 func testFault(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	for _, n := range []int{1, 3, 8, 12} { // chain() writes 9 nodes then 8 edges
 		_, err := s.Apply(graph.WithFault(ctx(), n), chain())
 		if !errors.Is(err, graph.ErrInjectedFault) {
@@ -299,7 +355,7 @@ func testFault(t *testing.T, h Harness) {
 }
 
 func testEvidenceMerges(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	mk := func(name, license, split string, sig graph.Status) *graph.Batch {
 		var sigs []graph.Signature
 		if sig != graph.StatusUnsigned {
@@ -360,7 +416,7 @@ func testEvidenceMerges(t *testing.T, h Harness) {
 }
 
 func testKeyMerge(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	b1 := graph.NewBatch(Doc("k1"))
 	b1.Node(graph.KindModel, Digest("x"))
 	b1.Node(graph.KindModel, Digest("y"))
@@ -484,7 +540,7 @@ func reflectEqual(a, b []graph.KeyClaim) bool {
 // Two nodes with edges merge: edges move to the survivor, an edge both had
 // merges its evidence, an edge between them becomes a kept self-loop.
 func testMergeEdges(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	b1 := graph.NewBatch(Doc("e1"))
 	a := b1.Node(graph.KindModel, Digest("a"))
 	d := b1.Node(graph.KindDataset, Digest("d"))
@@ -595,7 +651,7 @@ func adapterDocs() []*graph.Batch {
 func testAdapterAnyOrder(t *testing.T, h Harness) {
 	var ref string
 	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
-		s := h.Open(t)
+		s := open(t, h)
 		docs := adapterDocs()
 		for _, i := range order {
 			mustApply(t, s, docs[i])
@@ -623,7 +679,7 @@ func testAdapterAnyOrder(t *testing.T, h Harness) {
 // card claims they are one. KeyDocs of both keys then list the verified
 // document, but only Joins tells that the join rests on the card alone.
 func testJoins(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	slsa := graph.NewBatch(Doc("slsa", graph.Signature{Method: "key", KeyID: "ci", Status: graph.StatusVerified}))
 	good := slsa.Node(graph.KindModel, "hf://acme/good", Digest("good"))
 	base := slsa.Node(graph.KindModel, Digest("evil"))
@@ -655,7 +711,7 @@ func testJoins(t *testing.T, h Harness) {
 // A failure in the middle of a merging document (or of an ApplyAll whose
 // documents merge nodes) leaves the graph exactly as it was.
 func testFaultMerge(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	docs := adapterDocs()
 	mustApply(t, s, docs[0])
 	mustApply(t, s, docs[1])
@@ -687,7 +743,7 @@ func testFaultMerge(t *testing.T, h Harness) {
 // the key attached in this transaction moves again; then a third document
 // renames the result. Found by the Neo4j permutation soak.
 func testMergeInBulk(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	a, k := Digest("bulk-a"), graph.NameKey("bulk-k")
 	low := func(than ...string) string {
 		for i := 0; ; i++ {
@@ -729,7 +785,7 @@ func testMergeInBulk(t *testing.T, h Harness) {
 }
 
 func testKeyLimit(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	key := func(i int) string { return fmt.Sprintf("name:big/%03d", i) }
 	n, target := 0, graph.MaxKeysPerStoredNode-3
 	for d := 0; 1+n < target; d++ {
@@ -789,7 +845,7 @@ func reached(res graph.TraverseResult) map[graph.NodeID]int {
 }
 
 func testTraverseLineage(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	mustApply(t, s, chain())
 	n := ids(t, s, Digest("raw"), Digest("clean"), Digest("base"), Digest("ft"), Digest("quant"), "deployment:prod/api", "deployment:staging/api", Digest("weights"))
 	raw, clean, base, ft, quant, prod, staging, weights := n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7]
@@ -835,7 +891,7 @@ func testTraverseLineage(t *testing.T, h Harness) {
 }
 
 func testTraverseFilters(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	mustApply(t, s, chain())
 	n := ids(t, s, Digest("raw"), Digest("clean"), Digest("base"), Digest("ft"), Digest("quant"), "deployment:prod/api")
 	raw, clean, base, ft, quant, prod := n[0], n[1], n[2], n[3], n[4], n[5]
@@ -879,7 +935,7 @@ func testTraverseFilters(t *testing.T, h Harness) {
 }
 
 func testTraverseLimits(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	mustApply(t, s, chain())
 	raw := one(t, s, Digest("raw")).ID
 	res, err := s.Traverse(ctx(), graph.TraverseRequest{From: []graph.NodeID{raw}, Direction: graph.Downstream, MaxDepth: 2})
@@ -903,7 +959,7 @@ func testTraverseLimits(t *testing.T, h Harness) {
 }
 
 func testTraverseCycles(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	b := graph.NewBatch(Doc("cycle"))
 	a := b.Node(graph.KindModel, Digest("a"))
 	c := b.Node(graph.KindModel, Digest("b"))
@@ -925,7 +981,7 @@ func testTraverseCycles(t *testing.T, h Harness) {
 }
 
 func testTraverseInvalid(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	mustApply(t, s, chain())
 	raw := one(t, s, Digest("raw")).ID
 	bad := []graph.TraverseRequest{
@@ -947,7 +1003,7 @@ func testTraverseInvalid(t *testing.T, h Harness) {
 }
 
 func testNodesPaginate(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	b := graph.NewBatch(Doc("many"))
 	for i := range 25 {
 		b.Node(graph.KindPackage, fmt.Sprintf("pkg:pypi/p%02d@1.0", i))
@@ -984,7 +1040,7 @@ func testNodesPaginate(t *testing.T, h Harness) {
 }
 
 func testApplyAll(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	var bs []*graph.Batch
 	for i := range 3 {
 		b := graph.NewBatch(Doc(fmt.Sprintf("bulk%d", i)))
@@ -1022,7 +1078,7 @@ func testApplyAll(t *testing.T, h Harness) {
 }
 
 func testReopen(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	mustApply(t, s, chain())
 	before := stats(t, s)
 	raw := one(t, s, Digest("raw")).ID
@@ -1030,7 +1086,7 @@ func testReopen(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s = h.Reopen(t, s)
+	s = reopen(t, h, s)
 	if after := stats(t, s); !sameStats(before, after) {
 		t.Fatalf("stats after reopen %+v, before %+v", after, before)
 	}
@@ -1047,7 +1103,7 @@ func testReopen(t *testing.T, h Harness) {
 }
 
 func testConcurrent(t *testing.T, h Harness) {
-	s := h.Open(t)
+	s := open(t, h)
 	mustApply(t, s, chain())
 	raw := one(t, s, Digest("raw")).ID
 	const writers, perWriter = 6, 8

@@ -421,7 +421,7 @@ func testPermutations(t *testing.T, h Harness) {
 			if i%5 == 4 {
 				shuffled = append(shuffled, corpus(seed)[rng.IntN(len(bs))]) // a duplicate
 			}
-			s := h.Open(t)
+			s := open(t, h)
 			applyIn(t, s, shuffled, mode, rng)
 			if got := Dump(t, s); got != wants[seed] {
 				t.Fatalf("order %v (mode %d) gives another graph: %s", order, mode, diff(got, wants[seed]))

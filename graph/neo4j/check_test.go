@@ -11,8 +11,14 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
+// testStore is the store callers get (graph.DB) with its driver at hand.
+type testStore struct {
+	*graph.DB
+	d *Store
+}
+
 // internalStore opens a store on an emptied database for white-box tests.
-func internalStore(t *testing.T) *Store {
+func internalStore(t *testing.T) testStore {
 	t.Helper()
 	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
 	if uri == "" {
@@ -22,12 +28,13 @@ func internalStore(t *testing.T) *Store {
 		t.Skip("MODELGRAPH_NEO4J_URI is not set")
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	d, err := openStore(ctx, Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := testStore{DB: graph.Open(d, d.options()), d: d}
 	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Reset(ctx); err != nil {
+	if err := d.reset(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -94,12 +101,12 @@ func TestCheckFindsCorruption(t *testing.T) {
 			"without evidence",
 		},
 	} {
-		s.exec(t, c.corrupt)
+		s.d.exec(t, c.corrupt)
 		err := s.Check(ctx)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Check() = %v, want %q", name, err, c.want)
 		}
-		s.exec(t, c.repair)
+		s.d.exec(t, c.repair)
 		if err := s.Check(ctx); err != nil {
 			t.Fatalf("%s: after repair: %v", name, err)
 		}

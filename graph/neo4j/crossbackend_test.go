@@ -13,6 +13,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/graph/graphtest"
+	"github.com/modelgraph/modelgraph/internal/query/querytest"
 )
 
 // step is one write of the corpus: a single Apply, or one ApplyAll call.
@@ -366,4 +367,25 @@ func TestCrossBackend(t *testing.T) {
 			t.Errorf("traversal %d reaches nothing: a weak comparison", i)
 		}
 	}
+}
+
+// TestDifferential: the differential corpus (synth chain, identity corpus,
+// signed demo chain) one document at a time into graph/embedded and
+// shuffled, in ApplyAll chunks, into Neo4j gives identical answers to
+// every internal/query question.
+func TestDifferential(t *testing.T) {
+	cfg := config(t)
+	cfg.BulkSize = 4
+	neo := open(t, cfg)
+	emb, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := emb.Check(context.Background()); err != nil {
+			t.Errorf("embedded invariants: %v", err)
+		}
+		_ = emb.Close()
+	})
+	querytest.Run(t, emb, neo)
 }

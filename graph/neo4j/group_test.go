@@ -45,14 +45,7 @@ func TestApplyGroupCommit(t *testing.T) {
 		t.Skip("MODELGRAPH_NEO4J_URI is not set")
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Reset(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := internalStore(t)
 	const docs = 64
 	batch := func(i int) *graph.Batch {
 		b := graph.NewBatch(graphtest.Doc(fmt.Sprintf("group-%d", i)))
@@ -61,7 +54,7 @@ func TestApplyGroupCommit(t *testing.T) {
 		b.Edge(m, graph.DependsOn, shared)
 		return b
 	}
-	before := writeCount(t, s)
+	before := writeCount(t, s.d)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	receipts := make([]graph.Receipt, docs+1)
@@ -89,7 +82,7 @@ func TestApplyGroupCommit(t *testing.T) {
 	if dups != 1 || receipts[0].Duplicate == receipts[docs].Duplicate {
 		t.Fatalf("%d duplicates (document 0: %v and %v), want exactly one of the two copies of document 0", dups, receipts[0].Duplicate, receipts[docs].Duplicate)
 	}
-	txs := writeCount(t, s) - before
+	txs := writeCount(t, s.d) - before
 	if txs >= docs {
 		t.Fatalf("%d write transactions for %d concurrent documents: no grouping", txs, docs+1)
 	}

@@ -41,7 +41,7 @@ func TestPlansUseIndexes(t *testing.T) {
 		t.Skip("MODELGRAPH_NEO4J_URI is not set")
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	s, err := openStore(ctx, Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
 	if err != nil {
 		t.Fatal(err)
 	}

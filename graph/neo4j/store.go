@@ -2,11 +2,13 @@
 // as the embedded store (graph/embedded), for deployments that want a shared,
 // replicated database and ad-hoc Cypher next to modelgraph's own queries.
 //
-// Writes resolve keys, merge evidence and count receipts in Go exactly as
-// graph/embedded does (graph.Planner), inside one Neo4j transaction per chunk of
-// documents (ApplyAll) or per group of concurrent Apply calls; Traverse is
-// graph.Walk in one read transaction, one Cypher query per breadth-first
-// level. docs/neo4j.md describes the data model.
+// Store is a graph.Driver; Open returns graph.DB over it, which resolves
+// keys, merges evidence and counts receipts (graph.Planner over the
+// driver's PlanTx: one Neo4j transaction per chunk of documents (ApplyAll)
+// or per group of concurrent Apply calls, holding the writer lock).
+// Traverse is pushed down (graph.Traverser): graph.Walk in one read
+// transaction, one Cypher query per breadth-first level. docs/neo4j.md
+// describes the data model.
 package neo4j
 
 import (
@@ -56,7 +58,8 @@ type Config struct {
 	BulkSize int
 }
 
-// Store implements graph.Store on Neo4j. It is safe for concurrent use.
+// Store is the Neo4j graph.Driver (graph.DB is the store callers get
+// from Open). It is safe for concurrent use.
 type Store struct {
 	drv      driver.DriverWithContext
 	db       string
@@ -65,19 +68,38 @@ type Store struct {
 
 	mu     sync.RWMutex
 	closed bool
-
-	group groupCommit
 }
 
 var (
-	_ graph.Store  = (*Store)(nil)
-	_ graph.Walker = (*Store)(nil)
+	_ graph.Driver     = (*Store)(nil)
+	_ graph.Traverser  = (*Store)(nil)
+	_ graph.EdgeReader = (*Store)(nil)
+	_ graph.Checker    = (*Store)(nil)
+	_ graph.PlanTx     = (*planTx)(nil)
 )
 
 // Open connects to the server, checks that it answers and creates the
 // constraints and indexes the store relies on (idempotently) before any
-// write can run.
-func Open(ctx context.Context, cfg Config) (*Store, error) {
+// write can run. It returns graph.DB over the driver, writing at most
+// Config.BulkSize documents (and about maxChunkItems nodes and edges) per
+// transaction.
+func Open(ctx context.Context, cfg Config) (*graph.DB, error) {
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return graph.Open(s, s.options()), nil
+}
+
+// options are the graph.DB options of a store: transactions bounded in
+// documents and items, ApplyAll in chunks (the transaction state lives in
+// the server's heap).
+func (s *Store) options() graph.Options {
+	return graph.Options{MaxGroup: s.bulkSize, MaxGroupItems: maxChunkItems, ChunkApplyAll: true}
+}
+
+// openStore opens the driver.
+func openStore(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.URI == "" {
 		return nil, errors.New("neo4j: open: URI is empty")
 	}
@@ -287,9 +309,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Reset deletes every node and relationship in the database (constraints
-// and indexes stay). It is for tests and development databases only.
-func (s *Store) Reset(ctx context.Context) error {
+// Reset deletes every node and relationship in the database at cfg
+// (constraints and indexes stay). It is for tests, benchmarks and
+// development databases only, and not part of any store's API.
+func Reset(ctx context.Context, cfg Config) error {
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.reset(ctx)
+}
+
+func (s *Store) reset(ctx context.Context) error {
 	release, err := s.enter()
 	if err != nil {
 		return err
@@ -371,7 +403,7 @@ UNION ALL
 MATCH (a:Node)-[r]->(b:Node) WHERE size(r.docs) = 0 RETURN a.id + ' ' + type(r) + ' ' + b.id AS x LIMIT 10`},
 }
 
-// Check verifies the graph's invariants: every key entry and node agree,
+// Check implements graph.Checker: every key entry and node agree,
 // every node has its kind label, at most one edge of a kind joins two nodes,
 // everything has evidence. It scans the whole graph: for tests (the
 // contract harness runs it after every test, as graph/embedded's does) and for

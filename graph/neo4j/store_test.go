@@ -34,60 +34,60 @@ func config(t testing.TB) neo4j.Config {
 }
 
 // open returns a store on an emptied database. At cleanup it checks the
-// graph's invariants (as graph/embedded's tests do) and closes the store, or
-// whichever store Reopen put in its place.
-func open(t testing.TB, cfg neo4j.Config) *reopenable {
+// graph's invariants (as the contract harness does) and closes it.
+func open(t testing.TB, cfg neo4j.Config) *graph.DB {
 	t.Helper()
-	s, err := neo4j.Open(context.Background(), cfg)
+	d, opts, err := neo4j.OpenDriver(context.Background(), cfg, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Reset(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	r := &reopenable{s}
+	s := graph.Open(d, opts)
 	t.Cleanup(func() {
-		if err := r.Check(context.Background()); err != nil {
+		if err := s.Check(context.Background()); err != nil {
 			t.Errorf("graph invariants broken: %v", err)
 		}
-		if err := r.Close(); err != nil {
+		if err := s.Close(); err != nil {
 			t.Error(err)
 		}
 	})
-	return r
+	return s
 }
 
-type harness struct{ cfg neo4j.Config }
-
-// reopenable lets Reopen swap the store under the suite's handle.
-type reopenable struct{ *neo4j.Store }
+// harness gives graphtest Neo4j drivers on an emptied database.
+type harness struct {
+	cfg  neo4j.Config
+	opts graph.Options
+}
 
 // Permutations keeps the identity property's share of go test short here
 // (each permutation resets and checks the database); make soak raises it
 // with graphtest.PermutationsEnv.
 func (harness) Permutations() int { return 9 }
 
-func (h harness) Open(t *testing.T) graph.Store {
-	t.Helper()
-	return open(t, h.cfg)
-}
+// Options implements graphtest.Optioner: the options neo4j.Open uses.
+func (h *harness) Options() graph.Options { return h.opts }
 
-func (h harness) Reopen(t *testing.T, s graph.Store) graph.Store {
+func (h *harness) Open(t *testing.T) graph.Driver {
 	t.Helper()
-	r := s.(*reopenable)
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ns, err := neo4j.Open(context.Background(), h.cfg)
+	d, opts, err := neo4j.OpenDriver(context.Background(), h.cfg, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Store = ns
-	return r
+	h.opts = opts
+	return d
+}
+
+func (h *harness) Reopen(t *testing.T, _ graph.Driver) graph.Driver {
+	t.Helper()
+	d, _, err := neo4j.OpenDriver(context.Background(), h.cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestContract(t *testing.T) {
-	graphtest.Run(t, harness{config(t)})
+	graphtest.Run(t, &harness{cfg: config(t)})
 }
 
 func TestOpenErrors(t *testing.T) {

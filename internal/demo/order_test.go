@@ -111,7 +111,8 @@ func TestDemoOrderIndependentNeo4j(t *testing.T) {
 		t.Skip("MODELGRAPH_NEO4J_URI not set")
 	}
 	ctx := context.Background()
-	s, err := neo4j.Open(ctx, neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	cfg := neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")}
+	s, err := neo4j.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,13 +120,13 @@ func TestDemoOrderIndependentNeo4j(t *testing.T) {
 		if err := s.Check(ctx); err != nil {
 			t.Errorf("graph invariants on Neo4j: %v", err)
 		}
-		_ = s.Reset(ctx)
+		_ = neo4j.Reset(ctx, cfg)
 		_ = s.Close()
 	})
 	// One database: each run starts from a reset (the store is shared, so
 	// a run's dump is taken before the next reset).
 	orderIndependent(t, 4, func(t *testing.T) graph.Store {
-		if err := s.Reset(ctx); err != nil {
+		if err := neo4j.Reset(ctx, cfg); err != nil {
 			t.Fatal(err)
 		}
 		return s

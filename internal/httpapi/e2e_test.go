@@ -52,18 +52,19 @@ func TestEndToEndNeo4j(t *testing.T) {
 		t.Skip("MODELGRAPH_NEO4J_URI not set")
 	}
 	ctx := context.Background()
-	s, err := neo4j.Open(ctx, neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	cfg := neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")}
+	s, err := neo4j.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Reset(ctx); err != nil {
+	if err := neo4j.Reset(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if err := s.Check(ctx); err != nil {
 			t.Errorf("graph invariants on Neo4j: %v", err)
 		}
-		_ = s.Reset(ctx)
+		_ = neo4j.Reset(ctx, cfg)
 		_ = s.Close()
 	})
 	runEndToEnd(t, s)

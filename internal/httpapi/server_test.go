@@ -67,7 +67,7 @@ func openBolt(t *testing.T) graph.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
+		if err := s.Check(context.Background()); err != nil {
 			t.Errorf("graph invariants: %v", err)
 		}
 		_ = s.Close()

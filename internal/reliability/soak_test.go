@@ -384,7 +384,7 @@ func TestSoak(t *testing.T) {
 			lost++
 		}
 	}
-	if err := s.Check(); err != nil {
+	if err := s.Check(context.Background()); err != nil {
 		t.Errorf("graph invariants after the soak: %v", err)
 	}
 	_ = s.Close()

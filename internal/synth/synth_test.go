@@ -44,7 +44,7 @@ func openStore(t *testing.T) *embedded.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
+		if err := s.Check(context.Background()); err != nil {
 			t.Error(err)
 		}
 		_ = s.Close()

@@ -98,16 +98,16 @@ func ingestCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 			logf("ingest: the pipeline does not map OMS bundles yet (ingest.ErrUnsupported); measuring the other signed documents")
 		}
 		run := func(name string, docs []synth.Doc) (perf.Throughput, error) {
+			if *uri != "" && *reset {
+				if err := neo4j.Reset(ctx, neo4j.Config{URI: *uri}); err != nil {
+					return perf.Throughput{}, err
+				}
+			}
 			s, err := open(name)
 			if err != nil {
 				return perf.Throughput{}, err
 			}
 			defer s.Close()
-			if *uri != "" && *reset {
-				if err := s.(*neo4j.Store).Reset(ctx); err != nil {
-					return perf.Throughput{}, err
-				}
-			}
 			if *uri != "" {
 				if st, err := s.Stats(ctx); err != nil || st.Documents > 1 {
 					return perf.Throughput{}, fmt.Errorf("neo4j holds %d documents (%v); measure on an empty server", st.Documents, err)

@@ -26,16 +26,17 @@ func neo4jCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("neo4j: %w", err)
 		}
-		s, err := neo4j.Open(ctx, neo4j.Config{URI: *uri, BulkSize: *chunk})
+		cfg := neo4j.Config{URI: *uri, BulkSize: *chunk}
+		if *reset {
+			if err := neo4j.Reset(ctx, cfg); err != nil {
+				return nil, fmt.Errorf("neo4j: %w", err)
+			}
+		}
+		s, err := neo4j.Open(ctx, cfg)
 		if err != nil {
 			return nil, err
 		}
 		defer s.Close()
-		if *reset {
-			if err := s.Reset(ctx); err != nil {
-				return nil, fmt.Errorf("neo4j: %w", err)
-			}
-		}
 		st, err := s.Stats(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("neo4j: %w", err)
