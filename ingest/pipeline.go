@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -62,15 +63,38 @@ const LargeDocument = 1 << 20
 // decompressed: their cost is what they inflate to) at most half of them, so a stream of big SBOMs
 // or bombs cannot starve small pushes. Others queue for at most Wait,
 // then fail with ErrBusy.
+//
+// Compressed HTTP bodies are checked first (Pipeline.Probe) under a lane
+// of their own, probe, of as many slots: a bomb is refused in the time it
+// takes to inflate it up to its cap, without waiting behind documents
+// being parsed and written. A body that passes keeps its probe slot until
+// it holds an ingest slot, so at most that many compressed bodies are held
+// outside the ingest slots.
 type Budget struct {
-	sem, large chan struct{}
-	wait       time.Duration
+	sem, large, probe chan struct{}
+	wait              time.Duration
 }
 
 // NewBudget returns a budget of slots concurrent ingests with a queue wait.
 func NewBudget(slots int, wait time.Duration) *Budget {
 	slots = max(slots, 1)
-	return &Budget{sem: make(chan struct{}, slots), large: make(chan struct{}, max(slots/2, 1)), wait: wait}
+	return &Budget{sem: make(chan struct{}, slots), large: make(chan struct{}, max(slots/2, 1)),
+		probe: make(chan struct{}, slots), wait: wait}
+}
+
+// AcquireProbe takes a slot in the probe lane (see Budget), queueing up
+// to Wait, and returns its release (idempotent). A nil budget has no lane.
+func (b *Budget) AcquireProbe(ctx context.Context) (func(), error) {
+	if b == nil {
+		return func() {}, nil
+	}
+	t := time.NewTimer(b.wait)
+	defer t.Stop()
+	if err := b.take(ctx, t, b.probe); err != nil {
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-b.probe }) }, nil
 }
 
 // Wait is how long an ingest queues before ErrBusy.
@@ -102,25 +126,7 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 	}
 	t := time.NewTimer(b.wait)
 	defer t.Stop()
-	take := func(ch chan struct{}) error {
-		select {
-		case ch <- struct{}{}:
-			return nil
-		default:
-		}
-		select {
-		case ch <- struct{}{}:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			what := "documents"
-			if ch == b.large {
-				what = "large or compressed documents (over 1 MiB once decompressed)"
-			}
-			return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
-		}
-	}
+	take := func(ch chan struct{}) error { return b.take(ctx, t, ch) }
 	if large {
 		if err := take(b.large); err != nil {
 			return nil, err
@@ -138,6 +144,30 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 			<-b.large
 		}
 	}, nil
+}
+
+// take puts a token in ch, waiting until t fires.
+func (b *Budget) take(ctx context.Context, t *time.Timer, ch chan struct{}) error {
+	select {
+	case ch <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		what := "documents"
+		switch ch {
+		case b.large:
+			what = "large or compressed documents (over 1 MiB once decompressed)"
+		case b.probe:
+			what = "compressed documents being checked"
+		}
+		return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
+	}
 }
 
 // Large reports whether a document of n bytes (-1: unknown) compressed
