@@ -51,10 +51,12 @@ var errCounted = errors.New("count limit passed")
 // (sbom's scanTop): over the first JSON value of a stream it counts the
 // objects in the top-level arrays components, packages and files, and
 // notes the top-level members Detect routes by. Write fails with
-// errCounted when the first value closes past max in a document Detect
-// would hand to the SBOM parser as CycloneDX or SPDX (a member that routes
-// it elsewhere may come last, so the count is final only then; the
-// decompressed-size cap bounds the scan meanwhile).
+// errCounted as soon as the count passes max while the members seen so
+// far make the document CycloneDX or SPDX for Detect (a member that would
+// route it elsewhere, such as a statement's _type, is not waited for
+// past that point: a document with that many top-level components is
+// refused whatever follows), or when the first value closes past max and
+// its members make it CycloneDX or SPDX.
 type topScanner struct {
 	count bool // false: size only
 	max   int
@@ -176,9 +178,14 @@ func (s *topScanner) Write(b []byte) (int, error) {
 				return len(b), nil
 			}
 		}
-		if s.items > s.max && s.decided() {
-			s.count = false // not an SBOM the parser counts: nothing more to learn
-			return len(b), nil
+		if s.items > s.max {
+			if s.refuse() {
+				return i, errCounted
+			}
+			if s.decided() {
+				s.count = false // not an SBOM the parser counts: nothing more to learn
+				return len(b), nil
+			}
 		}
 	}
 	return len(b), nil

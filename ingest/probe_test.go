@@ -72,11 +72,11 @@ func TestProbe(t *testing.T) {
 	if _, err := p.Ingest(context.Background(), ingest.Input{Data: spdx, Source: "spdx"}); !errors.Is(err, ingest.ErrTooLarge) || !strings.Contains(err.Error(), want) {
 		t.Errorf("the pipeline on the same document: %v", err)
 	}
-	// The format is decided by the whole top level: the same count in
-	// a document whose last member makes it an in-toto statement is left
-	// to the parser, as are CycloneDX components one under the limit and
-	// a document with a specific content type.
-	st := bigDoc(`{"bomFormat":"CycloneDX","specVersion":"1.6",`, "components", 250_001, `,"_type":"https://in-toto.io/Statement/v1"}`)
+	// The count applies to what Detect hands the SBOM parser: the same
+	// count in a document whose members make it an in-toto statement is
+	// left to the parser, as are CycloneDX components at the limit and a
+	// document with a specific content type.
+	st := bigDoc(`{"_type":"https://in-toto.io/Statement/v1","bomFormat":"CycloneDX","specVersion":"1.6",`, "components", 250_001, `}`)
 	if _, err := p.Probe(st, "statement", ""); err != nil {
 		t.Errorf("statement-shaped document: %v", err)
 	}
@@ -90,5 +90,20 @@ func TestProbe(t *testing.T) {
 	over := bigDoc(`{"specVersion":"1.6",`, "components", 250_001, `,"bomFormat":"CycloneDX"}`)
 	if _, err := p.Probe(over, "cdx", ""); docerr.KindOf(err) != docerr.TooLarge || !strings.Contains(err.Error(), "components: more than 250000 entries") {
 		t.Errorf("CycloneDX over the limit, bomFormat last: %v", err)
+	}
+	// Members that decide the format after the array: decided when the
+	// object closes.
+	late := bigDoc(`{"name":"x",`, "packages", 250_001, `,"spdxVersion":"SPDX-2.3"}`)
+	if _, err := p.Probe(late, "late", ""); docerr.KindOf(err) != docerr.TooLarge || !strings.Contains(err.Error(), want) {
+		t.Errorf("SPDX over the limit, spdxVersion last: %v", err)
+	}
+	// Stops at the count: a document whose packages go on past the
+	// decompressed-size cap is refused for its count, having inflated a
+	// fraction of it.
+	huge := bigDoc(`{"spdxVersion":"SPDX-2.3",`, "packages", 1_000_000, `}`)
+	small := *p
+	small.MaxBytes = 32 << 20 // 1M packages are ~60 MB; 250,001 ~15 MB
+	if _, err := small.Probe(huge, "huge", ""); docerr.KindOf(err) != docerr.TooLarge || !strings.Contains(err.Error(), want) {
+		t.Errorf("SPDX with 1M packages: %v", err)
 	}
 }

@@ -43,10 +43,6 @@ const (
 	MaxRelationships     = 2_000_000               // CycloneDX dependsOn entries / SPDX relationships
 	MaxVulnerabilities   = 100_000
 	MaxSubjects          = 64 // in-toto subjects an SBOM statement may describe
-	// MaxGUACDependencies: above this many CycloneDX dependency entries the
-	// BOM is mapped directly instead of through GUAC's parser, whose
-	// dependency pass is quadratic (20,000 entries: ~0.7 s of it).
-	MaxGUACDependencies = 10_000
 )
 
 // The limits in force; tests lower them.
@@ -58,7 +54,6 @@ var (
 	maxRelationships     = MaxRelationships
 	maxVulnerabilities   = MaxVulnerabilities
 	maxSubjects          = MaxSubjects
-	maxGUACDependencies  = MaxGUACDependencies
 )
 
 // Document types set on graph.Document.Type.
