@@ -226,6 +226,44 @@ func (p *Pipeline) Apply(ctx context.Context, in Input, parsed []Parsed) ([]Resu
 	if err != nil {
 		return nil, fmt.Errorf("%s: store: %w", name(in), err)
 	}
+	return p.results(in, parsed, receipts), nil
+}
+
+// ApplyGroup writes what Parse returned for several inputs in one store
+// call (Writer.ApplyAll: one transaction on the embedded store, so one
+// fsync for the group), in order, and returns each input's results. The
+// receipts are those of applying the documents one by one in that order.
+// When the group write fails, every input is applied on its own (Apply),
+// so a document the store refuses fails only its own input: errs[i] is
+// input i's error, nil when it was written.
+func (p *Pipeline) ApplyGroup(ctx context.Context, ins []Input, parsed [][]Parsed) (results [][]Result, errs []error) {
+	results, errs = make([][]Result, len(ins)), make([]error, len(ins))
+	var batches []*graph.Batch
+	for _, ps := range parsed {
+		for _, pd := range ps {
+			batches = append(batches, pd.Batch)
+		}
+	}
+	receipts, err := p.Store.ApplyAll(ctx, batches)
+	if err == nil && len(receipts) == len(batches) {
+		for i, ps := range parsed {
+			results[i] = p.results(ins[i], ps, receipts[:len(ps)])
+			receipts = receipts[len(ps):]
+		}
+		return results, errs
+	}
+	for i := range ins {
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+			continue
+		}
+		results[i], errs[i] = p.Apply(ctx, ins[i], parsed[i])
+	}
+	return results, errs
+}
+
+// results are the Results of in's parsed documents given their receipts.
+func (p *Pipeline) results(in Input, parsed []Parsed, receipts []graph.Receipt) []Result {
 	out := make([]Result, len(parsed))
 	for i, pd := range parsed {
 		out[i] = Result{Source: in.Source, Format: pd.Format, Document: pd.Batch.Doc, Receipt: receipts[i]}
@@ -241,7 +279,7 @@ func (p *Pipeline) Apply(ctx context.Context, in Input, parsed []Parsed) ([]Resu
 				"nodesCreated", receipts[i].NodesCreated, "edgesCreated", receipts[i].EdgesCreated)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func docAttr(b *graph.Batch, name string) string {

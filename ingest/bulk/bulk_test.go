@@ -1,0 +1,173 @@
+package bulk
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/embedded"
+	"github.com/modelgraph/modelgraph/ingest"
+)
+
+// countingStore records the documents of every write and refuses any
+// write holding a document from a file named poison (as a store refuses
+// a batch that breaks a graph rule), slowly enough that files parsed
+// meanwhile queue up.
+type countingStore struct {
+	graph.Store
+	mu     sync.Mutex
+	writes []int
+}
+
+func (s *countingStore) check(bs []*graph.Batch) error {
+	s.mu.Lock()
+	s.writes = append(s.writes, len(bs))
+	s.mu.Unlock()
+	time.Sleep(30 * time.Millisecond)
+	for _, b := range bs {
+		if strings.HasSuffix(b.Doc.Source, "poison.json") {
+			return fmt.Errorf("%w: poison", graph.ErrInvalidBatch)
+		}
+	}
+	return nil
+}
+
+func (s *countingStore) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
+	if err := s.check([]*graph.Batch{b}); err != nil {
+		return graph.Receipt{}, err
+	}
+	return s.Store.Apply(ctx, b)
+}
+
+func (s *countingStore) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
+	if err := s.check(bs); err != nil {
+		return nil, err
+	}
+	return s.Store.ApplyAll(ctx, bs)
+}
+
+func bom(i int) string {
+	return fmt.Sprintf(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app%d","version":"1","purl":"pkg:generic/app%d@1"}},"components":[{"type":"library","name":"lib","version":"%d","purl":"pkg:npm/lib@%d"},{"type":"library","name":"core","version":"1","purl":"pkg:npm/core@1"}]}`, i, i, i%3, i%3)
+}
+
+// corpus writes n distinct BOMs, a copy of the first, a malformed file
+// and a poison one (refused by the store), in that order.
+func corpus(t *testing.T, n int) []string {
+	dir := t.TempDir()
+	var files []string
+	write := func(name, body string) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	for i := range n {
+		write(fmt.Sprintf("bom%03d.json", i), bom(i))
+		if i == n/2 {
+			write("malformed.json", `{"bomFormat":`)
+			write("poison.json", bom(1000))
+		}
+	}
+	write("copy.json", bom(0))
+	return files
+}
+
+func run(t *testing.T, files []string, o Options) (Summary, []Outcome, *countingStore) {
+	t.Helper()
+	es, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := es.Check(); err != nil {
+			t.Errorf("graph invariants: %v", err)
+		}
+		_ = es.Close()
+	})
+	s := &countingStore{Store: es}
+	p := &ingest.Pipeline{Store: s, Parser: ingest.NewParser(nil)}
+	var got []Outcome
+	sum, err := Run(context.Background(), p, files, o, func(oc Outcome) { got = append(got, oc) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, got, s
+}
+
+// TestRunGroupsWrites: parsed files are written in groups (fewer store
+// writes than files, one holding several documents), a file the store
+// refuses fails alone (the rest of its group is written), outcomes come
+// in input order, and the graph is the one file-by-file writes give.
+func TestRunGroupsWrites(t *testing.T) {
+	files := corpus(t, 40)
+	sum, got, s := run(t, files, Options{Workers: 2})
+	if len(got) != len(files) {
+		t.Fatalf("%d outcomes for %d files", len(got), len(files))
+	}
+	for i, oc := range got {
+		if oc.Source != files[i] {
+			t.Fatalf("outcome %d is %s, want %s (input order)", i, oc.Source, files[i])
+		}
+		bad := strings.HasSuffix(oc.Source, "malformed.json") || strings.HasSuffix(oc.Source, "poison.json")
+		if bad != (oc.Rejection != nil) {
+			t.Errorf("%s: rejection %+v", oc.Source, oc.Rejection)
+		}
+	}
+	if sum.Documents != 40 || sum.Duplicates != 1 || sum.Rejected != 2 {
+		t.Errorf("summary %+v, want 40 new, 1 duplicate, 2 rejected", sum)
+	}
+	biggest := 0
+	for _, n := range s.writes {
+		biggest = max(biggest, n)
+	}
+	if biggest < 2 {
+		t.Errorf("writes %v: no group of several documents", s.writes)
+	}
+
+	one, _, s1 := run(t, files, Options{Workers: 2, MaxGroup: 1})
+	if one.Documents != sum.Documents || one.Duplicates != sum.Duplicates || one.Rejected != sum.Rejected {
+		t.Errorf("file by file %+v, grouped %+v", one, sum)
+	}
+	for _, n := range s1.writes {
+		if n != 1 {
+			t.Fatalf("MaxGroup 1: a write of %d documents", n)
+		}
+	}
+	a, err := s.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s1.Stats(context.Background())
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Errorf("grouped writes give %+v, file by file %+v", a, b)
+	}
+}
+
+// TestBytesBudget: past its capacity acquire waits for a release; a
+// request larger than the capacity goes alone.
+func TestBytesBudget(t *testing.T) {
+	b := newBytesBudget(100)
+	b.acquire(60)
+	got := make(chan int64)
+	go func() { got <- b.acquire(60) }()
+	select {
+	case <-got:
+		t.Fatal("acquired past the capacity")
+	case <-time.After(50 * time.Millisecond):
+	}
+	b.release(60)
+	if n := <-got; n != 60 {
+		t.Fatal(n)
+	}
+	b.release(60)
+	if n := b.acquire(500); n != 500 {
+		t.Fatal("an oversized request alone must go through")
+	}
+}
