@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/guacsec/guac/pkg/assembler"
 	model "github.com/guacsec/guac/pkg/assembler/clients/generated"
 	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
@@ -181,7 +182,11 @@ func (p *parser) decodeCDX() (*cdx.BOM, error) {
 	if json.Unmarshal([]byte(s.bomFormat), &format) != nil || format != cdx.BOMFormat {
 		return nil, p.fail("bomFormat", "%s is not \"CycloneDX\"", orMissing(s.bomFormat))
 	}
-	if err := cdx.NewBOMDecoder(bytes.NewReader(p.raw), cdx.BOMFileFormatJSON).Decode(bom); err != nil {
+	// encoding/json's semantics through go-json-experiment's v1
+	// emulation: several times faster on BOMs, the same structs
+	// (TestBOMDecoderMatchesStdlib); cyclonedx-go's decoder is
+	// json.Unmarshal of a copy of the bytes.
+	if err := jsonv1.Unmarshal(p.raw, bom); err != nil {
 		if errors.Is(err, cdx.ErrInvalidSpecVersion) {
 			return nil, p.fail("specVersion", "%s is not a CycloneDX version (1.0–1.7)", orMissing(s.specVersion))
 		}

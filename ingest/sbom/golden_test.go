@@ -1,14 +1,18 @@
 package sbom
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/guacsec/guac/pkg/assembler"
 	"github.com/guacsec/guac/pkg/handler/processor"
 	guaccdx "github.com/guacsec/guac/pkg/ingestor/parser/cyclonedx"
@@ -137,4 +141,36 @@ func head(s []string) []string {
 		return append(s[:8:8], fmt.Sprintf("… %d more", len(s)-8))
 	}
 	return s
+}
+
+// TestBOMDecoderMatchesStdlib: the JSON decoder decodeCDX uses
+// (go-json-experiment's encoding/json emulation) gives the BOM
+// cyclonedx-go's own decoder (encoding/json) gives, for every CycloneDX
+// JSON document in testdata, and refuses the same ones.
+func TestBOMDecoderMatchesStdlib(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/sbom/*.json")
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := sniff(data); s.kind != kindCycloneDX || s.xml {
+			continue
+		}
+		var want, got cdx.BOM
+		werr := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(&want)
+		gerr := jsonv1.Unmarshal(data, &got)
+		if (werr == nil) != (gerr == nil) {
+			t.Errorf("%s: encoding/json: %v; decodeCDX's decoder: %v", f, werr, gerr)
+			continue
+		}
+		if werr == nil && !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: the decoded BOMs differ", f)
+		}
+		n++
+	}
+	if n < 10 {
+		t.Errorf("compared %d documents", n)
+	}
 }
