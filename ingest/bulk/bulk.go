@@ -43,8 +43,8 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultMaxGroup         = 64
-	DefaultMaxInFlightBytes = 64 << 20
+	DefaultMaxGroup         = 32
+	DefaultMaxInFlightBytes = 16 << 20
 )
 
 // Outcome is what happened to one file.
