@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -169,5 +170,61 @@ func TestBytesBudget(t *testing.T) {
 	b.release(60)
 	if n := b.acquire(500); n != 500 {
 		t.Fatal("an oversized request alone must go through")
+	}
+}
+
+// TestRunMemoryFlat: what a run holds does not grow with the number of
+// files: the live heap (after a GC) once 400 files are done is within a
+// few MiB of where it was after 75 (the store's in-memory index grows by
+// the documents' edges, ~3-5 MiB here), although every file's batch (100
+// components) kept would add ~100 KB, over 20 MiB in all.
+func TestRunMemoryFlat(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := range 300 {
+		var b strings.Builder
+		fmt.Fprintf(&b, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app%d","version":"1","purl":"pkg:generic/app%d@1"}},"components":[`, i, i)
+		for c := range 100 {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"type":"library","name":"c%d","version":"1","purl":"pkg:npm/c%d@1","licenses":[{"license":{"id":"MIT"}}]}`, c, c)
+		}
+		b.WriteString(`]}`)
+		p := filepath.Join(dir, fmt.Sprintf("bom%03d.json", i))
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	es, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	p := &ingest.Pipeline{Store: es, Parser: ingest.NewParser(nil)}
+	live := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	var early, late uint64
+	done := 0
+	o := Options{Workers: 2, Progress: func(Outcome) {
+		switch done++; done {
+		case 75:
+			early = live()
+		case 300:
+			late = live()
+		}
+	}}
+	sum, err := Run(context.Background(), p, files, o, nil)
+	if err != nil || sum.Documents != 300 {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	t.Logf("live heap after 75 files %.1f MiB, after 300 %.1f MiB", float64(early)/(1<<20), float64(late)/(1<<20))
+	if late > early+12<<20 {
+		t.Errorf("live heap grew from %d MiB to %d MiB between 75 and 300 files", early>>20, late>>20)
 	}
 }
