@@ -65,36 +65,87 @@ const LargeDocument = 1 << 20
 // then fail with ErrBusy.
 //
 // Compressed HTTP bodies are checked first (Pipeline.Probe) under a lane
-// of their own, probe, of as many slots: a bomb is refused in the time it
-// takes to inflate it up to its cap, without waiting behind documents
-// being parsed and written. A body that passes keeps its probe slot until
-// it holds an ingest slot, so at most that many compressed bodies are held
-// outside the ingest slots.
+// of their own, probe, weighed in bytes: each check holds what it may
+// occupy (its body and its decoder's window, Pipeline.ProbeCost) and all
+// of them together at most ProbeBytesPerSlot per slot (one larger than that
+// runs alone). A bomb is refused in the time it takes to inflate it up to
+// its cap, without waiting behind documents being parsed and written, and
+// small bombs do not queue behind each other. A body that passes keeps its
+// share of the lane until it holds an ingest slot, so the compressed bodies
+// held outside the ingest slots stay within the lane.
 type Budget struct {
-	sem, large, probe chan struct{}
-	wait              time.Duration
+	sem, large chan struct{}
+	probe      *byteLane
+	wait       time.Duration
 }
+
+// ProbeBytesPerSlot is the probe lane's capacity per ingest slot.
+const ProbeBytesPerSlot = 32 << 20
 
 // NewBudget returns a budget of slots concurrent ingests with a queue wait.
 func NewBudget(slots int, wait time.Duration) *Budget {
 	slots = max(slots, 1)
 	return &Budget{sem: make(chan struct{}, slots), large: make(chan struct{}, max(slots/2, 1)),
-		probe: make(chan struct{}, slots), wait: wait}
+		probe: newByteLane(int64(slots) * ProbeBytesPerSlot), wait: wait}
 }
 
-// AcquireProbe takes a slot in the probe lane (see Budget), queueing up
+// AcquireProbe takes n bytes of the probe lane (see Budget), queueing up
 // to Wait, and returns its release (idempotent). A nil budget has no lane.
-func (b *Budget) AcquireProbe(ctx context.Context) (func(), error) {
+func (b *Budget) AcquireProbe(ctx context.Context, n int64) (func(), error) {
 	if b == nil {
 		return func() {}, nil
 	}
 	t := time.NewTimer(b.wait)
 	defer t.Stop()
-	if err := b.take(ctx, t, b.probe); err != nil {
+	if err := b.probe.acquire(ctx, t, n); err != nil {
+		if errors.Is(err, ErrBusy) {
+			return nil, fmt.Errorf("%w: compressed documents being checked hold the %d MiB allowed at once, for %s; retry later", ErrBusy, b.probe.cap>>20, b.wait)
+		}
 		return nil, err
 	}
 	var once sync.Once
-	return func() { once.Do(func() { <-b.probe }) }, nil
+	return func() { once.Do(func() { b.probe.release(n) }) }, nil
+}
+
+// byteLane is a weighted semaphore with a timed wait: acquire waits until
+// n more fit or nothing is held (a request larger than the lane runs
+// alone).
+type byteLane struct {
+	mu        sync.Mutex
+	cap, used int64
+	wake      chan struct{} // closed and replaced on every release
+}
+
+func newByteLane(capacity int64) *byteLane {
+	return &byteLane{cap: capacity, wake: make(chan struct{})}
+}
+
+func (l *byteLane) acquire(ctx context.Context, t *time.Timer, n int64) error {
+	for {
+		l.mu.Lock()
+		if l.used == 0 || l.used+n <= l.cap {
+			l.used += n
+			l.mu.Unlock()
+			return nil
+		}
+		w := l.wake
+		l.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return ErrBusy
+		}
+	}
+}
+
+func (l *byteLane) release(n int64) {
+	l.mu.Lock()
+	l.used -= n
+	close(l.wake)
+	l.wake = make(chan struct{})
+	l.mu.Unlock()
 }
 
 // Wait is how long an ingest queues before ErrBusy.
@@ -160,11 +211,8 @@ func (b *Budget) take(ctx context.Context, t *time.Timer, ch chan struct{}) erro
 		return ctx.Err()
 	case <-t.C:
 		what := "documents"
-		switch ch {
-		case b.large:
+		if ch == b.large {
 			what = "large or compressed documents (over 1 MiB once decompressed)"
-		case b.probe:
-			what = "compressed documents being checked"
 		}
 		return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
 	}

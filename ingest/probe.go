@@ -24,7 +24,7 @@ import (
 // one the count is left to the parser.
 //
 // HTTP runs it for compressed bodies before taking an ingest slot
-// (Budget.AcquireProbe), so a bomb is refused in the time it takes to
+// (Budget.AcquireProbe, charged ProbeCost), so a bomb is refused in the time it takes to
 // inflate up to its cap, not after waiting for a slot behind real
 // documents. The pipeline still decodes the document in full once it
 // holds its slot (the probe's output is not kept).
@@ -43,6 +43,19 @@ func (p *Pipeline) Probe(data []byte, source, contentType string) (int64, error)
 		return n, bad(in, err)
 	}
 	return n, nil
+}
+
+// ProbeCost is what checking a compressed body may occupy, for the probe
+// lane (Budget.AcquireProbe): the body (contentLength; the document size
+// limit when it is not known, -1) and its decoder's window, from the
+// body's first inflate.HeadBytes bytes.
+func (p *Pipeline) ProbeCost(contentLength int64, head []byte) int64 {
+	l := Limits{MaxBytes: p.MaxBytes, MaxRatio: p.MaxRatio}.orDefault()
+	body := l.MaxBytes
+	if contentLength >= 0 {
+		body = min(contentLength, l.MaxBytes)
+	}
+	return body + inflate.WindowBound(head, inflate.Limits{MaxBytes: l.MaxBytes, MaxRatio: l.MaxRatio})
 }
 
 var errCounted = errors.New("count limit passed")

@@ -163,3 +163,36 @@ func Copy(w io.Writer, data []byte, l Limits) (int64, error) {
 	}
 	return n, nil
 }
+
+// HeadBytes is how many first bytes WindowBound looks at.
+const HeadBytes = 18
+
+// WindowBound is about the most memory decoding a stream that starts with
+// head (its first HeadBytes bytes or fewer) takes under l, besides its
+// output: gzip's 32 KiB window, bzip2's block (from its header), zstd's
+// window from its frame header (capped as Copy caps it; the cap when the
+// header does not say). 0 when head is not compressed.
+func WindowBound(head []byte, l Limits) int64 {
+	const overhead = 256 << 10 // read buffers, tables
+	switch Codec(head) {
+	case "gzip":
+		return 32<<10 + overhead
+	case "bzip2":
+		return int64(head[3]-'0')*100_000*5 + overhead // the block's bytes and its 4-byte transform table
+	case "zstd":
+		limit := min(l.MaxBytes, 64<<20)
+		var h zstd.Header
+		if h.Decode(head) != nil {
+			return limit + overhead
+		}
+		w := int64(h.WindowSize)
+		if h.SingleSegment {
+			w = int64(h.FrameContentSize)
+		}
+		if w <= 0 || w > limit {
+			w = limit
+		}
+		return w + 2*128<<10 + overhead // the window and two blocks
+	}
+	return 0
+}

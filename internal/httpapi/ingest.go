@@ -96,17 +96,18 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	// hold no body in memory. Bodies that may exceed 1 MiB once
 	// decompressed (by Content-Length; unknown length counts as large)
 	// take the large lane. A compressed body is read and checked first
-	// under the budget's probe lane (Pipeline.Probe: inflated streaming
-	// into a scan, nothing kept), so a compression bomb is refused with
-	// 413 naming the limit without waiting for an ingest slot; one that
-	// passes keeps its probe slot until it holds an ingest slot, in the
-	// lane its decompressed size says.
+	// under the budget's probe lane, charged its size and its decoder's
+	// window (Pipeline.Probe: inflated streaming into a scan, nothing
+	// kept), so a compression bomb is refused with 413 naming the limit
+	// without waiting for an ingest slot; one that passes keeps its share
+	// of the lane until it holds an ingest slot, in the lane its
+	// decompressed size says.
 	body := bufio.NewReaderSize(r.Body, 512)
-	head, _ := body.Peek(4)
+	head, _ := body.Peek(inflate.HeadBytes)
 	var data []byte
 	large := s.o.Pipeline.Large(r.ContentLength, "")
 	if inflate.Codec(head) != "" {
-		releaseProbe, err := s.o.Pipeline.Budget.AcquireProbe(r.Context())
+		releaseProbe, err := s.o.Pipeline.Budget.AcquireProbe(r.Context(), s.o.Pipeline.ProbeCost(r.ContentLength, head))
 		if err != nil {
 			busy(err)
 			return
