@@ -3,7 +3,10 @@
 // DSSE-wrapped or as in-toto predicates) into one graph.Batch per document.
 //
 // GUAC v1.1.0's per-format parsers do the package, dependency, occurrence and
-// VEX extraction, so modelgraph agrees with GUAC on what an SBOM says. What
+// VEX extraction, so modelgraph agrees with GUAC on what an SBOM says; for
+// CycloneDX the same predicates are computed from the BOM decoded once with
+// cyclonedx-go (cdxguac.go: GUAC's parser decodes again and its dependency
+// pass is quadratic; TestDirectMatchesGUAC holds them equal). What
 // GUAC drops (machine-learning-model and data components, model cards,
 // pedigree) is read with cyclonedx-go, and documents GUAC rejects although
 // they are valid (licence forms it does not handle, SPDX packages without a
