@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,6 +174,8 @@ func Run(ctx context.Context, p *ingest.Pipeline, files []string, o Options, emi
 					break drain
 				}
 			}
+			// In input order within the group.
+			slices.SortFunc(items, func(a, b item) int { return a.oc.Index - b.oc.Index })
 			ins := make([]ingest.Input, len(items))
 			ps := make([][]ingest.Parsed, len(items))
 			for j, it := range items {

@@ -57,8 +57,9 @@ func bom(i int) string {
 	return fmt.Sprintf(`{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app%d","version":"1","purl":"pkg:generic/app%d@1"}},"components":[{"type":"library","name":"lib","version":"%d","purl":"pkg:npm/lib@%d"},{"type":"library","name":"core","version":"1","purl":"pkg:npm/core@1"}]}`, i, i, i%3, i%3)
 }
 
-// corpus writes n distinct BOMs, a copy of the first, a malformed file
-// and a poison one (refused by the store), in that order.
+// corpus writes n distinct BOMs with a copy of the first right after it
+// (likely in the same group), a malformed file and a poison one (refused
+// by the store) in the middle, and another copy of the first at the end.
 func corpus(t *testing.T, n int) []string {
 	dir := t.TempDir()
 	var files []string
@@ -71,6 +72,9 @@ func corpus(t *testing.T, n int) []string {
 	}
 	for i := range n {
 		write(fmt.Sprintf("bom%03d.json", i), bom(i))
+		if i == 0 {
+			write("bom000-again.json", bom(0))
+		}
 		if i == n/2 {
 			write("malformed.json", `{"bomFormat":`)
 			write("poison.json", bom(1000))
@@ -121,8 +125,22 @@ func TestRunGroupsWrites(t *testing.T) {
 			t.Errorf("%s: rejection %+v", oc.Source, oc.Rejection)
 		}
 	}
-	if sum.Documents != 40 || sum.Duplicates != 1 || sum.Rejected != 2 {
-		t.Errorf("summary %+v, want 40 new, 1 duplicate, 2 rejected", sum)
+	if sum.Documents != 40 || sum.Duplicates != 2 || sum.Rejected != 2 {
+		t.Errorf("summary %+v, want 40 new, 2 duplicates, 2 rejected", sum)
+	}
+	// Of three copies of one document exactly one is new, whichever was
+	// written first (files are written as they are parsed, as concurrent
+	// writes always were).
+	fresh := 0
+	for _, oc := range got {
+		if base := filepath.Base(oc.Source); base == "bom000.json" || base == "bom000-again.json" || base == "copy.json" {
+			if len(oc.Results) == 1 && !oc.Results[0].Receipt.Duplicate {
+				fresh++
+			}
+		}
+	}
+	if fresh != 1 {
+		t.Errorf("%d of the three copies recorded as new", fresh)
 	}
 	biggest := 0
 	for _, n := range s.writes {
