@@ -70,3 +70,36 @@ func TestBudget(t *testing.T) {
 	}
 	release()
 }
+
+// TestProbeLane: the probe lane is weighed in bytes: checks that fit run
+// together, one that does not waits for the budget's wait and fails with
+// ErrBusy naming the lane, and runs once enough is released; one larger
+// than the whole lane runs alone.
+func TestProbeLane(t *testing.T) {
+	b := ingest.NewBudget(1, 50*time.Millisecond) // 32 MiB of probes
+	ctx := context.Background()
+	r1, err := b.AcquireProbe(ctx, 20<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := b.AcquireProbe(ctx, 10<<20)
+	if err != nil {
+		t.Fatalf("a check that fits beside another: %v", err)
+	}
+	if _, err := b.AcquireProbe(ctx, 10<<20); !errors.Is(err, ingest.ErrBusy) || !strings.Contains(err.Error(), "compressed documents being checked") {
+		t.Errorf("past the lane: %v", err)
+	}
+	r1()
+	r1() // idempotent
+	r3, err := b.AcquireProbe(ctx, 10<<20)
+	if err != nil {
+		t.Fatalf("after a release: %v", err)
+	}
+	r2()
+	r3()
+	big, err := b.AcquireProbe(ctx, 100<<20)
+	if err != nil {
+		t.Fatalf("larger than the lane, alone: %v", err)
+	}
+	big()
+}

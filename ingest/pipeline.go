@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -62,15 +63,89 @@ const LargeDocument = 1 << 20
 // decompressed: their cost is what they inflate to) at most half of them, so a stream of big SBOMs
 // or bombs cannot starve small pushes. Others queue for at most Wait,
 // then fail with ErrBusy.
+//
+// Compressed HTTP bodies are checked first (Pipeline.Probe) under a lane
+// of their own, probe, weighed in bytes: each check holds what it may
+// occupy (its body and its decoder's window, Pipeline.ProbeCost) and all
+// of them together at most ProbeBytesPerSlot per slot (one larger than that
+// runs alone). A bomb is refused in the time it takes to inflate it up to
+// its cap, without waiting behind documents being parsed and written, and
+// small bombs do not queue behind each other. A body that passes keeps its
+// share of the lane until it holds an ingest slot, so the compressed bodies
+// held outside the ingest slots stay within the lane.
 type Budget struct {
 	sem, large chan struct{}
+	probe      *byteLane
 	wait       time.Duration
 }
+
+// ProbeBytesPerSlot is the probe lane's capacity per ingest slot.
+const ProbeBytesPerSlot = 32 << 20
 
 // NewBudget returns a budget of slots concurrent ingests with a queue wait.
 func NewBudget(slots int, wait time.Duration) *Budget {
 	slots = max(slots, 1)
-	return &Budget{sem: make(chan struct{}, slots), large: make(chan struct{}, max(slots/2, 1)), wait: wait}
+	return &Budget{sem: make(chan struct{}, slots), large: make(chan struct{}, max(slots/2, 1)),
+		probe: newByteLane(int64(slots) * ProbeBytesPerSlot), wait: wait}
+}
+
+// AcquireProbe takes n bytes of the probe lane (see Budget), queueing up
+// to Wait, and returns its release (idempotent). A nil budget has no lane.
+func (b *Budget) AcquireProbe(ctx context.Context, n int64) (func(), error) {
+	if b == nil {
+		return func() {}, nil
+	}
+	t := time.NewTimer(b.wait)
+	defer t.Stop()
+	if err := b.probe.acquire(ctx, t, n); err != nil {
+		if errors.Is(err, ErrBusy) {
+			return nil, fmt.Errorf("%w: compressed documents being checked hold the %d MiB allowed at once, for %s; retry later", ErrBusy, b.probe.cap>>20, b.wait)
+		}
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { b.probe.release(n) }) }, nil
+}
+
+// byteLane is a weighted semaphore with a timed wait: acquire waits until
+// n more fit or nothing is held (a request larger than the lane runs
+// alone).
+type byteLane struct {
+	mu        sync.Mutex
+	cap, used int64
+	wake      chan struct{} // closed and replaced on every release
+}
+
+func newByteLane(capacity int64) *byteLane {
+	return &byteLane{cap: capacity, wake: make(chan struct{})}
+}
+
+func (l *byteLane) acquire(ctx context.Context, t *time.Timer, n int64) error {
+	for {
+		l.mu.Lock()
+		if l.used == 0 || l.used+n <= l.cap {
+			l.used += n
+			l.mu.Unlock()
+			return nil
+		}
+		w := l.wake
+		l.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return ErrBusy
+		}
+	}
+}
+
+func (l *byteLane) release(n int64) {
+	l.mu.Lock()
+	l.used -= n
+	close(l.wake)
+	l.wake = make(chan struct{})
+	l.mu.Unlock()
 }
 
 // Wait is how long an ingest queues before ErrBusy.
@@ -102,25 +177,7 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 	}
 	t := time.NewTimer(b.wait)
 	defer t.Stop()
-	take := func(ch chan struct{}) error {
-		select {
-		case ch <- struct{}{}:
-			return nil
-		default:
-		}
-		select {
-		case ch <- struct{}{}:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			what := "documents"
-			if ch == b.large {
-				what = "large or compressed documents (over 1 MiB once decompressed)"
-			}
-			return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
-		}
-	}
+	take := func(ch chan struct{}) error { return b.take(ctx, t, ch) }
 	if large {
 		if err := take(b.large); err != nil {
 			return nil, err
@@ -138,6 +195,27 @@ func (b *Budget) acquire(ctx context.Context, large bool) (func(), error) {
 			<-b.large
 		}
 	}, nil
+}
+
+// take puts a token in ch, waiting until t fires.
+func (b *Budget) take(ctx context.Context, t *time.Timer, ch chan struct{}) error {
+	select {
+	case ch <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		what := "documents"
+		if ch == b.large {
+			what = "large or compressed documents (over 1 MiB once decompressed)"
+		}
+		return fmt.Errorf("%w: %d %s at once, the limit, for %s; retry later", ErrBusy, cap(ch), what, b.wait)
+	}
 }
 
 // Large reports whether a document of n bytes (-1: unknown) compressed
@@ -196,6 +274,44 @@ func (p *Pipeline) Apply(ctx context.Context, in Input, parsed []Parsed) ([]Resu
 	if err != nil {
 		return nil, fmt.Errorf("%s: store: %w", name(in), err)
 	}
+	return p.results(in, parsed, receipts), nil
+}
+
+// ApplyGroup writes what Parse returned for several inputs in one store
+// call (Writer.ApplyAll: one transaction on the embedded store, so one
+// fsync for the group), in order, and returns each input's results. The
+// receipts are those of applying the documents one by one in that order.
+// When the group write fails, every input is applied on its own (Apply),
+// so a document the store refuses fails only its own input: errs[i] is
+// input i's error, nil when it was written.
+func (p *Pipeline) ApplyGroup(ctx context.Context, ins []Input, parsed [][]Parsed) (results [][]Result, errs []error) {
+	results, errs = make([][]Result, len(ins)), make([]error, len(ins))
+	var batches []*graph.Batch
+	for _, ps := range parsed {
+		for _, pd := range ps {
+			batches = append(batches, pd.Batch)
+		}
+	}
+	receipts, err := p.Store.ApplyAll(ctx, batches)
+	if err == nil && len(receipts) == len(batches) {
+		for i, ps := range parsed {
+			results[i] = p.results(ins[i], ps, receipts[:len(ps)])
+			receipts = receipts[len(ps):]
+		}
+		return results, errs
+	}
+	for i := range ins {
+		if ctx.Err() != nil {
+			errs[i] = ctx.Err()
+			continue
+		}
+		results[i], errs[i] = p.Apply(ctx, ins[i], parsed[i])
+	}
+	return results, errs
+}
+
+// results are the Results of in's parsed documents given their receipts.
+func (p *Pipeline) results(in Input, parsed []Parsed, receipts []graph.Receipt) []Result {
 	out := make([]Result, len(parsed))
 	for i, pd := range parsed {
 		out[i] = Result{Source: in.Source, Format: pd.Format, Document: pd.Batch.Doc, Receipt: receipts[i]}
@@ -211,7 +327,7 @@ func (p *Pipeline) Apply(ctx context.Context, in Input, parsed []Parsed) ([]Resu
 				"nodesCreated", receipts[i].NodesCreated, "edgesCreated", receipts[i].EdgesCreated)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func docAttr(b *graph.Batch, name string) string {

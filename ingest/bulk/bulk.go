@@ -1,10 +1,13 @@
 // Package bulk ingests many files through one pipeline on every core:
 // workers read, decode, verify and parse documents in parallel (each
-// Pipeline.Parse is the decode stage) and apply them concurrently, which
-// the bolt store turns into group commits. It keeps going past bad
-// documents unless told to fail fast, and reports each file in input
-// order, then a summary. At most Workers documents are held at once, so
-// memory does not grow with the number of files.
+// Pipeline.Parse is the decode stage) while one writer applies what they
+// parsed in groups (Pipeline.ApplyGroup: one store transaction, so one
+// fsync, per group of up to MaxGroup documents; a group the store refuses
+// is retried document by document), so parsing and writing overlap. It
+// keeps going past bad documents unless told to fail fast, and reports
+// each file in input order, then a summary. What is held at once is
+// bounded by MaxInFlightBytes of input (at least one file) and the group
+// size, so memory does not grow with the number of files.
 package bulk
 
 import (
@@ -14,6 +17,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +34,19 @@ type Options struct {
 	Role     string
 	// Progress, when set, is told about every file once it is done.
 	Progress func(Outcome)
+	// MaxGroup bounds the documents of one write (DefaultMaxGroup when
+	// 0; 1 applies each file on its own).
+	MaxGroup int
+	// MaxInFlightBytes bounds the input bytes read but not yet written
+	// (DefaultMaxInFlightBytes when 0; a larger file goes alone).
+	MaxInFlightBytes int64
 }
+
+// Defaults of Options.
+const (
+	DefaultMaxGroup         = 32
+	DefaultMaxInFlightBytes = 16 << 20
+)
 
 // Outcome is what happened to one file.
 type Outcome struct {
@@ -91,9 +107,19 @@ func Run(ctx context.Context, p *ingest.Pipeline, files []string, o Options, emi
 	if maxBytes <= 0 {
 		maxBytes = docerr.MaxDocumentBytes
 	}
+	group := o.MaxGroup
+	if group <= 0 {
+		group = DefaultMaxGroup
+	}
+	inflight := o.MaxInFlightBytes
+	if inflight <= 0 {
+		inflight = DefaultMaxInFlightBytes
+	}
+	budget := newBytesBudget(inflight)
 	jobs := make(chan int)
 	var stop atomic.Bool // FailFast and a file was rejected
-	done := make(chan Outcome, workers)
+	done := make(chan Outcome, workers+group)
+	parsed := make(chan item, group)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -101,11 +127,16 @@ func Run(ctx context.Context, p *ingest.Pipeline, files []string, o Options, emi
 				if stop.Load() {
 					continue // not tried: reported as skipped
 				}
-				oc := one(ctx, p, i, files[i], maxBytes, o)
-				if oc.Rejection != nil && o.FailFast {
-					stop.Store(true)
+				it := parse(ctx, p, i, files[i], maxBytes, o, budget)
+				if it.oc.Rejection != nil {
+					budget.release(it.held)
+					if o.FailFast {
+						stop.Store(true)
+					}
+					done <- it.oc
+					continue
 				}
-				done <- oc
+				parsed <- it
 			}
 		})
 	}
@@ -122,7 +153,50 @@ func Run(ctx context.Context, p *ingest.Pipeline, files []string, o Options, emi
 			}
 		}
 	}()
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(parsed) }()
+	// The writer: the first parsed file, then whatever else is ready, up
+	// to group documents, in one write.
+	go func() {
+		defer close(done)
+		for first := range parsed {
+			items := []item{first}
+			n := len(first.parsed)
+		drain:
+			for n < group {
+				select {
+				case it, ok := <-parsed:
+					if !ok {
+						break drain
+					}
+					items = append(items, it)
+					n += len(it.parsed)
+				default:
+					break drain
+				}
+			}
+			// In input order within the group.
+			slices.SortFunc(items, func(a, b item) int { return a.oc.Index - b.oc.Index })
+			ins := make([]ingest.Input, len(items))
+			ps := make([][]ingest.Parsed, len(items))
+			for j, it := range items {
+				ins[j], ps[j] = it.in, it.parsed
+			}
+			results, errs := p.ApplyGroup(ctx, ins, ps)
+			for j, it := range items {
+				budget.release(it.held)
+				oc := it.oc
+				if errs[j] != nil {
+					oc.Rejection = rejection(errs[j])
+					if o.FailFast {
+						stop.Store(true)
+					}
+				} else {
+					oc.Results = results[j]
+				}
+				done <- oc
+			}
+		}
+	}()
 
 	var sum Summary
 	pending := map[int]Outcome{}
@@ -181,17 +255,70 @@ func (s *Summary) add(oc Outcome) {
 	}
 }
 
-func one(ctx context.Context, p *ingest.Pipeline, i int, path string, maxBytes int64, o Options) Outcome {
-	oc := Outcome{Index: i, Source: path}
+// item is a file read and parsed, waiting for its write.
+type item struct {
+	oc     Outcome
+	in     ingest.Input
+	parsed []ingest.Parsed
+	held   int64 // bytes taken from the in-flight budget
+}
+
+// parse reads and parses one file (the decode stage), holding its size
+// in the in-flight budget until it is written or refused.
+func parse(ctx context.Context, p *ingest.Pipeline, i int, path string, maxBytes int64, o Options, budget *bytesBudget) item {
+	it := item{oc: Outcome{Index: i, Source: path}}
+	size := int64(1)
+	if st, err := os.Stat(path); err == nil {
+		size = max(st.Size(), 1)
+	}
+	it.held = budget.acquire(size)
 	data, err := readLimited(path, maxBytes)
-	oc.Bytes = int64(len(data))
+	it.oc.Bytes = int64(len(data))
 	if err == nil {
-		oc.Results, err = p.Ingest(ctx, ingest.Input{Data: data, Source: path, Subject: o.Subject, Role: o.Role})
+		it.in = ingest.Input{Data: data, Source: path, Subject: o.Subject, Role: o.Role}
+		it.parsed, err = p.Parse(ctx, it.in)
+		it.in.Data = nil // the batches are what the write needs
 	}
 	if err != nil {
-		oc.Rejection = rejection(err)
+		it.oc.Rejection = rejection(err)
 	}
-	return oc
+	return it
+}
+
+// bytesBudget bounds the input bytes in flight: acquire waits until n
+// more fit, or nothing else is held (a file larger than the budget goes
+// alone).
+type bytesBudget struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	cap  int64
+	used int64
+}
+
+func newBytesBudget(capacity int64) *bytesBudget {
+	b := &bytesBudget{cap: capacity}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+func (b *bytesBudget) acquire(n int64) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.used > 0 && b.used+n > b.cap {
+		b.cond.Wait()
+	}
+	b.used += n
+	return n
+}
+
+func (b *bytesBudget) release(n int64) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
 }
 
 // readLimited reads a file of at most max bytes; a larger one is a

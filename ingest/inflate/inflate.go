@@ -71,23 +71,65 @@ func Bound(n int64, codec string, l Limits) int64 {
 // compressed). It reads the stream once and stops as soon as the output
 // passes a cap, so memory stays within the cap.
 func Decode(data []byte, l Limits) ([]byte, error) {
+	if Codec(data) == "" {
+		return data, nil
+	}
+	var out bytes.Buffer
+	out.Grow(int(min(limit(len(data), l), 4*int64(len(data))+4096)))
+	if _, err := Copy(&out, data, l); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// limit is the decompressed-size cap for n compressed bytes under l, and
+// whether the ratio (not MaxBytes) set it.
+func limitOf(n int, l Limits) (int64, bool) {
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = DefaultMaxRatio
+	}
+	if r := max(l.MaxRatio*int64(n), Floor); r < l.MaxBytes {
+		return r, true
+	}
+	return l.MaxBytes, false
+}
+
+func limit(n int, l Limits) int64 { c, _ := limitOf(n, l); return c }
+
+type guarded struct {
+	w   io.Writer
+	err error
+}
+
+func (g *guarded) Write(p []byte) (int, error) {
+	n, err := g.w.Write(p)
+	if err != nil {
+		g.err = err
+	}
+	return n, err
+}
+
+// Copy decompresses data into w, streaming (data itself when it is not
+// compressed), under the same caps as Decode: it stops as soon as the
+// output passes a cap, so it holds no more than the decoder's window
+// whatever w keeps. It returns the decompressed size. An error from w
+// (a scan that saw enough) is returned as is.
+func Copy(w io.Writer, data []byte, l Limits) (int64, error) {
 	codec := Codec(data)
 	if codec == "" {
-		return data, nil
+		n, err := w.Write(data)
+		return int64(n), err
 	}
 	if l.MaxRatio <= 0 {
 		l.MaxRatio = DefaultMaxRatio
 	}
-	limit, byRatio := l.MaxBytes, false
-	if r := max(l.MaxRatio*int64(len(data)), Floor); r < limit {
-		limit, byRatio = r, true
-	}
+	limit, byRatio := limitOf(len(data), l)
 	var r io.Reader
 	switch codec {
 	case "gzip":
 		zr, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
-			return nil, fmt.Errorf("%w: gzip: %w", ErrCorrupt, err)
+			return 0, fmt.Errorf("%w: gzip: %w", ErrCorrupt, err)
 		}
 		r = zr
 	case "bzip2":
@@ -96,7 +138,7 @@ func Decode(data []byte, l Limits) ([]byte, error) {
 		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1),
 			zstd.WithDecoderMaxMemory(uint64(limit)), zstd.WithDecoderMaxWindow(uint64(min(limit, 64<<20))))
 		if err != nil {
-			return nil, fmt.Errorf("%w: zstd: %w", ErrCorrupt, err)
+			return 0, fmt.Errorf("%w: zstd: %w", ErrCorrupt, err)
 		}
 		defer zr.Close()
 		r = zr
@@ -107,16 +149,50 @@ func Decode(data []byte, l Limits) ([]byte, error) {
 		}
 		return fmt.Errorf("%w: decompressed size exceeds the %d-byte limit (%s)", ErrTooLarge, limit, codec)
 	}
-	var out bytes.Buffer
-	out.Grow(int(min(limit, 4*int64(len(data))+4096)))
-	n, err := out.ReadFrom(io.LimitReader(r, limit+1))
+	g := &guarded{w: w}
+	n, err := io.CopyBuffer(g, io.LimitReader(r, limit+1), make([]byte, 64<<10))
 	switch {
+	case g.err != nil:
+		return n, g.err
 	case errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded):
-		return nil, tooLarge()
+		return n, tooLarge()
 	case err != nil:
-		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, codec, err)
+		return n, fmt.Errorf("%w: %s: %w", ErrCorrupt, codec, err)
 	case n > limit:
-		return nil, tooLarge()
+		return n, tooLarge()
 	}
-	return out.Bytes(), nil
+	return n, nil
+}
+
+// HeadBytes is how many first bytes WindowBound looks at.
+const HeadBytes = 18
+
+// WindowBound is about the most memory decoding a stream that starts with
+// head (its first HeadBytes bytes or fewer) takes under l, besides its
+// output: gzip's 32 KiB window, bzip2's block (from its header), zstd's
+// window from its frame header (capped as Copy caps it; the cap when the
+// header does not say). 0 when head is not compressed.
+func WindowBound(head []byte, l Limits) int64 {
+	const overhead = 256 << 10 // read buffers, tables
+	switch Codec(head) {
+	case "gzip":
+		return 32<<10 + overhead
+	case "bzip2":
+		return int64(head[3]-'0')*100_000*5 + overhead // the block's bytes and its 4-byte transform table
+	case "zstd":
+		limit := min(l.MaxBytes, 64<<20)
+		var h zstd.Header
+		if h.Decode(head) != nil {
+			return limit + overhead
+		}
+		w := int64(h.WindowSize)
+		if h.SingleSegment {
+			w = int64(h.FrameContentSize)
+		}
+		if w <= 0 || w > limit {
+			w = limit
+		}
+		return w + 2*128<<10 + overhead // the window and two blocks
+	}
+	return 0
 }

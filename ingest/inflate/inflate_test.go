@@ -78,3 +78,29 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestWindowBound: the decoder memory a stream's header allows, from
+// its first bytes.
+func TestWindowBound(t *testing.T) {
+	doc := bytes.Repeat([]byte(`{"a":1}`), 1000)
+	if n := WindowBound(gz(doc)[:HeadBytes], Limits{MaxBytes: 64 << 20}); n <= 32<<10 || n > 1<<20 {
+		t.Errorf("gzip: %d", n)
+	}
+	if n := WindowBound(zst(doc)[:HeadBytes], Limits{MaxBytes: 64 << 20}); n <= 0 || n > 10<<20 {
+		t.Errorf("zstd of 7 KB: %d", n)
+	}
+	bz, err := os.ReadFile("../../testdata/sbom/guac-busybox-cyclonedx.json.bz2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := WindowBound(bz[:HeadBytes], Limits{MaxBytes: 64 << 20}); n < 900_000 || n > 8<<20 {
+		t.Errorf("bzip2 -9: %d", n)
+	}
+	if n := WindowBound([]byte(`{"a":1}`), Limits{MaxBytes: 64 << 20}); n != 0 {
+		t.Errorf("plain: %d", n)
+	}
+	// A header that does not parse is charged the cap.
+	if n := WindowBound([]byte{0x28, 0xb5, 0x2f, 0xfd}, Limits{MaxBytes: 8 << 20}); n < 8<<20 {
+		t.Errorf("truncated zstd header: %d", n)
+	}
+}

@@ -172,8 +172,23 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int
 		}
 		valStart, key = -1, ""
 	}
-	for i, c := range b {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		if inStr {
+			if !esc {
+				// Skip the string's body: to its closing quote, or to a
+				// backslash before it.
+				rest := b[i:]
+				q := bytes.IndexByte(rest, '"')
+				if q < 0 {
+					break
+				}
+				if k := bytes.IndexByte(rest[:q], '\\'); k >= 0 {
+					q = k
+				}
+				i += q
+				c = b[i]
+			}
 			switch {
 			case esc:
 				esc = false

@@ -93,16 +93,16 @@ func TestComponentNesting(t *testing.T) {
 	wantTooLarge(t, []byte(b.String()), "nest")
 }
 
-// Above MaxGUACDependencies the BOM is mapped directly; the packages the
-// described node reaches are the same as through GUAC.
-func TestLargeDependencyGraphSkipsGUAC(t *testing.T) {
+// The direct mapping (what a BOM GUAC's semantics reject falls back to)
+// reaches the same packages from the described node as GUAC's semantics.
+func TestDirectMappingReachesTheSame(t *testing.T) {
 	for _, name := range []string{"cdx-keycloak-10.0.2.json", "guac-quarkus-deps-cyclonedx.json", "mg-mlbom-1.6.json"} {
 		viaGUAC := parseFixture(t, name, Options{})
 		func() {
-			maxGUACDependencies = 1
-			defer func() { maxGUACDependencies = MaxGUACDependencies }()
+			cdxMode = cdxForceDirect
+			defer func() { cdxMode = cdxAuto }()
 			direct := parseFixture(t, name, Options{})
-			if direct.Nodes[graph.DocNode].Attrs["parser"] != "modelgraph" || !strings.Contains(direct.Nodes[graph.DocNode].Attrs["guacError"], "quadratic") {
+			if direct.Nodes[graph.DocNode].Attrs["parser"] != "modelgraph" || !strings.Contains(direct.Nodes[graph.DocNode].Attrs["guacError"], "direct") {
 				t.Fatalf("%s: parser %v", name, direct.Nodes[graph.DocNode].Attrs)
 			}
 			if a, b := reach(viaGUAC), reach(direct); !slices.Equal(a, b) {

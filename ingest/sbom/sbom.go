@@ -3,7 +3,10 @@
 // DSSE-wrapped or as in-toto predicates) into one graph.Batch per document.
 //
 // GUAC v1.1.0's per-format parsers do the package, dependency, occurrence and
-// VEX extraction, so modelgraph agrees with GUAC on what an SBOM says. What
+// VEX extraction, so modelgraph agrees with GUAC on what an SBOM says; for
+// CycloneDX the same predicates are computed from the BOM decoded once with
+// cyclonedx-go (cdxguac.go: GUAC's parser decodes again and its dependency
+// pass is quadratic; TestDirectMatchesGUAC holds them equal). What
 // GUAC drops (machine-learning-model and data components, model cards,
 // pedigree) is read with cyclonedx-go, and documents GUAC rejects although
 // they are valid (licence forms it does not handle, SPDX packages without a
@@ -43,10 +46,6 @@ const (
 	MaxRelationships     = 2_000_000               // CycloneDX dependsOn entries / SPDX relationships
 	MaxVulnerabilities   = 100_000
 	MaxSubjects          = 64 // in-toto subjects an SBOM statement may describe
-	// MaxGUACDependencies: above this many CycloneDX dependency entries the
-	// BOM is mapped directly instead of through GUAC's parser, whose
-	// dependency pass is quadratic (20,000 entries: ~0.7 s of it).
-	MaxGUACDependencies = 10_000
 )
 
 // The limits in force; tests lower them.
@@ -58,7 +57,6 @@ var (
 	maxRelationships     = MaxRelationships
 	maxVulnerabilities   = MaxVulnerabilities
 	maxSubjects          = MaxSubjects
-	maxGUACDependencies  = MaxGUACDependencies
 )
 
 // Document types set on graph.Document.Type.

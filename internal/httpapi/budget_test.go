@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -226,7 +228,7 @@ func TestIngestBombs(t *testing.T) {
 		pushBomb(t, small, reliability.GzipSpaces(8<<20), 413, "1048576-byte limit", 16<<20)
 	})
 	t.Run("zstd SPDX 1M packages", func(t *testing.T) {
-		pushBomb(t, e, reliability.SPDXPackages(1_000_000), 413, "decompressed size exceeds", 256<<20)
+		pushBomb(t, e, reliability.SPDXPackages(1_000_000), 413, "packages+files: more than 250000", 64<<20) // refused at the count, a third of the way in
 	})
 	t.Run("zstd SPDX 300k packages", func(t *testing.T) {
 		pushBomb(t, e, reliability.SPDXPackages(300_000), 413, "packages+files: more than 250000", 128<<20)
@@ -277,7 +279,7 @@ func TestIngestBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer releaseLarge()
-	resp, b = e2.do(t, "POST", "/v1/ingest", writeSecret, "", reliability.GzipSpaces(8<<20)) // 8 KB that may inflate to 1.6 MB
+	resp, b = e2.do(t, "POST", "/v1/ingest", writeSecret, "", gzipBOM(t, 20_000)) // ~1.4 MB once inflated: the probe's size puts it in the large lane
 	if resp.StatusCode != 503 || !strings.Contains(string(b), "large or compressed") {
 		t.Errorf("second large document: %d %s", resp.StatusCode, b)
 	}
@@ -287,4 +289,122 @@ func TestIngestBudget(t *testing.T) {
 	if resp, b := e2.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst")); resp.StatusCode != 201 {
 		t.Errorf("small compressed document beside a large one: %d %s", resp.StatusCode, b)
 	}
+}
+
+// slowStore holds every write until release is closed, telling entered
+// each time one starts: documents that keep their ingest slots.
+type slowStore struct {
+	graph.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *slowStore) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.Store.Apply(ctx, b)
+}
+
+func (s *slowStore) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	return s.Store.ApplyAll(ctx, bs)
+}
+
+// TestIngestBombsWhileSlotsHeld: with every ingest slot held by documents
+// being written, compression bombs and an oversized compressed SBOM are
+// still refused with 413 naming their limit, answered while those
+// documents hold their slots (the probe lane: they never wait for an
+// ingest slot); a valid compressed document passes the probe and then
+// queues for a slot like any other (503 when the wait runs out).
+func TestIngestBombsWhileSlotsHeld(t *testing.T) {
+	slow := &slowStore{Store: openBolt(t), entered: make(chan struct{}, 8), release: make(chan struct{})}
+	budget := ingest.NewBudget(2, 2*time.Second)
+	e := startOn(t, Options{MaxBody: 64 << 20, Pipeline: &ingest.Pipeline{Budget: budget}}, nil, slow)
+	var wg sync.WaitGroup
+	var held sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range codes {
+		held.Add(1)
+		wg.Go(func() {
+			defer held.Done()
+			resp, b := e.do(t, "POST", "/v1/ingest?source=slow"+fmt.Sprint(i), writeSecret, "", smallBOM(i))
+			codes[i] = resp.StatusCode
+			if resp.StatusCode != 201 {
+				t.Errorf("slow document %d: %d %s", i, resp.StatusCode, b)
+			}
+		})
+	}
+	for range codes {
+		select {
+		case <-slow.entered:
+		case <-time.After(30 * time.Second):
+			t.Fatal("slow documents did not reach the store")
+		}
+	}
+	stillHeld := make(chan struct{})
+	go func() { held.Wait(); close(stillHeld) }()
+	bombs := []struct {
+		name, want string
+		body       []byte
+	}{
+		{"bzip2 336 B -> 250 MiB", "ratio limit", fixture(t, "bombs/cyclonedx-250MiB.json.bz2")},
+		{"gzip 200 KB -> 200 MiB", "ratio limit", reliability.GzipSpaces(200 << 20)},
+		{"zstd SPDX 1M packages", "packages+files: more than 250000", reliability.SPDXPackages(1_000_000)},
+		{"zstd SPDX 300k packages", "packages+files: more than 250000", reliability.SPDXPackages(300_000)},
+	}
+	for _, bomb := range bombs {
+		resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", bomb.body)
+		if resp.StatusCode != 413 || decodeErr(t, b).Code != "too_large" || !strings.Contains(string(b), bomb.want) {
+			t.Errorf("%s while the slots are held: %d %.300s, want 413 naming %q", bomb.name, resp.StatusCode, b, bomb.want)
+		}
+		select {
+		case <-stillHeld:
+			t.Fatalf("%s: answered only after the slow documents let go of their slots", bomb.name)
+		default:
+		}
+	}
+	// A valid compressed SBOM passes the probe, then waits for a slot.
+	resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst"))
+	select {
+	case <-stillHeld:
+		t.Fatal("the valid compressed document was answered after the slots were released")
+	default:
+	}
+	if resp.StatusCode != 503 || decodeErr(t, b).Code != "busy" || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("valid compressed SBOM with every slot held: %d %s, want 503 busy", resp.StatusCode, b)
+	}
+	close(slow.release)
+	wg.Wait()
+	if resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "sbom/guac-busybox-cyclonedx.json.zst")); resp.StatusCode != 201 {
+		t.Errorf("valid compressed SBOM once the slots are free: %d %s", resp.StatusCode, b)
+	}
+	if n := e.documents(t); n != 3 {
+		t.Errorf("%d documents stored, want the 2 slow ones and the SBOM", n)
+	}
+}
+
+// smallBOM is the i'th of a family of small, distinct CycloneDX BOMs.
+func smallBOM(i int) []byte {
+	return fmt.Appendf(nil, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"app%d","version":"1","purl":"pkg:generic/app%d@1"}},"components":[{"type":"library","name":"a","version":"1","purl":"pkg:npm/a@1"}]}`, i, i)
+}
+
+// gzipBOM is a gzip CycloneDX BOM of n components (about 70 bytes each
+// once inflated).
+func gzipBOM(t *testing.T, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	fmt.Fprint(zw, `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"component":{"type":"application","name":"big","version":"1","purl":"pkg:generic/big@1"}},"components":[`)
+	for i := range n {
+		if i > 0 {
+			fmt.Fprint(zw, ",")
+		}
+		fmt.Fprintf(zw, `{"type":"library","name":"c%d","version":"1","purl":"pkg:npm/c%d@1"}`, i, i)
+	}
+	fmt.Fprint(zw, `]}`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -63,34 +63,87 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 	if c, _ := CallerFrom(r.Context()); c.Name != "" {
 		source += " (pushed by " + c.Name + ")"
 	}
-	// A slot in the ingest budget before the body is read: queued pushes
-	// hold no body in memory. Bodies that may exceed 1 MiB once
-	// decompressed (by Content-Length and their first bytes; unknown
-	// length counts as large) take the large lane.
-	body := bufio.NewReaderSize(r.Body, 512)
-	head, _ := body.Peek(4)
-	large := s.o.Pipeline.Large(r.ContentLength, inflate.Codec(head))
-	ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context(), large)
-	if err != nil {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		ct = mt
+	}
+	if genericTypes[ct] {
+		ct = ""
+	}
+	busy := func(err error) {
 		code, e := ingestError(err)
 		e.Document = source
 		if code == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", retryAfter(s.o.Pipeline.Budget.Wait()))
 		}
 		s.reject(w, code, e)
-		return
 	}
-	defer release()
-	r = r.WithContext(ctx)
-	data, err := io.ReadAll(body)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.reject(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Kind: string(docerr.TooLarge), Document: source, Message: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)})
+	readBody := func(body io.Reader) ([]byte, bool) {
+		data, err := io.ReadAll(body)
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				s.reject(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Kind: string(docerr.TooLarge), Document: source, Message: fmt.Sprintf("body is larger than %d bytes", tooBig.Limit)})
+				return nil, false
+			}
+			s.reject(w, http.StatusBadRequest, apiError{Code: "bad_body", Document: source, Message: "reading body: " + err.Error()})
+			return nil, false
+		}
+		return data, true
+	}
+	// A slot in the ingest budget before the body is read: queued pushes
+	// hold no body in memory. Bodies that may exceed 1 MiB once
+	// decompressed (by Content-Length; unknown length counts as large)
+	// take the large lane. A compressed body is read and checked first
+	// under the budget's probe lane, charged its size and its decoder's
+	// window (Pipeline.Probe: inflated streaming into a scan, nothing
+	// kept), so a compression bomb is refused with 413 naming the limit
+	// without waiting for an ingest slot; one that passes keeps its share
+	// of the lane until it holds an ingest slot, in the lane its
+	// decompressed size says.
+	body := bufio.NewReaderSize(r.Body, 512)
+	head, _ := body.Peek(inflate.HeadBytes)
+	var data []byte
+	large := s.o.Pipeline.Large(r.ContentLength, "")
+	if inflate.Codec(head) != "" {
+		releaseProbe, err := s.o.Pipeline.Budget.AcquireProbe(r.Context(), s.o.Pipeline.ProbeCost(r.ContentLength, head))
+		if err != nil {
+			busy(err)
 			return
 		}
-		s.reject(w, http.StatusBadRequest, apiError{Code: "bad_body", Document: source, Message: "reading body: " + err.Error()})
-		return
+		defer releaseProbe()
+		var ok bool
+		if data, ok = readBody(body); !ok {
+			return
+		}
+		n, err := s.o.Pipeline.Probe(data, source, ct)
+		if err != nil {
+			code, e := ingestError(err)
+			e.Document = firstNonEmpty(e.Document, source)
+			s.reject(w, code, e)
+			return
+		}
+		large = n > ingest.LargeDocument
+		ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context(), large)
+		releaseProbe()
+		if err != nil {
+			busy(err)
+			return
+		}
+		defer release()
+		r = r.WithContext(ctx)
+	} else {
+		ctx, release, err := s.o.Pipeline.Budget.Acquire(r.Context(), large)
+		if err != nil {
+			busy(err)
+			return
+		}
+		defer release()
+		r = r.WithContext(ctx)
+		var ok bool
+		if data, ok = readBody(body); !ok {
+			return
+		}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		s.reject(w, http.StatusBadRequest, apiError{Code: "empty", Kind: string(docerr.Malformed), Document: source, Message: "body is empty: send the document as the request body"})
@@ -100,13 +153,6 @@ func (s *server) ingest(w http.ResponseWriter, r *http.Request) {
 		e.Document = source
 		s.reject(w, http.StatusBadRequest, e)
 		return
-	}
-	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil {
-		ct = mt
-	}
-	if genericTypes[ct] {
-		ct = ""
 	}
 	rc, err := s.o.Pipeline.IngestReceipt(r.Context(), ingest.Input{Data: data, Source: source, ContentType: ct, Subject: subject, Role: role})
 	if err != nil {

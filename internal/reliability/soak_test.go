@@ -176,7 +176,7 @@ func hostileMix(ch *synth.Chain, nodes int) []hostileReq {
 	out = append(out,
 		hostileReq{"bzip2 336 B -> 250 MiB", "/v1/ingest", bz, 413, "ratio limit"},
 		hostileReq{"gzip 200 KB -> 200 MiB", "/v1/ingest", GzipSpaces(200 << 20), 413, "ratio limit"},
-		hostileReq{"zstd SPDX 1M packages (4.4 MB)", "/v1/ingest", SPDXPackages(1_000_000), 413, "decompressed size exceeds"},
+		hostileReq{"zstd SPDX 1M packages (4.4 MB)", "/v1/ingest", SPDXPackages(1_000_000), 413, "more than 250000"},
 		hostileReq{"zstd SPDX 300k packages", "/v1/ingest", SPDXPackages(300_000), 413, "more than 250000"},
 	)
 	return out
