@@ -14,9 +14,9 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
-	"github.com/modelgraph/modelgraph/graph/neo4j"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // canonicalDump renders everything a store holds without its opaque ids or
@@ -103,25 +103,8 @@ func TestDemoOrderIndependent(t *testing.T) {
 // The same on a real Neo4j (MODELGRAPH_NEO4J_URI; it resets the database,
 // so the test command runs it after the packages that share it).
 func TestDemoOrderIndependentNeo4j(t *testing.T) {
-	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
-	if uri == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("MODELGRAPH_NEO4J_URI is not set: CI must run the order test on Neo4j (make test starts one)")
-		}
-		t.Skip("MODELGRAPH_NEO4J_URI not set")
-	}
+	s := testserve.Neo4j(t)
 	ctx := context.Background()
-	s, err := neo4j.Open(ctx, neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(ctx); err != nil {
-			t.Errorf("graph invariants on Neo4j: %v", err)
-		}
-		_ = s.Reset(ctx)
-		_ = s.Close()
-	})
 	// One database: each run starts from a reset (the store is shared, so
 	// a run's dump is taken before the next reset).
 	orderIndependent(t, 4, func(t *testing.T) graph.Store {

@@ -1,0 +1,42 @@
+package testserve
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/modelgraph/modelgraph/graph/neo4j"
+)
+
+// Neo4j opens the Neo4j server named by MODELGRAPH_NEO4J_URI (with
+// MODELGRAPH_NEO4J_USER and MODELGRAPH_NEO4J_PASSWORD) on an emptied
+// database. Without one the test skips, except in CI (make test starts
+// one), where it fails: a test on Neo4j that does not run tests nothing.
+// When the test ends the graph's invariants are checked, then the
+// database is emptied again and the store closed.
+func Neo4j(t testing.TB) *neo4j.Store {
+	t.Helper()
+	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
+	if uri == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("MODELGRAPH_NEO4J_URI is not set: CI must run %s on Neo4j (make test starts one)", t.Name())
+		}
+		t.Skip("MODELGRAPH_NEO4J_URI not set")
+	}
+	ctx := context.Background()
+	s, err := neo4j.Open(ctx, neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Check(ctx); err != nil {
+			t.Errorf("graph invariants on Neo4j: %v", err)
+		}
+		_ = s.Reset(ctx)
+		_ = s.Close()
+	})
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
