@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
@@ -121,25 +120,7 @@ func seedGraph(t *testing.T, path string, n int) *synth.Chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf []*graph.Batch
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		_, err := s.ApplyAll(context.Background(), buf)
-		buf = buf[:0]
-		return err
-	}
-	ch, err := synth.Stream(synth.ForNodes(n), func(b *graph.Batch) error {
-		buf = append(buf, b)
-		if len(buf) == 200 {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
+	ch, err := synth.Load(context.Background(), s, synth.ForNodes(n))
 	if err != nil {
 		t.Fatal(err)
 	}
