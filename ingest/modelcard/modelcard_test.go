@@ -217,4 +217,3 @@ func TestMetricsLimit(t *testing.T) {
 		t.Errorf("attrs %v", a)
 	}
 }
-
