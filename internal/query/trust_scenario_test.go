@@ -8,7 +8,6 @@ package query_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -59,22 +58,11 @@ type subj struct{ name, uri, sha string }
 
 func statement(t *testing.T, pt string, subjects []subj, pred map[string]any) []byte {
 	t.Helper()
-	var ss []map[string]any
+	var ss []envelopetest.Subject
 	for _, s := range subjects {
-		m := map[string]any{"digest": map[string]string{"sha256": s.sha}}
-		if s.name != "" {
-			m["name"] = s.name
-		}
-		if s.uri != "" {
-			m["uri"] = s.uri
-		}
-		ss = append(ss, m)
+		ss = append(ss, envelopetest.Subject{Name: s.name, URI: s.uri, SHA256: s.sha})
 	}
-	b, err := json.Marshal(map[string]any{"_type": "https://in-toto.io/Statement/v1", "subject": ss, "predicateType": pt, "predicate": pred})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return envelopetest.Statement(t, pt, pred, ss...)
 }
 
 func provenance(t *testing.T, subjects ...subj) []byte {
