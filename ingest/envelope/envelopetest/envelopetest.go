@@ -112,6 +112,17 @@ func (k *KeySigner) Bundle(t testing.TB, payloadType string, payload []byte) []b
 	return marshal(t, b)
 }
 
+// MessageBundle signs data itself (not a DSSE envelope) into a sigstore
+// bundle with a message signature, as cosign v3 signs images and blobs.
+func (k *KeySigner) MessageBundle(t testing.TB, data []byte) []byte {
+	t.Helper()
+	b, err := sign.Bundle(&sign.PlainData{Data: data}, k.kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return marshal(t, b)
+}
+
 // DSSE signs payload into a bare DSSE envelope (what cosign attest --key
 // and CI pipelines produce), keyid set to the OMS hint of the key.
 func (k *KeySigner) DSSE(t testing.TB, payloadType string, payload []byte) []byte {
