@@ -2,23 +2,21 @@ package main
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // serve --admission-listen serves AdmissionReview over TLS with the
 // configured mode and unknown rule, apart from the API.
 func TestServeAdmissionWebhook(t *testing.T) {
 	certs := t.TempDir()
-	if out, err := exec.Command("bash", filepath.Join("..", "..", "deploy", "dev", "webhook-certs.sh"), certs).CombinedOutput(); err != nil {
-		t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
-	}
+	pool := testserve.WebhookCerts(t, certs)
 	cfg := filepath.Join(t.TempDir(), "admission.yaml")
 	if err := os.WriteFile(cfg, []byte("defaultMode: warn\nunknown: deny\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -26,12 +24,6 @@ func TestServeAdmissionWebhook(t *testing.T) {
 	base := runServe(t, "--admission-listen", "127.0.0.1:0", "--admission-tls-cert", filepath.Join(certs, "tls.crt"),
 		"--admission-tls-key", filepath.Join(certs, "tls.key"), "--admission-config", cfg).
 		wait(t, `admission webhook listening on (https://\S+)/validate`)
-	ca, err := os.ReadFile(filepath.Join(certs, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	review := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"ml","operation":"CREATE",
 	  "object":{"metadata":{"name":"p","annotations":{"modelgraph.dev/model":"hf://nobody/knows"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}`
