@@ -14,20 +14,12 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 func newPipeline(t *testing.T, pol *trust.Policy) (*ingest.Pipeline, *embedded.Store) {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
-			t.Errorf("graph invariants: %v", err)
-		}
-		_ = s.Close()
-	})
+	s := testserve.Embedded(t)
 	return &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}, s
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,12 +76,7 @@ func canonicalDump(t *testing.T, r graph.Reader) string {
 
 func openOrderStore(t *testing.T) *embedded.Store {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return testserve.Embedded(t)
 }
 
 func pushAll(t *testing.T, p *ingest.Pipeline, docs []ingest.Input) {

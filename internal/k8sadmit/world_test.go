@@ -7,7 +7,6 @@ package k8sadmit
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 const pt = envelopetest.InTotoPayloadType
@@ -76,11 +76,7 @@ type world struct {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	s, pol := newPolicy(t)
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testserve.Embedded(t)
 	return &world{store: st, q: query.New(st), pipe: &ingest.Pipeline{Store: st, Parser: ingest.NewParser(pol)}, s: s, docs: map[string]string{}}
 }
 

@@ -9,7 +9,6 @@ package query_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // signers of the scenarios, each trusted for one role unless said.
@@ -98,11 +98,7 @@ type tworld struct {
 
 func newTWorld(t *testing.T, pol *trust.Policy) *tworld {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := testserve.Embedded(t)
 	return &tworld{store: s, q: query.New(s), pipe: &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}}
 }
 

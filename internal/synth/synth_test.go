@@ -2,12 +2,12 @@ package synth
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 func TestDeterministicAndValid(t *testing.T) {
@@ -39,17 +39,7 @@ func TestDeterministicAndValid(t *testing.T) {
 
 func openStore(t *testing.T) *embedded.Store {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(); err != nil {
-			t.Error(err)
-		}
-		_ = s.Close()
-	})
-	return s
+	return testserve.Embedded(t)
 }
 
 // ForNodes promises about n nodes and 5n edges: the benchmarks' sizes

@@ -1,8 +1,10 @@
-// Package testserve runs the real servers end-to-end tests talk to: the
+// Package testserve runs the real servers and stores tests talk to: the
 // modelgraph binary (built once per test process) as `serve`, waited for
-// until it listens, and a Neo4j store from the environment. It is test
-// support only: docs/architecture.md marks its row "tests only" and
-// TestArchitecture fails when non-test code imports it.
+// until it listens; the admission webhook's certificates; a fresh
+// embedded store and the Neo4j store from the environment, both checked
+// for the graph's invariants when the test ends. It is test support only:
+// docs/architecture.md marks its row "tests only" and TestArchitecture
+// fails when non-test code imports it.
 package testserve
 
 import (

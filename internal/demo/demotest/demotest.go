@@ -5,25 +5,21 @@ package demotest
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
-// Store returns a fresh embedded store (closed when the test ends) holding
+// Store returns a fresh embedded store (testserve.Embedded) holding
 // the demo, loaded through a pipeline that trusts the demo's keys only,
 // and that pipeline, for more documents under the same trust. Every demo
 // document must be ingested, or the test fails.
 func Store(t testing.TB) (*embedded.Store, *ingest.Pipeline) {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := testserve.Embedded(t)
 	pol, err := demo.WithTrust(nil)
 	if err != nil {
 		t.Fatal(err)

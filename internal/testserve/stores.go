@@ -3,8 +3,10 @@ package testserve
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/graph/neo4j"
 )
 
@@ -38,5 +40,23 @@ func Neo4j(t testing.TB) *neo4j.Store {
 	if err := s.Reset(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// Embedded opens a fresh embedded store in the test's temporary
+// directory. When the test ends the graph's invariants are checked and
+// the store closed.
+func Embedded(t testing.TB) *embedded.Store {
+	t.Helper()
+	s, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Check(); err != nil {
+			t.Errorf("graph invariants: %v", err)
+		}
+		_ = s.Close()
+	})
 	return s
 }
