@@ -120,16 +120,28 @@ func deploymentsDownstream(t *testing.T, base, ref, token string) []string {
 	return names
 }
 
-func runBrowser(t *testing.T, node, base, shot string, args ...string) {
+// browse runs a browser script (e2e.mjs, dashboard.mjs, posture.mjs:
+// browser.mjs drives Chromium for them) against base, logs what it said,
+// and checks the screenshot it saved to shot: a PNG at least 1200 pixels
+// wide and minHeight high.
+func browse(t *testing.T, node, script, base, shot string, minHeight int, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{"e2e.mjs", base, shot}, args...)...)
+	cmd := exec.CommandContext(ctx, node, append([]string{script, base, shot}, args...)...)
 	cmd.Env = append(childEnv(), "CHROMIUM="+chromium())
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser:\n%s", out)
 	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
+		t.Fatalf("browser test %s failed: %v", script, err)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width < 1200 || cfg.Height < minHeight {
+		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
 	}
 }
 
@@ -175,16 +187,7 @@ func TestUIImpactOnDemo(t *testing.T) {
 			if c.token != "" {
 				args = append(args, "--token", c.token)
 			}
-			runBrowser(t, node, base, shot, args...)
-			f, err := os.Open(shot)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			cfg, err := png.DecodeConfig(f)
-			if err != nil || cfg.Width < 1200 || cfg.Height < 700 {
-				t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
-			}
+			browse(t, node, "e2e.mjs", base, shot, 700, args...)
 		})
 	}
 }
@@ -251,21 +254,5 @@ func TestUIPostureOnDemo(t *testing.T) {
 		shot = filepath.Join("..", "..", "..", "docs", "img", "ui-posture.png")
 	}
 	want, _ := json.Marshal(missing)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "posture.mjs", base, shot, "--ref", ref, "--level", level, "--missing", string(want))
-	cmd.Env = append(childEnv(), "CHROMIUM="+chromium())
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
-	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width < 1200 {
-		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
-	}
+	browse(t, node, "posture.mjs", base, shot, 0, "--ref", ref, "--level", level, "--missing", string(want))
 }
