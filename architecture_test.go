@@ -19,10 +19,13 @@ const module = "github.com/modelgraph/modelgraph/"
 // rule is one row of docs/architecture.md's package table: the packages it
 // covers and the module packages they may import. Text outside backticks
 // in the "may import" column names third-party code and is not checked.
+// A row whose "holds" cell says "tests only" covers test support: only
+// test files may import its packages.
 type rule struct {
-	line     int
-	packages []string // module-relative paths; a row also covers their subpackages not listed elsewhere
-	allowed  []string // patterns: a path, "dir/*" (every package under dir), "*" (anything)
+	line      int
+	packages  []string // module-relative paths; a row also covers their subpackages not listed elsewhere
+	allowed   []string // patterns: a path, "dir/*" (every package under dir), "*" (anything)
+	testsOnly bool
 }
 
 var backticked = regexp.MustCompile("`([^`]+)`")
@@ -51,7 +54,7 @@ func parseTable(doc []byte) ([]rule, error) {
 		if len(cells) != 3 {
 			return nil, fmt.Errorf("docs/architecture.md:%d: want 3 cells, got %d", n, len(cells))
 		}
-		r := rule{line: n}
+		r := rule{line: n, testsOnly: strings.Contains(cells[1], "tests only")}
 		for _, m := range backticked.FindAllStringSubmatch(cells[0], -1) {
 			p := strings.TrimSuffix(m[1], "/")
 			if strings.ContainsAny(p, ".") { // gqlgen.yml, gen.go: files, not packages
@@ -96,8 +99,9 @@ func allowedBy(patterns []string, imp string) bool {
 }
 
 // violations checks an import graph (module-relative package -> module
-// packages it imports) against the rules. A package may always import its
-// own subpackages.
+// packages it imports, test files left out) against the rules. A package
+// may always import its own subpackages, and never test support unless it
+// is test support itself.
 func violations(rules []rule, imports map[string][]string) []string {
 	var out []string
 	for _, pkg := range slices.Sorted(maps.Keys(imports)) {
@@ -110,6 +114,10 @@ func violations(rules []rule, imports map[string][]string) []string {
 			continue
 		}
 		for _, imp := range imports[pkg] {
+			if ir, ok := ruleFor(rules, imp); ok && ir.testsOnly && !r.testsOnly {
+				out = append(out, fmt.Sprintf("%s imports %s, which docs/architecture.md:%d marks as tests only", pkg, imp, ir.line))
+				continue
+			}
 			if strings.HasPrefix(imp, pkg+"/") || allowedBy(r.allowed, imp) {
 				continue
 			}
@@ -180,6 +188,8 @@ func TestArchitectureCatchesForbiddenImports(t *testing.T) {
 		{"graph/embedded", "graph/neo4j"},
 		{"aibom", "internal/query"},
 		{"ingest/strictjson", "graph"},
+		{"cmd/modelgraph", "internal/testserve"}, // its row allows internal/*, but test support is for tests
+		{"internal/demo", "internal/demo/demotest"}, // not even its own test support
 	} {
 		bad := map[string][]string{}
 		for k, v := range imports {

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/ingest"
@@ -44,6 +45,12 @@ func TestOneErrorRoot(t *testing.T) {
 	e := docerr.Wrap("card.md", fmt.Errorf("parse: %w", fe))
 	if e.Field != "license" || e.Line != 4 || e.Kind != docerr.Malformed || e.Document != "card.md" || !errors.Is(e, modelcard.ErrField) {
 		t.Errorf("wrapped %+v", e)
+	}
+	// The format packages share one located error: an in-toto JSON Lines
+	// error carries its line as a line, not as a field.
+	_, err := intoto.SplitJSONL([]byte("{}\n[1]\n"))
+	if e := docerr.Wrap("b.jsonl", err); e.Line != 2 || e.Field != "" || !strings.Contains(e.Error(), "line 2: is not a JSON object") {
+		t.Errorf("JSON Lines error wrapped as %+v (%v)", e, e)
 	}
 	if docerr.KindOf(errors.New("disk on fire")) != "" || ingest.IsBadInput(errors.New("disk on fire")) {
 		t.Error("a server error counts as the document's fault")

@@ -8,29 +8,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sigstore/sigstore-go/pkg/sign"
-	"google.golang.org/protobuf/encoding/protojson"
-
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 func newPipeline(t *testing.T, pol *trust.Policy) (*ingest.Pipeline, *embedded.Store) {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(context.Background()); err != nil {
-			t.Errorf("graph invariants: %v", err)
-		}
-		_ = s.Close()
-	})
+	s := testserve.Embedded(t)
 	return &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}, s
 }
 
@@ -272,26 +261,9 @@ func TestOMSFixturesThroughPipeline(t *testing.T) {
 // A message-signature bundle (cosign v3 images, blob signing) records who
 // signed which artifact digest.
 func TestMessageSignatureBundle(t *testing.T) {
-	kp, err := sign.NewEphemeralKeypair(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, err := sign.Bundle(&sign.PlainData{Data: []byte("model weights")}, kp, sign.BundleOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := protojson.Marshal(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemStr, err := kp.GetPublicKeyPem()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := trust.ParsePublicKey([]byte(pemStr), "kp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := envelopetest.NewKeySigner(t)
+	data := k.MessageBundle(t, []byte("model weights"))
+	key := k.PublicKey(t)
 	p, s := newPipeline(t, &trust.Policy{Rules: []trust.Rule{{Keys: []trust.PublicKey{key}}}})
 	rs := ingestOK(t, p, ingest.Input{Data: data, Source: "blob.sigstore.json"})
 	if rs[0].Receipt.Status != graph.StatusVerified || rs[0].Document.Type != "sigstore-message-signature" {

@@ -1,68 +1,29 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // serve --admission-listen serves AdmissionReview over TLS with the
 // configured mode and unknown rule, apart from the API.
 func TestServeAdmissionWebhook(t *testing.T) {
 	certs := t.TempDir()
-	if out, err := exec.Command("bash", filepath.Join("..", "..", "deploy", "dev", "webhook-certs.sh"), certs).CombinedOutput(); err != nil {
-		t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
-	}
+	pool := testserve.WebhookCerts(t, certs)
 	cfg := filepath.Join(t.TempDir(), "admission.yaml")
 	if err := os.WriteFile(cfg, []byte("defaultMode: warn\nunknown: deny\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	root := NewRootCommand()
-	root.SetArgs([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn",
-		"--admission-listen", "127.0.0.1:0", "--admission-tls-cert", filepath.Join(certs, "tls.crt"),
-		"--admission-tls-key", filepath.Join(certs, "tls.key"), "--admission-config", cfg})
-	root.SetOut(out)
-	root.SetErr(out)
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve exited with %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not shut down")
-		}
-	})
-	re := regexp.MustCompile(`admission webhook listening on (https://\S+)/validate`)
-	var base string
-	for deadline := time.Now().Add(20 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-	}
-	if base == "" {
-		t.Fatalf("webhook did not start: %s", out.String())
-	}
-	ca, err := os.ReadFile(filepath.Join(certs, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
+	base := runServe(t, "--admission-listen", "127.0.0.1:0", "--admission-tls-cert", filepath.Join(certs, "tls.crt"),
+		"--admission-tls-key", filepath.Join(certs, "tls.key"), "--admission-config", cfg).
+		wait(t, `admission webhook listening on (https://\S+)/validate`)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	review := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1","kind":{"group":"","version":"v1","kind":"Pod"},"namespace":"ml","operation":"CREATE",
 	  "object":{"metadata":{"name":"p","annotations":{"modelgraph.dev/model":"hf://nobody/knows"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}`

@@ -34,37 +34,61 @@ func (s *syncBuffer) String() string {
 // startServe runs `modelgraph serve` on a free port and returns its base URL.
 func startServe(t *testing.T, args ...string) string {
 	t.Helper()
+	return runServe(t, args...).wait(t, `listening on (http://\S+)`)
+}
+
+// running is `modelgraph serve` run in process until the test ends.
+type running struct {
+	out    *syncBuffer   // what serve writes
+	exited chan struct{} // closed when serve has returned
+	err    error         // what it returned, set before exited closes
+}
+
+// runServe runs `modelgraph serve` in process, on a free port with a fresh
+// data dir and warnings-only logs, args added; it is cancelled when the
+// test ends and must then exit cleanly.
+func runServe(t *testing.T, args ...string) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	r := &running{out: &syncBuffer{}, exited: make(chan struct{})}
 	root := NewRootCommand()
 	root.SetArgs(append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn"}, args...))
-	root.SetOut(out)
-	root.SetErr(out)
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
+	root.SetOut(r.out)
+	root.SetErr(r.out)
+	go func() {
+		r.err = root.ExecuteContext(ctx)
+		close(r.exited)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve exited with %v", err)
+		case <-r.exited:
+			if r.err != nil {
+				t.Errorf("serve exited with %v", r.err)
 			}
 		case <-time.After(30 * time.Second):
 			t.Error("serve did not shut down")
 		}
 	})
-	re := regexp.MustCompile(`listening on (http://\S+)`)
+	return r
+}
+
+// wait waits up to 20 s for serve's output to match re and returns the
+// first submatch; serve exiting first, or no match, fails the test.
+func (r *running) wait(t *testing.T, re string) string {
+	t.Helper()
+	rx := regexp.MustCompile(re)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
+		if m := rx.FindStringSubmatch(r.out.String()); m != nil {
 			return m[1]
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v; output: %s", err, out.String())
+		case <-r.exited:
+			t.Fatalf("serve exited early: %v; output: %s", r.err, r.out.String())
 		default:
 		}
 	}
-	t.Fatalf("serve did not start; output: %s", out.String())
+	t.Fatalf("serve did not start; output: %s", r.out.String())
 	return ""
 }
 

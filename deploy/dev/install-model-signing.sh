@@ -5,41 +5,19 @@
 #
 #   export MODELGRAPH_MODEL_SIGNING_PY="$(deploy/dev/install-model-signing.sh)"
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/venv.sh"
 
 # Newest release that installs here (pip index versions model-signing).
 MODEL_SIGNING_VERSION="${MODEL_SIGNING_VERSION:-1.1.1}"
 PYOPENSSL_VERSION="${PYOPENSSL_VERSION:-26.4.0}"
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="${MODELGRAPH_CACHE:-$REPO/.cache}"
-VENV="$CACHE/model-signing-venv"
-PY="$VENV/bin/python"
+CACHE="${MODELGRAPH_CACHE:-$(cd "$here/../.." && pwd)/.cache}"
 
-installed_versions() {
-	"$PY" - <<'PY' 2>/dev/null
-from importlib.metadata import version
-print(version("model-signing"), version("pyopenssl"))
-PY
-}
+# The CLI must start.
+venv_check() { "$1" -m model_signing --help >/dev/null; }
 
-if [[ -x "$PY" ]] && [[ "$(installed_versions || true)" == "$MODEL_SIGNING_VERSION $PYOPENSSL_VERSION" ]]; then
-	echo "$PY"
-	exit 0
-fi
-
-PYTHON="${PYTHON:-$(command -v python3 || true)}"
-if [[ -z "$PYTHON" ]]; then
-	echo "install-model-signing: python3 not found" >&2
-	exit 1
-fi
-mkdir -p "$CACHE"
-if [[ ! -x "$PY" ]]; then
-	"$PYTHON" -m venv "$VENV" >&2
-fi
 # model-signing 1.1.1 imports OpenSSL (certificate verifier) without
 # declaring pyOpenSSL as a dependency.
-"$PY" -m pip install --quiet --disable-pip-version-check \
-	"model-signing==$MODEL_SIGNING_VERSION" "pyopenssl==$PYOPENSSL_VERSION" >&2
-# Fail here, not in a test, when the CLI cannot start.
-"$PY" -m model_signing --help >/dev/null
-echo "$PY"
+venv_install model-signing "$CACHE/model-signing-venv" \
+	"model-signing==$MODEL_SIGNING_VERSION" "pyopenssl==$PYOPENSSL_VERSION"

@@ -9,37 +9,15 @@
 #
 #   export MODELGRAPH_SPDX3_VALIDATE_PY="$(deploy/dev/install-spdx3-validate.sh)"
 set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/venv.sh"
 
 # Newest release (pip index versions spdx3-validate).
 SPDX3_VALIDATE_VERSION="${SPDX3_VALIDATE_VERSION:-0.0.7}"
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="${MODELGRAPH_CACHE:-$REPO/.cache}"
-VENV="$CACHE/spdx3-validate-venv"
-PY="$VENV/bin/python"
+CACHE="${MODELGRAPH_CACHE:-$(cd "$here/../.." && pwd)/.cache}"
 
-installed_version() {
-	"$PY" - <<'PY' 2>/dev/null
-from importlib.metadata import version
-print(version("spdx3-validate"))
-PY
-}
+# The validator must start.
+venv_check() { "$1" -c 'import spdx3_validate.main' >/dev/null; }
 
-if [[ -x "$PY" ]] && [[ "$(installed_version || true)" == "$SPDX3_VALIDATE_VERSION" ]]; then
-	echo "$PY"
-	exit 0
-fi
-
-PYTHON="${PYTHON:-$(command -v python3 || true)}"
-if [[ -z "$PYTHON" ]]; then
-	echo "install-spdx3-validate: python3 not found" >&2
-	exit 1
-fi
-mkdir -p "$CACHE"
-if [[ ! -x "$PY" ]]; then
-	"$PYTHON" -m venv "$VENV" >&2
-fi
-"$PY" -m pip install --quiet --disable-pip-version-check "spdx3-validate==$SPDX3_VALIDATE_VERSION" >&2
-# Fail here, not in a test, when the validator cannot start.
-"$PY" -c 'import spdx3_validate.main' >/dev/null
-echo "$PY"
+venv_install spdx3-validate "$CACHE/spdx3-validate-venv" "spdx3-validate==$SPDX3_VALIDATE_VERSION"

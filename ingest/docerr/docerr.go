@@ -101,11 +101,51 @@ func Status(k Kind) int {
 }
 
 // Located is implemented by format packages' errors that know where in
-// the document the problem is (intoto.FieldError, modelcard.FieldError,
-// strictjson.Error): Wrap copies it into the Error.
+// the document the problem is (FieldError, strictjson.Error): Wrap copies
+// it into the Error.
 type Located interface {
 	Location() (field string, line int)
 }
+
+// FieldError is a format package's error at one place of a document: the
+// document, the field (a JSON pointer such as "/predicate/materials/2/uri",
+// or a YAML path such as "base_model[1]"), the line when known, what is
+// wrong, and the package's sentinel, which decides the kind. It is the
+// one located error of the format packages (intoto.FieldError and
+// modelcard.FieldError are this type).
+type FieldError struct {
+	Doc   string // document source or digest
+	Field string // JSON pointer or YAML path; "" when unknown
+	Line  int    // 1-based line in the file; 0 when unknown
+	Msg   string
+	Err   error // the format package's sentinel
+}
+
+// Error reads "<sentinel>: document <doc>: line <n>: <field>: <msg>",
+// leaving out the parts not known.
+func (e *FieldError) Error() string {
+	var sb strings.Builder
+	sb.WriteString(e.Err.Error())
+	if e.Doc != "" {
+		sb.WriteString(": document ")
+		sb.WriteString(e.Doc)
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&sb, ": line %d", e.Line)
+	}
+	if e.Field != "" {
+		sb.WriteString(": ")
+		sb.WriteString(e.Field)
+	}
+	sb.WriteString(": ")
+	sb.WriteString(e.Msg)
+	return sb.String()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Location is where in the document the error is (Located).
+func (e *FieldError) Location() (string, int) { return e.Field, e.Line }
 
 // Error is a document error as the pipeline returns it.
 type Error struct {

@@ -11,9 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sigstore/sigstore-go/pkg/sign"
-	"google.golang.org/protobuf/encoding/protojson"
-
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/ingest/envelope"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
@@ -476,26 +473,9 @@ func TestKeylessVirtualSigstore(t *testing.T) {
 }
 
 func TestMessageSignatureBundle(t *testing.T) {
-	kp, err := sign.NewEphemeralKeypair(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pb, err := sign.Bundle(&sign.PlainData{Data: []byte("model weights")}, kp, sign.BundleOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := protojson.Marshal(pb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemStr, err := kp.GetPublicKeyPem()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := trust.ParsePublicKey([]byte(pemStr), "kp")
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := envelopetest.NewKeySigner(t)
+	doc := k.MessageBundle(t, []byte("model weights"))
+	key := k.PublicKey(t)
 	o, err := envelope.Open(ctx, doc, policy(nil, trust.Rule{Keys: []trust.PublicKey{key}}))
 	if err != nil {
 		t.Fatal(err)

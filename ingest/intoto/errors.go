@@ -38,31 +38,10 @@ const (
 )
 
 // FieldError names the document and the field (a JSON pointer into the
-// statement, e.g. "/predicate/materials/2/uri") that made it invalid.
-type FieldError struct {
-	Doc     string // document source or digest
-	Pointer string // JSON pointer of the offending value
-	Msg     string
-	Err     error // sentinel (ErrInvalidPredicate, ErrSchema, ErrLimit...)
-}
-
-func (e *FieldError) Error() string {
-	var sb strings.Builder
-	sb.WriteString(e.Err.Error())
-	if e.Doc != "" {
-		sb.WriteString(": document ")
-		sb.WriteString(e.Doc)
-	}
-	if e.Pointer != "" {
-		sb.WriteString(": ")
-		sb.WriteString(e.Pointer)
-	}
-	sb.WriteString(": ")
-	sb.WriteString(e.Msg)
-	return sb.String()
-}
-
-func (e *FieldError) Unwrap() error { return e.Err }
+// statement, e.g. "/predicate/materials/2/uri") that made it invalid, and
+// wraps the sentinel (ErrInvalidPredicate, ErrSchema, ErrLimit...): the
+// format packages' one located error, docerr.FieldError.
+type FieldError = docerr.FieldError
 
 // pointerEscape escapes one JSON pointer token (RFC 6901).
 func pointerEscape(tok string) string {
@@ -76,6 +55,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-// Location is where in the document the error is (docerr.Located).
-func (e *FieldError) Location() (string, int) { return e.Pointer, 0 }

@@ -93,8 +93,8 @@ func TestMalformed(t *testing.T) {
 			if !errors.As(err, &fe) {
 				t.Fatalf("error %T is not a *FieldError", err)
 			}
-			if fe.Pointer != tt.ptr {
-				t.Errorf("pointer %q, want %q (%v)", fe.Pointer, tt.ptr, err)
+			if fe.Field != tt.ptr {
+				t.Errorf("pointer %q, want %q (%v)", fe.Field, tt.ptr, err)
 			}
 			msg := err.Error()
 			if !strings.Contains(msg, tt.msg) || !strings.Contains(msg, tt.ptr) || !strings.Contains(msg, "inline.json") {
@@ -133,11 +133,11 @@ func TestDocumentChecks(t *testing.T) {
 	bad := *st
 	bad.Subject = []statement.Subject{{Name: "x", Digest: map[string]string{"sha256": "zz"}}}
 	var fe *intoto.FieldError
-	if _, err := intoto.FromStatement(&bad, graph.Document{Digest: graph.SHA256Key(nil)}); !errors.As(err, &fe) || fe.Pointer != "/subject/0/digest" {
+	if _, err := intoto.FromStatement(&bad, graph.Document{Digest: graph.SHA256Key(nil)}); !errors.As(err, &fe) || fe.Field != "/subject/0/digest" {
 		t.Errorf("bad subject digest: %v", err)
 	}
 	bad.Subject = nil
-	if _, err := intoto.FromStatement(&bad, graph.Document{Digest: graph.SHA256Key(nil)}); !errors.As(err, &fe) || fe.Pointer != "/subject" {
+	if _, err := intoto.FromStatement(&bad, graph.Document{Digest: graph.SHA256Key(nil)}); !errors.As(err, &fe) || fe.Field != "/subject" {
 		t.Errorf("no subject: %v", err)
 	}
 }
@@ -157,7 +157,7 @@ func TestLimits(t *testing.T) {
 	mats := strings.Repeat(`{"uri":"https://example.com/a"},`, intoto.MaxInputs) + `{"uri":"https://example.com/a"}`
 	_, err = mapStatement(t, stmt(intoto.PredicateSLSAv02, `{"builder":{"id":"b"},"materials":[`+mats+`]}`))
 	var fe *intoto.FieldError
-	if !errors.Is(err, intoto.ErrLimit) || !errors.As(err, &fe) || fe.Pointer != "/predicate/materials" {
+	if !errors.Is(err, intoto.ErrLimit) || !errors.As(err, &fe) || fe.Field != "/predicate/materials" {
 		t.Errorf("too many materials: %v", err)
 	}
 

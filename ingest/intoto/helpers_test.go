@@ -3,15 +3,13 @@ package intoto_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/ingesttest"
 	"github.com/modelgraph/modelgraph/ingest/intoto"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 )
@@ -71,82 +69,12 @@ func mapStatement(t testing.TB, js string) (*graph.Batch, error) {
 	return intoto.FromStatement(st, graph.Document{Digest: graph.SHA256Key([]byte(js)), Source: "inline.json"})
 }
 
-func label(b *graph.Batch, i int) string {
-	if i == graph.DocNode {
-		return "Document"
-	}
-	n := b.Nodes[i]
-	return string(n.Kind) + "(" + n.Keys[0] + ")"
-}
-
-func attrString(as map[string]string) string {
-	if len(as) == 0 {
-		return ""
-	}
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(as)) {
-		parts = append(parts, k+"="+as[k])
-	}
-	return " {" + strings.Join(parts, ", ") + "}"
-}
-
-// nodes renders every node but the document as "Kind [keys] {attrs}", sorted.
-func nodes(b *graph.Batch) []string {
-	var out []string
-	for i, n := range b.Nodes {
-		if i == graph.DocNode {
-			continue
-		}
-		out = append(out, fmt.Sprintf("%s %v%s", n.Kind, n.Keys, attrString(n.Attrs)))
-	}
-	slices.Sort(out)
-	return out
-}
-
-// edges renders edges as "From -KIND-> To {attrs}", sorted.
-func edges(b *graph.Batch) []string {
-	var out []string
-	for _, e := range b.Edges {
-		out = append(out, fmt.Sprintf("%s -%s-> %s%s", label(b, e.From), e.Kind, label(b, e.To), attrString(withoutSubjectKeys(b, e))))
-	}
-	slices.Sort(out)
-	return out
-}
-
-func sameLines(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	want = slices.Clone(want)
-	slices.Sort(want)
-	if slices.Equal(got, want) {
-		return
-	}
-	var sb strings.Builder
-	for _, g := range got {
-		if !slices.Contains(want, g) {
-			fmt.Fprintf(&sb, "\n  unexpected: %s", g)
-		}
-	}
-	for _, w := range want {
-		if !slices.Contains(got, w) {
-			fmt.Fprintf(&sb, "\n  missing:    %s", w)
-		}
-	}
-	t.Errorf("%s differ:%s", what, sb.String())
-}
+// The batch renderings the format packages' mapping tests share.
+var (
+	label     = ingesttest.Label
+	nodes     = ingesttest.Nodes
+	edges     = ingesttest.Edges
+	sameLines = ingesttest.SameLines
+)
 
 func h(c string) string { return strings.Repeat(c, 64) }
-
-// withoutSubjectKeys drops the subject keys Validate records on a DESCRIBES
-// edge when they are exactly its subject spec's keys (kept, so the
-// comparison fails, when they are not).
-func withoutSubjectKeys(b *graph.Batch, e graph.EdgeSpec) map[string]string {
-	as := maps.Clone(e.Attrs)
-	if e.Kind != graph.Describes {
-		return as
-	}
-	want, _ := json.Marshal(slices.Sorted(slices.Values(b.Nodes[e.To].Keys)))
-	if as[graph.SubjectKeysAttr] == string(want) {
-		delete(as, graph.SubjectKeysAttr)
-	}
-	return as
-}

@@ -78,7 +78,7 @@ type parser struct {
 }
 
 func (p *parser) errf(sentinel error, ptr, format string, args ...any) error {
-	return &FieldError{Doc: p.name, Pointer: ptr, Msg: fmt.Sprintf(format, args...), Err: sentinel}
+	return &FieldError{Doc: p.name, Field: ptr, Msg: fmt.Sprintf(format, args...), Err: sentinel}
 }
 
 // FromStatement maps one decoded statement to a batch. doc.Digest must be

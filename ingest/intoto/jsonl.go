@@ -22,20 +22,20 @@ func SplitJSONL(data []byte) ([][]byte, error) {
 			l, data = data, nil
 		}
 		if len(l) > MaxJSONLLineBytes {
-			return nil, &FieldError{Pointer: fmt.Sprintf("line %d", line), Msg: fmt.Sprintf("%d bytes, limit %d", len(l), MaxJSONLLineBytes), Err: ErrLimit}
+			return nil, &FieldError{Line: line, Msg: fmt.Sprintf("%d bytes, limit %d", len(l), MaxJSONLLineBytes), Err: ErrLimit}
 		}
 		l = bytes.TrimSpace(l)
 		if len(l) == 0 {
 			continue
 		}
 		if len(out) == MaxJSONLLines {
-			return nil, &FieldError{Pointer: fmt.Sprintf("line %d", line), Msg: fmt.Sprintf("more than %d documents", MaxJSONLLines), Err: ErrLimit}
+			return nil, &FieldError{Line: line, Msg: fmt.Sprintf("more than %d documents", MaxJSONLLines), Err: ErrLimit}
 		}
 		if !json.Valid(l) {
-			return nil, &FieldError{Pointer: fmt.Sprintf("line %d", line), Msg: "is not a single JSON value", Err: ErrInvalidDocument}
+			return nil, &FieldError{Line: line, Msg: "is not a single JSON value", Err: ErrInvalidDocument}
 		}
 		if l[0] != '{' {
-			return nil, &FieldError{Pointer: fmt.Sprintf("line %d", line), Msg: "is not a JSON object", Err: ErrInvalidDocument}
+			return nil, &FieldError{Line: line, Msg: "is not a JSON object", Err: ErrInvalidDocument}
 		}
 		out = append(out, l)
 	}

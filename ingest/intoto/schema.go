@@ -105,7 +105,7 @@ func (p *parser) validateSchema(pred value) error {
 		}
 		msgs = append(msgs, ptr+": "+l.ErrorKind.LocalizedString(printer))
 	}
-	return &FieldError{Doc: p.name, Pointer: first, Msg: "violates " + SchemaFiles[p.st.PredicateType] + ": " + strings.Join(msgs, "; "), Err: ErrSchema}
+	return &FieldError{Doc: p.name, Field: first, Msg: "violates " + SchemaFiles[p.st.PredicateType] + ": " + strings.Join(msgs, "; "), Err: ErrSchema}
 }
 
 func collectLeaves(e *jsonschema.ValidationError, out *[]*jsonschema.ValidationError) {

@@ -68,35 +68,9 @@ type Options struct {
 }
 
 // FieldError names the card, the field (a YAML path such as
-// "base_model[1]") and its line in the file.
-type FieldError struct {
-	Doc   string
-	Field string
-	Line  int // 1-based line in the file; 0 when unknown
-	Msg   string
-	Err   error
-}
-
-func (e *FieldError) Error() string {
-	var sb strings.Builder
-	sb.WriteString(e.Err.Error())
-	if e.Doc != "" {
-		sb.WriteString(": document ")
-		sb.WriteString(e.Doc)
-	}
-	if e.Line > 0 {
-		fmt.Fprintf(&sb, ": line %d", e.Line)
-	}
-	if e.Field != "" {
-		sb.WriteString(": ")
-		sb.WriteString(e.Field)
-	}
-	sb.WriteString(": ")
-	sb.WriteString(e.Msg)
-	return sb.String()
-}
-
-func (e *FieldError) Unwrap() error { return e.Err }
+// "base_model[1]") and its line in the file: the format packages' one
+// located error, docerr.FieldError.
+type FieldError = docerr.FieldError
 
 // modelFields and datasetFields are the front matter keys that make a
 // markdown file a card, and tell the two kinds apart.
@@ -238,6 +212,3 @@ func resolveName(name string, kind Kind, fromCard bool) (keys []string, dataset 
 	}
 	return []string{graph.NameKey(bare)}, kind == KindDataset, true
 }
-
-// Location is where in the card the error is (docerr.Located).
-func (e *FieldError) Location() (string, int) { return e.Field, e.Line }

@@ -1,10 +1,8 @@
 package modelcard_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/ingest/ingesttest"
 	"github.com/modelgraph/modelgraph/ingest/modelcard"
 )
 
@@ -28,46 +27,6 @@ func read(t testing.TB, name string) []byte {
 
 func doc(name string, data []byte) graph.Document {
 	return graph.Document{Digest: graph.SHA256Key(data), Source: name}
-}
-
-func label(b *graph.Batch, i int) string {
-	if i == graph.DocNode {
-		return "Document"
-	}
-	return string(b.Nodes[i].Kind) + "(" + b.Nodes[i].Keys[0] + ")"
-}
-
-func attrs(as map[string]string) string {
-	if len(as) == 0 {
-		return ""
-	}
-	var p []string
-	for _, k := range slices.Sorted(maps.Keys(as)) {
-		p = append(p, k+"="+as[k])
-	}
-	return " {" + strings.Join(p, ", ") + "}"
-}
-
-func dump(b *graph.Batch) (nodes, edges []string) {
-	for i, n := range b.Nodes {
-		if i != graph.DocNode {
-			nodes = append(nodes, fmt.Sprintf("%s %v%s", n.Kind, n.Keys, attrs(n.Attrs)))
-		}
-	}
-	for _, e := range b.Edges {
-		edges = append(edges, fmt.Sprintf("%s -%s-> %s%s", label(b, e.From), e.Kind, label(b, e.To), attrs(withoutSubjectKeys(b, e))))
-	}
-	slices.Sort(nodes)
-	slices.Sort(edges)
-	return nodes, edges
-}
-
-func same(t *testing.T, what string, got, want []string) {
-	t.Helper()
-	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Errorf("%s:\n got  %q\n want %q", what, got, want)
-	}
 }
 
 func TestCards(t *testing.T) {
@@ -149,9 +108,8 @@ func TestCards(t *testing.T) {
 			if b.Doc.Type != tt.docType || b.Nodes[graph.DocNode].Attrs["status"] != "unsigned" {
 				t.Errorf("doc type %q attrs %v", b.Doc.Type, b.Nodes[graph.DocNode].Attrs)
 			}
-			n, e := dump(b)
-			same(t, "nodes", n, tt.nodes)
-			same(t, "edges", e, tt.edges)
+			ingesttest.SameLines(t, "nodes", ingesttest.Nodes(b), tt.nodes)
+			ingesttest.SameLines(t, "edges", ingesttest.Edges(b), tt.edges)
 		})
 	}
 }
@@ -165,7 +123,7 @@ func TestCardSignatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, e := dump(b)
+	e := ingesttest.Edges(b)
 	if b.Nodes[graph.DocNode].Attrs["status"] != "verified" || !slices.Contains(e, "Document -SIGNED_BY-> Identity(oidc:https://accounts.google.com|release@acme.example) {method=keyless, status=verified}") {
 		t.Errorf("status %q edges %q", b.Nodes[graph.DocNode].Attrs["status"], e)
 	}
@@ -258,19 +216,4 @@ func TestMetricsLimit(t *testing.T) {
 	if a["metricsOmitted"] != "3" || a["metric:d/m0"] != "0" || a[fmt.Sprintf("metric:d/m%d", modelcard.MaxMetrics)] != "" {
 		t.Errorf("attrs %v", a)
 	}
-}
-
-// withoutSubjectKeys drops the subject keys Validate records on a DESCRIBES
-// edge when they are exactly its subject spec's keys (kept, so the
-// comparison fails, when they are not).
-func withoutSubjectKeys(b *graph.Batch, e graph.EdgeSpec) map[string]string {
-	as := maps.Clone(e.Attrs)
-	if e.Kind != graph.Describes {
-		return as
-	}
-	want, _ := json.Marshal(slices.Sorted(slices.Values(b.Nodes[e.To].Keys)))
-	if as[graph.SubjectKeysAttr] == string(want) {
-		delete(as, graph.SubjectKeysAttr)
-	}
-	return as
 }

@@ -2,7 +2,6 @@ package oms_test
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,15 +9,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/oms"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
@@ -134,29 +132,6 @@ func pubKey(t *testing.T, k *ecdsa.PrivateKey) trust.PublicKey {
 	return p
 }
 
-func issueCert(t *testing.T, tmpl, parent *x509.Certificate, pub crypto.PublicKey, signer crypto.Signer) *x509.Certificate {
-	t.Helper()
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl.SerialNumber = serial
-	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(time.Hour)
-	if parent == nil {
-		parent = tmpl
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func verifyInterop(t *testing.T, dir, sigPath string, pol *trust.Policy) *oms.Report {
 	t.Helper()
 	r, err := oms.VerifyModel(ctx, dir, read(t, sigPath), pol, oms.VerifyOptions{SignaturePath: sigPath})
@@ -170,12 +145,12 @@ func TestInteropModelSigningCertificate(t *testing.T) {
 	py := modelSigningPython(t)
 	work := t.TempDir()
 	rootKey := newECKey(t, elliptic.P384(), filepath.Join(work, "root.key"))
-	root := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-root"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, &rootKey.PublicKey, rootKey)
+	root := envelopetest.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-root"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, rootKey, &rootKey.PublicKey)
 	interKey := newECKey(t, elliptic.P384(), filepath.Join(work, "int.key"))
-	inter := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-intermediate"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, root, &interKey.PublicKey, rootKey)
+	inter := envelopetest.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-intermediate"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, root, rootKey, &interKey.PublicKey)
 	leafKeyPath := filepath.Join(work, "leaf.key")
 	leafKey := newECKey(t, elliptic.P256(), leafKeyPath)
-	leaf := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "release-signer"}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}, inter, &leafKey.PublicKey, interKey)
+	leaf := envelopetest.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "release-signer"}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}, inter, interKey, &leafKey.PublicKey)
 	writePEM(t, filepath.Join(work, "root.pem"), "CERTIFICATE", root.Raw)
 	writePEM(t, filepath.Join(work, "int.pem"), "CERTIFICATE", inter.Raw)
 	writePEM(t, filepath.Join(work, "leaf.pem"), "CERTIFICATE", leaf.Raw)
@@ -197,7 +172,7 @@ func TestInteropModelSigningCertificate(t *testing.T) {
 	// Trusting only the intermediate (no anchor) is not trusting the chain;
 	// another CA is not either.
 	rk2 := newECKey(t, elliptic.P256(), filepath.Join(work, "root2.key"))
-	root2 := issueCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-root"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, &rk2.PublicKey, rk2)
+	root2 := envelopetest.Issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "interop-root"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, rk2, &rk2.PublicKey)
 	if r := verifyInterop(t, dir, sigPath, &trust.Policy{Rules: []trust.Rule{{CAs: []trust.CABundle{{Source: "impostor", Roots: []*x509.Certificate{root2}}}}}}); r.SignatureVerified {
 		t.Fatal("verified against a CA with the same name but another key")
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/oms"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 )
@@ -305,7 +306,7 @@ func selfSignedCert(t *testing.T, work, name string, tmpl *x509.Certificate) (ke
 	keyPath = filepath.Join(work, name+".key")
 	k := newECKey(t, elliptic.P256(), keyPath)
 	tmpl.Subject = pkix.Name{CommonName: name}
-	c := issueCert(t, tmpl, nil, &k.PublicKey, k)
+	c := envelopetest.Issue(t, tmpl, nil, k, &k.PublicKey)
 	certPath = filepath.Join(work, name+".pem")
 	writePEM(t, certPath, "CERTIFICATE", c.Raw)
 	return keyPath, certPath
@@ -342,25 +343,15 @@ func TestReferenceSignedModels(t *testing.T) {
 		now := time.Now()
 		rootKey := newECKey(t, elliptic.P384(), filepath.Join(work, "root.key"))
 		rootTmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "ref-root"}, IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-		root := issueCert(t, rootTmpl, nil, &rootKey.PublicKey, rootKey)
+		root := envelopetest.Issue(t, rootTmpl, nil, rootKey, &rootKey.PublicKey)
 		rootPEM := filepath.Join(work, "root.pem")
 		writePEM(t, rootPEM, "CERTIFICATE", root.Raw)
 		leafKeyPath := filepath.Join(work, "leaf.key")
 		leafKey := newECKey(t, elliptic.P256(), leafKeyPath)
 		leafWith := func(name string, notBefore, notAfter time.Time) string {
 			tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: name}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}}
-			c := issueCert(t, tmpl, root, &leafKey.PublicKey, rootKey)
-			if !notBefore.IsZero() {
-				// issueCert sets a valid window; re-issue with the one asked for.
-				tmpl.NotBefore, tmpl.NotAfter = notBefore, notAfter
-				der, err := x509.CreateCertificate(nil, tmpl, root, &leafKey.PublicKey, rootKey)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if c, err = x509.ParseCertificate(der); err != nil {
-					t.Fatal(err)
-				}
-			}
+			tmpl.NotBefore, tmpl.NotAfter = notBefore, notAfter // zero: valid now
+			c := envelopetest.Issue(t, tmpl, root, rootKey, &leafKey.PublicKey)
 			p := filepath.Join(work, name+".pem")
 			writePEM(t, p, "CERTIFICATE", c.Raw)
 			return p

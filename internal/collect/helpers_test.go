@@ -2,7 +2,6 @@ package collect_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
+	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/collect"
 )
@@ -58,16 +58,7 @@ func (r *recorder) all() []collect.Outcome {
 // statement returns a small unsigned in-toto statement naming digest.
 func statement(t *testing.T, name, digestHex, predicateType string, predicate any) []byte {
 	t.Helper()
-	b, err := json.Marshal(map[string]any{
-		"_type":         "https://in-toto.io/Statement/v1",
-		"subject":       []any{map[string]any{"name": name, "digest": map[string]string{"sha256": digestHex}}},
-		"predicateType": predicateType,
-		"predicate":     predicate,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return envelopetest.Statement(t, predicateType, predicate, envelopetest.Subject{Name: name, SHA256: digestHex})
 }
 
 // datasetStatement is a valid project dataset attestation.

@@ -16,39 +16,12 @@ import (
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/demo/demotest"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
-// loaded returns a bolt store holding the demo, loaded through a pipeline
-// that trusts the demo keys.
-func loaded(t *testing.T) (*embedded.Store, *ingest.Pipeline) {
-	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	pol, err := demo.WithTrust(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}
-	rep, err := demo.Load(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs, err := demo.Documents()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep != (demo.Report{Documents: len(docs), Ingested: len(docs)}) {
-		t.Fatalf("first load: %+v for %d documents", rep, len(docs))
-	}
-	return s, p
-}
-
 func TestLoadVerifiesEverySignedDocument(t *testing.T) {
-	s, p := loaded(t)
+	s, p := demotest.Store(t)
 	ctx := context.Background()
 	docs, err := demo.Documents()
 	if err != nil {
@@ -180,7 +153,7 @@ func mustDemoKey(t *testing.T) []trust.PublicKey {
 
 // TestLineage checks the supply chain through the store's own traversal.
 func TestLineage(t *testing.T) {
-	s, _ := loaded(t)
+	s, _ := demotest.Store(t)
 	ctx := context.Background()
 	raw := one(t, s, "name:acme/clinical-notes-raw@2024-01", graph.KindDataset)
 	res, err := s.Traverse(ctx, graph.TraverseRequest{From: []graph.NodeID{raw.ID}, Direction: graph.Downstream})
@@ -265,7 +238,7 @@ func TestLineage(t *testing.T) {
 
 // TestIncidentQuestions pins the answers docs/demo.md gives.
 func TestIncidentQuestions(t *testing.T) {
-	s, _ := loaded(t)
+	s, _ := demotest.Store(t)
 	ctx := context.Background()
 	q := query.New(s)
 
@@ -331,7 +304,7 @@ func TestIncidentQuestions(t *testing.T) {
 
 // TestFollowUpQuestions pins the further answers docs/demo.md gives.
 func TestFollowUpQuestions(t *testing.T) {
-	s, _ := loaded(t)
+	s, _ := demotest.Store(t)
 	ctx := context.Background()
 	q := query.New(s)
 
@@ -464,7 +437,7 @@ func label(n graph.Node) string {
 // q4 model now (active), not the withdrawn predecessor the shortest path
 // happens to pass through, and activeOnly must keep it.
 func TestDeployedModelsTrainedOnReportsWhatRunsNow(t *testing.T) {
-	s, _ := loaded(t)
+	s, _ := demotest.Store(t)
 	q := query.New(s)
 	for _, activeOnly := range []bool{false, true} {
 		ans, err := q.DeployedModelsTrainedOn(context.Background(), "s3://acme-data/datasets/clinical-notes-raw/2024-01/", query.DeployedOptions{ActiveOnly: activeOnly})

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,9 +13,9 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
-	"github.com/modelgraph/modelgraph/graph/neo4j"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // canonicalDump renders everything a store holds without its opaque ids or
@@ -77,12 +76,7 @@ func canonicalDump(t *testing.T, r graph.Reader) string {
 
 func openOrderStore(t *testing.T) *embedded.Store {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return testserve.Embedded(t)
 }
 
 func pushAll(t *testing.T, p *ingest.Pipeline, docs []ingest.Input) {
@@ -103,30 +97,12 @@ func TestDemoOrderIndependent(t *testing.T) {
 // The same on a real Neo4j (MODELGRAPH_NEO4J_URI; it resets the database,
 // so the test command runs it after the packages that share it).
 func TestDemoOrderIndependentNeo4j(t *testing.T) {
-	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
-	if uri == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("MODELGRAPH_NEO4J_URI is not set: CI must run the order test on Neo4j (make test starts one)")
-		}
-		t.Skip("MODELGRAPH_NEO4J_URI not set")
-	}
+	s := testserve.Neo4j(t)
 	ctx := context.Background()
-	cfg := neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")}
-	s, err := neo4j.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(ctx); err != nil {
-			t.Errorf("graph invariants on Neo4j: %v", err)
-		}
-		_ = neo4j.Reset(ctx, cfg)
-		_ = s.Close()
-	})
 	// One database: each run starts from a reset (the store is shared, so
 	// a run's dump is taken before the next reset).
 	orderIndependent(t, 4, func(t *testing.T) graph.Store {
-		if err := neo4j.Reset(ctx, cfg); err != nil {
+		if err := testserve.ResetNeo4j(ctx); err != nil {
 			t.Fatal(err)
 		}
 		return s

@@ -3,13 +3,10 @@ package gql
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/modelgraph/modelgraph/graph/embedded"
-	"github.com/modelgraph/modelgraph/ingest"
-	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/demo/demotest"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
@@ -18,19 +15,8 @@ import (
 // GraphQL answers are the posture service's, and the server's posture
 // policy decides the levels.
 func TestPostureQueries(t *testing.T) {
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	pol, err := demo.TrustPolicy()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _ := demotest.Store(t)
 	ctx := context.Background()
-	if _, err := demo.Load(ctx, &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}); err != nil {
-		t.Fatal(err)
-	}
 	const dep = "deployment:production/eu-west-1/ml-serving/clinical-chat"
 	ps, _ := posture.New(query.New(s), posture.DefaultPolicy())
 	want, err := ps.Posture(ctx, dep)

@@ -20,6 +20,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest/sbom"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 const corpus = "../../testdata/sbom"
@@ -40,12 +41,7 @@ func guacServer(t testing.TB) (string, graphql.Client) {
 
 func openStore(t testing.TB) *embedded.Store {
 	t.Helper()
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return testserve.Embedded(t)
 }
 
 func apply(t testing.TB, st graph.Store, b *graph.Batch) {

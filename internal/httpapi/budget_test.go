@@ -92,10 +92,7 @@ func TestGraphQLHostile(t *testing.T) {
 // returns its handles.
 func bigGraph(t *testing.T, s graph.Store, n int) *synth.Chain {
 	t.Helper()
-	ch, err := synth.Stream(synth.ForNodes(n), func(b *graph.Batch) error {
-		_, err := s.Apply(context.Background(), b)
-		return err
-	})
+	ch, err := synth.Load(context.Background(), s, synth.ForNodes(n))
 	if err != nil {
 		t.Fatal(err)
 	}

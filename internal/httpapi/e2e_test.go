@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
-	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -11,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/neo4j"
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // Digests of the e2e supply chain (testdata/query/e2e/README.md).
@@ -44,30 +42,7 @@ func TestEndToEnd(t *testing.T) { runEndToEnd(t, openBolt(t)) }
 // It resets that database, so the test command runs it on its own, after
 // the other packages (graph/neo4j's suite resets the same database).
 func TestEndToEndNeo4j(t *testing.T) {
-	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
-	if uri == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("MODELGRAPH_NEO4J_URI is not set: CI must run the end-to-end test on Neo4j (make test starts one)")
-		}
-		t.Skip("MODELGRAPH_NEO4J_URI not set")
-	}
-	ctx := context.Background()
-	cfg := neo4j.Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")}
-	s, err := neo4j.Open(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := neo4j.Reset(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(ctx); err != nil {
-			t.Errorf("graph invariants on Neo4j: %v", err)
-		}
-		_ = neo4j.Reset(ctx, cfg)
-		_ = s.Close()
-	})
-	runEndToEnd(t, s)
+	runEndToEnd(t, testserve.Neo4j(t))
 }
 
 func runEndToEnd(t *testing.T, store graph.Store) {

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
-	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 const (
@@ -62,17 +62,7 @@ func startTrusting(t *testing.T, o Options, pol *trust.Policy) *env {
 // openBolt is an embedded store checked for invariants at cleanup.
 func openBolt(t *testing.T) graph.Store {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "graph.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(context.Background()); err != nil {
-			t.Errorf("graph invariants: %v", err)
-		}
-		_ = s.Close()
-	})
-	return s
+	return testserve.Embedded(t)
 }
 
 // startOn serves the API over store s.

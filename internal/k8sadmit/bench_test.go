@@ -34,22 +34,7 @@ func BenchmarkWebhookDecision(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var batch []*graph.Batch
-		flush := func() error {
-			_, err := st.ApplyAll(context.Background(), batch)
-			batch = batch[:0]
-			return err
-		}
-		chain, err := synth.Stream(synth.ForNodes(n), func(bt *graph.Batch) error {
-			batch = append(batch, bt)
-			if len(batch) == 256 {
-				return flush()
-			}
-			return nil
-		})
-		if err == nil {
-			err = flush()
-		}
+		chain, err := synth.Load(context.Background(), st, synth.ForNodes(n))
 		if err != nil {
 			b.Fatal(err)
 		}

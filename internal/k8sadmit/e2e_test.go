@@ -31,6 +31,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 type kube struct {
@@ -80,14 +81,6 @@ func (k *kube) mustCreate(path string, obj any) {
 	}
 }
 
-func repoRoot(t *testing.T) string {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(wd, "..", "..")
-}
-
 func startKube(t *testing.T, extraEnv ...string) *kube {
 	bin := os.Getenv("MODELGRAPH_KUBE_APISERVER")
 	if bin == "" {
@@ -100,7 +93,7 @@ func startKube(t *testing.T, extraEnv ...string) *kube {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("MODELGRAPH_KUBE_APISERVER=%s: %v", bin, err)
 	}
-	script := filepath.Join(repoRoot(t), "deploy", "dev", "kube-apiserver.sh")
+	script := filepath.Join(testserve.RepoRoot(t), "deploy", "dev", "kube-apiserver.sh")
 	dir := t.TempDir()
 	run := func(args ...string) {
 		cmd := exec.Command("bash", append([]string{script}, args...)...)
@@ -202,7 +195,7 @@ func apiVersion(kind string) string {
 // webhookConfig is the shipped deploy/k8s/admission/webhook.yaml with
 // each webhook's service replaced by a URL on 127.0.0.1 and the CA bundle.
 func webhookConfig(t *testing.T, base, caB64 string) map[string]any {
-	b, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "k8s", "admission", "webhook.yaml"))
+	b, err := os.ReadFile(filepath.Join(testserve.RepoRoot(t), "deploy", "k8s", "admission", "webhook.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +233,7 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 	// Certificates first: the API server presents the client certificate
 	// to the webhook, which accepts no caller without one.
 	certs := t.TempDir()
-	if out, err := exec.Command("bash", filepath.Join(repoRoot(t), "deploy", "dev", "webhook-certs.sh"), certs).CombinedOutput(); err != nil {
-		t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
-	}
+	testserve.WebhookCerts(t, certs)
 	k := startKube(t, "KUBE_WEBHOOK_CLIENT_CERT="+filepath.Join(certs, "client.crt"), "KUBE_WEBHOOK_CLIENT_KEY="+filepath.Join(certs, "client.key"))
 
 	// modelgraph: a real store and pipeline with a trust policy, and signed
@@ -426,7 +417,7 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 			"ClusterRole": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
 		}
 		for _, f := range []string{"admission/rbac.yaml", "admission/service.yaml", "admission/config.yaml", "statefulset.yaml"} {
-			b, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "k8s", f))
+			b, err := os.ReadFile(filepath.Join(testserve.RepoRoot(t), "deploy", "k8s", f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -452,7 +443,7 @@ func TestEndToEndKubeAPIServer(t *testing.T) {
 			}
 		}
 		// The StatefulSet patch applies to the shipped StatefulSet.
-		patch, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "k8s", "admission", "patches", "statefulset.yaml"))
+		patch, err := os.ReadFile(filepath.Join(testserve.RepoRoot(t), "deploy", "k8s", "admission", "patches", "statefulset.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,27 +3,20 @@ package k8sadmit
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // The webhook serves the renewed certificate after webhook-certs.sh (or
 // cert-manager) replaces the files, without a restart.
 func TestListenReloadsCertificate(t *testing.T) {
 	dir := t.TempDir()
-	gen := func() {
-		t.Helper()
-		if out, err := exec.Command("bash", filepath.Join("..", "..", "deploy", "dev", "webhook-certs.sh"), dir).CombinedOutput(); err != nil {
-			t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
-		}
-	}
-	gen()
+	pool := testserve.WebhookCerts(t, dir)
 	w := newWorld(t)
 	wh, err := New(w.q, nil, Config{}, nil)
 	if err != nil {
@@ -40,12 +33,6 @@ func TestListenReloadsCertificate(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, time.Second) }()
 	defer func() { cancel(); <-done }()
-	ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
 	serial := func() string {
 		t.Helper()
 		c, err := tls.Dial("tcp", s.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
@@ -57,7 +44,7 @@ func TestListenReloadsCertificate(t *testing.T) {
 	}
 	first := serial()
 	time.Sleep(20 * time.Millisecond) // a new modification time
-	gen()
+	testserve.WebhookCerts(t, dir)    // the same CA, a new serving certificate
 	if second := serial(); second == first {
 		t.Fatalf("still serving certificate %s after renewal", first)
 	}
@@ -70,9 +57,7 @@ func TestListenReloadsCertificate(t *testing.T) {
 // API server) gets an answer.
 func TestListenRequiresClientCertificate(t *testing.T) {
 	dir := t.TempDir()
-	if out, err := exec.Command("bash", filepath.Join("..", "..", "deploy", "dev", "webhook-certs.sh"), dir).CombinedOutput(); err != nil {
-		t.Fatalf("webhook-certs.sh: %v\n%s", err, out)
-	}
+	pool := testserve.WebhookCerts(t, dir)
 	w := newWorld(t)
 	wh, err := New(w.q, nil, Config{}, nil)
 	if err != nil {
@@ -86,9 +71,6 @@ func TestListenRequiresClientCertificate(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, time.Second) }()
 	defer func() { cancel(); <-done }()
-	ca, _ := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
 	get := func(certs []tls.Certificate) error {
 		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: certs}}}
 		resp, err := c.Get("https://" + s.Addr().String() + "/healthz")

@@ -7,8 +7,6 @@ package k8sadmit
 
 import (
 	"context"
-	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/modelgraph/modelgraph/ingest/envelope/envelopetest"
 	"github.com/modelgraph/modelgraph/ingest/trust"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 const pt = envelopetest.InTotoPayloadType
@@ -44,19 +43,11 @@ type subj struct{ name, sha string }
 
 func statement(t testing.TB, predType string, subjects []subj, pred map[string]any) []byte {
 	t.Helper()
-	var ss []map[string]any
+	var ss []envelopetest.Subject
 	for _, s := range subjects {
-		m := map[string]any{"digest": map[string]string{"sha256": s.sha}}
-		if s.name != "" {
-			m["name"] = s.name
-		}
-		ss = append(ss, m)
+		ss = append(ss, envelopetest.Subject{Name: s.name, SHA256: s.sha})
 	}
-	b, err := json.Marshal(map[string]any{"_type": "https://in-toto.io/Statement/v1", "subject": ss, "predicateType": predType, "predicate": pred})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return envelopetest.Statement(t, predType, pred, ss...)
 }
 
 func provenance(t testing.TB, subjects ...subj) []byte {
@@ -85,11 +76,7 @@ type world struct {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	s, pol := newPolicy(t)
-	st, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := testserve.Embedded(t)
 	return &world{store: st, q: query.New(st), pipe: &ingest.Pipeline{Store: st, Parser: ingest.NewParser(pol)}, s: s, docs: map[string]string{}}
 }
 

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -31,22 +30,7 @@ func BenchmarkReport(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			var batch []*graph.Batch
-			flush := func() error {
-				_, err := s.ApplyAll(context.Background(), batch)
-				batch = batch[:0]
-				return err
-			}
-			if _, err = synth.Stream(synth.ForNodes(n), func(bt *graph.Batch) error {
-				batch = append(batch, bt)
-				if len(batch) == 256 {
-					return flush()
-				}
-				return nil
-			}); err == nil {
-				err = flush()
-			}
-			if err != nil {
+			if _, err := synth.Load(context.Background(), s, synth.ForNodes(n)); err != nil {
 				b.Fatal(err)
 			}
 			ps, err := posture.New(query.New(s), posture.DefaultPolicy())

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/posture"
 	"github.com/modelgraph/modelgraph/internal/query"
@@ -21,11 +20,7 @@ func TestReportParallelMatchesSequential(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var batch []*graph.Batch
-	if _, err := synth.Stream(synth.ForNodes(10_000), func(b *graph.Batch) error { batch = append(batch, b); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ApplyAll(context.Background(), batch); err != nil {
+	if _, err := synth.Load(context.Background(), s, synth.ForNodes(10_000)); err != nil {
 		t.Fatal(err)
 	}
 	ps, err := posture.New(query.New(s), posture.DefaultPolicy())

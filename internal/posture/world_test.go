@@ -69,19 +69,11 @@ type subj struct{ name, sha string }
 
 func statement(t *testing.T, predType string, pred any, subjects ...subj) []byte {
 	t.Helper()
-	var ss []obj
+	var ss []envelopetest.Subject
 	for _, s := range subjects {
-		m := obj{"digest": obj{"sha256": s.sha}}
-		if s.name != "" {
-			m["name"] = s.name
-		}
-		ss = append(ss, m)
+		ss = append(ss, envelopetest.Subject{Name: s.name, SHA256: s.sha})
 	}
-	b, err := json.Marshal(obj{"_type": "https://in-toto.io/Statement/v1", "subject": ss, "predicateType": predType, "predicate": pred})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return envelopetest.Statement(t, predType, pred, ss...)
 }
 
 // model is a model of the chain: its digest is the OMS root digest of its

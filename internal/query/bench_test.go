@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
@@ -40,22 +39,7 @@ func benchStore(b *testing.B, nodes int) *benchGraph {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var batch []*graph.Batch
-	flush := func() error {
-		_, err := s.ApplyAll(context.Background(), batch)
-		batch = batch[:0]
-		return err
-	}
-	chain, err := synth.Stream(synth.ForNodes(nodes), func(bt *graph.Batch) error {
-		batch = append(batch, bt)
-		if len(batch) == 256 {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
+	chain, err := synth.Load(context.Background(), s, synth.ForNodes(nodes))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,24 @@ import (
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
+// omsRoot is the root digest of the model the reference model_signing
+// tool signed in testdata/oms/v1.1.0-elliptic-key.
+const omsRoot = "sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4"
+
+// omsReference is that OMS signature and the public key it was signed with.
+func omsReference(t *testing.T) ([]byte, trust.PublicKey) {
+	t.Helper()
+	sig, err := os.ReadFile("../../testdata/oms/v1.1.0-elliptic-key/model.sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := trust.LoadPublicKey("../../testdata/oms/keys/certificate/signing-key-pub.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig, key
+}
+
 // The LoRA adapter of the field report: its OMS signature (signed by the
 // reference model_signing tool, root digest only), then its Hugging Face
 // card (hub id only, with its base model), then a deployment record naming
@@ -20,15 +38,7 @@ import (
 // the staging deployment is reached from the base model, and the hub key
 // is never dropped.
 func TestAdapterIdentityIsOneNodeInAnyOrder(t *testing.T) {
-	const omsRoot = "sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4"
-	sig, err := os.ReadFile("../../testdata/oms/v1.1.0-elliptic-key/model.sig")
-	if err != nil {
-		t.Fatal(err)
-	}
-	omsKey, err := trust.LoadPublicKey("../../testdata/oms/keys/certificate/signing-key-pub.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sig, omsKey := omsReference(t)
 	s, _ := newSigners(t)
 	pol := &trust.Policy{Rules: []trust.Rule{
 		{Name: "oms", Roles: []graph.Role{graph.RoleModelSignature}, Keys: []trust.PublicKey{omsKey}},
@@ -93,15 +103,7 @@ func TestAdapterIdentityIsOneNodeInAnyOrder(t *testing.T) {
 // resolved advisory and a deployment record, both signed by keys trusted
 // for their own roles, never make it verified (the field report's case).
 func TestFailedOMSSignatureIsNotLaunderedByOtherRoles(t *testing.T) {
-	const omsRoot = "sha256:92745110b1ab4368471cbe31664e10174e954b113a3df333db860317b2c6dec4"
-	sig, err := os.ReadFile("../../testdata/oms/v1.1.0-elliptic-key/model.sig")
-	if err != nil {
-		t.Fatal(err)
-	}
-	omsKey, err := trust.LoadPublicKey("../../testdata/oms/keys/certificate/signing-key-pub.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sig, omsKey := omsReference(t)
 	s, _ := newSigners(t)
 	pol := &trust.Policy{Rules: []trust.Rule{
 		{Name: "model-signers", Roles: []graph.Role{graph.RoleModelSignature}, Keys: []trust.PublicKey{s.model.PublicKey(t)}},

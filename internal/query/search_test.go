@@ -3,7 +3,6 @@ package query_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,8 +10,8 @@ import (
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
-	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/demo/demotest"
 	"github.com/modelgraph/modelgraph/internal/query"
 )
 
@@ -20,18 +19,7 @@ import (
 // wrapper (the Service builds its own index and rebuilds it after writes).
 func demoService(t *testing.T) (*query.Service, *embedded.Store) {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	pol, err := demo.WithTrust(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Load(context.Background(), &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := demotest.Store(t)
 	return query.New(s), s
 }
 

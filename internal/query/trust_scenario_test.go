@@ -8,9 +8,7 @@ package query_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -25,6 +23,7 @@ import (
 	"github.com/modelgraph/modelgraph/internal/admission"
 	"github.com/modelgraph/modelgraph/internal/gql"
 	"github.com/modelgraph/modelgraph/internal/query"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 // signers of the scenarios, each trusted for one role unless said.
@@ -62,22 +61,11 @@ type subj struct{ name, uri, sha string }
 
 func statement(t *testing.T, pt string, subjects []subj, pred map[string]any) []byte {
 	t.Helper()
-	var ss []map[string]any
+	var ss []envelopetest.Subject
 	for _, s := range subjects {
-		m := map[string]any{"digest": map[string]string{"sha256": s.sha}}
-		if s.name != "" {
-			m["name"] = s.name
-		}
-		if s.uri != "" {
-			m["uri"] = s.uri
-		}
-		ss = append(ss, m)
+		ss = append(ss, envelopetest.Subject{Name: s.name, URI: s.uri, SHA256: s.sha})
 	}
-	b, err := json.Marshal(map[string]any{"_type": "https://in-toto.io/Statement/v1", "subject": ss, "predicateType": pt, "predicate": pred})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return envelopetest.Statement(t, pt, pred, ss...)
 }
 
 func provenance(t *testing.T, subjects ...subj) []byte {
@@ -113,11 +101,7 @@ type tworld struct {
 
 func newTWorld(t *testing.T, pol *trust.Policy) *tworld {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := testserve.Embedded(t)
 	return &tworld{store: s, q: query.New(s), pipe: &ingest.Pipeline{Store: s, Parser: ingest.NewParser(pol)}}
 }
 

@@ -53,7 +53,7 @@ func TestCrashConsistency(t *testing.T) {
 					mu.Lock()
 					sent[digest] = doc
 					mu.Unlock()
-					rs, err := push(ctx, client, srv.base, doc)
+					rs, err := push(ctx, client, srv.Base, doc)
 					if err != nil {
 						return // the server died (or the round ended): unacknowledged
 					}
@@ -67,7 +67,7 @@ func TestCrashConsistency(t *testing.T) {
 			}()
 		}
 		time.Sleep(time.Duration(50+rng.IntN(400)) * time.Millisecond)
-		srv.kill()
+		srv.Kill()
 		cancel()
 		wg.Wait()
 		t.Logf("round %d: killed; %d documents acknowledged so far", round, totalAcked.Load())
@@ -80,12 +80,12 @@ func TestCrashConsistency(t *testing.T) {
 		break
 	}
 	if anyDoc != nil {
-		rs, err := push(context.Background(), http.DefaultClient, srv.base, anyDoc)
+		rs, err := push(context.Background(), http.DefaultClient, srv.Base, anyDoc)
 		if err != nil || len(rs) != 1 || !rs[0].Duplicate {
 			t.Errorf("re-push of an acknowledged document after crashes: %+v, %v (want duplicate)", rs, err)
 		}
 	}
-	srv.stop(t)
+	_ = srv.Stop(t)
 	if len(acked) == 0 {
 		t.Fatal("no document was acknowledged in any round: the harness measured nothing")
 	}

@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,111 +8,26 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
-var binOnce struct {
-	sync.Once
-	path string
-	err  error
-}
-
-// binary builds cmd/modelgraph once per test process.
-func binary(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mg-bin-")
-		if err != nil {
-			binOnce.err = err
-			return
-		}
-		binOnce.path = filepath.Join(dir, "modelgraph")
-		out, err := exec.Command("go", "build", "-o", binOnce.path, "../../cmd/modelgraph").CombinedOutput()
-		if err != nil {
-			binOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binOnce.err != nil {
-		t.Fatal(binOnce.err)
-	}
-	return binOnce.path
-}
-
-// server is a running `modelgraph serve` process.
-type server struct {
-	cmd  *exec.Cmd
-	base string
-	done chan error
-}
-
 // startServer runs serve on dataDir and waits until it listens.
-func startServer(t testing.TB, dataDir string, extra ...string) *server {
+func startServer(t testing.TB, dataDir string, extra ...string) *testserve.Server {
 	t.Helper()
 	return startServerIn(t, "", dataDir, extra...)
 }
 
 // startServerIn is startServer with the process placed in a cgroup first
-// (procs: the cgroup's cgroup.procs file; "" for none): a shell writes its
-// own pid there, then execs serve, so serve never runs outside it.
-func startServerIn(t testing.TB, procs, dataDir string, extra ...string) *server {
+// (procs: the cgroup's cgroup.procs file; "" for none).
+func startServerIn(t testing.TB, procs, dataDir string, extra ...string) *testserve.Server {
 	t.Helper()
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "error"}, extra...)
-	cmd := exec.Command(binary(t), args...)
-	if procs != "" {
-		cmd = exec.Command("sh", append([]string{"-c", `echo $$ > "$0" && exec "$@"`, procs, binary(t)}, args...)...)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		re := regexp.MustCompile(`listening on (http://\S+)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	go func() { s.done <- cmd.Wait() }()
-	select {
-	case s.base = <-addr:
-	case err := <-s.done:
-		t.Fatalf("serve exited before listening: %v", err)
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("serve did not start within 60s")
-	}
-	return s
-}
-
-func (s *server) kill() {
-	_ = s.cmd.Process.Kill()
-	<-s.done
-}
-
-func (s *server) stop(t testing.TB) {
-	t.Helper()
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(60 * time.Second):
-		s.kill()
-		t.Fatal("serve did not stop on SIGINT within 60s")
-	}
+	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "error"}, extra...)
+	return testserve.Start(t, testserve.Options{Cgroup: procs, Stderr: os.Stderr}, args...)
 }
 
 // receipt is the part of the push endpoint's answer the harness needs.

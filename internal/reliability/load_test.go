@@ -27,11 +27,11 @@ var (
 // time and count; loopback only.
 func TestLoad(t *testing.T) {
 	srv := startServer(t, t.TempDir())
-	defer srv.stop(t)
+	defer srv.Stop(t)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *loadClients}}
 	// Seed: one lineage to ask about.
 	for i := range 20 {
-		if _, err := push(context.Background(), client, srv.base, datasetDoc(999, i)); err != nil {
+		if _, err := push(context.Background(), client, srv.Base, datasetDoc(999, i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,9 +62,9 @@ func TestLoad(t *testing.T) {
 				kind := "query"
 				if c%5 == 0 {
 					kind = "push"
-					_, err = push(context.Background(), client, srv.base, datasetDoc(1000+c, i))
+					_, err = push(context.Background(), client, srv.Base, datasetDoc(1000+c, i))
 				} else {
-					err = graphql(client, srv.base, questions[(c+i)%len(questions)])
+					err = graphql(client, srv.Base, questions[(c+i)%len(questions)])
 				}
 				d := time.Since(start)
 				mu.Lock()

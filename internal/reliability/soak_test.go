@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/internal/synth"
 )
@@ -121,25 +120,7 @@ func seedGraph(t *testing.T, path string, n int) *synth.Chain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf []*graph.Batch
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		_, err := s.ApplyAll(context.Background(), buf)
-		buf = buf[:0]
-		return err
-	}
-	ch, err := synth.Stream(synth.ForNodes(n), func(b *graph.Batch) error {
-		buf = append(buf, b)
-		if len(buf) == 200 {
-			return flush()
-		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
-	}
+	ch, err := synth.Load(context.Background(), s, synth.ForNodes(n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +196,7 @@ func TestSoak(t *testing.T) {
 		extra = append(extra, "--memory-limit", strconv.FormatInt(*soakMemory*8/10, 10))
 	}
 	srv := startServerIn(t, procs, dataDir, extra...)
-	pid := srv.cmd.Process.Pid
+	pid := srv.Cmd.Process.Pid
 	t.Logf("serve pid %d under %s", pid, how)
 
 	// RSS watchdog: samples every 50 ms; past the limit it kills serve
@@ -232,9 +213,8 @@ func TestSoak(t *testing.T) {
 			select {
 			case <-watchCtx.Done():
 				return
-			case err := <-srv.done:
+			case <-srv.Exited():
 				died.Store(true)
-				srv.done <- err
 				return
 			case <-tick.C:
 				rss := procStatus(pid, "VmRSS")
@@ -243,7 +223,7 @@ func TestSoak(t *testing.T) {
 				}
 				if cg == nil && rss > *soakMemory {
 					t.Errorf("RSS %d MiB passed the %d MiB limit: killing serve", rss>>20, *soakMemory>>20)
-					_ = srv.cmd.Process.Kill()
+					_ = srv.Cmd.Process.Kill()
 				}
 			}
 		}
@@ -288,7 +268,7 @@ func TestSoak(t *testing.T) {
 				switch {
 				case c%20 == 1:
 					h := hostile[(c/20+i)%len(hostile)]
-					resp, err := client.Post(srv.base+h.path, "application/json", bytes.NewReader(h.body))
+					resp, err := client.Post(srv.Base+h.path, "application/json", bytes.NewReader(h.body))
 					if err != nil {
 						if ctx.Err() == nil {
 							fail("hostile %s: %v", h.name, err)
@@ -311,7 +291,7 @@ func TestSoak(t *testing.T) {
 						mu.Unlock()
 					}
 				case c%5 == 0:
-					rs, err := push(ctx, client, srv.base, datasetDoc(2000+c, i))
+					rs, err := push(ctx, client, srv.Base, datasetDoc(2000+c, i))
 					if err != nil {
 						if err == errBusy {
 							mu.Lock()
@@ -330,7 +310,7 @@ func TestSoak(t *testing.T) {
 					mu.Unlock()
 				default:
 					body, _ := json.Marshal(map[string]string{"query": questions[(c+i)%len(questions)]})
-					resp, err := client.Post(srv.base+"/graphql", "application/json", bytes.NewReader(body))
+					resp, err := client.Post(srv.Base+"/graphql", "application/json", bytes.NewReader(body))
 					if err != nil {
 						if ctx.Err() == nil {
 							fail("query: %v", err)
@@ -369,7 +349,7 @@ func TestSoak(t *testing.T) {
 		ooms = cg.oomKills()
 	}
 	if !crashed {
-		srv.stop(t)
+		_ = srv.Stop(t)
 	}
 	peak := max(rssPeak.Load(), hwm)
 

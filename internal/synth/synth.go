@@ -14,6 +14,7 @@
 package synth
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -294,6 +295,36 @@ func Stream(p Params, fn func(*graph.Batch) error) (*Chain, error) {
 		return nil, err
 	}
 	return pl.Stream(fn)
+}
+
+// loadChunk is how many documents Load writes per ApplyAll call.
+const loadChunk = 256
+
+// Load streams the chain for p into w, loadChunk documents per ApplyAll
+// call (a group commit each, so a 100k-node chain loads in seconds), and
+// returns its handles. Loading is how benchmarks and scale tests set up;
+// what they measure comes after.
+func Load(ctx context.Context, w graph.Writer, p Params) (*Chain, error) {
+	var chunk []*graph.Batch
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		_, err := w.ApplyAll(ctx, chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	c, err := Stream(p, func(b *graph.Batch) error {
+		chunk = append(chunk, b)
+		if len(chunk) == loadChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, flush()
 }
 
 // Handles returns the chain's handles without rendering anything.

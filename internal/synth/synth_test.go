@@ -2,12 +2,12 @@ package synth
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
 	"github.com/modelgraph/modelgraph/graph/embedded"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 func TestDeterministicAndValid(t *testing.T) {
@@ -39,40 +39,42 @@ func TestDeterministicAndValid(t *testing.T) {
 
 func openStore(t *testing.T) *embedded.Store {
 	t.Helper()
-	s, err := embedded.Open(filepath.Join(t.TempDir(), "g.db"), embedded.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Check(context.Background()); err != nil {
-			t.Error(err)
-		}
-		_ = s.Close()
-	})
-	return s
+	return testserve.Embedded(t)
 }
 
 // ForNodes promises about n nodes and 5n edges: the benchmarks' sizes
 // (10k, 100k, 1M nodes / 5M edges) rest on it.
+// Load writes every document of the chain, the last partial chunk too,
+// and returns the chain's handles.
+func TestLoadWritesEveryDocument(t *testing.T) {
+	p := ForNodes(3000)
+	want := Generate(p)
+	if len(want.Batches)%loadChunk == 0 {
+		t.Fatalf("%d documents: pick a size that leaves a partial chunk", len(want.Batches))
+	}
+	s := openStore(t)
+	ctx := context.Background()
+	got, err := Load(ctx, s, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Documents != int64(len(want.Batches)) {
+		t.Errorf("%d documents stored, want %d", st.Documents, len(want.Batches))
+	}
+	if !slices.Equal(got.Datasets, want.Datasets) || !slices.Equal(got.Models, want.Models) || !slices.Equal(got.Deployments, want.Deployments) {
+		t.Error("Load's handles differ from Generate's")
+	}
+}
+
 func TestForNodesSize(t *testing.T) {
 	const n = 20_000
 	s := openStore(t)
 	ctx := context.Background()
-	var chunk []*graph.Batch
-	flush := func() error {
-		_, err := s.ApplyAll(ctx, chunk)
-		chunk = chunk[:0]
-		return err
-	}
-	if _, err := Stream(ForNodes(n), func(b *graph.Batch) error {
-		if chunk = append(chunk, b); len(chunk) == 500 {
-			return flush()
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := flush(); err != nil {
+	if _, err := Load(ctx, s, ForNodes(n)); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.Stats(ctx)

@@ -1,7 +1,6 @@
 package watch_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -36,13 +35,7 @@ func dg(s string) string { return strings.Repeat(s, 64)[:64] }
 
 func statement(t testing.TB, pt, name, sha string, pred map[string]any) []byte {
 	t.Helper()
-	b, err := json.Marshal(map[string]any{"_type": "https://in-toto.io/Statement/v1",
-		"subject":       []any{map[string]any{"name": name, "digest": map[string]string{"sha256": sha}}},
-		"predicateType": pt, "predicate": pred})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return envelopetest.Statement(t, pt, pred, envelopetest.Subject{Name: name, SHA256: sha})
 }
 
 func provenance(t testing.TB, name, sha string) []byte {

@@ -9,16 +9,14 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/modelgraph/modelgraph/internal/testserve"
 	"github.com/modelgraph/modelgraph/internal/watch"
 )
 
@@ -27,90 +25,19 @@ import (
 // HTTP; exactly the expected notifications with valid HMACs; a receiver
 // failing twice gets the event on the third try after serve restarts.
 
-var binOnce struct {
-	sync.Once
-	path string
-	err  error
-}
-
-func binary(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mg-watch-bin-")
-		if err != nil {
-			binOnce.err = err
-			return
-		}
-		binOnce.path = filepath.Join(dir, "modelgraph")
-		out, err := exec.Command("go", "build", "-o", binOnce.path, "../../cmd/modelgraph").CombinedOutput()
-		if err != nil {
-			binOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binOnce.err != nil {
-		t.Fatal(binOnce.err)
-	}
-	return binOnce.path
-}
-
-type served struct {
-	cmd  *exec.Cmd
-	base string
-	done chan error
-}
+// served is a running `modelgraph serve --config config`.
+type served struct{ *testserve.Server }
 
 func serve(t testing.TB, config string, env ...string) *served {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--config", config)
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &served{cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		re := regexp.MustCompile(`listening on (http://\S+)`)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	go func() { s.done <- cmd.Wait() }()
-	select {
-	case s.base = <-addr:
-	case err := <-s.done:
-		t.Fatalf("serve exited before listening: %v", err)
-	case <-time.After(60 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("serve did not start within 60s")
-	}
-	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-	})
-	return s
+	return &served{testserve.Start(t, testserve.Options{Env: append(os.Environ(), env...), Stderr: os.Stderr}, "--config", config)}
 }
 
+// stop interrupts serve and expects a clean exit.
 func (s *served) stop(t testing.TB) {
 	t.Helper()
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("serve exited with %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		_ = s.cmd.Process.Kill()
-		t.Fatal("serve did not stop on SIGINT within 60s")
+	if err := s.Stop(t); err != nil {
+		t.Errorf("serve exited with %v", err)
 	}
 }
 
@@ -121,7 +48,7 @@ const (
 
 func (s *served) push(t testing.TB, d doc) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.base+"/v1/ingest?source="+d.name, bytes.NewReader(d.data))
+	req, _ := http.NewRequest(http.MethodPost, s.Base+"/v1/ingest?source="+d.name, bytes.NewReader(d.data))
 	req.Header.Set("Authorization", "Bearer "+writeToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -137,7 +64,7 @@ func (s *served) push(t testing.TB, d doc) {
 func (s *served) gql(t testing.TB, token, q string, vars map[string]any) map[string]any {
 	t.Helper()
 	b, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, s.base+"/graphql", bytes.NewReader(b))
+	req, _ := http.NewRequest(http.MethodPost, s.Base+"/graphql", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -363,7 +290,7 @@ watch:
 	// The same events stream as server-sent events.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/v1/watch/events?after=0", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.Base+"/v1/watch/events?after=0", nil)
 	req.Header.Set("Authorization", "Bearer "+readToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -40,6 +40,32 @@ import (
 // InTotoPayloadType is the DSSE payload type of in-toto statements.
 const InTotoPayloadType = "application/vnd.in-toto+json"
 
+// Subject is one subject of an in-toto statement: a sha256 digest (hex)
+// with an optional name and URI.
+type Subject struct{ Name, URI, SHA256 string }
+
+// Statement is an in-toto Statement v1 about subjects with the predicate,
+// as JSON: the payload Bundle and DSSE sign.
+func Statement(t testing.TB, predicateType string, predicate any, subjects ...Subject) []byte {
+	t.Helper()
+	var ss []map[string]any
+	for _, s := range subjects {
+		m := map[string]any{"digest": map[string]string{"sha256": s.SHA256}}
+		if s.Name != "" {
+			m["name"] = s.Name
+		}
+		if s.URI != "" {
+			m["uri"] = s.URI
+		}
+		ss = append(ss, m)
+	}
+	b, err := json.Marshal(map[string]any{"_type": "https://in-toto.io/Statement/v1", "subject": ss, "predicateType": predicateType, "predicate": predicate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // KeySigner signs with an ephemeral ECDSA P-256 key.
 type KeySigner struct {
 	kp *sign.EphemeralKeypair
@@ -80,6 +106,17 @@ func (k *KeySigner) PublicPEM(t testing.TB) []byte {
 func (k *KeySigner) Bundle(t testing.TB, payloadType string, payload []byte) []byte {
 	t.Helper()
 	b, err := sign.Bundle(&sign.DSSEData{Data: payload, PayloadType: payloadType}, k.kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return marshal(t, b)
+}
+
+// MessageBundle signs data itself (not a DSSE envelope) into a sigstore
+// bundle with a message signature, as cosign v3 signs images and blobs.
+func (k *KeySigner) MessageBundle(t testing.TB, data []byte) []byte {
+	t.Helper()
+	b, err := sign.Bundle(&sign.PlainData{Data: data}, k.kp, sign.BundleOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,14 +181,14 @@ type CA struct {
 func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
 	rk := newKey(t)
-	root := issue(t, &x509.Certificate{
+	root := Issue(t, &x509.Certificate{
 		Subject:               pkix.Name{CommonName: name + "-root"},
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign,
 	}, nil, rk, &rk.PublicKey)
 	ik := newKey(t)
-	inter := issue(t, &x509.Certificate{
+	inter := Issue(t, &x509.Certificate{
 		Subject:               pkix.Name{CommonName: name + "-intermediate"},
 		IsCA:                  true,
 		BasicConstraintsValid: true,
@@ -218,7 +255,7 @@ func (p chainProvider) GetCertificateChain(_ context.Context, kp sign.Keypair, _
 		tmpl.KeyUsage = x509.KeyUsageKeyEncipherment
 		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	}
-	leaf := issue(p.t, tmpl, p.ca.Intermediate, p.ca.interKey, kp.GetPublicKey())
+	leaf := Issue(p.t, tmpl, p.ca.Intermediate, p.ca.interKey, kp.GetPublicKey())
 	return [][]byte{leaf.Raw, p.ca.Intermediate.Raw}, nil
 }
 
@@ -231,7 +268,10 @@ func newKey(t testing.TB) *ecdsa.PrivateKey {
 	return k
 }
 
-func issue(t testing.TB, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, pub crypto.PublicKey) *x509.Certificate {
+// Issue signs a certificate for pub from tmpl (a random serial; valid
+// from an hour ago for a day unless tmpl says), by parent with parentKey,
+// or self-signed when parent is nil.
+func Issue(t testing.TB, tmpl, parent *x509.Certificate, parentKey crypto.Signer, pub crypto.PublicKey) *x509.Certificate {
 	t.Helper()
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
 	if err != nil {

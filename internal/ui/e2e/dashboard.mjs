@@ -7,7 +7,7 @@
 //   node dashboard.mjs <base-url> <screenshot.png>
 //
 // Run by dashboard_test.go (TestUIDashboardOnDemo).
-import { chromium } from 'playwright-core';
+import { drive, fail } from './browser.mjs';
 import { readFile } from 'node:fs/promises';
 
 const [base, shot] = process.argv.slice(2);
@@ -15,36 +15,8 @@ if (!base || !shot) {
   console.error('usage: node dashboard.mjs <base-url> <screenshot.png>');
   process.exit(2);
 }
-const origin = new URL(base).origin;
-const step = (s) => console.log(`dashboard: ${s}`);
-const fail = (s) => {
-  throw new Error(s);
-};
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--font-render-hinting=none'],
-});
-let code = 0;
-const problems = [];
-try {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console error: ${m.text()}`);
-  });
-  page.on('request', (r) => {
-    const u = new URL(r.url());
-    if (u.protocol !== 'blob:' && u.protocol !== 'data:' && u.origin !== origin) problems.push(`request outside the server: ${r.url()}`);
-  });
-  await page.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-
+await drive('dashboard', { base, viewport: { width: 1600, height: 1000 }, ignoreConsole: /status of 4\d\d/ }, async ({ page, step }) => {
   step(`open ${base}/ui/`);
   await page.goto(`${base}/ui/`, { waitUntil: 'load' });
   await page.waitForSelector('#dash .dpanel[data-panel="recent"]');
@@ -113,16 +85,4 @@ try {
   if (impacted < 2) fail(`impact view lists ${impacted} deployments`);
   if (await page.isVisible('#dash')) fail('dashboard still visible over the lineage');
   step(`lineage of ${ref}: ${drawn} nodes`);
-
-  const csp = await page.evaluate(() => window.__cspViolations);
-  for (const v of csp) problems.push(`CSP violation: ${v}`);
-  if (problems.length) fail(problems.join('\n'));
-  step('ok');
-} catch (e) {
-  console.error(`dashboard: FAIL: ${e.message}`);
-  if (problems.length) console.error(problems.join('\n'));
-  code = 1;
-} finally {
-  await browser.close();
-}
-process.exit(code);
+});

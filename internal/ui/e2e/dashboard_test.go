@@ -1,15 +1,10 @@
 package e2e
 
 import (
-	"context"
-	"image/png"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // shadowDeployment is an unsigned deployment record putting an unsigned
@@ -41,21 +36,5 @@ func TestUIDashboardOnDemo(t *testing.T) {
 	if *update {
 		shot = filepath.Join("..", "..", "..", "docs", "img", "ui-dashboard.png")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "dashboard.mjs", base, shot)
-	cmd.Env = append(childEnv(), "CHROMIUM="+chromium())
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("dashboard browser test failed: %v", err)
-	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width < 1200 || cfg.Height < 700 {
-		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
-	}
+	browse(t, node, "dashboard.mjs", base, shot, 700)
 }

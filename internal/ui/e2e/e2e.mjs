@@ -8,7 +8,7 @@
 //
 // Run by e2e_test.go (TestUIImpactOnDemo); exits non-zero with a reason on
 // the first failed check.
-import { chromium } from 'playwright-core';
+import { drive, fail, parseArgs } from './browser.mjs';
 import { readFile } from 'node:fs/promises';
 
 function usage(msg) {
@@ -16,13 +16,7 @@ function usage(msg) {
   process.exit(2);
 }
 
-const args = process.argv.slice(2);
-const positional = [];
-const opts = {};
-for (let i = 0; i < args.length; i++) {
-  if (args[i].startsWith('--')) opts[args[i].slice(2)] = args[++i];
-  else positional.push(args[i]);
-}
+const { positional, opts } = parseArgs(process.argv.slice(2));
 const [base, shot] = positional;
 if (!base || !shot) usage('base URL and screenshot path are required');
 if (!opts.ref) usage('--ref is required');
@@ -35,37 +29,9 @@ try {
 if (!Array.isArray(expected) || !expected.length) usage('--expect must list at least one deployment');
 const token = opts.token || '';
 
-const origin = new URL(base).origin;
-const step = (s) => console.log(`e2e: ${s}`);
-const fail = (s) => {
-  throw new Error(s);
-};
 const sameSet = (a, b) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--font-render-hinting=none'],
-});
-let code = 0;
-const problems = [];
-try {
-  const context = await browser.newContext({ viewport: { width: 1600, height: 920 }, deviceScaleFactor: 1, acceptDownloads: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(`console error: ${m.text()}`);
-  });
-  page.on('request', (r) => {
-    const u = new URL(r.url());
-    if (u.protocol !== 'blob:' && u.protocol !== 'data:' && u.origin !== origin) problems.push(`request outside the server: ${r.url()}`);
-  });
-  await page.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-
+await drive('e2e', { base, ignoreConsole: /status of 401/ }, async ({ page, step }) => {
   step(`open ${base}/ui`);
   const res = await page.goto(`${base}/ui`, { waitUntil: 'load' });
   if (!res || res.status() !== 200) fail(`GET /ui ended with status ${res && res.status()}`);
@@ -188,16 +154,4 @@ try {
   const bom = JSON.parse(await readFile(path, 'utf8'));
   if (bom.bomFormat !== 'CycloneDX' || !Array.isArray(bom.components)) fail(`AI-BOM download is not a CycloneDX BOM: ${JSON.stringify(bom).slice(0, 200)}`);
   step(`AI-BOM ${dl.suggestedFilename()}: CycloneDX ${bom.specVersion}, ${bom.components.length} components`);
-
-  const csp2 = await page.evaluate(() => window.__cspViolations);
-  for (const v of csp2) problems.push(`CSP violation: ${v}`);
-  if (problems.length) fail(problems.join('\n'));
-  step('ok');
-} catch (e) {
-  console.error(`e2e: FAIL: ${e.message}`);
-  if (problems.length) console.error(problems.join('\n'));
-  code = 1;
-} finally {
-  await browser.close();
-}
-process.exit(code);
+});

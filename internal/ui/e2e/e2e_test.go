@@ -5,7 +5,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,14 +15,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/testserve"
 )
 
 var update = flag.Bool("update", false, "save the impact screenshot as docs/img/ui-impact.png")
@@ -64,37 +62,6 @@ func requireBrowser(t *testing.T) string {
 	return node
 }
 
-var bin struct {
-	sync.Once
-	path string
-	err  error
-}
-
-// binary builds cmd/modelgraph once per test process (UI_E2E_BINARY
-// names a prebuilt one instead).
-func binary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("UI_E2E_BINARY"); p != "" {
-		return p
-	}
-	bin.Do(func() {
-		dir, err := os.MkdirTemp("", "mg-ui-e2e-")
-		if err != nil {
-			bin.err = err
-			return
-		}
-		bin.path = filepath.Join(dir, "modelgraph")
-		out, err := exec.Command("go", "build", "-o", bin.path, "../../../cmd/modelgraph").CombinedOutput()
-		if err != nil {
-			bin.err = fmt.Errorf("go build ./cmd/modelgraph: %w\n%s", err, out)
-		}
-	})
-	if bin.err != nil {
-		t.Fatal(bin.err)
-	}
-	return bin.path
-}
-
 // childEnv is the test's environment without modelgraph settings (a CI
 // job's MODELGRAPH_STORE must not redirect the demo), plus extra.
 func childEnv(extra ...string) []string {
@@ -106,47 +73,8 @@ func childEnv(extra ...string) []string {
 // server is interrupted when the test ends.
 func serve(t *testing.T, env ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn")
-	cmd.Env = childEnv(env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`modelgraph listening on (http://\S+)`)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-			}
-		}
-	}()
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	select {
-	case base := <-addr:
-		return base
-	case err := <-done:
-		t.Fatalf("modelgraph serve --demo exited before listening: %v\n%s", err, stderr.String())
-	case <-time.After(90 * time.Second):
-		t.Fatalf("modelgraph serve --demo did not listen within 90s\n%s", stderr.String())
-	}
-	return ""
+	o := testserve.Options{Env: childEnv(env...), StartTimeout: 90 * time.Second}
+	return testserve.Start(t, o, "--demo", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn").Base
 }
 
 // deploymentsDownstream asks the API, through the generic lineage walk
@@ -192,16 +120,28 @@ func deploymentsDownstream(t *testing.T, base, ref, token string) []string {
 	return names
 }
 
-func runBrowser(t *testing.T, node, base, shot string, args ...string) {
+// browse runs a browser script (e2e.mjs, dashboard.mjs, posture.mjs:
+// browser.mjs drives Chromium for them) against base, logs what it said,
+// and checks the screenshot it saved to shot: a PNG at least 1200 pixels
+// wide and minHeight high.
+func browse(t *testing.T, node, script, base, shot string, minHeight int, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{"e2e.mjs", base, shot}, args...)...)
+	cmd := exec.CommandContext(ctx, node, append([]string{script, base, shot}, args...)...)
 	cmd.Env = append(childEnv(), "CHROMIUM="+chromium())
 	out, err := cmd.CombinedOutput()
 	t.Logf("browser:\n%s", out)
 	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
+		t.Fatalf("browser test %s failed: %v", script, err)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width < 1200 || cfg.Height < minHeight {
+		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
 	}
 }
 
@@ -247,16 +187,7 @@ func TestUIImpactOnDemo(t *testing.T) {
 			if c.token != "" {
 				args = append(args, "--token", c.token)
 			}
-			runBrowser(t, node, base, shot, args...)
-			f, err := os.Open(shot)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			cfg, err := png.DecodeConfig(f)
-			if err != nil || cfg.Width < 1200 || cfg.Height < 700 {
-				t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
-			}
+			browse(t, node, "e2e.mjs", base, shot, 700, args...)
 		})
 	}
 }
@@ -323,21 +254,5 @@ func TestUIPostureOnDemo(t *testing.T) {
 		shot = filepath.Join("..", "..", "..", "docs", "img", "ui-posture.png")
 	}
 	want, _ := json.Marshal(missing)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "posture.mjs", base, shot, "--ref", ref, "--level", level, "--missing", string(want))
-	cmd.Env = append(childEnv(), "CHROMIUM="+chromium())
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser:\n%s", out)
-	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
-	}
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width < 1200 {
-		t.Errorf("screenshot %s: %dx%d, %v", shot, cfg.Width, cfg.Height, err)
-	}
+	browse(t, node, "posture.mjs", base, shot, 0, "--ref", ref, "--level", level, "--missing", string(want))
 }
