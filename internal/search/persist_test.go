@@ -10,6 +10,7 @@ import (
 	"github.com/modelgraph/modelgraph/graph/embedded"
 	"github.com/modelgraph/modelgraph/ingest"
 	"github.com/modelgraph/modelgraph/internal/demo"
+	"github.com/modelgraph/modelgraph/internal/query"
 	"github.com/modelgraph/modelgraph/internal/search"
 )
 
@@ -97,5 +98,53 @@ func TestIndexPersistsAcrossRestarts(t *testing.T) {
 	}
 	if h := s.SearchIndex().Search(search.Query{Text: "org/written-behind"}); len(h) != 1 || h[0].Tier != search.TierExact {
 		t.Fatalf("write made without the wrapper not found after restart: %+v", h)
+	}
+}
+
+// TestCLIIndexIsSaved: a query.Service over the store file (the CLI: no
+// wrapper) builds the index once and saves it; the next command loads it;
+// a write in between makes it rebuild.
+func TestCLIIndexIsSaved(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "g.db")
+	write := func(name string) {
+		t.Helper()
+		st, err := embedded.Open(path, embedded.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte(name)), Type: "test"})
+		b.Describes(b.Node(graph.KindModel, "name:org/"+name))
+		if _, err := st.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	command := func(text string) (builds int64, hits int) {
+		t.Helper()
+		st, err := embedded.Open(path, embedded.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		b0 := search.Builds()
+		a, err := query.New(st).Search(ctx, text, nil, query.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return search.Builds() - b0, len(a.Items)
+	}
+	write("first")
+	if b, n := command("org/first"); b != 1 || n != 1 {
+		t.Fatalf("first command: %d builds, %d hits", b, n)
+	}
+	if b, n := command("org/first"); b != 0 || n != 1 {
+		t.Fatalf("second command: %d builds (want the saved index), %d hits", b, n)
+	}
+	write("second")
+	if b, n := command("org/second"); b != 1 || n != 1 {
+		t.Fatalf("after a write: %d builds, %d hits", b, n)
 	}
 }
