@@ -110,16 +110,18 @@ func BenchmarkColdStart(b *testing.B) {
 		s, load, loadCPU := start(0)
 		q := query.New(s)
 		var lat, work []time.Duration
+		perText := map[int][]time.Duration{} // thread CPU by position in the mix
 		runtime.LockOSThread()
 		c0 := cpuTime()
 		for i := 0; len(lat) < 3000; i++ {
-			for _, text := range queries(chain, i) {
+			for j, text := range queries(chain, i) {
 				t, w := time.Now(), threadCPU()
 				if _, err := q.Search(ctx, text, nil, query.Page{First: 20}); err != nil {
 					b.Fatal(err)
 				}
 				lat = append(lat, time.Since(t))
 				work = append(work, threadCPU()-w)
+				perText[j] = append(perText[j], work[len(work)-1])
 			}
 		}
 		qCPU := cpuTime() - c0
@@ -129,6 +131,11 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 		slices.Sort(lat)
 		slices.Sort(work)
+		for j := range len(perText) {
+			ws := perText[j]
+			slices.Sort(ws)
+			b.Logf("mix query %d (e.g. %q): thread CPU p50 %v, p99 %v, max %v", j, queries(chain, 0)[j], ws[len(ws)/2], ws[len(ws)*99/100], ws[len(ws)-1])
+		}
 		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 		b.ReportMetric(build.Seconds(), "start-build-s")
 		b.ReportMetric(buildCPU.Seconds(), "start-build-cpu-s")
