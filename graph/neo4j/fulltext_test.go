@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -202,4 +204,85 @@ func TestLuceneQuery(t *testing.T) {
 	if q := luceneQuery(m); !strings.Contains(q, `searchText:s3\:\/\/b\/p\?x\*^8`) || !strings.Contains(q, `searchText:s3\:\/\/b\/p\?x\**^4`) {
 		t.Errorf("term clauses not escaped: %s", q)
 	}
+}
+
+// BenchmarkFulltextSearch: search latency on Neo4j's full-text index
+// (candidates from the server, ranked in Go, 20 hits; the hits' nodes come
+// with the candidates), over a synthetic chain of
+// MODELGRAPH_SEARCH_NEO4J_NODES nodes (20,000 by default), with a mix like
+// internal/search's BenchmarkSearch.
+func BenchmarkFulltextSearch(b *testing.B) {
+	uri := os.Getenv("MODELGRAPH_NEO4J_URI")
+	if uri == "" {
+		b.Skip("MODELGRAPH_NEO4J_URI is not set")
+	}
+	nodes := 20_000
+	if v := os.Getenv("MODELGRAPH_SEARCH_NEO4J_NODES"); v != "" {
+		if _, err := fmt.Sscan(v, &nodes); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URI: uri, User: os.Getenv("MODELGRAPH_NEO4J_USER"), Password: os.Getenv("MODELGRAPH_NEO4J_PASSWORD")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Reset(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var chunk []*graph.Batch
+	c, err := synth.Stream(synth.ForNodes(nodes), func(bt *graph.Batch) error {
+		chunk = append(chunk, bt)
+		if len(chunk) == 500 {
+			_, err := s.ApplyAll(ctx, chunk)
+			chunk = chunk[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		_, err = s.ApplyAll(ctx, chunk)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := search.NewFullTextEngine(s)
+	mix := func(i int) []string {
+		m, d := i%len(c.Models), i%len(c.Datasets)
+		dep := c.Deployments[i%len(c.Deployments)]
+		return []string{
+			fmt.Sprintf("synth/model-%d", m),
+			fmt.Sprintf("synth/model-%d", m)[:12],
+			fmt.Sprintf("model %d", m),
+			fmt.Sprintf("synth/modle-%d", m),
+			fmt.Sprintf("sytnh datset %d", d),
+			c.Models[m][:7+12],
+			dep[strings.LastIndexByte(dep, '/')+1:],
+			fmt.Sprintf("pkg:pypi/synth-pkg%d", i%len(c.Packages)),
+			"transformers",
+			"clinical-notes-raw",
+		}
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; {
+		for _, q := range mix(i) {
+			if i >= b.N {
+				break
+			}
+			t := time.Now()
+			if _, err := e.Find(ctx, search.Query{Text: q, Limit: 20}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t))
+			i++
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
 }
