@@ -153,6 +153,13 @@ func TestFulltextFollowsWrites(t *testing.T) {
 		}
 	}
 
+	// Texts full of Lucene syntax are searched for, never parsed as it.
+	for _, text := range []string{`*`, `?`, `\`, `"`, `(`, `a:b`, `&&`, `||`, `!x`, `~`, `^2`, `[a TO b]`, `{`, `/re/`, `a AND`, `NOT`, `OR b`, `x~0.5`, `ünïcödé/ÄÖ`, strings.Repeat("ab-", 300)} {
+		if _, err := e.Find(ctx, search.Query{Text: text, Limit: 10}); err != nil {
+			t.Errorf("%q: %v", text, err)
+		}
+	}
+
 	// A store written before searchText: drop it and the done mark, reopen.
 	sess := s.session(ctx, driver.AccessModeWrite)
 	defer sess.Close(ctx)
