@@ -38,8 +38,11 @@ var _ search.FullText = (*Store)(nil)
 // searchText is what the full-text index holds for n.
 func searchText(n graph.Node) string { return search.IndexText(n) }
 
+// qFulltext returns what ranking reads (id, kind, keys, claims), not the
+// evidence lists (docs, keyDocs, joins: long on shared packages), in
+// nodeColumns' layout.
 const qFulltext = "CALL db.index.fulltext.queryNodes('" + fulltextIndex + "', $q, {limit: $limit}) YIELD node AS n, score " +
-	"RETURN " + nodeColumns + " ORDER BY score DESC, n.id"
+	"RETURN n.id, n.kind, n.keys, n.attrs, [] AS docs, null AS keyDocs, null AS joins ORDER BY score DESC, n.id"
 
 // SearchCandidates implements search.FullText.
 func (s *Store) SearchCandidates(ctx context.Context, m search.Match) ([]graph.Node, error) {

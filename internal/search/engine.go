@@ -25,7 +25,8 @@ func (x *Index) Find(_ context.Context, q Query) ([]Hit, error) { return x.Searc
 // full-text index current on its writes (graph/neo4j). Candidates returns
 // the nodes that may match m, the backend's most relevant first, at most
 // m.Limit; search ranks them. It must return every node that matches m
-// when there are at most m.Limit of them.
+// when there are at most m.Limit of them. A node needs its ID, Kind, Keys
+// and Attrs (what Terms reads); evidence lists may be left out.
 type FullText interface {
 	SearchCandidates(ctx context.Context, m Match) ([]graph.Node, error)
 }
