@@ -153,13 +153,3 @@ func (e fullTextEngine) Find(ctx context.Context, q Query) ([]Hit, error) {
 	}
 	return x.Search(q), nil
 }
-
-// EngineFor picks the engine for r: the store's own full-text index when
-// it has one (FullText), else the in-memory Index, loaded from its
-// snapshot or built (Open).
-func EngineFor(ctx context.Context, r graph.Reader) (Engine, error) {
-	if ft, ok := r.(FullText); ok {
-		return NewFullTextEngine(ft), nil
-	}
-	return Open(ctx, r)
-}
