@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -537,4 +538,24 @@ func (d *DB) Stats(ctx context.Context) (Stats, error) {
 	}
 	defer release()
 	return d.drv.Stats(ctx)
+}
+
+// As exposes a capability of the driver that the Store contract does not
+// name (go-cloud's As): target must be a non-nil pointer to an interface
+// type; when the driver implements that interface, *target is set to the
+// driver and As reports true. Used for optional features a caller can do
+// without, such as a backend's own full-text index (search.FullText).
+// Calls through the capability bypass the DB (no ErrClosed check, no
+// fault injection); a capability is read-only by convention.
+func (d *DB) As(target any) bool {
+	v := reflect.ValueOf(target)
+	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Interface {
+		return false
+	}
+	dv := reflect.ValueOf(d.drv)
+	if !dv.IsValid() || !dv.Type().Implements(v.Elem().Type()) {
+		return false
+	}
+	v.Elem().Set(dv)
+	return true
 }

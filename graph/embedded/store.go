@@ -840,3 +840,13 @@ func (s *store) Check(ctx context.Context) error {
 		return errors.Join(errs...)
 	})
 }
+
+// FileState is the capability of a store kept in one local file (reached
+// with graph.DB.As): the file's path and the id of its last committed
+// transaction, which every write advances. internal/search stamps the
+// search index it saves beside the store with it, so a saved index is
+// used only while the store has not changed since.
+func (s *store) FileState() (path string, tx uint64, err error) {
+	tx, err = txID(s.db)
+	return s.db.Path(), tx, err
+}

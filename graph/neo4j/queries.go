@@ -36,7 +36,7 @@ WITH k.node AS id, collect(kk) AS kks
 MATCH (n:Node {id: id}) ` + hintNode + `
 RETURN kks, ` + nodeColumns
 	qCreateDocs  = "UNWIND $rows AS row CREATE (:DocRecord {digest: row.digest, json: row.json})"
-	qUpdateNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) " + hintNode + " SET n.keys = row.keys, n.attrs = row.attrs, n.docs = row.docs, n.keyDocs = row.keyDocs, n.joins = row.joins RETURN count(*)"
+	qUpdateNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) " + hintNode + " SET n.keys = row.keys, n.attrs = row.attrs, n.docs = row.docs, n.keyDocs = row.keyDocs, n.joins = row.joins, n.searchText = row.searchText RETURN count(*)"
 	qCreateKeys  = "UNWIND $rows AS row CREATE (:Key {k: row.k, kind: row.kind, key: row.key, node: row.node})"
 	// Merges: keys move to the surviving node, absorbed nodes go (their
 	// edges were re-pointed first), their ids become aliases.
@@ -76,7 +76,7 @@ var (
 
 func init() {
 	for _, k := range graph.NodeKinds {
-		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` {id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs, keyDocs: row.keyDocs, joins: row.joins})", k)
+		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` {id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs, keyDocs: row.keyDocs, joins: row.joins, searchText: row.searchText})", k)
 	}
 	for _, k := range graph.EdgeKinds {
 		qCreateEdgesOf[k] = fmt.Sprintf("UNWIND $rows AS row MATCH (a:Node {id: row.f}) USING INDEX a:Node(id) MATCH (b:Node {id: row.t}) USING INDEX b:Node(id) CREATE (a)-[:`%s` {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)", k)

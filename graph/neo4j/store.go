@@ -214,6 +214,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("wait for indexes: %w", err)
 	}
+	if err := s.backfillSearchText(ctx); err != nil { // fulltext.go
+		return err
+	}
 	_, err = sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
 		return nil, lockWriter(ctx, tx)
 	})

@@ -198,7 +198,8 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.ID, err)
 		}
-		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd, "joins": js}, nil
+		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd, "joins": js,
+			"searchText": searchText(n)}, nil // the full-text index's field (fulltext.go)
 	}
 	var updNodes []map[string]any
 	newNodesOf := map[graph.NodeKind][]map[string]any{}

@@ -62,12 +62,12 @@ func (o Options) Check() error {
 
 // Result is one file's outcome.
 type Result struct {
-	Path     string              `json:"path"`
-	Status   int                 `json:"status,omitempty"`
-	Attempts int                 `json:"attempts"`
+	Path     string         `json:"path"`
+	Status   int            `json:"status,omitempty"`
+	Attempts int            `json:"attempts"`
 	Receipt  ingest.Receipt `json:"receipt,omitzero"`
-	Error    string              `json:"error,omitempty"`
-	Bytes    int64               `json:"-"`
+	Error    string         `json:"error,omitempty"`
+	Bytes    int64          `json:"-"`
 }
 
 // Push sends every file to s, o.Parallel at a time, and returns their

@@ -56,7 +56,10 @@ func (s *Service) Search(ctx context.Context, text string, kinds []graph.NodeKin
 	if err != nil {
 		return SearchAnswer{}, err
 	}
-	hits := x.Search(search.Query{Text: text, Kinds: kinds, Limit: min(c.offset+size+1, search.MaxResults)})
+	hits, err := x.Find(ctx, search.Query{Text: text, Kinds: kinds, Limit: min(c.offset+size+1, search.MaxResults)})
+	if err != nil {
+		return SearchAnswer{}, fmt.Errorf("search: %w", err)
+	}
 	lo, hi, info, err := window(p, len(hits))
 	if err != nil {
 		return SearchAnswer{}, err
@@ -115,7 +118,11 @@ func (s *Service) notFound(ctx context.Context, ref string, kinds []graph.NodeKi
 	if err != nil {
 		return e
 	}
-	for _, h := range x.Search(search.Query{Text: ref, Kinds: kinds, Limit: MaxSuggestions}) {
+	hits, err := x.Find(ctx, search.Query{Text: ref, Kinds: kinds, Limit: MaxSuggestions})
+	if err != nil {
+		return e
+	}
+	for _, h := range hits {
 		if n, err := s.r.Node(ctx, h.ID); err == nil {
 			e.Suggestions = append(e.Suggestions, Suggestion{Ref: refOf(n), Kind: n.Kind, Name: displayName(n)})
 		}
@@ -123,23 +130,28 @@ func (s *Service) notFound(ctx context.Context, ref string, kinds []graph.NodeKi
 	return e
 }
 
-// indexed is implemented by a Reader that keeps a search index current on
+// indexed is implemented by a Reader that keeps a search engine current on
 // its own writes (search.Store).
-type indexed interface{ SearchIndex() *search.Index }
+type indexed interface{ SearchEngine() search.Engine }
 
-// ownIndex is the index a Service builds when its Reader has none: rebuilt
-// whenever the store's document count changed (every write that changes
-// the graph stores a new document).
+// ownIndex is the engine a Service picks when its Reader keeps none: the
+// store's own full-text index (search.FullText), else an in-memory index
+// loaded from the store's snapshot or built, rebuilt whenever the store's
+// document count changed (every write that changes the graph stores a new
+// document).
 type ownIndex struct {
 	mu   sync.Mutex
-	x    *search.Index
+	e    search.Engine
 	docs int64
 	ok   bool
 }
 
-func (s *Service) searchIndex(ctx context.Context) (*search.Index, error) {
+func (s *Service) searchIndex(ctx context.Context) (search.Engine, error) {
 	if ix, ok := s.r.(indexed); ok {
-		return ix.SearchIndex(), nil
+		return ix.SearchEngine(), nil
+	}
+	if ft, ok := search.FullTextOf(s.r); ok {
+		return search.NewFullTextEngine(ft), nil
 	}
 	s.own.mu.Lock()
 	defer s.own.mu.Unlock()
@@ -148,12 +160,14 @@ func (s *Service) searchIndex(ctx context.Context) (*search.Index, error) {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
 	if s.own.ok && st.Documents == s.own.docs {
-		return s.own.x, nil
+		return s.own.e, nil
 	}
-	x, err := search.Build(ctx, s.r)
+	// Loaded from the store's snapshot, or built and saved for the next
+	// process (the CLI opens the store once per command).
+	x, err := search.OpenSaved(ctx, s.r)
 	if err != nil {
 		return nil, err
 	}
-	s.own.x, s.own.docs, s.own.ok = x, st.Documents, true
+	s.own.e, s.own.docs, s.own.ok = x, st.Documents, true
 	return x, nil
 }

@@ -2,6 +2,8 @@ package search_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,7 +25,10 @@ type benchIndex struct {
 	x     *search.Index
 	chain *synth.Chain
 	build time.Duration
-	heap  uint64
+	// buildCPU is the process CPU time of the build (wall time on a
+	// shared machine mostly measures waiting for a core).
+	buildCPU time.Duration
+	heap     uint64
 }
 
 // indexOf indexes the synthetic chain of about n nodes. The nodes are
@@ -63,12 +68,12 @@ func indexOf(b *testing.B, n int) *benchIndex {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
+	start, c0 := time.Now(), cpuTime()
 	x := search.New()
 	for _, id := range order {
 		x.Put(*nodes[id])
 	}
-	bi := &benchIndex{x: x, chain: c, build: time.Since(start)}
+	bi := &benchIndex{x: x, chain: c, build: time.Since(start), buildCPU: cpuTime() - c0}
 	nodes, order = nil, nil
 	runtime.GC()
 	runtime.ReadMemStats(&m1)
@@ -126,7 +131,49 @@ func BenchmarkSearch(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 			b.ReportMetric(float64(bi.x.Len()), "nodes")
 			b.ReportMetric(bi.build.Seconds(), "build-s")
+			b.ReportMetric(bi.buildCPU.Seconds(), "build-cpu-s")
 			b.ReportMetric(float64(bi.heap)/(1<<20), "heap-MiB")
+		})
+	}
+}
+
+// BenchmarkSnapshot reports what replaces the startup build on the
+// embedded store: saving the index beside the store (at Close) and loading
+// it (at the next start); ns/op is one load.
+func BenchmarkSnapshot(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("nodes=%d", n), func(b *testing.B) {
+			bi := indexOf(b, n)
+			path := filepath.Join(b.TempDir(), "g.db.search")
+			st := search.Stamp{Tx: 1, Nodes: int64(bi.x.Len())}
+			start := time.Now()
+			if err := bi.x.Save(path, st); err != nil {
+				b.Fatal(err)
+			}
+			save := time.Since(start)
+			fi, err := os.Stat(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			c0 := cpuTime()
+			b.ResetTimer()
+			for range b.N {
+				y, err := search.Load(path, st)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if y.Len() != bi.x.Len() {
+					b.Fatalf("loaded %d of %d", y.Len(), bi.x.Len())
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "load-cpu-s")
+			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "load-s")
+			b.ReportMetric(save.Seconds(), "save-s")
+			b.ReportMetric(float64(fi.Size())/(1<<20), "file-MiB")
+			b.ReportMetric(bi.build.Seconds(), "build-s")
+			b.ReportMetric(bi.buildCPU.Seconds(), "build-cpu-s")
 		})
 	}
 }

@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
 
+// builds counts Build calls (tests tell a snapshot load from a rebuild).
+var builds atomic.Int64
+
 // Build indexes every node r holds (all kinds, in id order).
 func Build(ctx context.Context, r graph.Reader) (*Index, error) {
+	builds.Add(1)
 	x := New()
 	for _, k := range graph.NodeKinds {
 		var after graph.NodeID
@@ -30,31 +36,71 @@ func Build(ctx context.Context, r graph.Reader) (*Index, error) {
 	return x, nil
 }
 
-// Store is a graph.Store whose writes keep an Index up to date: after a
-// document is applied (durably), the nodes it named are read back and
-// re-indexed, and the ids its merges absorbed are dropped. Reads pass
-// through. A search therefore sees every write acknowledged through this
-// Store; a write that fails changes nothing in the store and nothing here.
+// Store is a graph.Store whose writes keep its search Engine current.
+//
+// Over a store with its own full-text index (FullText: Neo4j) the engine
+// is that index, which the store's writes maintain; writes pass through.
+//
+// Over any other store (the embedded one) the engine is an in-memory Index:
+// after a document is applied (durably), the nodes it named are read back
+// and re-indexed, and the ids its merges absorbed are dropped. A search
+// therefore sees every write acknowledged through this Store; a write that
+// fails changes nothing in the store and nothing here. Close saves the
+// index beside the store file (snapshot.go), so the next Wrap loads it
+// instead of rebuilding it.
 type Store struct {
 	graph.Store
-	idx *Index
+	eng Engine
+	idx *Index // nil when the store has its own full-text index
+
+	// mu: writes (and their re-indexing) hold it shared, Close exclusive,
+	// so the snapshot Close saves reflects every write made through here.
+	mu     sync.RWMutex
+	closed bool
 }
 
-// Wrap builds the index of s and returns s wrapped to keep it current.
+// Wrap returns s wrapped to keep its search engine current: its own
+// full-text index when it has one, else an in-memory Index loaded from the
+// snapshot a previous Close saved (when the store has not changed since)
+// or built from s.
 func Wrap(ctx context.Context, s graph.Store) (*Store, error) {
-	x, err := Build(ctx, s)
+	if ft, ok := FullTextOf(s); ok {
+		return &Store{Store: s, eng: NewFullTextEngine(ft)}, nil
+	}
+	x, err := Open(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Store: s, idx: x}, nil
+	return &Store{Store: s, eng: x, idx: x}, nil
 }
 
-// SearchIndex returns the index (internal/query finds it through this
+// SearchEngine returns the engine (internal/query finds it through this
 // method on its Reader).
+func (s *Store) SearchEngine() Engine { return s.eng }
+
+// SearchIndex returns the in-memory index, nil when the store has its own
+// full-text index.
 func (s *Store) SearchIndex() *Index { return s.idx }
+
+// Close saves the in-memory index beside the store (best effort: without
+// it the next start rebuilds) and closes the store.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.closed && s.idx != nil {
+		_ = SaveFor(context.Background(), s.Store, s.idx)
+	}
+	s.closed = true
+	s.mu.Unlock()
+	return s.Store.Close()
+}
 
 // Apply writes b and re-indexes what it named.
 func (s *Store) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error) {
+	if s.idx == nil {
+		return s.Store.Apply(ctx, b)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	rc, err := s.Store.Apply(ctx, b)
 	if err != nil {
 		return rc, err
@@ -67,6 +113,11 @@ func (s *Store) Apply(ctx context.Context, b *graph.Batch) (graph.Receipt, error
 
 // ApplyAll writes bs and re-indexes what they named.
 func (s *Store) ApplyAll(ctx context.Context, bs []*graph.Batch) ([]graph.Receipt, error) {
+	if s.idx == nil {
+		return s.Store.ApplyAll(ctx, bs)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	rcs, err := s.Store.ApplyAll(ctx, bs)
 	if err != nil {
 		return rcs, err
