@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modelgraph/modelgraph/aibom"
 	"github.com/modelgraph/modelgraph/internal/app"
 	"github.com/modelgraph/modelgraph/internal/cli"
 	"github.com/modelgraph/modelgraph/internal/guacexport"
@@ -51,13 +50,6 @@ or from --server.`}
 		return f.Sync()
 	}
 	return cmd
-}
-
-// parseBOMFormat is the AI-BOM format a --format or ?format= value names
-// (routes.go serves /v1/aibom with it).
-func parseBOMFormat(s string) (aibom.Format, error) {
-	f, err := cli.BOMFormat(s)
-	return aibom.Format(f), err
 }
 
 func newExportGUACCommand() *cobra.Command {
