@@ -86,9 +86,10 @@ type store struct {
 }
 
 var (
-	_ graph.Driver   = (*store)(nil)
-	_ graph.Checker  = (*store)(nil)
-	_ graph.RecordTx = (*txWriter)(nil)
+	_ graph.Driver    = (*store)(nil)
+	_ graph.Checker   = (*store)(nil)
+	_ graph.RecordTx  = (*txWriter)(nil)
+	_ graph.Traverser = (*store)(nil)
 )
 
 type nodeRec struct {
@@ -678,61 +679,32 @@ func (s *store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Dire
 
 // LoadNodes implements graph.Walker.
 func (s *store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
-	out := make([]graph.Node, len(ids))
-	err := s.view(func(tx *bbolt.Tx) error {
-		// Find every record first, then decode them into one arena sized
-		// for all of them: a walk's strings in one or two allocations, not
-		// a chunk per doubling (the arena's growth wasted half its bytes).
-		g := newGetter(tx, bNodes)
-		raws := make([][]byte, len(ids))
-		size := 0
-		for i, id := range ids {
-			if !id.Valid() {
-				return fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
-			}
-			b := id.Bytes()
-			if raws[i] = g.get(b[:]); raws[i] == nil {
-				return fmt.Errorf("node %x: %w", b, graph.ErrNotFound)
-			}
-			size += len(raws[i])
+	for _, id := range ids {
+		if !id.Valid() {
+			return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 		}
-		a := &arena{}
-		a.reserve(decodedSize(size))
-		for i, id := range ids {
-			n, err := decodeLoaded(tx, raws[i], id.Bytes(), id, a)
-			if err != nil {
-				return err
-			}
-			out[i] = n
-		}
-		return nil
+	}
+	var out []graph.Node
+	err := s.view(func(tx *bbolt.Tx) (err error) {
+		out, err = loadNodesTx(tx, ids, func(i int) [16]byte { return ids[i].Bytes() })
+		return err
 	})
 	return out, err
 }
 
 // LoadEdges implements graph.Walker.
 func (s *store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
-	out := make([]graph.Edge, len(refs))
-	err := s.view(func(tx *bbolt.Tx) error {
-		g := newGetter(tx, bEdges)
-		a := &arena{}
-		var key [33]byte
-		for i, r := range refs {
-			f, t := r.From.Bytes(), r.To.Bytes()
-			copy(key[:16], f[:])
-			key[16] = r.Kind.Code()
-			copy(key[17:], t[:])
-			v := g.get(key[:])
-			if v == nil {
-				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
-			}
-			var rec edgeRec
-			if err := decodeEdgeIn(v, &rec, a, &spillReader{tx: tx, name: bEdgeEv, owner: key[:]}); err != nil {
-				return fmt.Errorf("edge %s-%s->%s is corrupt: %w", r.From, r.Kind, r.To, err)
-			}
-			out[i] = graph.Edge{EdgeRef: r, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}
-		}
-		return nil
+	var out []graph.Edge
+	err := s.view(func(tx *bbolt.Tx) (err error) {
+		out, err = loadEdgesTx(tx, refs, func(i int) [33]byte {
+			var k [33]byte
+			f, t := refs[i].From.Bytes(), refs[i].To.Bytes()
+			copy(k[:16], f[:])
+			k[16] = refs[i].Kind.Code()
+			copy(k[17:], t[:])
+			return k
+		})
+		return err
 	})
 	return out, err
 }
