@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"time"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -173,26 +172,8 @@ func (p *Pipeline) Parse(ctx context.Context, in Input) ([]Parsed, error) {
 		return nil, err
 	}
 	defer release()
-	select {
-	case cpuSlots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-cpuSlots }()
 	return p.Parser.ParseLimited(ctx, in, l)
 }
-
-// cpuSlots gates the decode stage (parsing and signature verification,
-// CPU-bound) process-wide to one document per core. Without it, 64
-// concurrent ingests are 64 runnable goroutines and the group commit's
-// leader, the one goroutine every caller waits for, gets a 1/64 share of
-// the cores while it plans and writes: its commits of ~32 documents took
-// 70–580 ms, most of it waiting to run (docs/performance.md, "Graph core
-// (issue 19)"). Through the gate, the callers beyond one per core wait
-// without running and the leader competes with as many goroutines as
-// there are cores. Verification throughput is unchanged: it was CPU-bound
-// already.
-var cpuSlots = make(chan struct{}, max(runtime.GOMAXPROCS(0), 2))
 
 // Apply writes what Parse returned for in: one atomic write per document.
 func (p *Pipeline) Apply(ctx context.Context, in Input, parsed []Parsed) ([]Result, error) {
