@@ -546,13 +546,15 @@ func loadNode(tx *bbolt.Tx, g *getter, id [16]byte, nid graph.NodeID, a *arena) 
 	if v == nil {
 		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
 	}
-	return decodeLoaded(tx, v, id, nid, a)
+	return decodeLoaded(v, id, nid, a, &spillReader{tx: tx, name: bNodeEv, owner: id[:]}, &nodeRec{})
 }
 
-// decodeLoaded decodes the stored record v of node id.
-func decodeLoaded(tx *bbolt.Tx, v []byte, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
-	var rec nodeRec
-	if err := decodeNodeIn(v, &rec, a, &spillReader{tx: tx, name: bNodeEv, owner: id[:]}); err != nil {
+// decodeLoaded decodes the stored record v of node id into rec (zeroed
+// first), its spilled lists through sr (a reader of the node evidence
+// bucket whose owner is id; rec and sr are reused across calls).
+func decodeLoaded(v []byte, id [16]byte, nid graph.NodeID, a *arena, sr *spillReader, rec *nodeRec) (graph.Node, error) {
+	*rec = nodeRec{}
+	if err := decodeNodeIn(v, rec, a, sr); err != nil {
 		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
 	}
 	if nid == "" {

@@ -254,8 +254,12 @@ func loadNodesTx(tx *bbolt.Tx, ids []graph.NodeID, key func(i int) [16]byte) ([]
 	}
 	a := &arena{}
 	a.reserve(decodedSize(size))
+	var kb [16]byte
+	sr := &spillReader{tx: tx, name: bNodeEv, owner: kb[:]}
+	rec := &nodeRec{}
 	for i, id := range ids {
-		n, err := decodeLoaded(tx, raws[i], key(i), id, a)
+		kb = key(i)
+		n, err := decodeLoaded(raws[i], kb, id, a, sr, rec)
 		if err != nil {
 			return nil, err
 		}
@@ -270,14 +274,16 @@ func loadEdgesTx(tx *bbolt.Tx, refs []graph.EdgeRef, key func(i int) [33]byte) (
 	g := newGetter(tx, bEdges)
 	a := &arena{}
 	var k [33]byte
+	sr := &spillReader{tx: tx, name: bEdgeEv, owner: k[:]}
+	var rec edgeRec
 	for i, r := range refs {
 		k = key(i)
 		v := g.get(k[:])
 		if v == nil {
 			return nil, fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
 		}
-		var rec edgeRec
-		if err := decodeEdgeIn(v, &rec, a, &spillReader{tx: tx, name: bEdgeEv, owner: k[:]}); err != nil {
+		rec = edgeRec{}
+		if err := decodeEdgeIn(v, &rec, a, sr); err != nil {
 			return nil, fmt.Errorf("edge %s-%s->%s is corrupt: %w", r.From, r.Kind, r.To, err)
 		}
 		out[i] = graph.Edge{EdgeRef: r, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}
