@@ -220,7 +220,7 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	n := d.count()
 	if n > 0 {
 		rec.Keys = d.stringList(n)
-		rec.KeyDocs = make([]graph.KeyClaim, n)
+		rec.KeyDocs = slab(a, arenaField(a, func(a *arena) *[]graph.KeyClaim { return &a.claims }), n)
 		for i := range rec.Keys {
 			rec.Keys[i] = d.str()
 			rec.KeyDocs[i] = graph.KeyClaim{Key: rec.Keys[i], Docs: d.keyDocs(rec.Keys[i])}
@@ -229,7 +229,7 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	rec.Attrs = d.attrs()
 	rec.Docs = d.docs(nil)
 	if n := d.count(); n > 0 {
-		rec.Joins = make([]graph.KeyJoin, n)
+		rec.Joins = slab(a, arenaField(a, func(a *arena) *[]graph.KeyJoin { return &a.joins }), n)
 		for i := range rec.Joins {
 			m := d.count()
 			if d.err != nil {
@@ -351,6 +351,32 @@ type arena struct {
 	// (one allocation for many lists).
 	strs      []string
 	strsChunk int
+	// Slabs the record lists of decoded nodes and edges are cut from.
+	claims []graph.KeyClaim
+	joins  []graph.KeyJoin
+	attrs  []graph.Attr
+}
+
+// arenaField is field(a), or nil for a nil arena.
+func arenaField[T any](a *arena, field func(*arena) *[]T) *[]T {
+	if a == nil {
+		return nil
+	}
+	return field(a)
+}
+
+// slab returns n zero values cut from *s (nil arena: a new slice), its
+// capacity n so an append by the caller copies it.
+func slab[T any](a *arena, s *[]T, n int) []T {
+	if a == nil {
+		return make([]T, n)
+	}
+	if cap(*s)-len(*s) < n {
+		*s = make([]T, 0, max(n, 64))
+	}
+	start := len(*s)
+	*s = (*s)[:start+n]
+	return (*s)[start : start+n : start+n]
 }
 
 // Chunks start small (a lookup needs a few hundred bytes) and double.
@@ -570,7 +596,7 @@ func (d *decoder) attrs() []graph.Attr {
 	if n == 0 {
 		return nil
 	}
-	out := make([]graph.Attr, n)
+	out := slab(d.arena, arenaField(d.arena, func(a *arena) *[]graph.Attr { return &a.attrs }), n)
 	for i := range out {
 		out[i].Name = d.str()
 		out[i].Value = d.str()

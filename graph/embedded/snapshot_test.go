@@ -305,3 +305,59 @@ func TestCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSnapshotKeptWhenUnchanged: a store opened from its snapshot and
+// closed without a write keeps the snapshot file as it is; after a write
+// the snapshot is saved again and describes the new state.
+func TestSnapshotKeptWhenUnchanged(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, s, "a", 20)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(snapshotPath(path))
+	if err != nil {
+		t.Fatalf("no snapshot after the first close: %v", err)
+	}
+	s, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(snapshotPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Fatal("the snapshot was rewritten although nothing was committed")
+	}
+	ts, err := openTest(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, ts, "b", 5)
+	want := adjacency(ts.drv.idx)
+	if err := ts.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(snapshotPath(path)); err != nil || os.SameFile(before, st) {
+		t.Fatalf("the snapshot was not saved again after a write (%v)", err)
+	}
+	ts, err = openTest(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	if ts.drv.snapTxid == 0 {
+		t.Fatal("the index was rebuilt: the saved snapshot did not match the store")
+	}
+	if !reflect.DeepEqual(adjacency(ts.drv.idx), want) {
+		t.Fatal("the snapshot saved after the write does not hold the write")
+	}
+}

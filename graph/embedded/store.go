@@ -83,12 +83,17 @@ type store struct {
 	// writeMu holds a transaction and the index update after its commit
 	// together: a write's merges read the committed adjacency.
 	writeMu sync.Mutex
+	// snapTxid is the transaction id of the snapshot the index was loaded
+	// from (0: rebuilt): when the store is still at it at Close, the
+	// snapshot on disk is current and is not written again.
+	snapTxid uint64
 }
 
 var (
-	_ graph.Driver   = (*store)(nil)
-	_ graph.Checker  = (*store)(nil)
-	_ graph.RecordTx = (*txWriter)(nil)
+	_ graph.Driver    = (*store)(nil)
+	_ graph.Checker   = (*store)(nil)
+	_ graph.RecordTx  = (*txWriter)(nil)
+	_ graph.Traverser = (*store)(nil)
 )
 
 type nodeRec struct {
@@ -167,7 +172,9 @@ func openStore(path string, opts Options) (*store, error) {
 	s := &store{path: path, opts: opts, db: db}
 	if !opts.NoIndexSnapshot {
 		if txid, err := txID(db); err == nil {
-			s.idx, _ = loadSnapshot(snapshotPath(path), txid)
+			if s.idx, _ = loadSnapshot(snapshotPath(path), txid); s.idx != nil {
+				s.snapTxid = txid
+			}
 		}
 	}
 	if s.idx == nil {
@@ -222,10 +229,15 @@ func rebuild(db *bbolt.DB) (*index, error) {
 // the file (graph.DB calls it when no call is in flight).
 func (s *store) Close() error {
 	if !s.opts.NoIndexSnapshot {
-		// Best effort: without a snapshot the next open rebuilds.
+		// Best effort: without a snapshot the next open rebuilds. A store
+		// nothing was committed to since its snapshot was loaded keeps it
+		// (at 1M nodes the rewrite is ~50 MB and most of a second).
 		snap := snapshotPath(s.path)
-		if txid, err := txID(s.db); err != nil || saveSnapshot(snap, s.idx, txid) != nil {
-			_ = os.Remove(snap)
+		txid, err := txID(s.db)
+		if err != nil || txid != s.snapTxid || s.snapTxid == 0 {
+			if err != nil || saveSnapshot(snap, s.idx, txid) != nil {
+				_ = os.Remove(snap)
+			}
 		}
 	}
 	return s.db.Close()
@@ -545,13 +557,15 @@ func loadNode(tx *bbolt.Tx, g *getter, id [16]byte, nid graph.NodeID, a *arena) 
 	if v == nil {
 		return graph.Node{}, fmt.Errorf("node %x: %w", id, graph.ErrNotFound)
 	}
-	return decodeLoaded(tx, v, id, nid, a)
+	return decodeLoaded(v, id, nid, a, &spillReader{tx: tx, name: bNodeEv, owner: id[:]}, &nodeRec{})
 }
 
-// decodeLoaded decodes the stored record v of node id.
-func decodeLoaded(tx *bbolt.Tx, v []byte, id [16]byte, nid graph.NodeID, a *arena) (graph.Node, error) {
-	var rec nodeRec
-	if err := decodeNodeIn(v, &rec, a, &spillReader{tx: tx, name: bNodeEv, owner: id[:]}); err != nil {
+// decodeLoaded decodes the stored record v of node id into rec (zeroed
+// first), its spilled lists through sr (a reader of the node evidence
+// bucket whose owner is id; rec and sr are reused across calls).
+func decodeLoaded(v []byte, id [16]byte, nid graph.NodeID, a *arena, sr *spillReader, rec *nodeRec) (graph.Node, error) {
+	*rec = nodeRec{}
+	if err := decodeNodeIn(v, rec, a, sr); err != nil {
 		return graph.Node{}, fmt.Errorf("node %x is corrupt: %w", id, err)
 	}
 	if nid == "" {
@@ -678,61 +692,32 @@ func (s *store) Adjacent(ctx context.Context, ids []graph.NodeID, dir graph.Dire
 
 // LoadNodes implements graph.Walker.
 func (s *store) LoadNodes(ctx context.Context, ids []graph.NodeID) ([]graph.Node, error) {
-	out := make([]graph.Node, len(ids))
-	err := s.view(func(tx *bbolt.Tx) error {
-		// Find every record first, then decode them into one arena sized
-		// for all of them: a walk's strings in one or two allocations, not
-		// a chunk per doubling (the arena's growth wasted half its bytes).
-		g := newGetter(tx, bNodes)
-		raws := make([][]byte, len(ids))
-		size := 0
-		for i, id := range ids {
-			if !id.Valid() {
-				return fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
-			}
-			b := id.Bytes()
-			if raws[i] = g.get(b[:]); raws[i] == nil {
-				return fmt.Errorf("node %x: %w", b, graph.ErrNotFound)
-			}
-			size += len(raws[i])
+	for _, id := range ids {
+		if !id.Valid() {
+			return nil, fmt.Errorf("node %q: %w", id, graph.ErrNotFound)
 		}
-		a := &arena{}
-		a.reserve(decodedSize(size))
-		for i, id := range ids {
-			n, err := decodeLoaded(tx, raws[i], id.Bytes(), id, a)
-			if err != nil {
-				return err
-			}
-			out[i] = n
-		}
-		return nil
+	}
+	var out []graph.Node
+	err := s.view(func(tx *bbolt.Tx) (err error) {
+		out, err = loadNodesTx(tx, ids, func(i int) [16]byte { return ids[i].Bytes() })
+		return err
 	})
 	return out, err
 }
 
 // LoadEdges implements graph.Walker.
 func (s *store) LoadEdges(ctx context.Context, refs []graph.EdgeRef) ([]graph.Edge, error) {
-	out := make([]graph.Edge, len(refs))
-	err := s.view(func(tx *bbolt.Tx) error {
-		g := newGetter(tx, bEdges)
-		a := &arena{}
-		var key [33]byte
-		for i, r := range refs {
-			f, t := r.From.Bytes(), r.To.Bytes()
-			copy(key[:16], f[:])
-			key[16] = r.Kind.Code()
-			copy(key[17:], t[:])
-			v := g.get(key[:])
-			if v == nil {
-				return fmt.Errorf("edge %s-%s->%s: %w", r.From, r.Kind, r.To, graph.ErrNotFound)
-			}
-			var rec edgeRec
-			if err := decodeEdgeIn(v, &rec, a, &spillReader{tx: tx, name: bEdgeEv, owner: key[:]}); err != nil {
-				return fmt.Errorf("edge %s-%s->%s is corrupt: %w", r.From, r.Kind, r.To, err)
-			}
-			out[i] = graph.Edge{EdgeRef: r, Attrs: nonNil(rec.Attrs), Docs: rec.Docs}
-		}
-		return nil
+	var out []graph.Edge
+	err := s.view(func(tx *bbolt.Tx) (err error) {
+		out, err = loadEdgesTx(tx, refs, func(i int) [33]byte {
+			var k [33]byte
+			f, t := refs[i].From.Bytes(), refs[i].To.Bytes()
+			copy(k[:16], f[:])
+			k[16] = refs[i].Kind.Code()
+			copy(k[17:], t[:])
+			return k
+		})
+		return err
 	})
 	return out, err
 }

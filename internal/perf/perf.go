@@ -24,6 +24,7 @@ import (
 type Latencies struct {
 	d    []time.Duration
 	size []int
+	cpu  *Latencies // CPU time per operation, when measured (SetCPU)
 }
 
 // Add records one operation.
@@ -61,7 +62,17 @@ type Summary struct {
 	MeanSize float64 `json:"meanSize"` // nodes returned per operation
 	P99Size  int     `json:"p99Size"`  // 99th percentile of the nodes returned
 	MaxSize  int     `json:"maxSize"`
+	// CPU per operation (the thread's CPU time around it; see threadCPU),
+	// when measured: on a loaded machine the wall-clock percentiles above
+	// include waiting for a core, these do not.
+	CPUP50ms float64 `json:"cpuP50ms,omitempty"`
+	CPUP99ms float64 `json:"cpuP99ms,omitempty"`
+	CPUMaxMs float64 `json:"cpuMaxMs,omitempty"`
 }
+
+// SetCPU attaches the CPU time of each operation recorded in l (Summarize
+// reports its percentiles).
+func (l *Latencies) SetCPU(cpu *Latencies) { l.cpu = cpu }
 
 // Summarize reports l; size is the total result size over the operations
 // (AddSized's sizes are used when there are any).
@@ -76,6 +87,9 @@ func (l *Latencies) Summarize(size int) Summary {
 		}
 		s.P99Size = sz[min(max(int(math.Ceil(0.99*float64(len(sz))))-1, 0), len(sz)-1)]
 		s.MaxSize = sz[len(sz)-1]
+	}
+	if l.cpu != nil && l.cpu.N() > 0 {
+		s.CPUP50ms, s.CPUP99ms, s.CPUMaxMs = ms(l.cpu.Quantile(0.5)), ms(l.cpu.Quantile(0.99)), ms(l.cpu.Quantile(1))
 	}
 	if s.N > 0 {
 		s.MeanSize = float64(size) / float64(s.N)

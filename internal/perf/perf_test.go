@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,29 @@ func TestLoadQueryIngest(t *testing.T) {
 	broken := synth.Doc{Name: "x", Data: []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`)}
 	if _, err := OMSMapped(ctx, &ingest.Pipeline{Store: s3, Parser: ingest.NewParser(pol)}, broken); err == nil || !errors.Is(err, ingest.ErrInvalidDocument) {
 		t.Fatalf("broken probe: %v", err)
+	}
+}
+
+// The per-query CPU clock counts work the thread does and not time it
+// spends off a core.
+func TestThreadCPU(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	c0, ok := threadCPU()
+	if !ok {
+		t.Fatal("no thread CPU clock on this platform")
+	}
+	x := uint64(1)
+	for i := range 20_000_000 {
+		x = x*6364136223846793005 + uint64(i)
+	}
+	c1, _ := threadCPU()
+	if c1 <= c0 {
+		t.Fatalf("CPU clock did not advance over a busy loop (%d, x=%d)", c1-c0, x)
+	}
+	time.Sleep(50 * time.Millisecond)
+	c2, _ := threadCPU()
+	if d := c2 - c1; d >= 50*time.Millisecond {
+		t.Fatalf("CPU clock advanced %v over a 50 ms sleep", d)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"time"
 
@@ -60,8 +61,16 @@ func workload(ctx context.Context, r graph.Reader, h *synth.Chain, n, warmup int
 		return QueryResult{}, fmt.Errorf("workload: the chain has no datasets or no deployments")
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	var imp, tr Latencies
+	var imp, tr, impCPU, trCPU Latencies
+	// One OS thread runs every query, so its CPU clock read around one is
+	// that query's CPU (threadCPU).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	_, cpuOK := threadCPU()
+	var cpu time.Duration
 	one := func(key string, req func(graph.NodeID) graph.TraverseRequest) (int, time.Duration, error) {
+		c0, _ := threadCPU()
+		defer func() { c1, _ := threadCPU(); cpu = c1 - c0 }()
 		t0 := time.Now()
 		ns, err := r.Lookup(ctx, key)
 		if err != nil {
@@ -85,6 +94,7 @@ func workload(ctx context.Context, r graph.Reader, h *synth.Chain, n, warmup int
 			}
 			if i >= warmup {
 				imp.AddSized(d, size)
+				impCPU.Add(cpu)
 			}
 		}
 		if trace {
@@ -94,8 +104,13 @@ func workload(ctx context.Context, r graph.Reader, h *synth.Chain, n, warmup int
 			}
 			if i >= warmup {
 				tr.AddSized(d, size)
+				trCPU.Add(cpu)
 			}
 		}
+	}
+	if cpuOK {
+		imp.SetCPU(&impCPU)
+		tr.SetCPU(&trCPU)
 	}
 	return QueryResult{Impact: imp.Summarize(0), Trace: tr.Summarize(0)}, nil
 }

@@ -125,6 +125,7 @@ func queryCmd(fs *flag.FlagSet) func(context.Context) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("query: %w", err)
 		}
+		logf("query %d: impact CPU p50 %.3f p99 %.3f max %.3f ms, trace CPU p50 %.3f p99 %.3f ms", *nodes, q.Impact.CPUP50ms, q.Impact.CPUP99ms, q.Impact.CPUMaxMs, q.Trace.CPUP50ms, q.Trace.CPUP99ms)
 		logf("query %d: open %.2f s, impact p50 %.3f p99 %.3f ms (nodes mean %.0f p99 %d), trace p50 %.3f p99 %.3f ms (nodes mean %.0f p99 %d), rss %d MiB (peak %d MiB, anon %d MiB)",
 			*nodes, open, q.Impact.P50ms, q.Impact.P99ms, q.Impact.MeanSize, q.Impact.P99Size, q.Trace.P50ms, q.Trace.P99ms, q.Trace.MeanSize, q.Trace.P99Size, mem.RSS>>20, mem.PeakRSS>>20, mem.Anon>>20)
 		rec := perf.Record{Step: step, Backend: "embedded", Size: *nodes, OpenSeconds: open, Memory: &mem, LoadAvg: perf.LoadAverage()}
