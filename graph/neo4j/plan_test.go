@@ -70,6 +70,8 @@ func TestPlansUseIndexes(t *testing.T) {
 		"adjacent up":   {qAdjacent(graph.Upstream, nil, false), map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
 		"adjacent both": {qAdjacent(graph.Both, []graph.EdgeKind{graph.DependsOn}, true), map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
 		"stats":         {statsQuery, nil, "NodeCountFromCountStore"},
+		"walk down":     {qWalk(graph.Downstream, nil, pushedLevels), map[string]any{"from": []string{id}, "kinds": nil, "cap": 10}, "NodeUniqueIndexSeek"},
+		"walk kinds":    {qWalk(graph.Upstream, []graph.EdgeKind{graph.DependsOn, graph.TrainedOn}, 3), map[string]any{"from": []string{id}, "kinds": []string{"Model"}, "cap": 10}, "NodeUniqueIndexSeek"},
 	}
 	for _, k := range graph.NodeKinds {
 		cases["create nodes "+string(k)] = struct {
