@@ -475,14 +475,13 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		return map[string]any{"id": string(n.ID), "kind": string(n.Kind), "keys": n.Keys, "attrs": attrs, "docs": n.Docs, "keyDocs": kd, "joins": js}, nil
 	}
-	var updNodes []map[string]any
-	newNodesOf := map[graph.NodeKind][]map[string]any{}
+	var updNodes, newNodes []map[string]any
 	for _, n := range plan.NewNodes {
 		row, err := nodeRow(n)
 		if err != nil {
 			return err
 		}
-		newNodesOf[n.Kind] = append(newNodesOf[n.Kind], row)
+		newNodes = append(newNodes, row)
 	}
 	for _, n := range plan.ChangedNodes {
 		row, err := nodeRow(n)
@@ -491,10 +490,8 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		updNodes = append(updNodes, row)
 	}
-	for _, k := range graph.NodeKinds {
-		if err := exec("nodes", qCreateNodesOf[k], newNodesOf[k], created, true); err != nil {
-			return err
-		}
+	if err := exec("nodes", qCreateNodes, newNodes, created, true); err != nil {
+		return err
 	}
 	if err := exec("nodes", qUpdateNodes, updNodes, nil, true); err != nil {
 		return err
@@ -514,7 +511,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 	if err := exec("moved keys", qMoveKeys, movedKeys, nil, false); err != nil {
 		return err
 	}
-	newEdgesOf := map[graph.EdgeKind][]map[string]any{}
+	var newEdges []map[string]any
 	updEdgesOf := map[graph.EdgeKind][]map[string]any{}
 	for _, e := range plan.NewEdges {
 		attrs, err := encodeAttrs(e.Attrs)
@@ -522,7 +519,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
 		row := map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}
-		newEdgesOf[e.Kind] = append(newEdgesOf[e.Kind], row)
+		newEdges = append(newEdges, row)
 	}
 	for _, e := range plan.ChangedEdges {
 		attrs, err := encodeAttrs(e.Attrs)
@@ -532,10 +529,8 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		updEdgesOf[e.Kind] = append(updEdgesOf[e.Kind], map[string]any{"key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs})
 	}
 	relsCreated := func(c driver.Counters) int { return c.RelationshipsCreated() }
-	for _, k := range graph.EdgeKinds {
-		if err := exec("edges", qCreateEdgesOf[k], newEdgesOf[k], relsCreated, true); err != nil {
-			return err
-		}
+	if err := exec("edges", qCreateEdges, newEdges, relsCreated, true); err != nil {
+		return err
 	}
 	for _, k := range graph.EdgeKinds {
 		if err := exec("edges", qUpdateEdgesOf[k], updEdgesOf[k], nil, true); err != nil {
