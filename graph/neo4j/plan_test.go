@@ -83,6 +83,20 @@ func TestPlansUseIndexes(t *testing.T) {
 		params map[string]any
 		want   string
 	}{qCreateEdges, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+	for _, k := range graph.NodeKinds {
+		cases["create nodes "+string(k)] = struct {
+			q      string
+			params map[string]any
+			want   string
+		}{qCreateNodesOf[k], map[string]any{"rows": rows}, "Create"}
+	}
+	for _, k := range graph.EdgeKinds {
+		cases["create edges "+string(k)] = struct {
+			q      string
+			params map[string]any
+			want   string
+		}{qCreateEdgesOf[k], map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+	}
 	key := edgeKey(graph.NodeID(id), graph.NodeID(id))
 	for _, k := range graph.EdgeKinds {
 		cases["update edges "+string(k)] = struct {

@@ -94,3 +94,49 @@ func TestWalkEqualsLevelWalk(t *testing.T) {
 	}
 	t.Logf("walks ending truncated %d, depth-limited %d, failing %d, deeper than the unrolled levels %d", flags.truncated, flags.depthLimited, flags.err, flags.deep)
 }
+
+// TestLargePlanWritesEveryKind writes one document whose plan has more new
+// nodes and edges than the one-statement (dynamic label) path takes, so
+// write groups them by kind, and checks that every node and edge arrived
+// with its kind (Stats counts labels and relationship types; the harness's
+// Check verifies every node's label).
+func TestLargePlanWritesEveryKind(t *testing.T) {
+	s := open(t, config(t))
+	ctx := context.Background()
+	b := graph.NewBatch(graphtest.Doc("large-plan"))
+	m := b.Node(graph.KindModel, dg("large-model"))
+	d := b.Node(graph.KindDataset, dg("large-data"))
+	b.Edge(m, graph.TrainedOn, d)
+	const n = 2100
+	for i := range n {
+		p := b.Node(graph.KindPackage, fmt.Sprintf("pkg:pypi/large%04d@1.0.0", i))
+		b.Edge(m, graph.DependsOn, p)
+		if i%2 == 0 {
+			f := b.Node(graph.KindFile, dg(fmt.Sprintf("large-file-%d", i)))
+			b.Edge(m, graph.Contains, f)
+		}
+	}
+	if _, err := s.ApplyAll(ctx, []*graph.Batch{b}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNodes := map[graph.NodeKind]int64{graph.KindModel: 1, graph.KindDataset: 1, graph.KindPackage: n, graph.KindFile: n / 2}
+	wantEdges := map[graph.EdgeKind]int64{graph.TrainedOn: 1, graph.DependsOn: n, graph.Contains: n / 2}
+	for k, c := range wantNodes {
+		if st.NodeKinds[k] != c {
+			t.Errorf("%s nodes: %d, want %d", k, st.NodeKinds[k], c)
+		}
+	}
+	for k, c := range wantEdges {
+		if st.EdgeKinds[k] != c {
+			t.Errorf("%s edges: %d, want %d", k, st.EdgeKinds[k], c)
+		}
+	}
+	es, err := s.Edges(ctx, graph.NewNodeID(graph.KindModel, dg("large-model")), graph.Out, graph.DependsOn)
+	if err != nil || len(es) != n {
+		t.Fatalf("DEPENDS_ON edges of the model: %d, %v", len(es), err)
+	}
+}
