@@ -10,6 +10,8 @@
 #                       argument "large" (make bench-large)]; "" skips Neo4j.
 #                       Loading is slow (see docs/performance.md).
 #   NEO4J_DEV_JAVA_OPTS JVM options of the Neo4j server [-Xmx4g -Xms4g]
+#   NEO4J_DEV_PAGECACHE_MB  its page cache in MiB, off-heap [1536]: heap and
+#                       page cache together stay under 6 GiB
 #   BENCH_QUERIES       queries of each kind per size [2000]
 #   BENCH_INGEST_NODES  size of the supply chain whose documents are ingested [50000]
 #   BENCH_DIR           work directory [.cache/bench]; stores are rebuilt each run
@@ -28,6 +30,7 @@ if [ "${1:-}" = large ]; then
 fi
 neo_sizes="${BENCH_NEO4J_SIZES-$neo_default}"
 export NEO4J_DEV_JAVA_OPTS="${NEO4J_DEV_JAVA_OPTS:--Xmx4g -Xms4g}"
+export NEO4J_DEV_PAGECACHE_MB="${NEO4J_DEV_PAGECACHE_MB:-1536}"
 queries="${BENCH_QUERIES:-2000}"
 ingest_nodes="${BENCH_INGEST_NODES:-50000}"
 work="${BENCH_DIR:-$repo/.cache/bench}"

@@ -12,6 +12,7 @@
 #   MODELGRAPH_NEO4J_STATE   state dir (pid, log, classpath, classes);
 #                            default ${XDG_CACHE_HOME:-$HOME/.cache}/modelgraph/neo4j-dev
 #   NEO4J_DEV_JAVA_OPTS      JVM options (default: -Xmx1g)
+#   NEO4J_DEV_PAGECACHE_MB   Neo4j page cache in MiB, off-heap (default: 64)
 #   NEO4J_DEV_MVN_OPTS       extra Maven arguments (e.g. -s settings.xml for a mirror)
 #   NEO4J_DEV_START_TIMEOUT  seconds to wait for READY (default: 180)
 #   NEO4J_DEV_STOP_TIMEOUT   seconds to wait after SIGTERM before SIGKILL (default: 30)
@@ -268,6 +269,10 @@ cmd_start() {
 
 	local java_opts=()
 	read -r -a java_opts <<<"${NEO4J_DEV_JAVA_OPTS:--Xmx1g}"
+	if [[ -n "${NEO4J_DEV_PAGECACHE_MB:-}" ]]; then
+		[[ "$NEO4J_DEV_PAGECACHE_MB" =~ ^[0-9]+$ ]] || die "NEO4J_DEV_PAGECACHE_MB must be a number of MiB"
+		java_opts+=("-Dneo4j.dev.pagecache=$NEO4J_DEV_PAGECACHE_MB")
+	fi
 	local java
 	java="$(java_cmd java)"
 

@@ -70,7 +70,19 @@ func TestPlansUseIndexes(t *testing.T) {
 		"adjacent up":   {qAdjacent(graph.Upstream, nil, false), map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
 		"adjacent both": {qAdjacent(graph.Both, []graph.EdgeKind{graph.DependsOn}, true), map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
 		"stats":         {statsQuery, nil, "NodeCountFromCountStore"},
+		"walk down":     {qWalk(graph.Downstream, nil, pushedLevels), map[string]any{"from": []string{id}, "kinds": nil, "cap": 10}, "NodeUniqueIndexSeek"},
+		"walk kinds":    {qWalk(graph.Upstream, []graph.EdgeKind{graph.DependsOn, graph.TrainedOn}, 3), map[string]any{"from": []string{id}, "kinds": []string{"Model"}, "cap": 10}, "NodeUniqueIndexSeek"},
 	}
+	cases["create nodes"] = struct {
+		q      string
+		params map[string]any
+		want   string
+	}{qCreateNodes, map[string]any{"rows": rows}, "Create"}
+	cases["create edges"] = struct {
+		q      string
+		params map[string]any
+		want   string
+	}{qCreateEdges, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
 	for _, k := range graph.NodeKinds {
 		cases["create nodes "+string(k)] = struct {
 			q      string
@@ -78,13 +90,15 @@ func TestPlansUseIndexes(t *testing.T) {
 			want   string
 		}{qCreateNodesOf[k], map[string]any{"rows": rows}, "Create"}
 	}
-	key := edgeKey(graph.NodeID(id), graph.NodeID(id))
 	for _, k := range graph.EdgeKinds {
 		cases["create edges "+string(k)] = struct {
 			q      string
 			params map[string]any
 			want   string
 		}{qCreateEdgesOf[k], map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+	}
+	key := edgeKey(graph.NodeID(id), graph.NodeID(id))
+	for _, k := range graph.EdgeKinds {
 		cases["update edges "+string(k)] = struct {
 			q      string
 			params map[string]any

@@ -184,28 +184,38 @@ func adjacentTx(ctx context.Context, tx driver.ManagedTransaction, ids []graph.N
 			return nil, err
 		}
 		for _, r := range recs {
-			var hs []halfEdge
-			for col, forward := range []bool{true, false} {
-				l, _ := r.Values[1+col].([]any)
-				for _, x := range l {
-					row, _ := x.([]any)
-					h := halfEdge{HalfEdge: graph.HalfEdge{Kind: graph.EdgeKind(str(row[0])), Peer: graph.NodeID(str(row[1])), PeerKind: graph.NodeKind(str(row[2])), Forward: forward}}
-					if records {
-						as, err := decodeAttrs(row[3])
-						if err != nil {
-							return nil, fmt.Errorf("edge of %s: %w", str(r.Values[0]), err)
-						}
-						h.attrs, h.docs = nonNil(as), strs(row[4])
-					}
-					hs = append(hs, h)
-				}
+			id := graph.NodeID(str(r.Values[0]))
+			hs, err := decodeHalfEdges(id, r.Values[1], r.Values[2], records)
+			if err != nil {
+				return nil, err
 			}
-			for _, i := range pos[graph.NodeID(str(r.Values[0]))] {
+			for _, i := range pos[id] {
 				out[i] = hs
 			}
 		}
 	}
 	return out, nil
+}
+
+// decodeHalfEdges reads qAdjacent's outs and ins columns of node id.
+func decodeHalfEdges(id graph.NodeID, outs, ins any, records bool) ([]halfEdge, error) {
+	var hs []halfEdge
+	for col, forward := range []bool{true, false} {
+		l, _ := []any{outs, ins}[col].([]any)
+		for _, x := range l {
+			row, _ := x.([]any)
+			h := halfEdge{HalfEdge: graph.HalfEdge{Kind: graph.EdgeKind(str(row[0])), Peer: graph.NodeID(str(row[1])), PeerKind: graph.NodeKind(str(row[2])), Forward: forward}}
+			if records {
+				as, err := decodeAttrs(row[3])
+				if err != nil {
+					return nil, fmt.Errorf("edge of %s: %w", id, err)
+				}
+				h.attrs, h.docs = nonNil(as), strs(row[4])
+			}
+			hs = append(hs, h)
+		}
+	}
+	return hs, nil
 }
 
 // Edges implements graph.Reader.
@@ -249,13 +259,19 @@ func (s *Store) Edges(ctx context.Context, id graph.NodeID, dir graph.Direction,
 	return out, nil
 }
 
-// Traverse implements graph.Reader with graph.Walk, so both backends visit
-// the same nodes in the same order. The whole walk runs in one read
-// transaction on one connection: one query per breadth-first level, then
-// one for the reached nodes and one for the edges that reached them, with
-// no session or transaction set-up between them, and every level sees the
-// same committed state.
+// Traverse implements graph.Reader with Walk (walk.go): one query per walk,
+// replayed by graph.Walk, so both backends visit the same nodes in the same
+// order.
 func (s *Store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
+	return s.Walk(ctx, req)
+}
+
+// traverseLevels is graph.Walk over the store inside one read transaction
+// on one connection: one query per breadth-first level, then one for the
+// reached nodes (the adjacency queries bring the edges' records), with no
+// session or transaction set-up between them, and every level sees the
+// same committed state. Walk uses it for walks too large to push down.
+func (s *Store) traverseLevels(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
 	if err := graph.CheckTraverse(&req); err != nil {
 		return graph.TraverseResult{}, err
 	}

@@ -145,9 +145,10 @@ func openStore(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// checkVersion refuses servers older than 5.23, the first to accept the
-// CALL (a, b) { ... } subqueries the store runs; 5.26 is the LTS line.
-// Calendar versions (2025.01 onwards) are newer.
+// checkVersion refuses servers older than 5.26, the first to accept the
+// dynamic labels and relationship types (`$(row.kind)`) the store's writes
+// use (5.23 added the CALL (a, b) { ... } subqueries); 5.26 is the LTS
+// line. Calendar versions (2025.01 onwards) are newer.
 func checkVersion(agent string) error {
 	v, ok := strings.CutPrefix(agent, "Neo4j/")
 	var major, minor int
@@ -158,8 +159,8 @@ func checkVersion(agent string) error {
 	if !ok {
 		return fmt.Errorf("server %q is not Neo4j", agent)
 	}
-	if major < 5 || major == 5 && minor < 23 {
-		return fmt.Errorf("server is %s; modelgraph needs Neo4j 5.23 or newer (5.26 LTS recommended)", agent)
+	if major < 5 || major == 5 && minor < 26 {
+		return fmt.Errorf("server is %s; modelgraph needs Neo4j 5.26 or newer", agent)
 	}
 	return nil
 }

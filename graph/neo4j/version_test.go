@@ -5,7 +5,7 @@ import "testing"
 func TestCheckVersion(t *testing.T) {
 	for agent, ok := range map[string]bool{
 		"Neo4j/5.26.31":   true,
-		"Neo4j/5.23.0":    true,
+		"Neo4j/5.25.0":    false,
 		"Neo4j/2025.06.0": true,
 		"Neo4j/5.22.0":    false,
 		"Neo4j/4.4.40":    false,

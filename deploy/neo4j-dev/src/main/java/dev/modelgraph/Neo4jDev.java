@@ -79,8 +79,10 @@ public final class Neo4jDev {
                     .withConfig(BoltConnector.enabled, true)
                     .withConfig(BoltConnector.listen_address, new SocketAddress(HOST, port))
                     .withConfig(BoltConnector.advertised_address, new SocketAddress(HOST, port))
-                    // Small footprint suitable for tests.
-                    .withConfig(GraphDatabaseSettings.pagecache_memory, 64L * 1024 * 1024)
+                    // Small footprint suitable for tests; -Dneo4j.dev.pagecache=<MiB> for
+                    // benchmarks (neo4j-dev.sh: NEO4J_DEV_PAGECACHE_MB).
+                    .withConfig(GraphDatabaseSettings.pagecache_memory,
+                            Long.getLong("neo4j.dev.pagecache", 64L) * 1024 * 1024)
                     .withConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
                     .withConfig(GraphDatabaseSettings.logical_log_rotation_threshold, 16L * 1024 * 1024)
                     .withConfig(GraphDatabaseSettings.udc_enabled, false)
