@@ -83,9 +83,13 @@ func edgeKey(from, to graph.NodeID) string { return string(from) + "-" + string(
 // qCreateEdgesOf, the label or type written into the text from graph's
 // closed sets) for bulk chunks.
 const (
-	qCreateNodes = "UNWIND $rows AS row CREATE (:Node:$(row.kind) {id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs, keyDocs: row.keyDocs, joins: row.joins})"
+	qCreateNodes = "UNWIND $rows AS row CREATE (:Node:$(row.kind) " + newNodeProps + ")"
 	qCreateEdges = "UNWIND $rows AS row MATCH (a:Node {id: row.f}) USING INDEX a:Node(id) MATCH (b:Node {id: row.t}) USING INDEX b:Node(id) CREATE (a)-[:$(row.kind) {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)"
 )
+
+// newNodeProps are the properties a created node gets, the same in both
+// create statements (searchText: the full-text index's field, fulltext.go).
+const newNodeProps = "{id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs, keyDocs: row.keyDocs, joins: row.joins, searchText: row.searchText}"
 
 // smallWriteRows: see qCreateNodes.
 const smallWriteRows = 2000
@@ -97,7 +101,7 @@ var (
 
 func init() {
 	for _, k := range graph.NodeKinds {
-		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` {id: row.id, kind: row.kind, keys: row.keys, attrs: row.attrs, docs: row.docs, keyDocs: row.keyDocs, joins: row.joins, searchText: row.searchText})", k)
+		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` %s)", k, newNodeProps)
 	}
 	for _, k := range graph.EdgeKinds {
 		qCreateEdgesOf[k] = fmt.Sprintf("UNWIND $rows AS row MATCH (a:Node {id: row.f}) USING INDEX a:Node(id) MATCH (b:Node {id: row.t}) USING INDEX b:Node(id) CREATE (a)-[:`%s` {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)", k)
