@@ -106,3 +106,38 @@ func FuzzNormalizeKey(f *testing.F) {
 		}
 	})
 }
+
+// TestNormalKeyFastPath: every key the allocation-free check passes through
+// is one the full normalisation returns unchanged and accepts.
+func TestNormalKeyFastPath(t *testing.T) {
+	h := strings.Repeat("ab", 32)
+	keys := []string{
+		"sha256:" + h, "sha256:" + strings.ToUpper(h), "SHA256:" + h, "sha-256:" + h, "sha256:" + h[:10],
+		"sha512:" + h + h, "md5:" + h[:32], "blake3:" + h, "blake2b-512:" + h + h, "sha1:" + h[:40],
+		"pkg:pypi/torch@2.3.0", " pkg:pypi/x", "pkg:pypi/x ", "name:acme", "hf://acme/x", "s3://b/k",
+		"swhid:1", "sha:1", "bogus:" + h, "Sha256:" + h, "b:x", "m:x", "noscheme", ":x", "", "\u00a0name:x",
+		"name:x\u00a0", "SHA256://x", "oidc:https://issuer|me", "key:abc", "vuln:CVE-2021-44228",
+		strings.Repeat("a", MaxKeyLen) + ":x", "\u212a:x", "ſha256:" + h,
+	}
+	for _, k := range keys {
+		fast := normalKey(k)
+		slow, err := normalizeKeySlow(k)
+		if fast && (err != nil || slow != k) {
+			t.Errorf("normalKey(%q) = true, but the full normalisation gives %q, %v", k, slow, err)
+		}
+		if !fast && err == nil && slow == k && k != "" && strings.IndexByte(k, ':') > 0 && k[0] < 0x80 && (k[0]|0x20 != 's' && k[0]|0x20 != 'b' && k[0]|0x20 != 'm') {
+			t.Errorf("normalKey(%q) = false for a plain normal key (the fast path misses the common case)", k)
+		}
+		got, err2 := NormalizeKey(k)
+		if got != slow || (err == nil) != (err2 == nil) {
+			t.Errorf("NormalizeKey(%q) = %q, %v; the full normalisation %q, %v", k, got, err2, slow, err)
+		}
+	}
+	dk := "sha256:" + h
+	if n := testing.AllocsPerRun(50, func() { _, _ = NormalizeKey(dk) }); n != 0 {
+		t.Errorf("NormalizeKey of a normal digest key: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(50, func() { _, _ = NormalizeKey("pkg:pypi/torch@2.3.0") }); n != 0 {
+		t.Errorf("NormalizeKey of a normal purl: %v allocations, want 0", n)
+	}
+}
