@@ -143,6 +143,24 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 	return idx
 }
 
+// Reserve makes room for about nodes more nodes (each with a key or two)
+// and edges more edges, so a builder that knows the document's size does
+// not grow the batch step by step. It changes nothing else.
+func (b *Batch) Reserve(nodes, edges int) {
+	if nodes > 0 {
+		b.Nodes = slices.Grow(b.Nodes, nodes)
+		m := make(map[kindKey]int, len(b.byKey)+2*nodes)
+		maps.Copy(m, b.byKey)
+		b.byKey = m
+	}
+	if edges > 0 {
+		b.Edges = slices.Grow(b.Edges, edges)
+		m := make(map[EdgeRef3]int, len(b.byRef)+edges)
+		maps.Copy(m, b.byRef)
+		b.byRef = m
+	}
+}
+
 // Set claims name=value on node i; empty values are ignored.
 func (b *Batch) Set(i int, name, value string) {
 	if value == "" || i < 0 || i >= len(b.Nodes) {

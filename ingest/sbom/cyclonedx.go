@@ -59,7 +59,7 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		// A workload's runtime ML-BOM (k8s-aibom): deployment evidence.
 		return p.runtimeBOM(d, subjects)
 	}
-	p.x = newBuilder(p.doc, p.role)
+	p.x = newBuilderSized(p.doc, p.role, d.count)
 	x := p.x
 
 	// ML and data components first: their purls are routed to Model and
