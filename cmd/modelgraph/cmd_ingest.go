@@ -41,6 +41,10 @@ file's receipts or rejection, and the summary.`,
 	cmd.Flags().StringVar(&progressMode, "progress", progress.Auto, "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or none")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
+	cmd.Flags().IntVar(&o.MaxGroup, "group", 0, "documents per store write (default 32)")
+	cmd.Flags().Int64Var(&o.MaxInFlightBytes, "inflight-bytes", 0, "input bytes read but not yet written (default 16 MiB)")
+	_ = cmd.Flags().MarkHidden("group")
+	_ = cmd.Flags().MarkHidden("inflight-bytes")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		stopProfile, err := app.StartCPUProfile(cpuProfile)
 		if err != nil {
