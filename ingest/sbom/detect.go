@@ -61,7 +61,7 @@ type sniffed struct {
 	// when the scan counted nothing else (0 when unknown): the decoder
 	// sizes the slice once.
 	components int
-	why   string // for kindUnknown
+	why        string // for kindUnknown
 	// Raw top-level JSON values, for precise errors.
 	bomFormat, specVersion, spdxVersion string
 }
