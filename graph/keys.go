@@ -163,7 +163,7 @@ func normalizeKeySlow(k string) (string, error) {
 // normalKey reports, with a scan and no allocation, whether k is a key
 // NormalizeKey returns unchanged: no surrounding space, within MaxKeyLen,
 // a scheme, and either a scheme no digest algorithm spelling can have
-// (they all start with s, b or m) or a normal-form algorithm followed by
+// (they all start with s, b or m, after any '-' or '_') or a normal-form algorithm followed by
 // lower-case hex of its length. Anything else takes the slow path, which
 // decides.
 func normalKey(k string) bool {
@@ -177,10 +177,11 @@ func normalKey(k string) bool {
 	if strings.HasPrefix(k[i:], "://") {
 		return true
 	}
-	switch k[0] | 0x20 {
-	case 's', 'b', 'm':
-	default:
-		return k[0] < 0x80 // an ASCII first letter other than s, b, m: not a digest
+	// NormalizeAlgorithm lower-cases, drops '-' and '_', and every digest
+	// algorithm name starts with s, b or m: a scheme starting with another
+	// ASCII letter or digit is no digest.
+	if c := k[0] | 0x20; (c >= 'a' && c <= 'z' || k[0] >= '0' && k[0] <= '9') && c != 's' && c != 'b' && c != 'm' {
+		return true
 	}
 	n, ok := digestHexLen[k[:i]]
 	return ok && len(k)-i-1 == n && isLowerHex(k[i+1:])
