@@ -46,7 +46,7 @@ file's receipts or rejection, and the summary.`,
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.Flags().IntVar(&o.MaxGroup, "group", 0, "documents per store write (default 32)")
 	cmd.Flags().Int64Var(&o.MaxInFlightBytes, "inflight-bytes", 0, "input bytes read but not yet written (default 16 MiB)")
-	cmd.Flags().Int64Var(&memLimitMiB, "memory-limit", defaultIngestMemLimitMiB, "soft limit on the Go heap during the run, in MiB (0: none; GOMEMLIMIT, when set, wins)")
+	cmd.Flags().Int64Var(&memLimitMiB, "heap-limit", defaultIngestMemLimitMiB, "soft limit on the Go heap during the run, in MiB (0: none; GOMEMLIMIT, when set, wins)")
 	_ = cmd.Flags().MarkHidden("group")
 	_ = cmd.Flags().MarkHidden("inflight-bytes")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -66,7 +66,7 @@ file's receipts or rejection, and the summary.`,
 			return fmt.Errorf("--workers %d: want 1..256 (0: the number of cores)", o.Workers)
 		}
 		if memLimitMiB < 0 {
-			return fmt.Errorf("--memory-limit %d: want MiB >= 0", memLimitMiB)
+			return fmt.Errorf("--heap-limit %d: want MiB >= 0", memLimitMiB)
 		}
 		defer ingestMemoryLimit(memLimitMiB, os.Getenv("GOMEMLIMIT"))()
 		files, err := bulk.Expand(args)
