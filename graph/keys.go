@@ -90,11 +90,14 @@ func DigestKey(alg, value string) (string, error) {
 	if a == "" {
 		return "", fmt.Errorf("digest algorithm is empty")
 	}
-	v := strings.ToLower(strings.TrimSpace(value))
+	v := strings.TrimSpace(value)
+	if !isLowerHex(v) {
+		v = strings.ToLower(v)
+	}
 	if v == "" {
 		return "", fmt.Errorf("%s digest is empty", a)
 	}
-	if _, err := hex.DecodeString(v); err != nil {
+	if len(v)%2 != 0 || !isLowerHex(v) { // what hex.DecodeString accepts, lower-cased
 		return "", fmt.Errorf("%s digest %q is not hex", a, truncate(v, 80))
 	}
 	if n, ok := digestHexLen[a]; ok && len(v) != n {

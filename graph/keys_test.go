@@ -22,7 +22,13 @@ func TestDigestKey(t *testing.T) {
 	if err != nil || k != "sha256:"+strings.ToLower(hex) {
 		t.Fatalf("DigestKey = %q, %v", k, err)
 	}
-	for _, bad := range [][2]string{{"sha256", "xyz"}, {"sha256", "abcd"}, {"", "ab"}, {"sha256", ""}} {
+	if k, err := DigestKey("sha-256", " "+hex+" "); err != nil || k != "sha256:"+strings.ToLower(hex) {
+		t.Fatalf("DigestKey with spaces = %q, %v", k, err)
+	}
+	if k, err := DigestKey("whirlpool", "ABcd"); err != nil || k != "whirlpool:abcd" {
+		t.Fatalf("DigestKey of an unknown algorithm = %q, %v", k, err)
+	}
+	for _, bad := range [][2]string{{"sha256", "xyz"}, {"sha256", "abcd"}, {"", "ab"}, {"sha256", ""}, {"whirlpool", "abc"}, {"whirlpool", "ag"}, {"whirlpool", "\u212aa"}} {
 		if _, err := DigestKey(bad[0], bad[1]); err == nil {
 			t.Errorf("DigestKey(%q, %q) accepted", bad[0], bad[1])
 		}
