@@ -18,8 +18,20 @@ type Batch struct {
 	Nodes []NodeSpec
 	Edges []EdgeSpec
 
-	byKey map[string]int // kind\x00key -> index, for dedup while building
+	byKey map[kindKey]int // (kind, normalised key) -> index, for dedup while building
 	byRef map[EdgeRef3]int
+
+	// checked is Validate's receipt: the fingerprint of the batch as
+	// Validate last accepted it. A later Validate (the store's, after the
+	// parser's) that finds the same fingerprint skips the work; any change
+	// to what Validate checks changes the fingerprint and the batch is
+	// validated again. Only Validate sets it.
+	checked validMark
+}
+
+type kindKey struct {
+	kind NodeKind
+	key  string
 }
 
 // EdgeRef3 identifies an edge inside a Batch by node indices.
@@ -92,7 +104,7 @@ func SignerKey(s Signature) string {
 // their nodes (graph.Resolve): the indices stay valid and name one node.
 func (b *Batch) Node(kind NodeKind, keys ...string) int {
 	if b.byKey == nil {
-		b.byKey = map[string]int{}
+		b.byKey = map[kindKey]int{}
 	}
 	idx := -1
 	for _, k := range keys {
@@ -102,7 +114,7 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 		if nk, err := NormalizeKey(k); err == nil {
 			k = nk
 		}
-		if i, ok := b.byKey[string(kind)+"\x00"+k]; ok {
+		if i, ok := b.byKey[kindKey{kind, k}]; ok {
 			idx = i
 			break
 		}
@@ -118,7 +130,7 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 		if nk, err := NormalizeKey(k); err == nil {
 			k = nk
 		}
-		mk := string(kind) + "\x00" + k
+		mk := kindKey{kind, k}
 		if j, ok := b.byKey[mk]; ok {
 			if j != idx && !slices.Contains(b.Nodes[idx].Keys, k) {
 				b.Nodes[idx].Keys = append(b.Nodes[idx].Keys, k)
@@ -129,6 +141,24 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 		b.Nodes[idx].Keys = append(b.Nodes[idx].Keys, k)
 	}
 	return idx
+}
+
+// Reserve makes room for about nodes more nodes (each with a key or two)
+// and edges more edges, so a builder that knows the document's size does
+// not grow the batch step by step. It changes nothing else.
+func (b *Batch) Reserve(nodes, edges int) {
+	if nodes > 0 {
+		b.Nodes = slices.Grow(b.Nodes, nodes)
+		m := make(map[kindKey]int, len(b.byKey)+2*nodes)
+		maps.Copy(m, b.byKey)
+		b.byKey = m
+	}
+	if edges > 0 {
+		b.Edges = slices.Grow(b.Edges, edges)
+		m := make(map[EdgeRef3]int, len(b.byRef)+edges)
+		maps.Copy(m, b.byRef)
+		b.byRef = m
+	}
 }
 
 // Set claims name=value on node i; empty values are ignored.
@@ -172,7 +202,26 @@ func (b *Batch) Describes(i int) { b.Edge(DocNode, Describes, i) }
 // Validate checks the batch against the model's rules and limits and
 // normalises its keys in place. Errors wrap ErrInvalidBatch and name the
 // document and the offending field. Stores call it before writing anything.
+//
+// A batch validated once and unchanged since (parsers validate, then the
+// store does) is not checked again: Validate keeps a fingerprint of what it
+// accepted (the document's digest, type and signature statuses, every
+// node's kind, keys and attributes, every edge) and compares it, which is a
+// scan without allocations. Any change, through the builder methods or to
+// the exported fields, gives another fingerprint and a full validation.
 func (b *Batch) Validate() error {
+	if b.checked.ok && b.checked == b.mark() {
+		return nil
+	}
+	b.checked = validMark{}
+	if err := b.validate(); err != nil {
+		return err
+	}
+	b.checked = b.mark()
+	return nil
+}
+
+func (b *Batch) validate() error {
 	doc := b.Doc.Digest
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: document %s: %s", ErrInvalidBatch, docName(b.Doc), fmt.Sprintf(format, args...))
@@ -305,6 +354,17 @@ func checkAttrs(as map[string]string) error {
 	if len(as) > MaxAttrsPerItem {
 		return fmt.Errorf("%d attributes, limit %d", len(as), MaxAttrsPerItem)
 	}
+	bad := false
+	for name, v := range as {
+		if badAttr(name, v) {
+			bad = true
+			break
+		}
+	}
+	if !bad {
+		return nil
+	}
+	// Report the first bad attribute in name order, whatever the map order.
 	for _, name := range slices.Sorted(maps.Keys(as)) {
 		v := as[name]
 		if name == "" || len(name) > MaxAttrNameLen || strings.ContainsAny(name, "\x00\n") {
@@ -317,7 +377,21 @@ func checkAttrs(as map[string]string) error {
 	return nil
 }
 
+func badAttr(name, v string) bool {
+	return name == "" || len(name) > MaxAttrNameLen || strings.ContainsAny(name, "\x00\n") || len(v) > MaxAttrValueLen
+}
+
 func uniqueKeepFirst(ks []string) []string {
+	if len(ks) <= 8 {
+		// Most nodes have one to three keys: a quadratic scan, no map.
+		out := ks[:0]
+		for _, k := range ks {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
 	out := ks[:0]
 	seen := make(map[string]bool, len(ks))
 	for _, k := range ks {

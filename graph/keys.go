@@ -80,15 +80,24 @@ func NormalizeAlgorithm(alg string) string {
 // the hex case. It fails on non-hex values and on wrong lengths for known
 // algorithms.
 func DigestKey(alg, value string) (string, error) {
+	// Fast path: an algorithm already in normal form and lower-case hex of
+	// its length (what parsers and graph/ref mostly pass) need one
+	// concatenation and no other allocation.
+	if n, ok := digestHexLen[alg]; ok && len(value) == n && isLowerHex(value) {
+		return alg + ":" + value, nil
+	}
 	a := NormalizeAlgorithm(alg)
 	if a == "" {
 		return "", fmt.Errorf("digest algorithm is empty")
 	}
-	v := strings.ToLower(strings.TrimSpace(value))
+	v := strings.TrimSpace(value)
+	if !isLowerHex(v) {
+		v = strings.ToLower(v)
+	}
 	if v == "" {
 		return "", fmt.Errorf("%s digest is empty", a)
 	}
-	if _, err := hex.DecodeString(v); err != nil {
+	if len(v)%2 != 0 || !isLowerHex(v) { // what hex.DecodeString accepts, lower-cased
 		return "", fmt.Errorf("%s digest %q is not hex", a, truncate(v, 80))
 	}
 	if n, ok := digestHexLen[a]; ok && len(v) != n {
@@ -126,6 +135,13 @@ func PublicKeyKey(hint string) string { return SchemeKey + hint }
 // are trimmed. It rejects empty keys, keys without a scheme and keys longer
 // than MaxKeyLen.
 func NormalizeKey(k string) (string, error) {
+	if normalKey(k) {
+		return k, nil
+	}
+	return normalizeKeySlow(k)
+}
+
+func normalizeKeySlow(k string) (string, error) {
 	k = strings.TrimSpace(k)
 	if k == "" {
 		return "", fmt.Errorf("key is empty")
@@ -145,6 +161,49 @@ func NormalizeKey(k string) (string, error) {
 		return DigestKey(a, k[i+1:])
 	}
 	return k, nil
+}
+
+// normalKey reports, with a scan and no allocation, whether k is a key
+// NormalizeKey returns unchanged: no surrounding space, within MaxKeyLen,
+// a scheme, and either a scheme no digest algorithm spelling can have
+// (they all start with s, b or m, after any '-' or '_') or a normal-form algorithm followed by
+// lower-case hex of its length. Anything else takes the slow path, which
+// decides.
+func normalKey(k string) bool {
+	if k == "" || len(k) > MaxKeyLen || isSpace(k[0]) || isSpace(k[len(k)-1]) {
+		return false
+	}
+	i := strings.IndexByte(k, ':')
+	if i <= 0 {
+		return false
+	}
+	if strings.HasPrefix(k[i:], "://") {
+		return true
+	}
+	// NormalizeAlgorithm lower-cases, drops '-' and '_', and every digest
+	// algorithm name starts with s, b or m: a scheme starting with another
+	// ASCII letter or digit is no digest.
+	if c := k[0] | 0x20; (c >= 'a' && c <= 'z' || k[0] >= '0' && k[0] <= '9') && c != 's' && c != 'b' && c != 'm' {
+		return true
+	}
+	n, ok := digestHexLen[k[:i]]
+	return ok && len(k)-i-1 == n && isLowerHex(k[i+1:])
+}
+
+// isSpace is the ASCII and Unicode white space strings.TrimSpace removes,
+// conservatively: any byte >= 0x80 counts (the slow path decides).
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func isDigestAlg(a string) bool { _, ok := digestHexLen[a]; return ok }

@@ -22,7 +22,13 @@ func TestDigestKey(t *testing.T) {
 	if err != nil || k != "sha256:"+strings.ToLower(hex) {
 		t.Fatalf("DigestKey = %q, %v", k, err)
 	}
-	for _, bad := range [][2]string{{"sha256", "xyz"}, {"sha256", "abcd"}, {"", "ab"}, {"sha256", ""}} {
+	if k, err := DigestKey("sha-256", " "+hex+" "); err != nil || k != "sha256:"+strings.ToLower(hex) {
+		t.Fatalf("DigestKey with spaces = %q, %v", k, err)
+	}
+	if k, err := DigestKey("whirlpool", "ABcd"); err != nil || k != "whirlpool:abcd" {
+		t.Fatalf("DigestKey of an unknown algorithm = %q, %v", k, err)
+	}
+	for _, bad := range [][2]string{{"sha256", "xyz"}, {"sha256", "abcd"}, {"", "ab"}, {"sha256", ""}, {"whirlpool", "abc"}, {"whirlpool", "ag"}, {"whirlpool", "\u212aa"}} {
 		if _, err := DigestKey(bad[0], bad[1]); err == nil {
 			t.Errorf("DigestKey(%q, %q) accepted", bad[0], bad[1])
 		}
@@ -103,6 +109,58 @@ func FuzzNormalizeKey(f *testing.F) {
 		again, err := NormalizeKey(k)
 		if err != nil || again != k {
 			t.Fatalf("not idempotent: %q -> %q -> %q (%v)", s, k, again, err)
+		}
+	})
+}
+
+// TestNormalKeyFastPath: every key the allocation-free check passes through
+// is one the full normalisation returns unchanged and accepts.
+func TestNormalKeyFastPath(t *testing.T) {
+	h := strings.Repeat("ab", 32)
+	keys := []string{
+		"sha256:" + h, "sha256:" + strings.ToUpper(h), "SHA256:" + h, "sha-256:" + h, "sha256:" + h[:10],
+		"sha512:" + h + h, "md5:" + h[:32], "blake3:" + h, "blake2b-512:" + h + h, "sha1:" + h[:40],
+		"pkg:pypi/torch@2.3.0", " pkg:pypi/x", "pkg:pypi/x ", "name:acme", "hf://acme/x", "s3://b/k",
+		"swhid:1", "sha:1", "bogus:" + h, "Sha256:" + h, "b:x", "m:x", "noscheme", ":x", "", "\u00a0name:x",
+		"name:x\u00a0", "SHA256://x", "oidc:https://issuer|me", "key:abc", "vuln:CVE-2021-44228",
+		strings.Repeat("a", MaxKeyLen) + ":x", "\u212a:x", "ſha256:" + h,
+		"_sha256:" + h, "-sha256:" + strings.ToUpper(h), "_-md5:" + h[:32], "9:x", "@:x", "Z:x", "{sha256}:" + h,
+	}
+	for _, k := range keys {
+		fast := normalKey(k)
+		slow, err := normalizeKeySlow(k)
+		if fast && (err != nil || slow != k) {
+			t.Errorf("normalKey(%q) = true, but the full normalisation gives %q, %v", k, slow, err)
+		}
+		if !fast && err == nil && slow == k && k != "" && strings.IndexByte(k, ':') > 0 && (k[0]|0x20 >= 'a' && k[0]|0x20 <= 'z') && (k[0]|0x20 != 's' && k[0]|0x20 != 'b' && k[0]|0x20 != 'm') {
+			t.Errorf("normalKey(%q) = false for a plain normal key (the fast path misses the common case)", k)
+		}
+		got, err2 := NormalizeKey(k)
+		if got != slow || (err == nil) != (err2 == nil) {
+			t.Errorf("NormalizeKey(%q) = %q, %v; the full normalisation %q, %v", k, got, err2, slow, err)
+		}
+	}
+	dk := "sha256:" + h
+	if n := testing.AllocsPerRun(50, func() { _, _ = NormalizeKey(dk) }); n != 0 {
+		t.Errorf("NormalizeKey of a normal digest key: %v allocations, want 0", n)
+	}
+	if n := testing.AllocsPerRun(50, func() { _, _ = NormalizeKey("pkg:pypi/torch@2.3.0") }); n != 0 {
+		t.Errorf("NormalizeKey of a normal purl: %v allocations, want 0", n)
+	}
+}
+
+// FuzzNormalKeyFastPath: the fast path never passes a key the full
+// normalisation would change or refuse.
+func FuzzNormalKeyFastPath(f *testing.F) {
+	for _, s := range []string{"sha256:" + strings.Repeat("ab", 32), "_sha256:" + strings.Repeat("ab", 32), "pkg:npm/x@1", "hf://a/b", "Md5:x", "name:x "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !normalKey(s) {
+			return
+		}
+		if k, err := normalizeKeySlow(s); err != nil || k != s {
+			t.Fatalf("normalKey(%q) = true, full normalisation %q, %v", s, k, err)
 		}
 	})
 }

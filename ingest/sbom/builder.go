@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	model "github.com/guacsec/guac/pkg/assembler/clients/generated"
 	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
@@ -46,16 +47,26 @@ func (x *builder) canon(p string) (purlKeys, error) {
 }
 
 func newBuilder(doc graph.Document, role string) *builder {
-	return &builder{
+	return newBuilderSized(doc, role, 0)
+}
+
+// newBuilderSized is newBuilder for a document of about n components: the
+// batch and the maps are sized once instead of growing.
+func newBuilderSized(doc graph.Document, role string, n int) *builder {
+	x := &builder{
 		b:       graph.NewBatch(doc),
-		pkgs:    map[string]int{},
-		specs:   map[*model.PkgInputSpec]int{},
-		digests: map[string]int{},
+		pkgs:    make(map[string]int, 3*n),
+		specs:   make(map[*model.PkgInputSpec]int, n),
+		digests: make(map[string]int, n),
 		attrs:   map[int]map[string][]string{},
 		role:    role,
 		status:  map[[2]int]string{},
-		purls:   map[string]purlKeys{},
+		purls:   make(map[string]purlKeys, 2*n),
 	}
+	if n > 0 {
+		x.b.Reserve(n+1, 2*n)
+	}
+	return x
 }
 
 // node adds a node of kind with keys, registering the digest keys it owns.
@@ -309,7 +320,49 @@ type purlKeys struct {
 // canonPurl normalises a purl the way GUAC stores it (qualifiers sorted,
 // OCI repository_url handling), falling back to packageurl-go for types GUAC
 // does not know. plain drops qualifiers and subpath.
+//
+// Results are shared process-wide (purlCache): SBOMs name the same
+// packages over and over (numpy, torch, log4j), and the normalisation goes
+// through three purl conversions. The values are read-only.
 func canonPurl(s string) (purlKeys, error) {
+	if c, ok := purlCache.get(s); ok {
+		return c, nil
+	}
+	c, err := canonPurlUncached(s)
+	if err == nil {
+		purlCache.put(s, c)
+	}
+	return c, err
+}
+
+// purlCache memoises canonPurl, bounded: when it holds purlCacheMax
+// purls it starts over, so memory does not grow with the documents.
+var purlCache = &purlMemo{m: map[string]purlKeys{}}
+
+const purlCacheMax = 16384
+
+type purlMemo struct {
+	mu sync.RWMutex
+	m  map[string]purlKeys
+}
+
+func (c *purlMemo) get(s string) (purlKeys, bool) {
+	c.mu.RLock()
+	v, ok := c.m[s]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+func (c *purlMemo) put(s string, v purlKeys) {
+	c.mu.Lock()
+	if len(c.m) >= purlCacheMax {
+		clear(c.m)
+	}
+	c.m[s] = v
+	c.mu.Unlock()
+}
+
+func canonPurlUncached(s string) (purlKeys, error) {
 	var c purlKeys
 	if len(s) > graph.MaxKeyLen {
 		return c, fmt.Errorf("purl is %d bytes, limit %d", len(s), graph.MaxKeyLen)

@@ -59,7 +59,7 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		// A workload's runtime ML-BOM (k8s-aibom): deployment evidence.
 		return p.runtimeBOM(d, subjects)
 	}
-	p.x = newBuilder(p.doc, p.role)
+	p.x = newBuilderSized(p.doc, p.role, d.count)
 	x := p.x
 
 	// ML and data components first: their purls are routed to Model and
@@ -166,6 +166,19 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 	return nil
 }
 
+// decodeCDXJSON decodes a CycloneDX JSON BOM into bom. When the first
+// scan counted the top-level components, their slice is allocated once at
+// that size (encoding/json's semantics, kept by the emulation: an array is
+// decoded into the existing slice from length 0), instead of growing
+// through every power of two.
+func decodeCDXJSON(raw []byte, s sniffed, bom *cdx.BOM) error {
+	if s.components > 0 && !s.xml {
+		cs := make([]cdx.Component, 0, s.components)
+		bom.Components = &cs
+	}
+	return jsonv1.Unmarshal(raw, bom)
+}
+
 func (p *parser) decodeCDX() (*cdx.BOM, error) {
 	s := p.sniffed
 	bom := new(cdx.BOM)
@@ -186,7 +199,7 @@ func (p *parser) decodeCDX() (*cdx.BOM, error) {
 	// emulation: several times faster on BOMs, the same structs
 	// (TestBOMDecoderMatchesStdlib); cyclonedx-go's decoder is
 	// json.Unmarshal of a copy of the bytes.
-	if err := jsonv1.Unmarshal(p.raw, bom); err != nil {
+	if err := decodeCDXJSON(p.raw, s, bom); err != nil {
 		if errors.Is(err, cdx.ErrInvalidSpecVersion) {
 			return nil, p.fail("specVersion", "%s is not a CycloneDX version (1.0–1.7)", orMissing(s.specVersion))
 		}

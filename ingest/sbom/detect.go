@@ -57,7 +57,11 @@ type sniffed struct {
 	// elements) or packages and files (SPDX) during the scan, so a
 	// document over maxComponents stops before a parser decodes it.
 	items int
-	why   string // for kindUnknown
+	// components is the number of top-level CycloneDX JSON components
+	// when the scan counted nothing else (0 when unknown): the decoder
+	// sizes the slice once.
+	components int
+	why        string // for kindUnknown
 	// Raw top-level JSON values, for precise errors.
 	bomFormat, specVersion, spdxVersion string
 }
@@ -130,8 +134,12 @@ func sniffJSON(b []byte) (out sniffed) {
 	}
 	switch {
 	case has("bomFormat") || (has("specVersion") && !has("spdxVersion")):
-		return sniffed{kind: kindCycloneDX, vex: nonEmptyArray(p["vulnerabilities"]) && !nonEmptyArray(p["components"]),
+		out := sniffed{kind: kindCycloneDX, vex: nonEmptyArray(p["vulnerabilities"]) && !nonEmptyArray(p["components"]),
 			bomFormat: string(p["bomFormat"]), specVersion: string(p["specVersion"])}
+		if nonEmptyArray(p["components"]) && p["packages"] == nil && p["files"] == nil {
+			out.components = items // only components were counted
+		}
+		return out
 	case has("spdxVersion"):
 		return sniffed{kind: kindSPDX, spdxVersion: string(p["spdxVersion"])}
 	case has("payloadType") && has("payload") && has("signatures"):
