@@ -3,12 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/modelgraph/modelgraph/internal/client"
@@ -55,30 +51,9 @@ func (t Target) Connect(ctx context.Context) (*client.Client, func() error, erro
 	if t.PosturePolicy != "" {
 		return nil, nil, errors.New("a posture policy applies to local runs; a server answers with its own posture policy (serve --posture-policy)")
 	}
-	u, err := url.Parse(t.Server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, fmt.Errorf("--server %q: want an http:// or https:// URL", t.Server)
+	base, token, err := client.Endpoint(t.Server, t.TokenFile, os.Getenv, t.Warn)
+	if err != nil {
+		return nil, nil, err
 	}
-	token := os.Getenv("MODELGRAPH_TOKEN")
-	if t.TokenFile != "" {
-		b, err := os.ReadFile(t.TokenFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--token-file: %w", err)
-		}
-		if token = strings.TrimSpace(string(b)); token == "" {
-			return nil, nil, fmt.Errorf("--token-file %s is empty", t.TokenFile)
-		}
-	}
-	if u.Scheme == "http" && token != "" && !loopback(u.Hostname()) && t.Warn != nil {
-		fmt.Fprintf(t.Warn, "warning: sending the API token over plain http to %s\n", u.Host)
-	}
-	return Remote(u.String(), token, t.UserAgent, t.Timeout), func() error { return nil }, nil
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return Remote(base, token, t.UserAgent, t.Timeout), func() error { return nil }, nil
 }

@@ -13,12 +13,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/modelgraph/modelgraph/internal/client"
 )
 
 // Server is a modelgraph server.
@@ -38,32 +38,11 @@ type Server struct {
 // the MODELGRAPH_TOKEN variable getenv reads. Sending a token over plain
 // http to another host than this one is allowed, with a warning on warn.
 func Connect(server, tokenFile string, timeout time.Duration, getenv func(string) string, warn io.Writer) (*Server, error) {
-	u, err := url.Parse(server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--server %q: want an http:// or https:// URL", server)
+	base, token, err := client.Endpoint(server, tokenFile, getenv, warn)
+	if err != nil {
+		return nil, err
 	}
-	token := getenv("MODELGRAPH_TOKEN")
-	if tokenFile != "" {
-		b, err := readFile(tokenFile, 64<<10)
-		if err != nil {
-			return nil, fmt.Errorf("--token-file: %w", err)
-		}
-		if token = strings.TrimSpace(string(b)); token == "" {
-			return nil, fmt.Errorf("--token-file %s is empty", tokenFile)
-		}
-	}
-	if u.Scheme == "http" && token != "" && !isLoopback(u.Hostname()) && warn != nil {
-		fmt.Fprintf(warn, "warning: sending the API token over plain http to %s\n", u.Host)
-	}
-	return &Server{Base: strings.TrimRight(u.String(), "/"), Token: token, HTTP: &http.Client{Timeout: timeout}, Backoff: 500 * time.Millisecond}, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return &Server{Base: base, Token: token, HTTP: &http.Client{Timeout: timeout}, Backoff: 500 * time.Millisecond}, nil
 }
 
 // Response is a server's answer.

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"unicode/utf8"
 
-
 	"github.com/modelgraph/modelgraph/graph"
 )
 
