@@ -50,23 +50,7 @@ func (s *Store) SearchCandidates(ctx context.Context, m search.Match) ([]graph.N
 	if q == "" || m.Limit <= 0 {
 		return nil, nil
 	}
-	var out []graph.Node
-	err := s.read(ctx, "search", func(tx driver.ManagedTransaction) error {
-		out = out[:0]
-		recs, err := run(ctx, tx, qFulltext, map[string]any{"q": q, "limit": m.Limit})
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			n, err := decodeNode(r.Values)
-			if err != nil {
-				return err
-			}
-			out = append(out, n)
-		}
-		return nil
-	})
-	return out, err
+	return s.readNodes(ctx, "search", qFulltext, map[string]any{"q": q, "limit": m.Limit})
 }
 
 // luceneQuery is m in Lucene's classic syntax over the index's fields:

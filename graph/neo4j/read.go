@@ -92,22 +92,7 @@ func (s *Store) Lookup(ctx context.Context, key string) ([]graph.Node, error) {
 	for i, kind := range graph.NodeKinds {
 		names[i] = keyName(kind, k)
 	}
-	var out []graph.Node
-	err = s.read(ctx, "lookup", func(tx driver.ManagedTransaction) error {
-		out = nil
-		recs, err := run(ctx, tx, qLookup, map[string]any{"ks": names})
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			n, err := decodeNode(r.Values)
-			if err != nil {
-				return err
-			}
-			out = append(out, n)
-		}
-		return nil
-	})
+	out, err := s.readNodes(ctx, "lookup", qLookup, map[string]any{"ks": names})
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +106,16 @@ func (s *Store) Nodes(ctx context.Context, q graph.NodeQuery) ([]graph.Node, err
 	if err != nil {
 		return nil, err
 	}
+	return s.readNodes(ctx, "nodes", qNodes, map[string]any{"kind": string(q.Kind), "after": string(q.After), "limit": limit})
+}
+
+// readNodes runs q (returning nodeColumns) in one read transaction and
+// decodes its rows, in the order q gives them.
+func (s *Store) readNodes(ctx context.Context, what, q string, params map[string]any) ([]graph.Node, error) {
 	var out []graph.Node
-	err = s.read(ctx, "nodes", func(tx driver.ManagedTransaction) error {
+	err := s.read(ctx, what, func(tx driver.ManagedTransaction) error {
 		out = nil
-		recs, err := run(ctx, tx, qNodes,
-			map[string]any{"kind": string(q.Kind), "after": string(q.After), "limit": limit})
+		recs, err := run(ctx, tx, q, params)
 		if err != nil {
 			return err
 		}

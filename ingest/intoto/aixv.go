@@ -97,10 +97,10 @@ func (p *parser) ref(v value, kind graph.NodeKind) (artifact, error) {
 	if h, ok := graphref.ParseHF(uri); ok {
 		a.keys = append(a.keys, hfKeys(h, kind == graph.KindDataset)...)
 		a.attrs["revision"] = h.Revision
-	} else if isURI(uri) {
-		a.attrs["uri"] = cleanURI(uri)
+	} else if graphref.IsURI(uri) {
+		a.attrs["uri"] = graphref.URI(uri)
 		if kind == graph.KindDataset || len(digests) == 0 {
-			a.keys = append(a.keys, cleanURI(uri))
+			a.keys = append(a.keys, graphref.URI(uri))
 		}
 	}
 	if name != "" {
@@ -483,8 +483,8 @@ func (p *parser) aixvDeployment(pred value) error {
 	key := loc.key()
 	switch {
 	case key != "":
-	case isURI(strings.TrimSpace(endpoint)):
-		key = cleanURI(endpoint)
+	case graphref.IsURI(strings.TrimSpace(endpoint)):
+		key = graphref.URI(endpoint)
 	case strings.TrimSpace(policyID) != "":
 		key = graphref.DeploymentPolicy(policyID)
 	default:
@@ -503,7 +503,7 @@ func (p *parser) aixvDeployment(pred value) error {
 	}
 	di := p.b.Node(graph.KindDeployment, key)
 	loc.set(p, di)
-	p.b.Set(di, "endpoint", cleanURI(endpoint))
+	p.b.Set(di, "endpoint", graphref.URI(endpoint))
 	p.b.Set(di, "policyId", strings.TrimSpace(policyID))
 	status := "active"
 	if undeployed != "" {

@@ -110,7 +110,7 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 		ref = strings.TrimSpace(r.name)
 	}
 	a := artifact{
-		attrs:    map[string]string{"name": r.name, "uri": cleanURI(r.uri), "mediaType": r.mediaType},
+		attrs:    map[string]string{"name": r.name, "uri": graphref.URI(r.uri), "mediaType": r.mediaType},
 		split:    strings.TrimSpace(r.annotations["split"]),
 		relation: strings.TrimSpace(r.annotations["relation"]),
 	}
@@ -166,8 +166,8 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 			}
 			// Dataset locations name datasets; model file locations are
 			// mutable, so they identify a model only without a digest.
-			if isURI(ref) && !isPurl && (a.kind == graph.KindDataset || len(digests) == 0) {
-				a.keys = append(a.keys, cleanURI(ref))
+			if graphref.IsURI(ref) && !isPurl && (a.kind == graph.KindDataset || len(digests) == 0) {
+				a.keys = append(a.keys, graphref.URI(ref))
 			}
 		}
 	case graph.KindSource:
@@ -179,8 +179,8 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 			a.keys = append(a.keys, withoutCommits(digests)...)
 		} else {
 			a.keys = digests
-			if isURI(ref) {
-				a.keys = append(a.keys, cleanURI(ref))
+			if graphref.IsURI(ref) {
+				a.keys = append(a.keys, graphref.URI(ref))
 			}
 		}
 	case graph.KindPackage:
@@ -194,13 +194,13 @@ func (p *parser) classify(r resource, training bool) (artifact, error) {
 		case isPurl:
 			a.keys = append(a.keys, ref)
 			a.attrs["purl"] = ref
-		case isURI(ref):
-			a.keys = append(a.keys, cleanURI(ref))
+		case graphref.IsURI(ref):
+			a.keys = append(a.keys, graphref.URI(ref))
 		}
 	default: // File
 		a.keys = digests
-		if len(digests) == 0 && isURI(ref) {
-			a.keys = append(a.keys, cleanURI(ref))
+		if len(digests) == 0 && graphref.IsURI(ref) {
+			a.keys = append(a.keys, graphref.URI(ref))
 		}
 	}
 	a.keys = validKeys(a.keys)
@@ -301,30 +301,11 @@ func validKeys(keys []string) []string {
 
 // --- URIs
 
-func isURI(s string) bool {
-	i := strings.Index(s, "://")
-	return i > 0 && !strings.ContainsAny(s[:i], " /")
-}
-
 func stripQuery(s string) string {
 	if i := strings.IndexAny(s, "?#"); i >= 0 {
 		return s[:i]
 	}
 	return s
-}
-
-// cleanURI drops the userinfo of a URI: credentials must not become keys.
-func cleanURI(s string) string {
-	s = strings.TrimSpace(s)
-	if !isURI(s) {
-		return s
-	}
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	u.User = nil
-	return u.String()
 }
 
 // --- Hugging Face (the grammar is graph/ref's)

@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/modelgraph/modelgraph/graph"
+	"github.com/modelgraph/modelgraph/graph/ref"
 	"github.com/modelgraph/modelgraph/ingest/statement"
 )
 
@@ -166,7 +167,7 @@ func (p *parser) generic() {
 func (p *parser) subject(i int, kind graph.NodeKind) int {
 	s := p.st.Subject[i]
 	keys := slices.Clone(p.subjects[i])
-	attrs := map[string]string{"name": s.Name, "uri": cleanURI(s.URI)}
+	attrs := map[string]string{"name": s.Name, "uri": ref.URI(s.URI)}
 	if kind == graph.KindModel || kind == graph.KindDataset {
 		for _, ref := range []string{s.URI, s.Name} {
 			if a, ok := nameRef(ref, kind); ok {

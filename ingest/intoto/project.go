@@ -23,8 +23,8 @@ func datasetKeys(name, version, uri string) []string {
 	}
 	if h, ok := graphref.ParseHF(uri); ok {
 		keys = append(keys, hfKeys(h, true)...)
-	} else if isURI(uri) {
-		keys = append(keys, cleanURI(uri))
+	} else if graphref.IsURI(uri) {
+		keys = append(keys, graphref.URI(uri))
 	}
 	return keys
 }
@@ -57,7 +57,7 @@ func (p *parser) dataset(pred value) error {
 	di := p.b.Node(graph.KindDataset, validKeys(keys)...)
 	p.b.Set(di, "name", name)
 	p.b.Set(di, "version", version)
-	p.b.Set(di, "uri", cleanURI(uri))
+	p.b.Set(di, "uri", graphref.URI(uri))
 	p.b.Set(di, "license", license)
 	p.b.Set(di, "description", desc)
 	p.b.Describes(di)
@@ -111,7 +111,7 @@ func (p *parser) dataset(pred value) error {
 		si := p.b.Node(graph.KindDataset, skeys...)
 		p.b.Set(si, "name", sname)
 		p.b.Set(si, "version", sver)
-		p.b.Set(si, "uri", cleanURI(suri))
+		p.b.Set(si, "uri", graphref.URI(suri))
 		p.b.Edge(di, graph.DerivedFrom, si)
 	}
 	return nil
@@ -153,7 +153,7 @@ func (p *parser) deployment(pred value) error {
 
 	di := p.b.Node(graph.KindDeployment, key)
 	loc.set(p, di)
-	p.b.Set(di, "endpoint", cleanURI(endpoint))
+	p.b.Set(di, "endpoint", graphref.URI(endpoint))
 	status := "active"
 	if undeployed != "" {
 		status = "withdrawn"

@@ -355,9 +355,9 @@ func vouches(n graph.Node, e Evidence, names trustedNames) (bool, string) {
 		// lie inside it too, or the signer is vouching for an artifact
 		// someone else trusted names as theirs.
 		scope := strings.Split(sg.Scope, ", ")
-		for _, k := range names.except(signerLabel(sg)) {
+		for _, k := range names.except(sg.Label) {
 			if !graph.ScopeMatches(scope, k) {
-				return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, but another trusted document names this %s %q", e.Type, short(e.Document), signerLabel(sg), sg.Scope, n.Kind, k)
+				return false, fmt.Sprintf("%s %s: signer %s is restricted to %s, but another trusted document names this %s %q", e.Type, short(e.Document), sg.Label, sg.Scope, n.Kind, k)
 			}
 		}
 	}
@@ -380,7 +380,7 @@ func trustedNamesOf(n graph.Node, ev []Evidence, subj subjects) trustedNames {
 		var signers []string
 		for _, sg := range e.Signers {
 			if sg.Status == graph.StatusVerified {
-				signers = append(signers, signerLabel(sg))
+				signers = append(signers, sg.Label)
 			}
 		}
 		add := func(name string) { out[name] = append(out[name], signers) }
@@ -505,18 +505,6 @@ func verifiedSigners(e Evidence) []Signer {
 		}
 	}
 	return out
-}
-
-func signerLabel(sg Signer) string {
-	switch {
-	case sg.Identity != "" && sg.Issuer != "":
-		return sg.Identity + " (" + sg.Issuer + ")"
-	case sg.Identity != "":
-		return sg.Identity
-	case sg.KeyID != "":
-		return "key " + sg.KeyID
-	}
-	return sg.Method
 }
 
 // docDigest is the digest key of a Document node (the key its batch used).
