@@ -218,4 +218,17 @@ func TestExportAIBOMSPDX3(t *testing.T) {
 	if _, err := run(t, "export", "aibom", "--data-dir", dataDir, "--model", string(m.ID), "--format", "spdx3", "--spec", "2.3"); err == nil {
 		t.Fatal("--format spdx3 --spec 2.3 accepted")
 	}
+	// One rule reads the format name (aibom.ParseFormat): every spelling
+	// the CLI accepts is the API's, and a bad one is refused naming the
+	// formats as the caller's error (BAD_USER_INPUT, not INTERNAL).
+	for _, f := range []string{"spdx", "SPDX-3", "spdx3-json"} {
+		out, err := run(t, "export", "aibom", "--server", base, "--model", string(m.ID), "--format", f)
+		if err != nil || out != cli {
+			t.Errorf("--format %s: %v, same bytes as spdx3: %v", f, err, out == cli)
+		}
+	}
+	out, err := run(t, "export", "aibom", "--server", base, "--model", string(m.ID), "--format", "pdf")
+	if err == nil || !strings.Contains(err.Error()+out, `format "pdf": want cyclonedx-json, cyclonedx-xml or spdx3`) || !strings.Contains(err.Error(), "BAD_USER_INPUT") {
+		t.Errorf("export aibom --format pdf: %v %q, want BAD_USER_INPUT naming the formats", err, out)
+	}
 }

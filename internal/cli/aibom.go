@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/Khan/genqlient/graphql"
 	"github.com/spf13/pflag"
@@ -31,11 +30,8 @@ func AIBOM() Question {
 			if model != "" && deployment != "" {
 				return fmt.Errorf("give --model or --deployment, not both")
 			}
-			f, err := BOMFormat(format)
-			if err != nil {
-				return err
-			}
-			r, err := client.AIBOM(ctx, c, model+deployment, environment, f, spec)
+			// The server reads the format (aibom.ParseFormat, the one rule).
+			r, err := client.AIBOM(ctx, c, model+deployment, environment, format, spec)
 			if err != nil {
 				return err
 			}
@@ -43,18 +39,4 @@ func AIBOM() Question {
 			return err
 		},
 	}
-}
-
-// BOMFormat names the AI-BOM format of the API (json, xml, spdx3) that a
-// --format value means.
-func BOMFormat(s string) (string, error) {
-	switch strings.TrimPrefix(strings.ToLower(s), "cyclonedx-") {
-	case "json":
-		return "json", nil
-	case "xml":
-		return "xml", nil
-	case "spdx3", "spdx-3", "spdx3-json", "spdx":
-		return "spdx3", nil
-	}
-	return "", fmt.Errorf("--format %q: want cyclonedx-json, cyclonedx-xml or spdx3", s)
 }

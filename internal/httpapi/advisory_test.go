@@ -50,3 +50,23 @@ func TestCreateAdvisoryIsAPushedDocument(t *testing.T) {
 		}
 	}
 }
+
+// A bad AI-BOM request is the caller's error on GraphQL too (BAD_USER_INPUT
+// with aibom's message, as GET /v1/aibom answers 400), never INTERNAL.
+func TestAIBOMBadRequestIsBadInput(t *testing.T) {
+	e := start(t, Options{})
+	if resp, b := e.do(t, "POST", "/v1/ingest", writeSecret, "", fixture(t, "intoto/dataset-raw.intoto.json")); resp.StatusCode != 201 {
+		t.Fatalf("push: %d %s", resp.StatusCode, b)
+	}
+	for _, c := range []struct{ args, msg string }{
+		{`(ref: "acme/clinical-notes-raw@2024-01")`, "an AI-BOM is exported for a model, a deployment or an environment"},
+		{`(ref: "acme/clinical-notes-raw@2024-01", format: "pdf")`, `format "pdf": want cyclonedx-json, cyclonedx-xml or spdx3`},
+		{``, "no model, deployment or environment given"},
+	} {
+		_, out := gqlPost(t, e, readSecret, `{ aibom`+c.args+` { document } }`, nil)
+		errs, _ := out["errors"].([]any)
+		if errCode(out) != "BAD_USER_INPUT" || len(errs) == 0 || !strings.Contains(errs[0].(map[string]any)["message"].(string), c.msg) {
+			t.Errorf("aibom%s = %v, want BAD_USER_INPUT saying %q", c.args, out, c.msg)
+		}
+	}
+}

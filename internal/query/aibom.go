@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/modelgraph/modelgraph/aibom"
 )
@@ -16,12 +15,16 @@ type AIBOM struct {
 }
 
 // AIBOM exports the CycloneDX AI-BOM for a model or deployment reference,
-// or for an environment; format is "json" or "xml", spec "1.6" or "1.7".
+// or for an environment; format is read by aibom.ParseFormat (json, xml,
+// spdx3 and their spellings), spec "1.6" or "1.7".
 // opts adjust the request (e.g. set Annotate to add posture properties).
 func (s *Service) AIBOM(ctx context.Context, ref, environment, format, spec, toolVersion string, opts ...func(*aibom.Request)) (AIBOM, error) {
-	f := aibom.Format(strings.ToLower(format))
-	if f == "" {
-		f = aibom.FormatJSON
+	if format == "" {
+		format = string(aibom.FormatJSON)
+	}
+	f, err := aibom.ParseFormat(format)
+	if err != nil {
+		return AIBOM{}, fmt.Errorf("aibom: %w", err)
 	}
 	if spec == "" {
 		spec = string(aibom.Spec1_6)

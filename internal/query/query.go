@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/modelgraph/modelgraph/aibom"
 	"github.com/modelgraph/modelgraph/graph"
 )
 
@@ -28,9 +29,10 @@ var (
 	ErrNotFound = fmt.Errorf("reference %w", graph.ErrNotFound)
 )
 
-// IsBadInput reports whether err is the caller's fault (HTTP 4xx).
+// IsBadInput reports whether err is the caller's fault (HTTP 4xx): a bad
+// argument, query or AI-BOM request.
 func IsBadInput(err error) bool {
-	return errors.Is(err, ErrInvalidArgument) || errors.Is(err, graph.ErrInvalidQuery)
+	return errors.Is(err, ErrInvalidArgument) || errors.Is(err, graph.ErrInvalidQuery) || errors.Is(err, aibom.ErrInvalidRequest)
 }
 
 // Limits of one question.
