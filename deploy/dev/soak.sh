@@ -11,7 +11,7 @@ cd "$repo"
 mkdir -p .cache
 go test -v -count=1 -timeout 60m -run TestCrashConsistency ./internal/reliability/ -args -rounds=100 | tail -5
 go test -v -count=1 -timeout 10m -run TestLoad ./internal/reliability/ -args -load-duration=60s -load-clients=200 -load-report="$repo/.cache/load-report.md" | tail -12
-go test -v -count=1 -timeout 15m -run TestSoak ./internal/reliability/ -args -soak-duration=60s -soak-clients=200 -soak-nodes=10000 -soak-report="$repo/.cache/soak-report.md" | tail -25
+go test -v -count=1 -timeout 15m -run TestSoak ./internal/reliability/ -args -soak-duration=60s -soak-clients=200 -soak-nodes=10000 -soak-hostile-deadline=1s -soak-report="$repo/.cache/soak-report.md" | tail -25
 FUZZTIME="${FUZZTIME:-60s}" bash deploy/dev/fuzz.sh
 # Node identity at soak size: the same documents in hundreds of orders,
 # ApplyAll groupings and concurrent writers give one graph, equal to the

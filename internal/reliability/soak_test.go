@@ -29,6 +29,10 @@ var (
 	soakMemory   = flag.Int64("soak-memory", 2<<30, "memory limit of the serve process (cgroup, else GOMEMLIMIT and an RSS watchdog)")
 	soakReport   = flag.String("soak-report", "", "append the soak figures to this file")
 	soakCgroup   = flag.Bool("soak-cgroup", true, "use a memory cgroup when the machine allows it (false: GOMEMLIMIT + RSS watchdog)")
+	// The "< 1 s" for every hostile request is a target of the long
+	// soak (make soak passes 1s), not of the short one in make test, whose
+	// machine may be busy with other tests: 0 reports without asserting.
+	soakHostileDeadline = flag.Duration("soak-hostile-deadline", 0, "fail when a hostile request's slowest answer reaches this (0: report only; make soak: 1s)")
 )
 
 // Targets: RSS peak under 1.5 GiB inside the 2 GiB limit; every hostile
@@ -396,9 +400,13 @@ func TestSoak(t *testing.T) {
 		}
 	}
 	var hl []string
+	var slow []string
 	for _, h := range hostile {
 		if w, ok := worst[h.name]; ok {
 			hl = append(hl, fmt.Sprintf("| %s | %d | %s |", h.name, w.status, w.d.Round(time.Millisecond)))
+			if *soakHostileDeadline > 0 && w.d >= *soakHostileDeadline {
+				slow = append(slow, fmt.Sprintf("%s %s", h.name, w.d.Round(time.Millisecond)))
+			}
 		}
 	}
 	lines = append(lines, "\n| hostile request | status | slowest |\n|---|---|---|")
@@ -427,6 +435,9 @@ func TestSoak(t *testing.T) {
 	}
 	if p99["query"] >= soakQueryTimeout {
 		t.Errorf("query p99 %s is not under the %s deadline", p99["query"], soakQueryTimeout)
+	}
+	if len(slow) > 0 {
+		t.Errorf("hostile requests answered in %s or more (slowest): %s", *soakHostileDeadline, strings.Join(slow, ", "))
 	}
 	if peak >= soakRSSBound {
 		t.Errorf("RSS peak %d MiB, bound %d MiB", peak>>20, soakRSSBound>>20)
