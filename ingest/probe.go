@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"strings"
 
 	"github.com/modelgraph/modelgraph/ingest/docerr"
@@ -105,6 +107,17 @@ func (s *topScanner) Write(b []byte) (int, error) {
 		s.top = map[string]json.RawMessage{}
 	}
 	for i := 0; i < len(b); i++ {
+		if s.depth >= 2 {
+			// Inside a member's value: only strings and brackets
+			// matter, a word at a time.
+			j, stop := s.deep(b, i)
+			if stop {
+				return j, errCounted
+			}
+			if i = j; i >= len(b) || !s.count {
+				return len(b), nil
+			}
+		}
 		c := b[i]
 		if s.inStr {
 			if !s.esc && !s.inKey && !s.capturing {
@@ -263,4 +276,184 @@ func (s *topScanner) field() string {
 		return "packages+files"
 	}
 	return "components"
+}
+
+// deep is Write's loop while the scan is inside a top-level member's
+// value (depth 2 and deeper), where the byte loop does nothing but follow
+// strings (quotes, backslash escapes) and brackets, and count the objects
+// that open depth 3 in a counted member. It reads b from i 64 bytes at a
+// time (simdjson's stage 1, in plain Go words): it finds the block's
+// quotes, backslashes and brackets eight bytes per uint64, marks what is
+// inside strings with a prefix XOR of the quotes, and visits only the
+// brackets outside strings. A block with a backslash (or an escape carried
+// over) is walked event by event instead, in the byte loop's order. It
+// returns where the byte loop goes on: just past the bracket that brings
+// the depth back to 1, or len(b) (also when the count is dropped); stop
+// when the count refuses, at the object that passed it (Write returns that
+// index and errCounted, as the byte loop did).
+func (s *topScanner) deep(b []byte, i int) (int, bool) {
+	counted := s.member == "components" || s.member == "packages" || s.member == "files"
+	var pad [64]byte
+	for i < len(b) {
+		blk := b[i:]
+		n := 64
+		if len(blk) < 64 {
+			n = copy(pad[:], blk)
+			clear(pad[n:])
+			blk = pad[:]
+		}
+		quote, brackets, backslash := classify((*[64]byte)(blk))
+		if !backslash && !s.esc {
+			in := prefixXOR(quote) // 1 from an opening quote to before its closing one
+			if s.inStr {
+				in = ^in
+			}
+			for ev := brackets &^ in; ev != 0; ev &= ev - 1 {
+				k := bits.TrailingZeros64(ev)
+				switch blk[k] {
+				case '{', '[':
+					s.depth++
+					if s.depth == 3 && blk[k] == '{' && counted {
+						s.items++
+						if s.items > s.max {
+							s.inStr = false // (as it is at the bracket)
+							if s.refuse() {
+								return i + k, true
+							}
+							if s.decided() {
+								s.count = false
+								return len(b), false
+							}
+						}
+					}
+				case '}', ']':
+					s.depth--
+					if s.depth == 1 {
+						s.inStr = false
+						return i + k + 1, false
+					}
+				}
+			}
+			s.inStr = in>>(n-1)&1 == 1
+			i += n
+			continue
+		}
+		// Escapes: event by event. A backslash in a string escapes the
+		// next byte, whatever it is; elsewhere it means nothing.
+		ev := quote | backslashes((*[64]byte)(blk)) | brackets
+		if s.esc {
+			ev &^= 1
+			s.esc = false
+		}
+		for ; ev != 0; ev &= ev - 1 {
+			k := bits.TrailingZeros64(ev)
+			c := blk[k]
+			if s.inStr {
+				switch {
+				case c == '"':
+					s.inStr = false
+				case c == '\\' && k+1 < n:
+					ev &^= 1 << (k + 1)
+				case c == '\\':
+					s.esc = true
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				s.inStr = true
+			case '{', '[':
+				s.depth++
+				if s.depth == 3 && c == '{' && counted {
+					s.items++
+					if s.items > s.max {
+						if s.refuse() {
+							return i + k, true
+						}
+						if s.decided() {
+							s.count = false
+							return len(b), false
+						}
+					}
+				}
+			case '}', ']':
+				s.depth--
+				if s.depth == 1 {
+					return i + k + 1, false
+				}
+			}
+		}
+		i += n
+	}
+	return len(b), false
+}
+
+const (
+	lo7   = 0x7f7f7f7f7f7f7f7f
+	hi8   = 0x8080808080808080
+	ones8 = 0x0101010101010101
+)
+
+// classify returns the block's quotes and brackets, one bit a byte (bit
+// k: byte k), and whether it has a backslash. brackets may also have bits
+// for bytes that are not brackets (the caller looks at the byte); quote
+// is exact.
+func classify(blk *[64]byte) (quote, brackets uint64, backslash bool) {
+	le := binary.LittleEndian
+	q0, b0, s0 := classifyWord(le.Uint64(blk[0:8]))
+	q1, b1, s1 := classifyWord(le.Uint64(blk[8:16]))
+	q2, b2, s2 := classifyWord(le.Uint64(blk[16:24]))
+	q3, b3, s3 := classifyWord(le.Uint64(blk[24:32]))
+	q4, b4, s4 := classifyWord(le.Uint64(blk[32:40]))
+	q5, b5, s5 := classifyWord(le.Uint64(blk[40:48]))
+	q6, b6, s6 := classifyWord(le.Uint64(blk[48:56]))
+	q7, b7, s7 := classifyWord(le.Uint64(blk[56:64]))
+	quote = q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56
+	brackets = b0 | b1<<8 | b2<<16 | b3<<24 | b4<<32 | b5<<40 | b6<<48 | b7<<56
+	return quote, brackets, (s0|s1|s2|s3|s4|s5|s6|s7)&hi8 != 0
+}
+
+// classifyWord: the quotes (exact) and brackets (with a few other bytes)
+// of eight bytes, gathered to a byte, and a word whose 0x80 bits are all
+// clear unless x has a backslash.
+func classifyWord(x uint64) (quote, brackets, backslash uint64) {
+	// '[' ']' '{' '}' are 0x5b 0x5d 0x7b 0x7d: with bit 5 set and bits
+	// 1-2 cleared, these four and 'X' 'Y' '_' DEL are 0x79. The borrow
+	// test below marks them, and may mark a byte above one of them too.
+	br := (x|0x20*ones8)&^(0x06*ones8) ^ 0x79*ones8
+	bs := x ^ '\\'*ones8
+	return gather(zeroBytes(x ^ '"'*ones8)), gather((br - ones8) &^ br), (bs - ones8) &^ bs
+}
+
+// backslashes: the block's backslashes, one bit a byte.
+func backslashes(blk *[64]byte) uint64 {
+	var m uint64
+	for w := range 8 {
+		m |= gather(zeroBytes(binary.LittleEndian.Uint64(blk[w*8:])^'\\'*ones8)) << (w * 8)
+	}
+	return m
+}
+
+// zeroBytes has 0x80 in each byte of x that is zero, and nothing else
+// (exact, unlike the borrow trick).
+func zeroBytes(x uint64) uint64 {
+	t := (x & lo7) + lo7
+	return ^(t | x | lo7)
+}
+
+// gather packs the top bits of m's eight bytes into a byte (byte k's to
+// bit k).
+func gather(m uint64) uint64 {
+	return (m & hi8 >> 7) * 0x0102040810204080 >> 56
+}
+
+// prefixXOR: bit k is the XOR of bits 0..k of x.
+func prefixXOR(x uint64) uint64 {
+	x ^= x << 1
+	x ^= x << 2
+	x ^= x << 4
+	x ^= x << 8
+	x ^= x << 16
+	x ^= x << 32
+	return x
 }
