@@ -294,26 +294,40 @@ func (s *topScanner) field() string {
 func (s *topScanner) deep(b []byte, i int) (int, bool) {
 	counted := s.member == "components" || s.member == "packages" || s.member == "files"
 	var pad [64]byte
+	nextBS := -1 // the next backslash at or after i (len(b): none)
 	for i < len(b) {
-		blk := b[i:]
-		n := 64
-		if len(blk) < 64 {
-			n = copy(pad[:], blk)
+		blk, n := &pad, 64
+		if len(b)-i >= 64 {
+			blk = (*[64]byte)(b[i : i+64])
+		} else {
+			n = copy(pad[:], b[i:])
 			clear(pad[n:])
-			blk = pad[:]
 		}
-		quote, brackets, backslash := classify((*[64]byte)(blk))
-		if !backslash && !s.esc {
+		if nextBS < i {
+			if nextBS = bytes.IndexByte(b[i:], '\\'); nextBS < 0 {
+				nextBS = len(b)
+			} else {
+				nextBS += i
+			}
+		}
+		quote, cand := classify(blk)
+		if nextBS >= i+n && !s.esc {
 			in := prefixXOR(quote) // 1 from an opening quote to before its closing one
 			if s.inStr {
 				in = ^in
 			}
-			for ev := brackets &^ in; ev != 0; ev &= ev - 1 {
+			ev := cand &^ in
+			if bits.OnesCount64(ev) > 8 {
+				// Letters outside strings (true, false, null): the
+				// brackets alone.
+				ev = brackets(blk) &^ in
+			}
+			for ; ev != 0; ev &= ev - 1 {
 				k := bits.TrailingZeros64(ev)
-				switch blk[k] {
+				switch c := blk[k]; c {
 				case '{', '[':
 					s.depth++
-					if s.depth == 3 && blk[k] == '{' && counted {
+					if s.depth == 3 && c == '{' && counted {
 						s.items++
 						if s.items > s.max {
 							s.inStr = false // (as it is at the bracket)
@@ -340,7 +354,7 @@ func (s *topScanner) deep(b []byte, i int) (int, bool) {
 		}
 		// Escapes: event by event. A backslash in a string escapes the
 		// next byte, whatever it is; elsewhere it means nothing.
-		ev := quote | backslashes((*[64]byte)(blk)) | brackets
+		ev := quote | backslashes(blk) | brackets(blk)
 		if s.esc {
 			ev &^= 1
 			s.esc = false
@@ -394,35 +408,49 @@ const (
 	ones8 = 0x0101010101010101
 )
 
-// classify returns the block's quotes and brackets, one bit a byte (bit
-// k: byte k), and whether it has a backslash. brackets may also have bits
-// for bytes that are not brackets (the caller looks at the byte); quote
-// is exact.
-func classify(blk *[64]byte) (quote, brackets uint64, backslash bool) {
+// classify returns the block's quotes and the candidates for brackets,
+// one bit a byte (bit k: byte k). The candidates are the bytes with bit 6
+// set: '[' ']' '{' '}', backslash and letters (which JSON has outside
+// strings only in true, false and null); quote is exact.
+func classify(blk *[64]byte) (quote, cand uint64) {
 	le := binary.LittleEndian
-	q0, b0, s0 := classifyWord(le.Uint64(blk[0:8]))
-	q1, b1, s1 := classifyWord(le.Uint64(blk[8:16]))
-	q2, b2, s2 := classifyWord(le.Uint64(blk[16:24]))
-	q3, b3, s3 := classifyWord(le.Uint64(blk[24:32]))
-	q4, b4, s4 := classifyWord(le.Uint64(blk[32:40]))
-	q5, b5, s5 := classifyWord(le.Uint64(blk[40:48]))
-	q6, b6, s6 := classifyWord(le.Uint64(blk[48:56]))
-	q7, b7, s7 := classifyWord(le.Uint64(blk[56:64]))
-	quote = q0 | q1<<8 | q2<<16 | q3<<24 | q4<<32 | q5<<40 | q6<<48 | q7<<56
-	brackets = b0 | b1<<8 | b2<<16 | b3<<24 | b4<<32 | b5<<40 | b6<<48 | b7<<56
-	return quote, brackets, (s0|s1|s2|s3|s4|s5|s6|s7)&hi8 != 0
+	quote, cand = classifyWord(le.Uint64(blk[0:8]))
+	q1, c1 := classifyWord(le.Uint64(blk[8:16]))
+	quote, cand = quote|q1<<8, cand|c1<<8
+	q2, c2 := classifyWord(le.Uint64(blk[16:24]))
+	quote, cand = quote|q2<<16, cand|c2<<16
+	q3, c3 := classifyWord(le.Uint64(blk[24:32]))
+	quote, cand = quote|q3<<24, cand|c3<<24
+	q4, c4 := classifyWord(le.Uint64(blk[32:40]))
+	quote, cand = quote|q4<<32, cand|c4<<32
+	q5, c5 := classifyWord(le.Uint64(blk[40:48]))
+	quote, cand = quote|q5<<40, cand|c5<<40
+	q6, c6 := classifyWord(le.Uint64(blk[48:56]))
+	quote, cand = quote|q6<<48, cand|c6<<48
+	q7, c7 := classifyWord(le.Uint64(blk[56:64]))
+	quote, cand = quote|q7<<56, cand|c7<<56
+	return quote, cand
 }
 
-// classifyWord: the quotes (exact) and brackets (with a few other bytes)
-// of eight bytes, gathered to a byte, and a word whose 0x80 bits are all
-// clear unless x has a backslash.
-func classifyWord(x uint64) (quote, brackets, backslash uint64) {
-	// '[' ']' '{' '}' are 0x5b 0x5d 0x7b 0x7d: with bit 5 set and bits
-	// 1-2 cleared, these four and 'X' 'Y' '_' DEL are 0x79. The borrow
-	// test below marks them, and may mark a byte above one of them too.
-	br := (x|0x20*ones8)&^(0x06*ones8) ^ 0x79*ones8
-	bs := x ^ '\\'*ones8
-	return gather(zeroBytes(x ^ '"'*ones8)), gather((br - ones8) &^ br), (bs - ones8) &^ bs
+// classifyWord: the quotes (exact) and the bytes with bit 6 set of eight
+// bytes, gathered to a byte.
+func classifyWord(x uint64) (quote, cand uint64) {
+	return gather(zeroBytes(x ^ '"'*ones8)), gather(x << 1)
+}
+
+// brackets: the block's '[' ']' '{' '}' bytes, and maybe a few others
+// ('X' 'Y' '_' DEL and a byte above one of them; the caller looks at the
+// byte), one bit a byte.
+func brackets(blk *[64]byte) uint64 {
+	var m uint64
+	for w := range 8 {
+		// With bit 5 set and bits 1-2 cleared, the four brackets (and
+		// the four others) are 0x79; the borrow test marks them.
+		x := binary.LittleEndian.Uint64(blk[w*8:])
+		br := (x|0x20*ones8)&^(0x06*ones8) ^ 0x79*ones8
+		m |= gather((br-ones8)&^br) << (w * 8)
+	}
+	return m
 }
 
 // backslashes: the block's backslashes, one bit a byte.
