@@ -109,6 +109,28 @@ func (g *guarded) Write(p []byte) (int, error) {
 	return n, err
 }
 
+var errCapped = errors.New("decompressed size cap reached")
+
+// capped passes on at most left bytes to w and fails once it has (as
+// io.LimitReader stops reading there).
+type capped struct {
+	w    io.Writer
+	left int64
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	full := int64(len(p)) >= c.left
+	if full {
+		p = p[:c.left]
+	}
+	n, err := c.w.Write(p)
+	c.left -= int64(n)
+	if err == nil && full {
+		err = errCapped
+	}
+	return n, err
+}
+
 // Copy decompresses data into w, streaming (data itself when it is not
 // compressed), under the same caps as Decode: it stops as soon as the
 // output passes a cap, so it holds no more than the decoder's window
@@ -135,7 +157,9 @@ func Copy(w io.Writer, data []byte, l Limits) (int64, error) {
 	case "bzip2":
 		r = bzip2.NewReader(bytes.NewReader(data))
 	case "zstd":
+		w, _ := zstdWindow(data, Limits{MaxBytes: l.MaxBytes})
 		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderLowmem(w > roomyWindow),
 			zstd.WithDecoderMaxMemory(uint64(limit)), zstd.WithDecoderMaxWindow(uint64(min(limit, 64<<20))))
 		if err != nil {
 			return 0, fmt.Errorf("%w: zstd: %w", ErrCorrupt, err)
@@ -150,7 +174,18 @@ func Copy(w io.Writer, data []byte, l Limits) (int64, error) {
 		return fmt.Errorf("%w: decompressed size exceeds the %d-byte limit (%s)", ErrTooLarge, limit, codec)
 	}
 	g := &guarded{w: w}
-	n, err := io.CopyBuffer(g, io.LimitReader(r, limit+1), make([]byte, 64<<10))
+	var n int64
+	var err error
+	if wt, ok := r.(io.WriterTo); ok {
+		// zstd hands over its decoded blocks as they are, without a copy
+		// into a buffer; the writer stops at the cap as the reader did.
+		n, err = wt.WriteTo(&capped{w: g, left: limit + 1})
+		if errors.Is(err, errCapped) {
+			err = nil // n is limit+1
+		}
+	} else {
+		n, err = io.CopyBuffer(g, io.LimitReader(r, limit+1), make([]byte, 64<<10))
+	}
 	switch {
 	case g.err != nil:
 		return n, g.err
@@ -170,8 +205,10 @@ const HeadBytes = 18
 // WindowBound is about the most memory decoding a stream that starts with
 // head (its first HeadBytes bytes or fewer) takes under l, besides its
 // output: gzip's 32 KiB window, bzip2's block (from its header), zstd's
-// window from its frame header (capped as Copy caps it; the cap when the
-// header does not say). 0 when head is not compressed.
+// history buffer from its frame header's window (capped as Copy caps it;
+// the cap when the header does not say): twice the window up to
+// roomyWindow, the window and 1 MiB above. 0 when head is not compressed.
+// A zstd stream of several frames is bounded by its first frame's window.
 func WindowBound(head []byte, l Limits) int64 {
 	const overhead = 256 << 10 // read buffers, tables
 	switch Codec(head) {
@@ -180,19 +217,37 @@ func WindowBound(head []byte, l Limits) int64 {
 	case "bzip2":
 		return int64(head[3]-'0')*100_000*5 + overhead // the block's bytes and its 4-byte transform table
 	case "zstd":
-		limit := min(l.MaxBytes, 64<<20)
-		var h zstd.Header
-		if h.Decode(head) != nil {
-			return limit + overhead
+		w, _ := zstdWindow(head, l)
+		hist := w + 1<<20 // the decoder's low-memory history: the window and half its largest block
+		if w <= roomyWindow { // (the decoder also takes twice the window below 2 MiB)
+			hist = 2 * w
 		}
-		w := int64(h.WindowSize)
-		if h.SingleSegment {
-			w = int64(h.FrameContentSize)
-		}
-		if w <= 0 || w > limit {
-			w = limit
-		}
-		return w + 2*128<<10 + overhead // the window and two blocks
+		return hist + 2*128<<10 + overhead // the history and two blocks
 	}
 	return 0
+}
+
+// roomyWindow: Copy decodes zstd frames whose window is at most this with
+// a history buffer of twice the window rather than the window and 1 MiB,
+// so it moves the window down once per window of output rather than once
+// per MiB (the probe of a 4 MiB-window SPDX bomb: ~4 ms of CPU less out of
+// ~29; docs/reliability.md).
+const roomyWindow = 8 << 20
+
+// zstdWindow is the window data's zstd frame header declares, capped as
+// Copy caps it (the cap when the header does not say; ok false then).
+func zstdWindow(data []byte, l Limits) (int64, bool) {
+	limit := min(l.MaxBytes, 64<<20)
+	var h zstd.Header
+	if h.Decode(data) != nil {
+		return limit, false
+	}
+	w := int64(h.WindowSize)
+	if h.SingleSegment {
+		w = int64(h.FrameContentSize)
+	}
+	if w <= 0 || w > limit {
+		return limit, false
+	}
+	return w, true
 }
