@@ -218,7 +218,7 @@ func WindowBound(head []byte, l Limits) int64 {
 		return int64(head[3]-'0')*100_000*5 + overhead // the block's bytes and its 4-byte transform table
 	case "zstd":
 		w, _ := zstdWindow(head, l)
-		hist := w + 1<<20 // the decoder's low-memory history: the window and half its largest block
+		hist := w + 1<<20     // the decoder's low-memory history: the window and half its largest block
 		if w <= roomyWindow { // (the decoder also takes twice the window below 2 MiB)
 			hist = 2 * w
 		}
