@@ -413,29 +413,47 @@ const (
 // set: '[' ']' '{' '}', backslash and letters (which JSON has outside
 // strings only in true, false and null); quote is exact.
 func classify(blk *[64]byte) (quote, cand uint64) {
+	// Each word's marks (bit 7 of its bytes for quotes, bit 6 for the
+	// candidates) go to bit w of each byte; a transpose of the 8x8 bit
+	// matrix then puts byte k of word w at bit 8w+k.
 	le := binary.LittleEndian
-	quote, cand = classifyWord(le.Uint64(blk[0:8]))
-	q1, c1 := classifyWord(le.Uint64(blk[8:16]))
-	quote, cand = quote|q1<<8, cand|c1<<8
-	q2, c2 := classifyWord(le.Uint64(blk[16:24]))
-	quote, cand = quote|q2<<16, cand|c2<<16
-	q3, c3 := classifyWord(le.Uint64(blk[24:32]))
-	quote, cand = quote|q3<<24, cand|c3<<24
-	q4, c4 := classifyWord(le.Uint64(blk[32:40]))
-	quote, cand = quote|q4<<32, cand|c4<<32
-	q5, c5 := classifyWord(le.Uint64(blk[40:48]))
-	quote, cand = quote|q5<<40, cand|c5<<40
-	q6, c6 := classifyWord(le.Uint64(blk[48:56]))
-	quote, cand = quote|q6<<48, cand|c6<<48
-	q7, c7 := classifyWord(le.Uint64(blk[56:64]))
-	quote, cand = quote|q7<<56, cand|c7<<56
-	return quote, cand
+	var q, c uint64
+	x0 := le.Uint64(blk[0:8])
+	q |= zeroBytes(x0^'"'*ones8) >> 7
+	c |= x0 & (0x40 * ones8) >> 6
+	x1 := le.Uint64(blk[8:16])
+	q |= zeroBytes(x1^'"'*ones8) >> 6
+	c |= x1 & (0x40 * ones8) >> 5
+	x2 := le.Uint64(blk[16:24])
+	q |= zeroBytes(x2^'"'*ones8) >> 5
+	c |= x2 & (0x40 * ones8) >> 4
+	x3 := le.Uint64(blk[24:32])
+	q |= zeroBytes(x3^'"'*ones8) >> 4
+	c |= x3 & (0x40 * ones8) >> 3
+	x4 := le.Uint64(blk[32:40])
+	q |= zeroBytes(x4^'"'*ones8) >> 3
+	c |= x4 & (0x40 * ones8) >> 2
+	x5 := le.Uint64(blk[40:48])
+	q |= zeroBytes(x5^'"'*ones8) >> 2
+	c |= x5 & (0x40 * ones8) >> 1
+	x6 := le.Uint64(blk[48:56])
+	q |= zeroBytes(x6^'"'*ones8) >> 1
+	c |= x6 & (0x40 * ones8)
+	x7 := le.Uint64(blk[56:64])
+	q |= zeroBytes(x7 ^ '"'*ones8)
+	c |= x7 & (0x40 * ones8) << 1
+	return transpose8(q), transpose8(c)
 }
 
-// classifyWord: the quotes (exact) and the bytes with bit 6 set of eight
-// bytes, gathered to a byte.
-func classifyWord(x uint64) (quote, cand uint64) {
-	return gather(zeroBytes(x ^ '"'*ones8)), gather(x << 1)
+// transpose8 transposes the 8x8 bit matrix x (bit 8r+c to bit 8c+r;
+// Hacker's Delight 7-3).
+func transpose8(x uint64) uint64 {
+	t := (x ^ x>>7) & 0x00aa00aa00aa00aa
+	x ^= t ^ t<<7
+	t = (x ^ x>>14) & 0x0000cccc0000cccc
+	x ^= t ^ t<<14
+	t = (x ^ x>>28) & 0x00000000f0f0f0f0
+	return x ^ t ^ t<<28
 }
 
 // brackets: the block's '[' ']' '{' '}' bytes, and maybe a few others
