@@ -186,3 +186,30 @@ func FuzzTopScanner(f *testing.F) {
 		scanBoth(t, long, int(max), randomCuts(rng, len(long)))
 	})
 }
+
+// TestClassify: the word-at-a-time masks against a byte loop: quotes
+// exactly, bracket candidates the bytes with bit 6 set (every bracket
+// among them), brackets() and backslashes() every bracket and backslash.
+func TestClassify(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "\"\\{}[]#$aZyY_\x7f\x00\x01\x22\x23\x80\xff ,:\n"
+	for range 20_000 {
+		var blk [64]byte
+		for i := range blk {
+			if rng.IntN(3) == 0 {
+				blk[i] = byte(rng.IntN(256))
+			} else {
+				blk[i] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		quote, cand := classify(&blk)
+		br, bs := brackets(&blk), backslashes(&blk)
+		for k, c := range blk {
+			bit := func(m uint64) bool { return m>>k&1 == 1 }
+			isBracket := c == '{' || c == '}' || c == '[' || c == ']'
+			if bit(quote) != (c == '"') || bit(cand) != (c&0x40 != 0) || bit(bs) != (c == '\\') || isBracket && !bit(br) {
+				t.Fatalf("byte %d (%q) of %q: quote %v, cand %v, backslash %v, bracket %v", k, c, blk, bit(quote), bit(cand), bit(bs), bit(br))
+			}
+		}
+	}
+}
