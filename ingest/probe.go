@@ -283,10 +283,11 @@ func (s *topScanner) field() string {
 // strings (quotes, backslash escapes) and brackets, and count the objects
 // that open depth 3 in a counted member. It reads b from i 64 bytes at a
 // time (simdjson's stage 1, in plain Go words): it finds the block's
-// quotes, backslashes and brackets eight bytes per uint64, marks what is
-// inside strings with a prefix XOR of the quotes, and visits only the
-// brackets outside strings. A block with a backslash (or an escape carried
-// over) is walked event by event instead, in the byte loop's order. It
+// quotes and bracket candidates eight bytes per uint64 (classify), marks
+// what is inside strings with a prefix XOR of the quotes, and visits only
+// the candidates outside strings. A block with a backslash (found with
+// IndexByte, once per chunk) or an escape carried over is walked event by
+// event instead, in the byte loop's order. It
 // returns where the byte loop goes on: just past the bracket that brings
 // the depth back to 1, or len(b) (also when the count is dropped); stop
 // when the count refuses, at the object that passed it (Write returns that

@@ -10,7 +10,7 @@ import (
 )
 
 // BenchmarkProbeZstdSPDX: the probe of the soak's slowest bomb (1M packages,
-// zstd): inflated and scanned up to the 250,001st package, ~22 MB in.
+// zstd): inflated and scanned up to the 250,001st package, 26.2 MB in.
 // It reports the process's CPU time per probe (cpu-ms/op), the figure to
 // compare on a shared machine. docs/reliability.md has the figures.
 func BenchmarkProbeZstdSPDX(b *testing.B) {
