@@ -133,3 +133,42 @@ func TestCopyMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyReusedDecoders: decoders kept between streams (same limit, small
+// window) answer as fresh ones do, whatever the stream before them did
+// (corrupt, refused by the writer, cut, several frames, or fine).
+func TestCopyReusedDecoders(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	doc := make([]byte, 2<<20)
+	for i := range doc {
+		doc[i] = "{}[]\"ab, \n"[rng.IntN(10)]
+	}
+	enc := func(b []byte) []byte {
+		var buf bytes.Buffer
+		w, _ := zstd.NewWriter(&buf, zstd.WithWindowSize(1<<20))
+		_, _ = w.Write(b)
+		_ = w.Close()
+		return buf.Bytes()
+	}
+	good := enc(doc)
+	streams := [][]byte{good, good[:len(good)/2], append(append([]byte{}, good...), enc(doc[:1000])...),
+		func() []byte { b := enc(doc); b[len(b)/3] ^= 0x55; return b }(),
+		func() []byte { b := enc(doc); b[len(b)-2] ^= 1; return b }()}
+	l := Limits{MaxBytes: 3 << 20, MaxRatio: 1 << 20} // the size limit caps: decoders are kept
+	for range 60 {
+		data := streams[rng.IntN(len(streams))]
+		k := -1
+		if rng.IntN(2) == 0 {
+			k = rng.IntN(len(doc))
+		}
+		var w1, w2 io.Writer = io.Discard, io.Discard
+		if k >= 0 {
+			w1, w2 = &failAfter{k: k}, &failAfter{k: k}
+		}
+		n1, err1 := Copy(w1, data, l)
+		n2, err2 := refCopy(w2, data, l)
+		if n1 != n2 || fmt.Sprint(err1) != fmt.Sprint(err2) {
+			t.Fatalf("%d bytes, writer stops at %d: Copy %d, %v; reference %d, %v", len(data), k, n1, err1, n2, err2)
+		}
+	}
+}

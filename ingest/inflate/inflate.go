@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -109,6 +110,63 @@ func (g *guarded) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// zstdDecoders keeps decoders, with their history buffers, between
+// streams whose cap is the size limit, not the ratio (large bodies: the
+// probe's bombs), and whose window is at most roomyWindow (so an idle one
+// holds at most 2 x 8 MiB; larger windows get a decoder of their own, as
+// do small bodies). It saves allocating and clearing the history each time
+// (~1.7 ms of the 1M-package bomb's ~24 ms probe). A decoder is reused only
+// under the limit it was made with: the library keeps a decoder's first
+// limits in its frame decoder, whatever ResetWithOptions is given later.
+var zstdDecoders sync.Pool
+
+type pooledDecoder struct {
+	d     *zstd.Decoder
+	limit int64
+}
+
+// zstdDecoder returns a synchronous decoder of data under limit, and what
+// to call when done with it (it goes back to the pool, or is closed).
+func zstdDecoder(data []byte, limit int64, lowMem, byRatio bool) (*zstd.Decoder, func(), error) {
+	newDecoder := func() (*zstd.Decoder, error) {
+		return zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(lowMem),
+			zstd.WithDecoderMaxMemory(uint64(limit)), zstd.WithDecoderMaxWindow(uint64(min(limit, 64<<20))))
+	}
+	if byRatio || lowMem {
+		zr, err := newDecoder()
+		if err == nil {
+			err = zr.Reset(bytes.NewReader(data))
+		}
+		if err != nil {
+			if zr != nil {
+				zr.Close()
+			}
+			return nil, nil, err
+		}
+		return zr, zr.Close, nil
+	}
+	pd, _ := zstdDecoders.Get().(*pooledDecoder)
+	if pd != nil && pd.limit != limit {
+		pd.d.Close()
+		pd = nil
+	}
+	if pd == nil {
+		zr, err := newDecoder()
+		if err != nil {
+			return nil, nil, err
+		}
+		pd = &pooledDecoder{d: zr, limit: limit}
+	}
+	if err := pd.d.Reset(bytes.NewReader(data)); err != nil {
+		pd.d.Close()
+		return nil, nil, err
+	}
+	return pd.d, func() {
+		_ = pd.d.Reset(nil) // (drops data)
+		zstdDecoders.Put(pd)
+	}, nil
+}
+
 var errCapped = errors.New("decompressed size cap reached")
 
 // capped passes on at most left bytes to w and fails once it has (as
@@ -158,13 +216,11 @@ func Copy(w io.Writer, data []byte, l Limits) (int64, error) {
 		r = bzip2.NewReader(bytes.NewReader(data))
 	case "zstd":
 		w, _ := zstdWindow(data, Limits{MaxBytes: l.MaxBytes})
-		zr, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderLowmem(w > roomyWindow),
-			zstd.WithDecoderMaxMemory(uint64(limit)), zstd.WithDecoderMaxWindow(uint64(min(limit, 64<<20))))
+		zr, done, err := zstdDecoder(data, limit, w > roomyWindow, byRatio)
 		if err != nil {
 			return 0, fmt.Errorf("%w: zstd: %w", ErrCorrupt, err)
 		}
-		defer zr.Close()
+		defer done()
 		r = zr
 	}
 	tooLarge := func() error {
