@@ -112,9 +112,10 @@ func (g *guarded) Write(p []byte) (int, error) {
 
 // zstdDecoders keeps decoders, with their history buffers, between
 // streams whose cap is the size limit, not the ratio (large bodies: the
-// probe's bombs), and whose window is at most roomyWindow (so an idle one
-// holds at most 2 x 8 MiB; larger windows get a decoder of their own, as
-// do small bodies). It saves allocating and clearing the history each time
+// probe's bombs), and whose first frame's window is at most roomyWindow
+// (an idle one holds twice the largest window it decoded: 2 x 8 MiB unless
+// a later frame declared more; larger windows get a decoder of their own,
+// as do small bodies). It saves allocating and clearing the history each time
 // (~1.7 ms of the 1M-package bomb's ~24 ms probe). A decoder is reused only
 // under the limit it was made with: the library keeps a decoder's first
 // limits in its frame decoder, whatever ResetWithOptions is given later.
