@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"strings"
 
 	"github.com/modelgraph/modelgraph/ingest/docerr"
@@ -105,6 +107,17 @@ func (s *topScanner) Write(b []byte) (int, error) {
 		s.top = map[string]json.RawMessage{}
 	}
 	for i := 0; i < len(b); i++ {
+		if s.depth >= 2 {
+			// Inside a member's value: only strings and brackets
+			// matter, a word at a time.
+			j, stop := s.deep(b, i)
+			if stop {
+				return j, errCounted
+			}
+			if i = j; i >= len(b) || !s.count {
+				return len(b), nil
+			}
+		}
 		c := b[i]
 		if s.inStr {
 			if !s.esc && !s.inKey && !s.capturing {
@@ -263,4 +276,231 @@ func (s *topScanner) field() string {
 		return "packages+files"
 	}
 	return "components"
+}
+
+// deep is Write's loop while the scan is inside a top-level member's
+// value (depth 2 and deeper), where the byte loop does nothing but follow
+// strings (quotes, backslash escapes) and brackets, and count the objects
+// that open depth 3 in a counted member. It reads b from i 64 bytes at a
+// time (simdjson's stage 1, in plain Go words): it finds the block's
+// quotes and bracket candidates eight bytes per uint64 (classify), marks
+// what is inside strings with a prefix XOR of the quotes, and visits only
+// the candidates outside strings. A block with a backslash (found with
+// IndexByte, once per chunk) or an escape carried over is walked event by
+// event instead, in the byte loop's order. It
+// returns where the byte loop goes on: just past the bracket that brings
+// the depth back to 1, or len(b) (also when the count is dropped); stop
+// when the count refuses, at the object that passed it (Write returns that
+// index and errCounted, as the byte loop did).
+func (s *topScanner) deep(b []byte, i int) (int, bool) {
+	counted := s.member == "components" || s.member == "packages" || s.member == "files"
+	var pad [64]byte
+	nextBS := -1 // the next backslash at or after i (len(b): none)
+	for i < len(b) {
+		blk, n := &pad, 64
+		if len(b)-i >= 64 {
+			blk = (*[64]byte)(b[i : i+64])
+		} else {
+			n = copy(pad[:], b[i:])
+			clear(pad[n:])
+		}
+		if nextBS < i {
+			if nextBS = bytes.IndexByte(b[i:], '\\'); nextBS < 0 {
+				nextBS = len(b)
+			} else {
+				nextBS += i
+			}
+		}
+		quote, cand := classify(blk)
+		if nextBS >= i+n && !s.esc {
+			in := prefixXOR(quote) // 1 from an opening quote to before its closing one
+			if s.inStr {
+				in = ^in
+			}
+			ev := cand &^ in
+			if bits.OnesCount64(ev) > 8 {
+				// Letters outside strings (true, false, null): the
+				// brackets alone.
+				ev = brackets(blk) &^ in
+			}
+			for ; ev != 0; ev &= ev - 1 {
+				k := bits.TrailingZeros64(ev)
+				switch c := blk[k]; c {
+				case '{', '[':
+					s.depth++
+					if s.depth == 3 && c == '{' && counted {
+						s.items++
+						if s.items > s.max {
+							s.inStr = false // (as it is at the bracket)
+							if s.refuse() {
+								return i + k, true
+							}
+							if s.decided() {
+								s.count = false
+								return len(b), false
+							}
+						}
+					}
+				case '}', ']':
+					s.depth--
+					if s.depth == 1 {
+						s.inStr = false
+						return i + k + 1, false
+					}
+				}
+			}
+			s.inStr = in>>(n-1)&1 == 1
+			i += n
+			continue
+		}
+		// Escapes: event by event. A backslash in a string escapes the
+		// next byte, whatever it is; elsewhere it means nothing.
+		ev := quote | backslashes(blk) | brackets(blk)
+		if s.esc {
+			ev &^= 1
+			s.esc = false
+		}
+		for ; ev != 0; ev &= ev - 1 {
+			k := bits.TrailingZeros64(ev)
+			c := blk[k]
+			if s.inStr {
+				switch {
+				case c == '"':
+					s.inStr = false
+				case c == '\\' && k+1 < n:
+					ev &^= 1 << (k + 1)
+				case c == '\\':
+					s.esc = true
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				s.inStr = true
+			case '{', '[':
+				s.depth++
+				if s.depth == 3 && c == '{' && counted {
+					s.items++
+					if s.items > s.max {
+						if s.refuse() {
+							return i + k, true
+						}
+						if s.decided() {
+							s.count = false
+							return len(b), false
+						}
+					}
+				}
+			case '}', ']':
+				s.depth--
+				if s.depth == 1 {
+					return i + k + 1, false
+				}
+			}
+		}
+		i += n
+	}
+	return len(b), false
+}
+
+const (
+	lo7   = 0x7f7f7f7f7f7f7f7f
+	hi8   = 0x8080808080808080
+	ones8 = 0x0101010101010101
+)
+
+// classify returns the block's quotes and the candidates for brackets,
+// one bit a byte (bit k: byte k). The candidates are the bytes with bit 6
+// set: '[' ']' '{' '}', backslash and letters (which JSON has outside
+// strings only in true, false and null); quote is exact.
+func classify(blk *[64]byte) (quote, cand uint64) {
+	// Each word's marks (bit 7 of its bytes for quotes, bit 6 for the
+	// candidates) go to bit w of each byte; a transpose of the 8x8 bit
+	// matrix then puts byte k of word w at bit 8w+k.
+	le := binary.LittleEndian
+	var q, c uint64
+	x0 := le.Uint64(blk[0:8])
+	q |= zeroBytes(x0^'"'*ones8) >> 7
+	c |= x0 & (0x40 * ones8) >> 6
+	x1 := le.Uint64(blk[8:16])
+	q |= zeroBytes(x1^'"'*ones8) >> 6
+	c |= x1 & (0x40 * ones8) >> 5
+	x2 := le.Uint64(blk[16:24])
+	q |= zeroBytes(x2^'"'*ones8) >> 5
+	c |= x2 & (0x40 * ones8) >> 4
+	x3 := le.Uint64(blk[24:32])
+	q |= zeroBytes(x3^'"'*ones8) >> 4
+	c |= x3 & (0x40 * ones8) >> 3
+	x4 := le.Uint64(blk[32:40])
+	q |= zeroBytes(x4^'"'*ones8) >> 3
+	c |= x4 & (0x40 * ones8) >> 2
+	x5 := le.Uint64(blk[40:48])
+	q |= zeroBytes(x5^'"'*ones8) >> 2
+	c |= x5 & (0x40 * ones8) >> 1
+	x6 := le.Uint64(blk[48:56])
+	q |= zeroBytes(x6^'"'*ones8) >> 1
+	c |= x6 & (0x40 * ones8)
+	x7 := le.Uint64(blk[56:64])
+	q |= zeroBytes(x7 ^ '"'*ones8)
+	c |= x7 & (0x40 * ones8) << 1
+	return transpose8(q), transpose8(c)
+}
+
+// transpose8 transposes the 8x8 bit matrix x (bit 8r+c to bit 8c+r;
+// Hacker's Delight 7-3).
+func transpose8(x uint64) uint64 {
+	t := (x ^ x>>7) & 0x00aa00aa00aa00aa
+	x ^= t ^ t<<7
+	t = (x ^ x>>14) & 0x0000cccc0000cccc
+	x ^= t ^ t<<14
+	t = (x ^ x>>28) & 0x00000000f0f0f0f0
+	return x ^ t ^ t<<28
+}
+
+// brackets: the block's '[' ']' '{' '}' bytes, and maybe a few others
+// ('X' 'Y' '_' DEL and a byte above one of them; the caller looks at the
+// byte), one bit a byte.
+func brackets(blk *[64]byte) uint64 {
+	var m uint64
+	for w := range 8 {
+		// With bit 5 set and bits 1-2 cleared, the four brackets (and
+		// the four others) are 0x79; the borrow test marks them.
+		x := binary.LittleEndian.Uint64(blk[w*8:])
+		br := (x|0x20*ones8)&^(0x06*ones8) ^ 0x79*ones8
+		m |= gather((br-ones8)&^br) << (w * 8)
+	}
+	return m
+}
+
+// backslashes: the block's backslashes, one bit a byte.
+func backslashes(blk *[64]byte) uint64 {
+	var m uint64
+	for w := range 8 {
+		m |= gather(zeroBytes(binary.LittleEndian.Uint64(blk[w*8:])^'\\'*ones8)) << (w * 8)
+	}
+	return m
+}
+
+// zeroBytes has 0x80 in each byte of x that is zero, and nothing else
+// (exact, unlike the borrow trick).
+func zeroBytes(x uint64) uint64 {
+	t := (x & lo7) + lo7
+	return ^(t | x | lo7)
+}
+
+// gather packs the top bits of m's eight bytes into a byte (byte k's to
+// bit k).
+func gather(m uint64) uint64 {
+	return (m & hi8 >> 7) * 0x0102040810204080 >> 56
+}
+
+// prefixXOR: bit k is the XOR of bits 0..k of x.
+func prefixXOR(x uint64) uint64 {
+	x ^= x << 1
+	x ^= x << 2
+	x ^= x << 4
+	x ^= x << 8
+	x ^= x << 16
+	x ^= x << 32
+	return x
 }
