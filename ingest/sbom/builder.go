@@ -25,6 +25,7 @@ type builder struct {
 	b        *graph.Batch
 	pkgs     map[string]int // purl (raw, canonical or plain) -> node
 	specs    map[*model.PkgInputSpec]int
+	origin   map[*model.PkgInputSpec]string // the purl PurlToPkg made a spec from (cdxPredicates)
 	digests  map[string]int // digest key -> owner node
 	attrs    map[int]map[string][]string
 	subjects []int
@@ -57,6 +58,7 @@ func newBuilderSized(doc graph.Document, role string, n int) *builder {
 		b:       graph.NewBatch(doc),
 		pkgs:    make(map[string]int, 3*n),
 		specs:   make(map[*model.PkgInputSpec]int, n),
+		origin:  make(map[*model.PkgInputSpec]string, n),
 		digests: make(map[string]int, n),
 		attrs:   map[int]map[string][]string{},
 		role:    role,
@@ -200,13 +202,48 @@ func (x *builder) pkgSpec(s *model.PkgInputSpec) (int, error) {
 	if i, ok := x.specs[s]; ok {
 		return i, nil
 	}
-	i, err := x.pkg(asmhelpers.PkgInputSpecToPurl(s))
+	var p string
+	if o, ok := x.origin[s]; ok {
+		// s is PurlToPkg(o), unchanged since: its purl is memoised by o.
+		p = specPurl(o, s)
+	} else {
+		p = asmhelpers.PkgInputSpecToPurl(s)
+	}
+	i, err := x.pkg(p)
 	if err != nil {
 		return -1, err
 	}
 	x.specs[s] = i
 	return i, nil
 }
+
+// specPurl is PkgInputSpecToPurl(s) for s = PurlToPkg(orig), memoised
+// process-wide by orig (bounded like purlCache): the conversion builds a
+// packageurl-go value and a string per package per document, and SBOMs
+// name the same packages again and again. PurlToPkg and
+// PkgInputSpecToPurl are pure functions of their input, so the memo gives
+// what the conversion gives (TestSpecPurlMemo).
+func specPurl(orig string, s *model.PkgInputSpec) string {
+	specPurls.mu.RLock()
+	p, ok := specPurls.m[orig]
+	specPurls.mu.RUnlock()
+	if ok {
+		return p
+	}
+	p = asmhelpers.PkgInputSpecToPurl(s)
+	specPurls.mu.Lock()
+	if len(specPurls.m) >= purlCacheMax {
+		clear(specPurls.m)
+	}
+	specPurls.m[orig] = p
+	specPurls.mu.Unlock()
+	return p
+}
+
+var specPurls = struct {
+	mu sync.RWMutex
+	m  map[string]string
+}{m: map[string]string{}}
 
 // pkg returns the node for a purl, creating a Package keyed by the purl
 // without qualifiers (what people search for) and the canonical purl.

@@ -26,9 +26,14 @@ import (
 // the BOM directly (cdxDirect), as it did when GUAC's parser failed.
 // TestDirectMatchesGUAC compares the batches of both on every CycloneDX
 // document in testdata.
-func cdxPredicates(bom *cdx.BOM) (*assembler.IngestPredicates, error) {
+//
+// origin, when not nil, receives the purl each package spec was made from
+// by PurlToPkg (the builder then reads the spec's purl from a memo instead
+// of converting the spec back, see builder.pkgSpec).
+func cdxPredicates(bom *cdx.BOM, origin map[*model.PkgInputSpec]string) (*assembler.IngestPredicates, error) {
 	c := &cdxPreds{
 		bom:       bom,
+		origin:    origin,
 		packages:  map[string][]*model.PkgInputSpec{},
 		artifacts: map[string][]*model.ArtifactInputSpec{},
 		legals:    map[string][]*model.CertifyLegalInputSpec{},
@@ -52,10 +57,20 @@ type cdxPreds struct {
 	artifacts map[string][]*model.ArtifactInputSpec
 	legals    map[string][]*model.CertifyLegalInputSpec
 	order     []string // bom-refs in the order first seen (GUAC iterates its map)
+	origin    map[*model.PkgInputSpec]string
 	timestamp time.Time
 	vex       []assembler.VexIngest
 	certify   []assembler.CertifyVulnIngest
 	vulnMeta  []assembler.VulnMetadataIngest
+}
+
+// purlToPkg is GUAC's PurlToPkg, recording which purl the spec came from.
+func (c *cdxPreds) purlToPkg(purl string) (*model.PkgInputSpec, error) {
+	p, err := asmhelpers.PurlToPkg(purl)
+	if err == nil && c.origin != nil {
+		c.origin[p] = purl
+	}
+	return p, err
 }
 
 func (c *cdxPreds) addPkg(ref string, p *model.PkgInputSpec) {
@@ -104,7 +119,7 @@ func (c *cdxPreds) topLevel() error {
 			purl = cdxPkgPurl(mc.Name, mc.Version, "", true)
 		}
 	}
-	top, err := asmhelpers.PurlToPkg(purl)
+	top, err := c.purlToPkg(purl)
 	if err != nil {
 		return err
 	}
@@ -134,7 +149,7 @@ func (c *cdxPreds) components(cs *[]cdx.Component) error {
 				purl = asmhelpers.GuacPkgPurl(comp.Name, &comp.Version)
 			}
 		}
-		pkg, err := asmhelpers.PurlToPkg(purl)
+		pkg, err := c.purlToPkg(purl)
 		if err != nil {
 			return err
 		}

@@ -80,6 +80,11 @@ func topOf(p *assembler.IngestPredicates) (guacTop, error) {
 			}
 		}
 	}
+	if len(t.digests) == 0 {
+		// No top-level artifact: no occurrence can name one (the usual
+		// case; spares a digest key per component hash).
+		return t, nil
+	}
 	for _, o := range p.IsOccurrence {
 		if o.Artifact == nil || o.Pkg == nil {
 			continue

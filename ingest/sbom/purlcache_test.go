@@ -1,8 +1,13 @@
 package sbom
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+
+	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
 )
 
 // TestPurlCache: the shared memo gives what the normalisation gives, on
@@ -36,5 +41,52 @@ func TestPurlCache(t *testing.T) {
 	}
 	if _, err := canonPurl("not a purl"); err == nil {
 		t.Fatal("an invalid purl accepted")
+	}
+}
+
+// TestSpecPurlMemo: the spec-purl memo gives PkgInputSpecToPurl of
+// PurlToPkg's spec for every purl of every CycloneDX component in
+// testdata, on the first call and from the memo, and stays bounded.
+func TestSpecPurlMemo(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/sbom/*.json")
+	n := 0
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		var bom struct {
+			Components []struct {
+				Purl string `json:"purl"`
+			} `json:"components"`
+		}
+		if json.Unmarshal(data, &bom) != nil {
+			continue
+		}
+		for _, c := range bom.Components {
+			s, err := asmhelpers.PurlToPkg(c.Purl)
+			if c.Purl == "" || err != nil {
+				continue
+			}
+			want := asmhelpers.PkgInputSpecToPurl(s)
+			for range 2 {
+				s2, _ := asmhelpers.PurlToPkg(c.Purl)
+				if got := specPurl(c.Purl, s2); got != want {
+					t.Fatalf("specPurl(%q) = %q, want %q", c.Purl, got, want)
+				}
+			}
+			n++
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("checked %d purls", n)
+	}
+	for i := range purlCacheMax + 10 {
+		p := fmt.Sprintf("pkg:pypi/p%d@1", i)
+		s, _ := asmhelpers.PurlToPkg(p)
+		specPurl(p, s)
+	}
+	specPurls.mu.RLock()
+	m := len(specPurls.m)
+	specPurls.mu.RUnlock()
+	if m > purlCacheMax {
+		t.Fatalf("memo holds %d entries, limit %d", m, purlCacheMax)
 	}
 }
