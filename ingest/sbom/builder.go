@@ -26,7 +26,7 @@ type builder struct {
 	pkgs     map[string]int // purl (raw, canonical or plain) -> node
 	specs    map[*model.PkgInputSpec]int
 	origin   map[*model.PkgInputSpec]string // the purl PurlToPkg made a spec from (cdxPredicates)
-	digests  map[string]int // digest key -> owner node
+	digests  map[string]int                 // digest key -> owner node
 	attrs    map[int]map[string][]string
 	subjects []int
 	role     string

@@ -3,9 +3,9 @@ package sbom
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
