@@ -217,33 +217,58 @@ func (x *builder) pkgSpec(s *model.PkgInputSpec) (int, error) {
 	return i, nil
 }
 
-// specPurl is PkgInputSpecToPurl(s) for s = PurlToPkg(orig), memoised
-// process-wide by orig (bounded like purlCache): the conversion builds a
-// packageurl-go value and a string per package per document, and SBOMs
-// name the same packages again and again. PurlToPkg and
-// PkgInputSpecToPurl are pure functions of their input, so the memo gives
-// what the conversion gives (TestSpecPurlMemo).
+// specPurl is PkgInputSpecToPurl(s) for s = PurlToPkg(orig), from the
+// memo purlToPkg filled.
 func specPurl(orig string, s *model.PkgInputSpec) string {
-	specPurls.mu.RLock()
-	p, ok := specPurls.m[orig]
-	specPurls.mu.RUnlock()
+	specMemo.mu.RLock()
+	e, ok := specMemo.m[orig]
+	specMemo.mu.RUnlock()
 	if ok {
-		return p
+		return e.purl
 	}
-	p = asmhelpers.PkgInputSpecToPurl(s)
-	specPurls.mu.Lock()
-	if len(specPurls.m) >= purlCacheMax {
-		clear(specPurls.m)
-	}
-	specPurls.m[orig] = p
-	specPurls.mu.Unlock()
-	return p
+	return asmhelpers.PkgInputSpecToPurl(s)
 }
 
-var specPurls = struct {
+// purlToPkg is GUAC's PurlToPkg(orig) and the purl PkgInputSpecToPurl
+// gives back for that spec, memoised process-wide by orig (bounded like
+// purlCache): the two conversions build packageurl-go values, maps and
+// strings per package per document, and SBOMs name the same packages again
+// and again. Both are pure functions of their input (PurlToPkg orders
+// qualifiers by map iteration, PkgInputSpecToPurl sorts them), so the memo
+// gives what the conversions give (TestSpecPurlMemo). Each call returns
+// its own copy of the spec (the pointers inside are shared and never
+// written).
+func purlToPkg(orig string) (*model.PkgInputSpec, error) {
+	specMemo.mu.RLock()
+	e, ok := specMemo.m[orig]
+	specMemo.mu.RUnlock()
+	if ok {
+		s := e.spec
+		return &s, nil
+	}
+	s, err := asmhelpers.PurlToPkg(orig)
+	if err != nil {
+		return nil, err
+	}
+	e = specEntry{spec: *s, purl: asmhelpers.PkgInputSpecToPurl(s)}
+	specMemo.mu.Lock()
+	if len(specMemo.m) >= purlCacheMax {
+		clear(specMemo.m)
+	}
+	specMemo.m[orig] = e
+	specMemo.mu.Unlock()
+	return s, nil
+}
+
+type specEntry struct {
+	spec model.PkgInputSpec
+	purl string
+}
+
+var specMemo = struct {
 	mu sync.RWMutex
-	m  map[string]string
-}{m: map[string]string{}}
+	m  map[string]specEntry
+}{m: map[string]specEntry{}}
 
 // pkg returns the node for a purl, creating a Package keyed by the purl
 // without qualifiers (what people search for) and the canonical purl.

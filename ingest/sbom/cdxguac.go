@@ -64,9 +64,10 @@ type cdxPreds struct {
 	vulnMeta  []assembler.VulnMetadataIngest
 }
 
-// purlToPkg is GUAC's PurlToPkg, recording which purl the spec came from.
+// purlToPkg is GUAC's PurlToPkg (memoised), recording which purl the spec
+// came from.
 func (c *cdxPreds) purlToPkg(purl string) (*model.PkgInputSpec, error) {
-	p, err := asmhelpers.PurlToPkg(purl)
+	p, err := purlToPkg(purl)
 	if err == nil && c.origin != nil {
 		c.origin[p] = purl
 	}

@@ -210,7 +210,7 @@ func (p *parser) translate(preds *assembler.IngestPredicates) error {
 		purl   string
 		digest string
 	}
-	var occs []occ
+	occs := make([]occ, 0, len(preds.IsOccurrence))
 	for i, o := range preds.IsOccurrence {
 		if o.Artifact == nil || o.Pkg == nil {
 			continue

@@ -44,8 +44,8 @@ func TestPurlCache(t *testing.T) {
 	}
 }
 
-// TestSpecPurlMemo: the spec-purl memo gives PkgInputSpecToPurl of
-// PurlToPkg's spec for every purl of every CycloneDX component in
+// TestSpecPurlMemo: the memo of purlToPkg and specPurl gives PurlToPkg's
+// spec and PkgInputSpecToPurl of it for every purl of every CycloneDX component in
 // testdata, on the first call and from the memo, and stays bounded.
 func TestSpecPurlMemo(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/sbom/*.json")
@@ -67,9 +67,18 @@ func TestSpecPurlMemo(t *testing.T) {
 			}
 			want := asmhelpers.PkgInputSpecToPurl(s)
 			for range 2 {
-				s2, _ := asmhelpers.PurlToPkg(c.Purl)
+				s2, err := purlToPkg(c.Purl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := asmhelpers.PkgInputSpecToPurl(s2); got != want {
+					t.Fatalf("purlToPkg(%q) gives a spec for %q, want %q", c.Purl, got, want)
+				}
 				if got := specPurl(c.Purl, s2); got != want {
 					t.Fatalf("specPurl(%q) = %q, want %q", c.Purl, got, want)
+				}
+				if s2.Name != s.Name || s2.Type != s.Type || len(s2.Qualifiers) != len(s.Qualifiers) {
+					t.Fatalf("purlToPkg(%q) = %+v, want %+v", c.Purl, s2, s)
 				}
 			}
 			n++
@@ -80,12 +89,13 @@ func TestSpecPurlMemo(t *testing.T) {
 	}
 	for i := range purlCacheMax + 10 {
 		p := fmt.Sprintf("pkg:pypi/p%d@1", i)
-		s, _ := asmhelpers.PurlToPkg(p)
-		specPurl(p, s)
+		if _, err := purlToPkg(p); err != nil {
+			t.Fatal(err)
+		}
 	}
-	specPurls.mu.RLock()
-	m := len(specPurls.m)
-	specPurls.mu.RUnlock()
+	specMemo.mu.RLock()
+	m := len(specMemo.m)
+	specMemo.mu.RUnlock()
 	if m > purlCacheMax {
 		t.Fatalf("memo holds %d entries, limit %d", m, purlCacheMax)
 	}
