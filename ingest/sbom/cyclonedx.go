@@ -184,6 +184,9 @@ func (p *parser) decodeCDX() (*cdx.BOM, error) {
 	bom := new(cdx.BOM)
 	if s.xml {
 		if err := cdx.NewBOMDecoder(bytes.NewReader(p.raw), cdx.BOMFileFormatXML).Decode(bom); err != nil {
+			if s.fast {
+				return nil, errResniff
+			}
 			return nil, p.fail("", "CycloneDX XML: %v", err)
 		}
 		if bom.SpecVersion == 0 {
