@@ -85,8 +85,10 @@ func (c *cdxPreds) addHashes(comp *cdx.Component) {
 	if comp.Hashes == nil {
 		return
 	}
-	for _, h := range *comp.Hashes {
-		c.artifacts[comp.BOMRef] = append(c.artifacts[comp.BOMRef], &model.ArtifactInputSpec{Algorithm: strings.ToLower(string(h.Algorithm)), Digest: h.Value})
+	specs := make([]model.ArtifactInputSpec, len(*comp.Hashes)) // one allocation for the component's hashes
+	for i, h := range *comp.Hashes {
+		specs[i] = model.ArtifactInputSpec{Algorithm: strings.ToLower(string(h.Algorithm)), Digest: h.Value}
+		c.artifacts[comp.BOMRef] = append(c.artifacts[comp.BOMRef], &specs[i])
 	}
 }
 
@@ -381,11 +383,18 @@ func (c *cdxPreds) predicates() (*assembler.IngestPredicates, error) {
 			preds.HasSBOM = append(preds.HasSBOM, assembler.HasSBOMIngest{Pkg: topPkgs[0], HasSBOM: &model.HasSBOMInputSpec{}})
 		}
 	}
+	nOcc := 0
+	for _, ref := range c.order {
+		nOcc += len(c.packages[ref]) * len(c.artifacts[ref])
+	}
+	preds.IsOccurrence = make([]assembler.IsOccurrenceIngest, 0, nOcc)
+	// One justification for all: GUAC allocates one per occurrence, with
+	// the same text; nothing here writes them.
+	occSpec := &model.IsOccurrenceInputSpec{Justification: "cdx package with checksum"}
 	for _, ref := range c.order {
 		for _, p := range c.packages[ref] {
 			for _, a := range c.artifacts[ref] {
-				preds.IsOccurrence = append(preds.IsOccurrence, assembler.IsOccurrenceIngest{Pkg: p, Artifact: a,
-					IsOccurrence: &model.IsOccurrenceInputSpec{Justification: "cdx package with checksum"}})
+				preds.IsOccurrence = append(preds.IsOccurrence, assembler.IsOccurrenceIngest{Pkg: p, Artifact: a, IsOccurrence: occSpec})
 			}
 		}
 	}
