@@ -161,6 +161,19 @@ func (b *Batch) Reserve(nodes, edges int) {
 	}
 }
 
+// ReserveKeys makes room in the batch's key index for about keys more
+// keys than Reserve allowed for (digests of components with several
+// hashes), so the index is not rebuilt as it grows. It changes nothing
+// else.
+func (b *Batch) ReserveKeys(keys int) {
+	if keys <= 0 {
+		return
+	}
+	m := make(map[kindKey]int, len(b.byKey)+keys)
+	maps.Copy(m, b.byKey)
+	b.byKey = m
+}
+
 // Set claims name=value on node i; empty values are ignored.
 func (b *Batch) Set(i int, name, value string) {
 	if value == "" || i < 0 || i >= len(b.Nodes) {

@@ -42,6 +42,7 @@ type cdxDoc struct {
 	dataByRef map[string]*cdx.Component // data entry bom-ref -> owning component
 	nodes     map[*cdx.Component]int
 	count     int
+	hashes    int // component hashes, each a digest key
 	rels      int // dependency entries
 	skipped   int // components left out (operating systems: no purl, as GUAC)
 }
@@ -60,6 +61,10 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		return p.runtimeBOM(d, subjects)
 	}
 	p.x = newBuilderSized(p.doc, p.role, d.count)
+	p.x.b.ReserveKeys(d.hashes)
+	if d.hashes > d.count {
+		p.x.digests = make(map[string]int, d.hashes)
+	}
 	x := p.x
 
 	// ML and data components first: their purls are routed to Model and
@@ -258,6 +263,9 @@ func metaComponent(bom *cdx.BOM) *cdx.Component {
 func (p *parser) indexCDX(d *cdxDoc) error {
 	add := func(c *cdx.Component) error {
 		d.count++
+		if c.Hashes != nil {
+			d.hashes += len(*c.Hashes)
+		}
 		if d.count > maxComponents {
 			return p.tooLarge("components", d.count, maxComponents)
 		}
