@@ -185,7 +185,6 @@ var counted = map[string]bool{"components": true, "packages": true, "files": tru
 func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int) {
 	members = map[string][]byte{}
 	d, maxD := 0, 0
-	inStr, esc := false, false
 	expectKey := false
 	keyStart, valStart := -1, -1
 	key := ""
@@ -198,44 +197,46 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int
 		valStart, key = -1, ""
 	}
 	for i := 0; i < len(b); i++ {
+		// To the next byte that means something outside a string.
+		for i < len(b) && !jsonStructural[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
-		if inStr {
-			if !esc {
-				// Skip the string's body: to its closing quote, or to a
-				// backslash before it.
-				rest := b[i:]
-				q := bytes.IndexByte(rest, '"')
+		if c == '"' {
+			if d == 1 && expectKey {
+				keyStart, expectKey = i+1, false
+			}
+			// The string's body: to its closing quote, stepping over
+			// each backslash and the byte it escapes.
+			j := i + 1
+			for {
+				q := bytes.IndexByte(b[j:], '"')
 				if q < 0 {
+					return members, maxD, false, items
+				}
+				k := bytes.IndexByte(b[j:j+q], '\\')
+				if k < 0 {
+					j += q
 					break
 				}
-				if k := bytes.IndexByte(rest[:q], '\\'); k >= 0 {
-					q = k
+				if j+k+1 >= len(b) {
+					return members, maxD, false, items
 				}
-				i += q
-				c = b[i]
+				j += k + 2
 			}
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				if keyStart >= 0 {
-					if k := string(b[keyStart:i]); probed[k] || counted[k] {
-						key = k
-					}
-					keyStart = -1
+			i = j // the closing quote
+			if keyStart >= 0 {
+				if k := string(b[keyStart:i]); probed[k] || counted[k] {
+					key = k
 				}
+				keyStart = -1
 			}
 			continue
 		}
 		switch c {
-		case '"':
-			inStr = true
-			if d == 1 && expectKey {
-				keyStart, expectKey = i+1, false
-			}
 		case ':':
 			if d == 1 && valStart < 0 {
 				valStart = i + 1
@@ -276,6 +277,14 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int
 	}
 	return members, maxD, false, items
 }
+
+// jsonStructural marks the bytes scanTop acts on outside strings.
+var jsonStructural = func() (t [256]bool) {
+	for _, c := range []byte(`"{}[],:`) {
+		t[c] = true
+	}
+	return t
+}()
 
 func nonEmptyArray(r json.RawMessage) bool {
 	t := bytes.TrimSpace(r)
