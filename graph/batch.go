@@ -121,7 +121,7 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 	}
 	if idx < 0 {
 		idx = len(b.Nodes)
-		b.Nodes = append(b.Nodes, NodeSpec{Kind: kind})
+		b.Nodes = append(b.Nodes, NodeSpec{Kind: kind, Keys: make([]string, 0, len(keys))})
 	}
 	for _, k := range keys {
 		if k == "" {

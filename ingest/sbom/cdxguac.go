@@ -31,12 +31,17 @@ import (
 // by PurlToPkg (the builder then reads the spec's purl from a memo instead
 // of converting the spec back, see builder.pkgSpec).
 func cdxPredicates(bom *cdx.BOM, origin map[*model.PkgInputSpec]string) (*assembler.IngestPredicates, error) {
+	n := 1 // the maps are sized from the top-level component count
+	if bom.Components != nil {
+		n += len(*bom.Components)
+	}
 	c := &cdxPreds{
 		bom:       bom,
 		origin:    origin,
-		packages:  map[string][]*model.PkgInputSpec{},
-		artifacts: map[string][]*model.ArtifactInputSpec{},
-		legals:    map[string][]*model.CertifyLegalInputSpec{},
+		packages:  make(map[string][]*model.PkgInputSpec, n),
+		artifacts: make(map[string][]*model.ArtifactInputSpec, n),
+		legals:    make(map[string][]*model.CertifyLegalInputSpec, n),
+		order:     make([]string, 0, n),
 		timestamp: time.Now(),
 	}
 	if err := c.topLevel(); err != nil {

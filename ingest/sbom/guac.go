@@ -168,8 +168,8 @@ func pkgPurl(s *model.PkgInputSpec) string {
 func (p *parser) translate(preds *assembler.IngestPredicates) error {
 	x := p.x
 	type depKey struct{ from, to int }
-	deps := map[depKey]model.DependencyType{}
-	var order []depKey
+	deps := make(map[depKey]model.DependencyType, len(preds.IsDependency))
+	order := make([]depKey, 0, len(preds.IsDependency))
 	for i, d := range preds.IsDependency {
 		from, err := x.pkgSpec(d.Pkg)
 		if err != nil {
