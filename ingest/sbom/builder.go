@@ -25,7 +25,7 @@ type builder struct {
 	b        *graph.Batch
 	pkgs     map[string]int // purl (raw, canonical or plain) -> node
 	specs    map[*model.PkgInputSpec]int
-	origin   map[*model.PkgInputSpec]string // the purl PurlToPkg made a spec from (cdxPredicates)
+	specPurl map[*model.PkgInputSpec]string // PkgInputSpecToPurl of the specs cdxPredicates made, known when it made them
 	digests  map[string]int                 // digest key -> owner node
 	attrs    map[int]map[string][]string
 	subjects []int
@@ -55,15 +55,15 @@ func newBuilder(doc graph.Document, role string) *builder {
 // batch and the maps are sized once instead of growing.
 func newBuilderSized(doc graph.Document, role string, n int) *builder {
 	x := &builder{
-		b:       graph.NewBatch(doc),
-		pkgs:    make(map[string]int, 3*n),
-		specs:   make(map[*model.PkgInputSpec]int, n),
-		origin:  make(map[*model.PkgInputSpec]string, n),
-		digests: make(map[string]int, n),
-		attrs:   map[int]map[string][]string{},
-		role:    role,
-		status:  map[[2]int]string{},
-		purls:   make(map[string]purlKeys, 2*n),
+		b:        graph.NewBatch(doc),
+		pkgs:     make(map[string]int, 3*n),
+		specs:    make(map[*model.PkgInputSpec]int, n),
+		specPurl: make(map[*model.PkgInputSpec]string, n),
+		digests:  make(map[string]int, n),
+		attrs:    map[int]map[string][]string{},
+		role:     role,
+		status:   map[[2]int]string{},
+		purls:    make(map[string]purlKeys, 2*n),
 	}
 	if n > 0 {
 		x.b.Reserve(n+1, 2*n)
@@ -202,11 +202,8 @@ func (x *builder) pkgSpec(s *model.PkgInputSpec) (int, error) {
 	if i, ok := x.specs[s]; ok {
 		return i, nil
 	}
-	var p string
-	if o, ok := x.origin[s]; ok {
-		// s is PurlToPkg(o), unchanged since: its purl is memoised by o.
-		p = specPurl(o, s)
-	} else {
+	p, ok := x.specPurl[s]
+	if !ok {
 		p = asmhelpers.PkgInputSpecToPurl(s)
 	}
 	i, err := x.pkg(p)
@@ -217,20 +214,8 @@ func (x *builder) pkgSpec(s *model.PkgInputSpec) (int, error) {
 	return i, nil
 }
 
-// specPurl is PkgInputSpecToPurl(s) for s = PurlToPkg(orig), from the
-// memo purlToPkg filled.
-func specPurl(orig string, s *model.PkgInputSpec) string {
-	specMemo.mu.RLock()
-	e, ok := specMemo.m[orig]
-	specMemo.mu.RUnlock()
-	if ok {
-		return e.purl
-	}
-	return asmhelpers.PkgInputSpecToPurl(s)
-}
-
 // purlToPkg is GUAC's PurlToPkg(orig) and the purl PkgInputSpecToPurl
-// gives back for that spec, memoised process-wide by orig (bounded like
+// gives back for that spec (what the translation keys the package by), memoised process-wide by orig (bounded like
 // purlCache): the two conversions build packageurl-go values, maps and
 // strings per package per document, and SBOMs name the same packages again
 // and again. Both are pure functions of their input (PurlToPkg orders
@@ -238,17 +223,17 @@ func specPurl(orig string, s *model.PkgInputSpec) string {
 // gives what the conversions give (TestSpecPurlMemo). Each call returns
 // its own copy of the spec (the pointers inside are shared and never
 // written).
-func purlToPkg(orig string) (*model.PkgInputSpec, error) {
+func purlToPkg(orig string) (*model.PkgInputSpec, string, error) {
 	specMemo.mu.RLock()
 	e, ok := specMemo.m[orig]
 	specMemo.mu.RUnlock()
 	if ok {
 		s := e.spec
-		return &s, nil
+		return &s, e.purl, nil
 	}
 	s, err := asmhelpers.PurlToPkg(orig)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	e = specEntry{spec: *s, purl: asmhelpers.PkgInputSpecToPurl(s)}
 	specMemo.mu.Lock()
@@ -257,7 +242,7 @@ func purlToPkg(orig string) (*model.PkgInputSpec, error) {
 	}
 	specMemo.m[orig] = e
 	specMemo.mu.Unlock()
-	return s, nil
+	return s, e.purl, nil
 }
 
 type specEntry struct {

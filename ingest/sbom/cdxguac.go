@@ -27,17 +27,17 @@ import (
 // TestDirectMatchesGUAC compares the batches of both on every CycloneDX
 // document in testdata.
 //
-// origin, when not nil, receives the purl each package spec was made from
-// by PurlToPkg (the builder then reads the spec's purl from a memo instead
-// of converting the spec back, see builder.pkgSpec).
-func cdxPredicates(bom *cdx.BOM, origin map[*model.PkgInputSpec]string) (*assembler.IngestPredicates, error) {
+// specPurl, when not nil, receives PkgInputSpecToPurl of each package spec
+// made from a purl (purlToPkg knows it), so the translation does not
+// convert the spec back (builder.pkgSpec).
+func cdxPredicates(bom *cdx.BOM, specPurl map[*model.PkgInputSpec]string) (*assembler.IngestPredicates, error) {
 	n := 1 // the maps are sized from the top-level component count
 	if bom.Components != nil {
 		n += len(*bom.Components)
 	}
 	c := &cdxPreds{
 		bom:       bom,
-		origin:    origin,
+		specPurl:  specPurl,
 		packages:  make(map[string][]*model.PkgInputSpec, n),
 		artifacts: make(map[string][]*model.ArtifactInputSpec, n),
 		legals:    make(map[string][]*model.CertifyLegalInputSpec, n),
@@ -62,19 +62,18 @@ type cdxPreds struct {
 	artifacts map[string][]*model.ArtifactInputSpec
 	legals    map[string][]*model.CertifyLegalInputSpec
 	order     []string // bom-refs in the order first seen (GUAC iterates its map)
-	origin    map[*model.PkgInputSpec]string
+	specPurl  map[*model.PkgInputSpec]string
 	timestamp time.Time
 	vex       []assembler.VexIngest
 	certify   []assembler.CertifyVulnIngest
 	vulnMeta  []assembler.VulnMetadataIngest
 }
 
-// purlToPkg is GUAC's PurlToPkg (memoised), recording which purl the spec
-// came from.
+// purlToPkg is GUAC's PurlToPkg (memoised), recording the spec's purl.
 func (c *cdxPreds) purlToPkg(purl string) (*model.PkgInputSpec, error) {
-	p, err := purlToPkg(purl)
-	if err == nil && c.origin != nil {
-		c.origin[p] = purl
+	p, sp, err := purlToPkg(purl)
+	if err == nil && c.specPurl != nil {
+		c.specPurl[p] = sp
 	}
 	return p, err
 }

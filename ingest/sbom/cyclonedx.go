@@ -101,7 +101,7 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		// GUAC's CycloneDX predicates, computed from the BOM decoded above
 		// (cdxguac.go): GUAC's own parser would decode it again and is
 		// quadratic in the dependency graph.
-		preds, gerr = cdxPredicates(bom, x.origin)
+		preds, gerr = cdxPredicates(bom, x.specPurl)
 	}
 	if gerr == nil {
 		top, err := topOf(preds)

@@ -44,8 +44,8 @@ func TestPurlCache(t *testing.T) {
 	}
 }
 
-// TestSpecPurlMemo: the memo of purlToPkg and specPurl gives PurlToPkg's
-// spec and PkgInputSpecToPurl of it for every purl of every CycloneDX component in
+// TestSpecPurlMemo: purlToPkg's memo gives PurlToPkg's spec and
+// PkgInputSpecToPurl of it for every purl of every CycloneDX component in
 // testdata, on the first call and from the memo, and stays bounded.
 func TestSpecPurlMemo(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/sbom/*.json")
@@ -67,15 +67,15 @@ func TestSpecPurlMemo(t *testing.T) {
 			}
 			want := asmhelpers.PkgInputSpecToPurl(s)
 			for range 2 {
-				s2, err := purlToPkg(c.Purl)
+				s2, sp, err := purlToPkg(c.Purl)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if got := asmhelpers.PkgInputSpecToPurl(s2); got != want {
 					t.Fatalf("purlToPkg(%q) gives a spec for %q, want %q", c.Purl, got, want)
 				}
-				if got := specPurl(c.Purl, s2); got != want {
-					t.Fatalf("specPurl(%q) = %q, want %q", c.Purl, got, want)
+				if sp != want {
+					t.Fatalf("purlToPkg(%q) gives the purl %q, want %q", c.Purl, sp, want)
 				}
 				if s2.Name != s.Name || s2.Type != s.Type || len(s2.Qualifiers) != len(s.Qualifiers) {
 					t.Fatalf("purlToPkg(%q) = %+v, want %+v", c.Purl, s2, s)
@@ -89,7 +89,7 @@ func TestSpecPurlMemo(t *testing.T) {
 	}
 	for i := range purlCacheMax + 10 {
 		p := fmt.Sprintf("pkg:pypi/p%d@1", i)
-		if _, err := purlToPkg(p); err != nil {
+		if _, _, err := purlToPkg(p); err != nil {
 			t.Fatal(err)
 		}
 	}
