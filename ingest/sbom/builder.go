@@ -215,10 +215,10 @@ func (x *builder) pkgSpec(s *model.PkgInputSpec) (int, error) {
 }
 
 // purlToPkg is GUAC's PurlToPkg(orig) and the purl PkgInputSpecToPurl
-// gives back for that spec (what the translation keys the package by), memoised process-wide by orig (bounded like
-// purlCache): the two conversions build packageurl-go values, maps and
-// strings per package per document, and SBOMs name the same packages again
-// and again. Both are pure functions of their input (PurlToPkg orders
+// gives back for that spec (what the translation keys the package by),
+// memoised process-wide by orig (bounded like purlCache): the two
+// conversions build packageurl-go values, maps and strings per package per
+// document, and SBOMs name the same packages again and again. Both are pure functions of their input (PurlToPkg orders
 // qualifiers by map iteration, PkgInputSpecToPurl sorts them), so the memo
 // gives what the conversions give (TestSpecPurlMemo). Each call returns
 // its own copy of the spec (the pointers inside are shared and never
