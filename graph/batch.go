@@ -121,7 +121,7 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 	}
 	if idx < 0 {
 		idx = len(b.Nodes)
-		b.Nodes = append(b.Nodes, NodeSpec{Kind: kind})
+		b.Nodes = append(b.Nodes, NodeSpec{Kind: kind, Keys: make([]string, 0, len(keys))})
 	}
 	for _, k := range keys {
 		if k == "" {
@@ -159,6 +159,19 @@ func (b *Batch) Reserve(nodes, edges int) {
 		maps.Copy(m, b.byRef)
 		b.byRef = m
 	}
+}
+
+// ReserveKeys makes room in the batch's key index for about keys more
+// keys than Reserve allowed for (digests of components with several
+// hashes), so the index is not rebuilt as it grows. It changes nothing
+// else.
+func (b *Batch) ReserveKeys(keys int) {
+	if keys <= 0 {
+		return
+	}
+	m := make(map[kindKey]int, len(b.byKey)+keys)
+	maps.Copy(m, b.byKey)
+	b.byKey = m
 }
 
 // Set claims name=value on node i; empty values are ignored.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -163,4 +164,30 @@ func FuzzNormalKeyFastPath(f *testing.F) {
 			t.Fatalf("normalKey(%q) = true, full normalisation %q, %v", s, k, err)
 		}
 	})
+}
+
+// TestReserveKeepsBatch: a batch built after Reserve and ReserveKeys has
+// the nodes, keys and merges of one built without them.
+func TestReserveKeepsBatch(t *testing.T) {
+	build := func(reserve bool) *Batch {
+		b := NewBatch(Document{Digest: SHA256Key([]byte("r")), Type: "cyclonedx"})
+		if reserve {
+			b.Reserve(10, 10)
+			b.ReserveKeys(40)
+		}
+		i := b.Node(KindPackage, "pkg:pypi/a@1", "SHA-256:"+strings.Repeat("AB", 32))
+		j := b.Node(KindPackage, "pkg:pypi/b@1")
+		b.Node(KindPackage, "pkg:pypi/b@1", "sha256:"+strings.Repeat("ab", 32)) // joins a and b
+		b.ReserveKeys(5)
+		b.Node(KindPackage, "pkg:pypi/a@1", "md5:"+strings.Repeat("0", 32))
+		b.Edge(j, DependsOn, i)
+		return b
+	}
+	a, b := build(false), build(true)
+	if !reflect.DeepEqual(a.Nodes, b.Nodes) || !reflect.DeepEqual(a.Edges, b.Edges) {
+		t.Fatalf("batches differ:\n%+v\n%+v", a.Nodes, b.Nodes)
+	}
+	if len(a.Nodes) != 3 || len(a.Nodes[2].Keys) != 2 || len(a.Nodes[1].Keys) != 3 {
+		t.Fatalf("unexpected batch %+v", a.Nodes)
+	}
 }

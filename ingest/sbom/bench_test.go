@@ -2,6 +2,8 @@ package sbom
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -57,4 +59,39 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkParseCorpus: Parse over every SBOM, VEX and CSAF document in
+// testdata/sbom (the shared fixtures the 20x bulk corpus copies), bare;
+// CPU per MB is the parse side's cost in the bulk-ingest figures
+// (docs/performance.md).
+func BenchmarkParseCorpus(b *testing.B) {
+	files, _ := filepath.Glob("../../testdata/sbom/*")
+	var docs [][]byte
+	size := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil || strings.HasSuffix(f, ".md") {
+			continue
+		}
+		if _, err := Parse(b.Context(), data, graph.Document{}, Options{}); err != nil {
+			continue // the deliberately invalid ones
+		}
+		docs = append(docs, data)
+		size += len(data)
+	}
+	if len(docs) < 20 {
+		b.Fatalf("%d documents", len(docs))
+	}
+	cpu0 := cpuTime()
+	for b.Loop() {
+		for _, d := range docs {
+			if _, err := Parse(b.Context(), d, graph.Document{}, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	mb := float64(b.N*size) / 1e6
+	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/mb, "cpu-ms/MB")
+	b.ReportMetric(float64(len(docs)), "docs")
 }

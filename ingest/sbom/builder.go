@@ -25,7 +25,8 @@ type builder struct {
 	b        *graph.Batch
 	pkgs     map[string]int // purl (raw, canonical or plain) -> node
 	specs    map[*model.PkgInputSpec]int
-	digests  map[string]int // digest key -> owner node
+	specPurl map[*model.PkgInputSpec]string // PkgInputSpecToPurl of the specs cdxPredicates made, known when it made them
+	digests  map[string]int                 // digest key -> owner node
 	attrs    map[int]map[string][]string
 	subjects []int
 	role     string
@@ -54,14 +55,15 @@ func newBuilder(doc graph.Document, role string) *builder {
 // batch and the maps are sized once instead of growing.
 func newBuilderSized(doc graph.Document, role string, n int) *builder {
 	x := &builder{
-		b:       graph.NewBatch(doc),
-		pkgs:    make(map[string]int, 3*n),
-		specs:   make(map[*model.PkgInputSpec]int, n),
-		digests: make(map[string]int, n),
-		attrs:   map[int]map[string][]string{},
-		role:    role,
-		status:  map[[2]int]string{},
-		purls:   make(map[string]purlKeys, 2*n),
+		b:        graph.NewBatch(doc),
+		pkgs:     make(map[string]int, 3*n),
+		specs:    make(map[*model.PkgInputSpec]int, n),
+		specPurl: make(map[*model.PkgInputSpec]string, n),
+		digests:  make(map[string]int, n),
+		attrs:    map[int]map[string][]string{},
+		role:     role,
+		status:   map[[2]int]string{},
+		purls:    make(map[string]purlKeys, 2*n),
 	}
 	if n > 0 {
 		x.b.Reserve(n+1, 2*n)
@@ -200,13 +202,58 @@ func (x *builder) pkgSpec(s *model.PkgInputSpec) (int, error) {
 	if i, ok := x.specs[s]; ok {
 		return i, nil
 	}
-	i, err := x.pkg(asmhelpers.PkgInputSpecToPurl(s))
+	p, ok := x.specPurl[s]
+	if !ok {
+		p = asmhelpers.PkgInputSpecToPurl(s)
+	}
+	i, err := x.pkg(p)
 	if err != nil {
 		return -1, err
 	}
 	x.specs[s] = i
 	return i, nil
 }
+
+// purlToPkg is GUAC's PurlToPkg(orig) and the purl PkgInputSpecToPurl
+// gives back for that spec (what the translation keys the package by),
+// memoised process-wide by orig (bounded like purlCache): the two
+// conversions build packageurl-go values, maps and strings per package per
+// document, and SBOMs name the same packages again and again. Both are pure functions of their input (PurlToPkg orders
+// qualifiers by map iteration, PkgInputSpecToPurl sorts them), so the memo
+// gives what the conversions give (TestSpecPurlMemo). Each call returns
+// its own copy of the spec (the pointers inside are shared and never
+// written).
+func purlToPkg(orig string) (*model.PkgInputSpec, string, error) {
+	specMemo.mu.RLock()
+	e, ok := specMemo.m[orig]
+	specMemo.mu.RUnlock()
+	if ok {
+		s := e.spec
+		return &s, e.purl, nil
+	}
+	s, err := asmhelpers.PurlToPkg(orig)
+	if err != nil {
+		return nil, "", err
+	}
+	e = specEntry{spec: *s, purl: asmhelpers.PkgInputSpecToPurl(s)}
+	specMemo.mu.Lock()
+	if len(specMemo.m) >= purlCacheMax {
+		clear(specMemo.m)
+	}
+	specMemo.m[orig] = e
+	specMemo.mu.Unlock()
+	return s, e.purl, nil
+}
+
+type specEntry struct {
+	spec model.PkgInputSpec
+	purl string
+}
+
+var specMemo = struct {
+	mu sync.RWMutex
+	m  map[string]specEntry
+}{m: map[string]specEntry{}}
 
 // pkg returns the node for a purl, creating a Package keyed by the purl
 // without qualifiers (what people search for) and the canonical purl.

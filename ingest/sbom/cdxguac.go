@@ -26,12 +26,22 @@ import (
 // the BOM directly (cdxDirect), as it did when GUAC's parser failed.
 // TestDirectMatchesGUAC compares the batches of both on every CycloneDX
 // document in testdata.
-func cdxPredicates(bom *cdx.BOM) (*assembler.IngestPredicates, error) {
+//
+// specPurl, when not nil, receives PkgInputSpecToPurl of each package spec
+// made from a purl (purlToPkg knows it), so the translation does not
+// convert the spec back (builder.pkgSpec).
+func cdxPredicates(bom *cdx.BOM, specPurl map[*model.PkgInputSpec]string) (*assembler.IngestPredicates, error) {
+	n := 1 // the maps are sized from the top-level component count
+	if bom.Components != nil {
+		n += len(*bom.Components)
+	}
 	c := &cdxPreds{
 		bom:       bom,
-		packages:  map[string][]*model.PkgInputSpec{},
-		artifacts: map[string][]*model.ArtifactInputSpec{},
-		legals:    map[string][]*model.CertifyLegalInputSpec{},
+		specPurl:  specPurl,
+		packages:  make(map[string][]*model.PkgInputSpec, n),
+		artifacts: make(map[string][]*model.ArtifactInputSpec, n),
+		legals:    make(map[string][]*model.CertifyLegalInputSpec, n),
+		order:     make([]string, 0, n),
 		timestamp: time.Now(),
 	}
 	if err := c.topLevel(); err != nil {
@@ -52,10 +62,20 @@ type cdxPreds struct {
 	artifacts map[string][]*model.ArtifactInputSpec
 	legals    map[string][]*model.CertifyLegalInputSpec
 	order     []string // bom-refs in the order first seen (GUAC iterates its map)
+	specPurl  map[*model.PkgInputSpec]string
 	timestamp time.Time
 	vex       []assembler.VexIngest
 	certify   []assembler.CertifyVulnIngest
 	vulnMeta  []assembler.VulnMetadataIngest
+}
+
+// purlToPkg is GUAC's PurlToPkg (memoised), recording the spec's purl.
+func (c *cdxPreds) purlToPkg(purl string) (*model.PkgInputSpec, error) {
+	p, sp, err := purlToPkg(purl)
+	if err == nil && c.specPurl != nil {
+		c.specPurl[p] = sp
+	}
+	return p, err
 }
 
 func (c *cdxPreds) addPkg(ref string, p *model.PkgInputSpec) {
@@ -69,8 +89,10 @@ func (c *cdxPreds) addHashes(comp *cdx.Component) {
 	if comp.Hashes == nil {
 		return
 	}
-	for _, h := range *comp.Hashes {
-		c.artifacts[comp.BOMRef] = append(c.artifacts[comp.BOMRef], &model.ArtifactInputSpec{Algorithm: strings.ToLower(string(h.Algorithm)), Digest: h.Value})
+	specs := make([]model.ArtifactInputSpec, len(*comp.Hashes)) // one allocation for the component's hashes
+	for i, h := range *comp.Hashes {
+		specs[i] = model.ArtifactInputSpec{Algorithm: strings.ToLower(string(h.Algorithm)), Digest: h.Value}
+		c.artifacts[comp.BOMRef] = append(c.artifacts[comp.BOMRef], &specs[i])
 	}
 }
 
@@ -104,7 +126,7 @@ func (c *cdxPreds) topLevel() error {
 			purl = cdxPkgPurl(mc.Name, mc.Version, "", true)
 		}
 	}
-	top, err := asmhelpers.PurlToPkg(purl)
+	top, err := c.purlToPkg(purl)
 	if err != nil {
 		return err
 	}
@@ -134,7 +156,7 @@ func (c *cdxPreds) components(cs *[]cdx.Component) error {
 				purl = asmhelpers.GuacPkgPurl(comp.Name, &comp.Version)
 			}
 		}
-		pkg, err := asmhelpers.PurlToPkg(purl)
+		pkg, err := c.purlToPkg(purl)
 		if err != nil {
 			return err
 		}
@@ -365,11 +387,18 @@ func (c *cdxPreds) predicates() (*assembler.IngestPredicates, error) {
 			preds.HasSBOM = append(preds.HasSBOM, assembler.HasSBOMIngest{Pkg: topPkgs[0], HasSBOM: &model.HasSBOMInputSpec{}})
 		}
 	}
+	nOcc := 0
+	for _, ref := range c.order {
+		nOcc += len(c.packages[ref]) * len(c.artifacts[ref])
+	}
+	preds.IsOccurrence = make([]assembler.IsOccurrenceIngest, 0, nOcc)
+	// One justification for all: GUAC allocates one per occurrence, with
+	// the same text; nothing here writes them.
+	occSpec := &model.IsOccurrenceInputSpec{Justification: "cdx package with checksum"}
 	for _, ref := range c.order {
 		for _, p := range c.packages[ref] {
 			for _, a := range c.artifacts[ref] {
-				preds.IsOccurrence = append(preds.IsOccurrence, assembler.IsOccurrenceIngest{Pkg: p, Artifact: a,
-					IsOccurrence: &model.IsOccurrenceInputSpec{Justification: "cdx package with checksum"}})
+				preds.IsOccurrence = append(preds.IsOccurrence, assembler.IsOccurrenceIngest{Pkg: p, Artifact: a, IsOccurrence: occSpec})
 			}
 		}
 	}

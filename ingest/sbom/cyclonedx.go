@@ -42,6 +42,7 @@ type cdxDoc struct {
 	dataByRef map[string]*cdx.Component // data entry bom-ref -> owning component
 	nodes     map[*cdx.Component]int
 	count     int
+	hashes    int // component hashes, each a digest key
 	rels      int // dependency entries
 	skipped   int // components left out (operating systems: no purl, as GUAC)
 }
@@ -60,6 +61,10 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		return p.runtimeBOM(d, subjects)
 	}
 	p.x = newBuilderSized(p.doc, p.role, d.count)
+	p.x.b.ReserveKeys(d.hashes)
+	if d.hashes > d.count {
+		p.x.digests = make(map[string]int, d.hashes)
+	}
 	x := p.x
 
 	// ML and data components first: their purls are routed to Model and
@@ -96,7 +101,7 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		// GUAC's CycloneDX predicates, computed from the BOM decoded above
 		// (cdxguac.go): GUAC's own parser would decode it again and is
 		// quadratic in the dependency graph.
-		preds, gerr = cdxPredicates(bom)
+		preds, gerr = cdxPredicates(bom, x.specPurl)
 	}
 	if gerr == nil {
 		top, err := topOf(preds)
@@ -184,6 +189,9 @@ func (p *parser) decodeCDX() (*cdx.BOM, error) {
 	bom := new(cdx.BOM)
 	if s.xml {
 		if err := cdx.NewBOMDecoder(bytes.NewReader(p.raw), cdx.BOMFileFormatXML).Decode(bom); err != nil {
+			if s.fast {
+				return nil, errResniff
+			}
 			return nil, p.fail("", "CycloneDX XML: %v", err)
 		}
 		if bom.SpecVersion == 0 {
@@ -255,6 +263,9 @@ func metaComponent(bom *cdx.BOM) *cdx.Component {
 func (p *parser) indexCDX(d *cdxDoc) error {
 	add := func(c *cdx.Component) error {
 		d.count++
+		if c.Hashes != nil {
+			d.hashes += len(*c.Hashes)
+		}
 		if d.count > maxComponents {
 			return p.tooLarge("components", d.count, maxComponents)
 		}

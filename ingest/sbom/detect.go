@@ -62,6 +62,7 @@ type sniffed struct {
 	// sizes the slice once.
 	components int
 	why        string // for kindUnknown
+	fast       bool   // XML scanned by scanXML, not checked by sniffXML
 	// Raw top-level JSON values, for precise errors.
 	bomFormat, specVersion, spdxVersion string
 }
@@ -117,6 +118,22 @@ func sniff(raw []byte) sniffed {
 	return sniffed{why: "document is neither JSON nor XML"}
 }
 
+// fastXMLScan lets the tests compare Parse with and without scanXML.
+var fastXMLScan = true
+
+// sniffForParse is sniff with scanXML in front of sniffXML (see scanXML).
+func sniffForParse(raw []byte) sniffed {
+	b := bytes.TrimLeft(raw, " \t\r\n\ufeff")
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if len(b) > 0 && b[0] == '<' && fastXMLScan {
+		if s, ok := scanXML(b); ok {
+			s.fast = true
+			return s
+		}
+	}
+	return sniff(raw)
+}
+
 func sniffJSON(b []byte) (out sniffed) {
 	p, depth, ok, items := scanTop(b)
 	defer func() { out.items = items }()
@@ -168,7 +185,6 @@ var counted = map[string]bool{"components": true, "packages": true, "files": tru
 func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int) {
 	members = map[string][]byte{}
 	d, maxD := 0, 0
-	inStr, esc := false, false
 	expectKey := false
 	keyStart, valStart := -1, -1
 	key := ""
@@ -181,44 +197,46 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int
 		valStart, key = -1, ""
 	}
 	for i := 0; i < len(b); i++ {
+		// To the next byte that means something outside a string.
+		for i < len(b) && !jsonStructural[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
-		if inStr {
-			if !esc {
-				// Skip the string's body: to its closing quote, or to a
-				// backslash before it.
-				rest := b[i:]
-				q := bytes.IndexByte(rest, '"')
+		if c == '"' {
+			if d == 1 && expectKey {
+				keyStart, expectKey = i+1, false
+			}
+			// The string's body: to its closing quote, stepping over
+			// each backslash and the byte it escapes.
+			j := i + 1
+			for {
+				q := bytes.IndexByte(b[j:], '"')
 				if q < 0 {
+					return members, maxD, false, items
+				}
+				k := bytes.IndexByte(b[j:j+q], '\\')
+				if k < 0 {
+					j += q
 					break
 				}
-				if k := bytes.IndexByte(rest[:q], '\\'); k >= 0 {
-					q = k
+				if j+k+1 >= len(b) {
+					return members, maxD, false, items
 				}
-				i += q
-				c = b[i]
+				j += k + 2
 			}
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-				if keyStart >= 0 {
-					if k := string(b[keyStart:i]); probed[k] || counted[k] {
-						key = k
-					}
-					keyStart = -1
+			i = j // the closing quote
+			if keyStart >= 0 {
+				if k := string(b[keyStart:i]); probed[k] || counted[k] {
+					key = k
 				}
+				keyStart = -1
 			}
 			continue
 		}
 		switch c {
-		case '"':
-			inStr = true
-			if d == 1 && expectKey {
-				keyStart, expectKey = i+1, false
-			}
 		case ':':
 			if d == 1 && valStart < 0 {
 				valStart = i + 1
@@ -259,6 +277,14 @@ func scanTop(b []byte) (members map[string][]byte, depth int, ok bool, items int
 	}
 	return members, maxD, false, items
 }
+
+// jsonStructural marks the bytes scanTop acts on outside strings.
+var jsonStructural = func() (t [256]bool) {
+	for _, c := range []byte(`"{}[],:`) {
+		t[c] = true
+	}
+	return t
+}()
 
 func nonEmptyArray(r json.RawMessage) bool {
 	t := bytes.TrimSpace(r)
@@ -366,4 +392,190 @@ func predicateBytes(p json.RawMessage) ([]byte, error) {
 		}
 	}
 	return t, nil
+}
+
+// scanXML is sniffXML's verdict for an ordinary CycloneDX XML document,
+// found with byte searches instead of encoding/xml's tokenizer (which
+// allocates every name and attribute: the first scan cost a third of what
+// decoding the BOM costs). It counts what sniffXML counts the way it counts
+// it — start tags, their depth, <component> elements, the root's name and
+// default namespace, <components> and <vulnerabilities> under the root —
+// but does not check that the document is well-formed: sure is true only
+// for a document whose scan met nothing sniffXML would treat differently
+// (prefixed names, a DOCTYPE, an entity in the root's namespace, the
+// limits reached, anything but white space after the root element). The caller then decodes; when the
+// decoder (which tokenizes at least as strictly as sniffXML, up to the
+// root's end) refuses the document, the caller falls back to sniffXML for
+// the verdict it gave before (errResniff), so results and errors are
+// sniffXML's exactly (TestScanXMLMatchesSniffXML, FuzzScanXML).
+func scanXML(b []byte) (s sniffed, sure bool) {
+	depth, rootEnd := 0, -1
+	hasComps, hasVulns := false, false
+	i := 0
+	for {
+		j := bytes.IndexByte(b[i:], '<')
+		if j < 0 {
+			break
+		}
+		if rootEnd >= 0 {
+			return s, false // markup after the root element
+		}
+		i += j
+		rest := b[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			k := bytes.Index(rest[4:], []byte("-->"))
+			if k < 0 {
+				return s, false
+			}
+			i += 4 + k + 3
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			if rootEnd >= 0 || depth == 0 {
+				return s, false
+			}
+			k := bytes.Index(rest, []byte("]]>"))
+			if k < 0 {
+				return s, false
+			}
+			i += k + 3
+		case bytes.HasPrefix(rest, []byte("<?")):
+			k := bytes.Index(rest, []byte("?>"))
+			if k < 0 {
+				return s, false
+			}
+			i += k + 2
+		case bytes.HasPrefix(rest, []byte("<!")):
+			return s, false // DOCTYPE and the like
+		case bytes.HasPrefix(rest, []byte("</")):
+			k := bytes.IndexByte(rest, '>')
+			if k < 0 || depth == 0 {
+				return s, false
+			}
+			depth--
+			i += k + 1
+			if depth == 0 {
+				rootEnd = i
+			}
+		default:
+			if rootEnd >= 0 {
+				return s, false // a second top-level element
+			}
+			// A start tag: its name, then attributes to the unquoted '>'.
+			n := 1
+			for n < len(rest) && !isXMLSpace(rest[n]) && rest[n] != '/' && rest[n] != '>' {
+				n++
+			}
+			name := rest[1:n]
+			if len(name) == 0 || bytes.IndexByte(name, ':') >= 0 {
+				return s, false
+			}
+			end, attrs, ok := tagEnd(rest, n)
+			if !ok {
+				return s, false
+			}
+			selfClosing := rest[end-1] == '/'
+			depth++
+			if depth > maxNesting {
+				return s, false
+			}
+			if string(name) == "component" {
+				if s.items++; s.items > maxComponents {
+					return s, false
+				}
+			}
+			if depth == 1 {
+				if string(name) != "bom" {
+					return s, false
+				}
+				ns, ok := defaultNS(attrs)
+				if !ok || !strings.HasPrefix(ns, cdxXMLNS) {
+					return s, false
+				}
+				s = sniffed{kind: kindCycloneDX, xml: true, items: s.items}
+			}
+			if depth == 2 {
+				switch string(name) {
+				case "components":
+					hasComps = true
+				case "vulnerabilities":
+					hasVulns = true
+				}
+			}
+			i += end + 1
+			if selfClosing {
+				depth--
+				if depth == 0 {
+					rootEnd = i
+				}
+			}
+		}
+	}
+	if rootEnd < 0 || len(bytes.TrimSpace(b[i:])) > 0 || s.kind != kindCycloneDX {
+		return s, false
+	}
+	s.vex = hasVulns && !hasComps
+	return s, true
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// tagEnd finds the '>' closing the start tag t (its name ends at n),
+// skipping quoted attribute values; attrs is what lies between.
+func tagEnd(t []byte, n int) (end int, attrs []byte, ok bool) {
+	for k := n; k < len(t); k++ {
+		switch t[k] {
+		case '"', '\'':
+			q := bytes.IndexByte(t[k+1:], t[k])
+			if q < 0 {
+				return 0, nil, false
+			}
+			k += q + 1
+		case '<':
+			return 0, nil, false
+		case '>':
+			a := t[n:k]
+			if len(a) > 0 && a[len(a)-1] == '/' {
+				a = a[:len(a)-1]
+			}
+			return k, a, true
+		}
+	}
+	return 0, nil, false
+}
+
+// defaultNS returns the value of the unprefixed xmlns attribute in attrs
+// (a start tag's attributes); ok is false when they do not read as plain
+// name="value" pairs, or the value holds an entity.
+func defaultNS(attrs []byte) (ns string, ok bool) {
+	a := attrs
+	for {
+		a = bytes.TrimLeft(a, " \t\r\n")
+		if len(a) == 0 {
+			return ns, true
+		}
+		eq := bytes.IndexByte(a, '=')
+		if eq <= 0 {
+			return "", false
+		}
+		name := bytes.TrimRight(a[:eq], " \t\r\n")
+		a = bytes.TrimLeft(a[eq+1:], " \t\r\n")
+		if len(a) == 0 || (a[0] != '"' && a[0] != '\'') {
+			return "", false
+		}
+		q := bytes.IndexByte(a[1:], a[0])
+		if q < 0 {
+			return "", false
+		}
+		v := a[1 : 1+q]
+		a = a[q+2:]
+		if string(name) == "xmlns" {
+			if bytes.IndexByte(v, '&') >= 0 {
+				return "", false
+			}
+			ns = string(v)
+		}
+		if len(a) > 0 && !isXMLSpace(a[0]) {
+			return "", false
+		}
+	}
 }

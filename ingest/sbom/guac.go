@@ -80,6 +80,11 @@ func topOf(p *assembler.IngestPredicates) (guacTop, error) {
 			}
 		}
 	}
+	if len(t.digests) == 0 {
+		// No top-level artifact: no occurrence can name one (the usual
+		// case; spares a digest key per component hash).
+		return t, nil
+	}
 	for _, o := range p.IsOccurrence {
 		if o.Artifact == nil || o.Pkg == nil {
 			continue
@@ -163,8 +168,8 @@ func pkgPurl(s *model.PkgInputSpec) string {
 func (p *parser) translate(preds *assembler.IngestPredicates) error {
 	x := p.x
 	type depKey struct{ from, to int }
-	deps := map[depKey]model.DependencyType{}
-	var order []depKey
+	deps := make(map[depKey]model.DependencyType, len(preds.IsDependency))
+	order := make([]depKey, 0, len(preds.IsDependency))
 	for i, d := range preds.IsDependency {
 		from, err := x.pkgSpec(d.Pkg)
 		if err != nil {
@@ -199,13 +204,18 @@ func (p *parser) translate(preds *assembler.IngestPredicates) error {
 	}
 
 	// Occurrences in a stable order: when two packages claim one digest, the
-	// first in purl order keeps it.
-	type occ struct {
-		node   int
-		purl   string
-		digest string
+	// first in purl order keeps it; each package's digests in digest order.
+	// Grouped by node (a node's Keys[0], its purl here, is fixed), so the
+	// sort compares purls once per package instead of once per hash: the
+	// order of addKey calls for any one digest, and for any one node, is
+	// the (purl, digest) order.
+	type occGroup struct {
+		node    int
+		purl    string
+		digests []string
 	}
-	var occs []occ
+	var groups []occGroup
+	groupOf := map[int]int{}
 	for i, o := range preds.IsOccurrence {
 		if o.Artifact == nil || o.Pkg == nil {
 			continue
@@ -218,16 +228,28 @@ func (p *parser) translate(preds *assembler.IngestPredicates) error {
 		if err != nil {
 			return p.fail(fmt.Sprintf("hash of %s", assemblerPurl(o.Pkg)), "%v", err)
 		}
-		occs = append(occs, occ{n, x.b.Nodes[n].Keys[0], k})
+		g := len(groups) - 1
+		if g < 0 || groups[g].node != n {
+			var ok bool
+			if g, ok = groupOf[n]; !ok {
+				g = len(groups)
+				groupOf[n] = g
+				groups = append(groups, occGroup{node: n, purl: x.b.Nodes[n].Keys[0]})
+			}
+		}
+		groups[g].digests = append(groups[g].digests, k)
 	}
-	slices.SortFunc(occs, func(a, b occ) int {
+	slices.SortFunc(groups, func(a, b occGroup) int {
 		if c := strings.Compare(a.purl, b.purl); c != 0 {
 			return c
 		}
-		return strings.Compare(a.digest, b.digest)
+		return a.node - b.node
 	})
-	for _, o := range occs {
-		x.addKey(o.node, o.digest)
+	for _, g := range groups {
+		slices.Sort(g.digests)
+		for _, d := range g.digests {
+			x.addKey(g.node, d)
+		}
 	}
 
 	for i, c := range preds.CertifyVuln {

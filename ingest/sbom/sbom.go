@@ -124,7 +124,20 @@ func Parse(ctx context.Context, data []byte, doc graph.Document, opts Options) (
 	if err != nil {
 		return nil, fmt.Errorf("document %s: %w", name, err)
 	}
-	s := sniff(raw)
+	b, err := parseSniffed(ctx, raw, sniffForParse(raw), doc, name, opts)
+	if errors.Is(err, errResniff) {
+		// The fast XML scan's document did not decode: sniffXML's verdict,
+		// as before the fast scan.
+		b, err = parseSniffed(ctx, raw, sniff(raw), doc, name, opts)
+	}
+	return b, err
+}
+
+// errResniff: the document was scanned by scanXML and failed to decode;
+// Parse scans it again with sniffXML and starts over.
+var errResniff = errors.New("scan the document again with sniffXML")
+
+func parseSniffed(ctx context.Context, raw []byte, s sniffed, doc graph.Document, name string, opts Options) (*graph.Batch, error) {
 	if s.tooDeep {
 		return nil, fmt.Errorf("%w: document %s: %s (%d levels)", ErrTooLarge, name, s.why, maxNesting)
 	}

@@ -8,15 +8,24 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/guacsec/guac/pkg/assembler"
 	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
 	"github.com/guacsec/guac/pkg/handler/processor"
-	guacspdx "github.com/guacsec/guac/pkg/ingestor/parser/spdx"
 	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
 	spdxcommon "github.com/spdx/tools-golang/spdx/v2/common"
 
 	"github.com/modelgraph/modelgraph/graph"
 )
+
+// guacSPDX gives GUAC's SPDX predicates for doc, decoded from p.raw; the
+// tests set it to GUAC's own parser (which decodes p.raw itself) to
+// compare.
+var guacSPDX = spdxPortParse
+
+func spdxPortParse(ctx context.Context, p *parser, doc *spdx.Document) (*assembler.IngestPredicates, error) {
+	return p.runGUAC(ctx, newSPDXPort(doc), processor.DocumentSPDX)
+}
 
 func (p *parser) spdx(ctx context.Context, subjects []subject) error {
 	var version string
@@ -51,7 +60,9 @@ func (p *parser) spdx(ctx context.Context, subjects []subject) error {
 		x.b.Set(i, "name", s.name)
 		x.describe(i)
 	}
-	preds, gerr := p.runGUAC(ctx, guacspdx.NewSpdxParser(), processor.DocumentSPDX)
+	// GUAC's SPDX parser, ported to read the document decoded above
+	// (spdxguac.go) instead of decoding the bytes a second time.
+	preds, gerr := guacSPDX(ctx, p, doc)
 	if gerr == nil {
 		top, err := topOf(preds)
 		if err == nil {
