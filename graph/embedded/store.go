@@ -205,8 +205,10 @@ func rebuild(db *bbolt.DB) (*index, error) {
 		// Edges come sorted by their From id: look each From up once.
 		var from [16]byte
 		f, fok := uint32(0), false
+		x.fillNodes(tx)
+		a, i := &arena{}, 0
 		c = tx.Bucket(bEdges).Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if len(k) != 33 {
 				return fmt.Errorf("edges: bad key length %d", len(k))
 			}
@@ -216,7 +218,10 @@ func rebuild(db *bbolt.DB) (*index, error) {
 			}
 			t, tok := x.ord[[16]byte(k[17:])]
 			if fok && tok {
-				x.addEdgeOrd(f, t, k[16])
+				if i++; i%4096 == 0 {
+					a = &arena{}
+				}
+				x.fillEdge(x.addEdgeOrd(f, t, k[16]), v, a)
 			}
 		}
 		x.docs = int64(tx.Bucket(bDocs).Stats().KeyN)
@@ -240,7 +245,11 @@ func (s *store) Close() error {
 			}
 		}
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	s.idx.mu.Lock()
+	s.idx.mem.free()
+	s.idx.mu.Unlock()
+	return err
 }
 
 // Update implements graph.DriverWriter: one bbolt transaction through a
@@ -255,7 +264,11 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
-		return c.flush()
+		if err := c.flush(); err != nil {
+			return err
+		}
+		captureRecords(c, &d)
+		return nil
 	})
 	if err != nil {
 		return err
