@@ -387,11 +387,11 @@ func (m *recMem) edge(ref uint32, r graph.EdgeRef, a *arena) (graph.Edge, error)
 // recUpdate is one record a committed transaction wrote: rec nil means it
 // is read from the file from now on.
 type recUpdate struct {
-	node  bool
-	id    [16]byte // node
-	key   [33]byte // edge
-	nrec  *nodeRec
-	erec  *edgeRec
+	node bool
+	id   [16]byte // node
+	key  [33]byte // edge
+	nrec *nodeRec
+	erec *edgeRec
 }
 
 // captureRecords reads back, in the write transaction after the cache's
