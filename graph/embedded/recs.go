@@ -31,12 +31,14 @@ import (
 // (captureRecords) and replace their copies; the snapshot saved at close
 // carries the table and the slab.
 //
-//	memNode: kind(1) uvarint nkeys, nkeys × (str key, docs)
+//	memNode: kind(1) uvarint nkeys, nkeys × (key, docs)
 //	         uvarint nattrs, nattrs × (str name, str value, docs)
-//	         docs, uvarint njoins, njoins × (uvarint m, m × str, docs)
+//	         docs, uvarint njoins, njoins × (uvarint m, m × key, docs)
 //	memEdge: uvarint nattrs, nattrs × (str, str, docs), docs
 //	docs:    uvarint n, n × uvarint document ordinal
 //	str:     uvarint len, bytes
+//	key:     uvarint 1, 32 bytes (a "sha256:<hex>" key, raw); or
+//	         uvarint 2×len, bytes
 //
 // Every record in the slab is preceded by its uvarint length.
 
@@ -158,7 +160,7 @@ func (m *recMem) encodeNode(rec *nodeRec) []byte {
 	b := append(m.buf[:0], rec.Kind.Code())
 	b = binary.AppendUvarint(b, uint64(len(rec.KeyDocs)))
 	for _, kd := range rec.KeyDocs {
-		b = appendStr(b, kd.Key)
+		b = appendKey(b, kd.Key)
 		b = m.appendDocs(b, kd.Docs)
 	}
 	b = m.appendAttrs(b, rec.Attrs)
@@ -167,7 +169,7 @@ func (m *recMem) encodeNode(rec *nodeRec) []byte {
 	for _, j := range rec.Joins {
 		b = binary.AppendUvarint(b, uint64(len(j.Keys)))
 		for _, k := range j.Keys {
-			b = appendStr(b, k)
+			b = appendKey(b, k)
 		}
 		b = m.appendDocs(b, j.Docs)
 	}
@@ -180,6 +182,17 @@ func (m *recMem) encodeEdge(rec *edgeRec) []byte {
 	b = m.appendDocs(b, rec.Docs)
 	m.buf = b
 	return b
+}
+
+// appendKey writes a node key, a sha256 digest as its 32 bytes (most
+// keys: 39 bytes less each).
+func appendKey(b []byte, k string) []byte {
+	if raw, ok := sha256Raw(k); ok {
+		b = append(b, 1)
+		return append(b, raw[:]...)
+	}
+	b = binary.AppendUvarint(b, 2*uint64(len(k)))
+	return append(b, k...)
 }
 
 // putNode stores rec, nil meaning "read it from the file".
@@ -259,6 +272,35 @@ func (d *memDecoder) count() int {
 	return int(v)
 }
 
+// key reads a node key (appendKey).
+func (d *memDecoder) key() string {
+	if d.err != nil {
+		return ""
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return ""
+	}
+	d.b = d.b[n:]
+	if v == 1 {
+		if len(d.b) < 32 {
+			d.fail()
+			return ""
+		}
+		s := d.a.digest(d.b[:32])
+		d.b = d.b[32:]
+		return s
+	}
+	if v%2 == 1 || v/2 > uint64(len(d.b)) {
+		d.fail()
+		return ""
+	}
+	s := d.a.str(d.b[:v/2])
+	d.b = d.b[v/2:]
+	return s
+}
+
 // ord reads a document ordinal.
 func (d *memDecoder) ord() int {
 	if d.err != nil {
@@ -332,9 +374,17 @@ func (d *memDecoder) done() error {
 	return nil
 }
 
+// memDecodedSize bounds the arena bytes records of n bytes decode into
+// (strings are copied; a raw sha256 key grows from 33 to 71 bytes).
+func memDecodedSize(n int) int { return n * 9 / 4 }
+
 // node decodes the memNode at ref as the graph.Node decodeLoaded gives.
 func (m *recMem) node(ref uint32, nid graph.NodeID, a *arena) (graph.Node, error) {
-	v := m.get(ref)
+	return m.decodeNode(m.get(ref), nid, a)
+}
+
+// decodeNode decodes the memNode v.
+func (m *recMem) decodeNode(v []byte, nid graph.NodeID, a *arena) (graph.Node, error) {
 	if len(v) < 1 {
 		return graph.Node{}, errCorrupt
 	}
@@ -345,7 +395,7 @@ func (m *recMem) node(ref uint32, nid graph.NodeID, a *arena) (graph.Node, error
 		rec.Keys = a.strings(n)
 		rec.KeyDocs = slab(a, &a.claims, n)
 		for i := range rec.Keys {
-			rec.Keys[i] = d.str()
+			rec.Keys[i] = d.key()
 			rec.KeyDocs[i] = graph.KeyClaim{Key: rec.Keys[i], Docs: d.docList()}
 		}
 	}
@@ -360,7 +410,7 @@ func (m *recMem) node(ref uint32, nid graph.NodeID, a *arena) (graph.Node, error
 			}
 			ks := a.strings(k)
 			for j := range ks {
-				ks[j] = d.str()
+				ks[j] = d.key()
 			}
 			rec.Joins[i] = graph.KeyJoin{Keys: ks, Docs: d.docList()}
 		}
@@ -373,7 +423,12 @@ func (m *recMem) node(ref uint32, nid graph.NodeID, a *arena) (graph.Node, error
 
 // edge decodes the memEdge at ref as loadEdgesTx gives it.
 func (m *recMem) edge(ref uint32, r graph.EdgeRef, a *arena) (graph.Edge, error) {
-	d := memDecoder{b: m.get(ref), a: a, docs: m.docs}
+	return m.decodeEdge(m.get(ref), r, a)
+}
+
+// decodeEdge decodes the memEdge v.
+func (m *recMem) decodeEdge(v []byte, r graph.EdgeRef, a *arena) (graph.Edge, error) {
+	d := memDecoder{b: v, a: a, docs: m.docs}
 	attrs := d.attrs()
 	docs := d.docList()
 	if err := d.done(); err != nil {

@@ -32,7 +32,7 @@ import (
 //
 // The header is read first: a snapshot of another transaction is refused
 // before the rest of it is read.
-var snapshotMagic = [8]byte{'M', 'G', 'I', 'D', 'X', 0, 0, 2}
+var snapshotMagic = [8]byte{'M', 'G', 'I', 'D', 'X', 0, 0, 3}
 
 const snapshotHeader = 8 + 4*8
 

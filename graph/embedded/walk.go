@@ -61,40 +61,65 @@ func (s *store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 		}
 	}
 	refs := make([]graph.EdgeRef, 0, nrefs)
-	keys := make([][33]byte, 0, nrefs)
 	for i := range vs {
 		v := &vs[i]
 		if v.parent < 0 {
 			continue
 		}
-		p := &vs[v.parent]
-		var k [33]byte
 		ref := graph.EdgeRef{Kind: graph.EdgeKindFromCode(v.kind)}
 		if v.forward { // parent -kind-> v
+			ref.From, ref.To = ids[v.parent], ids[i]
+		} else {
+			ref.From, ref.To = ids[i], ids[v.parent]
+		}
+		refs = append(refs, ref)
+	}
+	// keyOf is the stored key of the edge visit i was reached through.
+	keyOf := func(i int) [33]byte {
+		v := &vs[i]
+		p := &vs[v.parent]
+		var k [33]byte
+		if v.forward {
 			copy(k[:16], p.id[:])
 			copy(k[17:], v.id[:])
-			ref.From, ref.To = ids[v.parent], ids[i]
 		} else {
 			copy(k[:16], v.id[:])
 			copy(k[17:], p.id[:])
-			ref.From, ref.To = ids[i], ids[v.parent]
 		}
 		k[16] = v.kind
-		refs = append(refs, ref)
-		keys = append(keys, k)
+		return k
 	}
 	// Records held in memory are decoded under the index lock (the
 	// adjacency and the records are of the same commit); the others are
-	// read from the file after it.
-	nodes := make([]graph.Node, len(vs))
-	edges := make([]graph.Edge, len(refs))
-	var missN, missE []int
-	a := &arena{}
-	ei := 0
+	// read from the file after it. First every record is found (its
+	// loads do not depend on each other, so their cache misses overlap),
+	// then the arena is sized for all of them.
+	raws := append(ws.raws[:0], make([][]byte, 2*len(vs))...)
+	ws.raws = raws
+	size := 0
 	for i := range vs {
 		v := &vs[i]
 		if ref := x.nrec[v.ord]; ref != noRec {
-			if nodes[i], err = x.mem.node(ref, ids[i], a); err != nil {
+			raws[2*i] = x.mem.get(ref)
+			size += len(raws[2*i])
+		}
+		if v.parent >= 0 {
+			if ref := x.erec[v.eid]; ref != noRec {
+				raws[2*i+1] = x.mem.get(ref)
+				size += len(raws[2*i+1])
+			}
+		}
+	}
+	nodes := make([]graph.Node, len(vs))
+	edges := make([]graph.Edge, len(refs))
+	var missN, missE []int // visits
+	a := &arena{}
+	a.reserve(memDecodedSize(size))
+	ei := 0
+	for i := range vs {
+		v := &vs[i]
+		if raw := raws[2*i]; raw != nil {
+			if nodes[i], err = x.mem.decodeNode(raw, ids[i], a); err != nil {
 				return graph.TraverseResult{}, fmt.Errorf("node %x in memory is corrupt: %w", v.id, err)
 			}
 		} else {
@@ -103,18 +128,27 @@ func (s *store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 		if v.parent < 0 {
 			continue
 		}
-		if ref := x.erec[v.eid]; ref != noRec {
-			if edges[ei], err = x.mem.edge(ref, refs[ei], a); err != nil {
-				return graph.TraverseResult{}, fmt.Errorf("edge %x in memory is corrupt: %w", keys[ei], err)
+		if raw := raws[2*i+1]; raw != nil {
+			if edges[ei], err = x.mem.decodeEdge(raw, refs[ei], a); err != nil {
+				return graph.TraverseResult{}, fmt.Errorf("edge %x in memory is corrupt: %w", keyOf(i), err)
 			}
 		} else {
-			missE = append(missE, ei)
+			missE = append(missE, i)
 		}
 		ei++
 	}
+	clear(raws)
 	x.mu.RUnlock()
 	locked = false
 	if len(missN)+len(missE) > 0 {
+		// ei of a visit: its position among the visits with a parent.
+		eidx := make(map[int]int, len(missE))
+		for i, k := 0, 0; i < len(vs); i++ {
+			if vs[i].parent >= 0 {
+				eidx[i] = k
+				k++
+			}
+		}
 		err = s.view(func(tx *bbolt.Tx) error {
 			ns, err := loadNodesTx(tx, make([]graph.NodeID, len(missN)), func(j int) [16]byte { return vs[missN[j]].id })
 			if err != nil {
@@ -124,13 +158,14 @@ func (s *store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 				ns[j].ID = ids[i]
 				nodes[i] = ns[j]
 			}
-			es, err := loadEdgesTx(tx, make([]graph.EdgeRef, len(missE)), func(j int) [33]byte { return keys[missE[j]] })
+			es, err := loadEdgesTx(tx, make([]graph.EdgeRef, len(missE)), func(j int) [33]byte { return keyOf(missE[j]) })
 			if err != nil {
 				return err
 			}
 			for j, i := range missE {
-				es[j].EdgeRef = refs[i]
-				edges[i] = es[j]
+				k := eidx[i]
+				es[j].EdgeRef = refs[k]
+				edges[k] = es[j]
 			}
 			return nil
 		})
@@ -161,6 +196,7 @@ type walkScratch struct {
 	visits   []wVisit
 	frontier []int32 // indexes into visits
 	next     []int32
+	raws     [][]byte // records found in memory: node, edge per visit
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(walkScratch) }}
