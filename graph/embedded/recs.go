@@ -449,8 +449,9 @@ type recUpdate struct {
 	erec *edgeRec
 }
 
-// captureRecords reads back, in the write transaction after the cache's
-// flush, every node and edge record it wrote, decoded for memory; the
+// captureRecords takes, in the write transaction after the cache's flush,
+// every node and edge record it wrote (the value flush put, else read back
+// from the transaction), decoded for memory; the
 // index applies them with the rest of the delta once the commit is
 // durable.
 func captureRecords(c *txCache, d *delta) {
@@ -460,7 +461,11 @@ func captureRecords(c *txCache, d *delta) {
 			continue
 		}
 		u := recUpdate{node: true, id: id}
-		if v := c.bNodes.Get(id[:]); v != nil {
+		v := e.stored
+		if v == nil {
+			v = c.bNodes.Get(id[:])
+		}
+		if v != nil {
 			u.nrec = memNodeOf(v, a)
 		}
 		d.recs = append(d.recs, u)
@@ -470,7 +475,11 @@ func captureRecords(c *txCache, d *delta) {
 			continue
 		}
 		u := recUpdate{key: k}
-		if v := c.bEdges.Get(k[:]); v != nil {
+		v := e.stored
+		if v == nil {
+			v = c.bEdges.Get(k[:])
+		}
+		if v != nil {
 			u.erec = memEdgeOf(v, a)
 		}
 		d.recs = append(d.recs, u)
