@@ -42,7 +42,7 @@ type nodeEntry struct {
 	present bool // exists on disk or was created in this transaction
 	onDisk  bool
 	dirty   bool
-	deleted bool // absorbed by a merge
+	deleted bool   // absorbed by a merge
 	stored  []byte // the value flush wrote (read by captureRecords, recs.go)
 }
 
@@ -50,7 +50,7 @@ type edgeEntry struct {
 	rec     wEdge
 	onDisk  bool
 	dirty   bool
-	deleted bool // re-pointed by a merge
+	deleted bool   // re-pointed by a merge
 	stored  []byte // the value flush wrote (read by captureRecords, recs.go)
 }
 
