@@ -42,16 +42,18 @@ type nodeEntry struct {
 	present bool // exists on disk or was created in this transaction
 	onDisk  bool
 	dirty   bool
-	deleted bool   // absorbed by a merge
-	stored  []byte // the value flush wrote (read by captureRecords, recs.go)
+	deleted bool // absorbed by a merge
+	// stored is the value flush wrote (captureRecords, recs.go, reads it).
+	stored []byte
 }
 
 type edgeEntry struct {
 	rec     wEdge
 	onDisk  bool
 	dirty   bool
-	deleted bool   // re-pointed by a merge
-	stored  []byte // the value flush wrote (read by captureRecords, recs.go)
+	deleted bool // re-pointed by a merge
+	// stored is the value flush wrote (captureRecords, recs.go, reads it).
+	stored []byte
 }
 
 // fillPercent packs pages fuller than bbolt's default (half full) when a
