@@ -562,29 +562,91 @@ func (x *index) compactRecords() {
 	x.mem = m
 }
 
-// fillNodes puts every node record of tx in memory (a rebuild).
-func (x *index) fillNodes(tx *bbolt.Tx) {
-	a := &arena{}
-	c := tx.Bucket(bNodes).Cursor()
-	i := 0
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if len(k) != 16 {
-			continue
-		}
-		o, ok := x.ord[[16]byte(k)]
-		if !ok {
-			continue
-		}
-		if i++; i%4096 == 0 {
-			a = &arena{}
-		}
-		x.mem.release(x.nrec[o])
-		x.nrec[o] = x.mem.putNode(memNodeOf(v, a))
+// ---- after a rebuild ----
+
+// A rebuild (no snapshot: a crash, a first open) scans only keys; the
+// records are put in memory by a background fill, so the open is not
+// slowed by decoding every record. Until a record is filled, walks read
+// it from the file. Each batch holds the index lock for writing and
+// reads in a transaction begun under it: it sees every commit already
+// applied to the index (and perhaps one committed but not yet applied,
+// whose records then replace the same values), so it never puts back an
+// older record than the index has.
+type filler struct {
+	stop     chan struct{}
+	done     chan struct{}
+	complete bool // every record was considered (set before done closes)
+}
+
+func (s *store) startFill() {
+	f := &filler{stop: make(chan struct{}), done: make(chan struct{})}
+	s.fill = f
+	go func() {
+		defer close(f.done)
+		f.complete = s.idx.fillAll(s.db, f.stop)
+	}()
+}
+
+// waitFill waits until the background fill has finished.
+func (s *store) waitFill() {
+	if s.fill != nil {
+		<-s.fill.done
 	}
 }
 
-// fillEdge puts the stored record v of edge eid in memory (a rebuild).
-func (x *index) fillEdge(eid uint32, v []byte, a *arena) {
-	x.mem.release(x.erec[eid])
-	x.erec[eid] = x.mem.putEdge(memEdgeOf(v, a))
+// stopFill stops the background fill and reports whether it had finished.
+func (s *store) stopFill() bool {
+	f := s.fill
+	if f == nil {
+		return true
+	}
+	s.fill = nil
+	close(f.stop)
+	<-f.done
+	return f.complete
+}
+
+// fillBatch is how many nodes (with their out-edges) one batch fills.
+const fillBatch = 256
+
+// fillAll puts every node's record and its out-edges' in memory.
+func (x *index) fillAll(db *bbolt.DB, stop <-chan struct{}) bool {
+	for start := 0; ; start += fillBatch {
+		select {
+		case <-stop:
+			return false
+		default:
+		}
+		x.mu.Lock()
+		n := len(x.ids)
+		if start >= n {
+			x.mu.Unlock()
+			return true
+		}
+		err := db.View(func(tx *bbolt.Tx) error {
+			nodes, edges := newGetter(tx, bNodes), newGetter(tx, bEdges)
+			a := &arena{}
+			var k [33]byte
+			for o := start; o < min(start+fillBatch, n); o++ {
+				id := x.ids[o]
+				if cur, ok := x.ord[id]; !ok || cur != uint32(o) {
+					continue
+				}
+				x.mem.release(x.nrec[o])
+				x.nrec[o] = x.mem.putNode(memNodeOf(nodes.get(id[:]), a))
+				copy(k[:16], id[:])
+				for _, h := range x.out[o] {
+					k[16] = h.kind
+					copy(k[17:], x.ids[h.peer][:])
+					x.mem.release(x.erec[h.eid])
+					x.erec[h.eid] = x.mem.putEdge(memEdgeOf(edges.get(k[:]), a))
+				}
+			}
+			return nil
+		})
+		x.mu.Unlock()
+		if err != nil {
+			return false
+		}
+	}
 }

@@ -151,6 +151,7 @@ func TestMemRecordsCurrent(t *testing.T) {
 	ctx := context.Background()
 	check := func(stage string, s *testStore, wantFile bool) {
 		t.Helper()
+		s.drv.waitFill()
 		inMem, inFile := sameRecords(t, s.drv)
 		if inMem == 0 || wantFile && inFile == 0 {
 			t.Fatalf("%s: %d records in memory, %d in the file only", stage, inMem, inFile)
@@ -211,7 +212,9 @@ func TestMemRecordsCurrent(t *testing.T) {
 	check("writes after reopening", s, true)
 
 	// A crash: the file as a writer left it, with a stale snapshot beside
-	// it (copied while the store is open; every commit was synced).
+	// it (copied while the store is open; every commit was synced). The
+	// index is rebuilt and the records are filled in the background, here
+	// while documents are written and walks read.
 	crash := filepath.Join(dir, "crash.db")
 	copyFile(t, path, crash)
 	copyFile(t, snapshotPath(path), snapshotPath(crash))
@@ -222,8 +225,38 @@ func TestMemRecordsCurrent(t *testing.T) {
 	if c.drv.snapTxid != 0 {
 		t.Fatal("a stale snapshot was loaded")
 	}
-	check("after a crash", c, true)
+	hub, err := c.Lookup(ctx, graph.SHA256Key([]byte("hub")))
+	if err != nil || len(hub) != 1 {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		var err error
+		for range 50 {
+			req := graph.TraverseRequest{From: []graph.NodeID{hub[0].ID}, Direction: graph.Both, MaxDepth: 3, Limit: 300}
+			if _, err = c.drv.Traverse(ctx, req); err != nil {
+				break
+			}
+		}
+		done <- err
+	}()
+	hubs(t, c, "j", 20)
+	fill(t, c, "k", 20)
+	if err := <-done; err != nil {
+		t.Fatalf("walk during the fill: %v", err)
+	}
+	check("after a crash, with writes during the fill", c, true)
 	sameWalks(t, c.drv, graph.SHA256Key([]byte("hub")))
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = openTest(crash, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if c.drv.snapTxid == 0 {
+		t.Fatal("no snapshot saved after the fill")
+	}
+	check("reopened after the crash", c, true)
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}

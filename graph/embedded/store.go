@@ -87,6 +87,8 @@ type store struct {
 	// from (0: rebuilt): when the store is still at it at Close, the
 	// snapshot on disk is current and is not written again.
 	snapTxid uint64
+	// fill puts the records in memory after a rebuild (recs.go).
+	fill *filler
 }
 
 var (
@@ -182,6 +184,7 @@ func openStore(path string, opts Options) (*store, error) {
 			_ = db.Close()
 			return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
 		}
+		s.startFill()
 	}
 	return s, nil
 }
@@ -205,10 +208,8 @@ func rebuild(db *bbolt.DB) (*index, error) {
 		// Edges come sorted by their From id: look each From up once.
 		var from [16]byte
 		f, fok := uint32(0), false
-		x.fillNodes(tx)
-		a, i := &arena{}, 0
 		c = tx.Bucket(bEdges).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			if len(k) != 33 {
 				return fmt.Errorf("edges: bad key length %d", len(k))
 			}
@@ -218,10 +219,7 @@ func rebuild(db *bbolt.DB) (*index, error) {
 			}
 			t, tok := x.ord[[16]byte(k[17:])]
 			if fok && tok {
-				if i++; i%4096 == 0 {
-					a = &arena{}
-				}
-				x.fillEdge(x.addEdgeOrd(f, t, k[16]), v, a)
+				x.addEdgeOrd(f, t, k[16])
 			}
 		}
 		x.docs = int64(tx.Bucket(bDocs).Stats().KeyN)
@@ -233,7 +231,11 @@ func rebuild(db *bbolt.DB) (*index, error) {
 // Close implements graph.Driver: it saves the index snapshot and closes
 // the file (graph.DB calls it when no call is in flight).
 func (s *store) Close() error {
-	if !s.opts.NoIndexSnapshot {
+	if !s.stopFill() {
+		// The records were not all in memory yet: no snapshot (the next
+		// open rebuilds, as after a crash).
+		_ = os.Remove(snapshotPath(s.path))
+	} else if !s.opts.NoIndexSnapshot {
 		// Best effort: without a snapshot the next open rebuilds. A store
 		// nothing was committed to since its snapshot was loaded keeps it
 		// (at 1M nodes the rewrite is ~50 MB and most of a second).
