@@ -3,6 +3,7 @@ package embedded
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -82,6 +83,7 @@ func (m *recMem) doc(d string) uint32 {
 		return o
 	}
 	o := uint32(len(m.docs))
+	d = strings.Clone(d) // d may be in a decoding arena
 	m.docs = append(m.docs, d)
 	m.docOrd[d] = o
 	return o
@@ -606,11 +608,24 @@ func (s *store) stopFill() bool {
 	return f.complete
 }
 
+// resetArena empties a for reuse: the fill decodes a record into it and
+// copies it into the slab at once, so its buffers are reused (a rebuild's
+// garbage otherwise grew the heap by hundreds of MB at 1M).
+func resetArena(a *arena) *arena {
+	a.buf = a.buf[:0]
+	a.strs = a.strs[:0]
+	a.claims = a.claims[:0]
+	a.joins = a.joins[:0]
+	a.attrs = a.attrs[:0]
+	return a
+}
+
 // fillBatch is how many nodes (with their out-edges) one batch fills.
 const fillBatch = 256
 
 // fillAll puts every node's record and its out-edges' in memory.
 func (x *index) fillAll(db *bbolt.DB, stop <-chan struct{}) bool {
+	a := &arena{}
 	for start := 0; ; start += fillBatch {
 		select {
 		case <-stop:
@@ -625,7 +640,6 @@ func (x *index) fillAll(db *bbolt.DB, stop <-chan struct{}) bool {
 		}
 		err := db.View(func(tx *bbolt.Tx) error {
 			nodes, edges := newGetter(tx, bNodes), newGetter(tx, bEdges)
-			a := &arena{}
 			var k [33]byte
 			for o := start; o < min(start+fillBatch, n); o++ {
 				id := x.ids[o]
@@ -633,13 +647,13 @@ func (x *index) fillAll(db *bbolt.DB, stop <-chan struct{}) bool {
 					continue
 				}
 				x.mem.release(x.nrec[o])
-				x.nrec[o] = x.mem.putNode(memNodeOf(nodes.get(id[:]), a))
+				x.nrec[o] = x.mem.putNode(memNodeOf(nodes.get(id[:]), resetArena(a)))
 				copy(k[:16], id[:])
 				for _, h := range x.out[o] {
 					k[16] = h.kind
 					copy(k[17:], x.ids[h.peer][:])
 					x.mem.release(x.erec[h.eid])
-					x.erec[h.eid] = x.mem.putEdge(memEdgeOf(edges.get(k[:]), a))
+					x.erec[h.eid] = x.mem.putEdge(memEdgeOf(edges.get(k[:]), resetArena(a)))
 				}
 			}
 			return nil
