@@ -621,7 +621,7 @@ func resetArena(a *arena) *arena {
 }
 
 // fillBatch is how many nodes (with their out-edges) one batch fills.
-const fillBatch = 256
+const fillBatch = 64
 
 // fillAll puts every node's record and its out-edges' in memory.
 func (x *index) fillAll(db *bbolt.DB, stop <-chan struct{}) bool {
