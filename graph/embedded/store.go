@@ -231,11 +231,14 @@ func rebuild(db *bbolt.DB) (*index, error) {
 // Close implements graph.Driver: it saves the index snapshot and closes
 // the file (graph.DB calls it when no call is in flight).
 func (s *store) Close() error {
+	if !s.opts.NoIndexSnapshot {
+		// The snapshot carries the records: let a background fill (after
+		// a rebuild) finish first.
+		s.waitFill()
+	}
 	if filled := s.stopFill(); !filled && !s.opts.NoIndexSnapshot {
-		// The records were not all in memory yet: no snapshot (the next
-		// open rebuilds, as after a crash).
-		_ = os.Remove(snapshotPath(s.path))
-	} else if filled && !s.opts.NoIndexSnapshot {
+		_ = os.Remove(snapshotPath(s.path)) // the fill failed: rebuild next time
+	} else if !s.opts.NoIndexSnapshot {
 		// Best effort: without a snapshot the next open rebuilds. A store
 		// nothing was committed to since its snapshot was loaded keeps it
 		// (at 1M nodes the rewrite is ~50 MB and most of a second).
