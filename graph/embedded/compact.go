@@ -55,9 +55,10 @@ func Compact(src, dst string) error {
 	}
 	// Open (upgrading a schema 1 source, rebuilding the index) and close
 	// (saving the snapshot) once here rather than at the first real open.
-	s, err := Open(dst, Options{})
+	s, err := openStore(dst, Options{})
 	if err != nil {
 		return fmt.Errorf("compact graph store: %w", err)
 	}
+	s.waitFill() // the snapshot then carries the records
 	return s.Close()
 }

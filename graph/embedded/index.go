@@ -25,14 +25,21 @@ type index struct {
 	// gone and their lists are empty; ids keeps the slot so ordinals stay
 	// dense. A snapshot is not saved while there are any (see Close).
 	dead int64
+	// Records in memory (recs.go): nrec[ord] and erec[edge id] reference
+	// a node's and an edge's record in mem, or are noRec (read from the
+	// file). Edge ids are dense; a removed edge's id is not reused.
+	nrec []uint32
+	erec []uint32
+	mem  *recMem
 }
 
 type half struct {
 	peer uint32
 	kind uint8
+	eid  uint32 // the edge's id (erec)
 }
 
-func newIndex() *index { return &index{ord: make(map[[16]byte]uint32)} }
+func newIndex() *index { return &index{ord: make(map[[16]byte]uint32), mem: newRecMem()} }
 
 // addNode registers id (idempotent) and returns its ordinal.
 func (x *index) addNode(id [16]byte, kind uint8) uint32 {
@@ -45,6 +52,7 @@ func (x *index) addNode(id [16]byte, kind uint8) uint32 {
 	x.kinds = append(x.kinds, kind)
 	x.out = append(x.out, nil)
 	x.in = append(x.in, nil)
+	x.nrec = append(x.nrec, noRec)
 	x.nkinds[kind]++
 	return o
 }
@@ -61,11 +69,14 @@ func (x *index) addEdge(from, to [16]byte, kind uint8) {
 	x.addEdgeOrd(f, t, kind)
 }
 
-func (x *index) addEdgeOrd(f, t uint32, kind uint8) {
-	x.out[f] = append(x.out[f], half{peer: t, kind: kind})
-	x.in[t] = append(x.in[t], half{peer: f, kind: kind})
+func (x *index) addEdgeOrd(f, t uint32, kind uint8) uint32 {
+	eid := uint32(len(x.erec))
+	x.erec = append(x.erec, noRec)
+	x.out[f] = append(x.out[f], half{peer: t, kind: kind, eid: eid})
+	x.in[t] = append(x.in[t], half{peer: f, kind: kind, eid: eid})
 	x.ekinds[kind]++
 	x.edges++
+	return eid
 }
 
 // delta is what one committed transaction changes in the index: nodes
@@ -78,6 +89,8 @@ type delta struct {
 	delEdges []edgeAdd
 	delNodes [][16]byte
 	docs     int64
+	// recs are the records the transaction wrote (captureRecords).
+	recs []recUpdate
 }
 
 type nodeAdd struct {
@@ -104,6 +117,7 @@ func (x *index) apply(d *delta) {
 		x.removeNode(id)
 	}
 	x.docs += d.docs
+	x.applyRecords(d.recs)
 }
 
 // removeEdges drops the given edges, filtering each affected list once.
@@ -126,7 +140,7 @@ func (x *index) removeEdges(es []edgeAdd) {
 		outDel[hk{f, t, e.kind}] = true
 		inDel[hk{t, f, e.kind}] = true
 	}
-	filter := func(lists [][]half, del map[hk]bool) {
+	filter := func(lists [][]half, del map[hk]bool, free bool) {
 		done := map[uint32]bool{}
 		for k := range del {
 			if done[k.at] {
@@ -138,6 +152,9 @@ func (x *index) removeEdges(es []edgeAdd) {
 			for _, h := range l {
 				if !del[hk{k.at, h.peer, h.kind}] {
 					out = append(out, h)
+				} else if free {
+					x.mem.release(x.erec[h.eid])
+					x.erec[h.eid] = noRec
 				}
 			}
 			lists[k.at] = out
@@ -153,8 +170,8 @@ func (x *index) removeEdges(es []edgeAdd) {
 			}
 		}
 	}
-	filter(x.out, outDel)
-	filter(x.in, inDel)
+	filter(x.out, outDel, true)
+	filter(x.in, inDel, false)
 	x.edges -= n
 }
 
@@ -167,6 +184,8 @@ func (x *index) removeNode(id [16]byte) {
 	delete(x.ord, id)
 	x.nkinds[x.kinds[o]]--
 	x.out[o], x.in[o] = nil, nil
+	x.mem.release(x.nrec[o])
+	x.nrec[o] = noRec
 	x.dead++
 }
 

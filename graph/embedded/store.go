@@ -87,6 +87,8 @@ type store struct {
 	// from (0: rebuilt): when the store is still at it at Close, the
 	// snapshot on disk is current and is not written again.
 	snapTxid uint64
+	// fill puts the records in memory after a rebuild (recs.go).
+	fill *filler
 }
 
 var (
@@ -182,6 +184,7 @@ func openStore(path string, opts Options) (*store, error) {
 			_ = db.Close()
 			return nil, fmt.Errorf("open graph store %q: rebuild index: %w", path, err)
 		}
+		s.startFill()
 	}
 	return s, nil
 }
@@ -229,6 +232,13 @@ func rebuild(db *bbolt.DB) (*index, error) {
 // the file (graph.DB calls it when no call is in flight).
 func (s *store) Close() error {
 	if !s.opts.NoIndexSnapshot {
+		// The snapshot carries the records: let a background fill (after
+		// a rebuild) finish first.
+		s.waitFill()
+	}
+	if filled := s.stopFill(); !filled && !s.opts.NoIndexSnapshot {
+		_ = os.Remove(snapshotPath(s.path)) // the fill failed: rebuild next time
+	} else if !s.opts.NoIndexSnapshot {
 		// Best effort: without a snapshot the next open rebuilds. A store
 		// nothing was committed to since its snapshot was loaded keeps it
 		// (at 1M nodes the rewrite is ~50 MB and most of a second).
@@ -240,7 +250,11 @@ func (s *store) Close() error {
 			}
 		}
 	}
-	return s.db.Close()
+	err := s.db.Close()
+	s.idx.mu.Lock()
+	s.idx.mem.free()
+	s.idx.mu.Unlock()
+	return err
 }
 
 // Update implements graph.DriverWriter: one bbolt transaction through a
@@ -255,7 +269,11 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
-		return c.flush()
+		if err := c.flush(); err != nil {
+			return err
+		}
+		captureRecords(c, &d)
+		return nil
 	})
 	if err != nil {
 		return err

@@ -43,6 +43,8 @@ type nodeEntry struct {
 	onDisk  bool
 	dirty   bool
 	deleted bool // absorbed by a merge
+	// stored is the value flush wrote (captureRecords, recs.go, reads it).
+	stored []byte
 }
 
 type edgeEntry struct {
@@ -50,6 +52,8 @@ type edgeEntry struct {
 	onDisk  bool
 	dirty   bool
 	deleted bool // re-pointed by a merge
+	// stored is the value flush wrote (captureRecords, recs.go, reads it).
+	stored []byte
 }
 
 // fillPercent packs pages fuller than bbolt's default (half full) when a
@@ -309,6 +313,7 @@ func (c *txCache) flush() error {
 		if err := c.bNodes.Put(id[:], v); err != nil {
 			return err
 		}
+		c.nodes[id].stored = v
 	}
 	var eks [][33]byte
 	for k, e := range c.edges {
@@ -325,6 +330,7 @@ func (c *txCache) flush() error {
 		if err := c.bEdges.Put(k[:], v); err != nil {
 			return err
 		}
+		c.edges[k].stored = v
 	}
 	return nil
 }

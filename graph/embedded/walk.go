@@ -27,11 +27,21 @@ import (
 func (s *store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.TraverseResult, error) {
 	ws := scratchPool.Get().(*walkScratch)
 	defer scratchPool.Put(ws)
-	res, ok, err := s.idx.walk(ctx, req, ws)
+	x := s.idx
+	x.mu.RLock()
+	locked := true
+	defer func() {
+		if locked {
+			x.mu.RUnlock()
+		}
+	}()
+	res, ok, err := x.walk(ctx, req, ws)
 	if err != nil {
 		return graph.TraverseResult{}, err
 	}
 	if !ok {
+		x.mu.RUnlock()
+		locked = false
 		// A start the index does not hold (unknown, or an id a merge
 		// absorbed): graph.Walk reports it as it always has.
 		return graph.Walk(ctx, s, req)
@@ -51,43 +61,120 @@ func (s *store) Traverse(ctx context.Context, req graph.TraverseRequest) (graph.
 		}
 	}
 	refs := make([]graph.EdgeRef, 0, nrefs)
-	keys := make([][33]byte, 0, nrefs)
 	for i := range vs {
 		v := &vs[i]
 		if v.parent < 0 {
 			continue
 		}
-		p := &vs[v.parent]
-		var k [33]byte
 		ref := graph.EdgeRef{Kind: graph.EdgeKindFromCode(v.kind)}
 		if v.forward { // parent -kind-> v
+			ref.From, ref.To = ids[v.parent], ids[i]
+		} else {
+			ref.From, ref.To = ids[i], ids[v.parent]
+		}
+		refs = append(refs, ref)
+	}
+	// keyOf is the stored key of the edge visit i was reached through.
+	keyOf := func(i int) [33]byte {
+		v := &vs[i]
+		p := &vs[v.parent]
+		var k [33]byte
+		if v.forward {
 			copy(k[:16], p.id[:])
 			copy(k[17:], v.id[:])
-			ref.From, ref.To = ids[v.parent], ids[i]
 		} else {
 			copy(k[:16], v.id[:])
 			copy(k[17:], p.id[:])
-			ref.From, ref.To = ids[i], ids[v.parent]
 		}
 		k[16] = v.kind
-		refs = append(refs, ref)
-		keys = append(keys, k)
+		return k
 	}
-	var nodes []graph.Node
-	var edges []graph.Edge
-	err = s.view(func(tx *bbolt.Tx) error {
-		var err error
-		if nodes, err = loadNodesTx(tx, ids, func(i int) [16]byte { return vs[i].id }); err != nil {
-			return err
+	// Records held in memory are decoded under the index lock (the
+	// adjacency and the records are of the same commit); the others are
+	// read from the file after it. First every record is found (its
+	// loads do not depend on each other, so their cache misses overlap),
+	// then the arena is sized for all of them.
+	raws := append(ws.raws[:0], make([][]byte, 2*len(vs))...)
+	ws.raws = raws
+	size := 0
+	for i := range vs {
+		v := &vs[i]
+		if ref := x.nrec[v.ord]; ref != noRec {
+			raws[2*i] = x.mem.get(ref)
+			size += len(raws[2*i])
 		}
-		edges, err = loadEdgesTx(tx, refs, func(i int) [33]byte { return keys[i] })
-		return err
-	})
-	if err != nil {
-		return graph.TraverseResult{}, err
+		if v.parent >= 0 {
+			if ref := x.erec[v.eid]; ref != noRec {
+				raws[2*i+1] = x.mem.get(ref)
+				size += len(raws[2*i+1])
+			}
+		}
+	}
+	nodes := make([]graph.Node, len(vs))
+	edges := make([]graph.Edge, len(refs))
+	var missN, missE []int // visits
+	a := &arena{}
+	a.reserve(memDecodedSize(size))
+	ei := 0
+	for i := range vs {
+		v := &vs[i]
+		if raw := raws[2*i]; raw != nil {
+			if nodes[i], err = x.mem.decodeNode(raw, ids[i], a); err != nil {
+				return graph.TraverseResult{}, fmt.Errorf("node %x in memory is corrupt: %w", v.id, err)
+			}
+		} else {
+			missN = append(missN, i)
+		}
+		if v.parent < 0 {
+			continue
+		}
+		if raw := raws[2*i+1]; raw != nil {
+			if edges[ei], err = x.mem.decodeEdge(raw, refs[ei], a); err != nil {
+				return graph.TraverseResult{}, fmt.Errorf("edge %x in memory is corrupt: %w", keyOf(i), err)
+			}
+		} else {
+			missE = append(missE, i)
+		}
+		ei++
+	}
+	clear(raws)
+	x.mu.RUnlock()
+	locked = false
+	if len(missN)+len(missE) > 0 {
+		// ei of a visit: its position among the visits with a parent.
+		eidx := make(map[int]int, len(missE))
+		for i, k := 0, 0; i < len(vs); i++ {
+			if vs[i].parent >= 0 {
+				eidx[i] = k
+				k++
+			}
+		}
+		err = s.view(func(tx *bbolt.Tx) error {
+			ns, err := loadNodesTx(tx, make([]graph.NodeID, len(missN)), func(j int) [16]byte { return vs[missN[j]].id })
+			if err != nil {
+				return err
+			}
+			for j, i := range missN {
+				ns[j].ID = ids[i]
+				nodes[i] = ns[j]
+			}
+			es, err := loadEdgesTx(tx, make([]graph.EdgeRef, len(missE)), func(j int) [33]byte { return keyOf(missE[j]) })
+			if err != nil {
+				return err
+			}
+			for j, i := range missE {
+				k := eidx[i]
+				es[j].EdgeRef = refs[k]
+				edges[k] = es[j]
+			}
+			return nil
+		})
+		if err != nil {
+			return graph.TraverseResult{}, err
+		}
 	}
 	res.Steps = make([]graph.Step, len(vs))
-	ei := 0
+	ei = 0
 	for i := range vs {
 		v := &vs[i]
 		res.Steps[i] = graph.Step{Node: nodes[i], Depth: int(v.depth)}
@@ -109,12 +196,14 @@ type walkScratch struct {
 	visits   []wVisit
 	frontier []int32 // indexes into visits
 	next     []int32
+	raws     [][]byte // records found in memory: node, edge per visit
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(walkScratch) }}
 
 type wHalf struct {
 	peer    uint32
+	eid     uint32
 	kind    uint8
 	forward bool
 }
@@ -124,13 +213,15 @@ type wVisit struct {
 	id      [16]byte
 	depth   int32
 	parent  int32 // index of the parent visit; -1 for a start
+	eid     uint32
 	kind    uint8 // the edge it was reached through
 	forward bool  // that edge runs from the parent to it
 }
 
 // walk runs graph.Walk's traversal over the index into ws.visits; ok is
 // false when a start is not in the index (the caller falls back to
-// graph.Walk). req has been checked (graph.CheckTraverse).
+// graph.Walk). req has been checked (graph.CheckTraverse). x.mu is held
+// for reading.
 func (x *index) walk(ctx context.Context, req graph.TraverseRequest, ws *walkScratch) (res graph.TraverseResult, ok bool, err error) {
 	var allowed [256]bool
 	filter := len(req.NodeKinds) > 0
@@ -139,8 +230,6 @@ func (x *index) walk(ctx context.Context, req graph.TraverseRequest, ws *walkScr
 	}
 	om, im := follows(req.Direction, maskOf(req.EdgeKinds))
 
-	x.mu.RLock()
-	defer x.mu.RUnlock()
 	if n := len(x.ids); len(ws.mark) < n {
 		ws.mark = make([]uint32, n+n/8)
 		ws.gen = 0
@@ -179,14 +268,14 @@ func (x *index) walk(ctx context.Context, req graph.TraverseRequest, ws *walkScr
 			if om != 0 {
 				for _, h := range x.out[o] {
 					if om&(1<<h.kind) != 0 {
-						hs = append(hs, wHalf{peer: h.peer, kind: h.kind, forward: true})
+						hs = append(hs, wHalf{peer: h.peer, kind: h.kind, eid: h.eid, forward: true})
 					}
 				}
 			}
 			if im != 0 {
 				for _, h := range x.in[o] {
 					if im&(1<<h.kind) != 0 {
-						hs = append(hs, wHalf{peer: h.peer, kind: h.kind})
+						hs = append(hs, wHalf{peer: h.peer, kind: h.kind, eid: h.eid})
 					}
 				}
 			}
@@ -224,7 +313,7 @@ func (x *index) walk(ctx context.Context, req graph.TraverseRequest, ws *walkScr
 				}
 				mark[h.peer] = gen
 				ws.next = append(ws.next, int32(len(ws.visits)))
-				ws.visits = append(ws.visits, wVisit{ord: h.peer, id: x.ids[h.peer], depth: int32(depth), parent: vi, kind: h.kind, forward: h.forward})
+				ws.visits = append(ws.visits, wVisit{ord: h.peer, id: x.ids[h.peer], depth: int32(depth), parent: vi, eid: h.eid, kind: h.kind, forward: h.forward})
 				reached++
 			}
 		}
