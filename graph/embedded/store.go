@@ -25,9 +25,9 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// Bucket layout (schema version 3):
+// Bucket layout (schema version 4):
 //
-//	meta    "version" -> "3"
+//	meta    "version" -> "4"
 //	docs    digest -> JSON graph.Document
 //	nodes   id(16) -> nodeRec (binary, codec.go; keys carry their evidence)
 //	keys    key 0x00 kindcode -> id(16)
@@ -52,11 +52,19 @@ var (
 var buckets = [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv, bAliases}
 
 // schemaVersion 3 stores per-key evidence in node records and merges nodes
-// whose keys a document joins (aliases bucket). Stores of versions 1 and 2
-// are refused: their nodes lack per-key evidence and may hold nodes that
-// the identity rule now merges, and neither can be reconstructed without
-// the documents. Re-ingest them into a new store.
-const schemaVersion = "3"
+// whose keys a document joins (aliases bucket); 4 writes records whose
+// owner's documents come first and whose other lists may be "the same"
+// (codec.go). A version 3 store is upgraded at open (its records read as
+// they are and are rewritten in the new form when next written; a
+// version 3 binary then refuses the store by its version instead of
+// misreading records). Stores of versions 1 and 2 are refused: their
+// nodes lack per-key evidence and may hold nodes that the identity rule
+// now merges, and neither can be reconstructed without the documents.
+// Re-ingest them into a new store.
+const schemaVersion = "4"
+
+// upgradable are the older versions openStore upgrades in place.
+var upgradable = map[string]bool{"3": true}
 
 // Options tune Open.
 type Options struct {
@@ -156,6 +164,8 @@ func openStore(path string, opts Options) (*store, error) {
 				if tx.Bucket(bNodes).Stats().KeyN > 0 {
 					return errors.New("graph store has nodes but no schema version")
 				}
+				return meta.Put([]byte("version"), []byte(schemaVersion))
+			case upgradable[string(v)]:
 				return meta.Put([]byte("version"), []byte(schemaVersion))
 			case string(v) == "1" || string(v) == "2":
 				return fmt.Errorf("graph store schema version %s predates per-key evidence and merged node identity (version %s); "+

@@ -119,19 +119,49 @@ func (s *docSet) len() int {
 	return len(s.sorted) + len(s.added)
 }
 
-// appendTo writes the list into a record: inline while short; otherwise
-// its new entries go to the evidence bucket b under prefix (all of them
+// evSpec names an evidence list of an owner; its key prefix in the
+// evidence bucket is computed only for a list that spills (two SHA-256
+// sums for a key or claim list: most lists never need it).
+type evSpec struct {
+	owner []byte // node id (16) or edge key (33)
+	scope byte
+	a, b  string   // scopeAttr: name, value; scopeKey: the key
+	keys  []string // scopeJoin: the key set
+}
+
+func (e *evSpec) prefix() []byte {
+	switch e.scope {
+	case scopeAttr:
+		return evPrefix(e.owner, &graph.Attr{Name: e.a, Value: e.b})
+	case scopeKey:
+		return evKeyPrefix(e.owner, e.a)
+	case scopeJoin:
+		return evJoinPrefix(e.owner, e.keys)
+	}
+	return evPrefix(e.owner, nil)
+}
+
+// appendTo writes the list into a record: inline while short (as listSame
+// when it equals same, the owner's inline documents); otherwise its new
+// entries go to the evidence bucket b under spec's prefix (all of them
 // when it spills now) and the record holds the marker.
-func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, prefix []byte) ([]byte, error) {
+func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, spec *evSpec, same []docRef) ([]byte, error) {
 	if !s.spilled && s.len() <= spillAt {
-		return appendDocRefs(rec, s.all()), nil
+		all := s.all()
+		if same != nil && len(all) > 0 && slices.Equal(all, same) {
+			// Share the owner's list: one copy in memory too.
+			s.sorted = same
+			return binary.AppendUvarint(rec, listSame), nil
+		}
+		return appendDocRefs(rec, all), nil
 	}
 	var put []docRef
+	var prefix []byte
 	if s.spilled {
 		slices.SortFunc(s.added, cmpDocRef)
-		put = s.added
+		put, prefix = s.added, s.prefix
 	} else {
-		put = s.all()
+		put, prefix = s.all(), spec.prefix()
 		s.spilled, s.b, s.prefix = true, b, prefix
 	}
 	for _, d := range put {
@@ -141,6 +171,15 @@ func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, prefix []byte) ([]byte, e
 	}
 	s.sorted, s.added, s.inAdded = nil, nil, nil
 	return binary.AppendUvarint(rec, 1), nil
+}
+
+// inlineList returns the list a record's later lists may be the same as:
+// s's, when it is inline (call after appendTo), else nil.
+func (s *docSet) inlineList() []docRef {
+	if s.spilled || len(s.sorted) == 0 {
+		return nil
+	}
+	return s.sorted
 }
 
 // all returns the merged, sorted list (and keeps it merged).
@@ -277,6 +316,8 @@ func appendDocRefs(b []byte, ds []docRef) []byte {
 	return b
 }
 
+// sizeDocRefs bounds the encoded size of an inline list of n entries
+// (digests that are not sha256 may be longer: append grows then).
 func sizeDocRefs(n int) int { return binary.MaxVarintLen32 + n*33 }
 
 func sizeWAttrs(as []wAttr) int {
@@ -287,40 +328,51 @@ func sizeWAttrs(as []wAttr) int {
 	return n
 }
 
-// encodeBody writes attrs and docs of owner (a node id or an edge key).
-func encodeBody(rec []byte, attrs []wAttr, docs *docSet, ev *bbolt.Bucket, owner []byte) ([]byte, error) {
+// encodeAttrs writes the claims of owner (a node id or an edge key).
+func encodeAttrs(rec []byte, attrs []wAttr, ev *bbolt.Bucket, owner []byte, same []docRef) ([]byte, error) {
 	rec = binary.AppendUvarint(rec, uint64(len(attrs)))
 	var err error
 	for i := range attrs {
 		a := &attrs[i]
 		rec = appendStr(rec, a.name)
 		rec = appendStr(rec, a.value)
-		if rec, err = a.docs.appendTo(rec, ev, evPrefix(owner, &graph.Attr{Name: a.name, Value: a.value})); err != nil {
+		if rec, err = a.docs.appendTo(rec, ev, &evSpec{owner: owner, scope: scopeAttr, a: a.name, b: a.value}, same); err != nil {
 			return nil, err
 		}
 	}
-	return docs.appendTo(rec, ev, evPrefix(owner, nil))
+	return rec, nil
 }
 
-// encode returns node id's record, putting spilled evidence into ev.
+// encode returns node id's record (schema 4), putting spilled evidence
+// into ev.
 func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
-	n := 2 + sizeWAttrs(w.attrs) + sizeDocRefs(w.docs.len()) + binary.MaxVarintLen32
+	n := 2 + sizeWAttrs(w.attrs) + sizeDocRefs(w.docs.len()) + 2*binary.MaxVarintLen32
 	for i := range w.keys {
 		n += binary.MaxVarintLen32 + len(w.keys[i].key) + sizeDocRefs(w.keys[i].docs.len())
 	}
+	for i := range w.joins {
+		n += binary.MaxVarintLen32 + sizeDocRefs(w.joins[i].docs.len())
+		for _, k := range w.joins[i].keys {
+			n += binary.MaxVarintLen32 + len(k)
+		}
+	}
 	b := make([]byte, 0, n)
-	b = append(b, recNode, w.kind.Code())
+	b = append(b, recNode4, w.kind.Code())
+	owner := id[:]
+	b, err := w.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeDocs}, nil)
+	if err != nil {
+		return nil, err
+	}
+	same := w.docs.inlineList()
 	b = binary.AppendUvarint(b, uint64(len(w.keys)))
-	var err error
 	for i := range w.keys {
 		k := &w.keys[i]
 		b = appendStr(b, k.key)
-		if b, err = k.docs.appendTo(b, ev, evKeyPrefix(id[:], k.key)); err != nil {
+		if b, err = k.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeKey, a: k.key}, same); err != nil {
 			return nil, err
 		}
 	}
-	b, err = encodeBody(b, w.attrs, &w.docs, ev, id[:])
-	if err != nil {
+	if b, err = encodeAttrs(b, w.attrs, ev, owner, same); err != nil {
 		return nil, err
 	}
 	b = binary.AppendUvarint(b, uint64(len(w.joins)))
@@ -330,24 +382,30 @@ func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 		for _, k := range j.keys {
 			b = appendStr(b, k)
 		}
-		if b, err = j.docs.appendTo(b, ev, evJoinPrefix(id[:], j.keys)); err != nil {
+		if b, err = j.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeJoin, keys: j.keys}, same); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
 }
 
-// encode returns edge key's record, putting spilled evidence into ev.
+// encode returns edge key's record (schema 4), putting spilled evidence
+// into ev.
 func (w *wEdge) encode(ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
 	b := make([]byte, 0, 1+sizeWAttrs(w.attrs)+sizeDocRefs(w.docs.len()))
-	b = append(b, recBinary)
-	return encodeBody(b, w.attrs, &w.docs, ev, key[:])
+	b = append(b, recEdge4)
+	owner := key[:]
+	b, err := w.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeDocs}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return encodeAttrs(b, w.attrs, ev, owner, w.docs.inlineList())
 }
 
-// decodeWNode decodes node id's record for writing; spilled lists refer to
-// ev.
+// decodeWNode decodes node id's record (schema 3 or 4) for writing;
+// spilled lists refer to ev.
 func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
-	if len(v) < 2 || v[0] != recNode {
+	if len(v) < 2 || (v[0] != recNode && v[0] != recNode4) {
 		return wNode{}, errCorrupt
 	}
 	w := wNode{kind: graph.NodeKindFromCode(v[1])}
@@ -355,15 +413,22 @@ func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
 		return wNode{}, errCorrupt
 	}
 	d := decoder{b: v[2:]}
+	owner := id[:]
+	v4 := v[0] == recNode4
+	if v4 {
+		w.docs = d.ownerDocSet(ev, owner)
+	}
 	if n := d.count(); n > 0 {
 		w.keys = make([]wKey, n)
 		for i := range w.keys {
 			w.keys[i].key = d.str()
-			w.keys[i].docs = d.docSet(ev, evKeyPrefix(id[:], w.keys[i].key))
+			w.keys[i].docs = d.docSet(ev, &evSpec{owner: owner, scope: scopeKey, a: w.keys[i].key})
 		}
 	}
-	w.attrs = d.wattrs(ev, id[:])
-	w.docs = d.docSet(ev, evPrefix(id[:], nil))
+	w.attrs = d.wattrs(ev, owner)
+	if !v4 {
+		w.docs = d.docSet(ev, &evSpec{owner: owner, scope: scopeDocs})
+	}
 	if n := d.count(); n > 0 {
 		w.joins = make([]wJoin, n)
 		for i := range w.joins {
@@ -375,7 +440,7 @@ func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
 			for j := range ks {
 				ks[j] = d.str()
 			}
-			w.joins[i] = wJoin{keys: ks, id: graph.JoinID(ks), docs: d.docSet(ev, evJoinPrefix(id[:], ks))}
+			w.joins[i] = wJoin{keys: ks, id: graph.JoinID(ks), docs: d.docSet(ev, &evSpec{owner: owner, scope: scopeJoin, keys: ks})}
 		}
 	}
 	return w, d.done()
@@ -390,12 +455,18 @@ func decodeWEdge(v []byte, ev *bbolt.Bucket, key [33]byte) (wEdge, error) {
 		}
 		return wEdge{attrs: toWAttrs(rec.Attrs), docs: toDocSet(rec.Docs)}, nil
 	}
-	if len(v) < 1 || v[0] != recBinary {
+	if len(v) < 1 || (v[0] != recBinary && v[0] != recEdge4) {
 		return wEdge{}, errCorrupt
 	}
 	d := decoder{b: v[1:]}
-	w := wEdge{attrs: d.wattrs(ev, key[:])}
-	w.docs = d.docSet(ev, evPrefix(key[:], nil))
+	var w wEdge
+	if v[0] == recEdge4 {
+		w.docs = d.ownerDocSet(ev, key[:])
+		w.attrs = d.wattrs(ev, key[:])
+	} else {
+		w.attrs = d.wattrs(ev, key[:])
+		w.docs = d.docSet(ev, &evSpec{owner: key[:], scope: scopeDocs})
+	}
 	return w, d.done()
 }
 
@@ -489,11 +560,17 @@ func toWAttrs(as []graph.Attr) []wAttr {
 	return out
 }
 
-// docSet reads an evidence list for writing.
-func (d *decoder) docSet(ev *bbolt.Bucket, prefix []byte) docSet {
-	n, spilled := d.listLen()
-	if spilled {
-		return docSet{spilled: true, b: ev, prefix: prefix}
+// docSet reads an evidence list for writing (spec names it in the
+// evidence bucket ev, used only when it is spilled). A list that is the
+// same as the owner's shares its slice: nothing changes a docSet's sorted
+// slice in place.
+func (d *decoder) docSet(ev *bbolt.Bucket, spec *evSpec) docSet {
+	n, form := d.listLen()
+	switch form {
+	case formSpilled:
+		return docSet{spilled: true, b: ev, prefix: spec.prefix()}
+	case formSame:
+		return docSet{sorted: d.sameW}
 	}
 	if n == 0 || d.err != nil {
 		return docSet{}
@@ -524,6 +601,16 @@ func (d *decoder) docSet(ev *bbolt.Bucket, prefix []byte) docSet {
 	return docSet{sorted: out}
 }
 
+// ownerDocSet reads the owner's documents at the head of a schema 4
+// record, for writing, and keeps them for the lists that are the same.
+func (d *decoder) ownerDocSet(ev *bbolt.Bucket, owner []byte) docSet {
+	s := d.docSet(ev, &evSpec{owner: owner, scope: scopeDocs})
+	if !s.spilled && d.err == nil && len(s.sorted) > 0 {
+		d.sameW, d.sameOK = s.sorted, true
+	}
+	return s
+}
+
 func (d *decoder) wattrs(ev *bbolt.Bucket, owner []byte) []wAttr {
 	n := d.count()
 	if n == 0 {
@@ -533,7 +620,7 @@ func (d *decoder) wattrs(ev *bbolt.Bucket, owner []byte) []wAttr {
 	for i := range out {
 		out[i].name = d.str()
 		out[i].value = d.str()
-		out[i].docs = d.docSet(ev, evPrefix(owner, &graph.Attr{Name: out[i].name, Value: out[i].value}))
+		out[i].docs = d.docSet(ev, &evSpec{owner: owner, scope: scopeAttr, a: out[i].name, b: out[i].value})
 	}
 	if d.err != nil {
 		return nil
