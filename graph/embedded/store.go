@@ -95,6 +95,8 @@ type store struct {
 	// from (0: rebuilt): when the store is still at it at Close, the
 	// snapshot on disk is current and is not written again.
 	snapTxid uint64
+	// keys caches committed key index entries for the writer (writeMu).
+	keys keyCache
 }
 
 var (
@@ -259,9 +261,10 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	var d delta
+	var c *txCache
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		d = delta{}
-		c := newTxCache(tx)
+		c = newTxCache(tx, &s.keys)
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
@@ -270,6 +273,7 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	s.keys.committedKeys(c.keys)
 	s.idx.apply(&d)
 	return nil
 }

@@ -35,6 +35,12 @@ type txCache struct {
 	created map[[16]byte][][33]byte
 
 	bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv, bAliases *bbolt.Bucket
+	// Lookups before flush go through one cursor per bucket (nothing is
+	// put until flush): a Bucket.Get makes a cursor each time.
+	gDocs, gNodes, gKeys, gEdges *getter
+	// committed caches key index entries as committed (see keyCache).
+	committed *keyCache
+	kbuf      []byte
 }
 
 type nodeEntry struct {
@@ -58,13 +64,13 @@ type edgeEntry struct {
 // smaller file, fewer pages per lookup and less of the file mapped.
 const fillPercent = 0.9
 
-func newTxCache(tx *bbolt.Tx) *txCache {
+func newTxCache(tx *bbolt.Tx, committed *keyCache) *txCache {
 	for _, name := range buckets {
 		if b := tx.Bucket(name); b != nil {
 			b.FillPercent = fillPercent
 		}
 	}
-	return &txCache{
+	c := &txCache{
 		tx:    tx,
 		docs:  map[string][]byte{},
 		nodes: map[[16]byte]*nodeEntry{},
@@ -83,6 +89,43 @@ func newTxCache(tx *bbolt.Tx) *txCache {
 
 		bNodeEv: tx.Bucket(bNodeEv),
 		bEdgeEv: tx.Bucket(bEdgeEv),
+
+		committed: committed,
+	}
+	c.gDocs, c.gNodes = &getter{c: c.bDocs.Cursor()}, &getter{c: c.bNodes.Cursor()}
+	c.gKeys, c.gEdges = &getter{c: c.bKeys.Cursor()}, &getter{c: c.bEdges.Cursor()}
+	return c
+}
+
+// keyCache holds key index entries (keyIndexKey -> node id) as committed,
+// across write transactions: bulk imports name the same packages again and
+// again, and each lookup in the keys bucket is a B-tree search over long
+// purl strings. Entries come from the bucket before the transaction's own
+// puts (which flush writes at the end), or from a committed transaction's
+// puts, so they are always the committed state; keys are never deleted
+// (a merge re-points them, through a put). Bounded: it starts over when
+// full.
+type keyCache struct {
+	m map[string][16]byte
+}
+
+// maxKeyCache bounds the key cache (~10 MiB with purl-sized keys).
+const maxKeyCache = 1 << 16
+
+func (k *keyCache) put(key string, id [16]byte) {
+	if len(k.m) >= maxKeyCache {
+		k.m = nil
+	}
+	if k.m == nil {
+		k.m = make(map[string][16]byte)
+	}
+	k.m[key] = id
+}
+
+// committedKeys records the puts of a transaction that committed.
+func (k *keyCache) committedKeys(keys map[string][16]byte) {
+	for key, id := range keys {
+		k.put(key, id)
 	}
 }
 
@@ -90,19 +133,25 @@ func (c *txCache) hasDoc(digest string) bool {
 	if _, ok := c.docs[digest]; ok {
 		return true
 	}
-	return c.bDocs.Get([]byte(digest)) != nil
+	c.kbuf = append(c.kbuf[:0], digest...)
+	return c.gDocs.get(c.kbuf) != nil
 }
 
 func (c *txCache) putDoc(digest string, raw []byte) { c.docs[digest] = raw }
 
 // key returns the node owning key k of kind code kc.
 func (c *txCache) key(k string, kc uint8) ([16]byte, bool) {
-	ik := keyIndexKey(k, kc)
-	if id, ok := c.keys[string(ik)]; ok {
+	c.kbuf = append(append(c.kbuf[:0], k...), 0, kc)
+	if id, ok := c.keys[string(c.kbuf)]; ok {
 		return id, true
 	}
-	if v := c.bKeys.Get(ik); v != nil {
-		return [16]byte(v), true
+	if id, ok := c.committed.m[string(c.kbuf)]; ok {
+		return id, true
+	}
+	if v := c.gKeys.get(c.kbuf); len(v) == 16 {
+		id := [16]byte(v)
+		c.committed.put(string(c.kbuf), id)
+		return id, true
 	}
 	return [16]byte{}, false
 }
@@ -117,7 +166,7 @@ func (c *txCache) node(id [16]byte) (*wNode, error) {
 	e, ok := c.nodes[id]
 	if !ok {
 		e = &nodeEntry{}
-		if v := c.bNodes.Get(id[:]); v != nil {
+		if v := c.gNodes.get(id[:]); v != nil {
 			var err error
 			if e.rec, err = decodeWNode(v, c.bNodeEv, id); err != nil {
 				return nil, err
@@ -186,7 +235,7 @@ func (c *txCache) edge(k [33]byte) (rec *wEdge, created bool, err error) {
 		return &e.rec, false, nil
 	}
 	e := &edgeEntry{}
-	if v := c.bEdges.Get(k[:]); v != nil {
+	if v := c.gEdges.get(k[:]); v != nil {
 		if e.rec, err = decodeWEdge(v, c.bEdgeEv, k); err != nil {
 			return nil, false, err
 		}

@@ -141,16 +141,40 @@ func (e *evSpec) prefix() []byte {
 	return evPrefix(e.owner, nil)
 }
 
+// sameAs is what a record's later lists compare with: its owner's
+// documents as encoded (now, inline) and as they were before this
+// transaction's additions (old, added).
+type sameAs struct {
+	now, old, added []docRef
+}
+
+// ownerSame captures s (the owner's documents) before it is encoded.
+func ownerSame(s *docSet) sameAs {
+	if s.spilled {
+		return sameAs{}
+	}
+	return sameAs{old: s.sorted, added: slices.Clone(s.added)}
+}
+
 // appendTo writes the list into a record: inline while short (as listSame
-// when it equals same, the owner's inline documents); otherwise its new
-// entries go to the evidence bucket b under spec's prefix (all of them
+// when it equals same.now, the owner's inline documents); otherwise its
+// new entries go to the evidence bucket b under spec's prefix (all of them
 // when it spills now) and the record holds the marker.
-func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, spec *evSpec, same []docRef) ([]byte, error) {
+func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, spec *evSpec, same *sameAs) ([]byte, error) {
+	if same != nil && len(same.now) > 0 && !s.spilled {
+		// The common case without merging: this list was read as the same
+		// as the owner's (it shares its slice) and gained the same
+		// documents in the same order since.
+		if len(s.sorted) == len(same.old) && (len(s.sorted) == 0 || &s.sorted[0] == &same.old[0]) && slices.Equal(s.added, same.added) {
+			s.sorted, s.added, s.inAdded = same.now, nil, nil
+			return binary.AppendUvarint(rec, listSame), nil
+		}
+	}
 	if !s.spilled && s.len() <= spillAt {
 		all := s.all()
-		if same != nil && len(all) > 0 && slices.Equal(all, same) {
+		if same != nil && len(all) > 0 && slices.Equal(all, same.now) {
 			// Share the owner's list: one copy in memory too.
-			s.sorted = same
+			s.sorted = same.now
 			return binary.AppendUvarint(rec, listSame), nil
 		}
 		return appendDocRefs(rec, all), nil
@@ -329,7 +353,7 @@ func sizeWAttrs(as []wAttr) int {
 }
 
 // encodeAttrs writes the claims of owner (a node id or an edge key).
-func encodeAttrs(rec []byte, attrs []wAttr, ev *bbolt.Bucket, owner []byte, same []docRef) ([]byte, error) {
+func encodeAttrs(rec []byte, attrs []wAttr, ev *bbolt.Bucket, owner []byte, same *sameAs) ([]byte, error) {
 	rec = binary.AppendUvarint(rec, uint64(len(attrs)))
 	var err error
 	for i := range attrs {
@@ -359,20 +383,21 @@ func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 	b := make([]byte, 0, n)
 	b = append(b, recNode4, w.kind.Code())
 	owner := id[:]
+	same := ownerSame(&w.docs)
 	b, err := w.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeDocs}, nil)
 	if err != nil {
 		return nil, err
 	}
-	same := w.docs.inlineList()
+	same.now = w.docs.inlineList()
 	b = binary.AppendUvarint(b, uint64(len(w.keys)))
 	for i := range w.keys {
 		k := &w.keys[i]
 		b = appendStr(b, k.key)
-		if b, err = k.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeKey, a: k.key}, same); err != nil {
+		if b, err = k.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeKey, a: k.key}, &same); err != nil {
 			return nil, err
 		}
 	}
-	if b, err = encodeAttrs(b, w.attrs, ev, owner, same); err != nil {
+	if b, err = encodeAttrs(b, w.attrs, ev, owner, &same); err != nil {
 		return nil, err
 	}
 	b = binary.AppendUvarint(b, uint64(len(w.joins)))
@@ -382,7 +407,7 @@ func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 		for _, k := range j.keys {
 			b = appendStr(b, k)
 		}
-		if b, err = j.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeJoin, keys: j.keys}, same); err != nil {
+		if b, err = j.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeJoin, keys: j.keys}, &same); err != nil {
 			return nil, err
 		}
 	}
@@ -395,11 +420,13 @@ func (w *wEdge) encode(ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
 	b := make([]byte, 0, 1+sizeWAttrs(w.attrs)+sizeDocRefs(w.docs.len()))
 	b = append(b, recEdge4)
 	owner := key[:]
+	same := ownerSame(&w.docs)
 	b, err := w.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeDocs}, nil)
 	if err != nil {
 		return nil, err
 	}
-	return encodeAttrs(b, w.attrs, ev, owner, w.docs.inlineList())
+	same.now = w.docs.inlineList()
+	return encodeAttrs(b, w.attrs, ev, owner, &same)
 }
 
 // decodeWNode decodes node id's record (schema 3 or 4) for writing;
