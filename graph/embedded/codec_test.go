@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -551,5 +552,99 @@ func TestSchema3StoreUpgraded(t *testing.T) {
 	}
 	if want := dump(fresh); after != want {
 		t.Fatalf("upgraded store after more documents:\n%s\nwant\n%s", after, want)
+	}
+}
+
+// The write path's lists, with "same" lists shared and encoded without
+// merging, end up as graph's helpers would leave them: random documents
+// naming random subsets of a node's keys and claims, round trips through
+// the stored form at random points, lists spilling on the way.
+func TestWriteListsRandom(t *testing.T) {
+	for seed := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		db, err := bbolt.Open(filepath.Join(t.TempDir(), "w.db"), 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := []string{"k1", "k2", "k3"}
+		var want nodeRec
+		want.Kind = graph.KindPackage
+		wantKD := map[string][]string{}
+		var w wNode
+		w.kind = graph.KindPackage
+		for _, k := range keys {
+			w.addKey(k)
+		}
+		id := [16]byte{byte(seed)}
+		n := 10 + rng.IntN(120)
+		err = db.Update(func(tx *bbolt.Tx) error {
+			ev, err := tx.CreateBucket(bNodeEv)
+			if err != nil {
+				return err
+			}
+			for i := range n {
+				d := graph.SHA256Key([]byte{byte(i), byte(seed)})
+				if i > 0 && rng.IntN(8) == 0 {
+					d = graph.SHA256Key([]byte{byte(rng.IntN(i)), byte(seed)}) // a document seen before
+				}
+				var named []string
+				for _, k := range keys {
+					if rng.IntN(6) > 0 {
+						named = append(named, k)
+					}
+				}
+				claims := map[string]string{}
+				if rng.IntN(3) > 0 {
+					claims["license"] = []string{"MIT", "BSD"}[rng.IntN(2)]
+				}
+				if rng.IntN(4) > 0 {
+					claims["name"] = "numpy"
+				}
+				ref := toDocRef(d)
+				changed := false
+				for _, k := range named {
+					changed = w.addKeyDoc(k, ref) || changed
+					wantKD[k], _ = graph.AddSorted(wantKD[k], d)
+				}
+				changed = w.addJoin(named, ref) || changed
+				want.Joins, _ = graph.AddJoin(want.Joins, named, d)
+				var c bool
+				w.attrs, c = mergeAttrs(w.attrs, ref, claims)
+				changed = changed || c
+				want.Attrs, _ = graph.MergeAttrs(want.Attrs, d, claims)
+				changed = w.docs.add(ref) || changed
+				want.Docs, _ = graph.AddSorted(want.Docs, d)
+				_ = changed
+				if rng.IntN(4) == 0 {
+					v, err := w.encode(ev, id)
+					if err != nil {
+						return err
+					}
+					if w, err = decodeWNode(v, ev, id); err != nil {
+						return err
+					}
+				}
+			}
+			v, err := w.encode(ev, id)
+			if err != nil {
+				return err
+			}
+			var got nodeRec
+			if err := decodeNodeIn(v, &got, &arena{}, &spillReader{b: ev, owner: id[:]}); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				want.Keys = append(want.Keys, k)
+				want.KeyDocs = append(want.KeyDocs, graph.KeyClaim{Key: k, Docs: wantKD[k]})
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d, %d documents: write path left\n%+v\nwant\n%+v", seed, n, got, want)
+			}
+			return nil
+		})
+		_ = db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

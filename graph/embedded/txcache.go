@@ -41,6 +41,9 @@ type txCache struct {
 	// committed caches key index entries as committed (see keyCache).
 	committed *keyCache
 	kbuf      []byte
+	// Records are encoded into scratch and copied into slab (bbolt holds
+	// the values it is given until the commit writes them).
+	scratch, slab []byte
 }
 
 type nodeEntry struct {
@@ -260,6 +263,16 @@ func (c *txCache) deleteEdge(k [33]byte) {
 	e.deleted, e.dirty = true, false
 }
 
+// keep copies an encoded record into the transaction's slab.
+func (c *txCache) keep(b []byte) []byte {
+	if cap(c.slab)-len(c.slab) < len(b) {
+		c.slab = make([]byte, 0, max(len(b), 256<<10))
+	}
+	start := len(c.slab)
+	c.slab = append(c.slab, b...)
+	return c.slab[start:len(c.slab):len(c.slab)]
+}
+
 // deletePrefix deletes every key of b starting with prefix.
 func deletePrefix(b *bbolt.Bucket, prefix []byte) error {
 	var ks [][]byte
@@ -351,11 +364,11 @@ func (c *txCache) flush() error {
 	}
 	slices.SortFunc(ids, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	for _, id := range ids {
-		v, err := c.nodes[id].rec.encode(c.bNodeEv, id)
-		if err != nil {
+		var err error
+		if c.scratch, err = c.nodes[id].rec.encodeTo(c.scratch[:0], c.bNodeEv, id); err != nil {
 			return err
 		}
-		if err := c.bNodes.Put(id[:], v); err != nil {
+		if err := c.bNodes.Put(id[:], c.keep(c.scratch)); err != nil {
 			return err
 		}
 	}
@@ -367,11 +380,11 @@ func (c *txCache) flush() error {
 	}
 	slices.SortFunc(eks, func(a, b [33]byte) int { return bytes.Compare(a[:], b[:]) })
 	for _, k := range eks {
-		v, err := c.edges[k].rec.encode(c.bEdgeEv, k)
-		if err != nil {
+		var err error
+		if c.scratch, err = c.edges[k].rec.encodeTo(c.scratch[:0], c.bEdgeEv, k); err != nil {
 			return err
 		}
-		if err := c.bEdges.Put(k[:], v); err != nil {
+		if err := c.bEdges.Put(k[:], c.keep(c.scratch)); err != nil {
 			return err
 		}
 	}

@@ -149,11 +149,13 @@ type sameAs struct {
 }
 
 // ownerSame captures s (the owner's documents) before it is encoded.
+// Encoding sorts s.added in place before merging it (all), so added reads
+// sorted afterwards.
 func ownerSame(s *docSet) sameAs {
 	if s.spilled {
 		return sameAs{}
 	}
-	return sameAs{old: s.sorted, added: slices.Clone(s.added)}
+	return sameAs{old: s.sorted, added: s.added}
 }
 
 // appendTo writes the list into a record: inline while short (as listSame
@@ -165,7 +167,7 @@ func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, spec *evSpec, same *sameA
 		// The common case without merging: this list was read as the same
 		// as the owner's (it shares its slice) and gained the same
 		// documents in the same order since.
-		if len(s.sorted) == len(same.old) && (len(s.sorted) == 0 || &s.sorted[0] == &same.old[0]) && slices.Equal(s.added, same.added) {
+		if len(s.sorted) == len(same.old) && (len(s.sorted) == 0 || &s.sorted[0] == &same.old[0]) && len(s.added) == len(same.added) && sortedEqual(s.added, same.added) {
 			s.sorted, s.added, s.inAdded = same.now, nil, nil
 			return binary.AppendUvarint(rec, listSame), nil
 		}
@@ -195,6 +197,15 @@ func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, spec *evSpec, same *sameA
 	}
 	s.sorted, s.added, s.inAdded = nil, nil, nil
 	return binary.AppendUvarint(rec, 1), nil
+}
+
+// sortedEqual sorts a (entries added to a list, in place: encoding sorts
+// them anyway) and reports whether it equals b (sorted).
+func sortedEqual(a, b []docRef) bool {
+	if len(a) > 1 {
+		slices.SortFunc(a, cmpDocRef)
+	}
+	return slices.Equal(a, b)
 }
 
 // inlineList returns the list a record's later lists may be the same as:
@@ -380,7 +391,11 @@ func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 			n += binary.MaxVarintLen32 + len(k)
 		}
 	}
-	b := make([]byte, 0, n)
+	return w.encodeTo(make([]byte, 0, n), ev, id)
+}
+
+// encodeTo appends node id's record to b.
+func (w *wNode) encodeTo(b []byte, ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 	b = append(b, recNode4, w.kind.Code())
 	owner := id[:]
 	same := ownerSame(&w.docs)
@@ -414,10 +429,9 @@ func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 	return b, nil
 }
 
-// encode returns edge key's record (schema 4), putting spilled evidence
-// into ev.
-func (w *wEdge) encode(ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
-	b := make([]byte, 0, 1+sizeWAttrs(w.attrs)+sizeDocRefs(w.docs.len()))
+// encodeTo appends edge key's record (schema 4) to b, putting spilled
+// evidence into ev.
+func (w *wEdge) encodeTo(b []byte, ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
 	b = append(b, recEdge4)
 	owner := key[:]
 	same := ownerSame(&w.docs)
