@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -79,6 +80,9 @@ type Options struct {
 	NoIndexSnapshot bool
 }
 
+// initialMmap is the smallest mapping of the store file (see openStore).
+const initialMmap = 1 << 30
+
 // Store is the embedded store: graph.DB over this package's driver.
 type Store = graph.DB
 
@@ -138,7 +142,18 @@ func openStore(path string, opts Options) (*store, error) {
 	// The freelist is synced: without it bbolt rebuilds it at open by
 	// visiting every page of the file, which at a million nodes takes
 	// seconds and leaves the whole file mapped into the process.
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, FreelistType: bbolt.FreelistMapType})
+	//
+	// The file is mapped at least initialMmap bytes from the start: bbolt
+	// otherwise doubles the mapping as the file grows, and each remap
+	// copies every record the write transaction holds out of the old
+	// mapping (and waits for readers). Address space only: untouched
+	// pages of the mapping cost no memory. Not on Windows, where bbolt
+	// grows the file to the mapping's size.
+	mm := initialMmap
+	if runtime.GOOS == "windows" {
+		mm = 0
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, FreelistType: bbolt.FreelistMapType, InitialMmapSize: mm})
 	if err != nil {
 		return nil, fmt.Errorf("open graph store %q: %w", path, err)
 	}
