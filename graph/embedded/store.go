@@ -101,6 +101,9 @@ type store struct {
 	snapTxid uint64
 	// keys caches committed key index entries for the writer (writeMu).
 	keys keyCache
+	// hot holds the node records the last committed write transaction
+	// touched, decoded, as committed (writeMu; nil after a failed write).
+	hot map[[16]byte]*nodeEntry
 }
 
 var (
@@ -277,9 +280,14 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	defer s.writeMu.Unlock()
 	var d delta
 	var c *txCache
+	// The records kept from the last write are handed to this one and
+	// changed in place: unless it commits, none of them is kept.
+	hot := s.hot
+	s.hot = nil
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		d = delta{}
 		c = newTxCache(tx, &s.keys)
+		c.hot, hot = hot, nil
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
@@ -289,6 +297,7 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 		return err
 	}
 	s.keys.committedKeys(c.keys)
+	s.hot = c.keepNodes()
 	s.idx.apply(&d)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -110,6 +111,16 @@ func (s *docSet) add(d docRef) bool {
 		s.inAdded[d] = struct{}{}
 	}
 	return true
+}
+
+func (s *docSet) rebind(ev *bbolt.Bucket) {
+	if s.spilled {
+		s.b = ev
+	}
+}
+
+func (s *docSet) size() int {
+	return 64 + len(s.prefix) + int(unsafe.Sizeof(docRef{}))*(cap(s.sorted)+cap(s.added))
 }
 
 func (s *docSet) len() int {
@@ -265,6 +276,36 @@ type wNode struct {
 	attrs []wAttr
 	docs  docSet
 	joins []wJoin // sorted by id
+}
+
+// rebind points w's spilled lists at ev (a later transaction's bucket).
+func (w *wNode) rebind(ev *bbolt.Bucket) {
+	w.docs.rebind(ev)
+	for i := range w.keys {
+		w.keys[i].docs.rebind(ev)
+	}
+	for i := range w.attrs {
+		w.attrs[i].docs.rebind(ev)
+	}
+	for i := range w.joins {
+		w.joins[i].docs.rebind(ev)
+	}
+}
+
+// size estimates the memory w holds (lists shared with the owner's are
+// counted again: an upper bound).
+func (w *wNode) size() int {
+	n := 256 + w.docs.size()
+	for i := range w.keys {
+		n += 64 + len(w.keys[i].key) + w.keys[i].docs.size()
+	}
+	for i := range w.attrs {
+		n += 96 + len(w.attrs[i].name) + len(w.attrs[i].value) + w.attrs[i].docs.size()
+	}
+	for i := range w.joins {
+		n += 96 + len(w.joins[i].id) + w.joins[i].docs.size()
+	}
+	return n
 }
 
 func (w *wNode) joinIndex(id string) (int, bool) {
