@@ -223,6 +223,9 @@ func (c *txCache) keepNodes() map[[16]byte]*nodeEntry {
 			break
 		}
 		e.dirty, e.onDisk = false, true
+		// A spilled list's bucket would keep the committed transaction
+		// (its B-tree nodes and values) alive: fromHot binds the next.
+		e.rec.rebind(nil)
 		out[id] = e
 	}
 	return out
