@@ -17,22 +17,27 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// Node and edge records are stored in a compact binary form (schema 3;
-// schema 2 had no per-key evidence, schema 1 was JSON: both are refused at
-// open, see store.go):
+// Node and edge records are stored in a compact binary form (schema 4;
+// schema 3 records, read as well, put the owner's documents after the
+// other lists and have no back-references; schema 2 had no per-key
+// evidence, schema 1 was JSON: both are refused at open, see store.go):
 // decoding them is what every traversal spends its time on, and evidence
 // lists of popular packages hold thousands of document digests. Schema 1
 // stores wrote JSON; both are read (a JSON record starts with '{'), records
 // are rewritten in binary when next touched.
 //
-//	node: 0x03 kind(1) keys attrs docs joins
-//	edge: 0x02 attrs docs
+//	node: 0x04 kind(1) docs keys attrs joins   (schema 3: 0x03 kind keys attrs docs joins)
+//	edge: 0x05 docs attrs                      (schema 3: 0x02 attrs docs)
 //	keys:  uvarint n, n × (str key, docs): each key with the documents
 //	       that named it for this node (graph.Node.KeyDocs)
 //	joins: uvarint n, n × (uvarint m, m × str key, docs): key sets named
 //	       together and by which documents (graph.Node.Joins)
 //	attrs: uvarint n, n × (str name, str value, docs)
-//	docs:  uvarint 2n, n × digest; or uvarint 1: spilled (see below)
+//	docs:  uvarint 2n, n × digest; or uvarint 1: spilled (see below); or
+//	       uvarint 3: the same documents as the owner's (its docs list,
+//	       which comes first and is inline): a package every SBOM names
+//	       by the same keys with the same claims stores its list once,
+//	       not once per key and claim (schema 4)
 //	str:   uvarint len, bytes
 //	digest: 0x00 + 32 bytes for "sha256:<64 lower hex>", else 0x01 + str
 //
@@ -50,6 +55,17 @@ const recBinary = 0x02
 
 // recNode tags a node record of schema 3 (keys carry their evidence).
 const recNode = 0x03
+
+// recNode4 and recEdge4 tag the records of schema 4: the owner's documents
+// first, so the lists after them can refer to it (listSame).
+const (
+	recNode4 = 0x04
+	recEdge4 = 0x05
+)
+
+// listSame is the header of an evidence list equal to its owner's
+// documents (schema 4 records).
+const listSame = 3
 
 // spillAt is the longest evidence list kept inside its record.
 const spillAt = 64
@@ -117,7 +133,8 @@ func encodeNode(rec *nodeRec) []byte {
 		n += sizeDocs(kd.Docs)
 	}
 	b := make([]byte, 0, n)
-	b = append(b, recNode, rec.Kind.Code())
+	b = append(b, recNode4, rec.Kind.Code())
+	b = appendDocs(b, rec.Docs)
 	b = binary.AppendUvarint(b, uint64(len(rec.Keys)))
 	for _, k := range rec.Keys {
 		b = appendStr(b, k)
@@ -125,17 +142,16 @@ func encodeNode(rec *nodeRec) []byte {
 		if i, ok := slices.BinarySearchFunc(rec.KeyDocs, k, func(c graph.KeyClaim, k string) int { return strings.Compare(c.Key, k) }); ok {
 			docs = rec.KeyDocs[i].Docs
 		}
-		b = appendDocs(b, docs)
+		b = appendDocsSame(b, docs, rec.Docs)
 	}
-	b = appendAttrs(b, rec.Attrs)
-	b = appendDocs(b, rec.Docs)
+	b = appendAttrs(b, rec.Attrs, rec.Docs)
 	b = binary.AppendUvarint(b, uint64(len(rec.Joins)))
 	for _, j := range rec.Joins {
 		b = binary.AppendUvarint(b, uint64(len(j.Keys)))
 		for _, k := range j.Keys {
 			b = appendStr(b, k)
 		}
-		b = appendDocs(b, j.Docs)
+		b = appendDocsSame(b, j.Docs, rec.Docs)
 	}
 	return b
 }
@@ -143,9 +159,9 @@ func encodeNode(rec *nodeRec) []byte {
 func encodeEdge(rec *edgeRec) []byte {
 	n := 1 + sizeAttrs(rec.Attrs) + sizeDocs(rec.Docs)
 	b := make([]byte, 0, n)
-	b = append(b, recBinary)
-	b = appendAttrs(b, rec.Attrs)
-	return appendDocs(b, rec.Docs)
+	b = append(b, recEdge4)
+	b = appendDocs(b, rec.Docs)
+	return appendAttrs(b, rec.Attrs, rec.Docs)
 }
 
 func decodeNode(v []byte, rec *nodeRec) error { return decodeNodeIn(v, rec, nil, nil) }
@@ -163,12 +179,8 @@ type spillReader struct {
 	owner []byte
 }
 
-// read returns the documents of the record (attr nil) or of attr, in
-// string order.
-func (r *spillReader) read(attr *graph.Attr, a *arena) ([]string, error) {
-	return r.readPrefix(evPrefix(r.owner, attr), a)
-}
-
+// readPrefix returns the documents of the list under prefix, in string
+// order.
 func (r *spillReader) readPrefix(prefix []byte, a *arena) ([]string, error) {
 	if r.b == nil {
 		if r.tx == nil {
@@ -209,7 +221,7 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 	if len(v) > 0 && v[0] == '{' {
 		return json.Unmarshal(v, rec)
 	}
-	if len(v) < 2 || v[0] != recNode {
+	if len(v) < 2 || (v[0] != recNode && v[0] != recNode4) {
 		return errCorrupt
 	}
 	rec.Kind = graph.NodeKindFromCode(v[1])
@@ -217,6 +229,10 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 		return fmt.Errorf("%w: node kind code %d", errCorrupt, v[1])
 	}
 	d := decoder{b: v[2:], arena: a, sr: sr}
+	v4 := v[0] == recNode4
+	if v4 {
+		rec.Docs = d.ownerDocs()
+	}
 	n := d.count()
 	if n > 0 {
 		rec.Keys = d.stringList(n)
@@ -227,7 +243,9 @@ func decodeNodeIn(v []byte, rec *nodeRec, a *arena, sr *spillReader) error {
 		}
 	}
 	rec.Attrs = d.attrs()
-	rec.Docs = d.docs(nil)
+	if !v4 {
+		rec.Docs = d.docs(nil)
+	}
 	if n := d.count(); n > 0 {
 		rec.Joins = slab(a, arenaField(a, func(a *arena) *[]graph.KeyJoin { return &a.joins }), n)
 		for i := range rec.Joins {
@@ -249,12 +267,17 @@ func decodeEdgeIn(v []byte, rec *edgeRec, a *arena, sr *spillReader) error {
 	if len(v) > 0 && v[0] == '{' {
 		return json.Unmarshal(v, rec)
 	}
-	if len(v) < 1 || v[0] != recBinary {
+	if len(v) < 1 || (v[0] != recBinary && v[0] != recEdge4) {
 		return errCorrupt
 	}
 	d := decoder{b: v[1:], arena: a, sr: sr}
-	rec.Attrs = d.attrs()
-	rec.Docs = d.docs(nil)
+	if v[0] == recEdge4 {
+		rec.Docs = d.ownerDocs()
+		rec.Attrs = d.attrs()
+	} else {
+		rec.Attrs = d.attrs()
+		rec.Docs = d.docs(nil)
+	}
 	return d.done()
 }
 
@@ -287,14 +310,23 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func appendAttrs(b []byte, as []graph.Attr) []byte {
+func appendAttrs(b []byte, as []graph.Attr, owner []string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(as)))
 	for _, a := range as {
 		b = appendStr(b, a.Name)
 		b = appendStr(b, a.Value)
-		b = appendDocs(b, a.Docs)
+		b = appendDocsSame(b, a.Docs, owner)
 	}
 	return b
+}
+
+// appendDocsSame appends ds, as listSame when it equals owner (the
+// owner's documents, inline: these records never spill).
+func appendDocsSame(b []byte, ds, owner []string) []byte {
+	if len(ds) > 0 && slices.Equal(ds, owner) {
+		return binary.AppendUvarint(b, listSame)
+	}
+	return appendDocs(b, ds)
 }
 
 const sha256Prefix = "sha256:"
@@ -338,6 +370,11 @@ type decoder struct {
 	err   error
 	arena *arena
 	sr    *spillReader
+	// The owner's documents once read, for lists that are the same
+	// (listSame; schema 4): sameOK when they were inline.
+	sameOK bool
+	same   []string
+	sameW  []docRef
 }
 
 // arena hands out strings carved from shared buffers: a traversal decodes
@@ -488,35 +525,76 @@ func (d *decoder) str() string {
 	return s
 }
 
-// listLen reads an evidence list header: its length, or spilled.
-func (d *decoder) listLen() (n int, spilled bool) {
+// List forms an evidence list header gives.
+const (
+	formInline = iota
+	formSpilled
+	formSame
+)
+
+// listLen reads an evidence list header: its form, and its length when
+// inline. listSame is accepted only after the owner's inline documents
+// (one or more: an empty list is written as such).
+func (d *decoder) listLen() (n int, form int) {
 	if d.err != nil {
-		return 0, false
+		return 0, formInline
 	}
 	v, k := binary.Uvarint(d.b)
-	if k <= 0 || v > 2*maxDecodeCount || (v != 1 && v%2 == 1) || v/2 > uint64(len(d.b)) {
+	if k <= 0 || v > 2*maxDecodeCount || (v%2 == 1 && v != 1 && (v != listSame || !d.sameOK)) || v/2 > uint64(len(d.b)) {
 		d.fail()
-		return 0, false
+		return 0, formInline
 	}
 	d.b = d.b[k:]
-	if v == 1 {
-		return 0, true
+	switch v {
+	case 1:
+		return 0, formSpilled
+	case listSame:
+		return 0, formSame
 	}
-	return int(v / 2), false
+	return int(v / 2), formInline
+}
+
+// sameList returns a copy of the owner's documents (a list may be handed
+// to callers that change it).
+func (d *decoder) sameList() []string {
+	out := d.stringList(len(d.same))
+	copy(out, d.same)
+	return out
+}
+
+// ownerDocs reads the owner's documents at the head of a schema 4 record
+// and keeps them for the lists that are the same.
+func (d *decoder) ownerDocs() []string {
+	n, form := d.listLen()
+	if form == formInline {
+		out := d.docList(n)
+		d.same, d.sameOK = out, d.err == nil && n > 0
+		return out
+	}
+	return d.spilled(func() []byte { return evPrefix(d.sr.owner, nil) })
+}
+
+// spilled reads a spilled list (prefix its evidence key prefix) through
+// d.sr, or leaves it empty without one.
+func (d *decoder) spilled(prefix func() []byte) []string {
+	if d.sr == nil || d.err != nil {
+		return nil
+	}
+	out, err := d.sr.readPrefix(prefix(), d.arena)
+	if err != nil && d.err == nil {
+		d.err = err
+	}
+	return out
 }
 
 // docs reads the evidence list of the record (attr nil) or of attr.
 func (d *decoder) docs(attr *graph.Attr) []string {
-	n, spilled := d.listLen()
-	if spilled {
-		if d.sr == nil {
-			return nil
-		}
-		out, err := d.sr.read(attr, d.arena)
-		if err != nil && d.err == nil {
-			d.err = err
-		}
-		return out
+	n, form := d.listLen()
+	switch form {
+	case formSpilled:
+		return d.spilled(func() []byte { return evPrefix(d.sr.owner, attr) })
+	case formSame:
+		return d.sameList()
 	}
 	return d.docList(n)
 }
@@ -561,32 +639,24 @@ func (d *decoder) docList(n int) []string {
 
 // joinDocs reads the evidence list of one key set of a node.
 func (d *decoder) joinDocs(keys []string) []string {
-	n, spilled := d.listLen()
-	if spilled {
-		if d.sr == nil {
-			return nil
-		}
-		out, err := d.sr.readPrefix(evJoinPrefix(d.sr.owner, keys), d.arena)
-		if err != nil && d.err == nil {
-			d.err = err
-		}
-		return out
+	n, form := d.listLen()
+	switch form {
+	case formSpilled:
+		return d.spilled(func() []byte { return evJoinPrefix(d.sr.owner, keys) })
+	case formSame:
+		return d.sameList()
 	}
 	return d.docList(n)
 }
 
 // keyDocs reads the evidence list of one key of a node.
 func (d *decoder) keyDocs(key string) []string {
-	n, spilled := d.listLen()
-	if spilled {
-		if d.sr == nil {
-			return nil
-		}
-		out, err := d.sr.readPrefix(evKeyPrefix(d.sr.owner, key), d.arena)
-		if err != nil && d.err == nil {
-			d.err = err
-		}
-		return out
+	n, form := d.listLen()
+	switch form {
+	case formSpilled:
+		return d.spilled(func() []byte { return evKeyPrefix(d.sr.owner, key) })
+	case formSame:
+		return d.sameList()
 	}
 	return d.docList(n)
 }

@@ -1,12 +1,16 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,6 +43,11 @@ func TestCodecRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(got, rec) {
 			t.Fatalf("round trip:\n got %+v\nwant %+v", got, rec)
 		}
+		// Schema 3 records (written by earlier binaries) read the same.
+		var old nodeRec
+		if err := decodeNode(encodeNodeV3(&rec), &old); err != nil || !reflect.DeepEqual(old, rec) {
+			t.Fatalf("schema 3 record: %+v %v", old, err)
+		}
 		// Every truncation is an error, never a panic or a silent partial record.
 		for i := range len(raw) {
 			var part nodeRec
@@ -50,10 +59,17 @@ func TestCodecRoundTrip(t *testing.T) {
 			t.Fatalf("trailing byte: %v", err)
 		}
 	}
-	e := edgeRec{Attrs: []graph.Attr{{Name: "split", Value: "train", Docs: []string{docA}}}, Docs: []string{docA, docB}}
-	var got edgeRec
-	if err := decodeEdge(encodeEdge(&e), &got); err != nil || !reflect.DeepEqual(got, e) {
-		t.Fatalf("edge round trip: %+v %v", got, err)
+	for _, e := range []edgeRec{
+		{Attrs: []graph.Attr{{Name: "split", Value: "train", Docs: []string{docA}}}, Docs: []string{docA, docB}},
+		{Attrs: []graph.Attr{{Name: "scope", Value: "runtime", Docs: []string{docA, docB}}}, Docs: []string{docA, docB}},
+	} {
+		var got, old edgeRec
+		if err := decodeEdge(encodeEdge(&e), &got); err != nil || !reflect.DeepEqual(got, e) {
+			t.Fatalf("edge round trip: %+v %v", got, err)
+		}
+		if err := decodeEdge(encodeEdgeV3(&e), &old); err != nil || !reflect.DeepEqual(old, e) {
+			t.Fatalf("schema 3 edge: %+v %v", old, err)
+		}
 	}
 	// The binary form is what makes traversals cheap: a sha256 evidence
 	// entry is 33 bytes, not a 73-byte JSON string.
@@ -79,6 +95,13 @@ func TestDecodeRejects(t *testing.T) {
 		"bad key docs":  {recNode, 1, 1, 1, 'k', 3, 0, 0},
 		"invalid JSON":  []byte(`{"k":`),
 		"string length": {recNode, 1, 1, 5, 'k'},
+		// listSame only after the owner's inline documents, in schema 4.
+		"same in schema 3":      {recNode, 1, 1, 1, 'k', listSame, 0, 0, 0},
+		"owner docs as same":    {recNode4, 1, listSame, 0, 0, 0},
+		"same after spilled":    {recNode4, 1, 1, 1, 1, 'k', listSame, 0, 0},
+		"same after no docs":    {recNode4, 1, 0, 1, 1, 'k', listSame, 0, 0},
+		"other odd list":        {recNode4, 1, 0, 1, 1, 'k', 5, 0, 0},
+		"schema 3 tag, 4 order": {recNode, 1, 2, 0, 1, 2, 3, 1, 1, 'k', 0, 0, 0},
 	} {
 		var rec nodeRec
 		if err := decodeNode(raw, &rec); err == nil {
@@ -89,6 +112,117 @@ func TestDecodeRejects(t *testing.T) {
 	if err := decodeEdge([]byte{recBinary, 1}, &e); err == nil {
 		t.Error("truncated edge decoded")
 	}
+	if err := decodeEdge([]byte{recEdge4, listSame, 0}, &e); err == nil {
+		t.Error("edge whose documents are 'the same' decoded")
+	}
+}
+
+// Lists equal to the owner's documents are stored once: a package every
+// document names by the same keys with the same claims (the common case
+// in bulk SBOM imports) costs one list, not one per key and claim.
+func TestSameListsStoredOnce(t *testing.T) {
+	var docs []string
+	for i := range 20 {
+		docs = append(docs, graph.SHA256Key([]byte{byte(i)}))
+	}
+	slices.Sort(docs)
+	rec := nodeRec{Kind: graph.KindPackage, Keys: []string{"pkg:pypi/numpy@1.26.0", "sha256:" + strings.Repeat("0", 64)}, Docs: docs,
+		KeyDocs: []graph.KeyClaim{{Key: "pkg:pypi/numpy@1.26.0", Docs: docs}, {Key: "sha256:" + strings.Repeat("0", 64), Docs: docs[:3]}},
+		Attrs:   []graph.Attr{{Name: "license", Value: "BSD-3-Clause", Docs: docs}, {Name: "name", Value: "numpy", Docs: docs}},
+		Joins:   []graph.KeyJoin{{Keys: []string{"pkg:pypi/numpy@1.26.0", "sha256:" + strings.Repeat("0", 64)}, Docs: docs}}}
+	raw, old := encodeNode(&rec), encodeNodeV3(&rec)
+	var got nodeRec
+	if err := decodeNode(raw, &got); err != nil || !reflect.DeepEqual(got, rec) {
+		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	// Four lists equal the documents; one (3 entries) does not.
+	if want := len(old) - 4*(20*33+1) + 4; len(raw) != want {
+		t.Errorf("record is %d bytes (schema 3: %d), want %d", len(raw), len(old), want)
+	}
+	// Decoded lists do not alias each other: a caller changing one
+	// changes nothing else.
+	got.KeyDocs[0].Docs[0] = "changed"
+	if got.Docs[0] == "changed" || got.Attrs[0].Docs[0] == "changed" {
+		t.Fatal("decoded lists share storage")
+	}
+	// The write path writes the same bytes and reads both forms.
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "w.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	id := [16]byte{7}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		ev, err := tx.CreateBucket(bNodeEv)
+		if err != nil {
+			return err
+		}
+		for _, v := range [][]byte{raw, old} {
+			w, err := decodeWNode(v, ev, id)
+			if err != nil {
+				return err
+			}
+			again, err := w.encode(ev, id)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(again, raw) {
+				t.Errorf("write path re-encoded %d bytes as %d bytes, want the %d of encodeNode", len(v), len(again), len(raw))
+			}
+			// A document named by one key only: that key's list and the
+			// owner's part ways, the others stay the same.
+			d := toDocRef(graph.SHA256Key([]byte("late")))
+			w.docs.add(d)
+			w.keys[1].docs.add(d)
+			v2, err := w.encode(ev, id)
+			if err != nil {
+				return err
+			}
+			var r2 nodeRec
+			if err := decodeNode(v2, &r2); err != nil {
+				return err
+			}
+			if len(r2.Docs) != 21 || len(r2.KeyDocs[0].Docs) != 20 || len(r2.KeyDocs[1].Docs) != 4 || len(r2.Attrs[0].Docs) != 20 || len(r2.Joins[0].Docs) != 20 {
+				t.Errorf("after a partial document: docs %d, keys %d/%d, attr %d, join %d", len(r2.Docs), len(r2.KeyDocs[0].Docs), len(r2.KeyDocs[1].Docs), len(r2.Attrs[0].Docs), len(r2.Joins[0].Docs))
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// encodeNodeV3 and encodeEdgeV3 write records as schema 3 binaries did
+// (owner's documents after the other lists, every list in full).
+func encodeNodeV3(rec *nodeRec) []byte {
+	b := []byte{recNode, rec.Kind.Code()}
+	b = binary.AppendUvarint(b, uint64(len(rec.Keys)))
+	for _, k := range rec.Keys {
+		b = appendStr(b, k)
+		var docs []string
+		for _, kd := range rec.KeyDocs {
+			if kd.Key == k {
+				docs = kd.Docs
+			}
+		}
+		b = appendDocs(b, docs)
+	}
+	b = appendAttrs(b, rec.Attrs, nil)
+	b = appendDocs(b, rec.Docs)
+	b = binary.AppendUvarint(b, uint64(len(rec.Joins)))
+	for _, j := range rec.Joins {
+		b = binary.AppendUvarint(b, uint64(len(j.Keys)))
+		for _, k := range j.Keys {
+			b = appendStr(b, k)
+		}
+		b = appendDocs(b, j.Docs)
+	}
+	return b
+}
+
+func encodeEdgeV3(rec *edgeRec) []byte {
+	b := appendAttrs([]byte{recBinary}, rec.Attrs, nil)
+	return appendDocs(b, rec.Docs)
 }
 
 // Stores of schema 1 (JSON records) and 2 (no per-key evidence) are
@@ -138,13 +272,14 @@ func TestOldSchemasRefused(t *testing.T) {
 func FuzzDecodeRecord(f *testing.F) {
 	rec := nodeRec{Kind: graph.KindModel, Keys: []string{docA}, KeyDocs: []graph.KeyClaim{{Key: docA, Docs: []string{docA}}}, Attrs: []graph.Attr{{Name: "n", Value: "v", Docs: []string{docA, "x:y"}}}, Docs: []string{docA}}
 	f.Add(encodeNode(&rec))
+	f.Add(encodeNodeV3(&rec))
 	js, _ := json.Marshal(rec)
 	f.Add(js)
 	e := edgeRec{Docs: []string{docB}}
 	f.Add(encodeEdge(&e))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var n nodeRec
-		if decodeNode(raw, &n) == nil && len(raw) > 0 && raw[0] == recNode {
+		if decodeNode(raw, &n) == nil && len(raw) > 0 && (raw[0] == recNode || raw[0] == recNode4) {
 			// What decodes re-encodes to the same bytes (one canonical form),
 			// except the sha256 spellings the encoder normalises to raw form.
 			var again nodeRec
@@ -303,5 +438,213 @@ func TestSpilledEvidence(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A schema 3 store opens: its version becomes 4 (a schema 3 binary then
+// refuses it by version), its records read as before and take new
+// documents like a store that was always schema 4.
+func TestSchema3StoreUpgraded(t *testing.T) {
+	ctx := context.Background()
+	batches := func(from, to int) []*graph.Batch {
+		var bs []*graph.Batch
+		for i := from; i < to; i++ {
+			b := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte(fmt.Sprint("doc", i))), Type: "test"})
+			m := b.Node(graph.KindModel, graph.SHA256Key([]byte(fmt.Sprint("m", i%3))), "name:model"+fmt.Sprint(i%3))
+			p := b.Node(graph.KindPackage, "pkg:pypi/numpy@1.26.0")
+			b.Set(p, "license", []string{"BSD-3-Clause", "MIT"}[i%2])
+			b.Edge(m, graph.DependsOn, p, "scope", "runtime")
+			bs = append(bs, b)
+		}
+		return bs
+	}
+	dump := func(s *testStore) string {
+		t.Helper()
+		var out strings.Builder
+		for _, k := range graph.NodeKinds {
+			ns, err := s.Nodes(ctx, graph.NodeQuery{Kind: k, Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range ns {
+				es, err := s.Edges(ctx, n.ID, graph.Out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&out, "%+v\n%+v\n", n, es)
+			}
+		}
+		if err := s.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	path := filepath.Join(t.TempDir(), "g.db")
+	s, err := openTest(path, Options{NoIndexSnapshot: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyAll(ctx, batches(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	before := dump(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite every record as a schema 3 binary would have.
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		for _, r := range []struct {
+			b      []byte
+			encode func([]byte) ([]byte, error)
+		}{
+			{bNodes, func(v []byte) ([]byte, error) { var n nodeRec; err := decodeNode(v, &n); return encodeNodeV3(&n), err }},
+			{bEdges, func(v []byte) ([]byte, error) { var e edgeRec; err := decodeEdge(v, &e); return encodeEdgeV3(&e), err }},
+		} {
+			b := tx.Bucket(r.b)
+			var ks, vs [][]byte
+			if err := b.ForEach(func(k, v []byte) error {
+				old, err := r.encode(v)
+				ks, vs = append(ks, slices.Clone(k)), append(vs, old)
+				return err
+			}); err != nil {
+				return err
+			}
+			for i := range ks {
+				if err := b.Put(ks[i], vs[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Bucket(bMeta).Put([]byte("version"), []byte("3"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.Close()
+	if s, err = openTest(path, Options{NoIndexSnapshot: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(s); got != before {
+		t.Fatalf("schema 3 records read differently:\n%s\nwant\n%s", got, before)
+	}
+	if _, err := s.ApplyAll(ctx, batches(10, 20)); err != nil {
+		t.Fatal(err)
+	}
+	after := dump(s)
+	var version string
+	_ = s.drv.view(func(tx *bbolt.Tx) error { version = string(tx.Bucket(bMeta).Get([]byte("version"))); return nil })
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if version != schemaVersion {
+		t.Errorf("upgraded store has version %q", version)
+	}
+	fresh, err := openTest(filepath.Join(t.TempDir(), "fresh.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if _, err := fresh.ApplyAll(ctx, batches(0, 20)); err != nil {
+		t.Fatal(err)
+	}
+	if want := dump(fresh); after != want {
+		t.Fatalf("upgraded store after more documents:\n%s\nwant\n%s", after, want)
+	}
+}
+
+// The write path's lists, with "same" lists shared and encoded without
+// merging, end up as graph's helpers would leave them: random documents
+// naming random subsets of a node's keys and claims, round trips through
+// the stored form at random points, lists spilling on the way.
+func TestWriteListsRandom(t *testing.T) {
+	for seed := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		db, err := bbolt.Open(filepath.Join(t.TempDir(), "w.db"), 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := []string{"k1", "k2", "k3"}
+		var want nodeRec
+		want.Kind = graph.KindPackage
+		wantKD := map[string][]string{}
+		var w wNode
+		w.kind = graph.KindPackage
+		for _, k := range keys {
+			w.addKey(k)
+		}
+		id := [16]byte{byte(seed)}
+		n := 10 + rng.IntN(120)
+		err = db.Update(func(tx *bbolt.Tx) error {
+			ev, err := tx.CreateBucket(bNodeEv)
+			if err != nil {
+				return err
+			}
+			for i := range n {
+				d := graph.SHA256Key([]byte{byte(i), byte(seed)})
+				if i > 0 && rng.IntN(8) == 0 {
+					d = graph.SHA256Key([]byte{byte(rng.IntN(i)), byte(seed)}) // a document seen before
+				}
+				var named []string
+				for _, k := range keys {
+					if rng.IntN(6) > 0 {
+						named = append(named, k)
+					}
+				}
+				claims := map[string]string{}
+				if rng.IntN(3) > 0 {
+					claims["license"] = []string{"MIT", "BSD"}[rng.IntN(2)]
+				}
+				if rng.IntN(4) > 0 {
+					claims["name"] = "numpy"
+				}
+				ref := toDocRef(d)
+				changed := false
+				for _, k := range named {
+					changed = w.addKeyDoc(k, ref) || changed
+					wantKD[k], _ = graph.AddSorted(wantKD[k], d)
+				}
+				changed = w.addJoin(named, ref) || changed
+				want.Joins, _ = graph.AddJoin(want.Joins, named, d)
+				var c bool
+				w.attrs, c = mergeAttrs(w.attrs, ref, claims)
+				changed = changed || c
+				want.Attrs, _ = graph.MergeAttrs(want.Attrs, d, claims)
+				changed = w.docs.add(ref) || changed
+				want.Docs, _ = graph.AddSorted(want.Docs, d)
+				_ = changed
+				if rng.IntN(4) == 0 {
+					v, err := w.encode(ev, id)
+					if err != nil {
+						return err
+					}
+					if w, err = decodeWNode(v, ev, id); err != nil {
+						return err
+					}
+				}
+			}
+			v, err := w.encode(ev, id)
+			if err != nil {
+				return err
+			}
+			var got nodeRec
+			if err := decodeNodeIn(v, &got, &arena{}, &spillReader{b: ev, owner: id[:]}); err != nil {
+				return err
+			}
+			for _, k := range keys {
+				want.Keys = append(want.Keys, k)
+				want.KeyDocs = append(want.KeyDocs, graph.KeyClaim{Key: k, Docs: wantKD[k]})
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("seed %d, %d documents: write path left\n%+v\nwant\n%+v", seed, n, got, want)
+			}
+			return nil
+		})
+		_ = db.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func Compact(src, dst string) error {
 		if meta == nil {
 			return errors.New("not a graph store (no meta bucket)")
 		}
-		if v := string(meta.Get([]byte("version"))); v != schemaVersion && v != "1" {
+		if v := string(meta.Get([]byte("version"))); v != schemaVersion && !upgradable[v] {
 			return fmt.Errorf("graph store schema version %q, this binary reads %q", v, schemaVersion)
 		}
 		return nil
@@ -53,7 +53,7 @@ func Compact(src, dst string) error {
 	if err := out.Close(); err != nil {
 		return fmt.Errorf("compact graph store: %w", err)
 	}
-	// Open (upgrading a schema 1 source, rebuilding the index) and close
+	// Open (upgrading an older schema, rebuilding the index) and close
 	// (saving the snapshot) once here rather than at the first real open.
 	s, err := openStore(dst, Options{})
 	if err != nil {

@@ -217,7 +217,7 @@ func (m *recMem) putEdge(rec *edgeRec) uint32 {
 // one) or does not decode (reads from the file report it as before), or
 // is a schema 1 JSON record (its key evidence is not in KeyDocs' order).
 func memNodeOf(v []byte, a *arena) *nodeRec {
-	if len(v) == 0 || v[0] != recNode {
+	if len(v) == 0 || (v[0] != recNode && v[0] != recNode4) {
 		return nil
 	}
 	rec := &nodeRec{}
@@ -231,7 +231,7 @@ func memNodeOf(v []byte, a *arena) *nodeRec {
 }
 
 func memEdgeOf(v []byte, a *arena) *edgeRec {
-	if len(v) == 0 || v[0] != recBinary {
+	if len(v) == 0 || (v[0] != recBinary && v[0] != recEdge4) {
 		return nil
 	}
 	rec := &edgeRec{}

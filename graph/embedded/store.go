@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -25,9 +26,9 @@ import (
 	"github.com/modelgraph/modelgraph/graph"
 )
 
-// Bucket layout (schema version 3):
+// Bucket layout (schema version 4):
 //
-//	meta    "version" -> "3"
+//	meta    "version" -> "4"
 //	docs    digest -> JSON graph.Document
 //	nodes   id(16) -> nodeRec (binary, codec.go; keys carry their evidence)
 //	keys    key 0x00 kindcode -> id(16)
@@ -52,11 +53,19 @@ var (
 var buckets = [][]byte{bMeta, bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv, bAliases}
 
 // schemaVersion 3 stores per-key evidence in node records and merges nodes
-// whose keys a document joins (aliases bucket). Stores of versions 1 and 2
-// are refused: their nodes lack per-key evidence and may hold nodes that
-// the identity rule now merges, and neither can be reconstructed without
-// the documents. Re-ingest them into a new store.
-const schemaVersion = "3"
+// whose keys a document joins (aliases bucket); 4 writes records whose
+// owner's documents come first and whose other lists may be "the same"
+// (codec.go). A version 3 store is upgraded at open (its records read as
+// they are and are rewritten in the new form when next written; a
+// version 3 binary then refuses the store by its version instead of
+// misreading records). Stores of versions 1 and 2 are refused: their
+// nodes lack per-key evidence and may hold nodes that the identity rule
+// now merges, and neither can be reconstructed without the documents.
+// Re-ingest them into a new store.
+const schemaVersion = "4"
+
+// upgradable are the older versions openStore upgrades in place.
+var upgradable = map[string]bool{"3": true}
 
 // Options tune Open.
 type Options struct {
@@ -70,6 +79,9 @@ type Options struct {
 	// open and saves none at close (see snapshot.go).
 	NoIndexSnapshot bool
 }
+
+// initialMmap is the smallest mapping of the store file (see openStore).
+const initialMmap = 1 << 30
 
 // Store is the embedded store: graph.DB over this package's driver.
 type Store = graph.DB
@@ -89,6 +101,11 @@ type store struct {
 	snapTxid uint64
 	// fill puts the records in memory after a rebuild (recs.go).
 	fill *filler
+	// keys caches committed key index entries for the writer (writeMu).
+	keys keyCache
+	// hot holds the node records the last committed write transaction
+	// touched, decoded, as committed (writeMu; nil after a failed write).
+	hot map[[16]byte]*nodeEntry
 }
 
 var (
@@ -130,7 +147,18 @@ func openStore(path string, opts Options) (*store, error) {
 	// The freelist is synced: without it bbolt rebuilds it at open by
 	// visiting every page of the file, which at a million nodes takes
 	// seconds and leaves the whole file mapped into the process.
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, FreelistType: bbolt.FreelistMapType})
+	//
+	// The file is mapped at least initialMmap bytes from the start: bbolt
+	// otherwise doubles the mapping as the file grows, and each remap
+	// copies every record the write transaction holds out of the old
+	// mapping (and waits for readers). Address space only: untouched
+	// pages of the mapping cost no memory. Not on Windows, where bbolt
+	// grows the file to the mapping's size.
+	mm := initialMmap
+	if runtime.GOOS == "windows" {
+		mm = 0
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, FreelistType: bbolt.FreelistMapType, InitialMmapSize: mm})
 	if err != nil {
 		return nil, fmt.Errorf("open graph store %q: %w", path, err)
 	}
@@ -158,6 +186,8 @@ func openStore(path string, opts Options) (*store, error) {
 				if tx.Bucket(bNodes).Stats().KeyN > 0 {
 					return errors.New("graph store has nodes but no schema version")
 				}
+				return meta.Put([]byte("version"), []byte(schemaVersion))
+			case upgradable[string(v)]:
 				return meta.Put([]byte("version"), []byte(schemaVersion))
 			case string(v) == "1" || string(v) == "2":
 				return fmt.Errorf("graph store schema version %s predates per-key evidence and merged node identity (version %s); "+
@@ -263,9 +293,15 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	var d delta
+	var c *txCache
+	// The records kept from the last write are handed to this one and
+	// changed in place: unless it commits, none of them is kept.
+	hot := s.hot
+	s.hot = nil
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		d = delta{}
-		c := newTxCache(tx)
+		c = newTxCache(tx, &s.keys)
+		c.hot, hot = hot, nil
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
@@ -278,6 +314,8 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	s.keys.committedKeys(c.keys)
+	s.hot = c.keepNodes()
 	s.idx.apply(&d)
 	return nil
 }

@@ -35,6 +35,18 @@ type txCache struct {
 	created map[[16]byte][][33]byte
 
 	bDocs, bNodes, bKeys, bKinds, bEdges, bNodeEv, bEdgeEv, bAliases *bbolt.Bucket
+	// Lookups before flush go through one cursor per bucket (nothing is
+	// put until flush): a Bucket.Get makes a cursor each time.
+	gDocs, gNodes, gKeys, gEdges *getter
+	// committed caches key index entries as committed (see keyCache).
+	committed *keyCache
+	kbuf      []byte
+	// Records are encoded into scratch and copied into slab (bbolt holds
+	// the values it is given until the commit writes them).
+	scratch, slab []byte
+	// hot holds node records as the last committed transaction left them
+	// (see keepNodes); an entry moves to nodes when first used.
+	hot map[[16]byte]*nodeEntry
 }
 
 type nodeEntry struct {
@@ -62,13 +74,13 @@ type edgeEntry struct {
 // smaller file, fewer pages per lookup and less of the file mapped.
 const fillPercent = 0.9
 
-func newTxCache(tx *bbolt.Tx) *txCache {
+func newTxCache(tx *bbolt.Tx, committed *keyCache) *txCache {
 	for _, name := range buckets {
 		if b := tx.Bucket(name); b != nil {
 			b.FillPercent = fillPercent
 		}
 	}
-	return &txCache{
+	c := &txCache{
 		tx:    tx,
 		docs:  map[string][]byte{},
 		nodes: map[[16]byte]*nodeEntry{},
@@ -87,6 +99,43 @@ func newTxCache(tx *bbolt.Tx) *txCache {
 
 		bNodeEv: tx.Bucket(bNodeEv),
 		bEdgeEv: tx.Bucket(bEdgeEv),
+
+		committed: committed,
+	}
+	c.gDocs, c.gNodes = &getter{c: c.bDocs.Cursor()}, &getter{c: c.bNodes.Cursor()}
+	c.gKeys, c.gEdges = &getter{c: c.bKeys.Cursor()}, &getter{c: c.bEdges.Cursor()}
+	return c
+}
+
+// keyCache holds key index entries (keyIndexKey -> node id) as committed,
+// across write transactions: bulk imports name the same packages again and
+// again, and each lookup in the keys bucket is a B-tree search over long
+// purl strings. Entries come from the bucket before the transaction's own
+// puts (which flush writes at the end), or from a committed transaction's
+// puts, so they are always the committed state; keys are never deleted
+// (a merge re-points them, through a put). Bounded: it starts over when
+// full.
+type keyCache struct {
+	m map[string][16]byte
+}
+
+// maxKeyCache bounds the key cache (~10 MiB with purl-sized keys).
+const maxKeyCache = 1 << 16
+
+func (k *keyCache) put(key string, id [16]byte) {
+	if len(k.m) >= maxKeyCache {
+		k.m = nil
+	}
+	if k.m == nil {
+		k.m = make(map[string][16]byte)
+	}
+	k.m[key] = id
+}
+
+// committedKeys records the puts of a transaction that committed.
+func (k *keyCache) committedKeys(keys map[string][16]byte) {
+	for key, id := range keys {
+		k.put(key, id)
 	}
 }
 
@@ -94,19 +143,25 @@ func (c *txCache) hasDoc(digest string) bool {
 	if _, ok := c.docs[digest]; ok {
 		return true
 	}
-	return c.bDocs.Get([]byte(digest)) != nil
+	c.kbuf = append(c.kbuf[:0], digest...)
+	return c.gDocs.get(c.kbuf) != nil
 }
 
 func (c *txCache) putDoc(digest string, raw []byte) { c.docs[digest] = raw }
 
 // key returns the node owning key k of kind code kc.
 func (c *txCache) key(k string, kc uint8) ([16]byte, bool) {
-	ik := keyIndexKey(k, kc)
-	if id, ok := c.keys[string(ik)]; ok {
+	c.kbuf = append(append(c.kbuf[:0], k...), 0, kc)
+	if id, ok := c.keys[string(c.kbuf)]; ok {
 		return id, true
 	}
-	if v := c.bKeys.Get(ik); v != nil {
-		return [16]byte(v), true
+	if id, ok := c.committed.m[string(c.kbuf)]; ok {
+		return id, true
+	}
+	if v := c.gKeys.get(c.kbuf); len(v) == 16 {
+		id := [16]byte(v)
+		c.committed.put(string(c.kbuf), id)
+		return id, true
 	}
 	return [16]byte{}, false
 }
@@ -119,9 +174,12 @@ func (c *txCache) putKey(k string, kc uint8, id [16]byte) {
 // such node.
 func (c *txCache) node(id [16]byte) (*wNode, error) {
 	e, ok := c.nodes[id]
+	if !ok && c.fromHot(id) {
+		e, ok = c.nodes[id], true
+	}
 	if !ok {
 		e = &nodeEntry{}
-		if v := c.bNodes.Get(id[:]); v != nil {
+		if v := c.gNodes.get(id[:]); v != nil {
 			var err error
 			if e.rec, err = decodeWNode(v, c.bNodeEv, id); err != nil {
 				return nil, err
@@ -136,8 +194,50 @@ func (c *txCache) node(id [16]byte) (*wNode, error) {
 	return &e.rec, nil
 }
 
+// fromHot moves id's record from the last transaction's into this one's,
+// its spilled lists reading this transaction's evidence bucket.
+func (c *txCache) fromHot(id [16]byte) bool {
+	e, ok := c.hot[id]
+	if !ok {
+		return false
+	}
+	delete(c.hot, id)
+	e.rec.rebind(c.bNodeEv)
+	c.nodes[id] = e
+	return true
+}
+
+// maxHotBytes bounds the records kept between transactions (estimated
+// from their lists; a transaction holds them all while it runs anyway).
+const maxHotBytes = 16 << 20
+
+// keepNodes returns the records of the nodes this transaction read or
+// wrote, as committed, for the next transaction (call after a successful
+// commit): bulk imports touch the same packages group after group, and
+// looking up and decoding their records again cost the writer ~4%
+// (BenchmarkWriteRepeatedSBOMs). Up to maxHotBytes of them.
+func (c *txCache) keepNodes() map[[16]byte]*nodeEntry {
+	out := make(map[[16]byte]*nodeEntry, len(c.nodes))
+	budget := maxHotBytes
+	for id, e := range c.nodes {
+		if !e.present || e.deleted {
+			continue
+		}
+		if budget -= e.rec.size(); budget < 0 {
+			break
+		}
+		e.dirty, e.onDisk = false, true
+		// A spilled list's bucket would keep the committed transaction
+		// (its B-tree nodes and values) alive: fromHot binds the next.
+		e.rec.rebind(nil)
+		out[id] = e
+	}
+	return out
+}
+
 // newNode creates the record of a node that node reported missing.
 func (c *txCache) newNode(id [16]byte, kind graph.NodeKind) *wNode {
+	c.fromHot(id)
 	e := c.nodes[id]
 	if e == nil {
 		e = &nodeEntry{}
@@ -190,7 +290,7 @@ func (c *txCache) edge(k [33]byte) (rec *wEdge, created bool, err error) {
 		return &e.rec, false, nil
 	}
 	e := &edgeEntry{}
-	if v := c.bEdges.Get(k[:]); v != nil {
+	if v := c.gEdges.get(k[:]); v != nil {
 		if e.rec, err = decodeWEdge(v, c.bEdgeEv, k); err != nil {
 			return nil, false, err
 		}
@@ -213,6 +313,16 @@ func (c *txCache) dirtyEdge(k [33]byte) { c.edges[k].dirty = true }
 func (c *txCache) deleteEdge(k [33]byte) {
 	e := c.edges[k]
 	e.deleted, e.dirty = true, false
+}
+
+// keep copies an encoded record into the transaction's slab.
+func (c *txCache) keep(b []byte) []byte {
+	if cap(c.slab)-len(c.slab) < len(b) {
+		c.slab = make([]byte, 0, max(len(b), 256<<10))
+	}
+	start := len(c.slab)
+	c.slab = append(c.slab, b...)
+	return c.slab[start:len(c.slab):len(c.slab)]
 }
 
 // deletePrefix deletes every key of b starting with prefix.
@@ -306,10 +416,11 @@ func (c *txCache) flush() error {
 	}
 	slices.SortFunc(ids, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
 	for _, id := range ids {
-		v, err := c.nodes[id].rec.encode(c.bNodeEv, id)
-		if err != nil {
+		var err error
+		if c.scratch, err = c.nodes[id].rec.encodeTo(c.scratch[:0], c.bNodeEv, id); err != nil {
 			return err
 		}
+		v := c.keep(c.scratch)
 		if err := c.bNodes.Put(id[:], v); err != nil {
 			return err
 		}
@@ -323,10 +434,11 @@ func (c *txCache) flush() error {
 	}
 	slices.SortFunc(eks, func(a, b [33]byte) int { return bytes.Compare(a[:], b[:]) })
 	for _, k := range eks {
-		v, err := c.edges[k].rec.encode(c.bEdgeEv, k)
-		if err != nil {
+		var err error
+		if c.scratch, err = c.edges[k].rec.encodeTo(c.scratch[:0], c.bEdgeEv, k); err != nil {
 			return err
 		}
+		v := c.keep(c.scratch)
 		if err := c.bEdges.Put(k[:], v); err != nil {
 			return err
 		}

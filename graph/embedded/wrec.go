@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -112,6 +113,16 @@ func (s *docSet) add(d docRef) bool {
 	return true
 }
 
+func (s *docSet) rebind(ev *bbolt.Bucket) {
+	if s.spilled {
+		s.b = ev
+	}
+}
+
+func (s *docSet) size() int {
+	return 64 + len(s.prefix) + int(unsafe.Sizeof(docRef{}))*(cap(s.sorted)+cap(s.added))
+}
+
 func (s *docSet) len() int {
 	if s.spilled {
 		return 0 // only the marker is stored
@@ -119,19 +130,75 @@ func (s *docSet) len() int {
 	return len(s.sorted) + len(s.added)
 }
 
-// appendTo writes the list into a record: inline while short; otherwise
-// its new entries go to the evidence bucket b under prefix (all of them
+// evSpec names an evidence list of an owner; its key prefix in the
+// evidence bucket is computed only for a list that spills (two SHA-256
+// sums for a key or claim list: most lists never need it).
+type evSpec struct {
+	owner []byte // node id (16) or edge key (33)
+	scope byte
+	a, b  string   // scopeAttr: name, value; scopeKey: the key
+	keys  []string // scopeJoin: the key set
+}
+
+func (e *evSpec) prefix() []byte {
+	switch e.scope {
+	case scopeAttr:
+		return evPrefix(e.owner, &graph.Attr{Name: e.a, Value: e.b})
+	case scopeKey:
+		return evKeyPrefix(e.owner, e.a)
+	case scopeJoin:
+		return evJoinPrefix(e.owner, e.keys)
+	}
+	return evPrefix(e.owner, nil)
+}
+
+// sameAs is what a record's later lists compare with: its owner's
+// documents as encoded (now, inline) and as they were before this
+// transaction's additions (old, added).
+type sameAs struct {
+	now, old, added []docRef
+}
+
+// ownerSame captures s (the owner's documents) before it is encoded.
+// Encoding sorts s.added in place before merging it (all), so added reads
+// sorted afterwards.
+func ownerSame(s *docSet) sameAs {
+	if s.spilled {
+		return sameAs{}
+	}
+	return sameAs{old: s.sorted, added: s.added}
+}
+
+// appendTo writes the list into a record: inline while short (as listSame
+// when it equals same.now, the owner's inline documents); otherwise its
+// new entries go to the evidence bucket b under spec's prefix (all of them
 // when it spills now) and the record holds the marker.
-func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, prefix []byte) ([]byte, error) {
+func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, spec *evSpec, same *sameAs) ([]byte, error) {
+	if same != nil && len(same.now) > 0 && !s.spilled {
+		// The common case without merging: this list was read as the same
+		// as the owner's (it shares its slice) and gained the same
+		// documents in the same order since.
+		if len(s.sorted) == len(same.old) && (len(s.sorted) == 0 || &s.sorted[0] == &same.old[0]) && len(s.added) == len(same.added) && sortedEqual(s.added, same.added) {
+			s.sorted, s.added, s.inAdded = same.now, nil, nil
+			return binary.AppendUvarint(rec, listSame), nil
+		}
+	}
 	if !s.spilled && s.len() <= spillAt {
-		return appendDocRefs(rec, s.all()), nil
+		all := s.all()
+		if same != nil && len(all) > 0 && slices.Equal(all, same.now) {
+			// Share the owner's list: one copy in memory too.
+			s.sorted = same.now
+			return binary.AppendUvarint(rec, listSame), nil
+		}
+		return appendDocRefs(rec, all), nil
 	}
 	var put []docRef
+	var prefix []byte
 	if s.spilled {
 		slices.SortFunc(s.added, cmpDocRef)
-		put = s.added
+		put, prefix = s.added, s.prefix
 	} else {
-		put = s.all()
+		put, prefix = s.all(), spec.prefix()
 		s.spilled, s.b, s.prefix = true, b, prefix
 	}
 	for _, d := range put {
@@ -141,6 +208,24 @@ func (s *docSet) appendTo(rec []byte, b *bbolt.Bucket, prefix []byte) ([]byte, e
 	}
 	s.sorted, s.added, s.inAdded = nil, nil, nil
 	return binary.AppendUvarint(rec, 1), nil
+}
+
+// sortedEqual sorts a (entries added to a list, in place: encoding sorts
+// them anyway) and reports whether it equals b (sorted).
+func sortedEqual(a, b []docRef) bool {
+	if len(a) > 1 {
+		slices.SortFunc(a, cmpDocRef)
+	}
+	return slices.Equal(a, b)
+}
+
+// inlineList returns the list a record's later lists may be the same as:
+// s's, when it is inline (call after appendTo), else nil.
+func (s *docSet) inlineList() []docRef {
+	if s.spilled || len(s.sorted) == 0 {
+		return nil
+	}
+	return s.sorted
 }
 
 // all returns the merged, sorted list (and keeps it merged).
@@ -191,6 +276,36 @@ type wNode struct {
 	attrs []wAttr
 	docs  docSet
 	joins []wJoin // sorted by id
+}
+
+// rebind points w's spilled lists at ev (a later transaction's bucket).
+func (w *wNode) rebind(ev *bbolt.Bucket) {
+	w.docs.rebind(ev)
+	for i := range w.keys {
+		w.keys[i].docs.rebind(ev)
+	}
+	for i := range w.attrs {
+		w.attrs[i].docs.rebind(ev)
+	}
+	for i := range w.joins {
+		w.joins[i].docs.rebind(ev)
+	}
+}
+
+// size estimates the memory w holds (lists shared with the owner's are
+// counted again: an upper bound).
+func (w *wNode) size() int {
+	n := 256 + w.docs.size()
+	for i := range w.keys {
+		n += 64 + len(w.keys[i].key) + w.keys[i].docs.size()
+	}
+	for i := range w.attrs {
+		n += 96 + len(w.attrs[i].name) + len(w.attrs[i].value) + w.attrs[i].docs.size()
+	}
+	for i := range w.joins {
+		n += 96 + len(w.joins[i].id) + w.joins[i].docs.size()
+	}
+	return n
 }
 
 func (w *wNode) joinIndex(id string) (int, bool) {
@@ -277,6 +392,8 @@ func appendDocRefs(b []byte, ds []docRef) []byte {
 	return b
 }
 
+// sizeDocRefs bounds the encoded size of an inline list of n entries
+// (digests that are not sha256 may be longer: append grows then).
 func sizeDocRefs(n int) int { return binary.MaxVarintLen32 + n*33 }
 
 func sizeWAttrs(as []wAttr) int {
@@ -287,40 +404,56 @@ func sizeWAttrs(as []wAttr) int {
 	return n
 }
 
-// encodeBody writes attrs and docs of owner (a node id or an edge key).
-func encodeBody(rec []byte, attrs []wAttr, docs *docSet, ev *bbolt.Bucket, owner []byte) ([]byte, error) {
+// encodeAttrs writes the claims of owner (a node id or an edge key).
+func encodeAttrs(rec []byte, attrs []wAttr, ev *bbolt.Bucket, owner []byte, same *sameAs) ([]byte, error) {
 	rec = binary.AppendUvarint(rec, uint64(len(attrs)))
 	var err error
 	for i := range attrs {
 		a := &attrs[i]
 		rec = appendStr(rec, a.name)
 		rec = appendStr(rec, a.value)
-		if rec, err = a.docs.appendTo(rec, ev, evPrefix(owner, &graph.Attr{Name: a.name, Value: a.value})); err != nil {
+		if rec, err = a.docs.appendTo(rec, ev, &evSpec{owner: owner, scope: scopeAttr, a: a.name, b: a.value}, same); err != nil {
 			return nil, err
 		}
 	}
-	return docs.appendTo(rec, ev, evPrefix(owner, nil))
+	return rec, nil
 }
 
-// encode returns node id's record, putting spilled evidence into ev.
+// encode returns node id's record (schema 4), putting spilled evidence
+// into ev.
 func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
-	n := 2 + sizeWAttrs(w.attrs) + sizeDocRefs(w.docs.len()) + binary.MaxVarintLen32
+	n := 2 + sizeWAttrs(w.attrs) + sizeDocRefs(w.docs.len()) + 2*binary.MaxVarintLen32
 	for i := range w.keys {
 		n += binary.MaxVarintLen32 + len(w.keys[i].key) + sizeDocRefs(w.keys[i].docs.len())
 	}
-	b := make([]byte, 0, n)
-	b = append(b, recNode, w.kind.Code())
+	for i := range w.joins {
+		n += binary.MaxVarintLen32 + sizeDocRefs(w.joins[i].docs.len())
+		for _, k := range w.joins[i].keys {
+			n += binary.MaxVarintLen32 + len(k)
+		}
+	}
+	return w.encodeTo(make([]byte, 0, n), ev, id)
+}
+
+// encodeTo appends node id's record to b.
+func (w *wNode) encodeTo(b []byte, ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
+	b = append(b, recNode4, w.kind.Code())
+	owner := id[:]
+	same := ownerSame(&w.docs)
+	b, err := w.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeDocs}, nil)
+	if err != nil {
+		return nil, err
+	}
+	same.now = w.docs.inlineList()
 	b = binary.AppendUvarint(b, uint64(len(w.keys)))
-	var err error
 	for i := range w.keys {
 		k := &w.keys[i]
 		b = appendStr(b, k.key)
-		if b, err = k.docs.appendTo(b, ev, evKeyPrefix(id[:], k.key)); err != nil {
+		if b, err = k.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeKey, a: k.key}, &same); err != nil {
 			return nil, err
 		}
 	}
-	b, err = encodeBody(b, w.attrs, &w.docs, ev, id[:])
-	if err != nil {
+	if b, err = encodeAttrs(b, w.attrs, ev, owner, &same); err != nil {
 		return nil, err
 	}
 	b = binary.AppendUvarint(b, uint64(len(w.joins)))
@@ -330,24 +463,31 @@ func (w *wNode) encode(ev *bbolt.Bucket, id [16]byte) ([]byte, error) {
 		for _, k := range j.keys {
 			b = appendStr(b, k)
 		}
-		if b, err = j.docs.appendTo(b, ev, evJoinPrefix(id[:], j.keys)); err != nil {
+		if b, err = j.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeJoin, keys: j.keys}, &same); err != nil {
 			return nil, err
 		}
 	}
 	return b, nil
 }
 
-// encode returns edge key's record, putting spilled evidence into ev.
-func (w *wEdge) encode(ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
-	b := make([]byte, 0, 1+sizeWAttrs(w.attrs)+sizeDocRefs(w.docs.len()))
-	b = append(b, recBinary)
-	return encodeBody(b, w.attrs, &w.docs, ev, key[:])
+// encodeTo appends edge key's record (schema 4) to b, putting spilled
+// evidence into ev.
+func (w *wEdge) encodeTo(b []byte, ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
+	b = append(b, recEdge4)
+	owner := key[:]
+	same := ownerSame(&w.docs)
+	b, err := w.docs.appendTo(b, ev, &evSpec{owner: owner, scope: scopeDocs}, nil)
+	if err != nil {
+		return nil, err
+	}
+	same.now = w.docs.inlineList()
+	return encodeAttrs(b, w.attrs, ev, owner, &same)
 }
 
-// decodeWNode decodes node id's record for writing; spilled lists refer to
-// ev.
+// decodeWNode decodes node id's record (schema 3 or 4) for writing;
+// spilled lists refer to ev.
 func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
-	if len(v) < 2 || v[0] != recNode {
+	if len(v) < 2 || (v[0] != recNode && v[0] != recNode4) {
 		return wNode{}, errCorrupt
 	}
 	w := wNode{kind: graph.NodeKindFromCode(v[1])}
@@ -355,15 +495,22 @@ func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
 		return wNode{}, errCorrupt
 	}
 	d := decoder{b: v[2:]}
+	owner := id[:]
+	v4 := v[0] == recNode4
+	if v4 {
+		w.docs = d.ownerDocSet(ev, owner)
+	}
 	if n := d.count(); n > 0 {
 		w.keys = make([]wKey, n)
 		for i := range w.keys {
 			w.keys[i].key = d.str()
-			w.keys[i].docs = d.docSet(ev, evKeyPrefix(id[:], w.keys[i].key))
+			w.keys[i].docs = d.docSet(ev, &evSpec{owner: owner, scope: scopeKey, a: w.keys[i].key})
 		}
 	}
-	w.attrs = d.wattrs(ev, id[:])
-	w.docs = d.docSet(ev, evPrefix(id[:], nil))
+	w.attrs = d.wattrs(ev, owner)
+	if !v4 {
+		w.docs = d.docSet(ev, &evSpec{owner: owner, scope: scopeDocs})
+	}
 	if n := d.count(); n > 0 {
 		w.joins = make([]wJoin, n)
 		for i := range w.joins {
@@ -375,7 +522,7 @@ func decodeWNode(v []byte, ev *bbolt.Bucket, id [16]byte) (wNode, error) {
 			for j := range ks {
 				ks[j] = d.str()
 			}
-			w.joins[i] = wJoin{keys: ks, id: graph.JoinID(ks), docs: d.docSet(ev, evJoinPrefix(id[:], ks))}
+			w.joins[i] = wJoin{keys: ks, id: graph.JoinID(ks), docs: d.docSet(ev, &evSpec{owner: owner, scope: scopeJoin, keys: ks})}
 		}
 	}
 	return w, d.done()
@@ -390,12 +537,18 @@ func decodeWEdge(v []byte, ev *bbolt.Bucket, key [33]byte) (wEdge, error) {
 		}
 		return wEdge{attrs: toWAttrs(rec.Attrs), docs: toDocSet(rec.Docs)}, nil
 	}
-	if len(v) < 1 || v[0] != recBinary {
+	if len(v) < 1 || (v[0] != recBinary && v[0] != recEdge4) {
 		return wEdge{}, errCorrupt
 	}
 	d := decoder{b: v[1:]}
-	w := wEdge{attrs: d.wattrs(ev, key[:])}
-	w.docs = d.docSet(ev, evPrefix(key[:], nil))
+	var w wEdge
+	if v[0] == recEdge4 {
+		w.docs = d.ownerDocSet(ev, key[:])
+		w.attrs = d.wattrs(ev, key[:])
+	} else {
+		w.attrs = d.wattrs(ev, key[:])
+		w.docs = d.docSet(ev, &evSpec{owner: key[:], scope: scopeDocs})
+	}
 	return w, d.done()
 }
 
@@ -489,11 +642,17 @@ func toWAttrs(as []graph.Attr) []wAttr {
 	return out
 }
 
-// docSet reads an evidence list for writing.
-func (d *decoder) docSet(ev *bbolt.Bucket, prefix []byte) docSet {
-	n, spilled := d.listLen()
-	if spilled {
-		return docSet{spilled: true, b: ev, prefix: prefix}
+// docSet reads an evidence list for writing (spec names it in the
+// evidence bucket ev, used only when it is spilled). A list that is the
+// same as the owner's shares its slice: nothing changes a docSet's sorted
+// slice in place.
+func (d *decoder) docSet(ev *bbolt.Bucket, spec *evSpec) docSet {
+	n, form := d.listLen()
+	switch form {
+	case formSpilled:
+		return docSet{spilled: true, b: ev, prefix: spec.prefix()}
+	case formSame:
+		return docSet{sorted: d.sameW}
 	}
 	if n == 0 || d.err != nil {
 		return docSet{}
@@ -524,6 +683,16 @@ func (d *decoder) docSet(ev *bbolt.Bucket, prefix []byte) docSet {
 	return docSet{sorted: out}
 }
 
+// ownerDocSet reads the owner's documents at the head of a schema 4
+// record, for writing, and keeps them for the lists that are the same.
+func (d *decoder) ownerDocSet(ev *bbolt.Bucket, owner []byte) docSet {
+	s := d.docSet(ev, &evSpec{owner: owner, scope: scopeDocs})
+	if !s.spilled && d.err == nil && len(s.sorted) > 0 {
+		d.sameW, d.sameOK = s.sorted, true
+	}
+	return s
+}
+
 func (d *decoder) wattrs(ev *bbolt.Bucket, owner []byte) []wAttr {
 	n := d.count()
 	if n == 0 {
@@ -533,7 +702,7 @@ func (d *decoder) wattrs(ev *bbolt.Bucket, owner []byte) []wAttr {
 	for i := range out {
 		out[i].name = d.str()
 		out[i].value = d.str()
-		out[i].docs = d.docSet(ev, evPrefix(owner, &graph.Attr{Name: out[i].name, Value: out[i].value}))
+		out[i].docs = d.docSet(ev, &evSpec{owner: owner, scope: scopeAttr, a: out[i].name, b: out[i].value})
 	}
 	if d.err != nil {
 		return nil

@@ -1,0 +1,77 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modelgraph/modelgraph/graph"
+)
+
+// The writer keeps the records a committed write touched for the next
+// one (txCache.keepNodes); a write that fails changes records in place
+// before failing, and none of that may survive into the next write.
+func TestFailedWriteKeepsNoRecords(t *testing.T) {
+	ctx := context.Background()
+	doc := func(name, license string, model string) *graph.Batch {
+		b := graph.NewBatch(graph.Document{Digest: graph.SHA256Key([]byte(name)), Type: "test"})
+		p := b.Node(graph.KindPackage, "pkg:pypi/numpy@1.26.0")
+		b.Set(p, "license", license)
+		m := b.Node(graph.KindModel, graph.SHA256Key([]byte(model)))
+		b.Edge(m, graph.DependsOn, p)
+		return b
+	}
+	dump := func(s *testStore) string {
+		t.Helper()
+		var out strings.Builder
+		for _, k := range graph.NodeKinds {
+			ns, err := s.Nodes(ctx, graph.NodeQuery{Kind: k, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range ns {
+				es, err := s.Edges(ctx, n.ID, graph.Out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(&out, "%+v\n%+v\n", n, es)
+			}
+		}
+		if err := s.Check(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	s, err := openTest(filepath.Join(t.TempDir(), "g.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Apply(ctx, doc("a", "MIT", "m1")); err != nil {
+		t.Fatal(err)
+	}
+	// numpy's record (kept from the first write) gains b's document and
+	// claim, then the write fails.
+	if _, err := s.Apply(graph.WithFault(ctx, 2), doc("b", "BSD", "m2")); !errors.Is(err, graph.ErrInjectedFault) {
+		t.Fatalf("faulted write: %v", err)
+	}
+	if _, err := s.Apply(ctx, doc("c", "MIT", "m3")); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := openTest(filepath.Join(t.TempDir(), "fresh.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	for _, name := range []string{"a", "c"} {
+		if _, err := fresh.Apply(ctx, doc(name, "MIT", map[string]string{"a": "m1", "c": "m3"}[name])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := dump(s), dump(fresh); got != want {
+		t.Fatalf("after a failed write:\n%s\nwant\n%s", got, want)
+	}
+}
