@@ -53,11 +53,13 @@ func TestPlansUseIndexes(t *testing.T) {
 		params map[string]any
 		want   string // an operator the plan must contain
 	}{
-		"stored docs":   {qStoredDocs, map[string]any{"ds": []string{"d"}}, "NodeUniqueIndexSeek"},
-		"key owners":    {qKeyOwners, map[string]any{"ks": []string{"Model/name:x"}}, "NodeUniqueIndexSeek"},
-		"create docs":   {qCreateDocs, map[string]any{"rows": rows}, "Create"},
+		"lock docs":     {qLockDocs, map[string]any{"ds": []string{"d"}}, "NodeUniqueIndexSeek"},
+		"lock keys":     {qLockKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
+		"lock nodes":    {qLockNodes, map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
+		"lock peers":    {qLockPeers, map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
+		"fill docs":     {qFillDocs, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
+		"drop keys":     {qDropKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"update nodes":  {qUpdateNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
-		"create keys":   {qCreateKeys, map[string]any{"rows": rows}, "Create"},
 		"move keys":     {qMoveKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"delete nodes":  {qDeleteNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"set aliases":   {qSetAliases, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},

@@ -15,8 +15,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -68,6 +70,13 @@ type Store struct {
 
 	mu     sync.RWMutex
 	closed bool
+
+	// Write transaction counters (tests and measurements): commits;
+	// attempts the driver ran again after a transient error (deadlocks
+	// between writers locking in different orders); attempts retried
+	// after a uniqueness constraint violation (none expected: the locks
+	// make concurrent creates of one key, document or node wait).
+	commits, retries, constraintRetries atomic.Int64
 }
 
 var (
@@ -218,19 +227,31 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.backfillSearchText(ctx); err != nil { // fulltext.go
 		return err
 	}
-	_, err = sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
+	return s.ensureMeta(ctx)
+}
+
+// ensureMeta creates the (:ModelgraphMeta) node if missing and checks the
+// schema version.
+func (s *Store) ensureMeta(ctx context.Context) error {
+	sess := s.session(ctx, driver.AccessModeWrite)
+	defer sess.Close(ctx)
+	_, err := sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
 		return nil, lockWriter(ctx, tx)
 	})
 	return err
 }
 
-// lockWriter takes the writer lock: an exclusive lock on the one
-// (:ModelgraphMeta) node, held until the transaction ends. Every write
-// transaction starts with it, so writers run one at a time across every
-// process sharing the database and each sees the graph exactly as the
-// previous one left it, which the key resolution and the read-modify-write
-// of evidence lists need (Neo4j isolation is read committed). It also checks
-// the schema version.
+// globalLock: MODELGRAPH_NEO4J_GLOBAL_LOCK set makes every write
+// transaction take the meta lock first, as before per-entity locking
+// (write.go), so writers run one at a time. A measuring aid only (old
+// against new on one binary); the per-entity locks are taken either way.
+var globalLock = os.Getenv("MODELGRAPH_NEO4J_GLOBAL_LOCK") != ""
+
+// lockWriter takes the meta lock: an exclusive lock on the one
+// (:ModelgraphMeta) node, held until the transaction ends, and checks the
+// schema version. Open and the search-text backfill take it (one at a
+// time); write transactions do not (they lock what they touch, see
+// source in write.go) unless MODELGRAPH_NEO4J_GLOBAL_LOCK is set.
 func lockWriter(ctx context.Context, tx driver.ManagedTransaction) error {
 	recs, err := run(ctx, tx, `MERGE (m:ModelgraphMeta {name: 'modelgraph'})
 ON CREATE SET m.schema = $schema
@@ -347,7 +368,7 @@ func (s *Store) reset(ctx context.Context) error {
 			return fmt.Errorf("neo4j: reset: %w", err)
 		}
 		if n.(int64) == 0 {
-			return nil
+			return s.ensureMeta(ctx)
 		}
 	}
 }
@@ -388,6 +409,7 @@ RETURN k.k LIMIT 10`},
 OPTIONAL MATCH (k:Key {k: n.kind + '/' + key})
 WITH n, key, k WHERE k IS NULL OR k.node <> n.id
 RETURN n.id + ' ' + key LIMIT 10`},
+	{"document record without its JSON (a write lock left behind)", `MATCH (d:DocRecord) WHERE d.json IS NULL RETURN d.digest LIMIT 10`},
 	{"node without its kind label", `MATCH (n:Node) WHERE NOT n.kind IN labels(n) RETURN n.id LIMIT 10`},
 	{"two edges of one kind between the same nodes", `MATCH (a:Node)-[r]->(b:Node)
 WITH a, type(r) AS t, b, count(*) AS c WHERE c > 1
