@@ -91,5 +91,5 @@ func (t *planTx) Stored(digests []string) (map[string]bool, error) {
 
 // Put implements graph.PlanTx.
 func (t *planTx) Put(ctx context.Context, p graph.Plan) error {
-	return write(ctx, t.tx, p, t.freshKeys)
+	return write(ctx, t.tx, p, t.source)
 }

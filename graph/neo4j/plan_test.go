@@ -47,7 +47,7 @@ func TestPlansUseIndexes(t *testing.T) {
 	}
 	defer s.Close()
 	id := string(graph.NewNodeID(graph.KindModel, "name:plan-test-never-stored"))
-	rows := []map[string]any{{"id": id, "f": id, "t": id, "keys": []string{"name:x"}, "attrs": "[]", "docs": []string{"d"}, "keyDocs": "[]", "joins": "[]", "k": "Model/name:x", "kind": "Model", "key": "name:x", "node": id, "digest": "d", "json": "{}", "from": id, "to": id}}
+	rows := []map[string]any{{"id": id, "f": id, "t": id, "keys": []string{"name:x"}, "attrs": "[]", "docs": []string{"d"}, "keyDocs": "[]", "joins": "[]", "k": "Model/name:x", "kind": "Model", "key": "name:x", "node": id, "digest": "d", "json": "{}", "from": id, "to": id, "fe": "4:00000000-0000-0000-0000-000000000000:0", "te": "4:00000000-0000-0000-0000-000000000000:0"}}
 	cases := map[string]struct {
 		q      string
 		params map[string]any
@@ -84,7 +84,7 @@ func TestPlansUseIndexes(t *testing.T) {
 		q      string
 		params map[string]any
 		want   string
-	}{qCreateEdges, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+	}{qCreateEdges, map[string]any{"rows": rows}, "NodeByElementIdSeek"}
 	for _, k := range graph.NodeKinds {
 		cases["create nodes "+string(k)] = struct {
 			q      string
@@ -97,7 +97,7 @@ func TestPlansUseIndexes(t *testing.T) {
 			q      string
 			params map[string]any
 			want   string
-		}{qCreateEdgesOf[k], map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+		}{qCreateEdgesOf[k], map[string]any{"rows": rows}, "NodeByElementIdSeek"}
 	}
 	key := edgeKey(graph.NodeID(id), graph.NodeID(id))
 	for _, k := range graph.EdgeKinds {

@@ -40,8 +40,8 @@ ON CREATE SET k.kind = row.kind, k.key = row.key
 ON MATCH SET k.mgLock = true
 REMOVE k.mgLock
 RETURN row.k, k.node`
-	qLockNodes   = "UNWIND $ids AS id MATCH (n:Node {id: id}) " + hintNode + " SET n.mgLock = true REMOVE n.mgLock RETURN " + nodeColumns
-	qLockPeers   = "UNWIND $ids AS id MATCH (n:Node {id: id}) " + hintNode + " SET n.mgLock = true REMOVE n.mgLock RETURN count(*)"
+	qLockNodes   = "UNWIND $ids AS id MATCH (n:Node {id: id}) " + hintNode + " SET n.mgLock = true REMOVE n.mgLock RETURN " + nodeColumns + ", elementId(n)"
+	qLockPeers   = "UNWIND $ids AS id MATCH (n:Node {id: id}) " + hintNode + " SET n.mgLock = true REMOVE n.mgLock RETURN n.id, elementId(n)"
 	qFillDocs    = "UNWIND $rows AS row MATCH (r:DocRecord {digest: row.digest}) " + hintDoc + " SET r.json = row.json RETURN count(*)"
 	qDropKeys    = "UNWIND $rows AS row MATCH (k:Key {k: row.k}) " + hintKey + " WHERE k.node IS NULL DELETE k RETURN count(*)"
 	qUpdateNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) " + hintNode + " SET n.keys = row.keys, n.attrs = row.attrs, n.docs = row.docs, n.keyDocs = row.keyDocs, n.joins = row.joins, n.searchText = row.searchText RETURN count(*)"
@@ -90,8 +90,8 @@ func edgeKey(from, to graph.NodeID) string { return string(from) + "-" + string(
 // qCreateEdgesOf, the label or type written into the text from graph's
 // closed sets) for bulk chunks.
 const (
-	qCreateNodes = "UNWIND $rows AS row CREATE (:Node:$(row.kind) " + newNodeProps + ")"
-	qCreateEdges = "UNWIND $rows AS row MATCH (a:Node {id: row.f}) USING INDEX a:Node(id) MATCH (b:Node {id: row.t}) USING INDEX b:Node(id) CREATE (a)-[:$(row.kind) {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)"
+	qCreateNodes = "UNWIND $rows AS row CREATE (n:Node:$(row.kind) " + newNodeProps + ") RETURN n.id, elementId(n)"
+	qCreateEdges = "UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.fe MATCH (b) WHERE elementId(b) = row.te CREATE (a)-[:$(row.kind) {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)"
 )
 
 // newNodeProps are the properties a created node gets, the same in both
@@ -108,10 +108,10 @@ var (
 
 func init() {
 	for _, k := range graph.NodeKinds {
-		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` %s)", k, newNodeProps)
+		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (n:Node:`%s` %s) RETURN n.id, elementId(n)", k, newNodeProps)
 	}
 	for _, k := range graph.EdgeKinds {
-		qCreateEdgesOf[k] = fmt.Sprintf("UNWIND $rows AS row MATCH (a:Node {id: row.f}) USING INDEX a:Node(id) MATCH (b:Node {id: row.t}) USING INDEX b:Node(id) CREATE (a)-[:`%s` {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)", k)
+		qCreateEdgesOf[k] = fmt.Sprintf("UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.fe MATCH (b) WHERE elementId(b) = row.te CREATE (a)-[:`%s` {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)", k)
 	}
 }
 

@@ -42,6 +42,11 @@ type source struct {
 	tx     driver.ManagedTransaction
 	nodes  map[graph.NodeID]graph.Node // locked, with their records
 	locked map[graph.NodeID]bool       // write-locked by this transaction
+	// eid is the element id of every node locked or created by this
+	// transaction: new edges find their ends by it (NodeByElementIdSeek,
+	// no index lookup), and an end missing from it is an end this
+	// transaction did not lock, which write refuses.
+	eid map[graph.NodeID]string
 	// freshKeys are the (:Key) entries Owners created (keys no node owns):
 	// write gives each planned one its owner and deletes the others (keys
 	// a node could not take: graph.Receipt.KeysNotAttached).
@@ -49,7 +54,7 @@ type source struct {
 }
 
 func newSource(ctx context.Context, tx driver.ManagedTransaction) *source {
-	return &source{ctx: ctx, tx: tx, nodes: map[graph.NodeID]graph.Node{}, locked: map[graph.NodeID]bool{}, freshKeys: map[string]bool{}}
+	return &source{ctx: ctx, tx: tx, nodes: map[graph.NodeID]graph.Node{}, locked: map[graph.NodeID]bool{}, eid: map[graph.NodeID]string{}, freshKeys: map[string]bool{}}
 }
 
 // Owners implements graph.PlanSource: it locks each key's (:Key) entry
@@ -115,19 +120,19 @@ func (s *source) lockNodes(ids []graph.NodeID, read bool) error {
 		if err != nil {
 			return fmt.Errorf("lock nodes: %w", err)
 		}
-		if !read {
-			if n := count(recs); n != len(part) {
-				return fmt.Errorf("lock nodes: %d of %d found", n, len(part))
-			}
+		if !read && len(recs) != len(part) {
+			return fmt.Errorf("lock nodes: %d of %d found", len(recs), len(part))
 		}
 		for _, id := range part {
 			s.locked[graph.NodeID(id)] = true
 		}
-		if !read {
-			continue
-		}
 		for _, r := range recs {
-			n, err := decodeNode(r.Values)
+			last := len(r.Values) - 1
+			s.eid[graph.NodeID(str(r.Values[0]))] = str(r.Values[last])
+			if !read {
+				continue
+			}
+			n, err := decodeNode(r.Values[:last])
 			if err != nil {
 				return err
 			}
@@ -135,16 +140,6 @@ func (s *source) lockNodes(ids []graph.NodeID, read bool) error {
 		}
 	}
 	return nil
-}
-
-// count sums the first column of count(*) records.
-func count(recs []*driver.Record) int {
-	n := 0
-	for _, r := range recs {
-		c, _ := r.Values[0].(int64)
-		n += int(c)
-	}
-	return n
 }
 
 // sortedUnique returns the distinct strings of l in order.
@@ -230,11 +225,13 @@ func (s *source) Incident(ids []graph.NodeID) ([]graph.Edge, error) {
 // rowsPerStatement rows. graph.Fault is consulted after every statement
 // with the running count of nodes and edges written, so an injected fault
 // aborts the transaction after real writes.
-func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, freshKeys map[string]bool) error {
+func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, src *source) error {
+	freshKeys := src.freshKeys
 	written := 0
 	// check runs q with params and checks it applied want rows: statements
 	// returning counts report the rows they matched (summed over UNION
-	// parts), the others are checked by the server's counters.
+	// parts), node creations return each node's id and element id (kept
+	// for the edges), the others are checked by the server's counters.
 	check := func(what, q string, params map[string]any, want int, applied func(driver.Counters) int) error {
 		defer timeit("write "+what, time.Now())
 		res, err := tx.Run(ctx, q, params)
@@ -248,6 +245,11 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, f
 				return fmt.Errorf("write %s: %w", what, err)
 			}
 			for _, r := range recs {
+				if id, ok := r.Values[0].(string); ok {
+					src.eid[graph.NodeID(id)] = str(r.Values[1])
+					got++
+					continue
+				}
 				n, _ := r.Values[0].(int64)
 				got += int(n)
 			}
@@ -281,7 +283,6 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, f
 		}
 		return nil
 	}
-	created := func(c driver.Counters) int { return c.NodesCreated() }
 	docRows := make([]map[string]any, len(plan.Docs))
 	for i, doc := range plan.Docs {
 		raw, err := json.Marshal(doc)
@@ -326,7 +327,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, f
 		updNodes = append(updNodes, row)
 	}
 	if len(newNodes) <= smallWriteRows {
-		if err := exec("nodes", qCreateNodes, newNodes, created, true); err != nil {
+		if err := exec("nodes", qCreateNodes, newNodes, nil, true); err != nil {
 			return err
 		}
 	} else {
@@ -336,7 +337,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, f
 			newNodesOf[k] = append(newNodesOf[k], row)
 		}
 		for _, k := range graph.NodeKinds {
-			if err := exec("nodes", qCreateNodesOf[k], newNodesOf[string(k)], created, true); err != nil {
+			if err := exec("nodes", qCreateNodesOf[k], newNodesOf[string(k)], nil, true); err != nil {
 				return err
 			}
 		}
@@ -378,7 +379,12 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, f
 		if err != nil {
 			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
-		row := map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}
+		fe, ok1 := src.eid[e.From]
+		te, ok2 := src.eid[e.To]
+		if !ok1 || !ok2 {
+			return fmt.Errorf("edge %s-%s->%s: an end is neither locked nor created by this transaction", e.From, e.Kind, e.To)
+		}
+		row := map[string]any{"fe": fe, "te": te, "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}
 		newEdges = append(newEdges, row)
 	}
 	for _, e := range plan.ChangedEdges {
