@@ -25,6 +25,12 @@ type Options struct {
 	// stored documents are duplicates). For servers, whose transaction
 	// state lives in their heap.
 	ChunkApplyAll bool
+	// Writers is how many groups of concurrent Apply calls may be written
+	// at once, each in its own transaction (1 when 0): for drivers whose
+	// transactions lock only what they touch (graph/neo4j), so groups
+	// sharing nothing commit in parallel and the others wait for each
+	// other in the backend.
+	Writers int
 }
 
 // DefaultMaxGroup is Options.MaxGroup's default.
@@ -135,12 +141,12 @@ func (d *DB) Apply(ctx context.Context, b *Batch) (Receipt, error) {
 	req := &applyReq{ctx: ctx, b: b, done: make(chan applyRes, 1)}
 	d.group.mu.Lock()
 	d.group.queue = append(d.group.queue, req)
-	if d.group.leading {
+	if d.group.leaders >= max(1, d.opts.Writers) {
 		d.group.mu.Unlock()
 		res := <-req.done // not abandoned on ctx cancel: it is queued
 		return res.r, res.err
 	}
-	d.group.leading = true
+	d.group.leaders++
 	d.group.mu.Unlock()
 	d.lead(req)
 	res := <-req.done
@@ -223,7 +229,7 @@ type applyRes struct {
 type groupQueue struct {
 	mu      sync.Mutex
 	queue   []*applyReq
-	leading bool
+	leaders int // goroutines writing groups (at most Options.Writers)
 }
 
 // lead writes queued documents in groups until its own (mine) is done;
@@ -232,7 +238,7 @@ func (d *DB) lead(mine *applyReq) {
 	for {
 		d.group.mu.Lock()
 		if len(d.group.queue) == 0 {
-			d.group.leading = false
+			d.group.leaders--
 			d.group.mu.Unlock()
 			return
 		}

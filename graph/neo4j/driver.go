@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
@@ -34,10 +35,13 @@ func (s *Store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	sess := s.session(ctx, driver.AccessModeWrite)
 	defer sess.Close(ctx)
 	attempt := 0
+	defer timeit("tx (planning, statements, commit)", time.Now())
 	_, err = sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
+		defer timeit("tx function (planning, statements)", time.Now())
 		attempt++
 		if attempt > 1 {
 			s.retries.Add(1)
+			timeit("tx attempts retried (deadlocks, transient errors)", time.Now())
 		}
 		if globalLock {
 			if err := lockWriter(ctx, tx); err != nil {
@@ -48,6 +52,7 @@ func (s *Store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 		var ne *driver.Neo4jError
 		if err != nil && errors.As(err, &ne) && ne.Code == "Neo.ClientError.Schema.ConstraintValidationFailed" && attempt <= maxConstraintRetries {
 			s.constraintRetries.Add(1)
+			timeit("tx attempts retried (uniqueness constraint)", time.Now())
 			ne.MarkRetriable()
 		}
 		return nil, err
