@@ -5,7 +5,8 @@
 // Store is a graph.Driver; Open returns graph.DB over it, which resolves
 // keys, merges evidence and counts receipts (graph.Planner over the
 // driver's PlanTx: one Neo4j transaction per chunk of documents (ApplyAll)
-// or per group of concurrent Apply calls, holding the writer lock).
+// or per group of concurrent Apply calls, locking the documents, keys and
+// nodes it reads; see source in write.go).
 // Traverse is pushed down (graph.Traverser): graph.Walk in one read
 // transaction, one Cypher query per breadth-first level. docs/neo4j.md
 // describes the data model.
@@ -280,10 +281,10 @@ ON CREATE SET m.schema = $schema
 SET m.writes = coalesce(m.writes, 0) + 1
 RETURN m.schema`, map[string]any{"schema": schemaVersion})
 	if err != nil {
-		return fmt.Errorf("take writer lock: %w", err)
+		return fmt.Errorf("take meta lock: %w", err)
 	}
 	if len(recs) != 1 {
-		return fmt.Errorf("take writer lock: %d meta nodes", len(recs))
+		return fmt.Errorf("take meta lock: %d meta nodes", len(recs))
 	}
 	if v, _ := recs[0].Values[0].(int64); v != schemaVersion {
 		return fmt.Errorf("database has modelgraph schema version %v, this binary uses %d (version 2 added per-key evidence and merged node identity, which older data lacks: re-ingest the documents into an empty database)", recs[0].Values[0], schemaVersion)
