@@ -68,10 +68,11 @@ type Config struct {
 	Writers int
 }
 
-// DefaultWriters is Config.Writers' default: on the 2-core machine,
-// verified ingest (64 callers) ran at 65 and 31 docs/s with one writer,
-// 86 and 70 with two, 86 and 102 with four (docs/performance.md).
-const DefaultWriters = 4
+// DefaultWriters is Config.Writers' default: on the loaded 2-core
+// machine, verified ingest (64 callers) ran at 120–125 docs/s with one
+// writer, 137–162 with two, 115–138 with four (more, smaller groups) at
+// load 9, and 31–65, 70–86, 86–102 at load 22 (docs/performance.md).
+const DefaultWriters = 2
 
 // Store is the Neo4j graph.Driver (graph.DB is the store callers get
 // from Open). It is safe for concurrent use.
