@@ -122,7 +122,10 @@ func validate(bs []*Batch) error {
 // share transactions: the first caller leads, writing every document
 // queued while it works (up to the Options caps per transaction), planned
 // one after the other, so each receipt is what applying them in sequence
-// gives. A call whose context asks for a fault (WithFault) runs alone.
+// gives; up to Options.Writers callers lead at once, each writing its own
+// groups (the driver orders overlapping transactions, so receipts are
+// those of the commit order). A call whose context asks for a fault
+// (WithFault) runs alone.
 func (d *DB) Apply(ctx context.Context, b *Batch) (Receipt, error) {
 	if err := validate([]*Batch{b}); err != nil {
 		return Receipt{}, err
