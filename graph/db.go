@@ -25,6 +25,12 @@ type Options struct {
 	// stored documents are duplicates). For servers, whose transaction
 	// state lives in their heap.
 	ChunkApplyAll bool
+	// Writers is how many groups of concurrent Apply calls may be written
+	// at once, each in its own transaction (1 when 0): for drivers whose
+	// transactions lock only what they touch (graph/neo4j), so groups
+	// sharing nothing commit in parallel and the others wait for each
+	// other in the backend.
+	Writers int
 }
 
 // DefaultMaxGroup is Options.MaxGroup's default.
@@ -116,7 +122,10 @@ func validate(bs []*Batch) error {
 // share transactions: the first caller leads, writing every document
 // queued while it works (up to the Options caps per transaction), planned
 // one after the other, so each receipt is what applying them in sequence
-// gives. A call whose context asks for a fault (WithFault) runs alone.
+// gives; up to Options.Writers callers lead at once, each writing its own
+// groups (the driver orders overlapping transactions, so receipts are
+// those of the commit order). A call whose context asks for a fault
+// (WithFault) runs alone.
 func (d *DB) Apply(ctx context.Context, b *Batch) (Receipt, error) {
 	if err := validate([]*Batch{b}); err != nil {
 		return Receipt{}, err
@@ -135,12 +144,12 @@ func (d *DB) Apply(ctx context.Context, b *Batch) (Receipt, error) {
 	req := &applyReq{ctx: ctx, b: b, done: make(chan applyRes, 1)}
 	d.group.mu.Lock()
 	d.group.queue = append(d.group.queue, req)
-	if d.group.leading {
+	if d.group.leaders >= max(1, d.opts.Writers) {
 		d.group.mu.Unlock()
 		res := <-req.done // not abandoned on ctx cancel: it is queued
 		return res.r, res.err
 	}
-	d.group.leading = true
+	d.group.leaders++
 	d.group.mu.Unlock()
 	d.lead(req)
 	res := <-req.done
@@ -223,7 +232,7 @@ type applyRes struct {
 type groupQueue struct {
 	mu      sync.Mutex
 	queue   []*applyReq
-	leading bool
+	leaders int // goroutines writing groups (at most Options.Writers)
 }
 
 // lead writes queued documents in groups until its own (mine) is done;
@@ -232,7 +241,7 @@ func (d *DB) lead(mine *applyReq) {
 	for {
 		d.group.mu.Lock()
 		if len(d.group.queue) == 0 {
-			d.group.leading = false
+			d.group.leaders--
 			d.group.mu.Unlock()
 			return
 		}

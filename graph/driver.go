@@ -49,7 +49,8 @@ type DriverWriter interface {
 	// Update runs fn in one write transaction and commits it, atomically
 	// and durably, when fn returns nil (nothing of it otherwise). The
 	// transaction is a PlanTx or a RecordTx. While fn runs no other write
-	// changes the graph it reads (a writer lock). fn may be called again
+	// changes what it reads (one writer at a time, or locks on what it
+	// reads, held to commit: graph/neo4j). fn may be called again
 	// after a transient failure: it starts over from what the transaction
 	// shows.
 	Update(ctx context.Context, fn func(Tx) error) error

@@ -84,7 +84,8 @@ type pendingEdges struct {
 
 // Planner plans documents one after the other over an overlay of the
 // stored graph. It is not safe for concurrent use; the backend must keep
-// the stored graph unchanged until the plan is written (a writer lock).
+// what the planner read unchanged until the plan is written (a writer
+// lock, or locks on what it reads).
 type Planner struct {
 	src       PlanSource
 	owner     map[KindKey]NodeID // known owners; "" = known to be free

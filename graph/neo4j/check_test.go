@@ -95,6 +95,16 @@ func TestCheckFindsCorruption(t *testing.T) {
 			"MATCH (a:Node {kind: 'Model'})-[r:TRAINED_ON]->(b) SET r.key = a.id + '-' + b.id",
 			"edge key does not name its ends",
 		},
+		"document lock left behind": {
+			"CREATE (:DocRecord {digest: 'sha256:ghost'})",
+			"MATCH (d:DocRecord {digest: 'sha256:ghost'}) DELETE d",
+			"document record without its JSON",
+		},
+		"key lock left behind": {
+			"CREATE (:Key {k: 'Model/name:lockonly', kind: 'Model', key: 'name:lockonly'})",
+			"MATCH (k:Key {k: 'Model/name:lockonly'}) DELETE k",
+			"key points at a missing node",
+		},
 		"no evidence": {
 			"MATCH (n:Node {kind: 'Dataset'}) SET n.docs = []",
 			"MATCH (n:Node {kind: 'Dataset'}) SET n.docs = ['" + b.Doc.Digest + "']",

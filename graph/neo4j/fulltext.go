@@ -120,7 +120,8 @@ const backfillBatch = 5000
 
 // backfillSearchText writes searchText on the nodes a store written before
 // it existed lacks, once: the meta node records that it is done, so an
-// open does not scan the nodes again. It runs under the writer lock.
+// open does not scan the nodes again. It runs under the meta lock (one
+// backfill at a time) and locks each node it rewrites.
 func (s *Store) backfillSearchText(ctx context.Context) error {
 	sess := s.session(ctx, driver.AccessModeWrite)
 	defer sess.Close(ctx)
@@ -136,7 +137,10 @@ func (s *Store) backfillSearchText(ctx context.Context) error {
 			if len(recs) == 1 && recs[0].Values[0] == true {
 				return true, nil
 			}
-			recs, err = run(ctx, tx, "MATCH (n:Node) WHERE n.searchText IS NULL RETURN "+nodeColumns+" LIMIT $limit", map[string]any{"limit": backfillBatch})
+			// Each node is write-locked before its record is read: writers
+			// no longer share the meta lock (write.go), and one may be
+			// changing the node's keys or claims concurrently.
+			recs, err = run(ctx, tx, "MATCH (n:Node) WHERE n.searchText IS NULL WITH n LIMIT $limit SET n.mgLock = true REMOVE n.mgLock RETURN "+nodeColumns, map[string]any{"limit": backfillBatch})
 			if err != nil {
 				return false, err
 			}

@@ -47,17 +47,19 @@ func TestPlansUseIndexes(t *testing.T) {
 	}
 	defer s.Close()
 	id := string(graph.NewNodeID(graph.KindModel, "name:plan-test-never-stored"))
-	rows := []map[string]any{{"id": id, "f": id, "t": id, "keys": []string{"name:x"}, "attrs": "[]", "docs": []string{"d"}, "keyDocs": "[]", "joins": "[]", "k": "Model/name:x", "kind": "Model", "key": "name:x", "node": id, "digest": "d", "json": "{}", "from": id, "to": id}}
+	rows := []map[string]any{{"id": id, "f": id, "t": id, "keys": []string{"name:x"}, "attrs": "[]", "docs": []string{"d"}, "keyDocs": "[]", "joins": "[]", "k": "Model/name:x", "kind": "Model", "key": "name:x", "node": id, "digest": "d", "json": "{}", "from": id, "to": id, "fe": "4:00000000-0000-0000-0000-000000000000:0", "te": "4:00000000-0000-0000-0000-000000000000:0"}}
 	cases := map[string]struct {
 		q      string
 		params map[string]any
 		want   string // an operator the plan must contain
 	}{
-		"stored docs":   {qStoredDocs, map[string]any{"ds": []string{"d"}}, "NodeUniqueIndexSeek"},
-		"key owners":    {qKeyOwners, map[string]any{"ks": []string{"Model/name:x"}}, "NodeUniqueIndexSeek"},
-		"create docs":   {qCreateDocs, map[string]any{"rows": rows}, "Create"},
+		"lock docs":     {qLockDocs, map[string]any{"ds": []string{"d"}}, "NodeUniqueIndexSeek"},
+		"lock keys":     {qLockKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
+		"lock nodes":    {qLockNodes, map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
+		"lock peers":    {qLockPeers, map[string]any{"ids": []string{id}}, "NodeUniqueIndexSeek"},
+		"fill docs":     {qFillDocs, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
+		"drop keys":     {qDropKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"update nodes":  {qUpdateNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
-		"create keys":   {qCreateKeys, map[string]any{"rows": rows}, "Create"},
 		"move keys":     {qMoveKeys, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"delete nodes":  {qDeleteNodes, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
 		"set aliases":   {qSetAliases, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"},
@@ -82,7 +84,7 @@ func TestPlansUseIndexes(t *testing.T) {
 		q      string
 		params map[string]any
 		want   string
-	}{qCreateEdges, map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+	}{qCreateEdges, map[string]any{"rows": rows}, "NodeByElementIdSeek"}
 	for _, k := range graph.NodeKinds {
 		cases["create nodes "+string(k)] = struct {
 			q      string
@@ -95,7 +97,7 @@ func TestPlansUseIndexes(t *testing.T) {
 			q      string
 			params map[string]any
 			want   string
-		}{qCreateEdgesOf[k], map[string]any{"rows": rows}, "NodeUniqueIndexSeek"}
+		}{qCreateEdgesOf[k], map[string]any{"rows": rows}, "NodeByElementIdSeek"}
 	}
 	key := edgeKey(graph.NodeID(id), graph.NodeID(id))
 	for _, k := range graph.EdgeKinds {

@@ -28,16 +28,23 @@ const (
 )
 
 const (
-	qStoredDocs = "UNWIND $ds AS d MATCH (r:DocRecord {digest: d}) " + hintDoc + " RETURN r.digest"
-	// qKeyOwners returns each owning node once with the keys it owns.
-	qKeyOwners = `UNWIND $ks AS kk
-MATCH (k:Key {k: kk}) ` + hintKey + `
-WITH k.node AS id, collect(kk) AS kks
-MATCH (n:Node {id: id}) ` + hintNode + `
-RETURN kks, ` + nodeColumns
-	qCreateDocs  = "UNWIND $rows AS row CREATE (:DocRecord {digest: row.digest, json: row.json})"
+	// The write locks (write.go, source): documents and keys are merged
+	// (a new one created without its JSON or owner, filled by the write
+	// or, for keys no node took, deleted), keys and nodes locked by
+	// setting and removing a property (an exclusive lock held to commit,
+	// no change), each before its value is read.
+	qLockDocs = "UNWIND $ds AS d MERGE (r:DocRecord {digest: d}) RETURN d, r.json IS NOT NULL"
+	qLockKeys = `UNWIND $rows AS row
+MERGE (k:Key {k: row.k})
+ON CREATE SET k.kind = row.kind, k.key = row.key
+ON MATCH SET k.mgLock = true
+REMOVE k.mgLock
+RETURN row.k, k.node`
+	qLockNodes   = "UNWIND $ids AS id MATCH (n:Node {id: id}) " + hintNode + " SET n.mgLock = true REMOVE n.mgLock RETURN " + nodeColumns + ", elementId(n)"
+	qLockPeers   = "UNWIND $ids AS id MATCH (n:Node {id: id}) " + hintNode + " SET n.mgLock = true REMOVE n.mgLock RETURN n.id, elementId(n)"
+	qFillDocs    = "UNWIND $rows AS row MATCH (r:DocRecord {digest: row.digest}) " + hintDoc + " SET r.json = row.json RETURN count(*)"
+	qDropKeys    = "UNWIND $rows AS row MATCH (k:Key {k: row.k}) " + hintKey + " WHERE k.node IS NULL DELETE k RETURN count(*)"
 	qUpdateNodes = "UNWIND $rows AS row MATCH (n:Node {id: row.id}) " + hintNode + " SET n.keys = row.keys, n.attrs = row.attrs, n.docs = row.docs, n.keyDocs = row.keyDocs, n.joins = row.joins, n.searchText = row.searchText RETURN count(*)"
-	qCreateKeys  = "UNWIND $rows AS row CREATE (:Key {k: row.k, kind: row.kind, key: row.key, node: row.node})"
 	// Merges: keys move to the surviving node, absorbed nodes go (their
 	// edges were re-pointed first), their ids become aliases.
 	qMoveKeys    = "UNWIND $rows AS row MATCH (k:Key {k: row.k}) " + hintKey + " SET k.node = row.node RETURN count(*)"
@@ -83,8 +90,8 @@ func edgeKey(from, to graph.NodeID) string { return string(from) + "-" + string(
 // qCreateEdgesOf, the label or type written into the text from graph's
 // closed sets) for bulk chunks.
 const (
-	qCreateNodes = "UNWIND $rows AS row CREATE (:Node:$(row.kind) " + newNodeProps + ")"
-	qCreateEdges = "UNWIND $rows AS row MATCH (a:Node {id: row.f}) USING INDEX a:Node(id) MATCH (b:Node {id: row.t}) USING INDEX b:Node(id) CREATE (a)-[:$(row.kind) {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)"
+	qCreateNodes = "UNWIND $rows AS row CREATE (n:Node:$(row.kind) " + newNodeProps + ") RETURN n.id, elementId(n)"
+	qCreateEdges = "UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.fe MATCH (b) WHERE elementId(b) = row.te CREATE (a)-[:$(row.kind) {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)"
 )
 
 // newNodeProps are the properties a created node gets, the same in both
@@ -101,10 +108,10 @@ var (
 
 func init() {
 	for _, k := range graph.NodeKinds {
-		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (:Node:`%s` %s)", k, newNodeProps)
+		qCreateNodesOf[k] = fmt.Sprintf("UNWIND $rows AS row CREATE (n:Node:`%s` %s) RETURN n.id, elementId(n)", k, newNodeProps)
 	}
 	for _, k := range graph.EdgeKinds {
-		qCreateEdgesOf[k] = fmt.Sprintf("UNWIND $rows AS row MATCH (a:Node {id: row.f}) USING INDEX a:Node(id) MATCH (b:Node {id: row.t}) USING INDEX b:Node(id) CREATE (a)-[:`%s` {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)", k)
+		qCreateEdgesOf[k] = fmt.Sprintf("UNWIND $rows AS row MATCH (a) WHERE elementId(a) = row.fe MATCH (b) WHERE elementId(b) = row.te CREATE (a)-[:`%s` {key: row.key, attrs: row.attrs, docs: row.docs}]->(b)", k)
 	}
 }
 

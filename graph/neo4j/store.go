@@ -5,7 +5,8 @@
 // Store is a graph.Driver; Open returns graph.DB over it, which resolves
 // keys, merges evidence and counts receipts (graph.Planner over the
 // driver's PlanTx: one Neo4j transaction per chunk of documents (ApplyAll)
-// or per group of concurrent Apply calls, holding the writer lock).
+// or per group of concurrent Apply calls, locking the documents, keys and
+// nodes it reads; see source in write.go).
 // Traverse is pushed down (graph.Traverser): graph.Walk in one read
 // transaction, one Cypher query per breadth-first level. docs/neo4j.md
 // describes the data model.
@@ -15,8 +16,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -56,7 +60,19 @@ type Config struct {
 	// BulkSize is how many documents ApplyAll commits per transaction
 	// (DefaultBulkSize when 0).
 	BulkSize int
+	// Writers is how many groups of concurrent Apply calls one store
+	// writes at once, each in its own transaction (graph.Options.Writers;
+	// DefaultWriters when 0; MODELGRAPH_NEO4J_WRITERS overrides it, for
+	// measurements). Transactions lock only what they touch, so groups
+	// sharing no key, document or node commit in parallel.
+	Writers int
 }
+
+// DefaultWriters is Config.Writers' default: on the loaded 2-core
+// machine, verified ingest (64 callers) ran at 120–125 docs/s with one
+// writer, 137–162 with two, 115–138 with four (more, smaller groups) at
+// load 9, and 31–65, 70–86, 86–102 at load 22 (docs/performance.md).
+const DefaultWriters = 2
 
 // Store is the Neo4j graph.Driver (graph.DB is the store callers get
 // from Open). It is safe for concurrent use.
@@ -64,10 +80,18 @@ type Store struct {
 	drv      driver.DriverWithContext
 	db       string
 	bulkSize int
+	writers  int
 	bm       driver.BookmarkManager
 
 	mu     sync.RWMutex
 	closed bool
+
+	// Write transaction counters (tests and measurements): commits;
+	// attempts the driver ran again after a transient error (deadlocks
+	// between writers locking in different orders); attempts retried
+	// after a uniqueness constraint violation (none expected: the locks
+	// make concurrent creates of one key, document or node wait).
+	commits, retries, constraintRetries atomic.Int64
 }
 
 var (
@@ -95,7 +119,7 @@ func Open(ctx context.Context, cfg Config) (*graph.DB, error) {
 // documents and items, ApplyAll in chunks (the transaction state lives in
 // the server's heap).
 func (s *Store) options() graph.Options {
-	return graph.Options{MaxGroup: s.bulkSize, MaxGroupItems: maxChunkItems, ChunkApplyAll: true}
+	return graph.Options{MaxGroup: s.bulkSize, MaxGroupItems: maxChunkItems, ChunkApplyAll: true, Writers: s.writers}
 }
 
 // openStore opens the driver.
@@ -112,6 +136,15 @@ func openStore(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.BulkSize == 0 {
 		cfg.BulkSize = DefaultBulkSize
 	}
+	if v, err := strconv.Atoi(os.Getenv("MODELGRAPH_NEO4J_WRITERS")); err == nil && v > 0 {
+		cfg.Writers = v
+	}
+	if cfg.Writers < 0 {
+		return nil, fmt.Errorf("neo4j: open: writers %d is negative", cfg.Writers)
+	}
+	if cfg.Writers == 0 {
+		cfg.Writers = DefaultWriters
+	}
 	token := driver.NoAuth()
 	if cfg.User != "" {
 		token = driver.BasicAuth(cfg.User, cfg.Password, "")
@@ -122,7 +155,7 @@ func openStore(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("neo4j: open %s: %w", redact(cfg.URI), err)
 	}
-	s := &Store{drv: drv, db: cfg.Database, bulkSize: cfg.BulkSize}
+	s := &Store{drv: drv, db: cfg.Database, bulkSize: cfg.BulkSize, writers: cfg.Writers}
 	// Every session shares one bookmark manager: a read after a write sees
 	// it even when a cluster routes them to different members.
 	s.bm = driver.NewBookmarkManager(driver.BookmarkManagerConfig{})
@@ -218,29 +251,41 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := s.backfillSearchText(ctx); err != nil { // fulltext.go
 		return err
 	}
-	_, err = sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
+	return s.ensureMeta(ctx)
+}
+
+// ensureMeta creates the (:ModelgraphMeta) node if missing and checks the
+// schema version.
+func (s *Store) ensureMeta(ctx context.Context) error {
+	sess := s.session(ctx, driver.AccessModeWrite)
+	defer sess.Close(ctx)
+	_, err := sess.ExecuteWrite(ctx, func(tx driver.ManagedTransaction) (any, error) {
 		return nil, lockWriter(ctx, tx)
 	})
 	return err
 }
 
-// lockWriter takes the writer lock: an exclusive lock on the one
-// (:ModelgraphMeta) node, held until the transaction ends. Every write
-// transaction starts with it, so writers run one at a time across every
-// process sharing the database and each sees the graph exactly as the
-// previous one left it, which the key resolution and the read-modify-write
-// of evidence lists need (Neo4j isolation is read committed). It also checks
-// the schema version.
+// globalLock: MODELGRAPH_NEO4J_GLOBAL_LOCK set makes every write
+// transaction take the meta lock first, as before per-entity locking
+// (write.go), so writers run one at a time. A measuring aid only (old
+// against new on one binary); the per-entity locks are taken either way.
+var globalLock = os.Getenv("MODELGRAPH_NEO4J_GLOBAL_LOCK") != ""
+
+// lockWriter takes the meta lock: an exclusive lock on the one
+// (:ModelgraphMeta) node, held until the transaction ends, and checks the
+// schema version. Open and the search-text backfill take it (one at a
+// time); write transactions do not (they lock what they touch, see
+// source in write.go) unless MODELGRAPH_NEO4J_GLOBAL_LOCK is set.
 func lockWriter(ctx context.Context, tx driver.ManagedTransaction) error {
 	recs, err := run(ctx, tx, `MERGE (m:ModelgraphMeta {name: 'modelgraph'})
 ON CREATE SET m.schema = $schema
 SET m.writes = coalesce(m.writes, 0) + 1
 RETURN m.schema`, map[string]any{"schema": schemaVersion})
 	if err != nil {
-		return fmt.Errorf("take writer lock: %w", err)
+		return fmt.Errorf("take meta lock: %w", err)
 	}
 	if len(recs) != 1 {
-		return fmt.Errorf("take writer lock: %d meta nodes", len(recs))
+		return fmt.Errorf("take meta lock: %d meta nodes", len(recs))
 	}
 	if v, _ := recs[0].Values[0].(int64); v != schemaVersion {
 		return fmt.Errorf("database has modelgraph schema version %v, this binary uses %d (version 2 added per-key evidence and merged node identity, which older data lacks: re-ingest the documents into an empty database)", recs[0].Values[0], schemaVersion)
@@ -347,7 +392,7 @@ func (s *Store) reset(ctx context.Context) error {
 			return fmt.Errorf("neo4j: reset: %w", err)
 		}
 		if n.(int64) == 0 {
-			return nil
+			return s.ensureMeta(ctx)
 		}
 	}
 }
@@ -388,6 +433,7 @@ RETURN k.k LIMIT 10`},
 OPTIONAL MATCH (k:Key {k: n.kind + '/' + key})
 WITH n, key, k WHERE k IS NULL OR k.node <> n.id
 RETURN n.id + ' ' + key LIMIT 10`},
+	{"document record without its JSON (a write lock left behind)", `MATCH (d:DocRecord) WHERE d.json IS NULL RETURN d.digest LIMIT 10`},
 	{"node without its kind label", `MATCH (n:Node) WHERE NOT n.kind IN labels(n) RETURN n.id LIMIT 10`},
 	{"two edges of one kind between the same nodes", `MATCH (a:Node)-[r]->(b:Node)
 WITH a, type(r) AS t, b, count(*) AS c WHERE c > 1

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -14,69 +16,162 @@ import (
 )
 
 // source reads the stored graph for graph.Planner inside the chunk's write
-// transaction. The writer lock guarantees it does not change until commit.
+// transaction. Neo4j runs read committed, so a value read and not locked
+// may be changed by another transaction before this one commits; every
+// read a planning decision depends on is therefore taken under a write
+// lock held to commit, acquired before the read:
+//
+//   - documents: Stored merges each digest's (:DocRecord) (driver.go);
+//   - keys: Owners merges each key's (:Key) entry and locks it (a new key's
+//     entry is created here, without an owner, and filled or dropped by
+//     write), then reads its owner;
+//   - nodes: the owners (and any other node the planner loads) are locked,
+//     then their records read; a node's keys, claims, evidence and edges
+//     change only under its lock;
+//   - edges: an edge is read or written only with both ends locked (its
+//     ends are owners of the documents' keys, or nodes this transaction
+//     creates); Incident (a merge) reads the edges of a locked node, then
+//     locks their other ends, whose edges it re-points.
+//
+// Locks are taken in sorted order within each statement; two transactions
+// that lock in different orders across statements may deadlock, which
+// Neo4j detects and the driver retries (Update). Transactions whose
+// documents share no key, document or node run in parallel.
 type source struct {
-	ctx   context.Context
-	tx    driver.ManagedTransaction
-	nodes map[graph.NodeID]graph.Node // records read with their keys' owners
+	ctx    context.Context
+	tx     driver.ManagedTransaction
+	nodes  map[graph.NodeID]graph.Node // locked, with their records
+	locked map[graph.NodeID]bool       // write-locked by this transaction
+	// eid is the element id of every node locked or created by this
+	// transaction: new edges find their ends by it (NodeByElementIdSeek,
+	// no index lookup), and an end missing from it is an end this
+	// transaction did not lock, which write refuses.
+	eid map[graph.NodeID]string
+	// freshKeys are the (:Key) entries Owners created (keys no node owns):
+	// write gives each planned one its owner and deletes the others (keys
+	// a node could not take: graph.Receipt.KeysNotAttached).
+	freshKeys map[string]bool
 }
 
-// Owners implements graph.PlanSource: one query per idsPerQuery keys, which
-// also returns the owners' records.
+func newSource(ctx context.Context, tx driver.ManagedTransaction) *source {
+	return &source{ctx: ctx, tx: tx, nodes: map[graph.NodeID]graph.Node{}, locked: map[graph.NodeID]bool{}, eid: map[graph.NodeID]string{}, freshKeys: map[string]bool{}}
+}
+
+// Owners implements graph.PlanSource: it locks each key's (:Key) entry
+// (creating the entries of new keys), reads the owners, then locks the
+// owners and reads their records (kept for Nodes). One statement per
+// idsPerQuery keys, then one per idsPerQuery owners.
 func (s *source) Owners(ks []graph.KindKey) (map[graph.KindKey]graph.NodeID, error) {
 	byName := make(map[string]graph.KindKey, len(ks))
-	names := make([]string, len(ks))
-	for i, kk := range ks {
-		names[i] = keyName(kk.Kind, kk.Key)
-		byName[names[i]] = kk
+	rows := make([]map[string]any, 0, len(ks))
+	for _, kk := range ks {
+		name := keyName(kk.Kind, kk.Key)
+		if _, dup := byName[name]; dup {
+			continue
+		}
+		byName[name] = kk
+		rows = append(rows, map[string]any{"k": name, "kind": string(kk.Kind), "key": kk.Key})
 	}
-	slices.Sort(names)
+	slices.SortFunc(rows, func(a, b map[string]any) int { return strings.Compare(a["k"].(string), b["k"].(string)) })
 	out := map[graph.KindKey]graph.NodeID{}
-	for len(names) > 0 {
-		part := names[:min(len(names), idsPerQuery)]
-		names = names[len(part):]
-		recs, err := run(s.ctx, s.tx, qKeyOwners, map[string]any{"ks": part})
+	var owners []graph.NodeID
+	for len(rows) > 0 {
+		part := rows[:min(len(rows), idsPerQuery)]
+		rows = rows[len(part):]
+		recs, err := run(s.ctx, s.tx, qLockKeys, map[string]any{"rows": part})
 		if err != nil {
-			return nil, fmt.Errorf("read keys: %w", err)
+			return nil, fmt.Errorf("lock keys: %w", err)
 		}
 		for _, r := range recs {
-			n, err := decodeNode(r.Values[1:])
-			if err != nil {
-				return nil, err
+			name := str(r.Values[0])
+			id := str(r.Values[1])
+			if id == "" {
+				s.freshKeys[name] = true
+				continue
 			}
-			for _, kk := range strs(r.Values[0]) {
-				out[byName[kk]] = n.ID
-			}
-			s.nodes[n.ID] = n
+			out[byName[name]] = graph.NodeID(id)
+			owners = append(owners, graph.NodeID(id))
 		}
+	}
+	if err := s.lockNodes(owners, true); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// Nodes implements graph.PlanSource.
+// lockNodes write-locks the nodes of ids not locked yet, in id order, and
+// (read) reads their records after the lock.
+func (s *source) lockNodes(ids []graph.NodeID, read bool) error {
+	var todo []string
+	for _, id := range ids {
+		if !s.locked[id] {
+			todo = append(todo, string(id))
+		}
+	}
+	todo = sortedUnique(todo)
+	q := qLockPeers
+	if read {
+		q = qLockNodes
+	}
+	for len(todo) > 0 {
+		part := todo[:min(len(todo), idsPerQuery)]
+		todo = todo[len(part):]
+		recs, err := run(s.ctx, s.tx, q, map[string]any{"ids": part})
+		if err != nil {
+			return fmt.Errorf("lock nodes: %w", err)
+		}
+		if !read && len(recs) != len(part) {
+			return fmt.Errorf("lock nodes: %d of %d found", len(recs), len(part))
+		}
+		for _, id := range part {
+			s.locked[graph.NodeID(id)] = true
+		}
+		for _, r := range recs {
+			last := len(r.Values) - 1
+			s.eid[graph.NodeID(str(r.Values[0]))] = str(r.Values[last])
+			if !read {
+				continue
+			}
+			n, err := decodeNode(r.Values[:last])
+			if err != nil {
+				return err
+			}
+			s.nodes[n.ID] = n
+		}
+	}
+	return nil
+}
+
+// sortedUnique returns the distinct strings of l in order.
+func sortedUnique(l []string) []string {
+	out := slices.Clone(l)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Nodes implements graph.PlanSource: records of locked nodes (Owners
+// locked and read the owners); any other is locked, then read.
 func (s *source) Nodes(ids []graph.NodeID) (map[graph.NodeID]graph.Node, error) {
+	var missing []graph.NodeID
+	for _, id := range ids {
+		if _, ok := s.nodes[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		for _, id := range missing {
+			// Locked without its record (a merge's peer): read it now,
+			// still under the lock.
+			delete(s.locked, id)
+		}
+		if err := s.lockNodes(missing, true); err != nil {
+			return nil, err
+		}
+	}
 	out := make(map[graph.NodeID]graph.Node, len(ids))
-	var missing []string
 	for _, id := range ids {
 		if n, ok := s.nodes[id]; ok {
 			out[id] = n
-		} else {
-			missing = append(missing, string(id))
-		}
-	}
-	for len(missing) > 0 {
-		part := missing[:min(len(missing), idsPerQuery)]
-		missing = missing[len(part):]
-		recs, err := run(s.ctx, s.tx, qLoadNodes, map[string]any{"ids": part})
-		if err != nil {
-			return nil, fmt.Errorf("read nodes: %w", err)
-		}
-		for _, r := range recs {
-			n, err := decodeNode(r.Values)
-			if err != nil {
-				return nil, err
-			}
-			out[n.ID] = n
 		}
 	}
 	return out, nil
@@ -97,12 +192,15 @@ func (s *source) Incident(ids []graph.NodeID) ([]graph.Edge, error) {
 	for i, id := range ids {
 		ps[i] = string(id)
 	}
+	// ids are locked (the planner loaded them), so their edges cannot
+	// change under this transaction; the other ends are locked next.
 	recs, err := run(s.ctx, s.tx, qIncident, map[string]any{"ids": ps})
 	if err != nil {
 		return nil, fmt.Errorf("read edges of merged nodes: %w", err)
 	}
 	seen := map[graph.EdgeRef]bool{}
 	var out []graph.Edge
+	var peers []graph.NodeID
 	for _, r := range recs {
 		ref := graph.EdgeRef{From: graph.NodeID(str(r.Values[0])), Kind: graph.EdgeKind(str(r.Values[1])), To: graph.NodeID(str(r.Values[2]))}
 		if seen[ref] {
@@ -114,6 +212,10 @@ func (s *source) Incident(ids []graph.NodeID) ([]graph.Edge, error) {
 			return nil, fmt.Errorf("edge %s-%s->%s: %w", ref.From, ref.Kind, ref.To, err)
 		}
 		out = append(out, graph.Edge{EdgeRef: ref, Attrs: as, Docs: strs(r.Values[4])})
+		peers = append(peers, ref.From, ref.To)
+	}
+	if err := s.lockNodes(peers, false); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -123,11 +225,13 @@ func (s *source) Incident(ids []graph.NodeID) ([]graph.Edge, error) {
 // rowsPerStatement rows. graph.Fault is consulted after every statement
 // with the running count of nodes and edges written, so an injected fault
 // aborts the transaction after real writes.
-func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) error {
+func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan, src *source) error {
+	freshKeys := src.freshKeys
 	written := 0
 	// check runs q with params and checks it applied want rows: statements
 	// returning counts report the rows they matched (summed over UNION
-	// parts), the others are checked by the server's counters.
+	// parts), node creations return each node's id and element id (kept
+	// for the edges), the others are checked by the server's counters.
 	check := func(what, q string, params map[string]any, want int, applied func(driver.Counters) int) error {
 		defer timeit("write "+what, time.Now())
 		res, err := tx.Run(ctx, q, params)
@@ -141,6 +245,11 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 				return fmt.Errorf("write %s: %w", what, err)
 			}
 			for _, r := range recs {
+				if id, ok := r.Values[0].(string); ok {
+					src.eid[graph.NodeID(id)] = str(r.Values[1])
+					got++
+					continue
+				}
 				n, _ := r.Values[0].(int64)
 				got += int(n)
 			}
@@ -174,7 +283,6 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		return nil
 	}
-	created := func(c driver.Counters) int { return c.NodesCreated() }
 	docRows := make([]map[string]any, len(plan.Docs))
 	for i, doc := range plan.Docs {
 		raw, err := json.Marshal(doc)
@@ -183,7 +291,8 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		}
 		docRows[i] = map[string]any{"digest": doc.Digest, "json": string(raw)}
 	}
-	if err := exec("documents", qCreateDocs, docRows, created, false); err != nil {
+	// Stored created each new document's record (its lock); fill it in.
+	if err := exec("documents", qFillDocs, docRows, nil, false); err != nil {
 		return err
 	}
 	nodeRow := func(n graph.Node) (map[string]any, error) {
@@ -218,7 +327,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		updNodes = append(updNodes, row)
 	}
 	if len(newNodes) <= smallWriteRows {
-		if err := exec("nodes", qCreateNodes, newNodes, created, true); err != nil {
+		if err := exec("nodes", qCreateNodes, newNodes, nil, true); err != nil {
 			return err
 		}
 	} else {
@@ -228,7 +337,7 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 			newNodesOf[k] = append(newNodesOf[k], row)
 		}
 		for _, k := range graph.NodeKinds {
-			if err := exec("nodes", qCreateNodesOf[k], newNodesOf[string(k)], created, true); err != nil {
+			if err := exec("nodes", qCreateNodesOf[k], newNodesOf[string(k)], nil, true); err != nil {
 				return err
 			}
 		}
@@ -236,19 +345,31 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 	if err := exec("nodes", qUpdateNodes, updNodes, nil, true); err != nil {
 		return err
 	}
-	var newKeys, movedKeys []map[string]any
+	// Keys: a new key's (:Key) entry was created by Owners (its lock)
+	// without an owner; it gets one here, as a moved key does. Entries of
+	// keys no node took are deleted.
+	var keyRows []map[string]any
+	taken := map[string]bool{}
 	for _, k := range plan.Keys {
-		row := map[string]any{"k": keyName(k.Kind, k.Key), "kind": string(k.Kind), "key": k.Key, "node": string(k.Node)}
+		name := keyName(k.Kind, k.Key)
 		if k.New {
-			newKeys = append(newKeys, row)
-		} else {
-			movedKeys = append(movedKeys, row)
+			if !freshKeys[name] {
+				return fmt.Errorf("write keys: new key %s was not locked", name)
+			}
+			taken[name] = true
 		}
+		keyRows = append(keyRows, map[string]any{"k": name, "node": string(k.Node)})
 	}
-	if err := exec("keys", qCreateKeys, newKeys, created, false); err != nil {
+	if err := exec("keys", qMoveKeys, keyRows, nil, false); err != nil {
 		return err
 	}
-	if err := exec("moved keys", qMoveKeys, movedKeys, nil, false); err != nil {
+	var unused []map[string]any
+	for _, name := range slices.Sorted(maps.Keys(freshKeys)) {
+		if !taken[name] {
+			unused = append(unused, map[string]any{"k": name})
+		}
+	}
+	if err := exec("unused keys", qDropKeys, unused, nil, false); err != nil {
 		return err
 	}
 	var newEdges []map[string]any
@@ -258,7 +379,12 @@ func write(ctx context.Context, tx driver.ManagedTransaction, plan graph.Plan) e
 		if err != nil {
 			return fmt.Errorf("edge %s-%s->%s: %w", e.From, e.Kind, e.To, err)
 		}
-		row := map[string]any{"f": string(e.From), "t": string(e.To), "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}
+		fe, ok1 := src.eid[e.From]
+		te, ok2 := src.eid[e.To]
+		if !ok1 || !ok2 {
+			return fmt.Errorf("edge %s-%s->%s: an end is neither locked nor created by this transaction", e.From, e.Kind, e.To)
+		}
+		row := map[string]any{"fe": fe, "te": te, "kind": string(e.Kind), "key": edgeKey(e.From, e.To), "attrs": attrs, "docs": e.Docs}
 		newEdges = append(newEdges, row)
 	}
 	for _, e := range plan.ChangedEdges {
