@@ -188,7 +188,7 @@ func TestArchitectureCatchesForbiddenImports(t *testing.T) {
 		{"graph/embedded", "graph/neo4j"},
 		{"aibom", "internal/query"},
 		{"ingest/strictjson", "graph"},
-		{"cmd/modelgraph", "internal/testserve"}, // its row allows internal/*, but test support is for tests
+		{"cmd/modelgraph", "internal/testserve"},    // its row allows internal/*, but test support is for tests
 		{"internal/demo", "internal/demo/demotest"}, // not even its own test support
 	} {
 		bad := map[string][]string{}
