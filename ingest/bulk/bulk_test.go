@@ -192,10 +192,10 @@ func TestBytesBudget(t *testing.T) {
 }
 
 // TestRunMemoryFlat: what a run holds does not grow with the number of
-// files: the live heap (after a GC) once 400 files are done is within a
-// few MiB of where it was after 75 (the store's in-memory index grows by
-// the documents' edges, ~3-5 MiB here), although every file's batch (100
-// components) kept would add ~100 KB, over 20 MiB in all.
+// files: the live heap (after a GC) once 300 files are done is within a
+// few MiB of where it was after 75-150 (the store's in-memory index grows
+// by the documents' edges, ~3-5 MiB here), although every file's batch
+// (100 components) kept would add ~100 KB, ~15 MiB over the last 150.
 func TestRunMemoryFlat(t *testing.T) {
 	dir := t.TempDir()
 	var files []string
@@ -227,12 +227,17 @@ func TestRunMemoryFlat(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
+	// The store's writer keeps bounded caches across transactions (hot
+	// records up to 16 MiB, committed key entries: graph/embedded
+	// txcache.go) that fill during the first documents; "early" is the
+	// larger of two samples once they are warm, so the comparison sees
+	// what grows with the number of files, not a cache filling up.
 	var early, late uint64
 	done := 0
 	o := Options{Workers: 2, Progress: func(Outcome) {
 		switch done++; done {
-		case 75:
-			early = live()
+		case 75, 150:
+			early = max(early, live())
 		case 300:
 			late = live()
 		}
@@ -241,8 +246,8 @@ func TestRunMemoryFlat(t *testing.T) {
 	if err != nil || sum.Documents != 300 {
 		t.Fatalf("%+v, %v", sum, err)
 	}
-	t.Logf("live heap after 75 files %.1f MiB, after 300 %.1f MiB", float64(early)/(1<<20), float64(late)/(1<<20))
+	t.Logf("live heap after 75-150 files %.1f MiB, after 300 %.1f MiB", float64(early)/(1<<20), float64(late)/(1<<20))
 	if late > early+12<<20 {
-		t.Errorf("live heap grew from %d MiB to %d MiB between 75 and 300 files", early>>20, late>>20)
+		t.Errorf("live heap grew from %d MiB to %d MiB between 75-150 and 300 files", early>>20, late>>20)
 	}
 }
