@@ -458,27 +458,7 @@ func TestSchema3StoreUpgraded(t *testing.T) {
 		}
 		return bs
 	}
-	dump := func(s *testStore) string {
-		t.Helper()
-		var out strings.Builder
-		for _, k := range graph.NodeKinds {
-			ns, err := s.Nodes(ctx, graph.NodeQuery{Kind: k, Limit: 1000})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, n := range ns {
-				es, err := s.Edges(ctx, n.ID, graph.Out)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fmt.Fprintf(&out, "%+v\n%+v\n", n, es)
-			}
-		}
-		if err := s.Check(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return out.String()
-	}
+	dump := func(s *testStore) string { return checkedDump(t, s) }
 	path := filepath.Join(t.TempDir(), "g.db")
 	s, err := openTest(path, Options{NoIndexSnapshot: true})
 	if err != nil {

@@ -3,9 +3,7 @@ package embedded
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/modelgraph/modelgraph/graph"
@@ -24,27 +22,7 @@ func TestFailedWriteKeepsNoRecords(t *testing.T) {
 		b.Edge(m, graph.DependsOn, p)
 		return b
 	}
-	dump := func(s *testStore) string {
-		t.Helper()
-		var out strings.Builder
-		for _, k := range graph.NodeKinds {
-			ns, err := s.Nodes(ctx, graph.NodeQuery{Kind: k, Limit: 100})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, n := range ns {
-				es, err := s.Edges(ctx, n.ID, graph.Out)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fmt.Fprintf(&out, "%+v\n%+v\n", n, es)
-			}
-		}
-		if err := s.Check(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return out.String()
-	}
+	dump := func(s *testStore) string { return checkedDump(t, s) }
 	s, err := openTest(filepath.Join(t.TempDir(), "g.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
