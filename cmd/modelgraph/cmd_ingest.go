@@ -14,7 +14,7 @@ import (
 
 func newIngestCommand() *cobra.Command {
 	var o bulk.Options
-	var output, progressMode, cpuProfile string
+	var output, progressMode, cpuProfile, allocProfile string
 	var memLimitMiB int64
 	cmd := &cobra.Command{
 		Use:   "ingest PATH...",
@@ -44,6 +44,8 @@ file's receipts or rejection, and the summary.`,
 	cmd.Flags().StringVar(&progressMode, "progress", progress.Auto, "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain or none")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
+	cmd.Flags().StringVar(&allocProfile, "allocprofile", "", "write an allocation profile of the run to this file (go tool pprof -sample_index=alloc_space)")
+	_ = cmd.Flags().MarkHidden("allocprofile")
 	cmd.Flags().IntVar(&o.MaxGroup, "group", 0, "documents per store write (default 32)")
 	cmd.Flags().Int64Var(&o.MaxInFlightBytes, "inflight-bytes", 0, "input bytes read but not yet written (default 16 MiB)")
 	cmd.Flags().Int64Var(&memLimitMiB, "heap-limit", defaultIngestMemLimitMiB, "soft limit on the Go heap during the run, in MiB (0: none; GOMEMLIMIT, when set, wins)")
@@ -55,6 +57,11 @@ file's receipts or rejection, and the summary.`,
 			return err
 		}
 		defer stopProfile()
+		stopAlloc, err := app.StartAllocProfile(allocProfile)
+		if err != nil {
+			return err
+		}
+		defer stopAlloc()
 		c, err := settings()
 		if err != nil {
 			return err
