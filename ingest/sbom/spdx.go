@@ -11,7 +11,6 @@ import (
 	"github.com/guacsec/guac/pkg/assembler"
 	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
 	"github.com/guacsec/guac/pkg/handler/processor"
-	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx"
 	spdxcommon "github.com/spdx/tools-golang/spdx/v2/common"
 
@@ -35,7 +34,7 @@ func (p *parser) spdx(ctx context.Context, subjects []subject) error {
 	if !strings.HasPrefix(version, "SPDX-2.") {
 		return p.fail("spdxVersion", "%q is not SPDX 2.x (GUAC v1.1.0 reads SPDX 2.1–2.3 JSON)", truncate(version, 40))
 	}
-	doc, err := spdxjson.Read(bytes.NewReader(p.raw))
+	doc, err := decodeSPDX2(p.raw, version)
 	if err != nil {
 		return p.fail("", "SPDX JSON: %v", err)
 	}
