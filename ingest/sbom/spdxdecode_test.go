@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	spdxjson "github.com/spdx/tools-golang/json"
@@ -97,6 +98,10 @@ func TestDecodeSPDX2MatchesToolsGolang(t *testing.T) {
 		"case-folded name":  r(`"name":"p"`, `"NAME":"p"`),
 		"null packages":     r(`"packages":[`, `"packages":null,"x":[`),
 		"bad checksum":      r(`"algorithm":"SHA256"`, `"algorithm":7`),
+		"huge number":       r(`"name":"n"`, `"name":"n","x":1e400`),
+		"huge nested":       r(`"versionInfo":"1"`, `"versionInfo":"1","y":[{"z":-2E+999}]`),
+		"long integer":      r(`"name":"n"`, `"name":"n","x":`+strings.Repeat("9", 400)),
+		"fine number":       r(`"name":"n"`, `"name":"n","x":1.5e300`),
 	} {
 		if why, same := sameSPDX([]byte(v)); !same {
 			t.Errorf("%s: %s", name, why)
