@@ -567,6 +567,9 @@ func TestWriteListsRandom(t *testing.T) {
 				if i > 0 && rng.IntN(8) == 0 {
 					d = graph.SHA256Key([]byte{byte(rng.IntN(i)), byte(seed)}) // a document seen before
 				}
+				if rng.IntN(10) == 0 {
+					d = fmt.Sprint("urn:doc:", i%7) // not a sha256 digest: kept as a string
+				}
 				var named []string
 				for _, k := range keys {
 					if rng.IntN(6) > 0 {
@@ -600,6 +603,7 @@ func TestWriteListsRandom(t *testing.T) {
 					if err != nil {
 						return err
 					}
+					sameMemRecord(t, v, &w)
 					if w, err = decodeWNode(v, ev, id); err != nil {
 						return err
 					}
@@ -609,6 +613,7 @@ func TestWriteListsRandom(t *testing.T) {
 			if err != nil {
 				return err
 			}
+			sameMemRecord(t, v, &w)
 			var got nodeRec
 			if err := decodeNodeIn(v, &got, &arena{}, &spillReader{b: ev, owner: id[:]}); err != nil {
 				return err
@@ -626,5 +631,36 @@ func TestWriteListsRandom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// sameMemRecord checks that the record in memory made from w as flush
+// left it (encodeWNode) decodes as the one made by decoding what flush
+// stored (v) does (document ordinals may be numbered in another order),
+// and that both are absent when a list spilled.
+func sameMemRecord(t *testing.T, v []byte, w *wNode) {
+	t.Helper()
+	fromFile, fromCache := newRecMem(), newRecMem()
+	var want, got graph.Node
+	rec := memNodeOf(v, &arena{})
+	b, ok := fromCache.encodeWNode(w)
+	if (rec != nil) != ok {
+		t.Fatalf("record in memory from the stored record: %v, from the write cache: %v", rec != nil, ok)
+	}
+	if !ok {
+		if len(fromCache.docs) != 0 {
+			t.Fatalf("a record not held numbered documents %q", fromCache.docs)
+		}
+		return
+	}
+	var err error
+	if want, err = fromFile.decodeNode(fromFile.encodeNode(rec), "n", &arena{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = fromCache.decodeNode(b, "n", &arena{}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("record in memory from the write cache\n%+v\nfrom the stored record\n%+v", got, want)
 	}
 }

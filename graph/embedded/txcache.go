@@ -55,8 +55,6 @@ type nodeEntry struct {
 	onDisk  bool
 	dirty   bool
 	deleted bool // absorbed by a merge
-	// stored is the value flush wrote (captureRecords, recs.go, reads it).
-	stored []byte
 }
 
 type edgeEntry struct {
@@ -64,8 +62,6 @@ type edgeEntry struct {
 	onDisk  bool
 	dirty   bool
 	deleted bool // re-pointed by a merge
-	// stored is the value flush wrote (captureRecords, recs.go, reads it).
-	stored []byte
 }
 
 // fillPercent packs pages fuller than bbolt's default (half full) when a
@@ -424,7 +420,6 @@ func (c *txCache) flush() error {
 		if err := c.bNodes.Put(id[:], v); err != nil {
 			return err
 		}
-		c.nodes[id].stored = v
 	}
 	var eks [][33]byte
 	for k, e := range c.edges {
@@ -442,7 +437,6 @@ func (c *txCache) flush() error {
 		if err := c.bEdges.Put(k[:], v); err != nil {
 			return err
 		}
-		c.edges[k].stored = v
 	}
 	return nil
 }
