@@ -106,6 +106,12 @@ type store struct {
 	// hot holds the node records the last committed write transaction
 	// touched, decoded, as committed (writeMu; nil after a failed write).
 	hot map[[16]byte]*nodeEntry
+	// recs and slabs are scratch handed from one write transaction to the
+	// next (writeMu): the delta's record list, and the chunks the cache
+	// copies encoded records into for bbolt, which holds them only until
+	// its transaction ends.
+	recs  []recUpdate
+	slabs [][]byte
 }
 
 var (
@@ -299,9 +305,10 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	hot := s.hot
 	s.hot = nil
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		d = delta{}
+		d = delta{recs: s.recs[:0]}
 		c = newTxCache(tx, &s.keys)
 		c.hot, hot = hot, nil
+		c.free, s.slabs = s.slabs, nil
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
@@ -311,12 +318,18 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 		captureRecords(c, &d)
 		return nil
 	})
+	if c != nil {
+		// The transaction is over: bbolt holds none of the slabs now.
+		s.slabs = c.slabs()
+	}
 	if err != nil {
 		return err
 	}
 	s.keys.committedKeys(c.keys)
 	s.hot = c.keepNodes()
 	s.idx.apply(&d)
+	clear(d.recs) // they point into the records kept in hot
+	s.recs = d.recs[:0]
 	return nil
 }
 

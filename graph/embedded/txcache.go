@@ -42,8 +42,10 @@ type txCache struct {
 	committed *keyCache
 	kbuf      []byte
 	// Records are encoded into scratch and copied into slab (bbolt holds
-	// the values it is given until the commit writes them).
+	// the values it is given until the commit writes them); full slabs go
+	// to used, and free holds the last transaction's for reuse.
 	scratch, slab []byte
+	used, free    [][]byte
 	// hot holds node records as the last committed transaction left them
 	// (see keepNodes); an entry moves to nodes when first used.
 	hot map[[16]byte]*nodeEntry
@@ -311,14 +313,43 @@ func (c *txCache) deleteEdge(k [33]byte) {
 	e.deleted, e.dirty = true, false
 }
 
+// slabSize is the size of the chunks keep copies records into; up to
+// maxFreeSlabs of them (16 MiB) are kept for the next transaction.
+const (
+	slabSize     = 256 << 10
+	maxFreeSlabs = 64
+)
+
 // keep copies an encoded record into the transaction's slab.
 func (c *txCache) keep(b []byte) []byte {
 	if cap(c.slab)-len(c.slab) < len(b) {
-		c.slab = make([]byte, 0, max(len(b), 256<<10))
+		if cap(c.slab) == slabSize {
+			c.used = append(c.used, c.slab)
+		}
+		if n := len(c.free); n > 0 && len(b) <= slabSize {
+			c.slab, c.free = c.free[n-1][:0], c.free[:n-1]
+		} else {
+			c.slab = make([]byte, 0, max(len(b), slabSize))
+		}
 	}
 	start := len(c.slab)
 	c.slab = append(c.slab, b...)
 	return c.slab[start:len(c.slab):len(c.slab)]
+}
+
+// slabs returns the slabs for the next transaction's cache (call once
+// this one's bbolt transaction has ended).
+func (c *txCache) slabs() [][]byte {
+	out := append(c.free, c.used...)
+	if cap(c.slab) == slabSize {
+		out = append(out, c.slab)
+	}
+	c.slab, c.used, c.free = nil, nil, nil
+	if len(out) > maxFreeSlabs {
+		clear(out[maxFreeSlabs:])
+		out = out[:maxFreeSlabs]
+	}
+	return out
 }
 
 // deletePrefix deletes every key of b starting with prefix.
