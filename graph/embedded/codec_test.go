@@ -551,6 +551,7 @@ func TestWriteListsRandom(t *testing.T) {
 		want.Kind = graph.KindPackage
 		wantKD := map[string][]string{}
 		var w wNode
+		var jbuf []byte
 		w.kind = graph.KindPackage
 		for _, k := range keys {
 			w.addKey(k)
@@ -576,6 +577,9 @@ func TestWriteListsRandom(t *testing.T) {
 						named = append(named, k)
 					}
 				}
+				if rng.IntN(3) == 0 {
+					rng.Shuffle(len(named), func(i, j int) { named[i], named[j] = named[j], named[i] }) // addJoin sorts
+				}
 				claims := map[string]string{}
 				if rng.IntN(3) > 0 {
 					claims["license"] = []string{"MIT", "BSD"}[rng.IntN(2)]
@@ -589,7 +593,7 @@ func TestWriteListsRandom(t *testing.T) {
 					changed = w.addKeyDoc(k, ref) || changed
 					wantKD[k], _ = graph.AddSorted(wantKD[k], d)
 				}
-				changed = w.addJoin(named, ref) || changed
+				changed = w.addJoin(named, ref, &jbuf) || changed
 				want.Joins, _ = graph.AddJoin(want.Joins, named, d)
 				var c bool
 				w.attrs, c = mergeAttrs(w.attrs, ref, claims)

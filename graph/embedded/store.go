@@ -464,7 +464,7 @@ func (w *txWriter) AddNodeEvidence(id graph.NodeID, doc string, named []string, 
 			changed = true
 		}
 	}
-	if rec.addJoin(named, ref) {
+	if rec.addJoin(named, ref, &w.c.jbuf) {
 		changed = true
 	}
 	var c1 bool

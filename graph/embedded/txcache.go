@@ -41,6 +41,7 @@ type txCache struct {
 	// committed caches key index entries as committed (see keyCache).
 	committed *keyCache
 	kbuf      []byte
+	jbuf      []byte // key set ids (wNode.addJoin)
 	// Records are encoded into scratch and copied into slab (bbolt holds
 	// the values it is given until the commit writes them); full slabs go
 	// to used, and free holds the last transaction's for reuse.
