@@ -30,7 +30,7 @@ import (
 // same graph.Node or graph.Edge (TestMemRecordsCurrent). After every
 // commit the records the transaction wrote replace their copies, encoded
 // from the write cache's records, which flush left exactly as stored
-// (captureRecords; TestMemRecordsFromCache checks the bytes); the snapshot
+// (captureRecords; TestWriteListsRandom checks the two agree); the snapshot
 // saved at close carries the table and the slab.
 //
 //	memNode: kind(1) uvarint nkeys, nkeys × (key, docs)

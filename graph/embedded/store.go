@@ -105,7 +105,8 @@ type store struct {
 	keys keyCache
 	// hot holds the node records the last committed write transaction
 	// touched, decoded, as committed (writeMu; nil after a failed write).
-	hot map[[16]byte]*nodeEntry
+	hot      map[[16]byte]*nodeEntry
+	hotEdges map[[33]byte]*edgeEntry
 	// recs and slabs are scratch handed from one write transaction to the
 	// next (writeMu): the delta's record list, and the chunks the cache
 	// copies encoded records into for bbolt, which holds them only until
@@ -302,12 +303,13 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	var c *txCache
 	// The records kept from the last write are handed to this one and
 	// changed in place: unless it commits, none of them is kept.
-	hot := s.hot
-	s.hot = nil
+	hot, hotEdges := s.hot, s.hotEdges
+	s.hot, s.hotEdges = nil, nil
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		d = delta{recs: s.recs[:0]}
 		c = newTxCache(tx, &s.keys)
 		c.hot, hot = hot, nil
+		c.hotEdges, hotEdges = hotEdges, nil
 		c.free, s.slabs = s.slabs, nil
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
@@ -327,6 +329,7 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	}
 	s.keys.committedKeys(c.keys)
 	s.hot = c.keepNodes()
+	s.hotEdges = c.keepEdges()
 	s.idx.apply(&d)
 	clear(d.recs) // they point into the records kept in hot
 	s.recs = d.recs[:0]

@@ -50,6 +50,8 @@ type txCache struct {
 	// hot holds node records as the last committed transaction left them
 	// (see keepNodes); an entry moves to nodes when first used.
 	hot map[[16]byte]*nodeEntry
+	// hotEdges likewise holds edge records (see keepEdges).
+	hotEdges map[[33]byte]*edgeEntry
 }
 
 type nodeEntry struct {
@@ -234,6 +236,29 @@ func (c *txCache) keepNodes() map[[16]byte]*nodeEntry {
 	return out
 }
 
+// maxHotEdgeBytes bounds the edge records kept between transactions.
+const maxHotEdgeBytes = 8 << 20
+
+// keepEdges is keepNodes for edge records: dependency edges between
+// packages are named again by every copy of an SBOM, and reading and
+// decoding them again was ~4% of the bulk writer (docs/performance.md).
+func (c *txCache) keepEdges() map[[33]byte]*edgeEntry {
+	out := make(map[[33]byte]*edgeEntry, len(c.edges))
+	budget := maxHotEdgeBytes
+	for k, e := range c.edges {
+		if e.deleted || !e.onDisk && !e.dirty {
+			continue
+		}
+		if budget -= e.rec.size(); budget < 0 {
+			break
+		}
+		e.dirty, e.onDisk = false, true
+		e.rec.rebind(nil)
+		out[k] = e
+	}
+	return out
+}
+
 // newNode creates the record of a node that node reported missing.
 func (c *txCache) newNode(id [16]byte, kind graph.NodeKind) *wNode {
 	c.fromHot(id)
@@ -286,6 +311,12 @@ func (c *txCache) resolve(id [16]byte) [16]byte {
 // reports that it did not exist (the caller then always writes it).
 func (c *txCache) edge(k [33]byte) (rec *wEdge, created bool, err error) {
 	if e, ok := c.edges[k]; ok {
+		return &e.rec, false, nil
+	}
+	if e, ok := c.hotEdges[k]; ok {
+		delete(c.hotEdges, k)
+		e.rec.rebind(c.bEdgeEv)
+		c.edges[k] = e
 		return &e.rec, false, nil
 	}
 	e := &edgeEntry{}

@@ -504,6 +504,23 @@ func (w *wNode) encodeTo(b []byte, ev *bbolt.Bucket, id [16]byte) ([]byte, error
 	return b, nil
 }
 
+// rebind points w's spilled lists at ev (a later transaction's bucket).
+func (w *wEdge) rebind(ev *bbolt.Bucket) {
+	w.docs.rebind(ev)
+	for i := range w.attrs {
+		w.attrs[i].docs.rebind(ev)
+	}
+}
+
+// size estimates the memory w holds (as wNode.size).
+func (w *wEdge) size() int {
+	n := 128 + w.docs.size()
+	for i := range w.attrs {
+		n += 96 + len(w.attrs[i].name) + len(w.attrs[i].value) + w.attrs[i].docs.size()
+	}
+	return n
+}
+
 // encodeTo appends edge key's record (schema 4) to b, putting spilled
 // evidence into ev.
 func (w *wEdge) encodeTo(b []byte, ev *bbolt.Bucket, key [33]byte) ([]byte, error) {
