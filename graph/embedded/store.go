@@ -113,6 +113,7 @@ type store struct {
 	// its transaction ends.
 	recs  []recUpdate
 	slabs [][]byte
+	refs  refArena
 }
 
 var (
@@ -311,6 +312,8 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 		c.hot, hot = hot, nil
 		c.hotEdges, hotEdges = hotEdges, nil
 		c.free, s.slabs = s.slabs, nil
+		s.refs.reset()
+		c.refs = &s.refs
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
@@ -463,16 +466,16 @@ func (w *txWriter) AddNodeEvidence(id graph.NodeID, doc string, named []string, 
 	ref := w.docRef(doc)
 	changed := false
 	for _, k := range named {
-		if rec.addKeyDoc(k, ref) {
+		if rec.addKeyDoc(k, ref, w.c.refs) {
 			changed = true
 		}
 	}
-	if rec.addJoin(named, ref, &w.c.jbuf) {
+	if rec.addJoin(named, ref, &w.c.jbuf, w.c.refs) {
 		changed = true
 	}
 	var c1 bool
-	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims)
-	if rec.docs.add(ref) || c1 {
+	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims, w.c.refs)
+	if rec.docs.addIn(ref, w.c.refs) || c1 {
 		changed = true
 	}
 	if changed {
@@ -494,8 +497,8 @@ func (w *txWriter) AddEdgeEvidence(r graph.EdgeRef, doc string, claims map[strin
 	}
 	ref := w.docRef(doc)
 	var c1 bool
-	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims)
-	changed = rec.docs.add(ref) || c1
+	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims, w.c.refs)
+	changed = rec.docs.addIn(ref, w.c.refs) || c1
 	if !created && !changed {
 		return false, false, nil
 	}

@@ -41,7 +41,8 @@ type txCache struct {
 	// committed caches key index entries as committed (see keyCache).
 	committed *keyCache
 	kbuf      []byte
-	jbuf      []byte // key set ids (wNode.addJoin)
+	jbuf      []byte    // key set ids (wNode.addJoin)
+	refs      *refArena // new lists' first room (docSet.addIn)
 	// Records are encoded into scratch and copied into slab (bbolt holds
 	// the values it is given until the commit writes them); full slabs go
 	// to used, and free holds the last transaction's for reuse.
@@ -221,7 +222,7 @@ func (c *txCache) keepNodes() map[[16]byte]*nodeEntry {
 	out := make(map[[16]byte]*nodeEntry, len(c.nodes))
 	budget := maxHotBytes
 	for id, e := range c.nodes {
-		if !e.present || e.deleted {
+		if !e.present || e.deleted || e.rec.hasAdded() {
 			continue
 		}
 		if budget -= e.rec.size(); budget < 0 {
@@ -246,7 +247,7 @@ func (c *txCache) keepEdges() map[[33]byte]*edgeEntry {
 	out := make(map[[33]byte]*edgeEntry, len(c.edges))
 	budget := maxHotEdgeBytes
 	for k, e := range c.edges {
-		if e.deleted || !e.onDisk && !e.dirty {
+		if e.deleted || !e.onDisk && !e.dirty || e.rec.hasAdded() {
 			continue
 		}
 		if budget -= e.rec.size(); budget < 0 {
