@@ -77,7 +77,12 @@ func ApplyNodes(st WriteState, b *Batch, rc *Receipt) ([]NodeID, error) {
 
 func applySpec(st WriteState, b *Batch, i int, rc *Receipt) (NodeID, error) {
 	spec := &b.Nodes[i]
-	owners := make([]NodeID, len(spec.Keys))
+	var buf [4]NodeID // most specs name one key
+	owners := buf[:0]
+	if len(spec.Keys) > len(buf) {
+		owners = make([]NodeID, 0, len(spec.Keys))
+	}
+	owners = owners[:len(spec.Keys)]
 	for j, k := range spec.Keys {
 		o, err := st.Owner(spec.Kind, k)
 		if err != nil {

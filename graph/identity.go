@@ -141,8 +141,22 @@ func (r Resolution) Absorbed() []NodeID {
 // many keys that node has. The result depends only on these inputs.
 func Resolve(spec int, kind NodeKind, keys []string, owners []NodeID, keyCount func(NodeID) int) Resolution {
 	var res Resolution
+	// One allocation each, sized for the spec (the bulk writer resolves
+	// every spec of every document; see docs/performance.md).
+	nOwned := 0
+	for _, o := range owners {
+		if o != "" {
+			nOwned++
+		}
+	}
 	var owned []NodeID
 	var free []string
+	if nOwned > 0 {
+		owned = make([]NodeID, 0, nOwned)
+	}
+	if nOwned < len(keys) {
+		free = make([]string, 0, len(keys)-nOwned)
+	}
 	for i, k := range keys {
 		if owners[i] == "" {
 			free = append(free, k)
@@ -174,7 +188,7 @@ func Resolve(spec int, kind NodeKind, keys []string, owners []NodeID, keyCount f
 	} else {
 		room = MaxKeysPerStoredNode
 	}
-	res.Fold = slices.Clone(keep)
+	res.Fold = slices.Clip(keep) // owned is this call's own
 	for _, k := range free {
 		if len(res.Attach) >= room {
 			res.Notes = append(res.Notes, KeyNote{Spec: spec, Kind: kind, Key: k,
@@ -191,6 +205,9 @@ func Resolve(spec int, kind NodeKind, keys []string, owners []NodeID, keyCount f
 	}
 	for i, k := range keys {
 		if owners[i] != "" && slices.Contains(keep, owners[i]) || owners[i] == "" && slices.Contains(res.Attach, k) {
+			if res.Named == nil {
+				res.Named = make([]string, 0, len(keys)-i)
+			}
 			res.Named = append(res.Named, k)
 		}
 	}

@@ -321,7 +321,7 @@ func TestWriteRecordsMatchGraphMerge(t *testing.T) {
 			want, c1 = graph.MergeAttrs(want, d, claims)
 			wantDocs, c2 = graph.AddSorted(wantDocs, d)
 			var g1 bool
-			w.attrs, g1 = mergeAttrs(w.attrs, toDocRef(d), claims)
+			w.attrs, g1 = mergeAttrs(w.attrs, toDocRef(d), claims, nil)
 			g2 := w.docs.add(toDocRef(d))
 			if c1 != g1 || c2 != g2 {
 				t.Fatalf("doc %d: changed %v/%v, graph says %v/%v", i, g1, g2, c1, c2)
@@ -551,6 +551,8 @@ func TestWriteListsRandom(t *testing.T) {
 		want.Kind = graph.KindPackage
 		wantKD := map[string][]string{}
 		var w wNode
+		var jbuf []byte
+		refs := &refArena{} // reset at each round trip below, as the store does per transaction
 		w.kind = graph.KindPackage
 		for _, k := range keys {
 			w.addKey(k)
@@ -567,11 +569,17 @@ func TestWriteListsRandom(t *testing.T) {
 				if i > 0 && rng.IntN(8) == 0 {
 					d = graph.SHA256Key([]byte{byte(rng.IntN(i)), byte(seed)}) // a document seen before
 				}
+				if rng.IntN(10) == 0 {
+					d = fmt.Sprint("urn:doc:", i%7) // not a sha256 digest: kept as a string
+				}
 				var named []string
 				for _, k := range keys {
 					if rng.IntN(6) > 0 {
 						named = append(named, k)
 					}
+				}
+				if rng.IntN(3) == 0 {
+					rng.Shuffle(len(named), func(i, j int) { named[i], named[j] = named[j], named[i] }) // addJoin sorts
 				}
 				claims := map[string]string{}
 				if rng.IntN(3) > 0 {
@@ -583,16 +591,16 @@ func TestWriteListsRandom(t *testing.T) {
 				ref := toDocRef(d)
 				changed := false
 				for _, k := range named {
-					changed = w.addKeyDoc(k, ref) || changed
+					changed = w.addKeyDoc(k, ref, refs) || changed
 					wantKD[k], _ = graph.AddSorted(wantKD[k], d)
 				}
-				changed = w.addJoin(named, ref) || changed
+				changed = w.addJoin(named, ref, &jbuf, refs) || changed
 				want.Joins, _ = graph.AddJoin(want.Joins, named, d)
 				var c bool
-				w.attrs, c = mergeAttrs(w.attrs, ref, claims)
+				w.attrs, c = mergeAttrs(w.attrs, ref, claims, refs)
 				changed = changed || c
 				want.Attrs, _ = graph.MergeAttrs(want.Attrs, d, claims)
-				changed = w.docs.add(ref) || changed
+				changed = w.docs.addIn(ref, refs) || changed
 				want.Docs, _ = graph.AddSorted(want.Docs, d)
 				_ = changed
 				if rng.IntN(4) == 0 {
@@ -600,8 +608,17 @@ func TestWriteListsRandom(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					if w, err = decodeWNode(v, ev, id); err != nil {
-						return err
+					sameMemRecord(t, v, &w)
+					if w.hasAdded() {
+						t.Fatal("a list holds unmerged entries after encoding")
+					}
+					// The next "transaction" reuses the arena, with the record
+					// as encoding left it (a kept record) or read back.
+					refs.reset()
+					if rng.IntN(2) == 0 {
+						if w, err = decodeWNode(v, ev, id); err != nil {
+							return err
+						}
 					}
 				}
 			}
@@ -609,6 +626,7 @@ func TestWriteListsRandom(t *testing.T) {
 			if err != nil {
 				return err
 			}
+			sameMemRecord(t, v, &w)
 			var got nodeRec
 			if err := decodeNodeIn(v, &got, &arena{}, &spillReader{b: ev, owner: id[:]}); err != nil {
 				return err
@@ -626,5 +644,36 @@ func TestWriteListsRandom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// sameMemRecord checks that the record in memory made from w as flush
+// left it (encodeWNode) decodes as the one made by decoding what flush
+// stored (v) does (document ordinals may be numbered in another order),
+// and that both are absent when a list spilled.
+func sameMemRecord(t *testing.T, v []byte, w *wNode) {
+	t.Helper()
+	fromFile, fromCache := newRecMem(), newRecMem()
+	var want, got graph.Node
+	rec := memNodeOf(v, &arena{})
+	b, ok := fromCache.encodeWNode(w)
+	if (rec != nil) != ok {
+		t.Fatalf("record in memory from the stored record: %v, from the write cache: %v", rec != nil, ok)
+	}
+	if !ok {
+		if len(fromCache.docs) != 0 {
+			t.Fatalf("a record not held numbered documents %q", fromCache.docs)
+		}
+		return
+	}
+	var err error
+	if want, err = fromFile.decodeNode(fromFile.encodeNode(rec), "n", &arena{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = fromCache.decodeNode(b, "n", &arena{}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("record in memory from the write cache\n%+v\nfrom the stored record\n%+v", got, want)
 	}
 }

@@ -105,7 +105,15 @@ type store struct {
 	keys keyCache
 	// hot holds the node records the last committed write transaction
 	// touched, decoded, as committed (writeMu; nil after a failed write).
-	hot map[[16]byte]*nodeEntry
+	hot      map[[16]byte]*nodeEntry
+	hotEdges map[[33]byte]*edgeEntry
+	// recs and slabs are scratch handed from one write transaction to the
+	// next (writeMu): the delta's record list, and the chunks the cache
+	// copies encoded records into for bbolt, which holds them only until
+	// its transaction ends.
+	recs  []recUpdate
+	slabs [][]byte
+	refs  refArena
 }
 
 var (
@@ -296,12 +304,16 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 	var c *txCache
 	// The records kept from the last write are handed to this one and
 	// changed in place: unless it commits, none of them is kept.
-	hot := s.hot
-	s.hot = nil
+	hot, hotEdges := s.hot, s.hotEdges
+	s.hot, s.hotEdges = nil, nil
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		d = delta{}
+		d = delta{recs: s.recs[:0]}
 		c = newTxCache(tx, &s.keys)
 		c.hot, hot = hot, nil
+		c.hotEdges, hotEdges = hotEdges, nil
+		c.free, s.slabs = s.slabs, nil
+		s.refs.reset()
+		c.refs = &s.refs
 		if err := fn(&txWriter{c: c, idx: s.idx, delta: &d}); err != nil {
 			return err
 		}
@@ -311,12 +323,19 @@ func (s *store) Update(ctx context.Context, fn func(graph.Tx) error) error {
 		captureRecords(c, &d)
 		return nil
 	})
+	if c != nil {
+		// The transaction is over: bbolt holds none of the slabs now.
+		s.slabs = c.slabs()
+	}
 	if err != nil {
 		return err
 	}
 	s.keys.committedKeys(c.keys)
 	s.hot = c.keepNodes()
+	s.hotEdges = c.keepEdges()
 	s.idx.apply(&d)
+	clear(d.recs) // they point into the records kept in hot
+	s.recs = d.recs[:0]
 	return nil
 }
 
@@ -447,16 +466,16 @@ func (w *txWriter) AddNodeEvidence(id graph.NodeID, doc string, named []string, 
 	ref := w.docRef(doc)
 	changed := false
 	for _, k := range named {
-		if rec.addKeyDoc(k, ref) {
+		if rec.addKeyDoc(k, ref, w.c.refs) {
 			changed = true
 		}
 	}
-	if rec.addJoin(named, ref) {
+	if rec.addJoin(named, ref, &w.c.jbuf, w.c.refs) {
 		changed = true
 	}
 	var c1 bool
-	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims)
-	if rec.docs.add(ref) || c1 {
+	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims, w.c.refs)
+	if rec.docs.addIn(ref, w.c.refs) || c1 {
 		changed = true
 	}
 	if changed {
@@ -478,8 +497,8 @@ func (w *txWriter) AddEdgeEvidence(r graph.EdgeRef, doc string, claims map[strin
 	}
 	ref := w.docRef(doc)
 	var c1 bool
-	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims)
-	changed = rec.docs.add(ref) || c1
+	rec.attrs, c1 = mergeAttrs(rec.attrs, ref, claims, w.c.refs)
+	changed = rec.docs.addIn(ref, w.c.refs) || c1
 	if !created && !changed {
 		return false, false, nil
 	}

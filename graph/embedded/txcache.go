@@ -41,12 +41,18 @@ type txCache struct {
 	// committed caches key index entries as committed (see keyCache).
 	committed *keyCache
 	kbuf      []byte
+	jbuf      []byte    // key set ids (wNode.addJoin)
+	refs      *refArena // new lists' first room (docSet.addIn)
 	// Records are encoded into scratch and copied into slab (bbolt holds
-	// the values it is given until the commit writes them).
+	// the values it is given until the commit writes them); full slabs go
+	// to used, and free holds the last transaction's for reuse.
 	scratch, slab []byte
+	used, free    [][]byte
 	// hot holds node records as the last committed transaction left them
 	// (see keepNodes); an entry moves to nodes when first used.
 	hot map[[16]byte]*nodeEntry
+	// hotEdges likewise holds edge records (see keepEdges).
+	hotEdges map[[33]byte]*edgeEntry
 }
 
 type nodeEntry struct {
@@ -55,8 +61,6 @@ type nodeEntry struct {
 	onDisk  bool
 	dirty   bool
 	deleted bool // absorbed by a merge
-	// stored is the value flush wrote (captureRecords, recs.go, reads it).
-	stored []byte
 }
 
 type edgeEntry struct {
@@ -64,8 +68,6 @@ type edgeEntry struct {
 	onDisk  bool
 	dirty   bool
 	deleted bool // re-pointed by a merge
-	// stored is the value flush wrote (captureRecords, recs.go, reads it).
-	stored []byte
 }
 
 // fillPercent packs pages fuller than bbolt's default (half full) when a
@@ -220,7 +222,7 @@ func (c *txCache) keepNodes() map[[16]byte]*nodeEntry {
 	out := make(map[[16]byte]*nodeEntry, len(c.nodes))
 	budget := maxHotBytes
 	for id, e := range c.nodes {
-		if !e.present || e.deleted {
+		if !e.present || e.deleted || e.rec.hasAdded() {
 			continue
 		}
 		if budget -= e.rec.size(); budget < 0 {
@@ -231,6 +233,29 @@ func (c *txCache) keepNodes() map[[16]byte]*nodeEntry {
 		// (its B-tree nodes and values) alive: fromHot binds the next.
 		e.rec.rebind(nil)
 		out[id] = e
+	}
+	return out
+}
+
+// maxHotEdgeBytes bounds the edge records kept between transactions.
+const maxHotEdgeBytes = 8 << 20
+
+// keepEdges is keepNodes for edge records: dependency edges between
+// packages are named again by every copy of an SBOM, and reading and
+// decoding them again was ~4% of the bulk writer (docs/performance.md).
+func (c *txCache) keepEdges() map[[33]byte]*edgeEntry {
+	out := make(map[[33]byte]*edgeEntry, len(c.edges))
+	budget := maxHotEdgeBytes
+	for k, e := range c.edges {
+		if e.deleted || !e.onDisk && !e.dirty || e.rec.hasAdded() {
+			continue
+		}
+		if budget -= e.rec.size(); budget < 0 {
+			break
+		}
+		e.dirty, e.onDisk = false, true
+		e.rec.rebind(nil)
+		out[k] = e
 	}
 	return out
 }
@@ -289,6 +314,12 @@ func (c *txCache) edge(k [33]byte) (rec *wEdge, created bool, err error) {
 	if e, ok := c.edges[k]; ok {
 		return &e.rec, false, nil
 	}
+	if e, ok := c.hotEdges[k]; ok {
+		delete(c.hotEdges, k)
+		e.rec.rebind(c.bEdgeEv)
+		c.edges[k] = e
+		return &e.rec, false, nil
+	}
 	e := &edgeEntry{}
 	if v := c.gEdges.get(k[:]); v != nil {
 		if e.rec, err = decodeWEdge(v, c.bEdgeEv, k); err != nil {
@@ -315,14 +346,43 @@ func (c *txCache) deleteEdge(k [33]byte) {
 	e.deleted, e.dirty = true, false
 }
 
+// slabSize is the size of the chunks keep copies records into; up to
+// maxFreeSlabs of them (16 MiB) are kept for the next transaction.
+const (
+	slabSize     = 256 << 10
+	maxFreeSlabs = 64
+)
+
 // keep copies an encoded record into the transaction's slab.
 func (c *txCache) keep(b []byte) []byte {
 	if cap(c.slab)-len(c.slab) < len(b) {
-		c.slab = make([]byte, 0, max(len(b), 256<<10))
+		if cap(c.slab) == slabSize {
+			c.used = append(c.used, c.slab)
+		}
+		if n := len(c.free); n > 0 && len(b) <= slabSize {
+			c.slab, c.free = c.free[n-1][:0], c.free[:n-1]
+		} else {
+			c.slab = make([]byte, 0, max(len(b), slabSize))
+		}
 	}
 	start := len(c.slab)
 	c.slab = append(c.slab, b...)
 	return c.slab[start:len(c.slab):len(c.slab)]
+}
+
+// slabs returns the slabs for the next transaction's cache (call once
+// this one's bbolt transaction has ended).
+func (c *txCache) slabs() [][]byte {
+	out := append(c.free, c.used...)
+	if cap(c.slab) == slabSize {
+		out = append(out, c.slab)
+	}
+	c.slab, c.used, c.free = nil, nil, nil
+	if len(out) > maxFreeSlabs {
+		clear(out[maxFreeSlabs:])
+		out = out[:maxFreeSlabs]
+	}
+	return out
 }
 
 // deletePrefix deletes every key of b starting with prefix.
@@ -424,7 +484,6 @@ func (c *txCache) flush() error {
 		if err := c.bNodes.Put(id[:], v); err != nil {
 			return err
 		}
-		c.nodes[id].stored = v
 	}
 	var eks [][33]byte
 	for k, e := range c.edges {
@@ -442,7 +501,6 @@ func (c *txCache) flush() error {
 		if err := c.bEdges.Put(k[:], v); err != nil {
 			return err
 		}
-		c.edges[k].stored = v
 	}
 	return nil
 }
