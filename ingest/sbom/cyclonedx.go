@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/guacsec/guac/pkg/assembler"
 	model "github.com/guacsec/guac/pkg/assembler/clients/generated"
 	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
@@ -171,17 +170,21 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 	return nil
 }
 
-// decodeCDXJSON decodes a CycloneDX JSON BOM into bom. When the first
-// scan counted the top-level components, their slice is allocated once at
-// that size (encoding/json's semantics, kept by the emulation: an array is
-// decoded into the existing slice from length 0), instead of growing
-// through every power of two.
+// decodeCDXJSON decodes a CycloneDX JSON BOM into bom: the fast path
+// (cdxjson.go), and when it gives up or fails, the reflective decode
+// alone into a fresh BOM, so the result and any error are the reflective
+// path's. When the first scan counted the top-level components, their
+// slice is allocated once at that size (encoding/json's semantics, kept
+// by the emulation: an array is decoded into the existing slice from
+// length 0), instead of growing through every power of two.
 func decodeCDXJSON(raw []byte, s sniffed, bom *cdx.BOM) error {
-	if s.components > 0 && !s.xml {
-		cs := make([]cdx.Component, 0, s.components)
-		bom.Components = &cs
+	if cdxFastJSON {
+		if decodeCDXJSONFast(raw, s, bom) == nil {
+			return nil
+		}
+		*bom = cdx.BOM{}
 	}
-	return jsonv1.Unmarshal(raw, bom)
+	return decodeCDXJSONReflective(raw, s, bom)
 }
 
 func (p *parser) decodeCDX() (*cdx.BOM, error) {
