@@ -48,12 +48,13 @@ func (x *builder) canon(p string) (purlKeys, error) {
 }
 
 func newBuilder(doc graph.Document, role string) *builder {
-	return newBuilderSized(doc, role, 0)
+	return newBuilderSized(doc, role, 0, 0)
 }
 
-// newBuilderSized is newBuilder for a document of about n components: the
-// batch and the maps are sized once instead of growing.
-func newBuilderSized(doc graph.Document, role string, n int) *builder {
+// newBuilderSized is newBuilder for a document of about n components
+// with digests hashes between them: the batch and the maps are sized once
+// instead of growing.
+func newBuilderSized(doc graph.Document, role string, n, digests int) *builder {
 	x := &builder{
 		b:        graph.NewBatch(doc),
 		pkgs:     make(map[string]int, 3*n),
@@ -66,7 +67,7 @@ func newBuilderSized(doc graph.Document, role string, n int) *builder {
 		purls:    make(map[string]purlKeys, 2*n),
 	}
 	if n > 0 {
-		x.b.Reserve(n+1, 2*n)
+		x.b.ReserveAll(n+1, 2*n, digests)
 	}
 	return x
 }

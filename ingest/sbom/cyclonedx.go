@@ -59,8 +59,7 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		// A workload's runtime ML-BOM (k8s-aibom): deployment evidence.
 		return p.runtimeBOM(d, subjects)
 	}
-	p.x = newBuilderSized(p.doc, p.role, d.count)
-	p.x.b.ReserveKeys(d.hashes)
+	p.x = newBuilderSized(p.doc, p.role, d.count, d.hashes)
 	if d.hashes > d.count {
 		p.x.digests = make(map[string]int, d.hashes)
 	}
