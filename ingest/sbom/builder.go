@@ -60,7 +60,7 @@ func newBuilderSized(doc graph.Document, role string, n, digests int) *builder {
 		pkgs:     make(map[string]int, 3*n),
 		specs:    make(map[*model.PkgInputSpec]int, n),
 		specPurl: make(map[*model.PkgInputSpec]string, n),
-		digests:  make(map[string]int, n),
+		digests:  make(map[string]int, max(n, digests)),
 		attrs:    map[int]map[string][]string{},
 		role:     role,
 		status:   map[[2]int]string{},

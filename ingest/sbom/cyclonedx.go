@@ -51,7 +51,11 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 	if err != nil {
 		return err
 	}
-	d := &cdxDoc{bom: bom, byRef: map[string]*cdx.Component{}, dataByRef: map[string]*cdx.Component{}, nodes: map[*cdx.Component]int{}}
+	n := 1 // metadata.component; nested components grow the map
+	if bom.Components != nil {
+		n += len(*bom.Components)
+	}
+	d := &cdxDoc{bom: bom, byRef: make(map[string]*cdx.Component, n), dataByRef: map[string]*cdx.Component{}, nodes: map[*cdx.Component]int{}}
 	if err := p.indexCDX(d); err != nil {
 		return err
 	}
@@ -60,9 +64,6 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		return p.runtimeBOM(d, subjects)
 	}
 	p.x = newBuilderSized(p.doc, p.role, d.count, d.hashes)
-	if d.hashes > d.count {
-		p.x.digests = make(map[string]int, d.hashes)
-	}
 	x := p.x
 
 	// ML and data components first: their purls are routed to Model and
