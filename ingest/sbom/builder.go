@@ -26,7 +26,7 @@ type builder struct {
 	specs    map[*model.PkgInputSpec]int
 	specPurl map[*model.PkgInputSpec]string // PkgInputSpecToPurl of the specs cdxPredicates made, known when it made them
 	digests  map[string]int                 // digest key -> owner node
-	attrs    map[claimKey][]string // flushed by flush
+	attrs    map[claimKey][]string          // flushed by flush
 	subjects []int
 	role     string
 	status   map[[2]int]string // AFFECTS status per (vuln, node)
