@@ -146,10 +146,16 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 // Reserve makes room for about nodes more nodes (each with a key or two)
 // and edges more edges, so a builder that knows the document's size does
 // not grow the batch step by step. It changes nothing else.
-func (b *Batch) Reserve(nodes, edges int) {
+func (b *Batch) Reserve(nodes, edges int) { b.ReserveAll(nodes, edges, 0) }
+
+// ReserveAll is Reserve and ReserveKeys(keys) at once: the key index is
+// made once, at its full size.
+func (b *Batch) ReserveAll(nodes, edges, keys int) {
 	if nodes > 0 {
 		b.Nodes = slices.Grow(b.Nodes, nodes)
-		m := make(map[kindKey]int, len(b.byKey)+2*nodes)
+	}
+	if n := 2*max(nodes, 0) + max(keys, 0); n > 0 {
+		m := make(map[kindKey]int, len(b.byKey)+n)
 		maps.Copy(m, b.byKey)
 		b.byKey = m
 	}

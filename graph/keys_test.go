@@ -166,14 +166,17 @@ func FuzzNormalKeyFastPath(f *testing.F) {
 	})
 }
 
-// TestReserveKeepsBatch: a batch built after Reserve and ReserveKeys has
-// the nodes, keys and merges of one built without them.
+// TestReserveKeepsBatch: a batch built after Reserve and ReserveKeys (or
+// ReserveAll) has the nodes, keys and merges of one built without them.
 func TestReserveKeepsBatch(t *testing.T) {
-	build := func(reserve bool) *Batch {
+	build := func(reserve int) *Batch {
 		b := NewBatch(Document{Digest: SHA256Key([]byte("r")), Type: "cyclonedx"})
-		if reserve {
+		switch reserve {
+		case 1:
 			b.Reserve(10, 10)
 			b.ReserveKeys(40)
+		case 2:
+			b.ReserveAll(10, 10, 40)
 		}
 		i := b.Node(KindPackage, "pkg:pypi/a@1", "SHA-256:"+strings.Repeat("AB", 32))
 		j := b.Node(KindPackage, "pkg:pypi/b@1")
@@ -183,9 +186,12 @@ func TestReserveKeepsBatch(t *testing.T) {
 		b.Edge(j, DependsOn, i)
 		return b
 	}
-	a, b := build(false), build(true)
-	if !reflect.DeepEqual(a.Nodes, b.Nodes) || !reflect.DeepEqual(a.Edges, b.Edges) {
-		t.Fatalf("batches differ:\n%+v\n%+v", a.Nodes, b.Nodes)
+	a := build(0)
+	for _, mode := range []int{1, 2} {
+		b := build(mode)
+		if !reflect.DeepEqual(a.Nodes, b.Nodes) || !reflect.DeepEqual(a.Edges, b.Edges) {
+			t.Fatalf("batches differ (reserve mode %d):\n%+v\n%+v", mode, a.Nodes, b.Nodes)
+		}
 	}
 	if len(a.Nodes) != 3 || len(a.Nodes[2].Keys) != 2 || len(a.Nodes[1].Keys) != 3 {
 		t.Fatalf("unexpected batch %+v", a.Nodes)

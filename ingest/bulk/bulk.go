@@ -282,6 +282,9 @@ func parse(ctx context.Context, p *ingest.Pipeline, i int, path string, maxBytes
 	if err != nil {
 		it.oc.Rejection = rejection(err)
 	}
+	// The batches and the rejection hold no reference into the bytes
+	// (TestParseKeepsNoInputBytes): the buffer serves the next file.
+	putReadBuf(data)
 	return it
 }
 
@@ -322,27 +325,95 @@ func (b *bytesBudget) release(n int64) {
 }
 
 // readLimited reads a file of at most max bytes; a larger one is a
-// too-large document error naming the limit.
+// too-large document error naming the limit. The buffer comes from
+// readBufs (give it back with putReadBuf once nothing refers to it) and
+// is read into directly (no io.Copy buffer per file).
 func readLimited(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var data []byte
+	size := int64(512)
 	if st, err := f.Stat(); err == nil && st.Size() > 0 && st.Size() <= max {
-		data = make([]byte, 0, st.Size()+1)
+		size = st.Size() + 1 // +1: EOF is seen without growing
 	}
-	w := &buf{b: data}
-	if _, err := io.Copy(w, io.LimitReader(f, max+1)); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	b := getReadBuf(int(size))
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // the file grew since Stat
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > max {
+			putReadBuf(b)
+			return nil, docerr.Errorf(path, docerr.TooLarge, "%w: larger than %d bytes", docerr.ErrTooLarge, max)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			putReadBuf(b)
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
-	if int64(len(w.b)) > max {
-		return nil, docerr.Errorf(path, docerr.TooLarge, "%w: larger than %d bytes", docerr.ErrTooLarge, max)
-	}
-	return w.b, nil
 }
 
-type buf struct{ b []byte }
+// readBufs recycles file buffers, by capacity class (class k holds
+// buffers of cap 1<<(k+readBufMinShift)), so a run does not allocate a
+// fresh buffer per file. A buffer is only held from the read to the end of
+// its parse, so few are out at once; at most readBufKeep bytes of idle
+// ones are kept (a sync.Pool would drop them at every GC, and a run
+// collects often). Files past the largest class are not pooled.
+var readBufs struct {
+	mu   sync.Mutex
+	free [readBufClasses][][]byte
+	held int
+}
 
-func (w *buf) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+const (
+	readBufMinShift = 12 // 4 KiB
+	readBufClasses  = 15 // up to 64 MiB
+	readBufKeep     = DefaultMaxInFlightBytes
+)
+
+// getReadBuf returns an empty buffer of capacity at least n.
+func getReadBuf(n int) []byte {
+	k := 0
+	for (1<<(k+readBufMinShift)) < n && k < readBufClasses {
+		k++
+	}
+	if k >= readBufClasses {
+		return make([]byte, 0, n)
+	}
+	readBufs.mu.Lock()
+	if f := readBufs.free[k]; len(f) > 0 {
+		b := f[len(f)-1]
+		f[len(f)-1] = nil
+		readBufs.free[k] = f[:len(f)-1]
+		readBufs.held -= cap(b)
+		readBufs.mu.Unlock()
+		return b
+	}
+	readBufs.mu.Unlock()
+	return make([]byte, 0, 1<<(k+readBufMinShift))
+}
+
+// putReadBuf gives b back for another file: nothing may refer to it.
+func putReadBuf(b []byte) {
+	c := cap(b)
+	if c < 1<<readBufMinShift || c > 1<<(readBufClasses-1+readBufMinShift) {
+		return
+	}
+	// The class whose every request b can serve.
+	k := 0
+	for k+1 < readBufClasses && (1<<(k+1+readBufMinShift)) <= c {
+		k++
+	}
+	readBufs.mu.Lock()
+	if readBufs.held+c <= readBufKeep {
+		readBufs.free[k] = append(readBufs.free[k], b[:0])
+		readBufs.held += c
+	}
+	readBufs.mu.Unlock()
+}

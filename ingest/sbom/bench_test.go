@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	cdx "github.com/CycloneDX/cyclonedx-go"
+
 	"github.com/modelgraph/modelgraph/graph"
 )
 
@@ -94,4 +96,45 @@ func BenchmarkParseCorpus(b *testing.B) {
 	mb := float64(b.N*size) / 1e6
 	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/mb, "cpu-ms/MB")
 	b.ReportMetric(float64(len(docs)), "docs")
+}
+
+// BenchmarkCDXJSONDecode: decodeCDXJSON (the fast path) against the
+// reflective decode alone, over the CycloneDX JSON documents of
+// testdata/sbom; compare cpu-ms/op (process CPU, GC included: steadier
+// than ns/op on a shared machine) and B/op of the two.
+func BenchmarkCDXJSONDecode(b *testing.B) {
+	files, _ := filepath.Glob("../../testdata/sbom/*.json")
+	var docs [][]byte
+	var sn []sniffed
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var bom cdx.BOM
+		if s := sniff(data); s.kind == kindCycloneDX && !s.xml && decodeCDXJSONReflective(data, s, &bom) == nil {
+			docs, sn = append(docs, data), append(sn, s)
+		}
+	}
+	if len(docs) < 5 {
+		b.Fatalf("%d documents", len(docs))
+	}
+	for _, c := range []struct {
+		name   string
+		decode func([]byte, sniffed, *cdx.BOM) error
+	}{{"fast", decodeCDXJSON}, {"reflective", decodeCDXJSONReflective}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				for i, d := range docs {
+					var bom cdx.BOM
+					if err := c.decode(d, sn[i], &bom); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N)/1000, "cpu-ms/op")
+		})
+	}
 }

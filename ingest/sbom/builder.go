@@ -2,7 +2,6 @@ package sbom
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -27,7 +26,7 @@ type builder struct {
 	specs    map[*model.PkgInputSpec]int
 	specPurl map[*model.PkgInputSpec]string // PkgInputSpecToPurl of the specs cdxPredicates made, known when it made them
 	digests  map[string]int                 // digest key -> owner node
-	attrs    map[int]map[string][]string
+	attrs    map[claimKey][]string          // flushed by flush
 	subjects []int
 	role     string
 	status   map[[2]int]string // AFFECTS status per (vuln, node)
@@ -48,25 +47,26 @@ func (x *builder) canon(p string) (purlKeys, error) {
 }
 
 func newBuilder(doc graph.Document, role string) *builder {
-	return newBuilderSized(doc, role, 0)
+	return newBuilderSized(doc, role, 0, 0)
 }
 
-// newBuilderSized is newBuilder for a document of about n components: the
-// batch and the maps are sized once instead of growing.
-func newBuilderSized(doc graph.Document, role string, n int) *builder {
+// newBuilderSized is newBuilder for a document of about n components
+// with digests hashes between them: the batch and the maps are sized once
+// instead of growing.
+func newBuilderSized(doc graph.Document, role string, n, digests int) *builder {
 	x := &builder{
 		b:        graph.NewBatch(doc),
 		pkgs:     make(map[string]int, 3*n),
 		specs:    make(map[*model.PkgInputSpec]int, n),
 		specPurl: make(map[*model.PkgInputSpec]string, n),
-		digests:  make(map[string]int, n),
-		attrs:    map[int]map[string][]string{},
+		digests:  make(map[string]int, max(n, digests)),
+		attrs:    map[claimKey][]string{},
 		role:     role,
 		status:   map[[2]int]string{},
 		purls:    make(map[string]purlKeys, 2*n),
 	}
 	if n > 0 {
-		x.b.Reserve(n+1, 2*n)
+		x.b.ReserveAll(n+1, 2*n, digests)
 	}
 	return x
 }
@@ -154,27 +154,30 @@ func (x *builder) claim(i int, name, value string) {
 	if i < 0 || value == "" {
 		return
 	}
-	m := x.attrs[i]
-	if m == nil {
-		m = map[string][]string{}
-		x.attrs[i] = m
-	}
-	m[name] = append(m[name], value)
+	k := claimKey{i, name}
+	x.attrs[k] = append(x.attrs[k], value)
 }
 
+// claimKey is a node's attribute: claims live in one map for the
+// document, not a map per node (most nodes get one claim).
+type claimKey struct {
+	node int
+	name string
+}
+
+// flush sets every claimed attribute (each its own node attribute, so
+// the order of the Sets does not matter).
 func (x *builder) flush() {
-	for _, i := range slices.Sorted(maps.Keys(x.attrs)) {
-		for name, vs := range x.attrs[i] {
-			slices.Sort(vs)
-			vs = slices.Compact(vs)
-			v := strings.Join(vs, "; ")
-			if len(v) > graph.MaxAttrValueLen {
-				v = v[:graph.MaxAttrValueLen]
-			}
-			x.b.Set(i, name, v)
+	for k, vs := range x.attrs {
+		slices.Sort(vs)
+		vs = slices.Compact(vs)
+		v := strings.Join(vs, "; ")
+		if len(v) > graph.MaxAttrValueLen {
+			v = v[:graph.MaxAttrValueLen]
 		}
+		x.b.Set(k.node, k.name, v)
 	}
-	x.attrs = map[int]map[string][]string{}
+	clear(x.attrs)
 }
 
 // describe marks i as a subject of the document.

@@ -90,10 +90,15 @@ func (c *cdxPreds) addHashes(comp *cdx.Component) {
 		return
 	}
 	specs := make([]model.ArtifactInputSpec, len(*comp.Hashes)) // one allocation for the component's hashes
+	arts := c.artifacts[comp.BOMRef]
+	if arts == nil {
+		arts = make([]*model.ArtifactInputSpec, 0, len(specs)) // the usual case: one bom-ref, one component
+	}
 	for i, h := range *comp.Hashes {
 		specs[i] = model.ArtifactInputSpec{Algorithm: strings.ToLower(string(h.Algorithm)), Digest: h.Value}
-		c.artifacts[comp.BOMRef] = append(c.artifacts[comp.BOMRef], &specs[i])
+		arts = append(arts, &specs[i])
 	}
+	c.artifacts[comp.BOMRef] = arts
 }
 
 // topLevel is GUAC's getTopLevelPackage.
@@ -410,6 +415,13 @@ func (c *cdxPreds) predicates() (*assembler.IngestPredicates, error) {
 		// GUAC dereferences metadata.component here and panics.
 		return nil, errors.New("GUAC's CycloneDX parser panics on dependencies without metadata.component")
 	}
+	nLegal := 0
+	for _, ref := range c.order {
+		nLegal += len(c.legals[ref]) * len(c.packages[ref])
+	}
+	if nLegal > 0 {
+		preds.CertifyLegal = make([]assembler.CertifyLegalIngest, 0, nLegal)
+	}
 	for _, ref := range c.order {
 		for _, cl := range c.legals[ref] {
 			for _, p := range c.packages[ref] {
@@ -420,7 +432,7 @@ func (c *cdxPreds) predicates() (*assembler.IngestPredicates, error) {
 	direct, indirect := map[string]bool{}, map[string]bool{}
 	accounted := map[string]bool{}
 	dep := func(from *model.PkgInputSpec, to []*model.PkgInputSpec, why string, t model.DependencyType) bool {
-		p, _ := common.GetIsDep(from, to, []*model.PkgInputSpec{}, why, t)
+		p, _ := common.GetIsDep(from, to, nil, why, t) // GUAC passes an empty slice: the same (len 0)
 		if p != nil {
 			preds.IsDependency = append(preds.IsDependency, *p)
 		}

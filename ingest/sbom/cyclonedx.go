@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/guacsec/guac/pkg/assembler"
 	model "github.com/guacsec/guac/pkg/assembler/clients/generated"
 	asmhelpers "github.com/guacsec/guac/pkg/assembler/helpers"
@@ -52,7 +51,11 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 	if err != nil {
 		return err
 	}
-	d := &cdxDoc{bom: bom, byRef: map[string]*cdx.Component{}, dataByRef: map[string]*cdx.Component{}, nodes: map[*cdx.Component]int{}}
+	n := 1 // metadata.component; nested components grow the map
+	if bom.Components != nil {
+		n += len(*bom.Components)
+	}
+	d := &cdxDoc{bom: bom, byRef: make(map[string]*cdx.Component, n), dataByRef: map[string]*cdx.Component{}, nodes: map[*cdx.Component]int{}}
 	if err := p.indexCDX(d); err != nil {
 		return err
 	}
@@ -60,11 +63,7 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 		// A workload's runtime ML-BOM (k8s-aibom): deployment evidence.
 		return p.runtimeBOM(d, subjects)
 	}
-	p.x = newBuilderSized(p.doc, p.role, d.count)
-	p.x.b.ReserveKeys(d.hashes)
-	if d.hashes > d.count {
-		p.x.digests = make(map[string]int, d.hashes)
-	}
+	p.x = newBuilderSized(p.doc, p.role, d.count, d.hashes)
 	x := p.x
 
 	// ML and data components first: their purls are routed to Model and
@@ -171,17 +170,21 @@ func (p *parser) cyclonedx(ctx context.Context, subjects []subject) error {
 	return nil
 }
 
-// decodeCDXJSON decodes a CycloneDX JSON BOM into bom. When the first
-// scan counted the top-level components, their slice is allocated once at
-// that size (encoding/json's semantics, kept by the emulation: an array is
-// decoded into the existing slice from length 0), instead of growing
-// through every power of two.
+// decodeCDXJSON decodes a CycloneDX JSON BOM into bom: the fast path
+// (cdxjson.go), and when it gives up or fails, the reflective decode
+// alone into a fresh BOM, so the result and any error are the reflective
+// path's. When the first scan counted the top-level components, their
+// slice is allocated once at that size (encoding/json's semantics, kept
+// by the emulation: an array is decoded into the existing slice from
+// length 0), instead of growing through every power of two.
 func decodeCDXJSON(raw []byte, s sniffed, bom *cdx.BOM) error {
-	if s.components > 0 && !s.xml {
-		cs := make([]cdx.Component, 0, s.components)
-		bom.Components = &cs
+	if cdxFastJSON {
+		if decodeCDXJSONFast(raw, s, bom) == nil {
+			return nil
+		}
+		*bom = cdx.BOM{}
 	}
-	return jsonv1.Unmarshal(raw, bom)
+	return decodeCDXJSONReflective(raw, s, bom)
 }
 
 func (p *parser) decodeCDX() (*cdx.BOM, error) {

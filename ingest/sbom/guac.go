@@ -210,11 +210,15 @@ func (p *parser) translate(preds *assembler.IngestPredicates) error {
 	// order of addKey calls for any one digest, and for any one node, is
 	// the (purl, digest) order.
 	type occGroup struct {
-		node    int
-		purl    string
-		digests []string
+		node int
+		purl string
+	}
+	type occ struct {
+		group  int
+		digest string
 	}
 	var groups []occGroup
+	occs := make([]occ, 0, len(preds.IsOccurrence)) // one slice, not one per package
 	groupOf := map[int]int{}
 	for i, o := range preds.IsOccurrence {
 		if o.Artifact == nil || o.Pkg == nil {
@@ -237,19 +241,32 @@ func (p *parser) translate(preds *assembler.IngestPredicates) error {
 				groups = append(groups, occGroup{node: n, purl: x.b.Nodes[n].Keys[0]})
 			}
 		}
-		groups[g].digests = append(groups[g].digests, k)
+		occs = append(occs, occ{g, k})
 	}
-	slices.SortFunc(groups, func(a, b occGroup) int {
-		if c := strings.Compare(a.purl, b.purl); c != 0 {
+	// Packages in (purl, node) order, then each occurrence by its
+	// package's rank and its digest.
+	byPurl := make([]int, len(groups))
+	for g := range byPurl {
+		byPurl[g] = g
+	}
+	slices.SortFunc(byPurl, func(a, b int) int {
+		if c := strings.Compare(groups[a].purl, groups[b].purl); c != 0 {
 			return c
 		}
-		return a.node - b.node
+		return groups[a].node - groups[b].node
 	})
-	for _, g := range groups {
-		slices.Sort(g.digests)
-		for _, d := range g.digests {
-			x.addKey(g.node, d)
+	rank := make([]int, len(groups))
+	for r, g := range byPurl {
+		rank[g] = r
+	}
+	slices.SortFunc(occs, func(a, b occ) int {
+		if a.group != b.group {
+			return rank[a.group] - rank[b.group]
 		}
+		return strings.Compare(a.digest, b.digest)
+	})
+	for _, o := range occs {
+		x.addKey(groups[o.group].node, o.digest)
 	}
 
 	for i, c := range preds.CertifyVuln {
