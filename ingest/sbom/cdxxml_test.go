@@ -1,0 +1,268 @@
+package sbom
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+)
+
+// cdxXMLFiles is every CycloneDX XML document in the repository's
+// testdata (the shared SBOM fixtures, the GUAC examples, the AI-BOMs).
+func cdxXMLFiles(t testing.TB) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, g := range []string{"../../testdata/sbom/*.xml", "testdata/*.xml", "../../testdata/aibom/*.xml", "../../testdata/query/e2e/*.xml"} {
+		files, _ := filepath.Glob(g)
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := sniff(data); s.kind == kindCycloneDX && s.xml {
+				out[f] = data
+			}
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("only %d CycloneDX XML files", len(out))
+	}
+	return out
+}
+
+// sameXMLDecode decodes data with decodeCDXXML (the fast path, with its
+// fallback) and with cyclonedx-go's decoder alone, and compares.
+func sameXMLDecode(data []byte) error {
+	fast, slow := new(cdx.BOM), new(cdx.BOM)
+	ferr := decodeCDXXML(data, fast)
+	serr := decodeCDXXMLReflective(data, slow)
+	if fmt.Sprint(ferr) != fmt.Sprint(serr) {
+		return fmt.Errorf("errors differ: fast path %v, cyclonedx-go %v", ferr, serr)
+	}
+	if serr == nil && !reflect.DeepEqual(fast, slow) {
+		return fmt.Errorf("the decoded BOMs differ:\nfast %+v\nslow %+v", fast, slow)
+	}
+	return nil
+}
+
+// cdxXMLBase is a small BOM of every shape the fast path handles.
+const cdxXMLBase = `<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" serialNumber="urn:uuid:1" version="2">
+  <metadata>
+    <timestamp>2024-01-01T00:00:00Z</timestamp>
+    <tools><tool><vendor>v</vendor><name>t</name><hashes><hash alg="MD5">00</hash></hashes></tool></tools>
+    <authors><author bom-ref="au"><name>A</name><email>a@x</email></author></authors>
+    <component type="application" bom-ref="root"><name>app</name><version>1</version></component>
+    <properties><property name="p">v</property></properties>
+  </metadata>
+  <components>
+    <component type="library" bom-ref="a" mime-type="m">
+      <publisher>P</publisher><group>g</group><name>a</name><version>1</version>
+      <description>d</description><scope>required</scope>
+      <hashes><hash alg="SHA-256">ab</hash><hash alg="SHA-1">cd</hash></hashes>
+      <licenses><license acknowledgement="declared"><id>MIT</id><url>u</url></license><expression bom-ref="e" acknowledgement="concluded">MIT OR X</expression></licenses>
+      <copyright>c</copyright><cpe>cpe:/a</cpe><purl>pkg:npm/a@1</purl>
+      <externalReferences><reference type="vcs"><url>https://x</url><comment>c</comment><hashes><hash alg="MD5">1</hash></hashes></reference></externalReferences>
+      <properties><property name="q">w</property></properties>
+      <components><component type="file"><name>f</name></component></components>
+    </component>
+  </components>
+  <dependencies>
+    <dependency ref="root"><dependency ref="a"/></dependency>
+    <dependency ref="a"/>
+  </dependencies>
+</bom>
+`
+
+// TestCDXXMLFastDecodeMatches: on every CycloneDX XML in testdata, and
+// on variants of a small BOM covering what the tokenizer must reproduce
+// or hand back (entities, CDATA, comments, namespaces and prefixes,
+// processing instructions, '\r', invalid UTF-8, "]]>", duplicates,
+// unknown and unhandled elements, bad nesting, trailing bytes),
+// decodeCDXXML gives exactly cyclonedx-go's BOM (reflect.DeepEqual,
+// which also tells a nil slice from an empty one) or its error. The two
+// corpus fixtures must take the fast path whole, or it would be dead
+// weight.
+func TestCDXXMLFastDecodeMatches(t *testing.T) {
+	files := cdxXMLFiles(t)
+	for f, data := range files {
+		if err := sameXMLDecode(data); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	for _, f := range []string{"../../testdata/sbom/cdx-dropwizard-1.3.15.xml", "../../testdata/sbom/guac-laravel-cyclonedx.xml"} {
+		var bom cdx.BOM
+		if err := decodeCDXXMLFast(files[f], &bom); err != nil {
+			t.Errorf("%s: the fast path fell back: %v", f, err)
+		} else if bom.Components == nil || len(*bom.Components) == 0 || bom.Dependencies == nil || bom.SpecVersion == 0 {
+			t.Errorf("%s: the fast path decoded too little", f)
+		}
+	}
+
+	base := cdxXMLBase
+	rep := func(old, new string) string {
+		if !strings.Contains(base, old) {
+			t.Fatalf("variant: %q not in the base", old)
+		}
+		return strings.Replace(base, old, new, 1)
+	}
+	variants := map[string]string{
+		"plain":               base,
+		"no declaration":      strings.TrimPrefix(base, `<?xml version="1.0" encoding="UTF-8"?>`),
+		"other declaration":   rep(`encoding="UTF-8"`, `encoding="ISO-8859-1"`),
+		"version 1.1":         rep(`version="1.0"`, `version="1.1"`),
+		"comment before root": rep(`?>`, `?><!-- c -->`),
+		"doctype":             rep(`?>`, `?><!DOCTYPE bom>`),
+		"pi in body":          rep(`<metadata>`, `<metadata><?pi x?>`),
+		"comment in text":     rep(`<name>a</name>`, `<name>a<!-- x -->b</name>`),
+		"bad comment":         rep(`<name>a</name>`, `<name>a<!-- x -- y -->b</name>`),
+		"empty comment":       rep(`<name>a</name>`, `<name>a<!---->b</name>`),
+		"cdata":               rep(`<name>a</name>`, `<name> <![CDATA[a<&>]]]]> b </name>`),
+		"cdata unterminated":  rep(`<name>a</name>`, `<name><![CDATA[a</name>`),
+		"entities":            rep(`<name>a</name>`, `<name>&lt;&gt;&amp;&apos;&quot;</name>`),
+		"numeric entity":      rep(`<name>a</name>`, `<name>&#65;&#x42;</name>`),
+		"unknown entity":      rep(`<name>a</name>`, `<name>&nbsp;</name>`),
+		"bare ampersand":      rep(`<name>a</name>`, `<name>a & b</name>`),
+		"entity in attribute": rep(`bom-ref="a"`, `bom-ref="a&amp;b&quot;"`),
+		"lt in attribute":     rep(`bom-ref="a"`, `bom-ref="a<b"`),
+		"single quotes":       rep(`bom-ref="a"`, `bom-ref='a"b'`),
+		"unquoted attribute":  rep(`bom-ref="a"`, `bom-ref=a`),
+		"spaces in tags":      rep(`<name>a</name>`, `<name  >a</name  >`),
+		"cr in text":          rep(`<name>a</name>`, "<name>a\r\nb\rc</name>"),
+		"cr in attribute":     rep(`bom-ref="a"`, "bom-ref=\"a\r\nb\""),
+		"tab newline":         rep(`<name>a</name>`, "<name>\ta\n b </name>"),
+		"control char":        rep(`<name>a</name>`, "<name>a\x01</name>"),
+		"invalid utf-8":       rep(`<name>a</name>`, "<name>a\xff</name>"),
+		"non-ascii":           rep(`<name>a</name>`, `<name>é€😀</name>`),
+		"fffe":                rep(`<name>a</name>`, "<name>\uFFFE</name>"),
+		"]]> in text":         rep(`<name>a</name>`, `<name>a]]>b</name>`),
+		"]] in text":          rep(`<name>a</name>`, `<name>a]]b]</name>`),
+		"child in string":     rep(`<name>a</name>`, `<name>a<b x="1">z<c/></b>c</name>`),
+		"duplicate name":      rep(`<name>a</name>`, `<name>a</name><name>b</name>`),
+		"duplicate licenses":  rep(`<copyright>`, `<licenses><license><name>N</name></license></licenses><copyright>`),
+		"empty licenses":      rep(`<copyright>`, `<licenses/><copyright>`),
+		"duplicate metadata":  rep(`<components>`, `<metadata><component type="x"><hashes><hash alg="MD5">1</hash></hashes></component></metadata><components>`),
+		"duplicate attribute": rep(`bom-ref="a"`, `bom-ref="a" bom-ref="b"`),
+		"unknown element":     rep(`<publisher>`, `<foo a="1"><bar>x</bar></foo><publisher>`),
+		"unhandled field":     rep(`<publisher>`, `<supplier><name>s</name></supplier><publisher>`),
+		"unknown in list":     rep(`<hash alg="SHA-1">`, `<x/><hash alg="SHA-1">`),
+		"empty lists":         rep(`<copyright>`, `<hashes/><externalReferences></externalReferences><copyright>`),
+		"bad license child":   rep(`<license acknowledgement`, `<foo/><license acknowledgement`),
+		"license text":        rep(`<id>MIT</id>`, `<id>MIT</id><text>t</text>`),
+		"expression detailed": rep(`<expression bom-ref`, `<expression-detailed expression="x"/><expression bom-ref`),
+		"prefixed element":    rep(`<publisher>`, `<x:publisher xmlns:x="urn:x">`),
+		"prefixed attribute":  rep(`bom-ref="a"`, `x:bom-ref="a"`),
+		"child xmlns":         rep(`<component type="library"`, `<component xmlns="urn:other" type="library"`),
+		"no xmlns":            rep(` xmlns="http://cyclonedx.org/schema/bom/1.5"`, ``),
+		"unknown xmlns":       rep(`bom/1.5`, `bom/9.9`),
+		"xmlns entity":        rep(`bom/1.5"`, `bom/1.5&amp;"`),
+		"two xmlns":           rep(`serialNumber`, `xmlns="http://cyclonedx.org/schema/bom/1.4" serialNumber`),
+		"version spaces":      rep(`version="2"`, `version=" 2 "`),
+		"version empty":       rep(`version="2"`, `version=""`),
+		"version bad":         rep(`version="2"`, `version="x"`),
+		"wrong root":          strings.Replace(strings.Replace(base, "<bom ", "<bomx ", 1), "</bom>", "</bomx>", 1),
+		"mismatched end":      rep(`<name>a</name>`, `<name>a</nam>`),
+		"trailing garbage":    base + "<<<&&",
+		"truncated":           base[:len(base)/2],
+		"tools components":    rep(`<tools><tool><vendor>v</vendor><name>t</name><hashes><hash alg="MD5">00</hash></hashes></tool></tools>`, `<tools><components><component type="application"><name>t</name></component></components></tools>`),
+		"tools both":          rep(`</tool></tools>`, `</tool><components><component type="application"><name>t</name></component></components></tools>`),
+		"tools empty":         rep(`<tools><tool><vendor>v</vendor><name>t</name><hashes><hash alg="MD5">00</hash></hashes></tool></tools>`, `<tools/>`),
+		"tools services":      rep(`</tool></tools>`, `</tool><services/></tools>`),
+		"dependency provides": rep(`<dependency ref="a"/>`, `<dependency ref="a"><provides ref="root"/><dependency ref="b"><dependency ref="c"/></dependency>t</dependency>`),
+		"dependency no ref":   rep(`<dependency ref="a"/>`, `<dependency><dependency/></dependency>`),
+		"bom properties":      rep(`<dependencies>`, `<properties><property name="x">y</property></properties><externalReferences><reference type="website"><url>u</url></reference></externalReferences><dependencies>`),
+		"bom unknown":         rep(`<metadata>`, `<BOMFormat>CycloneDX</BOMFormat><metadata>`),
+		"bom services":        rep(`<dependencies>`, `<services/><dependencies>`),
+		"text in struct":      rep(`<publisher>`, `stray text &amp; more<publisher>`),
+		"attribute no space":  rep(`type="library" bom-ref="a"`, `type="library"bom-ref="a"`),
+		"space around equals": rep(`bom-ref="a"`, "bom-ref \n= \t\"a\""),
+		"self-closing space":  rep(`<dependency ref="a"/>`, `<dependency ref="a" />`),
+		"slash no gt":         rep(`<dependency ref="a"/>`, `<dependency ref="a"/ >`),
+		"name with dot":       rep(`<publisher>`, `<x.y-z_1>q</x.y-z_1><publisher>`),
+		"name non-ascii":      rep(`<publisher>`, `<é>q</é><publisher>`),
+	}
+	for name, v := range variants {
+		if err := sameXMLDecode([]byte(v)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// The variants must exercise the fast path, not only the fallback.
+	var bom cdx.BOM
+	if err := decodeCDXXMLFast([]byte(variants["plain"]), &bom); err != nil {
+		t.Errorf("plain: the fast path fell back: %v", err)
+	}
+}
+
+// FuzzCDXXMLDecodeMatches: for any input, decodeCDXXML (fast path and
+// fallback) and cyclonedx-go's decoder give the same BOM or the same
+// error.
+func FuzzCDXXMLDecodeMatches(f *testing.F) {
+	for _, data := range cdxXMLFiles(f) {
+		if len(data) <= 16<<10 { // larger seeds slow every mutation and minimisation down
+			f.Add(data)
+		}
+	}
+	// The fast path's shapes: the small BOM, and the corpus fixtures' head
+	// (the fixtures themselves are too large for seeds).
+	f.Add([]byte(cdxXMLBase))
+	for _, name := range []string{"cdx-dropwizard-1.3.15.xml", "guac-laravel-cyclonedx.xml"} {
+		data, err := os.ReadFile("../../testdata/sbom/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		end := bytes.LastIndex(data[:12<<10], []byte("</component>"))
+		f.Add(append(data[:end+len("</component>"):end+len("</component>")], "</components></bom>"...))
+	}
+	f.Add([]byte(`<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><metadata><tools><tool><name>t</name></tool></tools></metadata>` +
+		`<components><component type="library" bom-ref="a"><name><![CDATA[a&b]]></name><hashes><hash alg="MD5">1</hash></hashes>` +
+		`<licenses><license><id>MIT</id></license><expression>A &amp; B</expression></licenses><!-- c --></component></components>` +
+		`<dependencies><dependency ref="a"><dependency ref="b"/></dependency></dependencies></bom>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := sameXMLDecode(data); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkCDXXMLDecode: the fast CycloneDX XML decode against
+// cyclonedx-go's over the two XML fixtures of the bulk corpus.
+func BenchmarkCDXXMLDecode(b *testing.B) {
+	var docs [][]byte
+	var size int64
+	for _, f := range []string{"../../testdata/sbom/cdx-dropwizard-1.3.15.xml", "../../testdata/sbom/guac-laravel-cyclonedx.xml"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, data)
+		size += int64(len(data))
+	}
+	for _, mode := range []struct {
+		name string
+		fast bool
+	}{{"cyclonedx-go", false}, {"fast", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, d := range docs {
+					var bom cdx.BOM
+					var err error
+					if mode.fast {
+						err = decodeCDXXMLFast(d, &bom)
+					} else {
+						err = decodeCDXXMLReflective(d, &bom)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
