@@ -102,6 +102,11 @@ func TestCDXXMLFastDecodeMatches(t *testing.T) {
 		} else if bom.Components == nil || len(*bom.Components) == 0 || bom.Dependencies == nil || bom.SpecVersion == 0 {
 			t.Errorf("%s: the fast path decoded too little", f)
 		}
+		// The fuzz seed made of its head takes the fast path too.
+		head := cdxXMLHead(files[f], 2)
+		if err := decodeCDXXMLFast(head, &cdx.BOM{}); err != nil || len(head) > 8<<10 {
+			t.Errorf("%s: the fuzz seed of %d bytes: %v", f, len(head), err)
+		}
 	}
 
 	base := cdxXMLBase
@@ -215,8 +220,7 @@ func FuzzCDXXMLDecodeMatches(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		end := bytes.LastIndex(data[:12<<10], []byte("</component>"))
-		f.Add(append(data[:end+len("</component>"):end+len("</component>")], "</components></bom>"...))
+		f.Add(cdxXMLHead(data, 2))
 	}
 	f.Add([]byte(`<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1"><metadata><tools><tool><name>t</name></tool></tools></metadata>` +
 		`<components><component type="library" bom-ref="a"><name><![CDATA[a&b]]></name><hashes><hash alg="MD5">1</hash></hashes>` +
@@ -227,6 +231,16 @@ func FuzzCDXXMLDecodeMatches(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// cdxXMLHead is a CycloneDX XML document cut after its first n
+// top-level components (none nested) and closed.
+func cdxXMLHead(data []byte, n int) []byte {
+	end := bytes.Index(data, []byte("<components>"))
+	for range n {
+		end += bytes.Index(data[end:], []byte("</component>")) + len("</component>")
+	}
+	return append(data[:end:end], "</components></bom>"...)
 }
 
 // BenchmarkCDXXMLDecode: the fast CycloneDX XML decode against
