@@ -226,9 +226,29 @@ func FuzzCDXXMLDecodeMatches(f *testing.F) {
 		`<components><component type="library" bom-ref="a"><name><![CDATA[a&b]]></name><hashes><hash alg="MD5">1</hash></hashes>` +
 		`<licenses><license><id>MIT</id></license><expression>A &amp; B</expression></licenses><!-- c --></component></components>` +
 		`<dependencies><dependency ref="a"><dependency ref="b"/></dependency></dependencies></bom>`))
+	// Fragments, for the splices below.
+	for _, s := range []string{"a&amp;b&#65;\r\n", "<![CDATA[x]]>", "<!-- c -->", `<x a="1">y<?p?></x>`,
+		`<hashes><hash alg="MD5">1</hash></hashes>`, `<licenses><license><id>MIT</id></license><expression>A</expression></licenses>`,
+		`<components><component type="library" bom-ref="b"><name>n</name><supplier/></component></components>`} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if err := sameXMLDecode(data); err != nil {
 			t.Fatal(err)
+		}
+		// The same bytes spliced into a BOM the fast path takes: as a
+		// string field's content, an attribute's value and a component's
+		// content, so that most inputs reach the fast path's text,
+		// entity, comment, CDATA and element handling rather than an
+		// early syntax error.
+		if len(data) > 4<<10 {
+			return
+		}
+		for _, sp := range [][2]string{{`<name>a</name>`, "<name>%s</name>"}, {`bom-ref="a"`, `bom-ref="%s"`}, {`<publisher>`, "%s<publisher>"}} {
+			doc := strings.Replace(cdxXMLBase, sp[0], strings.Replace(sp[1], "%s", string(data), 1), 1)
+			if err := sameXMLDecode([]byte(doc)); err != nil {
+				t.Fatalf("spliced at %s: %v", sp[0], err)
+			}
 		}
 	})
 }
