@@ -3,6 +3,7 @@ package sbom
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -299,4 +300,271 @@ func BenchmarkCDXXMLDecode(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestCDXXMLRandomDocsMatch: 5,000 random BOMs of the shapes the fast
+// path handles (every handled element and attribute, in random order and
+// number, repeated, empty, nested; text made of plain, non-ASCII, entity,
+// CDATA, comment and child-element pieces), with now and then something
+// it must hand back (a numeric reference, '\r', a prefix, an unhandled
+// field, an element of no field): decodeCDXXML gives exactly
+// cyclonedx-go's BOM or error, and most take the fast path. A seeded
+// generator, so a failure reproduces.
+func TestCDXXMLRandomDocsMatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 7))
+	g := &cdxXMLGen{rng: rng}
+	fast := 0
+	const n = 5000
+	for i := range n {
+		doc := g.bom()
+		if err := sameXMLDecode([]byte(doc)); err != nil {
+			t.Fatalf("document %d: %v\n%s", i, err, doc)
+		}
+		if decodeCDXXMLFast([]byte(doc), &cdx.BOM{}) == nil {
+			fast++
+		}
+	}
+	if fast < n/3 {
+		t.Errorf("only %d of %d random documents took the fast path", fast, n)
+	}
+	t.Logf("%d of %d took the fast path", fast, n)
+}
+
+type cdxXMLGen struct {
+	rng *rand.Rand
+	b   strings.Builder
+}
+
+func (g *cdxXMLGen) pick(s ...string) string { return s[g.rng.IntN(len(s))] }
+func (g *cdxXMLGen) chance(p float64) bool   { return g.rng.Float64() < p }
+
+// text is character data: mostly what the fast path takes, rarely what
+// it hands back.
+func (g *cdxXMLGen) text(attr bool) string {
+	var b strings.Builder
+	for range g.rng.IntN(4) {
+		switch k := g.rng.IntN(20); {
+		case k < 6:
+			b.WriteString(g.pick("a", "pkg:npm/x@1", "MIT", " ", "\n  ", "\t", "x y", "]]", "]", ">", "'"))
+		case k < 9:
+			b.WriteString(g.pick("&amp;", "&lt;", "&gt;", "&apos;", "&quot;"))
+		case k < 11:
+			b.WriteString(g.pick("é", "€", "😀", "\u00a0"))
+		case k < 13 && !attr:
+			b.WriteString(g.pick("<![CDATA[a&b<c>]]>", "<![CDATA[]]>", "<![CDATA[ ]] ]]>"))
+		case k < 15 && !attr:
+			b.WriteString(g.pick("<!-- c -->", "<!---->", `<x a="1">y</x>`, "<y/>"))
+		case k == 15 && g.chance(0.05):
+			b.WriteString(g.pick("&#65;", "\r\n", "\x01", "&nbsp;", "]]>", "<", "&"))
+		case k == 16 && attr:
+			b.WriteString(`"`)
+		default:
+			b.WriteString(g.pick("1.0", "required", "SHA-256", "library"))
+		}
+	}
+	return b.String()
+}
+
+func (g *cdxXMLGen) attrs(names ...string) string {
+	var b strings.Builder
+	for _, n := range names {
+		for range g.rng.IntN(3) - 0 {
+			if g.chance(0.4) {
+				continue
+			}
+			q := g.pick(`"`, `'`)
+			v := strings.ReplaceAll(g.text(true), q, "")
+			b.WriteString(g.pick(" ", "\n ", "  ") + n + g.pick("=", " = ") + q + v + q)
+		}
+	}
+	if g.chance(0.05) {
+		b.WriteString(g.pick(` x="1"`, ` x="2"`, ` x="3"`, ` x:y="1"`, ` xmlns="urn:x"`))
+	}
+	return b.String()
+}
+
+func (g *cdxXMLGen) elem(name, attrs string, body func()) {
+	g.b.WriteString("<" + name + attrs)
+	if body == nil && g.chance(0.5) {
+		g.b.WriteString(g.pick("/>", " />"))
+		return
+	}
+	g.b.WriteString(">")
+	if body != nil {
+		body()
+	}
+	g.b.WriteString("</" + name + g.pick(">", " >"))
+}
+
+func (g *cdxXMLGen) str(name string) {
+	g.elem(name, "", func() { g.b.WriteString(g.text(false)) })
+}
+
+// some calls f a random number of times (0..max), with white space,
+// comments and, rarely, foreign elements between.
+func (g *cdxXMLGen) some(max int, f func()) {
+	for range g.rng.IntN(max + 1) {
+		switch g.rng.IntN(12) {
+		case 0:
+			g.b.WriteString("\n  ")
+		case 1:
+			g.b.WriteString("<!-- note -->")
+		case 2:
+			if g.chance(0.1) {
+				g.b.WriteString(g.pick(`<unknownThing a="1"><b>c</b></unknownThing>`, "stray", `<p:x xmlns:p="urn:p"/>`, "<?pi x?>"))
+			}
+		}
+		f()
+	}
+}
+
+func (g *cdxXMLGen) list(wrapper, item string, max int, f func()) {
+	g.elem(wrapper, "", func() { g.some(max, func() { f() }) })
+	_ = item
+}
+
+func (g *cdxXMLGen) hashes() {
+	g.list("hashes", "hash", 3, func() {
+		g.elem("hash", g.attrs("alg"), func() { g.b.WriteString(g.text(false)) })
+	})
+}
+
+func (g *cdxXMLGen) properties() {
+	g.list("properties", "property", 3, func() {
+		g.elem("property", g.attrs("name"), func() { g.b.WriteString(g.text(false)) })
+	})
+}
+
+func (g *cdxXMLGen) extRefs() {
+	g.list("externalReferences", "reference", 2, func() {
+		g.elem("reference", g.attrs("type"), func() {
+			g.some(4, func() {
+				switch g.rng.IntN(5) {
+				case 0, 1:
+					g.str("url")
+				case 2:
+					g.str("comment")
+				case 3:
+					g.hashes()
+				default:
+					g.properties()
+				}
+			})
+		})
+	})
+}
+
+func (g *cdxXMLGen) licenses() {
+	g.elem("licenses", "", func() {
+		g.some(3, func() {
+			switch g.rng.IntN(10) {
+			case 0:
+				g.b.WriteString(g.pick(`<expression-detailed expression="x"/>`, "<other/>", "text", "\n", "<!-- c -->"))
+			case 1, 2, 3:
+				g.elem("expression", g.attrs("acknowledgement", "bom-ref"), func() { g.b.WriteString(g.text(false)) })
+			default:
+				g.elem("license", g.attrs("bom-ref", "acknowledgement"), func() {
+					g.some(3, func() {
+						g.str(g.pick("id", "name", "url", "id", "name", "url", "id", "name", "url", "text"))
+					})
+				})
+			}
+		})
+	})
+}
+
+func (g *cdxXMLGen) component(depth int) {
+	g.elem("component", g.attrs("type", "bom-ref", "mime-type"), func() {
+		g.some(12, func() {
+			switch k := g.rng.IntN(16); {
+			case k < 7:
+				g.str(g.pick("name", "version", "group", "publisher", "author", "description", "scope", "copyright", "cpe", "purl", "versionRange"))
+			case k == 7:
+				g.hashes()
+			case k == 8:
+				g.licenses()
+			case k == 9:
+				g.extRefs()
+			case k == 10:
+				g.properties()
+			case k == 11 && depth < 3:
+				g.list("components", "component", 2, func() { g.component(depth + 1) })
+			case k == 12 && g.chance(0.05):
+				g.b.WriteString(g.pick("<supplier><name>s</name></supplier>", "<tags><tag>t</tag></tags>", "<modified>true</modified>"))
+			}
+		})
+	})
+}
+
+func (g *cdxXMLGen) bom() string {
+	g.b.Reset()
+	if g.chance(0.8) {
+		g.b.WriteString(g.pick(`<?xml version="1.0" encoding="UTF-8"?>`, `<?xml version="1.0"?>`, `<?xml version='1.0' encoding='utf-8'?>`) + "\n")
+	}
+	ns := g.pick(` xmlns="http://cyclonedx.org/schema/bom/1.2"`, ` xmlns="http://cyclonedx.org/schema/bom/1.4"`, ` xmlns="http://cyclonedx.org/schema/bom/1.6"`, "", ` xmlns="urn:other"`)
+	g.elem("bom", ns+g.attrs("serialNumber", "version"), func() {
+		g.some(6, func() {
+			switch g.rng.IntN(7) {
+			case 0:
+				g.elem("metadata", "", func() {
+					g.some(6, func() {
+						switch g.rng.IntN(7) {
+						case 0:
+							g.str("timestamp")
+						case 1:
+							g.elem("tools", "", func() {
+								if g.chance(0.5) {
+									g.some(2, func() {
+										g.elem("tool", "", func() {
+											g.some(5, func() {
+												switch g.rng.IntN(5) {
+												case 0:
+													g.hashes()
+												case 1:
+													g.extRefs()
+												default:
+													g.str(g.pick("vendor", "name", "version"))
+												}
+											})
+										})
+									})
+								} else {
+									g.list("components", "component", 2, func() { g.component(2) })
+								}
+							})
+						case 2:
+							g.list("authors", "author", 2, func() {
+								g.elem("author", g.attrs("bom-ref"), func() {
+									g.some(3, func() { g.str(g.pick("name", "email", "phone")) })
+								})
+							})
+						case 3, 4:
+							g.component(1)
+						case 5:
+							g.licenses()
+						default:
+							g.properties()
+						}
+					})
+				})
+			case 1, 2:
+				g.list("components", "component", 4, func() { g.component(0) })
+			case 3:
+				g.list("dependencies", "dependency", 4, func() {
+					g.elem("dependency", g.attrs("ref"), func() {
+						g.some(3, func() {
+							g.elem(g.pick("dependency", "dependency", "provides", "other"), g.attrs("ref"), nil)
+						})
+					})
+				})
+			case 4:
+				g.properties()
+			case 5:
+				g.extRefs()
+			default:
+				g.b.WriteString(g.pick("<BOMFormat>CycloneDX</BOMFormat>", "<specVersion>1.5</specVersion>", "text"))
+			}
+		})
+	})
+	return g.b.String()
 }
