@@ -1,7 +1,6 @@
 package sbom
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -191,7 +190,9 @@ func (p *parser) decodeCDX() (*cdx.BOM, error) {
 	s := p.sniffed
 	bom := new(cdx.BOM)
 	if s.xml {
-		if err := cdx.NewBOMDecoder(bytes.NewReader(p.raw), cdx.BOMFileFormatXML).Decode(bom); err != nil {
+		// cyclonedx-go's decoder (encoding/xml), or the same structs from
+		// the fast path of cdxxml.go.
+		if err := decodeCDXXML(p.raw, bom); err != nil {
 			if s.fast {
 				return nil, errResniff
 			}
