@@ -194,8 +194,9 @@ var (
 	xmlFieldsComponent = xmlFieldNames(reflect.TypeFor[cdx.Component]())
 	xmlFieldsExtRef    = xmlFieldNames(reflect.TypeFor[cdx.ExternalReference]())
 	xmlFieldsLicense   = xmlFieldNames(reflect.TypeFor[cdx.License]())
-	xmlFieldsTool      = xmlFieldNames(reflect.TypeFor[cdx.Tool]())
-	xmlFieldsContact   = xmlFieldNames(reflect.TypeFor[cdx.OrganizationalContact]())
+	//lint:ignore SA1019 legacy <tools><tool> of CycloneDX 1.0–1.4, decoded into cyclonedx-go's own type as its XML decoder does
+	xmlFieldsTool    = xmlFieldNames(reflect.TypeFor[cdx.Tool]())
+	xmlFieldsContact = xmlFieldNames(reflect.TypeFor[cdx.OrganizationalContact]())
 )
 
 func xmlFieldNames(t reflect.Type) map[string]bool {
@@ -273,10 +274,12 @@ func (r *xr) metadata(e xelem, m *cdx.Metadata) error {
 // tools follows ToolsChoice.UnmarshalXML.
 func (r *xr) tools(e xelem, tc *cdx.ToolsChoice) error {
 	var components []cdx.Component
+	//lint:ignore SA1019 legacy <tools><tool> of CycloneDX 1.0–1.4, decoded into cyclonedx-go's own type as its XML decoder does
 	legacy := make([]cdx.Tool, 0)
 	err := r.body(e, nil, func(c xelem) error {
 		switch string(c.name) {
 		case "tool":
+			//lint:ignore SA1019 legacy <tools><tool> of CycloneDX 1.0–1.4, decoded into cyclonedx-go's own type as its XML decoder does
 			var t cdx.Tool
 			if err := r.tool(c, &t); err != nil {
 				return err
@@ -329,6 +332,7 @@ func (r *xr) tools(e xelem, tc *cdx.ToolsChoice) error {
 	return nil
 }
 
+//lint:ignore SA1019 legacy <tools><tool> of CycloneDX 1.0–1.4, decoded into cyclonedx-go's own type as its XML decoder does
 func (r *xr) tool(e xelem, t *cdx.Tool) error {
 	return r.body(e, nil, func(c xelem) error {
 		switch string(c.name) {
