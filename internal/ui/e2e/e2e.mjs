@@ -87,7 +87,9 @@ await drive('e2e', { base, ignoreConsole: /status of 401/ }, async ({ page, step
   }
   const statuses = new Set(graph.edges.map((e) => e.status));
   for (const s of statuses) if (!['verified', 'failed', 'unverifiable', 'unsigned'].includes(s)) fail(`edge with status ${s}`);
-  await page.waitForFunction((name) => document.querySelector('#details h2')?.textContent === name, root.name);
+  // The panel shows the name with "Loading evidence…" first, then the
+  // whole panel once the lookup answers: wait for the second state.
+  await page.waitForFunction((name) => document.querySelector('#details h2')?.textContent === name && !/Loading evidence/.test(document.querySelector('#details').textContent), root.name);
   const detailText = await page.textContent('#details');
   if (!/Documents about it/.test(detailText) || !/Keys/.test(detailText)) fail('the details panel lacks keys or documents');
 
