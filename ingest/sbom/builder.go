@@ -115,7 +115,8 @@ func (x *builder) addKey(i int, key string) {
 	if i < 0 || key == "" {
 		return
 	}
-	if graph.IsDigestKey(key) {
+	dig := graph.IsDigestKey(key)
+	if dig {
 		if _, ok := x.digests[key]; ok {
 			return
 		}
@@ -128,12 +129,12 @@ func (x *builder) addKey(i int, key string) {
 		x.b.Set(i, "keysOmitted", "true")
 		return
 	}
-	j := x.b.Node(n.Kind, n.Keys[0], key)
+	j := x.b.AddKey(i, key) // Node(n.Kind, n.Keys[0], key)
 	if j != i {
 		// key already named another node of this kind in the batch: leave it.
 		return
 	}
-	if graph.IsDigestKey(key) {
+	if dig {
 		x.digests[key] = i
 	}
 }
