@@ -14,8 +14,9 @@ import (
 // escape, a \u escape of a surrogate, nesting deeper than
 // fastMaxDepth, anything but a '{' or the end after the first object)
 // reports ok=false and topLevel's jsontext scan decides, so errors are
-// jsontext's (TestTopLevelFastMatches, FuzzTopLevelFast). jsontext
-// validates at ~600 MB/s; this at several times that.
+// jsontext's (TestTopLevelFastMatches, FuzzTopLevelFast). It takes
+// about three quarters of jsontext's time on the bulk corpus and half
+// on testdata's large SBOMs (docs/performance.md).
 func topLevelFast(data []byte) (top map[string]json.RawMessage, more, ok bool) {
 	s := fastScan{b: data}
 	if len(data) == 0 || data[0] != '{' {
