@@ -106,6 +106,15 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 	if b.byKey == nil {
 		b.byKey = map[kindKey]int{}
 	}
+	// Each key is normalised and looked up once (the index of the key
+	// that found the node, and where each lookup landed, are kept for the
+	// second pass); most calls name one to three keys.
+	var nbuf [4]string
+	var jbuf [4]int
+	norm, at := nbuf[:0], jbuf[:0]
+	if len(keys) > len(nbuf) {
+		norm, at = make([]string, 0, len(keys)), make([]int, 0, len(keys))
+	}
 	idx := -1
 	for _, k := range keys {
 		if k == "" {
@@ -114,33 +123,62 @@ func (b *Batch) Node(kind NodeKind, keys ...string) int {
 		if nk, err := NormalizeKey(k); err == nil {
 			k = nk
 		}
-		if i, ok := b.byKey[kindKey{kind, k}]; ok {
-			idx = i
-			break
+		j, ok := b.byKey[kindKey{kind, k}]
+		if !ok {
+			j = -1
+		} else if idx < 0 {
+			idx = j
 		}
+		norm, at = append(norm, k), append(at, j)
 	}
 	if idx < 0 {
 		idx = len(b.Nodes)
 		b.Nodes = append(b.Nodes, NodeSpec{Kind: kind, Keys: make([]string, 0, len(keys))})
 	}
-	for _, k := range keys {
-		if k == "" {
-			continue
-		}
-		if nk, err := NormalizeKey(k); err == nil {
-			k = nk
-		}
-		mk := kindKey{kind, k}
-		if j, ok := b.byKey[mk]; ok {
-			if j != idx && !slices.Contains(b.Nodes[idx].Keys, k) {
+	for n, k := range norm {
+		j := at[n]
+		if j < 0 {
+			// Not indexed before this call: index it for idx, unless an
+			// earlier key of this call was the same one (then it is).
+			if !slices.Contains(norm[:n], k) {
+				b.byKey[kindKey{kind, k}] = idx
 				b.Nodes[idx].Keys = append(b.Nodes[idx].Keys, k)
 			}
 			continue
 		}
-		b.byKey[mk] = idx
-		b.Nodes[idx].Keys = append(b.Nodes[idx].Keys, k)
+		if j != idx && !slices.Contains(b.Nodes[idx].Keys, k) {
+			b.Nodes[idx].Keys = append(b.Nodes[idx].Keys, k)
+		}
 	}
 	return idx
+}
+
+// AddKey is Node(kind of node i, its first key, key): it attaches key to
+// node i (joining, as Node does, when key already names another node of
+// that kind) and returns the index Node would. For a node made by Node,
+// whose first key indexes it, that costs one normalisation and two
+// lookups instead of two normalisations of each key.
+func (b *Batch) AddKey(i int, key string) int {
+	n := &b.Nodes[i]
+	if j, ok := b.byKey[kindKey{n.Kind, n.Keys[0]}]; !ok || j != i {
+		return b.Node(n.Kind, n.Keys[0], key)
+	}
+	if key == "" {
+		return i
+	}
+	if nk, err := NormalizeKey(key); err == nil {
+		key = nk
+	}
+	mk := kindKey{n.Kind, key}
+	if j, ok := b.byKey[mk]; ok {
+		if j != i && !slices.Contains(n.Keys, key) {
+			n.Keys = append(n.Keys, key)
+		}
+		return i
+	}
+	b.byKey[mk] = i
+	n.Keys = append(n.Keys, key)
+	return i
 }
 
 // Reserve makes room for about nodes more nodes (each with a key or two)

@@ -1,6 +1,9 @@
 package graph
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"math/bits"
+)
 
 // validMark is what Batch.Validate accepted, in a few words: a keyed hash
 // (hash/maphash, seeded per process, so no input can be crafted to collide)
@@ -13,29 +16,24 @@ type validMark struct {
 
 var markSeed = maphash.MakeSeed()
 
-// mark fingerprints the batch. Attribute maps are hashed order-free (a sum
-// of per-entry hashes), so map iteration order does not matter.
+// mark fingerprints the batch. Each string is hashed on its own
+// (maphash.String: no copy into a hash's buffer, no length prefix, as the
+// string's bounds are the call's) and folded into an order-dependent
+// chain; attribute maps are hashed order-free (a sum of per-entry
+// hashes), so map iteration order does not matter.
 func (b *Batch) mark() validMark {
-	var h maphash.Hash
-	h.SetSeed(markSeed)
-	str := func(s string) {
-		var n [8]byte
-		putU64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.WriteString(s)
-	}
+	var sum uint64
 	num := func(v uint64) {
-		var n [8]byte
-		putU64(n[:], v)
-		h.Write(n[:])
+		sum = bits.RotateLeft64(sum^v, 29) * 0x9e3779b97f4a7c15
 	}
+	str := func(s string) { num(maphash.String(markSeed, s)) }
 	attrs := func(as map[string]string) {
 		num(uint64(len(as)))
-		var sum uint64
+		var s uint64
 		for k, v := range as {
-			sum += maphash.String(markSeed, k) ^ (maphash.String(markSeed, v) * 0x9e3779b97f4a7c15)
+			s += maphash.String(markSeed, k) ^ (maphash.String(markSeed, v) * 0x9e3779b97f4a7c15)
 		}
-		num(sum)
+		num(s)
 	}
 	str(b.Doc.Digest)
 	str(b.Doc.Type)
@@ -59,11 +57,5 @@ func (b *Batch) mark() validMark {
 		num(uint64(int64(e.To)))
 		attrs(e.Attrs)
 	}
-	return validMark{ok: true, sum: h.Sum64(), nodes: len(b.Nodes), edges: len(b.Edges)}
-}
-
-func putU64(b []byte, v uint64) {
-	for i := range 8 {
-		b[i] = byte(v >> (8 * i))
-	}
+	return validMark{ok: true, sum: sum, nodes: len(b.Nodes), edges: len(b.Edges)}
 }

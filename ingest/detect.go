@@ -143,6 +143,15 @@ var presenceKeys = map[string]bool{"payloadType": true, "signatures": true, "@gr
 // keeping the raw values of detectKeys, and reports whether another value
 // follows (JSON Lines).
 func topLevel(data []byte) (map[string]json.RawMessage, bool, error) {
+	if top, more, ok := topLevelFast(data); ok {
+		return top, more, nil
+	}
+	return topLevelJSONText(data)
+}
+
+// topLevelJSONText is topLevel by jsontext: what decides, and words the
+// error, whenever topLevelFast does not accept the input.
+func topLevelJSONText(data []byte) (map[string]json.RawMessage, bool, error) {
 	dec := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	if tok, err := dec.ReadToken(); err != nil {
 		return nil, false, err

@@ -115,7 +115,8 @@ func (x *builder) addKey(i int, key string) {
 	if i < 0 || key == "" {
 		return
 	}
-	if graph.IsDigestKey(key) {
+	dig := graph.IsDigestKey(key)
+	if dig {
 		if _, ok := x.digests[key]; ok {
 			return
 		}
@@ -128,12 +129,12 @@ func (x *builder) addKey(i int, key string) {
 		x.b.Set(i, "keysOmitted", "true")
 		return
 	}
-	j := x.b.Node(n.Kind, n.Keys[0], key)
+	j := x.b.AddKey(i, key) // Node(n.Kind, n.Keys[0], key)
 	if j != i {
 		// key already named another node of this kind in the batch: leave it.
 		return
 	}
-	if graph.IsDigestKey(key) {
+	if dig {
 		x.digests[key] = i
 	}
 }
@@ -268,15 +269,30 @@ func (x *builder) pkg(p string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	for _, k := range []string{c.canon, c.plain} {
+	// p missed above: when it is its canonical form (most purls), that
+	// lookup and its store are not repeated.
+	same := p == c.canon
+	for n, k := range [2]string{c.canon, c.plain} {
+		if n == 0 && same {
+			continue
+		}
 		if i, ok := x.pkgs[k]; ok {
-			x.pkgs[p], x.pkgs[c.canon] = i, i
+			x.pkgs[p] = i
+			if !same {
+				x.pkgs[c.canon] = i
+			}
 			return i, nil
 		}
 	}
 	i := x.b.Node(graph.KindPackage, c.plain, c.canon)
 	x.setPurlAttrs(i, c)
-	x.pkgs[p], x.pkgs[c.canon], x.pkgs[c.plain] = i, i, i
+	x.pkgs[p] = i
+	if !same {
+		x.pkgs[c.canon] = i
+	}
+	if c.plain != c.canon {
+		x.pkgs[c.plain] = i
+	}
 	return i, nil
 }
 
