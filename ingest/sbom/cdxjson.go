@@ -226,79 +226,46 @@ func exact[T any](stack *[]T, start int) *[]T {
 	return &out
 }
 
-func (st *cdxFast) hashList(dec *jsontext.Decoder, dst **[]cdx.Hash) error {
-	start := len(st.hashes)
+// list reads an array whose elements elem decodes, through the scratch
+// stack, into a slice of its exact length (exact).
+func list[T any](dec *jsontext.Decoder, stack *[]T, dst **[]T, elem func(*jsontext.Decoder, *T) error) error {
+	start := len(*stack)
 	err := array(dec, func() error {
-		var h cdx.Hash
-		err := st.hash(dec, &h)
-		st.hashes = append(st.hashes, h)
+		var v T
+		err := elem(dec, &v)
+		*stack = append(*stack, v)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	*dst = exact(&st.hashes, start)
+	*dst = exact(stack, start)
 	return nil
+}
+
+func (st *cdxFast) hashList(dec *jsontext.Decoder, dst **[]cdx.Hash) error {
+	return list(dec, &st.hashes, dst, st.hash)
 }
 
 func (st *cdxFast) propList(dec *jsontext.Decoder, dst **[]cdx.Property) error {
-	start := len(st.props)
-	err := array(dec, func() error {
-		var p cdx.Property
-		err := st.property(dec, &p)
-		st.props = append(st.props, p)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	*dst = exact(&st.props, start)
-	return nil
+	return list(dec, &st.props, dst, st.property)
 }
 
 func (st *cdxFast) extList(dec *jsontext.Decoder, dst **[]cdx.ExternalReference) error {
-	start := len(st.exts)
-	err := array(dec, func() error {
-		var e cdx.ExternalReference
-		err := st.externalReference(dec, &e)
-		st.exts = append(st.exts, e)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	*dst = exact(&st.exts, start)
-	return nil
+	return list(dec, &st.exts, dst, st.externalReference)
 }
 
 func (st *cdxFast) licList(dec *jsontext.Decoder, dst **cdx.Licenses) error {
-	start := len(st.lics)
-	err := array(dec, func() error {
-		var l cdx.LicenseChoice
-		err := st.licenseChoice(dec, &l)
-		st.lics = append(st.lics, l)
-		return err
-	})
-	if err != nil {
+	var out *[]cdx.LicenseChoice
+	if err := list(dec, &st.lics, &out, st.licenseChoice); err != nil {
 		return err
 	}
-	*dst = (*cdx.Licenses)(exact(&st.lics, start))
+	*dst = (*cdx.Licenses)(out)
 	return nil
 }
 
 func (st *cdxFast) strList(dec *jsontext.Decoder, dst **[]string) error {
-	start := len(st.strs)
-	err := array(dec, func() error {
-		var s string
-		err := st.str(dec, &s)
-		st.strs = append(st.strs, s)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	*dst = exact(&st.strs, start)
-	return nil
+	return list(dec, &st.strs, dst, st.str)
 }
 
 func (st *cdxFast) componentList(dec *jsontext.Decoder, dst **[]cdx.Component) error {
