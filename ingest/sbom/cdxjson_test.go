@@ -2,8 +2,6 @@ package sbom
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,24 +13,7 @@ import (
 // testdata (the shared SBOM fixtures, the GUAC examples, the AI-BOM and
 // end-to-end ones).
 func cdxJSONFiles(t testing.TB) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for _, g := range []string{"../../testdata/sbom/*.json", "testdata/*.json", "../../testdata/aibom/*.json", "../../testdata/query/e2e/*.json"} {
-		files, _ := filepath.Glob(g)
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s := sniff(data); s.kind == kindCycloneDX && !s.xml {
-				out[f] = data
-			}
-		}
-	}
-	if len(out) < 20 {
-		t.Fatalf("only %d CycloneDX JSON files", len(out))
-	}
-	return out
+	return testdataDocs(t, "CycloneDX JSON", 20, func(s sniffed) bool { return s.kind == kindCycloneDX && !s.xml })
 }
 
 // decodeBoth decodes data with decodeCDXJSON (the fast path, with its

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,24 +15,7 @@ import (
 // cdxXMLFiles is every CycloneDX XML document in the repository's
 // testdata (the shared SBOM fixtures, the GUAC examples, the AI-BOMs).
 func cdxXMLFiles(t testing.TB) map[string][]byte {
-	t.Helper()
-	out := map[string][]byte{}
-	for _, g := range []string{"../../testdata/sbom/*.xml", "testdata/*.xml", "../../testdata/aibom/*.xml", "../../testdata/query/e2e/*.xml"} {
-		files, _ := filepath.Glob(g)
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s := sniff(data); s.kind == kindCycloneDX && s.xml {
-				out[f] = data
-			}
-		}
-	}
-	if len(out) < 10 {
-		t.Fatalf("only %d CycloneDX XML files", len(out))
-	}
-	return out
+	return testdataDocs(t, "CycloneDX XML", 10, func(s sniffed) bool { return s.kind == kindCycloneDX && s.xml })
 }
 
 // sameXMLDecode decodes data with decodeCDXXML (the fast path, with its

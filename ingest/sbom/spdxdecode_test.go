@@ -3,8 +3,6 @@ package sbom
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,26 +11,8 @@ import (
 )
 
 // spdxJSONFiles are the SPDX 2.x JSON documents in testdata.
-func spdxJSONFiles(tb testing.TB) map[string][]byte {
-	tb.Helper()
-	paths, err := filepath.Glob("testdata/*.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if bytes.Contains(data, []byte(`"spdxVersion"`)) {
-			out[filepath.Base(p)] = data
-		}
-	}
-	if len(out) < 5 {
-		tb.Fatalf("only %d SPDX JSON documents in testdata", len(out))
-	}
-	return out
+func spdxJSONFiles(t testing.TB) map[string][]byte {
+	return testdataDocs(t, "SPDX JSON", 5, func(s sniffed) bool { return s.kind == kindSPDX })
 }
 
 // sameSPDX decodes data as the parser does (the version from the first
