@@ -129,6 +129,24 @@ func writeSnapshot(f io.Writer, x *index, txid uint64) error {
 	for _, d := range m.docs {
 		docBytes += uvarintLen(uint64(len(d))) + len(d)
 	}
+	// eachLiveRec calls f with every live record reference in snapshot
+	// order (the nodes', then the edges' in adjacency order): once to lay
+	// them out, once to write them.
+	eachLiveRec := func(f func(ref uint32)) {
+		for i := range x.ids {
+			if live[i] {
+				f(x.nrec[i])
+			}
+		}
+		for i, hs := range x.out {
+			if !live[i] {
+				continue
+			}
+			for _, h := range hs {
+				f(x.erec[h.eid])
+			}
+		}
+	}
 	refs := make([]uint32, 0, n+int(e))
 	slabLen, used := 0, 0
 	place := func(ref uint32) {
@@ -145,19 +163,7 @@ func writeSnapshot(f io.Writer, x *index, txid uint64) error {
 		slabLen += k
 		used += k
 	}
-	for i := range x.ids {
-		if live[i] {
-			place(x.nrec[i])
-		}
-	}
-	for i, hs := range x.out {
-		if !live[i] {
-			continue
-		}
-		for _, h := range hs {
-			place(x.erec[h.eid])
-		}
-	}
+	eachLiveRec(place)
 	if slabLen >= maxChunks<<chunkBits {
 		return errors.New("index snapshot: records do not fit")
 	}
@@ -189,19 +195,7 @@ func writeSnapshot(f io.Writer, x *index, txid uint64) error {
 		put(v)
 		used += k
 	}
-	for i := range x.ids {
-		if live[i] {
-			write(x.nrec[i])
-		}
-	}
-	for i, hs := range x.out {
-		if !live[i] {
-			continue
-		}
-		for _, h := range hs {
-			write(x.erec[h.eid])
-		}
-	}
+	eachLiveRec(write)
 	scratch = scratch[:0]
 	for _, r := range refs {
 		scratch = le.AppendUint32(scratch, r)
